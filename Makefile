@@ -1,0 +1,53 @@
+# Pujiang Gateway — the two commands a new machine needs are `make run` and `make test`.
+# Both install what is missing first (a .venv with the project and its dev extras).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# npm packages (anvil, solc-js) and the compiled contracts, each behind a stamp file.
+NODE_STAMP      := node_modules/.installed
+CONTRACTS_STAMP := build/contracts/.built
+
+.PHONY: install run test lint bench clean node_modules contracts
+
+install: $(STAMP) $(NODE_STAMP) $(CONTRACTS_STAMP)
+
+$(STAMP): pyproject.toml
+	@echo ">> creating $(VENV) and installing pujiang-gateway with its dev extras"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+node_modules: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo ">> installing anvil and solc-js from package-lock.json"
+	npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+contracts: $(CONTRACTS_STAMP)
+
+$(CONTRACTS_STAMP): $(NODE_STAMP) contracts/build.mjs $(wildcard contracts/*.sol)
+	@echo ">> compiling contracts/*.sol into build/contracts"
+	node contracts/build.mjs build/contracts
+	@touch $(CONTRACTS_STAMP)
+
+run: install
+	$(BIN)/pjgw doctor
+	$(BIN)/pjgw serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/bls.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,96 @@
+"""Transfer and swap states, and the one table of allowed transitions.
+
+Every state change in the hub goes through :func:`validate_transition`, so the
+store, the relayer and the API cannot disagree about what may follow what.
+Terminal states have no successors; a transfer never leaves them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.errors import InvalidTransition
+
+
+class TransferState(StrEnum):
+    """Where a packet is in its life (see docs/architecture.md, "Transfers")."""
+
+    REQUESTED = "requested"  # accepted by the API, not yet on the source chain
+    SOURCE_COMMITTED = "source_committed"  # the send is in a source block
+    SOURCE_FINAL = "source_final"  # that block is final by the source's rule
+    PROVEN = "proven"  # header verified by our light client, inclusion proven
+    ATTESTED = "attested"  # the route's protocol produced its evidence (quorum certificate…)
+    DEST_SUBMITTED = "dest_submitted"  # the destination transaction was sent
+    COMPLETED = "completed"  # the destination executed it
+    TIMED_OUT = "timed_out"  # the timeout passed before delivery
+    REFUNDED = "refunded"  # the source returned the funds
+    REJECTED = "rejected"  # invalid proof or refused by policy
+
+
+TRANSFER_TRANSITIONS: dict[TransferState, frozenset[TransferState]] = {
+    TransferState.REQUESTED: frozenset({TransferState.SOURCE_COMMITTED, TransferState.REJECTED}),
+    TransferState.SOURCE_COMMITTED: frozenset({TransferState.SOURCE_FINAL, TransferState.REJECTED}),
+    TransferState.SOURCE_FINAL: frozenset(
+        {TransferState.PROVEN, TransferState.TIMED_OUT, TransferState.REJECTED}
+    ),
+    TransferState.PROVEN: frozenset(
+        {TransferState.ATTESTED, TransferState.TIMED_OUT, TransferState.REJECTED}
+    ),
+    TransferState.ATTESTED: frozenset(
+        {TransferState.DEST_SUBMITTED, TransferState.TIMED_OUT, TransferState.REJECTED}
+    ),
+    # Once submitted, only the destination's verdict decides: it executed the
+    # packet, or the timeout passed without execution (proven non-delivery).
+    TransferState.DEST_SUBMITTED: frozenset({TransferState.COMPLETED, TransferState.TIMED_OUT}),
+    TransferState.TIMED_OUT: frozenset({TransferState.REFUNDED}),
+    TransferState.COMPLETED: frozenset(),
+    TransferState.REFUNDED: frozenset(),
+    TransferState.REJECTED: frozenset(),
+}
+
+
+class SwapState(StrEnum):
+    """An HTLC swap, from proposal to a terminal state (per leg refunds allowed)."""
+
+    PROPOSED = "proposed"
+    INITIATOR_LOCKED = "initiator_locked"  # leg 1 locked on chain A
+    RESPONDER_LOCKED = "responder_locked"  # leg 2 locked on chain B
+    RESPONDER_CLAIMED = "responder_claimed"  # leg 2 claimed: the preimage is public
+    COMPLETED = "completed"  # leg 1 claimed with the preimage
+    REFUNDED = "refunded"  # every locked leg returned to its owner
+    REJECTED = "rejected"  # unsafe terms, never locked
+
+
+SWAP_TRANSITIONS: dict[SwapState, frozenset[SwapState]] = {
+    SwapState.PROPOSED: frozenset({SwapState.INITIATOR_LOCKED, SwapState.REJECTED}),
+    SwapState.INITIATOR_LOCKED: frozenset({SwapState.RESPONDER_LOCKED, SwapState.REFUNDED}),
+    SwapState.RESPONDER_LOCKED: frozenset({SwapState.RESPONDER_CLAIMED, SwapState.REFUNDED}),
+    SwapState.RESPONDER_CLAIMED: frozenset({SwapState.COMPLETED}),
+    SwapState.COMPLETED: frozenset(),
+    SwapState.REFUNDED: frozenset(),
+    SwapState.REJECTED: frozenset(),
+}
+
+TERMINAL_TRANSFER_STATES = frozenset(s for s, nxt in TRANSFER_TRANSITIONS.items() if not nxt)
+TERMINAL_SWAP_STATES = frozenset(s for s, nxt in SWAP_TRANSITIONS.items() if not nxt)
+
+
+def is_transition_allowed(
+    current: TransferState | SwapState, new: TransferState | SwapState
+) -> bool:
+    """True when the table allows ``current -> new`` (never raises)."""
+    if type(current) is not type(new):
+        return False
+    if isinstance(current, TransferState):
+        return new in TRANSFER_TRANSITIONS[current]
+    return new in SWAP_TRANSITIONS[current]
+
+
+def validate_transition(current: TransferState | SwapState, new: TransferState | SwapState) -> None:
+    """Raise :class:`InvalidTransition` unless ``current -> new`` is in the table."""
+    if not is_transition_allowed(current, new):
+        raise InvalidTransition(
+            f"{type(current).__name__} cannot go from {current} to {new}",
+            current=str(current),
+            requested=str(new),
+        )

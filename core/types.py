@@ -1,0 +1,88 @@
+"""Chain-neutral data that crosses the seams.
+
+Family-specific content (a Pujiang commit, an EVM receipt proof, a CometBFT
+signed header) travels as opaque ``bytes`` or a family-owned object inside
+these envelopes: the relayer moves them, only the family's adapter and light
+client look inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.ids import ChainId, Height
+
+
+class EventKind(StrEnum):
+    """The on-chain events the hub reacts to."""
+
+    SEND_PACKET = "send_packet"
+    RECEIVE_PACKET = "receive_packet"
+    ACKNOWLEDGE_PACKET = "acknowledge_packet"
+    TIMEOUT_PACKET = "timeout_packet"
+    HTLC_LOCKED = "htlc_locked"
+    HTLC_CLAIMED = "htlc_claimed"
+    HTLC_REFUNDED = "htlc_refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEvent:
+    """An event as read from a chain (untrusted until its inclusion is proven).
+
+    ``position`` locates the event inside its block in the family's terms
+    (transaction index and log index on EVM, leaf index in the events root on
+    Pujiang), so that ``ChainAdapter.prove`` can build its proof.
+    """
+
+    chain_id: ChainId
+    height: Height
+    kind: EventKind
+    tx_hash: bytes
+    position: tuple[int, ...]
+    attributes: dict[str, object] = field(default_factory=dict)
+    raw: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedHeader:
+    """A header plus whatever its light client needs to verify it (commit, seals…)."""
+
+    chain_id: ChainId
+    height: Height
+    hash: bytes
+    time: int  # unix seconds, as the header states it (untrusted until verified)
+    encoded: bytes  # the family's canonical header encoding
+    evidence: bytes = b""  # commit / seals / sync-committee update, family encoded
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    """Ties one event to the root named by a header at ``height``."""
+
+    chain_id: ChainId
+    height: Height
+    kind: str  # e.g. "rfc6962", "mpt-receipt", "ics23"
+    key: bytes
+    value: bytes
+    nodes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainAction:
+    """Something the hub asks a chain to do (deliver a packet, claim an HTLC, …)."""
+
+    kind: str
+    payload: dict[str, object]
+    idempotency_key: str  # the destination must reject a second execution of the same key
+
+
+@dataclass(frozen=True, slots=True)
+class TxReceipt:
+    """The outcome of a submitted action, as the chain reports it."""
+
+    chain_id: ChainId
+    tx_hash: bytes
+    height: Height | None  # None while pending
+    success: bool | None  # None while pending
+    reason: str = ""

@@ -1,0 +1,76 @@
+"""``pjgw``: the command line of the hub (typer).
+
+Commands grow with the issues: ``serve`` and ``doctor`` today; ``relayer``,
+``notary``, ``devnet``, ``chains``, ``transfer``, ``status``, ``adapter new``
+and ``db upgrade`` as their parts land.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import PjgwError
+from gateway.settings import Settings
+
+app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
+console = Console()
+
+
+@app.callback()
+def _main() -> None:
+    """Pujiang Gateway: the cross-chain hub."""
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default PJGW_HOST or 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="Port (default PJGW_PORT or 8080)"),
+) -> None:
+    """Start the hub's HTTP API (Ctrl-C stops it)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)
+    os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
+    console.print(
+        f"[bold]Pujiang Gateway[/] API on http://{settings.host}:{settings.port} "
+        f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)"
+    )
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+    )
+
+
+@app.command()
+def doctor() -> None:
+    """Self-check: every hash function and every installed BLS backend, on known answers."""
+    from gateway.selfcheck import run_selfcheck
+
+    table = Table(title="pjgw doctor: self-check of the verification core")
+    table.add_column("check")
+    table.add_column("result")
+    failed = False
+    for name, ok, detail in run_selfcheck():
+        failed |= not ok
+        table.add_row(name, f"[green]ok[/] {detail}" if ok else f"[red]FAILED[/] {detail}")
+    console.print(table)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    try:
+        app()
+    except PjgwError as err:
+        console.print(f"[red]error[/] {err}")
+        raise SystemExit(2) from err
+
+
+if __name__ == "__main__":
+    main()
