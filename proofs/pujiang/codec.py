@@ -1,0 +1,323 @@
+"""The Pujiang subchain wire format (``docs/pujiang-chain.md``), as RLP sedes.
+
+One module owns the encoding so the devnet node that writes blocks and the
+light client that verifies them can never disagree on a byte. Encoding and
+decoding are the ``rlp`` package's (``Serializable`` sedes, strict decoding:
+canonical lengths, no leading zeros, no trailing bytes); what is written here
+is only the field lists, the domain tags of the signed payloads, and the
+bounds the spec sets.
+
+Every ``decode_*`` raises ``BadEncoding`` naming the object on malformed
+bytes; nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import TypeVar
+
+import rlp
+from rlp.sedes import Binary, CountableList, List, Serializable, big_endian_int, binary, raw
+
+from core.errors import BadEncoding, InvalidInput
+from proofs.hashing import SHA256, HashFunction, get_hash_function
+from proofs.merkle import merkle_root
+
+FORMAT_VERSION = 1
+HASH_LENGTH = 32
+PUBKEY_LENGTH = 48
+POP_LENGTH = 96
+SIGNATURE_LENGTH = 96
+MAX_VALIDATORS = 1024
+MAX_TOTAL_POWER = 2**62
+ZERO_HASH = bytes(HASH_LENGTH)
+
+COMMIT_TAG = b"pujiang/commit/v1"
+TX_TAG = b"pujiang/tx/v1"
+VALSET_TAG = b"pujiang/valset/v1"
+PACKET_TAG = b"pujiang/packet/v1"
+NONDELIVERY_TAG = b"pujiang/nondelivery/v1"
+
+hash32 = Binary.fixed_length(HASH_LENGTH)
+
+
+class Validator(Serializable):
+    """``[bls_pubkey, power, pop]``; the position in its set is its bitmap index."""
+
+    fields = (
+        ("bls_pubkey", Binary.fixed_length(PUBKEY_LENGTH)),
+        ("power", big_endian_int),
+        ("pop", Binary.fixed_length(POP_LENGTH)),
+    )
+
+
+ValidatorSetSedes = CountableList(Validator, max_length=MAX_VALIDATORS)
+
+
+class Header(Serializable):
+    """A block header; ``compute_header_hash`` is ``H(rlp(header))``."""
+
+    fields = (
+        ("version", big_endian_int),
+        ("chain_id", binary),
+        ("height", big_endian_int),
+        ("time_ms", big_endian_int),
+        ("parent_hash", hash32),
+        ("last_commit_hash", hash32),
+        ("tx_root", hash32),
+        ("tx_count", big_endian_int),
+        ("events_root", hash32),
+        ("event_count", big_endian_int),
+        ("state_root", hash32),
+        ("state_size", big_endian_int),
+        ("validators_hash", hash32),
+        ("next_validators_hash", hash32),
+    )
+
+
+class Commit(Serializable):
+    """More than 2/3 of a set's power signing one header at one round."""
+
+    fields = (
+        ("height", big_endian_int),
+        ("round", big_endian_int),
+        ("header_hash", hash32),
+        ("signers", binary),
+        ("aggregate_signature", Binary.fixed_length(SIGNATURE_LENGTH)),
+    )
+
+
+class Event(Serializable):
+    """One leaf of a block's events root."""
+
+    fields = (
+        ("kind", binary),
+        ("tx_index", big_endian_int),
+        ("event_index", big_endian_int),
+        ("attributes", CountableList(List([binary, binary]))),
+    )
+
+    def attribute(self, key: bytes) -> bytes:
+        for k, v in self.attributes:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+
+class Packet(Serializable):
+    """A cross-chain packet; (source_chain, dest_chain, sequence) is its identity."""
+
+    fields = (
+        ("source_chain", binary),
+        ("dest_chain", binary),
+        ("sequence", big_endian_int),
+        ("sender", binary),
+        ("receiver", binary),
+        ("denom", binary),
+        ("amount", big_endian_int),
+        ("payload", binary),
+        ("timeout_height", big_endian_int),
+        ("timeout_time_ms", big_endian_int),
+    )
+
+
+class TxBody(Serializable):
+    """What an account signs; ``args`` is an RLP list whose shape depends on ``kind``."""
+
+    fields = (
+        ("chain_id", binary),
+        ("nonce", big_endian_int),
+        ("kind", binary),
+        ("args", raw),
+    )
+
+
+class Transaction(Serializable):
+    """A signed transaction: Ed25519 over ``rlp([TX_TAG, body])``."""
+
+    fields = (
+        ("body", TxBody),
+        ("pubkey", Binary.fixed_length(32)),
+        ("signature", Binary.fixed_length(64)),
+    )
+
+
+S = TypeVar("S")
+
+RawItem = bytes | int | Serializable | Sequence["RawItem"]
+
+
+def to_raw(item: RawItem) -> object:
+    """Transaction ``args`` as RLP's raw nested lists of bytes (ints big-endian, minimal)."""
+    if isinstance(item, bool):
+        raise InvalidInput("booleans have no RLP encoding here; use 0 or 1")
+    if isinstance(item, int):
+        return big_endian_int.serialize(item)
+    if isinstance(item, bytes | bytearray):
+        return bytes(item)
+    if isinstance(item, Serializable):
+        return type(item).serialize(item)
+    return [to_raw(x) for x in item]
+
+
+def raw_int(item: object, what: str) -> int:
+    """Read an unsigned integer out of raw ``args``; ``BadEncoding`` if it is not one."""
+    if not isinstance(item, bytes) or item[:1] == b"\x00":
+        raise BadEncoding(f"{what} is not a canonical unsigned integer")
+    return int.from_bytes(item, "big")
+
+
+def encode(obj: Serializable | Sequence[Serializable]) -> bytes:
+    """Canonical bytes of any wire object (a validator set is a list of validators)."""
+    if isinstance(obj, Serializable):
+        return rlp.encode(obj)
+    return rlp.encode(list(obj), sedes=ValidatorSetSedes)
+
+
+def _decode(data: bytes, sedes: object, what: str) -> S:  # type: ignore[type-var]
+    if not isinstance(data, bytes | bytearray):
+        raise BadEncoding(f"{what} must be bytes, not {type(data).__name__}")
+    try:
+        return rlp.decode(bytes(data), sedes=sedes, strict=True)  # type: ignore[no-any-return]
+    except rlp.exceptions.RLPException as err:
+        raise BadEncoding(f"{what} is not canonical RLP of its fields: {err}") from err
+
+
+def decode_header(data: bytes) -> Header:
+    header: Header = _decode(data, Header, "header")
+    if header.version != FORMAT_VERSION:
+        raise BadEncoding(f"header version {header.version} is not {FORMAT_VERSION}")
+    return header
+
+
+def decode_commit(data: bytes) -> Commit:
+    return _decode(data, Commit, "commit")
+
+
+def decode_validator_set(data: bytes) -> list[Validator]:
+    validators: list[Validator] = list(_decode(data, ValidatorSetSedes, "validator set"))
+    validate_validator_set_shape(validators)
+    return validators
+
+
+def decode_event(data: bytes) -> Event:
+    return _decode(data, Event, "event")
+
+
+def decode_packet(data: bytes) -> Packet:
+    return _decode(data, Packet, "packet")
+
+
+def decode_transaction(data: bytes) -> Transaction:
+    return _decode(data, Transaction, "transaction")
+
+
+# --- hashes and signed payloads -------------------------------------------------
+
+
+def hash_profile(name: str) -> HashFunction:
+    """The chain's ``H`` from its genesis (``sha256`` or ``sm3``)."""
+    if name not in ("sha256", "sm3"):
+        raise InvalidInput(f"a Pujiang chain hashes with sha256 or sm3, not {name!r}")
+    return get_hash_function(name)
+
+
+def compute_header_hash(header: Header, hash_fn: HashFunction = SHA256) -> bytes:
+    return hash_fn(rlp.encode(header))
+
+
+def compute_commit_hash(commit: Commit, hash_fn: HashFunction = SHA256) -> bytes:
+    """``last_commit_hash`` of the next header."""
+    return hash_fn(rlp.encode(commit))
+
+
+def compute_commit_signing_payload(
+    chain_id: bytes, height: int, round_: int, header_hash: bytes
+) -> bytes:
+    """The message every validator signs; the chain id keeps it on this chain."""
+    return rlp.encode([COMMIT_TAG, chain_id, height, round_, header_hash])
+
+
+def compute_validators_hash(
+    validators: Sequence[Validator], hash_fn: HashFunction = SHA256
+) -> bytes:
+    """RFC 6962 root over ``rlp([pubkey, power])``; the PoP is a property of the key alone."""
+    leaves = [rlp.encode([v.bls_pubkey, v.power]) for v in validators]
+    return merkle_root(leaves, hash_fn=hash_fn)
+
+
+def compute_valset_update_payload(chain_id: bytes, epoch: int, new_set_hash: bytes) -> bytes:
+    return rlp.encode([VALSET_TAG, chain_id, epoch, new_set_hash])
+
+
+def compute_tx_signing_message(body: TxBody) -> bytes:
+    return rlp.encode([TX_TAG, rlp.encode(body)])
+
+
+def compute_tx_hash(tx: Transaction, hash_fn: HashFunction = SHA256) -> bytes:
+    return hash_fn(rlp.encode(tx))
+
+
+def compute_address(pubkey: bytes, hash_fn: HashFunction = SHA256) -> bytes:
+    """An account's 20-byte address: the head of the hash of its Ed25519 key."""
+    return hash_fn(pubkey)[:20]
+
+
+def compute_packet_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> bytes:
+    """What notaries sign to attest a packet for delivery."""
+    return hash_fn(rlp.encode([PACKET_TAG, rlp.encode(packet)]))
+
+
+def compute_nondelivery_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> bytes:
+    """What notaries sign to attest that a packet timed out undelivered."""
+    return hash_fn(rlp.encode([NONDELIVERY_TAG, rlp.encode(packet)]))
+
+
+# --- bitmaps and sets -------------------------------------------------------------
+
+
+def encode_signers(indices: Sequence[int], set_size: int) -> bytes:
+    """Bitmap of ``ceil(n/8)`` bytes, bit ``i`` at ``byte[i // 8] >> (i % 8)``."""
+    bitmap = bytearray((set_size + 7) // 8)
+    for i in indices:
+        if not 0 <= i < set_size:
+            raise InvalidInput(f"signer index {i} outside a set of {set_size}")
+        bitmap[i // 8] |= 1 << (i % 8)
+    return bytes(bitmap)
+
+
+def decode_signers(bitmap: bytes, set_size: int) -> list[int]:
+    """Signer indices of a bitmap; ``BadEncoding`` on a wrong length or stray bits."""
+    if len(bitmap) != (set_size + 7) // 8:
+        need = (set_size + 7) // 8
+        raise BadEncoding(
+            f"signer bitmap has {len(bitmap)} bytes, a set of {set_size} needs {need}"
+        )
+    indices = [i for i in range(len(bitmap) * 8) if bitmap[i // 8] >> (i % 8) & 1]
+    if indices and indices[-1] >= set_size:
+        raise BadEncoding(f"signer bitmap sets bit {indices[-1]} past the set of {set_size}")
+    return indices
+
+
+def validate_validator_set_shape(validators: Sequence[Validator]) -> None:
+    """Bounds and order of a set (keys themselves are checked by ``proofs.bls``)."""
+    if not 1 <= len(validators) <= MAX_VALIDATORS:
+        raise BadEncoding(f"a validator set has 1..{MAX_VALIDATORS} members, not {len(validators)}")
+    keys = [v.bls_pubkey for v in validators]
+    if any(a >= b for a, b in itertools.pairwise(keys)):
+        raise BadEncoding("validators must be sorted by ascending public key, without duplicates")
+    if any(v.power < 1 for v in validators):
+        raise BadEncoding("every validator has power of at least 1")
+    if sum(v.power for v in validators) >= MAX_TOTAL_POWER:
+        raise BadEncoding("total voting power must stay below 2**62")
+
+
+def has_quorum(signed_power: int, total_power: int) -> bool:
+    """More than two thirds, in integers (no float rounding at the boundary)."""
+    return signed_power * 3 > total_power * 2
+
+
+def has_trust_overlap(signed_power: int, total_power: int) -> bool:
+    """More than one third: at least one honest signer if fewer than 1/3 are faulty."""
+    return signed_power * 3 > total_power
