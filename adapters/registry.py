@@ -20,7 +20,9 @@ ENTRY_POINT_GROUP = "pujiang_gateway.adapters"
 
 # family -> "module:attribute"; imported lazily so a missing optional dependency
 # of one family never stops the others.
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "pujiang": "adapters.pujiang:PujiangAdapter",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import PjgwError
+from gateway.cli_devnet import devnet_app
 from gateway.settings import Settings
 
 app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
 console = Console()
+app.add_typer(devnet_app, name="devnet")
 
 
 @app.callback()

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import rlp
-from rlp.sedes import Binary, CountableList, List, Serializable, big_endian_int, binary, raw
+from rlp.exceptions import DeserializationError
+from rlp.sedes import BigEndianInt, Binary, CountableList, List, Serializable, binary, raw
 
 from core.errors import BadEncoding, InvalidInput
 from proofs.hashing import SHA256, HashFunction, get_hash_function
@@ -32,6 +33,8 @@ SIGNATURE_LENGTH = 96
 MAX_VALIDATORS = 1024
 MAX_TOTAL_POWER = 2**62
 ZERO_HASH = bytes(HASH_LENGTH)
+NOTARY_SIGNATURE_LENGTH = 65
+MAX_CERTIFICATE_SIGNATURES = 256
 
 COMMIT_TAG = b"pujiang/commit/v1"
 TX_TAG = b"pujiang/tx/v1"
@@ -40,6 +43,23 @@ PACKET_TAG = b"pujiang/packet/v1"
 NONDELIVERY_TAG = b"pujiang/nondelivery/v1"
 
 hash32 = Binary.fixed_length(HASH_LENGTH)
+
+
+class StrictBigEndianInt(BigEndianInt):
+    """pyrlp's ``big_endian_int``, refusing a list where an integer belongs.
+
+    pyrlp reads an empty list (``0xc0``) as 0 and lets a non-empty list fail
+    with a bare ``TypeError``; either would break "one canonical encoding".
+    """
+
+    def deserialize(self, serial: object) -> int:
+        if not isinstance(serial, bytes | bytearray):
+            raise DeserializationError("expected an integer, found a list", serial)
+        return int(super().deserialize(serial))
+
+
+big_endian_int = StrictBigEndianInt()
+"""Every unsigned integer of the format (minimal big-endian, 0 is the empty string)."""
 
 
 class Validator(Serializable):
@@ -119,6 +139,20 @@ class Packet(Serializable):
         ("payload", binary),
         ("timeout_height", big_endian_int),
         ("timeout_time_ms", big_endian_int),
+    )
+
+
+class Certificate(Serializable):
+    """A notary certificate ``rlp([[signature (65 bytes, r‖s‖v), ...]])`` over a packet digest."""
+
+    fields = (
+        (
+            "signatures",
+            CountableList(
+                Binary.fixed_length(NOTARY_SIGNATURE_LENGTH),
+                max_length=MAX_CERTIFICATE_SIGNATURES,
+            ),
+        ),
     )
 
 
@@ -207,6 +241,10 @@ def decode_event(data: bytes) -> Event:
 
 def decode_packet(data: bytes) -> Packet:
     return _decode(data, Packet, "packet")
+
+
+def decode_certificate(data: bytes) -> Certificate:
+    return _decode(data, Certificate, "certificate")
 
 
 def decode_transaction(data: bytes) -> Transaction:

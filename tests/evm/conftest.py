@@ -10,7 +10,7 @@ pass while proving nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +20,7 @@ from eth_hash.auto import keccak
 from adapters.evm.artifacts import load_artifact
 from adapters.evm.certificate import BridgeDomain, Packet, certify
 from adapters.evm.node import AnvilConfig, AnvilNode
+from adapters.evm.settings import EvmChainSettings
 from core.errors import ConfigError
 from tests.evm.chain import Chain, Contract
 
@@ -122,3 +123,45 @@ def env(deployed: Env) -> Iterator[Env]:
     snapshot = deployed.chain.snapshot()
     yield deployed
     deployed.chain.revert(snapshot)
+
+
+# --- the EVM adapter's fixtures (tests/evm/test_adapter_*.py) ---------------------------------
+
+
+@pytest.fixture
+def strict_timestamps(env: Env) -> Iterator[None]:
+    """Stamp each new block one second after its parent, as Ethereum's rule requires.
+
+    anvil's instant mining gives blocks mined within one second the same
+    timestamp, which the EVM light client rejects (``timestamp > parent``);
+    the interval is removed before ``env`` rolls the chain back.
+    """
+    env.chain.call("anvil_setBlockTimestampInterval", 1)
+    yield
+    env.chain.call("anvil_removeBlockTimestampInterval")
+
+
+@pytest.fixture
+def evm_settings(
+    anvil: AnvilNode, env: Env, strict_timestamps: None
+) -> Callable[..., EvmChainSettings]:
+    """A factory of adapter settings for the session's anvil; the relayer account signs."""
+    relayer_key = next(a.private_key for a in anvil.accounts if a.address == env.relayer)
+
+    def make(**changes: object) -> EvmChainSettings:
+        values: dict[str, object] = {
+            "chain": LOCAL_CHAIN,
+            "rpc_url": anvil.url,
+            "evm_chain_id": CHAIN_ID,
+            "bridge_address": env.bridge.address,
+            "htlc_address": env.htlc.address,
+            "confirmations": 0,
+            "signer_key": relayer_key,
+            "read_retries": 1,
+            "retry_backoff": 0.05,
+            "receipt_poll_interval": 0.01,
+            "receipt_timeout": 30.0,
+        }
+        return EvmChainSettings(**(values | changes))
+
+    return make

@@ -1,0 +1,904 @@
+"""``EvmAdapter``: one EVM chain behind the ``core.seams.ChainAdapter`` seam.
+
+What it adds to the JSON-RPC client (``rpc.py``):
+
+* reads retried on ``ChainUnavailable`` only (``scanner.Reader``), writes never;
+* headers with the evidence the light client (``proofs.evm.client``) needs:
+  ``rlp([ancestors, descendants])`` of header RLPs;
+* Bridge and HashedTimelock events decoded with eth-abi into ``ChainEvent``,
+  read in chunks of ``log_range`` blocks;
+* receipt-log proofs (kind ``"mpt-receipt"``) built from ``eth_getBlockReceipts``:
+  the receipts trie of a block is built once and serves every event of it;
+* transactions signed with eth-account from the configured key, fees capped
+  (``fees.py``), nonces from one ``NonceManager`` so that many can be in flight;
+* a ``LogScanner`` factory for the relayer's reorg-aware scanning (``scanner.py``).
+
+It never verifies anything (the light client does) and never loops waiting
+for the chain, except in ``wait_receipt``/``wait_receipts``, which are for
+tools, tests and benchmarks and are bounded by ``receipt_timeout``.
+
+SECURITY: the signer key lives only inside ``_Signer`` (an eth-keys key
+object); it is never put in a repr, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import httpx
+import rlp
+from eth_account import Account
+from eth_keys import keys
+from eth_utils import event_abi_to_log_topic
+from pydantic import SecretStr
+from trie import HexaryTrie
+
+from adapters.evm.artifacts import Artifact, load_artifact
+from adapters.evm.certificate import Packet
+from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
+from adapters.evm.nonces import NonceManager, is_already_known, is_nonce_used
+from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
+from adapters.evm.scanner import (
+    BlockHashStore,
+    Coalescer,
+    LogScanner,
+    Reader,
+    RpcLog,
+    fetch_logs,
+)
+from adapters.evm.settings import EvmChainSettings
+from core.errors import (
+    ChainRejected,
+    ChainUnavailable,
+    ConfigError,
+    InvalidInput,
+    NotFound,
+    ReorgDetected,
+)
+from core.ids import ChainId, Height
+from core.types import ChainAction, ChainEvent, EventKind, InclusionProof, TrustedHeader, TxReceipt
+from proofs.evm.client import (
+    PROOF_KIND,
+    EvmLightClient,
+    encode_header_evidence,
+    encode_log,
+    encode_log_key,
+)
+from proofs.evm.header import EvmHeader, encode_header, header_from_rpc
+from proofs.hashing import keccak256
+from proofs.mpt import Log, Receipt, encode_receipt, receipt_from_rpc
+
+FAMILY = "evm"
+
+EVENT_KINDS: Mapping[tuple[str, str], EventKind] = {
+    ("Bridge", "SendPacket"): EventKind.SEND_PACKET,
+    ("Bridge", "RecvPacket"): EventKind.RECEIVE_PACKET,
+    ("Bridge", "AcknowledgePacket"): EventKind.ACKNOWLEDGE_PACKET,
+    ("Bridge", "TimeoutPacket"): EventKind.TIMEOUT_PACKET,
+    ("HashedTimelock", "Locked"): EventKind.HTLC_LOCKED,
+    ("HashedTimelock", "Claimed"): EventKind.HTLC_CLAIMED,
+    ("HashedTimelock", "Refunded"): EventKind.HTLC_REFUNDED,
+}
+"""The events the hub reacts to; the contracts' other events are not read."""
+
+_CONTRACTS = {"bridge": "Bridge", "htlc": "HashedTimelock"}
+_PROOF_CACHE_BLOCKS = 16
+_SUBMITTED_KEYS = 10_000
+_METHOD_MISSING = -32601
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A transaction to build: destination, calldata, value and (optionally) gas."""
+
+    to: str
+    data: bytes
+    value: int
+    gas: int | None
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A signed transaction under an idempotency key (resent as the same bytes if in doubt)."""
+
+    tx_hash: bytes
+    raw: bytes
+    accepted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockReceipts:
+    """A block's receipts and their trie: built once, proves every log of the block."""
+
+    block_hash: bytes
+    rpc: tuple[Mapping[str, Any], ...]
+    receipts: tuple[Receipt, ...]
+    trie: HexaryTrie
+    root: bytes
+
+    @classmethod
+    def build(cls, block_hash: bytes, rpc_receipts: Sequence[Mapping[str, Any]]) -> _BlockReceipts:
+        receipts = tuple(receipt_from_rpc(r) for r in rpc_receipts)
+        trie = HexaryTrie({})
+        for index, receipt in enumerate(receipts):
+            trie.set(rlp.encode(index), encode_receipt(receipt))
+        return cls(block_hash, tuple(rpc_receipts), receipts, trie, trie.root_hash)
+
+    def prove(self, tx_index: int) -> list[bytes]:
+        # The shape of proofs.mpt's proofs (and of eth_getProof): the root node, then every
+        # node referenced by hash; nodes under 32 bytes are inline in their parent.
+        # Built here rather than with proofs.mpt.prove_receipt, which rebuilds the whole
+        # trie for each proof (25 ms for 200 receipts instead of 0.1 ms per proof).
+        encoded = [rlp.encode(node) for node in self.trie.get_proof(rlp.encode(tx_index))]
+        return [node for i, node in enumerate(encoded) if i == 0 or len(node) >= 32]
+
+
+class _Signer:
+    """The sending account's key, confined: it prints, and lets out, only its address.
+
+    Transactions are encoded here (EIP-1559 type 2 when the quote has a base
+    fee, EIP-155 legacy otherwise) and their signing hash signed with
+    eth-account's ``unsafe_sign_hash``: the same bytes as
+    ``Account.sign_transaction`` (the tests compare them), at a third of the
+    cost, because eth-account re-validates the dict and re-derives the public
+    key on every call.
+    """
+
+    __slots__ = ("_key", "address")
+
+    def __init__(self, secret: SecretStr) -> None:
+        try:
+            self._key = keys.PrivateKey(bytes.fromhex(secret.get_secret_value().removeprefix("0x")))
+        except Exception as err:  # eth-keys raises several classes; never quote the value
+            raise ConfigError("signer_key is not a valid secp256k1 private key") from err
+        self.address: str = self._key.public_key.to_checksum_address()
+
+    def __repr__(self) -> str:
+        return f"_Signer({self.address})"
+
+    def sign(
+        self, chain_id: int, call: _Call, gas: int, quote: FeeQuote, nonce: int
+    ) -> tuple[bytes, bytes]:
+        """``(raw transaction, transaction hash)``."""
+        to = bytes.fromhex(call.to.removeprefix("0x"))
+        if quote.gas_price is not None:
+            body = [nonce, quote.gas_price, gas, to, call.value, call.data]
+            y_parity, r, s = self._sign_hash(keccak256(rlp.encode([*body, chain_id, 0, 0])))
+            raw = rlp.encode([*body, y_parity + 35 + 2 * chain_id, r, s])
+        else:
+            fields = quote.tx_fields()
+            body = [chain_id, nonce, fields["maxPriorityFeePerGas"], fields["maxFeePerGas"]]
+            body += [gas, to, call.value, call.data, []]
+            y_parity, r, s = self._sign_hash(keccak256(b"\x02" + rlp.encode(body)))
+            raw = b"\x02" + rlp.encode([*body, y_parity, r, s])
+        return raw, keccak256(raw)
+
+    def _sign_hash(self, digest: bytes) -> tuple[int, int, int]:
+        signed = Account.unsafe_sign_hash(digest, private_key=self._key)
+        return signed.v - 27, signed.r, signed.s
+
+
+class EvmAdapter:
+    """The ``ChainAdapter`` of one EVM chain (see the module docstring).
+
+    Use as ``async with EvmAdapter(settings) as adapter`` or call ``aclose()``.
+    ``transport`` lets tests run over ``httpx.MockTransport``.
+    """
+
+    family: ClassVar[str] = FAMILY
+
+    def __init__(
+        self,
+        settings: EvmChainSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.chain_id: ChainId = settings.chain_id
+        self._rpc = JsonRpcClient(
+            settings.rpc_url,
+            timeout=settings.rpc_timeout,
+            transport=transport,
+            max_connections=settings.max_connections,
+        )
+        self.reader = Reader(
+            self._rpc,
+            retries=settings.read_retries,
+            backoff=settings.retry_backoff,
+            timeout=settings.rpc_timeout,
+            batch_timeout=settings.batch_timeout,
+            batching=settings.rpc_batching,
+        )
+        # Writes are never retried; concurrent sends still share one request.
+        self._sender = Coalescer(
+            lambda method, params: self._rpc.call(method, *params),
+            lambda calls: self._rpc.batch(calls, strict=False, timeout=settings.batch_timeout),
+        )
+        self.fees = FeeOracle(
+            self.reader,
+            FeeLimits(
+                max_fee_per_gas_cap=settings.max_fee_per_gas_cap,
+                max_priority_fee_cap=settings.max_priority_fee_cap,
+                default_priority_fee=settings.default_priority_fee,
+                base_fee_multiplier=settings.base_fee_multiplier,
+                gas_limit_multiplier=settings.gas_limit_multiplier,
+                max_gas_per_tx=settings.max_gas_per_tx,
+                quote_ttl=settings.fee_quote_ttl,
+            ),
+        )
+        key = settings.signer_key
+        self._signer_or_none = _Signer(key) if key is not None else None
+        self.address: str | None = self._signer_or_none.address if self._signer_or_none else None
+        self.nonces = NonceManager(self._pending_nonce)
+        self._submitted: OrderedDict[str, _Sent] = OrderedDict()
+        self._proof_cache: OrderedDict[bytes, asyncio.Task[_BlockReceipts]] = OrderedDict()
+        self._artifacts: dict[str, Artifact] = {}
+        self._topics: list[str] | None = None
+        self._waiters: dict[bytes, list[asyncio.Future[TxReceipt]]] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"EvmAdapter(chain={self.chain_id!r}, evm_chain_id={self.settings.evm_chain_id}, "
+            f"signer={self.address!r})"
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        for task in self._proof_cache.values():
+            task.cancel()
+        self._proof_cache.clear()
+        await self._rpc.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def check_chain(self) -> None:
+        """``ConfigError`` unless the node serves the configured EIP-155 chain id."""
+        served = _int(await self.reader.call("eth_chainId"), "eth_chainId")
+        if served != self.settings.evm_chain_id:
+            raise ConfigError(
+                f"{self.settings.rpc_url} serves chain id {served}, the settings of "
+                f"{self.chain_id} say {self.settings.evm_chain_id}",
+                chain=str(self.chain_id),
+            )
+
+    # --- heights and headers --------------------------------------------------------------
+
+    async def latest_height(self) -> Height:
+        return Height(_int(await self.reader.call("eth_blockNumber"), "eth_blockNumber"))
+
+    async def finalized_height(self) -> Height:
+        """By the configured policy: ``latest - confirmations``, or ``latest`` on BFT chains.
+
+        Untrusted like everything here: the light client decides what is final.
+        """
+        latest = await self.latest_height()
+        if self.settings.finality == "confirmations":
+            return Height(max(0, latest - self.settings.confirmations))
+        return latest
+
+    def _descendants_needed(self) -> int:
+        return self.settings.confirmations if self.settings.finality == "confirmations" else 0
+
+    async def header(self, height: Height) -> TrustedHeader:
+        """The header at ``height``, with the descendants its finality needs as evidence.
+
+        Verifiable from the consensus state at ``height - 1``; use
+        :meth:`header_update` to verify from an older trusted height.
+        """
+        if height == 0:
+            return await self._header_segment(0, 0)
+        return await self.header_update(height - 1, height)
+
+    async def header_update(self, trusted_height: int, height: int) -> TrustedHeader:
+        """The header at ``height`` with every ancestor above ``trusted_height`` as evidence."""
+        if not 0 <= trusted_height < height:
+            raise InvalidInput(
+                f"trusted height {trusted_height} must be below the header's {height}",
+                field="trusted_height",
+            )
+        return await self._header_segment(trusted_height + 1, height)
+
+    async def _header_segment(self, first: int, height: int) -> TrustedHeader:
+        last = height + self._descendants_needed()
+        if last - first + 1 > self.settings.max_header_segment:
+            raise InvalidInput(
+                f"an update from {first - 1} to {height} needs {last - first + 1} headers; "
+                f"max_header_segment is {self.settings.max_header_segment}",
+                field="height",
+            )
+        blocks = await self.blocks(range(first, last + 1))
+        target = blocks[height - first]
+        if target is None:
+            raise NotFound(f"{self.chain_id} has no block {height} yet", height=height)
+        headers: list[EvmHeader] = []
+        for block in blocks:
+            if block is None:
+                break
+            headers.append(header_from_rpc(block))
+        if len(headers) <= height - first:
+            raise ReorgDetected(f"an ancestor of block {height} vanished", height=height)
+        offset = height - first
+        header = headers[offset]
+        return TrustedHeader(
+            chain_id=self.chain_id,
+            height=Height(height),
+            hash=_hash(target.get("hash"), "block hash"),
+            time=header.timestamp,
+            encoded=encode_header(header),
+            evidence=encode_header_evidence(headers[:offset], headers[offset + 1 :]),
+        )
+
+    async def blocks(self, heights: Sequence[int]) -> list[Mapping[str, Any] | None]:
+        """``eth_getBlockByNumber`` (no transaction bodies) for each height, in batches."""
+        size = self.settings.header_batch
+        found: list[Mapping[str, Any] | None] = []
+        for first in range(0, len(heights), size):
+            chunk = heights[first : first + size]
+            answers = await self.reader.batch(
+                [("eth_getBlockByNumber", [hex(h), False]) for h in chunk]
+            )
+            found += [a if isinstance(a, Mapping) else None for a in answers]
+        return found
+
+    # --- events and proofs ----------------------------------------------------------------
+
+    def _contract_addresses(self) -> list[str]:
+        return [a for a in (self.settings.bridge_address, self.settings.htlc_address) if a]
+
+    def _artifact_at(self, address: str) -> Artifact:
+        if address == self.settings.bridge_address:
+            name = "Bridge"
+        elif address == self.settings.htlc_address:
+            name = "HashedTimelock"
+        else:
+            raise InvalidInput(f"{address} is neither the bridge nor the HTLC contract")
+        if name not in self._artifacts:
+            self._artifacts[name] = load_artifact(name)
+        return self._artifacts[name]
+
+    def _event_topics(self) -> list[str]:
+        if self._topics is None:
+            topics = []
+            for contract, event in EVENT_KINDS:
+                artifact = self._artifacts.get(contract) or load_artifact(contract)
+                self._artifacts[contract] = artifact
+                abi = next(i for i in artifact.abi if i["type"] == "event" and i["name"] == event)
+                topics.append("0x" + event_abi_to_log_topic(abi).hex())
+            self._topics = topics
+        return self._topics
+
+    async def events(self, start: Height, end: Height) -> list[ChainEvent]:
+        """Bridge and HTLC events in ``[start, end]`` in chain order (chunks of ``log_range``)."""
+        addresses = self._contract_addresses()
+        if end < start or not addresses:
+            return []
+        logs = await fetch_logs(
+            self.reader,
+            start,
+            end,
+            addresses=addresses,
+            topics=[self._event_topics()],
+            log_range=self.settings.log_range,
+        )
+        return [event for log in logs if (event := self.decode_event(log)) is not None]
+
+    def scanner(self, start: int, store: BlockHashStore | None = None) -> LogScanner:
+        """A reorg-aware scanner over the bridge and HTLC events (``decode_event`` its logs)."""
+        return LogScanner(
+            self.reader,
+            addresses=self._contract_addresses(),
+            topics=[self._event_topics()],
+            start=start,
+            store=store,
+            log_range=self.settings.log_range,
+            max_reorg_depth=self.settings.max_reorg_depth,
+        )
+
+    def decode_event(self, log: RpcLog) -> ChainEvent | None:
+        """A ``ChainEvent`` from an ``eth_getLogs`` item; None for an event the hub ignores."""
+        address = str(log["address"]).lower()
+        artifact = self._artifact_at(address)
+        topics = [_hash(t, "topic") for t in log["topics"]]
+        data = _bytes(log["data"], "log data")
+        decoded = artifact.decode_log(topics, data)
+        if decoded is None:
+            return None
+        name, args = decoded
+        kind = EVENT_KINDS.get((artifact.name, name))
+        if kind is None:
+            return None
+        block_hash = _hash(log["blockHash"], "blockHash")
+        attributes: dict[str, object] = {
+            "event": name,
+            "contract": address,
+            "block_hash": block_hash,
+            **{k: Packet.from_abi(v) if k == "packet" else v for k, v in args.items()},
+        }
+        raw = encode_log(Log(bytes.fromhex(address[2:]), tuple(topics), data))
+        return ChainEvent(
+            chain_id=self.chain_id,
+            height=Height(_int(log["blockNumber"], "blockNumber")),
+            kind=kind,
+            tx_hash=_hash(log["transactionHash"], "transactionHash"),
+            position=(
+                _int(log["transactionIndex"], "transactionIndex"),
+                _int(log["logIndex"], "logIndex"),
+            ),
+            attributes=attributes,
+            raw=raw,
+        )
+
+    async def prove(self, event: ChainEvent) -> InclusionProof:
+        """The receipt-log proof of ``event`` (``position`` = transaction index, block log index).
+
+        ``ReorgDetected`` when the block at the event's height is no longer the
+        one the event was read from (``attributes["block_hash"]``).
+        """
+        return (await self.prove_many([event]))[0]
+
+    async def prove_many(self, events: Sequence[ChainEvent]) -> list[InclusionProof]:
+        """Proofs of several events; one canonical-hash check and one trie per block."""
+        requests = []
+        for event in events:
+            block_hash = event.attributes.get("block_hash")
+            if len(event.position) != 2 or not isinstance(block_hash, bytes):
+                raise InvalidInput(
+                    "an EVM event has position (transaction index, log index) and a block_hash"
+                )
+            requests.append((int(event.height), block_hash, *event.position))
+        return await self._prove_logs(requests)
+
+    async def prove_log(
+        self, height: int, block_hash: bytes, tx_index: int, block_log_index: int
+    ) -> InclusionProof:
+        """The proof of log ``block_log_index`` (block-wide index) of transaction ``tx_index``."""
+        return (await self._prove_logs([(height, block_hash, tx_index, block_log_index)]))[0]
+
+    async def _prove_logs(
+        self, requests: Sequence[tuple[int, bytes, int, int]]
+    ) -> list[InclusionProof]:
+        wanted = dict.fromkeys((height, block_hash) for height, block_hash, _, _ in requests)
+        # A cached block is served only while it is still the chain's block at its height.
+        cached = [(h, bh) for h, bh in wanted if bh in self._proof_cache]
+        if cached:
+            canonical = await self.blocks([h for h, _ in cached])
+            for (height, block_hash), block in zip(cached, canonical, strict=True):
+                found = _hash(block.get("hash"), "block hash") if block is not None else None
+                if found != block_hash:
+                    self._proof_cache.pop(block_hash, None)
+                    raise ReorgDetected(
+                        f"block {height} is no longer 0x{block_hash.hex()}", height=height
+                    )
+        blocks = {bh: await self._block_receipts(h, bh) for h, bh in wanted}
+        return [self._proof_of(blocks[bh], h, tx, index) for h, bh, tx, index in requests]
+
+    def _proof_of(
+        self, block: _BlockReceipts, height: int, tx_index: int, block_log_index: int
+    ) -> InclusionProof:
+        if not 0 <= tx_index < len(block.receipts):
+            raise InvalidInput(f"block {height} has no transaction {tx_index}")
+        rpc_logs = block.rpc[tx_index].get("logs") or []
+        indices = [_int(item["logIndex"], "logIndex") for item in rpc_logs]
+        if block_log_index not in indices:
+            raise InvalidInput(
+                f"transaction {tx_index} of block {height} has no log {block_log_index}"
+            )
+        in_receipt = indices.index(block_log_index)
+        return InclusionProof(
+            chain_id=self.chain_id,
+            height=Height(height),
+            kind=PROOF_KIND,
+            key=encode_log_key(tx_index, in_receipt),
+            value=encode_log(block.receipts[tx_index].logs[in_receipt]),
+            nodes=tuple(block.prove(tx_index)),
+        )
+
+    async def _block_receipts(self, height: int, block_hash: bytes) -> _BlockReceipts:
+        # One load per block even when many events of it are proven at once.
+        task = self._proof_cache.get(block_hash)
+        if task is None:
+            task = asyncio.ensure_future(self._load_block_receipts(height, block_hash))
+            self._proof_cache[block_hash] = task
+            while len(self._proof_cache) > _PROOF_CACHE_BLOCKS:
+                self._proof_cache.popitem(last=False)
+        else:
+            self._proof_cache.move_to_end(block_hash)
+        try:
+            return await asyncio.shield(task)
+        except BaseException:
+            if task.done() and self._proof_cache.get(block_hash) is task:
+                del self._proof_cache[block_hash]
+            raise
+
+    async def _load_block_receipts(self, height: int, block_hash: bytes) -> _BlockReceipts:
+        receipts = await self._fetch_receipts(height)
+        receipts = sorted(receipts, key=lambda r: _int(r["transactionIndex"], "transactionIndex"))
+        for i, receipt in enumerate(receipts):
+            if _hash(receipt.get("blockHash"), "blockHash") != block_hash:
+                raise ReorgDetected(
+                    f"block {height} is no longer 0x{block_hash.hex()}", height=height
+                )
+            if _int(receipt["transactionIndex"], "transactionIndex") != i:
+                raise ChainUnavailable(f"receipts of block {height} are incomplete")
+        if not receipts:
+            block = (await self.blocks([height]))[0]
+            if block is None or _hash(block.get("hash"), "block hash") != block_hash:
+                raise ReorgDetected(f"block {height} is no longer 0x{block_hash.hex()}")
+        # Building a trie of hundreds of receipts is CPU work: keep it off the event loop.
+        return await asyncio.to_thread(_BlockReceipts.build, block_hash, receipts)
+
+    async def _fetch_receipts(self, height: int) -> list[Mapping[str, Any]]:
+        try:
+            receipts = await self.reader.call("eth_getBlockReceipts", hex(height))
+        except ChainRejected as err:
+            if err.details.get("rpc_code") != _METHOD_MISSING:
+                raise
+            block = await self.reader.call("eth_getBlockByNumber", hex(height), False)
+            if not isinstance(block, Mapping):
+                raise NotFound(f"{self.chain_id} has no block {height}") from err
+            hashes = block.get("transactions") or []
+            receipts = await self.reader.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+        if not isinstance(receipts, list) or not all(isinstance(r, Mapping) for r in receipts):
+            raise NotFound(f"{self.chain_id} has no receipts for block {height}")
+        return receipts
+
+    # --- transactions ---------------------------------------------------------------------
+
+    def _signer(self) -> _Signer:
+        if self._signer_or_none is None:
+            raise ConfigError(f"no signer_key is configured for {self.chain_id}: read-only")
+        return self._signer_or_none
+
+    def _call_of(self, action: ChainAction) -> _Call:
+        """Turn an action into a transaction.
+
+        Kinds: ``bridge.<function>`` / ``htlc.<function>`` with ``payload["args"]``
+        (a list, ABI-encoded with the contract's artifact); ``raw`` with
+        ``payload["to"]`` and optional ``payload["data"]`` (bytes). All take an
+        optional ``value`` (wei) and ``gas`` (skips the estimate).
+        """
+        payload = action.payload
+        value = _payload_int(payload, "value", 0)
+        gas = payload.get("gas")
+        if gas is not None:
+            gas = _payload_int(payload, "gas", 0)
+        contract, _, function = action.kind.partition(".")
+        if action.kind == "raw":
+            to = payload.get("to")
+            data = payload.get("data", b"")
+            if not isinstance(to, str) or not isinstance(data, bytes):
+                raise InvalidInput("a raw action needs payload 'to' (address) and bytes 'data'")
+            return _Call(to.lower(), data, value, gas)
+        if contract not in _CONTRACTS or not function:
+            raise InvalidInput(
+                f"unknown action kind {action.kind!r}: use bridge.<fn>, htlc.<fn> or raw"
+            )
+        address = (
+            self.settings.bridge_address if contract == "bridge" else self.settings.htlc_address
+        )
+        if address is None:
+            raise ConfigError(f"no {contract} address is configured for {self.chain_id}")
+        args = payload.get("args", [])
+        if not isinstance(args, list | tuple):
+            raise InvalidInput("payload 'args' must be a list")
+        artifact = self._artifact_at(address)
+        try:
+            data = artifact.encode_call(function, *args)
+        except InvalidInput:
+            raise
+        except Exception as err:  # eth-abi raises several unrelated classes
+            raise InvalidInput(f"{action.kind}: arguments do not encode: {err}") from err
+        return _Call(address, data, value, gas)
+
+    def _sign(self, call: _Call, gas: int, quote: FeeQuote, nonce: int) -> tuple[bytes, bytes]:
+        return self._signer().sign(self.settings.evm_chain_id, call, gas, quote, nonce)
+
+    async def submit(self, action: ChainAction) -> bytes:
+        """Sign and send ``action``; return its transaction hash without waiting.
+
+        Gas is estimated (a reverting call raises the node's ``ChainRejected``
+        with its reason) and fees are capped before a nonce is taken. The same
+        ``idempotency_key`` is never sent as two transactions by this process:
+        a key already accepted returns its hash, a key whose send timed out is
+        resent as the same signed bytes. Across processes the contracts reject
+        replays.
+        """
+        account = self._signer()
+        key = action.idempotency_key
+        known = self._submitted.get(key)
+        if known is not None and (known.accepted or await self._resend(key, known)):
+            return known.tx_hash
+        call = self._call_of(action)
+        gas = call.gas
+        if gas is None:
+            gas = await self.fees.estimate_gas(
+                {"from": account.address, "to": call.to, "data": call.data, "value": call.value}
+            )
+        quote = await self.fees.quote()
+        nonce = await self.nonces.reserve()
+        try:
+            raw, tx_hash = self._sign(call, gas, quote, nonce)
+        except BaseException:
+            self.nonces.release(nonce)
+            raise
+        sent = self._remember(key, _Sent(tx_hash, raw, accepted=False))
+        try:
+            await self._send_raw(raw)
+        except ChainRejected as err:
+            if is_already_known(err):
+                self.nonces.confirm(nonce)
+                sent.accepted = True
+                return tx_hash
+            self.nonces.settle(nonce, err)
+            self._submitted.pop(key, None)
+            if "underpriced" in err.message.lower():
+                self.fees.forget()
+            raise
+        except BaseException:
+            self.nonces.doubt(nonce)  # it may have reached the node: keep the bytes to resend
+            raise
+        self.nonces.confirm(nonce)
+        sent.accepted = True
+        return tx_hash
+
+    async def _resend(self, key: str, sent: _Sent) -> bool:
+        """Resend a transaction whose first send timed out; False if it must be rebuilt."""
+        try:
+            await self._send_raw(sent.raw)
+        except ChainRejected as err:
+            landed = is_already_known(err)
+            if not landed and is_nonce_used(err):
+                found = await self.reader.call(
+                    "eth_getTransactionByHash", "0x" + sent.tx_hash.hex()
+                )
+                landed = found is not None
+            if not landed:
+                self._submitted.pop(key, None)
+                return False
+        sent.accepted = True
+        return True
+
+    async def _send_raw(self, raw: bytes) -> None:
+        if self.settings.rpc_batching:
+            await self._sender.call("eth_sendRawTransaction", "0x" + raw.hex())
+        else:
+            await self._rpc.call("eth_sendRawTransaction", "0x" + raw.hex())
+
+    def _remember(self, key: str, sent: _Sent) -> _Sent:
+        self._submitted[key] = sent
+        while len(self._submitted) > _SUBMITTED_KEYS:
+            self._submitted.popitem(last=False)
+        return sent
+
+    async def submit_many(self, actions: Sequence[ChainAction]) -> list[bytes | ChainRejected]:
+        """Submit ``actions`` with batched JSON-RPC: one estimate batch, one send batch per 1,000.
+
+        Returns, per action, its transaction hash or the ``ChainRejected`` that
+        refused it (a revert in the estimate, a node refusal). Actions whose key
+        was submitted before go through :meth:`submit` one by one.
+        """
+        account = self._signer()
+        results: list[bytes | ChainRejected | None] = [None] * len(actions)
+        fresh = []
+        for i, action in enumerate(actions):
+            if action.idempotency_key in self._submitted:
+                results[i] = await self.submit(action)
+            else:
+                fresh.append(i)
+        calls = {i: self._call_of(actions[i]) for i in fresh}
+        to_estimate = [i for i in fresh if calls[i].gas is None]
+        estimates = await self.fees.estimate_many(
+            [
+                {"from": account.address, "to": c.to, "data": c.data, "value": c.value}
+                for c in (calls[i] for i in to_estimate)
+            ]
+        )
+        gas: dict[int, int] = {i: g for i in fresh if (g := calls[i].gas) is not None}
+        for i, estimate in zip(to_estimate, estimates, strict=True):
+            if isinstance(estimate, ChainRejected):
+                results[i] = estimate
+            else:
+                gas[i] = estimate
+        ready = [i for i in fresh if i in gas]
+        if ready:
+            quote = await self.fees.quote()
+            nonces = await self.nonces.reserve_many(len(ready))
+            signed = {
+                i: self._sign(calls[i], gas[i], quote, n)
+                for i, n in zip(ready, nonces, strict=True)
+            }
+            for first in range(0, len(ready), MAX_BATCH):
+                chunk = ready[first : first + MAX_BATCH]
+                chunk_nonces = nonces[first : first + MAX_BATCH]
+                await self._send_batch(actions, chunk, chunk_nonces, signed, results)
+        return [r if r is not None else ChainRejected("not sent") for r in results]
+
+    async def _send_batch(
+        self,
+        actions: Sequence[ChainAction],
+        chunk: list[int],
+        nonces: list[int],
+        signed: Mapping[int, tuple[bytes, bytes]],
+        results: list[bytes | ChainRejected | None],
+    ) -> None:
+        for i in chunk:
+            raw, tx_hash = signed[i]
+            self._remember(actions[i].idempotency_key, _Sent(tx_hash, raw, accepted=False))
+        calls = [("eth_sendRawTransaction", ["0x" + signed[i][0].hex()]) for i in chunk]
+        try:
+            if self.settings.rpc_batching:
+                answers = await self._rpc.batch(
+                    calls, strict=False, timeout=self.settings.batch_timeout
+                )
+            else:
+                answers = [await self._send_one_collecting(method, p) for method, p in calls]
+        except BaseException:
+            for nonce in nonces:
+                self.nonces.doubt(nonce)
+            raise
+        for i, nonce, answer in zip(chunk, nonces, answers, strict=True):
+            key = actions[i].idempotency_key
+            if isinstance(answer, ChainRejected) and not is_already_known(answer):
+                self.nonces.settle(nonce, answer)
+                self._submitted.pop(key, None)
+                results[i] = answer
+                continue
+            self.nonces.confirm(nonce)
+            self._submitted[key].accepted = True
+            results[i] = signed[i][1]
+
+    async def _send_one_collecting(self, method: str, params: list[Any]) -> Any:
+        try:
+            return await self._rpc.call(method, *params)
+        except ChainRejected as err:
+            return err
+
+    async def receipt(self, tx_hash: bytes) -> TxReceipt:
+        """The receipt of ``tx_hash``; height and success are None while it is pending."""
+        (found,) = await self.receipts([tx_hash])
+        return found
+
+    async def receipts(self, tx_hashes: Sequence[bytes]) -> list[TxReceipt]:
+        """Receipts of several transactions in one batch."""
+        answers = await self.reader.batch(
+            [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in tx_hashes]
+        )
+        return [self._tx_receipt(h, a) for h, a in zip(tx_hashes, answers, strict=True)]
+
+    def _tx_receipt(self, tx_hash: bytes, answer: object) -> TxReceipt:
+        if not isinstance(answer, Mapping) or answer.get("blockNumber") is None:
+            return TxReceipt(self.chain_id, tx_hash, height=None, success=None)
+        success = _int(answer.get("status", "0x1"), "status") == 1
+        return TxReceipt(
+            self.chain_id,
+            tx_hash,
+            height=Height(_int(answer["blockNumber"], "blockNumber")),
+            success=success,
+            reason="" if success else "reverted",
+        )
+
+    async def wait_receipt(self, tx_hash: bytes, *, timeout: float | None = None) -> TxReceipt:
+        """Wait until ``tx_hash`` is mined (tools and tests; the relayer polls ``receipt``)."""
+        (found,) = await self.wait_receipts([tx_hash], timeout=timeout)
+        return found
+
+    async def wait_receipts(
+        self, tx_hashes: Sequence[bytes], *, timeout: float | None = None
+    ) -> list[TxReceipt]:
+        """Wait until every transaction is mined; ``ChainUnavailable`` after ``timeout``.
+
+        All waiters share one poller, which asks for every awaited receipt in
+        one batch per ``receipt_poll_interval``: fifty concurrent waiters cost
+        one request per interval, not fifty.
+        """
+        limit = timeout if timeout is not None else self.settings.receipt_timeout
+        loop = asyncio.get_running_loop()
+        futures = []
+        for tx_hash in tx_hashes:
+            future: asyncio.Future[TxReceipt] = loop.create_future()
+            self._waiters.setdefault(tx_hash, []).append(future)
+            futures.append(future)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.ensure_future(self._poll_receipts())
+        try:
+            async with asyncio.timeout(limit):
+                return list(await asyncio.gather(*futures))
+        except TimeoutError as err:
+            waiting = sum(1 for f in futures if not f.done())
+            raise ChainUnavailable(f"{waiting} transaction(s) not mined within {limit} s") from err
+        finally:
+            for tx_hash, future in zip(tx_hashes, futures, strict=True):
+                if not future.done():
+                    future.cancel()
+                elif not future.cancelled():
+                    future.exception()  # retrieved: gather raised only the first one
+                pending = self._waiters.get(tx_hash)
+                if pending is not None and future in pending:
+                    pending.remove(future)
+                    if not pending:
+                        del self._waiters[tx_hash]
+
+    async def _poll_receipts(self) -> None:
+        while self._waiters:
+            hashes = list(self._waiters)
+            try:
+                found = await self.receipts(hashes)
+            except Exception as err:  # the waiters get the failure; a new wait restarts polling
+                for futures in self._waiters.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(err)
+                return
+            for receipt in found:
+                if receipt.height is not None:
+                    for future in self._waiters.pop(receipt.tx_hash, []):
+                        if not future.done():
+                            future.set_result(receipt)
+            if self._waiters:
+                await asyncio.sleep(self.settings.receipt_poll_interval)
+
+    async def _pending_nonce(self) -> int:
+        address = self._signer().address
+        return _int(
+            await self.reader.call("eth_getTransactionCount", address, "pending"),
+            "eth_getTransactionCount",
+        )
+
+    # --- light client ---------------------------------------------------------------------
+
+    def light_client(self) -> EvmLightClient:
+        """The light client of this chain, with the configured finality policy."""
+        return self.settings.light_client()
+
+
+# --- small conversions of node answers (untrusted: malformed means ChainUnavailable) -------
+
+
+def _int(value: object, what: str) -> int:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
+        raise ChainUnavailable(f"{what}: the node answered {value!r:.40}, not a hex quantity")
+    try:
+        return int(value, 16)
+    except ValueError as err:
+        raise ChainUnavailable(f"{what}: the node answered a malformed quantity") from err
+
+
+def _bytes(value: object, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) % 2:
+        raise ChainUnavailable(f"{what}: the node answered {value!r:.40}, not hex data")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError as err:
+        raise ChainUnavailable(f"{what}: the node answered malformed hex") from err
+
+
+def _hash(value: object, what: str) -> bytes:
+    data = _bytes(value, what)
+    if len(data) != 32:
+        raise ChainUnavailable(f"{what}: the node answered {len(data)} bytes, not 32")
+    return data
+
+
+def _payload_int(payload: Mapping[str, object], name: str, default: int) -> int:
+    value = payload.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"payload {name!r} must be a non-negative integer", field=name)
+    return value

@@ -1,0 +1,188 @@
+"""What the hub can ask a Pujiang chain to do, and how those transactions are built and signed.
+
+A ``ChainAction`` of this family is one of:
+
+``raw_tx``          ``{"tx": hex}``: a transaction signed elsewhere, posted as is.
+``bridge_recv``     ``{"packet": hex, "certificate": hex, "nonce"?: int}``: deliver a
+                    packet with the notary certificate, signed with the relayer key.
+``bridge_timeout``  same payload: a non-delivery certificate refunds the sender.
+
+Payload values are ``0x`` hex strings (``bytes`` are accepted too) so the
+relayer can journal an action as JSON before it is sent. A builder fills in
+the idempotency key from the packet's identity; the chain itself rejects a
+second ``bridge_recv`` of one ``(source_chain, sequence)``.
+
+For crash safety, prefer ``PujiangAdapter.build_transaction`` + a ``raw_tx``:
+the signed bytes are then journaled, and re-sending them is idempotent by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from core.errors import BadEncoding, ConfigError, InvalidInput
+from core.types import ChainAction
+from proofs.hashing import SHA256, HashFunction
+from proofs.pujiang.codec import (
+    Packet,
+    Transaction,
+    TxBody,
+    compute_address,
+    compute_tx_hash,
+    compute_tx_signing_message,
+    decode_certificate,
+    decode_packet,
+    decode_transaction,
+    encode,
+    to_raw,
+)
+
+RAW_TX = "raw_tx"
+BRIDGE_RECV = "bridge_recv"
+BRIDGE_TIMEOUT = "bridge_timeout"
+SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT)
+ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
+
+
+class TxSigner:
+    """An Ed25519 account key (RFC 8032). The seed never appears in a repr or a log."""
+
+    __slots__ = ("_key", "pubkey")
+
+    def __init__(self, seed: bytes) -> None:
+        if len(seed) != 32:
+            raise ConfigError("an Ed25519 seed is 32 bytes")
+        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        self.pubkey = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def address(self, hash_fn: HashFunction = SHA256) -> bytes:
+        return compute_address(self.pubkey, hash_fn)
+
+    def sign(self, body: TxBody) -> bytes:
+        """The encoded transaction ``rlp([body, pubkey, signature])``."""
+        signature = self._key.sign(compute_tx_signing_message(body))
+        return encode(Transaction(body=body, pubkey=self.pubkey, signature=signature))
+
+    def __repr__(self) -> str:
+        return f"TxSigner(pubkey=0x{self.pubkey.hex()})"
+
+
+def build_signed_tx(signer: TxSigner, chain_id: str, nonce: int, kind: str, args: object) -> bytes:
+    """Sign ``rlp([chain_id, nonce, kind, args])``; ``args`` as ``codec.to_raw`` takes them."""
+    if nonce < 0:
+        raise InvalidInput("a nonce is a non-negative integer")
+    body = TxBody(
+        chain_id=chain_id.encode(),
+        nonce=nonce,
+        kind=kind.encode(),
+        args=to_raw(args),  # type: ignore[arg-type]
+    )
+    return signer.sign(body)
+
+
+def tx_hash_of(tx: bytes, hash_fn: HashFunction = SHA256) -> bytes:
+    """``H(tx)``, after checking the bytes are a well-formed transaction."""
+    return compute_tx_hash(decode_transaction(tx), hash_fn)
+
+
+# --- action builders (what the relayer creates) -----------------------------------------
+
+
+def raw_tx_action(
+    tx: bytes, *, idempotency_key: str | None = None, hash_fn: HashFunction = SHA256
+) -> ChainAction:
+    """Post a transaction signed elsewhere; its hash (the chain's ``hash_fn``) is its key."""
+    try:
+        key = idempotency_key or "tx:0x" + tx_hash_of(tx, hash_fn).hex()
+    except BadEncoding as err:
+        raise InvalidInput(f"raw_tx: {err.message}") from err
+    return ChainAction(RAW_TX, {"tx": "0x" + tx.hex()}, key)
+
+
+def bridge_recv_action(
+    packet: bytes | Packet,
+    certificate: bytes,
+    *,
+    nonce: int | None = None,
+    idempotency_key: str | None = None,
+) -> ChainAction:
+    """Deliver ``packet`` with its notary ``certificate`` (signed with the relayer key)."""
+    return _packet_action(BRIDGE_RECV, packet, certificate, nonce, idempotency_key)
+
+
+def bridge_timeout_action(
+    packet: bytes | Packet,
+    certificate: bytes,
+    *,
+    nonce: int | None = None,
+    idempotency_key: str | None = None,
+) -> ChainAction:
+    """Refund an undelivered ``packet`` on its source with a non-delivery ``certificate``."""
+    return _packet_action(BRIDGE_TIMEOUT, packet, certificate, nonce, idempotency_key)
+
+
+def _packet_action(
+    kind: str,
+    packet: bytes | Packet,
+    certificate: bytes,
+    nonce: int | None,
+    idempotency_key: str | None,
+) -> ChainAction:
+    encoded = encode(packet) if isinstance(packet, Packet) else bytes(packet)
+    try:
+        decoded = decode_packet(encoded)
+        decode_certificate(bytes(certificate))
+    except BadEncoding as err:
+        raise InvalidInput(f"{kind}: {err.message}") from err
+    payload: dict[str, object] = {
+        "packet": "0x" + encoded.hex(),
+        "certificate": "0x" + bytes(certificate).hex(),
+    }
+    if nonce is not None:
+        payload["nonce"] = nonce
+    source = decoded.source_chain.decode(errors="replace")
+    dest = decoded.dest_chain.decode(errors="replace")
+    key = idempotency_key or f"{kind}:{source}/{dest}/{decoded.sequence}"
+    return ChainAction(kind, payload, key)
+
+
+# --- reading payloads (what the adapter receives) ---------------------------------------
+
+
+def payload_bytes(payload: Mapping[str, object], name: str) -> bytes:
+    """A payload field as bytes: ``bytes`` or ``0x`` hex; ``InvalidInput`` otherwise."""
+    value = payload.get(name)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise InvalidInput(f"action payload field {name!r} must be bytes or 0x-hex", field=name)
+
+
+def payload_nonce(payload: Mapping[str, object]) -> int | None:
+    value = payload.get("nonce")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("action payload field 'nonce' must be a non-negative int")
+    return value
+
+
+def packet_tx_args(payload: Mapping[str, object]) -> list[object]:
+    """``[packet, certificate]`` args of ``bridge_recv`` / ``bridge_timeout``, decoded.
+
+    Both travel as nested RLP lists inside the transaction, as
+    ``docs/pujiang-chain.md`` nests them (not as byte strings of their encoding).
+    """
+    packet = payload_bytes(payload, "packet")
+    certificate = payload_bytes(payload, "certificate")
+    try:
+        return [decode_packet(packet), decode_certificate(certificate)]
+    except BadEncoding as err:
+        raise InvalidInput(f"action payload does not decode: {err.message}") from err

@@ -1,0 +1,394 @@
+"""``PujiangAdapter``: a Pujiang subchain node's HTTP API as a ``core.seams.ChainAdapter``.
+
+Methods are grouped by verb, as hermes' chain endpoint does: *queries* read the
+node (retried), *builds* make a signed transaction without sending it,
+*sends* write (``submit``). The adapter never verifies: what it returns is
+untrusted until the light client from ``light_client()`` accepted it, and it
+never loops waiting for the chain.
+
+BFT finality: a Pujiang block is final once committed, and the node serves
+only committed blocks, so ``finalized_height == latest_height``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from adapters.pujiang import actions, wire
+from adapters.pujiang.client import NodeClient, Sleep
+from adapters.pujiang.settings import PujiangSettings
+from core.errors import BadEncoding, ChainError, ConfigError, InvalidInput
+from core.ids import ChainId, Height
+from core.seams import LightClient
+from core.types import ChainAction, ChainEvent, InclusionProof, TrustedHeader, TxReceipt
+from proofs.pujiang import codec
+from proofs.pujiang.light_client import (
+    EVENT_PROOF_KIND,
+    PujiangLightClient,
+    encode_header_evidence,
+)
+
+VALSET_CACHE = 8
+"""Validator sets kept by hash: a set signs many consecutive headers."""
+
+PROOF_KIND = EVENT_PROOF_KIND
+"""``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
+
+
+class PujiangAdapter:
+    """One Pujiang subchain, reached over HTTP. Use as ``async with`` or call ``aclose()``.
+
+    ``transport`` is the seam for tests (``httpx.ASGITransport`` of the devnet's
+    app, ``httpx.MockTransport``); ``None`` opens real sockets.
+    """
+
+    family = "pujiang"
+
+    def __init__(
+        self,
+        settings: PujiangSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.settings = settings
+        self.chain_id = ChainId(settings.chain_id)
+        self.hash_fn = codec.hash_profile(settings.hash_profile)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self.node = NodeClient(settings, transport=transport, **extra)
+        seed = settings.relayer_seed
+        self._signer = actions.TxSigner(seed) if seed is not None else None
+        self._next_nonce: int | None = None
+        self._valsets: OrderedDict[bytes, bytes] = OrderedDict()
+
+    @classmethod
+    def from_options(cls, options: dict[str, object], **kwargs: object) -> Self:
+        """Build from a chain's opaque options (``ConfigError`` on bad ones)."""
+        return cls(PujiangSettings.from_options(dict(options)), **kwargs)  # type: ignore[arg-type]
+
+    # --- queries: heights ----------------------------------------------------------
+
+    async def status(self) -> dict[str, object]:
+        """``GET /v1/status``, checked to be the configured chain and hash profile."""
+        answer = await self.node.get("/v1/status")
+        served = wire.field(answer, "chain_id", "status")
+        if served != self.chain_id:
+            raise ConfigError(
+                f"node at {self.node.base_url} serves chain {served!r}, "
+                f"configured as {self.chain_id!r}"
+            )
+        profile = answer.get("hash_profile", self.settings.hash_profile)
+        if profile != self.settings.hash_profile:
+            raise ConfigError(
+                f"chain {self.chain_id} hashes with {profile!r}, "
+                f"configured as {self.settings.hash_profile!r}"
+            )
+        return answer
+
+    async def latest_height(self) -> Height:
+        """The node's newest committed block."""
+        return Height(wire.int_field(await self.status(), "latest_height", "status"))
+
+    async def finalized_height(self) -> Height:
+        """Instant BFT finality: the newest committed block is final."""
+        return await self.latest_height()
+
+    # --- queries: headers ----------------------------------------------------------
+
+    async def header(self, height: Height) -> TrustedHeader:
+        """Header RLP in ``encoded``; ``evidence = rlp([commit, validators])`` for the light client.
+
+        ``NotFound`` above the tip.
+        """
+        height = _height(height, "height")
+        if height < 1:
+            raise InvalidInput("Pujiang heights start at 1", field="height")
+        what = f"block {height}"
+        block = await self.node.get(f"/v1/blocks/{height}")
+        encoded = wire.hex_field(block, "header", what)
+        commit = wire.hex_field(block, "commit", what)
+        try:
+            decoded = codec.decode_header(encoded)
+        except BadEncoding as err:
+            raise ChainError(f"{what}: node served a header that does not decode") from err
+        if decoded.height != height:
+            raise ChainError(f"{what}: node served the header of height {decoded.height}")
+        validators = await self._validators(height, decoded.validators_hash)
+        return TrustedHeader(
+            chain_id=self.chain_id,
+            height=height,
+            hash=self.hash_fn(encoded),
+            time=decoded.time_ms // 1000,
+            encoded=encoded,
+            evidence=encode_header_evidence(commit, validators),
+        )
+
+    async def _validators(self, height: int, validators_hash: bytes) -> bytes:
+        """The set signing ``height``; sets seen before are reused by hash (one GET saved).
+
+        Only a set whose computed hash is the header's is cached; anything else
+        is passed on as served, for the light client to reject.
+        """
+        cached = self._valsets.get(validators_hash)
+        if cached is not None:
+            self._valsets.move_to_end(validators_hash)
+            return cached
+        answer = await self.node.get(f"/v1/validators/{height}")
+        validators = wire.hex_field(answer, "validators", f"validators of block {height}")
+        try:
+            computed = codec.compute_validators_hash(
+                codec.decode_validator_set(validators), self.hash_fn
+            )
+        except BadEncoding:
+            return validators
+        if computed == validators_hash:
+            self._valsets[validators_hash] = validators
+            while len(self._valsets) > VALSET_CACHE:
+                self._valsets.popitem(last=False)
+        return validators
+
+    # --- queries: events and proofs ------------------------------------------------
+
+    async def events(self, start: Height, end: Height) -> Sequence[ChainEvent]:
+        """Bridge and HTLC events of ``[start, end]`` in chain order.
+
+        Split into requests of ``range_size`` heights (the API allows 1000) and
+        paged by ``page_limit`` events; consensus events are left out.
+        """
+        start, end = _height(start, "start"), _height(end, "end")
+        if start < 1 or end < start:
+            raise InvalidInput(f"event range [{start}, {end}] is empty or starts below 1")
+        found: list[ChainEvent] = []
+        chunk_start = int(start)
+        while chunk_start <= end:
+            chunk_end = min(int(end), chunk_start + self.settings.range_size - 1)
+            found.extend(await self._events_chunk(chunk_start, chunk_end))
+            chunk_start = chunk_end + 1
+        return found
+
+    async def _events_chunk(self, start: int, end: int) -> list[ChainEvent]:
+        """One range of heights, paged by ``page_limit`` events.
+
+        A full page may have cut its last block short, so the next page starts
+        at that block again (rows already seen are skipped). A full page inside
+        one block is complete only if the header's ``event_count`` says so; the
+        API has no cursor within a block, so a block with more events than a
+        page is reported rather than returned truncated.
+        """
+        limit = self.settings.page_limit
+        out: list[ChainEvent] = []
+        seen: set[tuple[int, int]] = set()
+        cursor = start
+        while cursor <= end:
+            answer = await self.node.get("/v1/events", {"from": cursor, "to": end, "limit": limit})
+            rows = wire.field(answer, "events", "events")
+            if not isinstance(rows, list):
+                raise ChainError("events: node answered a non-list 'events'")
+            page = [self._event(row) for row in rows]
+            for height, index, event in page:
+                if (height, index) not in seen and event is not None:
+                    out.append(event)
+                seen.add((height, index))
+            if len(rows) < limit:
+                return out
+            last = page[-1][0]
+            if last > cursor:
+                cursor = last
+                continue
+            in_block = sum(1 for height, _ in seen if height == cursor)
+            if in_block < await self._event_count(cursor):
+                raise ChainError(
+                    f"events: block {cursor} holds more than {limit} events; raise page_limit "
+                    "(at most 1000)"
+                )
+            cursor += 1
+        return out
+
+    async def _event_count(self, height: int) -> int:
+        block = await self.node.get(f"/v1/blocks/{height}")
+        try:
+            return int(codec.decode_header(wire.hex_field(block, "header", "block")).event_count)
+        except BadEncoding as err:
+            raise ChainError(f"block {height}: node served a header that does not decode") from err
+
+    def _event(self, row: object) -> tuple[int, int, ChainEvent | None]:
+        if not isinstance(row, dict):
+            raise ChainError("events: node answered a non-object event")
+        height = wire.int_field(row, "height", "event")
+        index = wire.int_field(row, "index", "event")
+        what = f"event {height}/{index}"
+        leaf = wire.hex_field(row, "event", what)
+        decoded = wire.decode_event_leaf(leaf, what)
+        kind = wire.EVENT_KINDS.get(decoded.kind)
+        if kind is None:
+            return height, index, None
+        event = ChainEvent(
+            chain_id=self.chain_id,
+            height=Height(height),
+            kind=kind,
+            tx_hash=wire.hex_field(row, "tx_hash", what),
+            position=(index,),
+            attributes=wire.event_attributes(decoded),
+            raw=leaf,
+        )
+        return height, index, event
+
+    async def prove(self, event: ChainEvent) -> InclusionProof:
+        """The RFC 6962 inclusion proof of ``event``'s leaf in the events root of its block.
+
+        ``key`` is the leaf index (uint64 big-endian), ``value`` the leaf as the
+        node serves it, ``nodes`` the audit path, leaf side first. The tree size
+        is not in the proof: the light client takes it from the verified header.
+        """
+        if event.chain_id != self.chain_id:
+            raise InvalidInput(f"event of chain {event.chain_id} given to {self.chain_id}")
+        if len(event.position) != 1 or not isinstance(event.position[0], int):
+            raise InvalidInput("a Pujiang event's position is (leaf index,)")
+        height, index = _height(event.height, "height"), event.position[0]
+        what = f"proof of event {height}/{index}"
+        answer = await self.node.get(f"/v1/proofs/event/{height}/{index}")
+        path = wire.field(answer, "path", what)
+        if not isinstance(path, list):
+            raise ChainError(f"{what}: node answered a non-list 'path'")
+        return InclusionProof(
+            chain_id=self.chain_id,
+            height=height,
+            kind=EVENT_PROOF_KIND,
+            key=encode_leaf_index(index),
+            value=wire.hex_field(answer, "event", what),
+            nodes=tuple(wire.hex_field({"node": n}, "node", what) for n in path),
+        )
+
+    async def receipt(self, tx_hash: bytes) -> TxReceipt:
+        """The node's record of ``tx_hash``; ``NotFound`` if it never saw it."""
+        if len(tx_hash) != codec.HASH_LENGTH:
+            raise InvalidInput(f"a Pujiang tx hash is {codec.HASH_LENGTH} bytes")
+        answer = await self.node.get(f"/v1/txs/0x{tx_hash.hex()}")
+        what = f"tx 0x{tx_hash.hex()}"
+        status = wire.field(answer, "status", what)
+        if status == "pending":
+            return TxReceipt(self.chain_id, tx_hash, None, None)
+        if status not in ("committed", "failed"):
+            raise ChainError(f"{what}: unknown status {status!r}")
+        # A tx refused before it reached a block (bad signature, say) fails without a height.
+        height = None
+        if status == "committed" or answer.get("height") is not None:
+            height = Height(wire.int_field(answer, "height", what))
+        reason = answer.get("reason") or ""
+        return TxReceipt(self.chain_id, tx_hash, height, status == "committed", str(reason))
+
+    async def account_nonce(self, address: bytes) -> int:
+        """The committed nonce of ``address`` (0 for an unknown account)."""
+        key = b"nonce/" + address
+        answer = await self.node.get("/v1/proofs/state", {"key": "0x" + key.hex()})
+        if answer.get("value") is None:
+            return 0
+        # State values of uints are minimal big-endian bytes (devnet ``state.encode_uint``).
+        value = wire.hex_field(answer, "value", f"nonce of 0x{address.hex()}")
+        return int.from_bytes(value, "big")
+
+    # --- builds ----------------------------------------------------------------------
+
+    async def build_transaction(self, action: ChainAction) -> bytes:
+        """The signed transaction ``action`` stands for, not sent.
+
+        A ``raw_tx`` is returned as is; a ``bridge_recv`` / ``bridge_timeout`` is
+        signed with the relayer key at the payload's ``nonce``, or at the next
+        nonce of the relayer account (committed nonce, or one past the last
+        transaction this adapter built, whichever is higher).
+        """
+        if action.kind == actions.RAW_TX:
+            tx = actions.payload_bytes(action.payload, "tx")
+            try:
+                codec.decode_transaction(tx)
+            except BadEncoding as err:
+                raise InvalidInput(f"raw_tx does not decode: {err.message}") from err
+            return tx
+        if action.kind not in actions.SIGNED_KINDS:
+            known = ", ".join(actions.ACTION_KINDS)
+            raise InvalidInput(f"unknown Pujiang action {action.kind!r} (known: {known})")
+        signer = self._require_signer()
+        args = actions.packet_tx_args(action.payload)
+        nonce = actions.payload_nonce(action.payload)
+        if nonce is None:
+            committed = await self.account_nonce(signer.address(self.hash_fn))
+            nonce = max(committed, self._next_nonce or 0)
+        tx = actions.build_signed_tx(signer, self.chain_id, nonce, action.kind, args)
+        self._next_nonce = nonce + 1
+        return tx
+
+    def _require_signer(self) -> actions.TxSigner:
+        if self._signer is None:
+            raise ConfigError(f"chain {self.chain_id}: no relayer_key configured to sign with")
+        return self._signer
+
+    @property
+    def relayer_address(self) -> bytes | None:
+        return self._signer.address(self.hash_fn) if self._signer else None
+
+    # --- sends -----------------------------------------------------------------------
+
+    async def submit(self, action: ChainAction) -> bytes:
+        """Build (if needed) and post the transaction; its hash, without waiting.
+
+        ``ChainRejected`` when the node refuses it (signature, nonce, replay).
+        """
+        tx = await self.build_transaction(action)
+        tx_hash = codec.compute_tx_hash(codec.decode_transaction(tx), self.hash_fn)
+        try:
+            answer = await self.node.post_tx(tx, tx_hash)
+        except Exception:
+            self._next_nonce = None  # re-read the committed nonce next time
+            raise
+        served = wire.hex_field(answer, "tx_hash", "submit")
+        if served != tx_hash:
+            raise ChainError(f"node named the tx 0x{served.hex()}, its hash is 0x{tx_hash.hex()}")
+        return tx_hash
+
+    # --- the light client ------------------------------------------------------------
+
+    def light_client(self) -> LightClient:
+        """The pure Pujiang light client (``proofs.pujiang.light_client``) for this chain.
+
+        Its client state (chain id, hash profile, trusting period) is the
+        caller's: the light client is stateless, the relayer persists states.
+        """
+        return PujiangLightClient(hash_profile=self.settings.hash_profile)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self.node.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"PujiangAdapter(chain_id={self.chain_id!r}, url={self.node.base_url!r})"
+
+
+def encode_leaf_index(index: int) -> bytes:
+    """``InclusionProof.key`` of an event proof: the leaf index as uint64 big-endian."""
+    return index.to_bytes(8, "big")
+
+
+def _height(value: int, name: str) -> Height:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be an integer height", field=name)
+    return Height(value)
+
+
+__all__ = ["PROOF_KIND", "PujiangAdapter", "encode_leaf_index"]

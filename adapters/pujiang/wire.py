@@ -1,0 +1,126 @@
+"""Reading the node's JSON answers: hex fields, integers, event kinds.
+
+A field that is missing or malformed in a 200 answer is a ``ChainError``
+naming the field: the node (or something between us and it) speaks another
+version of the API, which retrying will not fix. Nothing here verifies a
+signature or a root: that is the light client's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import rlp
+
+from core.errors import BadEncoding, ChainError
+from core.types import EventKind
+from proofs.pujiang import codec
+from proofs.pujiang.codec import Event, decode_event
+
+EVENT_KINDS: Mapping[bytes, EventKind] = {
+    b"send_packet": EventKind.SEND_PACKET,
+    b"recv_packet": EventKind.RECEIVE_PACKET,
+    b"acknowledge_packet": EventKind.ACKNOWLEDGE_PACKET,
+    b"timeout_packet": EventKind.TIMEOUT_PACKET,
+    b"htlc_locked": EventKind.HTLC_LOCKED,
+    b"htlc_claimed": EventKind.HTLC_CLAIMED,
+    b"htlc_refunded": EventKind.HTLC_REFUNDED,
+}
+"""Chain event kind -> hub kind. ``validator_set_changed`` is absent on purpose: it is
+consensus, not a bridge or HTLC event; the light client sees rotations in headers."""
+
+KIND_NAMES: Mapping[EventKind, bytes] = {v: k for k, v in EVENT_KINDS.items()}
+
+
+def field(answer: Mapping[str, Any], name: str, what: str) -> Any:
+    if name not in answer:
+        raise ChainError(f"{what}: node answer lacks {name!r}")
+    return answer[name]
+
+
+def hex_field(answer: Mapping[str, Any], name: str, what: str) -> bytes:
+    """A ``0x`` hex field as bytes."""
+    value = field(answer, name, what)
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise ChainError(f"{what}: node answered a malformed {name!r} (0x-hex expected)")
+
+
+def int_field(answer: Mapping[str, Any], name: str, what: str) -> int:
+    value = field(answer, name, what)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ChainError(f"{what}: node answered a malformed {name!r} (uint expected)")
+    return value
+
+
+def decode_event_leaf(data: bytes, what: str) -> Event:
+    """The event leaf a node served; ``ChainError`` (not a verification error) if it is junk.
+
+    The leaf is decoded only to read it; whether it is *in the chain* is decided
+    later by the light client against a verified ``events_root``.
+    """
+    try:
+        return decode_event(data)
+    except BadEncoding as err:
+        raise ChainError(f"{what}: node served an event leaf that does not decode") from err
+
+
+INT_ATTRIBUTES = frozenset(
+    {
+        "sequence",
+        "amount",
+        "timeout_height",
+        "timeout_time_ms",
+        "timelock_ms",
+        "epoch",
+        "effective_height",
+    }
+)
+TEXT_ATTRIBUTES = frozenset({"source_chain", "dest_chain", "denom"})
+PACKET_KINDS = frozenset({b"send_packet", b"recv_packet", b"timeout_packet"})
+
+
+def event_attributes(event: Event) -> dict[str, object]:
+    """Attributes decoded by name: integers (minimal big-endian), text (UTF-8), else bytes.
+
+    Packet events also carry ``packet``: the RLP of the packet rebuilt from
+    their fields, i.e. the bytes notaries sign over (``codec.compute_packet_digest``).
+    """
+    out: dict[str, object] = {}
+    for raw_key, value in event.attributes:
+        key = raw_key.decode("utf-8", errors="replace")
+        if key in INT_ATTRIBUTES:
+            out[key] = int.from_bytes(value, "big")
+        elif key in TEXT_ATTRIBUTES:
+            out[key] = value.decode("utf-8", errors="replace")
+        else:
+            out[key] = bytes(value)
+    if event.kind in PACKET_KINDS:
+        out["packet"] = packet_of(event)
+    return out
+
+
+PACKET_FIELDS = (
+    "source_chain", "dest_chain", "sequence", "sender", "receiver", "denom", "amount",
+    "payload", "timeout_height", "timeout_time_ms",
+)  # fmt: skip
+"""``codec.Packet``'s fields, in order; a packet event carries each as an attribute."""
+
+
+def packet_of(event: Event) -> bytes:
+    """The packet RLP of a packet event (integers are minimal big-endian in both forms)."""
+    raw = {key.decode("utf-8", errors="replace"): value for key, value in event.attributes}
+    what = event.kind.decode("utf-8", errors="replace")
+    try:
+        encoded = rlp.encode([raw[name] for name in PACKET_FIELDS])
+    except KeyError as err:
+        raise ChainError(f"{what} event lacks the packet field {err}") from err
+    try:
+        codec.decode_packet(encoded)
+    except BadEncoding as err:
+        raise ChainError(f"{what} event's packet fields do not form a packet") from err
+    return encoded

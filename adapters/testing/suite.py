@@ -1,0 +1,352 @@
+"""``ChainAdapterConformance``: the adapter conformance kit, written once, run per family.
+
+As web3.py's ``module_testing``: a base class of test methods that a family
+subclasses once, providing a fixture ``conformance_target`` (class scope or
+wider) that returns its ``ConformanceTarget`` for a LIVE chain::
+
+    class TestMyChain(ChainAdapterConformance):
+        @pytest.fixture(scope="class")
+        @classmethod
+        def conformance_target(cls, my_node):
+            return MyChainTarget(my_node.url)
+
+Each check uses only the seams (``ChainAdapter`` and the ``LightClient`` the
+adapter names) and the target's hooks, so every family is held to the same
+contract: heights, headers that verify from a checkpoint (and broken ones that
+do not), events that are found, proven and verified, receipts, bounds. The
+plugin (``adapters.testing.plugin``) prints a summary of the checks.
+
+The kit keeps one event loop per test class (``asyncio.Runner``): the adapter
+and its pooled connections live on it from the first check to the last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+import pytest
+
+from adapters.testing import MARKER
+from adapters.testing.target import ConformanceTarget
+from core.errors import ChainRejected, InvalidInput, NotFound, PjgwError, VerificationError
+from core.ids import ChainId, Height
+from core.seams import ChainAdapter, LightClient, is_chain_adapter
+from core.types import ChainEvent, EventKind, TxReceipt
+
+T = TypeVar("T")
+
+
+@dataclass
+class BridgeEvent:
+    """The ``send_packet`` the kit caused once per class, committed, with its block's events."""
+
+    tx_hash: bytes
+    receipt: TxReceipt
+    events: Sequence[ChainEvent]
+
+    @property
+    def height(self) -> Height:
+        assert self.receipt.height is not None
+        return self.receipt.height
+
+    @property
+    def ours(self) -> ChainEvent:
+        found = [
+            e for e in self.events if e.tx_hash == self.tx_hash and e.kind is EventKind.SEND_PACKET
+        ]
+        assert found, (
+            f"no send_packet event of tx 0x{self.tx_hash.hex()} among the "
+            f"{len(self.events)} events of block {self.height}"
+        )
+        return found[0]
+
+
+@dataclass
+class Kit:
+    """The live chain of one test class: its loop, adapter, light client and target."""
+
+    target: ConformanceTarget
+    runner: asyncio.Runner
+    adapter: ChainAdapter
+    light: LightClient
+    _bridge_event: BridgeEvent | None = field(default=None, repr=False)
+
+    def run(self, awaitable: Awaitable[T]) -> T:
+        """Run one coroutine on the class's loop (where the adapter's connections live)."""
+        return self.runner.run(_as_coroutine(awaitable))
+
+    def verified(self, height: int, checkpoint_height: int | None = None) -> tuple[object, object]:
+        """``(client_state, consensus_state)`` of ``height`` verified from a checkpoint below it."""
+        cp = checkpoint_height if checkpoint_height is not None else max(1, height - 1)
+        client, trusted = self.checkpoint(cp)
+        if cp == height:
+            return client, trusted
+        header = self.run(self.adapter.header(Height(height)))
+        return client, self.light.verify_header(client, trusted, header, self.target.now())
+
+    def checkpoint(self, height: int) -> tuple[object, object]:
+        header = self.run(self.adapter.header(Height(height)))
+        return self.run(self.target.checkpoint(self.adapter, header))
+
+    def bridge_event(self) -> BridgeEvent:
+        """Cause one ``send_packet`` (first call only) and wait for it to be committed."""
+        if self._bridge_event is None:
+            tx_hash = self.run(self.target.trigger_send_packet(self.adapter))
+            receipt = self.run(self.wait_for(tx_hash))
+            assert receipt.success, f"the triggered send_packet failed: {receipt.reason}"
+            assert receipt.height is not None
+            events = self.run(self.adapter.events(receipt.height, receipt.height))
+            self._bridge_event = BridgeEvent(tx_hash, receipt, events)
+        return self._bridge_event
+
+    async def wait_for(self, tx_hash: bytes) -> TxReceipt:
+        """Poll the receipt until the chain decided (the kit may loop; an adapter never does)."""
+        deadline = time.monotonic() + self.target.wait_timeout
+        while True:
+            try:
+                receipt = await self.adapter.receipt(tx_hash)
+                if receipt.success is not None:
+                    return receipt
+            except NotFound:
+                pass  # not yet visible on this node
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"tx 0x{tx_hash.hex()} not committed within {self.target.wait_timeout}s"
+                )
+            await self.target.produce_block(self.adapter)
+            await asyncio.sleep(0.05)
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def _expect_rejected(check: Any, *args: object) -> PjgwError | None:
+    """The ``VerificationError`` ``check(*args)`` raised, or None if it accepted."""
+    try:
+        check(*args)
+    except VerificationError as err:
+        return err
+    return None
+
+
+@getattr(pytest.mark, MARKER)
+class ChainAdapterConformance:
+    """The checks every ``ChainAdapter`` must pass against a live chain.
+
+    CONTRACT: subclasses provide the fixture ``conformance_target`` (scope
+    ``class`` or wider) returning a ``ConformanceTarget``.
+    """
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def kit(cls, conformance_target: ConformanceTarget) -> Iterator[Kit]:
+        runner = asyncio.Runner()
+        adapter = conformance_target.make_adapter()
+        try:
+            kit = Kit(conformance_target, runner, adapter, adapter.light_client())
+            yield kit
+        finally:
+            runner.run(_as_coroutine(conformance_target.close_adapter(adapter)))
+            runner.close()
+
+    # --- identity and heights ------------------------------------------------------
+
+    def test_identity_and_seams_are_declared(self, kit: Kit) -> None:
+        """The adapter names its family and chain, and implements both seams."""
+        assert is_chain_adapter(kit.adapter), "the adapter lacks a ChainAdapter method"
+        assert isinstance(kit.adapter.family, str)
+        assert kit.adapter.family
+        assert isinstance(kit.adapter.chain_id, ChainId)
+        assert isinstance(kit.light, LightClient), "light_client() is not a LightClient"
+
+    def test_latest_height_is_monotonic(self, kit: Kit) -> None:
+        """latest_height never goes down between reads, and is a Height ≥ 1."""
+        first = kit.run(kit.adapter.latest_height())
+        kit.run(kit.target.produce_block(kit.adapter))
+        second = kit.run(kit.adapter.latest_height())
+        assert isinstance(first, Height)
+        assert first >= 1
+        assert second >= first
+
+    def test_finalized_height_is_monotonic_and_not_ahead(self, kit: Kit) -> None:
+        """finalized_height never goes down and never passes latest_height."""
+        first = kit.run(kit.adapter.finalized_height())
+        latest = kit.run(kit.adapter.latest_height())
+        second = kit.run(kit.adapter.finalized_height())
+        assert isinstance(first, Height)
+        assert first <= latest
+        assert second >= first
+
+    # --- headers -----------------------------------------------------------------------
+
+    def test_header_is_the_requested_one(self, kit: Kit) -> None:
+        """header(h) is of this chain at height h, with its encoding and evidence."""
+        height = kit.run(kit.adapter.finalized_height())
+        header = kit.run(kit.adapter.header(height))
+        assert header.chain_id == kit.adapter.chain_id
+        assert header.height == height
+        assert header.encoded
+        assert header.hash
+        assert header.time > 0
+
+    def test_header_verifies_from_a_checkpoint(self, kit: Kit) -> None:
+        """The finalized header verifies, skipping, from an older trusted checkpoint."""
+        kit.bridge_event()  # at least one block after the first
+        top = kit.run(kit.adapter.finalized_height())
+        checkpoint = max(1, top - 2 * kit.target.header_span)
+        assert checkpoint < top, "the chain is too short to verify anything"
+        client, trusted = kit.checkpoint(checkpoint)
+        header = kit.run(kit.adapter.header(top))
+        kit.light.verify_header(client, trusted, header, kit.target.now())
+
+    def test_header_range_verifies_one_by_one(self, kit: Kit) -> None:
+        """Consecutive headers each verify from the consensus state of the one before."""
+        kit.bridge_event()
+        top = kit.run(kit.adapter.finalized_height())
+        start = max(1, top - kit.target.header_span)
+        client, consensus = kit.checkpoint(start)
+        for height in range(start + 1, top + 1):
+            header = kit.run(kit.adapter.header(Height(height)))
+            consensus = kit.light.verify_header(client, consensus, header, kit.target.now())
+
+    def test_tampered_headers_are_rejected(self, kit: Kit) -> None:
+        """Each malleation of a header or its evidence (commit) raises a VerificationError."""
+        top = kit.run(kit.adapter.finalized_height())
+        client, trusted = kit.checkpoint(max(1, top - 1))
+        if top == 1:
+            pytest.fail("the chain needs two blocks for this check")
+        header = kit.run(kit.adapter.header(top))
+        cases = kit.target.header_malleations(header)
+        assert cases, "the target offers no header malleations"
+        accepted = [
+            name
+            for name, bad in cases.items()
+            if _expect_rejected(kit.light.verify_header, client, trusted, bad, kit.target.now())
+            is None
+        ]
+        assert not accepted, f"tampered headers were accepted: {accepted}"
+
+    def test_header_above_the_tip_is_not_found(self, kit: Kit) -> None:
+        """header(h) far above the tip raises NotFound (not an empty or made-up header)."""
+        top = kit.run(kit.adapter.latest_height())
+        with pytest.raises(NotFound):
+            kit.run(kit.adapter.header(Height(top + 1_000_000)))
+
+    # --- events and proofs -------------------------------------------------------------
+
+    def test_triggered_event_is_found_in_its_block(self, kit: Kit) -> None:
+        """The send_packet the target caused is in events() of its block, with its tx hash."""
+        bridge = kit.bridge_event()
+        event = bridge.ours
+        assert event.chain_id == kit.adapter.chain_id
+        assert event.height == bridge.height
+        assert event.position, "an event must locate itself for prove()"
+
+    def test_events_are_in_chain_order(self, kit: Kit) -> None:
+        """events(a, b) lists heights in [a, b] ascending, positions ascending per height."""
+        bridge = kit.bridge_event()
+        start = max(1, bridge.height - kit.target.header_span)
+        events = kit.run(kit.adapter.events(Height(start), bridge.height))
+        keys = [(e.height, e.position) for e in events]
+        assert keys == sorted(keys)
+        assert len(set(keys)) == len(keys), "an event is listed twice"
+        assert all(start <= e.height <= bridge.height for e in events)
+
+    def test_events_do_not_depend_on_how_a_range_is_split(self, kit: Kit) -> None:
+        """events(a, b) == events(a, m) + events(m+1, b): chunking loses and repeats nothing."""
+        bridge = kit.bridge_event()
+        start = max(1, bridge.height - kit.target.header_span)
+        end = bridge.height
+        whole = kit.run(kit.adapter.events(Height(start), end))
+        parts: list[ChainEvent] = []
+        for height in range(start, end + 1):
+            parts.extend(kit.run(kit.adapter.events(Height(height), Height(height))))
+        assert [(e.height, e.position, e.raw) for e in parts] == [
+            (e.height, e.position, e.raw) for e in whole
+        ]
+
+    def test_events_are_proven_and_verify(self, kit: Kit) -> None:
+        """Every event of the triggered block has a proof the light client accepts."""
+        bridge = kit.bridge_event()
+        _, consensus = kit.verified(bridge.height)
+        assert bridge.events
+        for event in bridge.events:
+            proof = kit.run(kit.adapter.prove(event))
+            assert proof.chain_id == kit.adapter.chain_id
+            assert proof.height == event.height
+            kit.light.verify_membership(consensus, proof)
+
+    def test_tampered_proofs_are_rejected(self, kit: Kit) -> None:
+        """Each malleation of an event proof raises a VerificationError."""
+        bridge = kit.bridge_event()
+        _, consensus = kit.verified(bridge.height)
+        proof = kit.run(kit.adapter.prove(bridge.ours))
+        cases = kit.target.proof_malleations(proof)
+        assert cases, "the target offers no proof malleations"
+        accepted = [
+            name
+            for name, bad in cases.items()
+            if _expect_rejected(kit.light.verify_membership, consensus, bad) is None
+        ]
+        assert not accepted, f"tampered proofs were accepted: {accepted}"
+
+    def test_proof_against_another_block_is_rejected(self, kit: Kit) -> None:
+        """A valid proof checked against the verified state of another block is rejected."""
+        bridge = kit.bridge_event()
+        proof = kit.run(kit.adapter.prove(bridge.ours))
+        _, other = kit.verified(bridge.height - 1) if bridge.height > 1 else (None, None)
+        if other is None:
+            pytest.fail("the event is in block 1; no earlier block to check against")
+        relabelled = replace(proof, height=Height(bridge.height - 1))  # reach the root check
+        accepted = [
+            name
+            for name, candidate in (("as is", proof), ("relabelled", relabelled))
+            if _expect_rejected(kit.light.verify_membership, other, candidate) is None
+        ]
+        assert not accepted, f"a proof verified against another block's root: {accepted}"
+
+    # --- writes and receipts -----------------------------------------------------------
+
+    def test_receipt_of_a_submitted_tx_reports_success(self, kit: Kit) -> None:
+        """The triggered transaction's receipt names its chain, hash, height and success."""
+        bridge = kit.bridge_event()
+        receipt = kit.run(kit.adapter.receipt(bridge.tx_hash))
+        assert receipt.chain_id == kit.adapter.chain_id
+        assert receipt.tx_hash == bridge.tx_hash
+        assert receipt.height == bridge.height
+        assert receipt.success is True
+
+    def test_receipt_of_an_unknown_tx_is_not_found(self, kit: Kit) -> None:
+        """receipt() of a hash the chain never saw raises NotFound."""
+        with pytest.raises(NotFound):
+            kit.run(kit.adapter.receipt(kit.target.unknown_tx_hash()))
+
+    def test_submitting_twice_executes_once(self, kit: Kit) -> None:
+        """The same action submitted twice succeeds at most once on the chain."""
+        action = kit.run(kit.target.submittable_action(kit.adapter))
+        hashes: list[bytes] = []
+        for _ in range(2):
+            # A node refusing the replay outright (ChainRejected) is also fine.
+            with contextlib.suppress(ChainRejected):
+                hashes.append(kit.run(kit.adapter.submit(action)))
+        assert hashes, "the first submission was refused"
+        receipts = [kit.run(kit.wait_for(h)) for h in dict.fromkeys(hashes)]
+        assert sum(bool(r.success) for r in receipts) == 1, receipts
+
+    # --- bounds ------------------------------------------------------------------------
+
+    def test_bad_ranges_are_rejected_clearly(self, kit: Kit) -> None:
+        """A reversed range or a negative height raises InvalidInput before any request."""
+        top = kit.run(kit.adapter.latest_height())
+        with pytest.raises(InvalidInput):
+            kit.run(kit.adapter.events(Height(top), Height(top - 1)))
+        with pytest.raises(InvalidInput):
+            kit.run(kit.adapter.events(-1, top))  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            kit.run(kit.adapter.header(-5))  # type: ignore[arg-type]

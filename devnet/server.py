@@ -1,0 +1,75 @@
+"""Serve a devnet node over HTTP (uvicorn) until SIGINT or SIGTERM.
+
+The node is opened first (genesis on a new data directory, block 1 at once),
+its block timer started, then the API served; on a signal uvicorn finishes the
+requests in flight and the node stops its timer and closes its store, so a
+block is either fully stored or not at all even when killed harder.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+import uvicorn
+
+from devnet.api import create_app
+from devnet.config import NodeConfig
+from devnet.node import DevnetNode
+
+log = logging.getLogger("pjgw.devnet")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus re-raising SIGINT/SIGTERM after its graceful shutdown.
+
+    uvicorn re-raises the signal once it has stopped serving, which would end
+    the process before the node closes its store; here a signal is a normal
+    stop (exit status 0) and ``serve`` closes the node first.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+
+def serve(config: NodeConfig, host: str, port: int, log_level: str = "info") -> None:
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    node = DevnetNode(config)
+    try:
+        app = create_app(node)
+        node.start()
+        mode = (
+            "instant (a block per transaction, POST /v1/blocks)"
+            if config.instant
+            else f"a block every {config.block_time}s"
+        )
+        log.info(
+            "devnet %s at height %d on http://%s:%d (%s; %d validators; data in %s)",
+            node.genesis.chain_id,
+            node.height,
+            host,
+            port,
+            mode,
+            len(node.validators(node.height)),
+            config.data_dir,
+        )
+        server = _Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning" if log_level.lower() != "debug" else "debug",
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
+        )
+        server.run()
+    finally:
+        node.close()
+        log.info("devnet %s stopped at height %d", node.genesis.chain_id, node.height)
