@@ -16,6 +16,18 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from core.ids import ChainId, Height, PacketId
+from core.records import (
+    ActionRecord,
+    ActionStatus,
+    ChainRecord,
+    ClientRecord,
+    EquivocationRecord,
+    NewTransfer,
+    RouteRecord,
+    SignatureRecord,
+    TransferEventRecord,
+    TransferRecord,
+)
 from core.states import TransferState
 from core.types import ChainAction, ChainEvent, InclusionProof, TrustedHeader, TxReceipt
 
@@ -136,26 +148,147 @@ class TransferProtocol(Protocol):
 
 @runtime_checkable
 class Store(Protocol):
-    """Persistence as a unit of work.
+    """Persistence of the hub, as a repository of ``core.records`` (sync, thread-safe).
+
+    The relayer sees only this seam; ``gateway.store.SqlStore`` implements it on
+    SQLAlchemy (SQLite in WAL mode embedded, PostgreSQL in production). Every
+    method is one database transaction. ``now`` is always passed in: the store
+    never reads a clock.
 
     CONTRACT: ``transition`` is compare-and-set: it succeeds only when the
-    stored state still equals ``expected`` and the move is in the transition
-    table; otherwise it raises ``InvalidTransition`` or ``LeaseLost``.
+    stored state still equals ``expected``, the move is in the transition table
+    and (when ``worker`` is given) that worker still holds the lease; otherwise
+    it raises ``InvalidTransition`` or ``LeaseLost``. It appends the history
+    line in the same database transaction.
+    CONTRACT: ``claim_due`` hands each transfer to at most one worker at a time
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite).
     """
 
+    # chains and routes
+    def upsert_chain(self, chain: ChainRecord) -> None: ...
+    def chains(self) -> list[ChainRecord]: ...
+    def upsert_route(self, route: RouteRecord) -> None: ...
+    def routes(self) -> list[RouteRecord]: ...
+    def route(self, route_id: str) -> RouteRecord:
+        """``NotFound`` when unknown."""
+        ...
+
+    # transfers
+    def create_transfer(
+        self,
+        new: NewTransfer,
+        now: float,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: bytes | None = None,
+    ) -> tuple[TransferRecord, bool]:
+        """Insert, or return the existing one: ``(record, created)``.
+
+        Same idempotency key and request hash -> the first transfer, ``created``
+        False; same key, other hash -> ``Conflict``. A ``new.packet`` already
+        stored -> that transfer, ``created`` False (a packet is tracked once).
+        """
+        ...
+
+    def transfer(self, transfer_id: str) -> TransferRecord:
+        """``NotFound`` when unknown."""
+        ...
+
+    def transfer_by_packet(self, packet: PacketId) -> TransferRecord | None: ...
+    def transfer_by_source_tx(self, chain_id: ChainId, tx_hash: bytes) -> TransferRecord | None: ...
+    def list_transfers(
+        self,
+        *,
+        state: TransferState | None = None,
+        chain: ChainId | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[TransferRecord], str | None]:
+        """Newest first; ``after`` is the opaque cursor returned as the second item."""
+        ...
+
     def transition(
-        self, packet: PacketId, expected: TransferState, new: TransferState, reason: str
+        self,
+        transfer_id: str,
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        *,
+        worker: str | None = None,
+        **fields: object,
+    ) -> TransferRecord:
+        """Move state (and set ``fields``: packet, source_tx, source_height,
+        source_position, source_event, dest_tx) atomically; returns the new record."""
+        ...
+
+    def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
+        """Keep the state, record why it waits (``reason``), count an attempt, and
+        make the transfer due again at ``retry_at`` (backoff is the caller's)."""
+        ...
+
+    def history(self, transfer_id: str, after_id: int = 0) -> list[TransferEventRecord]: ...
+
+    # work distribution
+    def claim_due(
+        self, worker: str, now: float, lease_seconds: float, limit: int
+    ) -> list[TransferRecord]:
+        """Lease up to ``limit`` non-terminal transfers whose ``next_attempt_at <= now``
+        and whose lease is free or expired, oldest first."""
+        ...
+
+    def release(self, transfer_id: str, worker: str) -> None: ...
+
+    # the journal (crash safety: record before send, then outcome)
+    def record_action(
+        self,
+        transfer_id: str,
+        step: str,
+        chain_id: ChainId,
+        action: ChainAction,
+        now: float,
+    ) -> ActionRecord:
+        """Journal an action before it is sent. Idempotent on
+        ``(transfer_id, step)``: a second call returns the first record."""
+        ...
+
+    def action(self, transfer_id: str, step: str) -> ActionRecord | None: ...
+    def mark_action(
+        self,
+        action_id: int,
+        status: ActionStatus,
+        *,
+        tx_hash: bytes | None = None,
+        height: Height | None = None,
+        reason: str = "",
     ) -> None: ...
 
-    def cursor(self, chain_id: ChainId) -> Height | None:
-        """The last height whose events were fully processed for ``chain_id``."""
+    # source scanning
+    def cursor(self, key: str) -> Height | None:
+        """The last height fully processed for ``key`` (a route id or a chain id)."""
         ...
 
-    def advance_cursor(self, chain_id: ChainId, height: Height) -> None: ...
-
-    def record_action(self, packet: PacketId, action: ChainAction) -> None:
-        """Journal an action before it is sent (the crash-safety rule)."""
+    def advance_cursor(self, key: str, height: Height) -> None:
+        """Never moves backwards except through ``rewind_cursor``."""
         ...
+
+    def rewind_cursor(self, key: str, height: Height) -> None: ...
+
+    # light clients
+    def save_client(self, record: ClientRecord) -> None: ...
+    def client(self, chain_id: ChainId) -> ClientRecord | None: ...
+
+    # notaries
+    def add_signature(
+        self, record: SignatureRecord, route_id: str, sequence: int
+    ) -> EquivocationRecord | None:
+        """Store an attestation; when the same notary already signed another digest
+        for ``(route_id, sequence)``, store and return the equivocation evidence
+        instead (the signature is then not counted)."""
+        ...
+
+    def signatures(self, transfer_id: str) -> list[SignatureRecord]: ...
+    def equivocations(self) -> list[EquivocationRecord]: ...
 
 
 def is_chain_adapter(obj: object) -> bool:

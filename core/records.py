@@ -1,0 +1,196 @@
+"""What the store keeps, as plain frozen records that cross the ``Store`` seam.
+
+The relayer (below ``gateway`` in the layering) works only with these records
+and the ``core.seams.Store`` protocol; the SQLAlchemy models in
+``gateway.store`` map them to tables. Amounts are ``int`` in the asset's
+smallest unit (uint256 on EVM), never floats. Times are unix seconds as
+``float``, passed in by the caller (the store never reads a clock itself, so
+tests and lease expiry are deterministic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.ids import ChainId, Height, PacketId
+from core.states import TransferState
+
+
+class TransferKind(StrEnum):
+    ASSET = "asset"
+    MESSAGE = "message"
+
+
+class RouteProtocol(StrEnum):
+    NOTARY = "notary"
+    HTLC = "htlc"
+    LIGHT_CLIENT = "light_client"
+
+
+class ActionStatus(StrEnum):
+    """Journal of a chain action: recorded before it is sent, then its outcome."""
+
+    RECORDED = "recorded"  # written, maybe sent (a crash here means: look on-chain first)
+    SENT = "sent"  # the chain accepted the transaction; tx hash known
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRecord:
+    """A chain the hub talks to: its adapter family and that adapter's settings."""
+
+    chain_id: ChainId
+    family: str
+    settings: dict[str, object] = field(default_factory=dict, repr=False)  # may hold secrets
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRecord:
+    """A one-way path between two chains and the protocol the destination trusts."""
+
+    route_id: str
+    source: ChainId
+    destination: ChainId
+    protocol: RouteProtocol
+    settings: dict[str, object] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NewTransfer:
+    """What creates a transfer: an API request, or a packet the relayer saw on-chain."""
+
+    route_id: str
+    kind: TransferKind
+    sender: str
+    receiver: str
+    denom: str = ""
+    amount: int = 0
+    payload: bytes = b""
+    timeout_height: int = 0
+    timeout_time: int = 0  # unix seconds; 0 = none
+    # Known when the transfer starts from an on-chain packet (or once it is sent):
+    packet: PacketId | None = None
+    source_tx: bytes | None = None
+    state: TransferState = TransferState.REQUESTED
+    reason: str = "accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """A stored transfer. ``packet`` is its identity once its sequence is known."""
+
+    id: str
+    route_id: str
+    kind: TransferKind
+    sender: str
+    receiver: str
+    denom: str
+    amount: int
+    payload: bytes
+    timeout_height: int
+    timeout_time: int
+    state: TransferState
+    reason: str
+    packet: PacketId | None
+    source_tx: bytes | None
+    source_height: Height | None
+    # Where the packet event sits in its block (``ChainEvent.position``) and its raw bytes.
+    source_position: tuple[int, ...] | None
+    source_event: bytes
+    dest_tx: bytes | None
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    updated_at: float
+    lease_owner: str | None = None
+    lease_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferEventRecord:
+    """One line of a transfer's append-only history (a state change or a note)."""
+
+    id: int
+    transfer_id: str
+    at: float
+    state: TransferState
+    reason: str
+    tx_hash: bytes | None = None
+    chain_id: ChainId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """A journalled chain action of one transfer step (see ``Store.record_action``)."""
+
+    id: int
+    transfer_id: str
+    step: str  # e.g. "submit_source", "deliver", "refund"
+    chain_id: ChainId
+    kind: str
+    payload: dict[str, object]
+    idempotency_key: str
+    status: ActionStatus
+    tx_hash: bytes | None
+    height: Height | None
+    reason: str
+    recorded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRecord:
+    """A notary's attestation of one packet digest."""
+
+    transfer_id: str
+    notary: str  # the notary's address or key id
+    digest: bytes
+    signature: bytes
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EquivocationRecord:
+    """Evidence: one notary signed two different digests for one (route, sequence)."""
+
+    id: int
+    notary: str
+    route_id: str
+    sequence: int
+    digest_a: bytes
+    signature_a: bytes
+    digest_b: bytes
+    signature_b: bytes
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A light client's persisted state for one chain (family-encoded bytes)."""
+
+    chain_id: ChainId
+    client_state: bytes
+    consensus_states: dict[int, bytes]  # height -> encoded consensus state
+    trusted_height: Height
+    frozen: bool = False
+    frozen_reason: str = ""
+    updated_at: float = 0.0
+
+
+__all__ = [
+    "ActionRecord",
+    "ActionStatus",
+    "ChainRecord",
+    "ClientRecord",
+    "EquivocationRecord",
+    "NewTransfer",
+    "RouteProtocol",
+    "RouteRecord",
+    "SignatureRecord",
+    "TransferEventRecord",
+    "TransferKind",
+    "TransferRecord",
+]
