@@ -29,7 +29,14 @@ from core.records import (
     TransferRecord,
 )
 from core.states import TransferState
-from core.types import ChainAction, ChainEvent, InclusionProof, TrustedHeader, TxReceipt
+from core.types import (
+    ChainAction,
+    ChainEvent,
+    InclusionProof,
+    Packet,
+    TrustedHeader,
+    TxReceipt,
+)
 
 
 @runtime_checkable
@@ -127,6 +134,49 @@ class LightClient(Protocol):
 
         CONTRACT: on True the caller freezes the client and persists that.
         """
+        ...
+
+
+@runtime_checkable
+class BridgeEndpoint(Protocol):
+    """A chain's bridge, in the relayer's and the notaries' terms (one per family).
+
+    An adapter that carries packets exposes one as ``adapter.bridge()``. It is
+    pure translation: it reads events and builds actions and digests, it never
+    sends. The digests are exactly what the destination chain's bridge checks
+    (EIP-712 on EVM, the tagged RLP hash on Pujiang), so a notary that computes
+    one from a packet it verified signs what the destination will verify.
+    """
+
+    def packet_of(self, event: ChainEvent) -> Packet:
+        """The packet a ``send_packet`` event of this chain carries (``InvalidInput`` if
+        the event is not one)."""
+        ...
+
+    def delivery_digest(self, packet: Packet) -> bytes:
+        """What notaries sign so that THIS chain (the destination) accepts ``packet``."""
+        ...
+
+    def nondelivery_digest(self, packet: Packet) -> bytes:
+        """What notaries sign so that THIS chain (the source) refunds ``packet``."""
+        ...
+
+    def committee(self) -> tuple[int, tuple[str, ...]]:
+        """``(threshold, member addresses)`` this chain's bridge trusts (as configured;
+        ``committee_onchain`` in the adapter reads the live value)."""
+        ...
+
+    def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
+        """Deliver ``packet`` here with the signatures (65-byte r‖s‖v, in the order this
+        chain's bridge wants); the idempotency key names the packet."""
+        ...
+
+    def refund_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
+        """Refund ``packet`` on its source (here) with a non-delivery certificate."""
+        ...
+
+    def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
+        """True when ``event`` (read from this chain) reports ``packet`` delivered here."""
         ...
 
 
@@ -297,6 +347,7 @@ def is_chain_adapter(obj: object) -> bool:
 
 
 __all__ = [
+    "BridgeEndpoint",
     "ChainAction",
     "ChainAdapter",
     "ChainEvent",

@@ -78,6 +78,31 @@ class ChainAction:
 
 
 @dataclass(frozen=True, slots=True)
+class Packet:
+    """A cross-chain packet, chain-neutral: what a ``send_packet`` event carries.
+
+    ``(source_chain, dest_chain, sequence)`` is its identity. ``sender`` and
+    ``receiver`` are raw bytes in their own chain's address format. An asset
+    packet has ``denom``/``amount``; a message packet has ``payload`` (and may
+    carry an amount too). Timeouts refer to the DESTINATION chain; 0 = none;
+    ``timeout_time_ms`` is unix milliseconds (an EVM bridge stores seconds: its
+    endpoint converts, and a packet whose value does not convert exactly is
+    refused rather than rounded).
+    """
+
+    source_chain: ChainId
+    dest_chain: ChainId
+    sequence: int
+    sender: bytes
+    receiver: bytes
+    denom: str
+    amount: int
+    payload: bytes = b""
+    timeout_height: int = 0
+    timeout_time_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TxReceipt:
     """The outcome of a submitted action, as the chain reports it."""
 
