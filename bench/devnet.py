@@ -115,23 +115,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _post_all(url: str, txs: list[bytes], concurrency: int) -> None:
-    queue = list(reversed(txs))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+async def _post_all(url: str, lanes: list[list[bytes]]) -> None:
+    """One request in flight per lane; a lane owns whole senders, so each sender's
+    nonces reach the node in order (the mempool admits only the next nonce)."""
+    limits = httpx.Limits(max_connections=len(lanes), max_keepalive_connections=len(lanes))
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def worker() -> None:
-            while queue:
-                tx = queue.pop()
+        async def worker(lane: list[bytes]) -> None:
+            for tx in lane:
                 response = await client.post("/v1/txs", json={"tx": "0x" + tx.hex()})
                 if response.status_code != 202:
                     raise RuntimeError(response.text)
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(lane) for lane in lanes))
 
 
-def _client_process(url: str, txs: list[bytes], concurrency: int) -> None:
-    asyncio.run(_post_all(url, txs, concurrency))
+def _client_process(url: str, lanes: list[list[bytes]]) -> None:
+    asyncio.run(_post_all(url, lanes))
 
 
 def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dict[str, float]:
@@ -157,16 +157,16 @@ def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dic
                 raise RuntimeError("node did not start")
             time.sleep(0.1)
         start_height = httpx.get(url + "/v1/status").json()["latest_height"]
-        # Each client process owns whole senders, so nonces arrive in order per sender.
-        shares: list[list[bytes]] = [[] for _ in range(clients)]
+        # Each lane (one in-flight request) owns whole senders, so nonces arrive in
+        # order per sender; lane w belongs to client process w % clients.
+        lanes: list[list[bytes]] = [[] for _ in range(clients * concurrency)]
         for i, tx in enumerate(txs):
-            shares[(i % accounts) % clients].append(tx)
+            lanes[(i % accounts) % len(lanes)].append(tx)
+        lanes = [lane for lane in lanes if lane]
+        shares = [lanes[c::clients] for c in range(clients)]
         context = multiprocessing.get_context("spawn")
         begin = time.perf_counter()
-        workers = [
-            context.Process(target=_client_process, args=(url, share, concurrency))
-            for share in shares
-        ]
+        workers = [context.Process(target=_client_process, args=(url, share)) for share in shares]
         for w in workers:
             w.start()
         for w in workers:
@@ -175,8 +175,8 @@ def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dic
         with httpx.Client(base_url=url, timeout=10) as client:
             while True:
                 receipts = [
-                    client.get(f"/v1/txs/0x{hashlib.sha256(share[-1]).hexdigest()}").json()
-                    for share in shares
+                    client.get(f"/v1/txs/0x{hashlib.sha256(lane[-1]).hexdigest()}").json()
+                    for lane in lanes
                 ]
                 if all(r["status"] == "committed" for r in receipts):
                     break

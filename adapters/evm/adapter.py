@@ -39,7 +39,8 @@ from pydantic import SecretStr
 from trie import HexaryTrie
 
 from adapters.evm.artifacts import Artifact, load_artifact
-from adapters.evm.certificate import Packet
+from adapters.evm.bridge import EvmBridge
+from adapters.evm.certificate import BridgeDomain, Packet
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
 from adapters.evm.nonces import NonceManager, is_already_known, is_nonce_used
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
@@ -303,6 +304,8 @@ class EvmAdapter:
         Verifiable from the consensus state at ``height - 1``; use
         :meth:`header_update` to verify from an older trusted height.
         """
+        if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+            raise InvalidInput(f"height {height!r} is not a block number", field="height")
         if height == 0:
             return await self._header_segment(0, 0)
         return await self.header_update(height - 1, height)
@@ -387,8 +390,9 @@ class EvmAdapter:
 
     async def events(self, start: Height, end: Height) -> list[ChainEvent]:
         """Bridge and HTLC events in ``[start, end]`` in chain order (chunks of ``log_range``)."""
+        _check_range(start, end)
         addresses = self._contract_addresses()
-        if end < start or not addresses:
+        if not addresses:
             return []
         logs = await fetch_logs(
             self.reader,
@@ -777,11 +781,32 @@ class EvmAdapter:
         return found
 
     async def receipts(self, tx_hashes: Sequence[bytes]) -> list[TxReceipt]:
-        """Receipts of several transactions in one batch."""
-        answers = await self.reader.batch(
-            [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in tx_hashes]
-        )
+        """Receipts of several transactions in one batch.
+
+        A transaction without a receipt is pending if the node knows it
+        (``eth_getTransactionByHash``), else ``NotFound``: a relayer must not wait
+        forever on a hash the chain never saw (dropped from the pool, or wrong).
+        """
+        answers = await self._receipt_answers(tx_hashes)
+        missing = [h for h, a in zip(tx_hashes, answers, strict=True) if not isinstance(a, Mapping)]
+        if missing:
+            known = await self.reader.batch(
+                [("eth_getTransactionByHash", ["0x" + h.hex()]) for h in missing]
+            )
+            unknown = [h for h, tx in zip(missing, known, strict=True) if tx is None]
+            if unknown:
+                raise NotFound(
+                    f"{self.chain_id} knows no transaction 0x{unknown[0].hex()}",
+                    tx_hash="0x" + unknown[0].hex(),
+                )
         return [self._tx_receipt(h, a) for h, a in zip(tx_hashes, answers, strict=True)]
+
+    async def _receipt_answers(self, tx_hashes: Sequence[bytes]) -> list[object]:
+        return list(
+            await self.reader.batch(
+                [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in tx_hashes]
+            )
+        )
 
     def _tx_receipt(self, tx_hash: bytes, answer: object) -> TxReceipt:
         if not isinstance(answer, Mapping) or answer.get("blockNumber") is None:
@@ -839,8 +864,9 @@ class EvmAdapter:
     async def _poll_receipts(self) -> None:
         while self._waiters:
             hashes = list(self._waiters)
-            try:
-                found = await self.receipts(hashes)
+            try:  # one cheap batch per poll: a hash not yet known to the node just waits
+                answers = await self._receipt_answers(hashes)
+                found = [self._tx_receipt(h, a) for h, a in zip(hashes, answers, strict=True)]
             except Exception as err:  # the waiters get the failure; a new wait restarts polling
                 for futures in self._waiters.values():
                     for future in futures:
@@ -867,6 +893,15 @@ class EvmAdapter:
     def light_client(self) -> EvmLightClient:
         """The light client of this chain, with the configured finality policy."""
         return self.settings.light_client()
+
+    def bridge(self) -> EvmBridge:
+        """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured)."""
+        if self.settings.bridge_address is None:
+            raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
+        domain = BridgeDomain(self.settings.evm_chain_id, self.settings.bridge_address)
+        return EvmBridge(
+            self.chain_id, domain, self.settings.committee_threshold, self.settings.committee
+        )
 
 
 # --- small conversions of node answers (untrusted: malformed means ChainUnavailable) -------
@@ -902,3 +937,12 @@ def _payload_int(payload: Mapping[str, object], name: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput(f"payload {name!r} must be a non-negative integer", field=name)
     return value
+
+
+def _check_range(start: int, end: int) -> None:
+    """``InvalidInput`` for a negative or reversed block range, before any request."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(f"{name} {value!r} is not a block number", field=name)
+    if end < start:
+        raise InvalidInput(f"range [{start}, {end}] is reversed", field="end")

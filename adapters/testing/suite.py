@@ -202,7 +202,7 @@ class ChainAdapterConformance:
         checkpoint = max(1, top - 2 * kit.target.header_span)
         assert checkpoint < top, "the chain is too short to verify anything"
         client, trusted = kit.checkpoint(checkpoint)
-        header = kit.run(kit.adapter.header(top))
+        header = kit.run(kit.target.header_update(kit.adapter, checkpoint, top))
         kit.light.verify_header(client, trusted, header, kit.target.now())
 
     def test_header_range_verifies_one_by_one(self, kit: Kit) -> None:

@@ -70,6 +70,18 @@ class ConformanceTarget(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__}.submittable_action")
 
+    async def header_update(
+        self, adapter: ChainAdapter, trusted_height: int, height: int
+    ) -> TrustedHeader:
+        """The header at ``height`` with the evidence to verify it from ``trusted_height``.
+
+        BFT families verify any header from an older trusted one with the header's
+        own commit, so the default is ``adapter.header(height)``. Hash-chained
+        families (EVM) need the ancestors in between and override this.
+        """
+        del trusted_height
+        return await adapter.header(height)  # type: ignore[arg-type]
+
     async def produce_block(self, adapter: ChainAdapter) -> None:  # noqa: B027
         """Make the chain advance when it only moves on demand; a no-op by default."""
 

@@ -1,0 +1,147 @@
+"""The conformance kit's target for an EVM chain running ``contracts/Bridge.sol``.
+
+What the seams cannot say about an EVM chain: a ``send_packet`` is a
+``Bridge.sendNative`` call from the adapter's signer; a checkpoint is a header
+the operator trusts by hash (taken from the node here, which is fine because
+the kit checks what is verified *after* it); skipping verification needs the
+ancestors between the trusted header and the new one (``header_update``), as an
+EVM light client follows the parent-hash chain; dev chains (anvil) only advance
+on demand, so ``produce_block`` mines one.
+
+No pytest here: ``tests/evm/test_conformance.py`` runs the kit against anvil,
+and a chain team runs it against its own node with
+``pytest --pjgw-chain chain.toml --pyargs adapters.testing.configured``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import rlp
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.evm.adapter import EvmAdapter
+from adapters.evm.settings import EvmChainSettings
+from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
+from core.errors import ConfigError
+from core.seams import ChainAdapter
+from core.types import ChainAction, TrustedHeader
+from proofs.evm.header import decode_header
+from proofs.hashing import keccak256
+
+
+class EvmTargetOptions(BaseModel):
+    """``[target_options]`` of a ``--pjgw-chain`` file for an EVM chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dest_chain: str = "pjgw-conformance"
+    receiver: str = "0x" + "ab" * 20
+    amount_wei: int = Field(1, ge=1)
+    mine_blocks: bool = Field(False, description="anvil_mine between polls (dev chains)")
+    wait_timeout: float = Field(30.0, gt=0)
+
+
+class EvmTarget(ConformanceTarget):
+    """A live EVM chain with the bridge deployed; the adapter's signer sends packets."""
+
+    header_span = 4
+
+    def __init__(self, settings: EvmChainSettings, options: EvmTargetOptions) -> None:
+        if settings.bridge_address is None:
+            raise ConfigError("the EVM conformance target needs bridge_address")
+        self.settings = settings
+        self.options = options
+        self.name = f"evm:{settings.chain}"
+        self.wait_timeout = options.wait_timeout
+        self._clock_offset = 0
+
+    def make_adapter(self) -> ChainAdapter:
+        return EvmAdapter(self.settings)
+
+    async def trigger_send_packet(self, adapter: ChainAdapter) -> bytes:
+        """``Bridge.sendNative(dest, receiver, 0, 0)`` with ``amount_wei`` attached."""
+        o = self.options
+        receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
+        action = ChainAction(
+            "bridge.sendNative",
+            {"args": [o.dest_chain, receiver, 0, self.now() + 3600], "value": o.amount_wei},
+            idempotency_key=f"conformance-send-{time.time_ns()}",
+        )
+        return await adapter.submit(action)
+
+    async def submittable_action(self, adapter: ChainAdapter) -> ChainAction:
+        """A ``sendNative`` with a fixed idempotency key: the adapter must send it once."""
+        o = self.options
+        receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
+        return ChainAction(
+            "bridge.sendNative",
+            {"args": [o.dest_chain, receiver, 0, self.now() + 3600], "value": o.amount_wei},
+            idempotency_key=f"conformance-idempotent-{time.time_ns()}",
+        )
+
+    async def checkpoint(
+        self, adapter: ChainAdapter, header: TrustedHeader
+    ) -> tuple[object, object]:
+        evm = _evm(adapter)
+        client = evm.light_client()
+        consensus = client.consensus_state_from_checkpoint(
+            evm.chain_id, decode_header(header.encoded), header.hash
+        )
+        # The kit's clock is the chain's: anvil's block times may run ahead of the wall.
+        self._clock_offset = max(self._clock_offset, header.time - int(time.time()))
+        return evm.settings.client_state(), consensus
+
+    async def header_update(
+        self, adapter: ChainAdapter, trusted_height: int, height: int
+    ) -> TrustedHeader:
+        return await _evm(adapter).header_update(trusted_height, height)
+
+    def header_malleations(self, header: TrustedHeader) -> Mapping[str, TrustedHeader]:
+        """The generic flips, plus a header re-hashed with another parent or number.
+
+        With a confirmation depth of 0 an adjacent header needs no evidence (its
+        parent hash is the link), so "evidence: missing" is the same update as the
+        real one and is left out only in that case.
+        """
+        cases = generic_header_malleations(header)
+        ancestors, descendants = rlp.decode(header.evidence) if header.evidence else ([], [])
+        if not ancestors and not descendants:
+            cases.pop("evidence: missing", None)
+        fields = list(rlp.decode(header.encoded))
+
+        def rehashed(index: int, value: bytes) -> TrustedHeader:
+            changed = [*fields[:index], value, *fields[index + 1 :]]
+            encoded = rlp.encode(changed)
+            return replace(header, encoded=encoded, hash=keccak256(encoded))
+
+        cases["header: parent hash changed, re-hashed"] = rehashed(0, flip(fields[0], 0))
+        cases["header: number changed, re-hashed"] = rehashed(8, rlp.encode(header.height + 1)[1:])
+        return cases
+
+    async def produce_block(self, adapter: ChainAdapter) -> None:
+        if self.options.mine_blocks:
+            await _evm(adapter).reader.call("anvil_mine", "0x1")
+
+    def now(self) -> int:
+        return int(time.time()) + self._clock_offset + 60
+
+
+def target_from_config(options: Mapping[str, Any], target_options: Mapping[str, Any]) -> EvmTarget:
+    """The target of a ``--pjgw-chain`` file; ``ConfigError`` without echoing any value."""
+    try:
+        settings = EvmChainSettings(**options)
+        parsed = EvmTargetOptions(**target_options)
+    except ValidationError as err:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in err.errors(include_input=False))
+        raise ConfigError(f"invalid EVM chain options: {fields}") from None
+    return EvmTarget(settings, parsed)
+
+
+def _evm(adapter: ChainAdapter) -> EvmAdapter:
+    if not isinstance(adapter, EvmAdapter):
+        raise ConfigError("the EVM target drives an EvmAdapter")
+    return adapter
