@@ -46,8 +46,12 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# Every benchmark prints its figures; docs/benchmarks.md keeps the latest ones.
 bench: install
 	$(BIN)/python bench/bls.py
+	$(BIN)/python bench/light_client.py
+	$(BIN)/python bench/devnet.py
+	$(BIN)/python bench/evm.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

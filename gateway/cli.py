@@ -11,15 +11,23 @@ import os
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
+from gateway.cli_adapters import adapter_app, adapters_app
+from gateway.cli_db import db_app
 from gateway.cli_devnet import devnet_app
+from gateway.cli_notary import notary_app
 from gateway.settings import Settings
 
 app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
 console = Console()
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(db_app, name="db")
+app.add_typer(adapters_app, name="adapters")
+app.add_typer(adapter_app, name="adapter")
+app.add_typer(notary_app, name="notary")
 
 
 @app.callback()
@@ -70,7 +78,8 @@ def main() -> None:
     try:
         app()
     except PjgwError as err:
-        console.print(f"[red]error[/] {err}")
+        # escape(): the message starts with "[code]", which rich would take for markup.
+        console.print(f"[red]error[/] {escape(str(err))}")
         raise SystemExit(2) from err
 
 
