@@ -77,6 +77,10 @@ class EvmChainSettings(BaseSettings):
     # the account that sends transactions; absent for a read-only adapter
     signer_key: SecretStr | None = Field(None, repr=False)
 
+    # the notary committee the bridge trusts, as configured (BridgeEndpoint.committee)
+    committee_threshold: int = Field(0, ge=0, le=100, description="signatures a certificate needs")
+    committee: tuple[str, ...] = Field((), max_length=100, description="member addresses")
+
     @field_validator("chain")
     @classmethod
     def _chain_id(cls, value: str) -> str:
@@ -100,6 +104,13 @@ class EvmChainSettings(BaseSettings):
         if not _ADDRESS.fullmatch(value):
             raise ValueError("a contract address is 0x followed by 40 hex digits")
         return value.lower()
+
+    @field_validator("committee")
+    @classmethod
+    def _members(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(_ADDRESS.fullmatch(m) for m in value):
+            raise ValueError("a committee member is 0x followed by 40 hex digits")
+        return tuple(m.lower() for m in value)
 
     @field_validator("signer_key", mode="after")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Self
 import httpx
 
 from adapters.pujiang import actions, wire
+from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
 from adapters.pujiang.settings import PujiangSettings
 from core.errors import BadEncoding, ChainError, ConfigError, InvalidInput
@@ -359,6 +360,15 @@ class PujiangAdapter:
         caller's: the light client is stateless, the relayer persists states.
         """
         return PujiangLightClient(hash_profile=self.settings.hash_profile)
+
+    def bridge(self) -> PujiangBridge:
+        """The ``BridgeEndpoint`` of this chain's bridge module (committee as configured)."""
+        return PujiangBridge(
+            self.chain_id,
+            self.hash_fn,
+            self.settings.committee_threshold,
+            self.settings.committee,
+        )
 
     # --- lifecycle -------------------------------------------------------------------
 

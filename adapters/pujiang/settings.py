@@ -55,6 +55,16 @@ class PujiangSettings(BaseSettings):
     relayer_key: SecretStr | None = Field(
         None, description="Ed25519 seed (32 bytes hex) that signs bridge_recv/bridge_timeout"
     )
+    # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
+    committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
+    committee: tuple[str, ...] = Field((), max_length=256, description="member 0x addresses")
+
+    @field_validator("committee")
+    @classmethod
+    def _check_committee(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(re.fullmatch(r"0x[0-9a-fA-F]{40}", m) for m in value):
+            raise ValueError("a committee member is 0x followed by 40 hex digits")
+        return tuple(m.lower() for m in value)
 
     @field_validator("url")
     @classmethod

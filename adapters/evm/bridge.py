@@ -1,0 +1,176 @@
+"""``EvmBridge``: ``contracts/Bridge.sol`` behind the ``core.seams.BridgeEndpoint`` seam.
+
+Pure translation between the chain-neutral ``core.types.Packet`` and the
+contract's ``Packet`` struct (``adapters.evm.certificate.Packet``): the
+``SendPacket``/``RecvPacket`` events the adapter decoded become core packets,
+and core packets become EIP-712 digests over this bridge's domain and
+``bridge.receivePacket`` / ``bridge.timeoutPacket`` actions.
+
+Timeouts: a core packet carries unix milliseconds, the contract stores
+seconds. A value that is not a whole number of seconds cannot be represented
+here and is refused (``InvalidInput``) rather than rounded: rounding would
+make the destination's timeout differ from the one the source committed to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from adapters.evm.certificate import (
+    BridgeDomain,
+    compute_not_delivered_digest,
+    compute_packet_digest,
+)
+from adapters.evm.certificate import Packet as EvmPacket
+from core.errors import InvalidInput
+from core.ids import ChainId
+from core.types import ChainAction, ChainEvent, EventKind, Packet
+from proofs.notary.ecdsa import order_by_signer, to_address
+
+UINT64_MAX = 2**64 - 1
+UINT256_MAX = 2**256 - 1
+
+RECEIVE = "bridge.receivePacket"
+REFUND = "bridge.timeoutPacket"
+
+
+def to_evm_packet(packet: Packet) -> EvmPacket:
+    """The contract's struct; ``InvalidInput`` for a value it cannot hold exactly."""
+    if packet.timeout_time_ms % 1000:
+        raise InvalidInput(
+            f"timeout_time_ms {packet.timeout_time_ms} is not a whole second: an EVM bridge "
+            "stores seconds and the value is not rounded",
+            field="timeout_time_ms",
+        )
+    seconds = packet.timeout_time_ms // 1000
+    for name, value, bound in (
+        ("sequence", packet.sequence, UINT64_MAX),
+        ("timeout_height", packet.timeout_height, UINT64_MAX),
+        ("timeout_time_ms", seconds, UINT64_MAX),
+        ("amount", packet.amount, UINT256_MAX),
+    ):
+        if not 0 <= value <= bound:
+            raise InvalidInput(f"{name} {value} does not fit the EVM bridge", field=name)
+    return EvmPacket(
+        sequence=packet.sequence,
+        source_chain=str(packet.source_chain),
+        dest_chain=str(packet.dest_chain),
+        sender=bytes(packet.sender),
+        receiver=bytes(packet.receiver),
+        denom=packet.denom,
+        amount=packet.amount,
+        payload=bytes(packet.payload),
+        timeout_height=packet.timeout_height,
+        timeout_timestamp=seconds,
+    )
+
+
+def from_evm_packet(packet: EvmPacket) -> Packet:
+    """The core packet of a decoded struct (``InvalidInput`` for a chain id the hub refuses)."""
+    return Packet(
+        source_chain=ChainId(packet.source_chain),
+        dest_chain=ChainId(packet.dest_chain),
+        sequence=packet.sequence,
+        sender=bytes(packet.sender),
+        receiver=bytes(packet.receiver),
+        denom=packet.denom,
+        amount=packet.amount,
+        payload=bytes(packet.payload),
+        timeout_height=packet.timeout_height,
+        timeout_time_ms=packet.timeout_timestamp * 1000,
+    )
+
+
+class EvmBridge:
+    """The bridge of one EVM chain: ``chain_id`` as the hub names it, ``domain`` its EIP-712
+    domain, ``threshold``/``members`` the committee as configured."""
+
+    def __init__(
+        self,
+        chain_id: ChainId,
+        domain: BridgeDomain,
+        threshold: int = 0,
+        members: Sequence[str] = (),
+    ) -> None:
+        self.chain_id = chain_id
+        self.domain = domain
+        self._threshold = threshold
+        self._members = tuple("0x" + to_address(m).hex() for m in members)
+
+    def __repr__(self) -> str:
+        return f"EvmBridge({self.chain_id!r}, {self.domain.verifying_contract})"
+
+    # --- reading events --------------------------------------------------------------
+
+    def _event_packet(self, event: ChainEvent, kind: EventKind) -> Packet:
+        if event.kind is not kind:
+            raise InvalidInput(f"a {event.kind} event is not a {kind} event")
+        if event.chain_id != self.chain_id:
+            raise InvalidInput(
+                f"an event of {event.chain_id} given to the bridge of {self.chain_id}"
+            )
+        contract = event.attributes.get("contract")
+        if contract is not None and str(contract).lower() != self.domain.verifying_contract.lower():
+            raise InvalidInput(f"event of contract {contract}, not this chain's bridge")
+        raw = event.attributes.get("packet")
+        if not isinstance(raw, EvmPacket):
+            raise InvalidInput(f"{kind} event without a decoded packet")
+        return from_evm_packet(raw)
+
+    def packet_of(self, event: ChainEvent) -> Packet:
+        packet = self._event_packet(event, EventKind.SEND_PACKET)
+        if packet.source_chain != self.chain_id:
+            raise InvalidInput(
+                f"SendPacket names source {packet.source_chain}, this chain is {self.chain_id}"
+            )
+        return packet
+
+    def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
+        try:
+            received = self._event_packet(event, EventKind.RECEIVE_PACKET)
+        except InvalidInput:
+            return False
+        return received == packet
+
+    # --- digests ---------------------------------------------------------------------
+
+    def delivery_digest(self, packet: Packet) -> bytes:
+        if packet.dest_chain != self.chain_id:
+            raise InvalidInput(f"packet is for {packet.dest_chain}, not {self.chain_id}")
+        return compute_packet_digest(self.domain, to_evm_packet(packet))
+
+    def nondelivery_digest(self, packet: Packet) -> bytes:
+        if packet.source_chain != self.chain_id:
+            raise InvalidInput(f"packet was sent from {packet.source_chain}, not {self.chain_id}")
+        return compute_not_delivered_digest(self.domain, to_evm_packet(packet))
+
+    def committee(self) -> tuple[int, tuple[str, ...]]:
+        return self._threshold, self._members
+
+    # --- actions ---------------------------------------------------------------------
+
+    def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
+        """``receivePacket(packet, signatures)``, signatures sorted by recovered signer.
+
+        The order is what the contract checks; every other check (membership,
+        threshold) is left to the contract, so a bad certificate fails on chain
+        with the contract's reason.
+        """
+        signatures = order_by_signer(self.delivery_digest(packet), certificate)
+        return ChainAction(
+            RECEIVE,
+            {"args": [to_evm_packet(packet).as_abi(), signatures]},
+            f"{RECEIVE}:{packet.source_chain}/{packet.dest_chain}/{packet.sequence}",
+        )
+
+    def refund_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
+        """``timeoutPacket(packet, signatures)`` on this (the source) chain."""
+        signatures = order_by_signer(self.nondelivery_digest(packet), certificate)
+        return ChainAction(
+            REFUND,
+            {"args": [to_evm_packet(packet).as_abi(), signatures]},
+            f"{REFUND}:{packet.source_chain}/{packet.dest_chain}/{packet.sequence}",
+        )
+
+
+__all__ = ["EvmBridge", "from_evm_packet", "to_evm_packet"]

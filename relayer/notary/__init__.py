@@ -1,0 +1,30 @@
+"""The notary signer service: one process per notary, its own key, its own light clients.
+
+``Notary.attest`` re-derives a work item from the chains (verified header,
+proven event, decoded packet, destination digest), refuses what it cannot
+verify, never signs two digests for one (route, sequence), and returns an
+attestation. ``run_notary`` feeds it from a ``WorkSource``. See ``docs/notary.md``.
+"""
+
+from relayer.notary.errors import (
+    EventNotFound,
+    NotaryRefused,
+    PacketMismatch,
+    TimeoutNotReached,
+    UnknownRoute,
+    WouldEquivocate,
+)
+from relayer.notary.service import Attestation, Notary, Route, WorkItem
+
+__all__ = [
+    "Attestation",
+    "EventNotFound",
+    "Notary",
+    "NotaryRefused",
+    "PacketMismatch",
+    "Route",
+    "TimeoutNotReached",
+    "UnknownRoute",
+    "WorkItem",
+    "WouldEquivocate",
+]

@@ -1,0 +1,48 @@
+"""Why a notary refuses to sign (``core.errors`` subclasses, stable codes).
+
+Every refusal names its reason; none carries the key. A refusal is final for
+that work item unless the chain data changes (``retryable`` is False); chain
+and verification errors from below pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from core.errors import Conflict, NotFound, VerificationError
+
+
+class NotaryRefused(VerificationError):
+    """The notary could not verify the work item and did not sign."""
+
+    code = "notary-refused"
+
+
+class UnknownRoute(NotaryRefused):
+    """The work item names a route or chain this notary is not configured for."""
+
+    code = "notary-unknown-route"
+
+
+class EventNotFound(NotaryRefused, NotFound):
+    """No bridge event at the work item's height, position and transaction."""
+
+    code = "notary-event-not-found"
+    http_status = 404
+
+
+class PacketMismatch(NotaryRefused):
+    """The proven packet is not the one the work item names (chains, sequence, route)."""
+
+    code = "notary-packet-mismatch"
+
+
+class TimeoutNotReached(NotaryRefused):
+    """Non-delivery asked before the destination verifiably passed the packet's timeout."""
+
+    code = "notary-timeout-not-reached"
+
+
+class WouldEquivocate(NotaryRefused, Conflict):
+    """The notary already signed another digest for this (route, sequence)."""
+
+    code = "notary-would-equivocate"
+    http_status = 409

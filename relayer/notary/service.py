@@ -1,0 +1,252 @@
+"""``Notary``: verify a work item from the chains, then sign it at most once.
+
+For a work item the notary trusts nothing but its own key, its own light
+clients and the chains' verified data. ``attest`` checks, in order:
+
+1. the route is configured and joins the item's source and destination (``UnknownRoute``);
+2. the event at ``(height, position)`` exists in transaction ``tx_hash`` (``EventNotFound``),
+   its header verifies from the notary's checkpoint and its inclusion proof
+   against that header (the light client's errors);
+3. the proven event is a ``send_packet`` of the source's bridge whose packet has
+   the item's source, destination and sequence (``PacketMismatch``);
+4. for ``nondelivery``: a destination header the notary verified is at or past
+   the packet's timeout (``TimeoutNotReached``);
+5. the digest (destination's ``delivery_digest`` / source's ``nondelivery_digest``)
+   is the one already signed for this (route, sequence), or none was (``WouldEquivocate``);
+6. sign (low s, v 27/28), record in the signed log, return the attestation.
+
+SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from core.errors import InvalidInput
+from core.types import EventKind
+from proofs.notary.ecdsa import address_of_private_key, sign
+from relayer.notary.checkpoints import Checkpoint, CheckpointFile
+from relayer.notary.errors import PacketMismatch, TimeoutNotReached, UnknownRoute
+from relayer.notary.signed_log import SignedLog
+from relayer.notary.verify import ChainVerifier, Clock, verifier_for
+
+log = logging.getLogger("pjgw.notary")
+
+Kind = Literal["delivery", "nondelivery"]
+KINDS = ("delivery", "nondelivery")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    route_id: str
+    source: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """What the hub asks a notary to attest; every field is re-checked against the chains."""
+
+    transfer_id: str
+    route_id: str
+    source_chain: str
+    dest_chain: str
+    sequence: int
+    height: int
+    tx_hash: bytes
+    position: tuple[int, ...]
+    kind: Kind = "delivery"
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> WorkItem:
+        """From the hub's JSON (``tx_hash`` 0x hex); ``InvalidInput`` on a malformed item."""
+        try:
+            kind = doc.get("kind", "delivery")
+            if kind not in KINDS:
+                raise ValueError(f"kind {kind!r}")
+            tx_hash = str(doc["tx_hash"])
+            if not tx_hash.startswith("0x"):
+                raise ValueError("tx_hash is not 0x hex")
+            item = cls(
+                transfer_id=str(doc["transfer_id"]),
+                route_id=str(doc["route_id"]),
+                source_chain=str(doc["source_chain"]),
+                dest_chain=str(doc["dest_chain"]),
+                sequence=int(doc["sequence"]),
+                height=int(doc["height"]),
+                tx_hash=bytes.fromhex(tx_hash[2:]),
+                position=tuple(int(p) for p in doc["position"]),
+                kind=kind,
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"malformed notary work item: {err}") from err
+        if item.sequence < 1 or item.height < 0:
+            raise InvalidInput("a work item's sequence is >= 1 and its height >= 0")
+        return item
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    transfer_id: str
+    notary: str  # 0x address
+    kind: Kind
+    digest: bytes
+    signature: bytes  # 65 bytes r ‖ s ‖ v, low s, v 27/28
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "transfer_id": self.transfer_id,
+            "notary": self.notary,
+            "kind": self.kind,
+            "digest": "0x" + self.digest.hex(),
+            "signature": "0x" + self.signature.hex(),
+        }
+
+
+class _Key:
+    """The notary's secp256k1 secret, confined: it prints and lets out only its address."""
+
+    __slots__ = ("_secret", "address")
+
+    def __init__(self, secret: bytes) -> None:
+        if not isinstance(secret, bytes) or len(secret) != 32:
+            raise InvalidInput("a notary key is 32 bytes")
+        try:
+            self.address = "0x" + address_of_private_key(secret).hex()
+        except Exception:  # coincurve: out of range; never quote the value
+            raise InvalidInput("the notary key is not a valid secp256k1 secret") from None
+        self._secret = secret
+
+    def sign(self, digest: bytes) -> bytes:
+        return sign(self._secret, digest)
+
+    def __repr__(self) -> str:
+        return f"_Key({self.address})"
+
+
+class Notary:
+    """One notary: its key, its adapters (chain id -> adapter), its routes, its data dir.
+
+    ``chain_options`` per chain: ``checkpoint_height``/``checkpoint_hash`` (an
+    operator checkpoint), ``trusting_period``/``max_clock_drift`` (Pujiang, seconds).
+    """
+
+    def __init__(
+        self,
+        key: bytes,
+        adapters: Mapping[str, Any],
+        routes: Mapping[str, Route],
+        data_dir: Path,
+        *,
+        chain_options: Mapping[str, Mapping[str, Any]] | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self._key = _Key(key)
+        self.address = self._key.address
+        self.adapters = dict(adapters)
+        self.routes = dict(routes)
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoints = CheckpointFile(data_dir)
+        self.signed_log = SignedLog(data_dir)
+        self._clock = clock
+        self.verifiers: dict[str, ChainVerifier] = {}
+        for chain_id, adapter in self.adapters.items():
+            options = dict((chain_options or {}).get(chain_id, {}))
+            configured = None
+            if "checkpoint_height" in options:
+                configured = Checkpoint(
+                    int(options.pop("checkpoint_height")),
+                    bytes.fromhex(str(options.pop("checkpoint_hash")).removeprefix("0x")),
+                    "configured",
+                )
+            self.verifiers[chain_id] = verifier_for(
+                adapter, self.checkpoints, configured=configured, clock=clock, **options
+            )
+
+    def __repr__(self) -> str:
+        return f"Notary({self.address}, chains={sorted(self.adapters)})"
+
+    def close(self) -> None:
+        self.signed_log.close()
+
+    async def attest(self, work: WorkItem) -> Attestation:
+        """Verify ``work`` and sign it (module docstring); a typed refusal otherwise."""
+        route = self.routes.get(work.route_id)
+        if route is None:
+            raise UnknownRoute(f"route {work.route_id!r} is not configured")
+        if (route.source, route.destination) != (work.source_chain, work.dest_chain):
+            raise UnknownRoute(
+                f"route {work.route_id} joins {route.source} -> {route.destination}, "
+                f"not {work.source_chain} -> {work.dest_chain}"
+            )
+        for chain in (route.source, route.destination):
+            if chain not in self.adapters:
+                raise UnknownRoute(f"no adapter for chain {chain}")
+        source = self.adapters[route.source]
+        dest = self.adapters[route.destination]
+        event = await self.verifiers[route.source].proven_event(
+            work.height, work.position, work.tx_hash
+        )
+        if event.kind is not EventKind.SEND_PACKET:
+            raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
+        try:
+            packet = source.bridge().packet_of(event)
+        except InvalidInput as err:
+            raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
+        identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
+        if identity != (work.source_chain, work.dest_chain, work.sequence):
+            raise PacketMismatch(
+                f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
+                f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
+            )
+        if work.kind == "delivery":
+            digest = dest.bridge().delivery_digest(packet)
+        else:
+            await self._check_timed_out(route.destination, packet)
+            digest = source.bridge().nondelivery_digest(packet)
+        signature = self.signed_log.check(work.route_id, work.sequence, digest)
+        if signature is None:
+            signature = self.signed_log.record(
+                work.route_id,
+                work.sequence,
+                work.kind,
+                digest,
+                self._key.sign(digest),
+                work.transfer_id,
+                self._clock(),
+            )
+        log.info(
+            "attested %s of %s/%s (transfer %s): 0x%s",
+            work.kind,
+            work.route_id,
+            work.sequence,
+            work.transfer_id,
+            digest.hex(),
+        )
+        return Attestation(work.transfer_id, self.address, work.kind, digest, signature)
+
+    async def _check_timed_out(self, dest_chain: str, packet: Any) -> None:
+        """A destination header this notary verified is at or past the packet's timeout.
+
+        SECURITY (limitation, docs/notary.md): that the packet was not received
+        before its timeout is not proven here (no state non-membership proof
+        yet); the destination bridge refuses it from the timeout on.
+        """
+        state = await self.verifiers[dest_chain].latest_verified()
+        height = int(getattr(state, "height"))  # noqa: B009 - both families name it height
+        time_ms = getattr(state, "time_ms", None)
+        if time_ms is None:
+            time_ms = int(getattr(state, "timestamp")) * 1000  # noqa: B009
+        by_height = packet.timeout_height and height >= packet.timeout_height
+        by_time = packet.timeout_time_ms and time_ms >= packet.timeout_time_ms
+        if not (by_height or by_time):
+            raise TimeoutNotReached(
+                f"{dest_chain} verified to height {height} (time {time_ms} ms); the packet "
+                f"times out at height {packet.timeout_height} / {packet.timeout_time_ms} ms"
+            )

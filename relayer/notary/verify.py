@@ -1,0 +1,299 @@
+"""The notary's own verification of one chain: trusted checkpoint, headers, proven events.
+
+One ``ChainVerifier`` per chain, over the notary's OWN adapter and light
+client (never the hub's). It answers two questions with verified data only:
+
+* :meth:`ChainVerifier.consensus_at`: the light client's consensus state at
+  exactly ``height``. Above the checkpoint: the light client verifies the
+  header from it (skipping / segment verification by the family's rule) and
+  the checkpoint advances there. Below it: the header is tied to the
+  checkpoint by its parent-hash links (at most ``max_backfill`` headers),
+  then made a consensus state from that hash, as an operator checkpoint would.
+* :meth:`ChainVerifier.proven_event`: the bridge event at ``(height, position)``,
+  its inclusion proven against that state, and its attributes re-decoded from
+  the PROVEN bytes (not from what the node's event listing said).
+
+SECURITY: the first checkpoint is trusted on first use (``checkpoints.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import InvalidHeader, InvalidInput, RootMismatch
+from core.ids import Height
+from core.types import ChainEvent
+from relayer.notary.checkpoints import Checkpoint, CheckpointFile
+from relayer.notary.errors import EventNotFound, PacketMismatch
+
+MAX_BACKFILL = 1024
+Clock = Callable[[], float]
+
+
+class ChainVerifier:
+    """Family-neutral part: the checkpoint, the anchor state and the walk down to old headers."""
+
+    def __init__(
+        self,
+        adapter: Any,
+        checkpoints: CheckpointFile,
+        *,
+        configured: Checkpoint | None = None,
+        clock: Clock = time.time,
+        max_backfill: int = MAX_BACKFILL,
+    ) -> None:
+        self.adapter = adapter
+        self.chain_id = str(adapter.chain_id)
+        self._checkpoints = checkpoints
+        self._configured = configured
+        self._clock = clock
+        self._max_backfill = max_backfill
+        self._anchor: tuple[Checkpoint, object] | None = None
+
+    # --- family hooks ----------------------------------------------------------------
+    async def _state_from_hash(self, height: int, trusted_hash: bytes) -> object:
+        raise NotImplementedError
+
+    async def _verify_above(self, anchor: object, anchor_height: int, height: int) -> object:
+        raise NotImplementedError
+
+    async def _links(self, first: int, last: int) -> list[tuple[bytes, bytes]]:
+        """``(hash, parent_hash)`` of every header in ``[first, last]``, computed locally."""
+        raise NotImplementedError
+
+    async def _proven(self, state: object, event: ChainEvent) -> ChainEvent:
+        raise NotImplementedError
+
+    # --- the checkpoint --------------------------------------------------------------
+    async def checkpoint(self) -> Checkpoint:
+        """The trusted checkpoint: configured, else stored, else trusted on first use."""
+        if self._configured is not None:
+            stored = self._checkpoints.get(self.chain_id)
+            if stored is None or stored.source == "tofu":
+                self._checkpoints.put(self.chain_id, self._configured)
+            self._configured = None
+        found = self._checkpoints.get(self.chain_id)
+        if found is None:
+            height = int(await self.adapter.finalized_height())
+            header = await self.adapter.header(Height(height))
+            found = Checkpoint(height, header.hash, "tofu")
+            self._checkpoints.put(self.chain_id, found)
+        return found
+
+    async def _anchor_state(self) -> tuple[Checkpoint, object]:
+        checkpoint = await self.checkpoint()
+        if self._anchor is None or self._anchor[0] != checkpoint:
+            self._anchor = (
+                checkpoint,
+                await self._state_from_hash(checkpoint.height, checkpoint.hash),
+            )
+        return self._anchor
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    # --- verified data ---------------------------------------------------------------
+    async def consensus_at(self, height: int) -> object:
+        checkpoint, anchor = await self._anchor_state()
+        if height == checkpoint.height:
+            return anchor
+        if height > checkpoint.height:
+            state = await self._verify_above(anchor, checkpoint.height, height)
+            advanced = Checkpoint(height, _state_hash(state), "verified")
+            self._checkpoints.put(self.chain_id, advanced)
+            self._anchor = (advanced, state)
+            return state
+        if checkpoint.height - height > self._max_backfill:
+            raise InvalidHeader(
+                f"height {height} is more than {self._max_backfill} headers below the "
+                f"checkpoint {checkpoint.height} of {self.chain_id}",
+                check="backfill",
+            )
+        links = await self._links(height, checkpoint.height)
+        expected = checkpoint.hash
+        for header_hash, parent in reversed(links):
+            if header_hash != expected:
+                raise RootMismatch(
+                    f"header links of {self.chain_id} break between {height} and the checkpoint",
+                    check="parent-hash",
+                )
+            expected = parent
+        return await self._state_from_hash(height, links[0][0])
+
+    async def latest_verified(self) -> object:
+        """A verified consensus state at the chain's finalized height (timeouts)."""
+        return await self.consensus_at(int(await self.adapter.finalized_height()))
+
+    async def proven_event(
+        self, height: int, position: tuple[int, ...], tx_hash: bytes
+    ) -> ChainEvent:
+        """The event at ``(height, position)`` of ``tx_hash``, proven and re-decoded."""
+        listed = [
+            e
+            for e in await self.adapter.events(Height(height), Height(height))
+            if tuple(e.position) == tuple(position)
+        ]
+        if not listed or listed[0].tx_hash != tx_hash:
+            raise EventNotFound(
+                f"no bridge event at {self.chain_id} height {height} position {list(position)} "
+                f"in tx 0x{tx_hash.hex()}",
+                chain=self.chain_id,
+                height=height,
+            )
+        state = await self.consensus_at(height)
+        return await self._proven(state, listed[0])
+
+
+def _state_hash(state: object) -> bytes:
+    found = getattr(state, "header_hash", None) or getattr(state, "hash", None)
+    if not isinstance(found, bytes):
+        raise InvalidInput("a consensus state without a header hash")
+    return found
+
+
+# --- Pujiang ------------------------------------------------------------------------------
+
+
+class PujiangVerifier(ChainVerifier):
+    """Over ``proofs.pujiang.light_client``: BFT commits, RFC 6962 event proofs."""
+
+    def __init__(
+        self,
+        adapter: Any,
+        checkpoints: CheckpointFile,
+        *,
+        trusting_period: int = 14 * 24 * 3600,
+        max_clock_drift: int = 15,
+        **kw: Any,
+    ) -> None:
+        from proofs.pujiang.light_client import ClientState
+
+        super().__init__(adapter, checkpoints, **kw)
+        self.light_client = adapter.light_client()
+        self.client_state = ClientState(
+            chain_id=self.chain_id.encode(),
+            trusting_period_ms=trusting_period * 1000,
+            max_clock_drift_ms=max_clock_drift * 1000,
+            hash_profile=adapter.settings.hash_profile,
+        )
+
+    async def _state_from_hash(self, height: int, trusted_hash: bytes) -> object:
+        from proofs.pujiang.light_client import create_checkpoint, decode_header_evidence
+
+        header = await self.adapter.header(Height(height))
+        _, validators = decode_header_evidence(header.evidence)
+        return create_checkpoint(
+            self.client_state,
+            header.encoded,
+            validators,
+            trusted_height=height,
+            trusted_hash=trusted_hash,
+            now_ms=self.now() * 1000,
+        )
+
+    async def _verify_above(self, anchor: object, anchor_height: int, height: int) -> object:
+        header = await self.adapter.header(Height(height))
+        return self.light_client.verify_header(self.client_state, anchor, header, self.now())
+
+    async def _links(self, first: int, last: int) -> list[tuple[bytes, bytes]]:
+        from proofs.pujiang import codec
+
+        links = []
+        for height in range(first, last + 1):
+            header = await self.adapter.header(Height(height))
+            decoded = codec.decode_header(header.encoded)
+            links.append((self.client_state.hash_fn(header.encoded), decoded.parent_hash))
+        return links
+
+    async def _proven(self, state: object, event: ChainEvent) -> ChainEvent:
+        from adapters.pujiang import wire
+        from proofs.pujiang import codec
+
+        proof = await self.adapter.prove(event)
+        if int.from_bytes(proof.key, "big") != event.position[0]:
+            raise PacketMismatch("the proof is for another leaf than the event")
+        self.light_client.verify_membership(state, proof, client_state=self.client_state)
+        leaf = codec.decode_event(proof.value)
+        kind = wire.EVENT_KINDS.get(leaf.kind)
+        if kind is None:
+            raise PacketMismatch(f"the proven leaf is a {leaf.kind!r} event")
+        return ChainEvent(
+            chain_id=event.chain_id,
+            height=event.height,
+            kind=kind,
+            tx_hash=event.tx_hash,
+            position=event.position,
+            attributes=wire.event_attributes(leaf),
+            raw=proof.value,
+        )
+
+
+# --- EVM ----------------------------------------------------------------------------------
+
+
+class EvmVerifier(ChainVerifier):
+    """Over ``proofs.evm.client``: header segments to a final header, receipt-log proofs."""
+
+    def __init__(self, adapter: Any, checkpoints: CheckpointFile, **kw: Any) -> None:
+        super().__init__(adapter, checkpoints, **kw)
+        self.light_client = adapter.light_client()
+        self.client_state = adapter.settings.client_state()
+
+    async def _state_from_hash(self, height: int, trusted_hash: bytes) -> object:
+        from proofs.evm.header import decode_header
+
+        header = await self.adapter.header(Height(height))
+        return self.light_client.consensus_state_from_checkpoint(
+            self.chain_id, decode_header(header.encoded), trusted_hash
+        )
+
+    async def _verify_above(self, anchor: object, anchor_height: int, height: int) -> object:
+        header = await self.adapter.header_update(anchor_height, height)
+        return self.light_client.verify_header(self.client_state, anchor, header, self.now())
+
+    async def _links(self, first: int, last: int) -> list[tuple[bytes, bytes]]:
+        from proofs.evm.header import header_from_rpc
+
+        links = []
+        for block in await self.adapter.blocks(range(first, last + 1)):
+            if block is None:
+                raise EventNotFound(f"{self.chain_id} lacks a block between {first} and {last}")
+            header = header_from_rpc(block)
+            links.append((self.light_client.policy.compute_hash(header), header.parent_hash))
+        return links
+
+    async def _proven(self, state: object, event: ChainEvent) -> ChainEvent:
+        from proofs.evm.client import decode_log_key
+
+        proof = await self.adapter.prove(event)
+        log = self.light_client.verify_log(state, proof)
+        tx_index, _ = decode_log_key(proof.key)
+        if tx_index != event.position[0]:
+            raise PacketMismatch("the proof is for another transaction than the event")
+        rpc_log = {
+            "address": "0x" + log.address.hex(),
+            "topics": ["0x" + t.hex() for t in log.topics],
+            "data": "0x" + log.data.hex(),
+            "blockHash": "0x" + _state_hash(state).hex(),
+            "blockNumber": hex(event.height),
+            "transactionHash": "0x" + event.tx_hash.hex(),
+            "transactionIndex": hex(tx_index),
+            "logIndex": hex(event.position[1]),
+        }
+        fresh = self.adapter.decode_event(rpc_log)
+        if fresh is None:
+            raise PacketMismatch("the proven log is not a bridge event")
+        return fresh
+
+
+def verifier_for(adapter: Any, checkpoints: CheckpointFile, **kw: Any) -> ChainVerifier:
+    """The verifier of ``adapter``'s family (``InvalidInput`` for a family without one)."""
+    if adapter.family == "pujiang":
+        return PujiangVerifier(adapter, checkpoints, **kw)
+    if adapter.family == "evm":
+        kw.pop("trusting_period", None)
+        kw.pop("max_clock_drift", None)
+        return EvmVerifier(adapter, checkpoints, **kw)
+    raise InvalidInput(f"the notary has no verifier for the {adapter.family!r} family")

@@ -1,0 +1,183 @@
+"""Where a notary's work comes from and where its attestations go.
+
+``WorkSource`` is the seam: ``fetch(limit)`` returns work items, ``submit``
+delivers one attestation. Two sources:
+
+* ``HttpWorkSource``: a separate notary process polling the hub
+  (``GET {hub}/v1/notary/requests?notary=0x..&limit=N`` -> JSON list of work
+  items; ``POST {hub}/v1/notary/attestations`` with the attestation JSON; header
+  ``X-API-Key``). Every request has a timeout; network failures are
+  ``ChainUnavailable``-like retryable ``StoreUnavailable`` errors for the loop.
+* ``StoreWorkSource``: the embedded mode, straight on the hub's ``core.seams.Store``:
+  transfers in state ``proven`` that lack this notary's signature; attestations
+  through ``store.add_signature`` (which reports equivocation evidence).
+
+``run_notary`` is the loop: fetch, attest each item (refusals are logged with
+their reason and the item skipped), submit, sleep when idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from core.errors import PjgwError, StoreUnavailable
+from core.records import SignatureRecord
+from core.states import TransferState
+from relayer.notary.service import Attestation, Notary, WorkItem
+
+log = logging.getLogger("pjgw.notary")
+
+
+@runtime_checkable
+class WorkSource(Protocol):
+    async def fetch(self, limit: int) -> list[WorkItem]: ...
+
+    async def submit(self, attestation: Attestation) -> None: ...
+
+
+class HttpWorkSource:
+    """The hub's notary endpoints over HTTP. The API key is never put in a repr or a log."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        api_key: str,
+        notary: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.hub_url = hub_url.rstrip("/")
+        self.notary = notary
+        self._client = httpx.AsyncClient(
+            base_url=self.hub_url,
+            headers={"X-API-Key": api_key},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpWorkSource({self.hub_url!r}, notary={self.notary})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, limit: int) -> list[WorkItem]:
+        try:
+            answer = await self._client.get(
+                "/v1/notary/requests", params={"notary": self.notary, "limit": limit}
+            )
+            answer.raise_for_status()
+            items = answer.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise StoreUnavailable(f"hub {self.hub_url} did not hand out work: {err}") from err
+        if not isinstance(items, list):
+            raise StoreUnavailable(f"hub {self.hub_url} answered work that is not a list")
+        found = []
+        for item in items:
+            try:
+                found.append(WorkItem.from_json(item))
+            except PjgwError as err:
+                log.warning("skipping a malformed work item: %s", err)
+        return found
+
+    async def submit(self, attestation: Attestation) -> None:
+        try:
+            answer = await self._client.post("/v1/notary/attestations", json=attestation.as_json())
+            answer.raise_for_status()
+        except httpx.HTTPError as err:
+            raise StoreUnavailable(
+                f"hub {self.hub_url} did not take the attestation: {err}"
+            ) from err
+
+
+class StoreWorkSource:
+    """Embedded mode: the work is the store's ``proven`` transfers this notary has not signed."""
+
+    def __init__(self, store: Any, notary: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.notary = notary.lower()
+        self._clock = clock
+
+    async def fetch(self, limit: int) -> list[WorkItem]:
+        transfers, _ = self.store.list_transfers(state=TransferState.PROVEN, limit=limit)
+        items = []
+        for record in transfers:
+            signed = self.store.signatures(record.id)
+            if any(s.notary.lower() == self.notary for s in signed):
+                continue
+            if record.packet is None or record.source_tx is None or record.source_height is None:
+                continue
+            items.append(
+                WorkItem(
+                    transfer_id=record.id,
+                    route_id=record.route_id,
+                    source_chain=str(record.packet.source),
+                    dest_chain=str(record.packet.destination),
+                    sequence=record.packet.sequence,
+                    height=int(record.source_height),
+                    tx_hash=record.source_tx,
+                    position=tuple(record.source_position or ()),
+                    kind="delivery",
+                )
+            )
+        return items
+
+    async def submit(self, attestation: Attestation) -> None:
+        record = self.store.transfer(attestation.transfer_id)
+        evidence = self.store.add_signature(
+            SignatureRecord(
+                transfer_id=attestation.transfer_id,
+                notary=attestation.notary,
+                digest=attestation.digest,
+                signature=attestation.signature,
+                at=self._clock(),
+            ),
+            record.route_id,
+            record.packet.sequence if record.packet else 0,
+        )
+        if evidence is not None:
+            log.error("the store reports equivocation evidence for %s", attestation.notary)
+
+
+async def run_once(notary: Notary, source: WorkSource, *, limit: int = 50) -> int:
+    """One round: attest and submit what the source hands out; the number submitted."""
+    done = 0
+    for item in await source.fetch(limit):
+        try:
+            attestation = await notary.attest(item)
+        except PjgwError as err:
+            log.warning(
+                "refused %s (%s/%s): %s", item.transfer_id, item.route_id, item.sequence, err
+            )
+            continue
+        await source.submit(attestation)
+        done += 1
+    return done
+
+
+async def run_notary(
+    notary: Notary,
+    source: WorkSource,
+    *,
+    poll_interval: float = 1.0,
+    limit: int = 50,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Attest forever (until ``stop`` is set); retryable failures wait one interval."""
+    while stop is None or not stop.is_set():
+        try:
+            done = await run_once(notary, source, limit=limit)
+        except PjgwError as err:
+            if not err.retryable:
+                raise
+            log.warning("notary round failed, retrying: %s", err)
+            done = 0
+        if not done:
+            await asyncio.sleep(poll_interval)
