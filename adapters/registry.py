@@ -3,8 +3,9 @@
 Built-in families register explicitly (``BUILTIN``); a chain team's package
 registers under the entry-point group ``pujiang_gateway.adapters`` in its own
 ``pyproject.toml`` and is found here at start-up, the way pytest finds its
-plugins. A package that fails to import is reported by name and skipped: one
-broken plugin must not take the hub down. Two packages claiming one family
+plugins. A package that fails to import, or that was built for another major
+seam version (``adapters.sdk.SEAM_VERSION``), is reported by name and skipped:
+one broken plugin must not take the hub down. Two packages claiming one family
 name is a configuration error, because the hub could not tell which to trust.
 """
 
@@ -14,6 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
+from adapters.sdk import SEAM_VERSION, check_seam_version
 from core.errors import ConfigError
 
 ENTRY_POINT_GROUP = "pujiang_gateway.adapters"
@@ -22,6 +24,7 @@ ENTRY_POINT_GROUP = "pujiang_gateway.adapters"
 # of one family never stops the others.
 BUILTIN: dict[str, str] = {
     "pujiang": "adapters.pujiang:PujiangAdapter",
+    "evm": "adapters.evm.adapter:EvmAdapter",
 }
 
 
@@ -31,6 +34,7 @@ class AdapterInfo:
     target: str  # "module:attribute"
     source: str  # "builtin" or the distribution that installed it
     version: str
+    seam_version: str = ""  # what the adapter declares; "" when unknown (not imported, or pre-SDK)
 
 
 @dataclass(slots=True)
@@ -75,7 +79,7 @@ def discover(*, check_imports: bool = True) -> Registry:
     """
     registry = Registry()
     for family, target in BUILTIN.items():
-        registry.adapters[family] = AdapterInfo(family, target, "builtin", "")
+        registry.adapters[family] = AdapterInfo(family, target, "builtin", "", SEAM_VERSION)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist_name, dist_version = _describe(ep)
         if ep.name in registry.adapters or ep.name in registry.broken:
@@ -85,13 +89,21 @@ def discover(*, check_imports: bool = True) -> Registry:
                 f"({other.source if other else 'a broken package'} and {dist_name})",
                 family=ep.name,
             )
+        seam_version = ""
         if check_imports:
             try:
-                ep.load()
+                loaded = ep.load()
             except Exception as err:  # any import failure is reported, never raised
                 registry.broken[ep.name] = (
                     f"{dist_name} {dist_version}: {type(err).__name__}: {err}"
                 )
                 continue
-        registry.adapters[ep.name] = AdapterInfo(ep.name, ep.value, dist_name, dist_version)
+            problem = check_seam_version(loaded)
+            if problem is not None:
+                registry.broken[ep.name] = f"{dist_name} {dist_version}: {problem}"
+                continue
+            seam_version = str(getattr(loaded, "seam_version", "") or "")
+        registry.adapters[ep.name] = AdapterInfo(
+            ep.name, ep.value, dist_name, dist_version, seam_version
+        )
     return registry

@@ -7,7 +7,10 @@ and ``db upgrade`` as their parts land.
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -39,22 +42,28 @@ def _main() -> None:
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default PJGW_HOST or 127.0.0.1)"),
     port: int | None = typer.Option(None, help="Port (default PJGW_PORT or 8080)"),
+    chains: Annotated[
+        Path | None,
+        typer.Option("--chains", help="Chains file (TOML): chains and routes to serve and relay"),
+    ] = None,
+    relay: bool = typer.Option(True, help="Run the relayer in this process (--no-relay: API only)"),
 ) -> None:
-    """Start the hub's HTTP API (Ctrl-C stops it)."""
-    import uvicorn
+    """Start the hub: the HTTP API and, with a chains file, the relayer (Ctrl-C stops it)."""
+    import asyncio
 
-    from gateway.app import create_app
+    from gateway.hub import run_hub
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     console.print(
         f"[bold]Pujiang Gateway[/] API on http://{settings.host}:{settings.port} "
         f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)"
     )
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
-    )
+    asyncio.run(run_hub(settings, chains, with_relayer=relay))
 
 
 @app.command()

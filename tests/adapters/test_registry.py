@@ -79,3 +79,38 @@ def test_duplicate_family_name_is_a_config_error(site: Path) -> None:
 def test_unknown_family_names_what_is_installed(site: Path) -> None:
     with pytest.raises(ConfigError, match="no adapter for chain family 'nochain'"):
         discover().load("nochain")
+
+
+def test_plugin_of_another_major_seam_version_is_broken_by_name(site: Path) -> None:
+    _install(
+        site,
+        "pjgw-test-future",
+        {"futurechain": "pjgw_test_future:Adapter"},
+        {"pjgw_test_future": "class Adapter:\n    seam_version = '2.0'\n"},
+    )
+    registry = discover()
+    assert "futurechain" not in registry.adapters
+    assert "built for seam version 2.0" in registry.broken["futurechain"]
+    assert "pjgw-test-future 1.2.3" in registry.broken["futurechain"]
+
+
+def test_plugin_of_the_same_major_seam_version_loads_and_reports_it(site: Path) -> None:
+    _install(
+        site,
+        "pjgw-test-minor",
+        {"minorchain": "pjgw_test_minor:Adapter"},
+        {"pjgw_test_minor": "class Adapter:\n    seam_version = '1.9'\n"},
+    )
+    registry = discover()
+    assert registry.adapters["minorchain"].seam_version == "1.9"
+    assert "minorchain" not in registry.broken
+
+
+def test_malformed_seam_version_is_broken(site: Path) -> None:
+    _install(
+        site,
+        "pjgw-test-garbled",
+        {"garbledchain": "pjgw_test_garbled:Adapter"},
+        {"pjgw_test_garbled": "class Adapter:\n    seam_version = 'one'\n"},
+    )
+    assert "MAJOR.MINOR" in discover().broken["garbledchain"]

@@ -1,0 +1,122 @@
+"""The hub process: the store, the chains file's adapters, the relayer and the API, together.
+
+``pjgw serve --chains FILE`` runs this. One asyncio loop holds uvicorn's
+server and the relayer's loop, so a route's adapters (httpx pools) are shared
+by both; Ctrl-C (or SIGTERM) sets one stop event, the relayer finishes its
+pass, the server drains, and the adapters close. Several hub processes on one
+PostgreSQL database share the relayer work through the store's leases; each
+names itself with a distinct ``worker_id`` (host, pid and a random suffix).
+
+The chains file (``adapters.chains_file``) is applied to the store at start:
+chains and routes in the file are upserted, so the file stays the operator's
+source of truth; chains registered through ``POST /v1/chains`` live alongside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+import uvicorn
+
+from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
+from core.ids import ChainId
+from core.seams import ChainAdapter
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store import SqlStore
+from relayer.engine import Relayer
+from relayer.settings import RelayerSettings
+
+log = logging.getLogger("pjgw.hub")
+
+
+def worker_id() -> str:
+    """Unique per process and readable in the store's lease columns."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The store of ``settings``, migrated to the newest schema (idempotent)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(settings.store_url())
+    store.migrate()
+    return store
+
+
+def apply_chains_file(store: SqlStore, chains: ChainsFile) -> None:
+    for chain in chains.chains.values():
+        store.upsert_chain(chain)
+    for route in chains.routes.values():
+        store.upsert_route(route)
+
+
+def build_adapters(chains: ChainsFile) -> dict[ChainId, ChainAdapter]:
+    return {chain_id: build_adapter(record) for chain_id, record in chains.chains.items()}
+
+
+async def close_adapters(adapters: Mapping[ChainId, ChainAdapter]) -> None:
+    for adapter in adapters.values():
+        close = getattr(adapter, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def run_hub(
+    settings: Settings,
+    chains_path: Path | None,
+    *,
+    relayer_settings: RelayerSettings | None = None,
+    with_relayer: bool = True,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve the API (and relay) until ``stop`` is set or a signal arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    store = open_store(settings)
+    adapters: dict[ChainId, ChainAdapter] = {}
+    if chains_path is not None:
+        chains = load_chains_file(chains_path)
+        apply_chains_file(store, chains)
+        adapters = build_adapters(chains)
+    app = create_app(settings, store=store, adapters=adapters)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    tasks = [asyncio.create_task(server.serve(), name="api")]
+    if with_relayer and adapters:
+        relayer = Relayer(
+            store,
+            adapters,
+            worker_id=worker_id(),
+            settings=relayer_settings or RelayerSettings(),
+        )
+        app.state.relayer = relayer
+        tasks.append(asyncio.create_task(relayer.run(stop), name="relayer"))
+    try:
+        done, _ = await asyncio.wait(
+            [*tasks, asyncio.create_task(stop.wait(), name="stop")],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for task in done:
+            if task.get_name() != "stop" and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await close_adapters(adapters)
+        store.close()

@@ -1,0 +1,276 @@
+"""The relayer engine: per route a watcher of the source, and workers that step transfers.
+
+One pass (:meth:`Relayer.run_once`) does, in order:
+
+1. **routes**: read the enabled routes; a route whose source light client is
+   frozen (``ClientRecord.frozen``) is stopped and says why
+   (:meth:`Relayer.route_status`);
+2. **watch**: per running route, read the source's events from the route's
+   cursor up to the source's finalized height in chunks of ``chunk_size``;
+   each ``send_packet`` to the route's destination becomes (or completes) a
+   transfer in ``source_committed``; the cursor advances only after every
+   event of the chunk is recorded, so a crash re-reads the chunk and finds the
+   transfers already there (by packet id);
+3. **work**: lease due transfers (``Store.claim_due``), group them by route and
+   hand each group to the route's protocol (``relayer.protocols``), which steps
+   them, batches deliveries, and applies the one retry policy.
+
+Layering: this module sees only ``core`` seams, ``proofs`` and ``adapters``
+objects handed in; the gateway builds it with its ``SqlStore``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from core.errors import InvalidInput, InvalidTransition, PjgwError
+from core.ids import ChainId, Height, PacketId
+from core.records import (
+    NewTransfer,
+    RouteProtocol,
+    RouteRecord,
+    TransferKind,
+    TransferRecord,
+)
+from core.seams import ChainAdapter, Store
+from core.states import TransferState
+from core.types import ChainEvent, EventKind, Packet
+from relayer.clients import ClientKeeper
+from relayer.protocols.base import Context
+from relayer.protocols.base import RouteProtocol as ProtocolImpl
+from relayer.protocols.notary import NotaryProtocol
+from relayer.retry import describe
+from relayer.settings import RelayerSettings
+
+log = logging.getLogger("pjgw.relayer")
+
+PROTOCOLS: dict[RouteProtocol, Callable[[Context], ProtocolImpl]] = {
+    RouteProtocol.NOTARY: NotaryProtocol,
+}
+"""Protocol implementations by ``RouteRecord.protocol`` (``htlc``, ``light_client``: later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStatus:
+    """What one route is doing, for the API and operators (kept in memory per process)."""
+
+    route_id: str
+    state: str  # "running" | "stopped" | "unsupported" | "error"
+    reason: str
+    cursor: int | None
+    since: float
+
+
+class Relayer:
+    """Watches routes and drives their transfers; ``run`` until ``stop`` is set.
+
+    ``worker_id`` names this process in leases (unique per process); ``clock``
+    returns unix seconds (a parameter so tests can move time).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[ChainId, ChainAdapter],
+        *,
+        worker_id: str,
+        clock: Callable[[], float] = time.time,
+        settings: RelayerSettings | None = None,
+    ) -> None:
+        if not worker_id:
+            raise InvalidInput("a relayer needs a worker id", field="worker_id")
+        self.store = store
+        self.adapters = dict(adapters)
+        self.worker_id = worker_id
+        self.clock = clock
+        self.settings = settings or RelayerSettings()
+        self.keeper = ClientKeeper(store, self.adapters, self.settings, clock)
+        self.ctx = Context(
+            store=store,
+            adapters=self.adapters,
+            keeper=self.keeper,
+            settings=self.settings,
+            clock=clock,
+            worker_id=worker_id,
+            on_freeze=self._freeze_route,
+        )
+        self._protocols: dict[RouteProtocol, ProtocolImpl] = {
+            name: make(self.ctx) for name, make in PROTOCOLS.items()
+        }
+        self._status: dict[str, RouteStatus] = {}
+        self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
+
+    # --- status -------------------------------------------------------------------------
+
+    def route_status(self) -> dict[str, RouteStatus]:
+        """Every route this relayer knows, with its state and the reason."""
+        return dict(self._status)
+
+    def _set_status(self, route: RouteRecord, state: str, reason: str) -> None:
+        old = self._status.get(route.route_id)
+        since = old.since if old is not None and old.state == state else self.clock()
+        cursor = self.store.cursor(route.route_id)
+        self._status[route.route_id] = RouteStatus(
+            route.route_id, state, reason, None if cursor is None else int(cursor), since
+        )
+
+    def _freeze_route(self, route: RouteRecord, reason: str) -> None:
+        self._stopped[route.route_id] = reason
+        self._set_status(route, "stopped", reason)
+        log.error("route %s stopped: %s", route.route_id, reason)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until ``stop`` is set (a pass is never interrupted half-way)."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # a pass must not end the relayer; the next one retries
+                log.exception("relayer pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
+
+    async def run_once(self) -> int:
+        """One pass of everything (routes, watchers, workers); the transfers stepped."""
+        routes = self._routes()
+        for route in routes:
+            if route.route_id not in self._stopped:
+                await self._watch_guarded(route)
+        return await self._work({r.route_id: r for r in routes})
+
+    def _routes(self) -> list[RouteRecord]:
+        running = []
+        for route in self.store.routes():
+            if not route.enabled:
+                continue
+            if route.protocol not in self._protocols:
+                self._set_status(route, "unsupported", f"protocol {route.protocol} not built yet")
+                continue
+            frozen = self.keeper.frozen_reason(route.source)
+            if frozen is not None:
+                if route.route_id not in self._stopped:
+                    self._freeze_route(route, f"light client of {route.source} frozen: {frozen}")
+            else:
+                self._stopped.pop(route.route_id, None)  # an operator re-anchored it
+            running.append(route)
+        return running
+
+    # --- watching -------------------------------------------------------------------------
+
+    async def _watch_guarded(self, route: RouteRecord) -> None:
+        try:
+            await self.watch(route)
+        except Exception as err:  # one route's trouble must not stop the others
+            self._set_status(route, "error", describe(err))
+            log.warning("route %s: watcher: %s", route.route_id, describe(err))
+
+    async def watch(self, route: RouteRecord) -> int:
+        """Record the route's new ``send_packet`` events, chunk by chunk; the count recorded."""
+        source = self.ctx.adapter(route.source)
+        bridge = self.ctx.bridge(route.source)
+        recorded = 0
+        final = int(await source.finalized_height())
+        for _ in range(self.settings.max_chunks_per_pass):
+            cursor = self.store.cursor(route.route_id)
+            start = int(cursor) + 1 if cursor is not None else self._start_height(route)
+            if start > final:
+                break
+            end = min(final, start + self.settings.chunk_size - 1)
+            for event in await source.events(Height(start), Height(end)):
+                if event.kind is not EventKind.SEND_PACKET:
+                    continue
+                packet = bridge.packet_of(event)
+                if packet.dest_chain != route.destination:
+                    continue
+                self._record_event(route, event, packet)
+                recorded += 1
+            self.store.advance_cursor(route.route_id, Height(end))
+        self._set_status(route, "running", f"scanned to {route.source} height {final}")
+        return recorded
+
+    def _start_height(self, route: RouteRecord) -> int:
+        configured = route.settings.get("start_height")
+        if isinstance(configured, int) and not isinstance(configured, bool) and configured >= 0:
+            return configured
+        return self.settings.start_height
+
+    def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
+        """Make sure a transfer tracks this packet, with the event recorded on it."""
+        now = self.clock()
+        pid = PacketId(packet.source_chain, packet.dest_chain, packet.sequence)
+        found = self.store.transfer_by_packet(pid)
+        if found is None:
+            by_tx = self.store.transfer_by_source_tx(route.source, event.tx_hash)
+            if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet is None:
+                found = by_tx
+        if found is None:
+            found, _ = self.store.create_transfer(
+                NewTransfer(
+                    route_id=route.route_id,
+                    kind=TransferKind.ASSET if packet.amount else TransferKind.MESSAGE,
+                    sender="0x" + packet.sender.hex(),
+                    receiver="0x" + packet.receiver.hex(),
+                    denom=packet.denom,
+                    amount=packet.amount,
+                    payload=packet.payload,
+                    timeout_height=packet.timeout_height,
+                    timeout_time=packet.timeout_time_ms // 1000,
+                    packet=pid,
+                    source_tx=event.tx_hash,
+                    reason=f"packet seen on {route.source}",
+                ),
+                now,
+            )
+        if found.state is not TransferState.REQUESTED:
+            return  # recorded before (a chunk read again after a crash)
+        with contextlib.suppress(InvalidTransition):  # another relayer recorded it meanwhile
+            self.store.transition(
+                found.id,
+                TransferState.REQUESTED,
+                TransferState.SOURCE_COMMITTED,
+                f"send_packet {pid} in block {event.height} of {route.source}",
+                now,
+                packet=pid,
+                source_tx=event.tx_hash,
+                source_height=event.height,
+                source_position=tuple(event.position),
+                source_event=event.raw,
+            )
+
+    # --- working --------------------------------------------------------------------------
+
+    async def _work(self, routes: Mapping[str, RouteRecord]) -> int:
+        now = self.clock()
+        claimed = self.store.claim_due(
+            self.worker_id, now, self.settings.lease_seconds, self.settings.claim_limit
+        )
+        by_route: dict[str, list[TransferRecord]] = defaultdict(list)
+        for t in claimed:
+            by_route[t.route_id].append(t)
+        for route_id, transfers in by_route.items():
+            route = routes.get(route_id)
+            if route is None or route_id in self._stopped:
+                why = self._stopped.get(route_id, f"route {route_id} is disabled or unsupported")
+                self._park(transfers, why)
+                continue
+            await self._protocols[route.protocol].process(route, transfers)
+        return len(claimed)
+
+    def _park(self, transfers: list[TransferRecord], reason: str) -> None:
+        now = self.clock()
+        for t in transfers:
+            try:
+                self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+                self.store.release(t.id, self.worker_id)
+            except PjgwError as err:
+                log.warning("transfer %s: could not park: %s", t.id, err)
+
+
+__all__ = ["PROTOCOLS", "Relayer", "RouteStatus"]

@@ -1,0 +1,135 @@
+"""What every route protocol shares: the engine's services and the one error policy.
+
+A protocol (``notary`` today; ``htlc`` and ``light_client`` later) is a state
+machine over stored transfers. It gets a :class:`Context` from the engine and
+implements :class:`RouteProtocol`: ``process`` works a batch of leased
+transfers of one route, each advanced by at most ``steps_per_claim``
+idempotent steps. Errors never escape a step: :meth:`Context.handle_error`
+applies ``relayer.retry.classify`` (reject, retry with backoff, wait for an
+operator, freeze the route).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.ids import ChainId
+from core.records import RouteRecord, TransferRecord
+from core.seams import BridgeEndpoint, ChainAdapter, Store
+from core.states import TRANSFER_TRANSITIONS, TransferState
+from relayer.clients import ClientKeeper
+from relayer.retry import Disposition, backoff_delay, classify, describe
+from relayer.settings import RelayerSettings
+
+log = logging.getLogger("pjgw.relayer")
+
+
+@dataclass
+class Context:
+    """The engine's services, shared by every protocol instance of one ``Relayer``."""
+
+    store: Store
+    adapters: Mapping[ChainId, ChainAdapter]
+    keeper: ClientKeeper
+    settings: RelayerSettings
+    clock: Callable[[], float]
+    worker_id: str
+    on_freeze: Callable[[RouteRecord, str], None]
+    _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def adapter(self, chain_id: ChainId) -> ChainAdapter:
+        found = self.adapters.get(chain_id)
+        if found is None:
+            raise ConfigError(f"no adapter is configured for chain {chain_id}")
+        return found
+
+    def bridge(self, chain_id: ChainId) -> BridgeEndpoint:
+        """The chain's ``BridgeEndpoint`` (``adapter.bridge()``), built once."""
+        if chain_id not in self._bridges:
+            make = getattr(self.adapter(chain_id), "bridge", None)
+            if make is None:
+                raise ConfigError(f"the adapter of {chain_id} has no bridge endpoint")
+            self._bridges[chain_id] = make()
+        return self._bridges[chain_id]
+
+    # --- moving a transfer ------------------------------------------------------------
+
+    def move(
+        self, t: TransferRecord, new: TransferState, reason: str, **fields: object
+    ) -> TransferRecord:
+        """Compare-and-set ``t.state -> new`` under this worker's lease (one DB transaction)."""
+        moved = self.store.transition(
+            t.id, t.state, new, reason, self.now(), worker=self.worker_id, **fields
+        )
+        log.info("transfer %s: %s -> %s (%s)", t.id, t.state, new, reason)
+        return moved
+
+    def wait(self, t: TransferRecord, reason: str, delay: float | None = None) -> None:
+        """Keep the state, say why, and come back after ``delay`` (default ``wait_interval``)."""
+        now = self.now()
+        wait = self.settings.wait_interval if delay is None else delay
+        self.store.note(t.id, reason, now, retry_at=now + wait)
+
+    def backoff(self, t: TransferRecord) -> float:
+        return backoff_delay(
+            t.attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap
+        )
+
+    # --- the error policy -------------------------------------------------------------
+
+    async def guarded(
+        self, route: RouteRecord, t: TransferRecord, work: Awaitable[TransferRecord | None]
+    ) -> TransferRecord | None:
+        """Run one step; an error becomes the policy's note, rejection or freeze."""
+        try:
+            return await work
+        except Exception as err:  # every error of a step is handled by the one policy
+            self.handle_error(route, t, err)
+            return None
+
+    def handle_error(self, route: RouteRecord, t: TransferRecord, err: BaseException) -> None:
+        disposition = classify(err)
+        reason = describe(err)
+        now = self.now()
+        try:
+            if disposition is Disposition.YIELD:
+                log.info("transfer %s: %s", t.id, reason)
+            elif disposition is Disposition.REJECT:
+                if TransferState.REJECTED in TRANSFER_TRANSITIONS[t.state]:
+                    self.move(t, TransferState.REJECTED, f"rejected: {reason}")
+                else:  # past the point of no return: an operator must look
+                    self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+            elif disposition is Disposition.FREEZE:
+                self.on_freeze(route, reason)
+                self.store.note(
+                    t.id,
+                    f"route {route.route_id} stopped: {reason}",
+                    now,
+                    retry_at=now + self.settings.config_backoff,
+                )
+            elif disposition is Disposition.RETRY:
+                self.store.note(t.id, f"retrying: {reason}", now, retry_at=now + self.backoff(t))
+            else:
+                log.warning("transfer %s waits for an operator: %s", t.id, reason)
+                self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+        except (LeaseLost, InvalidTransition) as lost:
+            log.info("transfer %s moved elsewhere: %s", t.id, lost)
+        except PjgwError as store_err:  # the store itself failed: the lease expires, it returns
+            log.warning("transfer %s: could not record %r: %s", t.id, reason, store_err)
+
+
+class RouteProtocol(Protocol):
+    """A route's trust model, as the engine drives it."""
+
+    name: str
+
+    async def process(self, route: RouteRecord, transfers: Sequence[TransferRecord]) -> None:
+        """Advance each leased transfer of ``route`` (steps, batches); never raises."""
+        ...

@@ -1,0 +1,91 @@
+"""The relayer engine's knobs, each bounded with a safe default (pydantic-settings).
+
+Read from keyword arguments or ``PJGW_RELAYER_*`` environment variables.
+Checkpoints are the operator's out-of-band trust anchors for a chain's light
+client; a chain without one is anchored on first use (TOFU, see
+``docs/relayer.md``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+class Checkpoint(BaseModel):
+    """A header the operator trusts: its height and hash, taken from outside the node."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    height: int = Field(ge=0, le=2**63 - 1)
+    hash: str = Field(description="32-byte block hash, hex")
+
+    @field_validator("hash")
+    @classmethod
+    def _hash(cls, value: str) -> str:
+        if not _HASH.fullmatch(value):
+            raise ValueError("a checkpoint hash is 32 bytes of hex")
+        return value.lower().removeprefix("0x")
+
+    @property
+    def hash_bytes(self) -> bytes:
+        return bytes.fromhex(self.hash)
+
+
+class ClientParams(BaseModel):
+    """Light-client parameters of a chain whose family has none in its adapter settings."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    trusting_period: int = Field(14 * 24 * 3600, ge=60, le=365 * 24 * 3600, description="s")
+    max_clock_drift: int = Field(15, ge=0, le=3600, description="seconds")
+
+
+class RelayerSettings(BaseSettings):
+    """How much work one pass does, how long leases last and how retries back off."""
+
+    model_config = SettingsConfigDict(env_prefix="PJGW_RELAYER_", extra="forbid", frozen=True)
+
+    # source scanning
+    chunk_size: int = Field(500, ge=1, le=10_000, description="heights per events() call")
+    max_chunks_per_pass: int = Field(20, ge=1, le=10_000, description="chunks per route and pass")
+    start_height: int = Field(
+        1,
+        ge=0,
+        description="first height scanned when a route has no "
+        "cursor and no 'start_height' route setting",
+    )
+
+    # work distribution
+    lease_seconds: float = Field(60.0, gt=0, le=3600)
+    claim_limit: int = Field(100, ge=1, le=10_000, description="transfers leased per pass")
+    steps_per_claim: int = Field(8, ge=1, le=32, description="steps one lease may take")
+    concurrency: int = Field(16, ge=1, le=1_000, description="transfers stepped at once")
+    poll_interval: float = Field(1.0, gt=0, le=600, description="seconds between passes")
+
+    # retries (exponential backoff with full jitter)
+    backoff_base: float = Field(1.0, gt=0, le=600, description="seconds, doubled per attempt")
+    backoff_cap: float = Field(300.0, gt=0, le=86_400, description="longest retryable wait")
+    config_backoff: float = Field(600.0, gt=0, le=86_400, description="wait after config errors")
+    wait_interval: float = Field(2.0, ge=0, le=3600, description="re-check of a waiting step")
+
+    # batching
+    batch_size: int = Field(50, ge=1, le=1_000, description="deliveries per submit_many")
+
+    # light clients
+    checkpoints: dict[str, Checkpoint] = Field(default_factory=dict, description="chain -> anchor")
+    clients: dict[str, ClientParams] = Field(default_factory=dict, description="chain -> params")
+    max_backfill: int = Field(
+        1024,
+        ge=0,
+        le=100_000,
+        description="heights verified downwards from the lowest trusted state (parent-hash chain)",
+    )
+    max_consensus_states: int = Field(256, ge=2, le=100_000, description="kept per chain")
+
+    def client_params(self, chain_id: str) -> ClientParams:
+        return self.clients.get(chain_id) or ClientParams()
