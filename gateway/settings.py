@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,23 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     bls_backend: Literal["auto", "py_ecc", "milagro"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Store (gateway/store, docs/store.md); a secret: a PostgreSQL URL may hold a password.
+    database_url: SecretStr | None = Field(
+        None, description="sqlite:///file or postgresql+psycopg://…; default <data_dir>/hub.db"
+    )
+    # API (gateway/auth.py, gateway/keystore.py; see docs/api.md)
+    dev_api_key: SecretStr | None = Field(
+        None, description="accepted as an admin key when set (make run); never in production"
+    )
+    require_read_key: bool = Field(False, description="GET endpoints need an API key too")
+    keystore_dir: Path | None = Field(None, description="encrypted managed-account keys")
+    keystore_password: SecretStr | None = None
+
+    def store_url(self) -> str:
+        """``database_url``, or the embedded default ``sqlite:///<data_dir>/hub.db``."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
 
 
 @lru_cache

@@ -1,0 +1,69 @@
+"""``pjgw keys``: API keys of the hub (``create NAME --role ROLE``, ``revoke NAME``).
+
+The token is printed once, on creation, and only its hash is stored: lose it
+and you revoke it and create another. Run against the hub's database
+(``PJGW_DATABASE_URL`` / ``PJGW_DATA_DIR``, or ``--url``), even while the hub
+runs: the API sees a new key at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+keys_app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
+console = Console()
+
+ROLE_HELP = "client (transfers), admin (chains, routes), notary (attestations)"
+
+
+def _store(url: str | None):  # type: ignore[no-untyped-def]
+    from gateway.settings import Settings
+    from gateway.store import SqlStore
+
+    settings = Settings()
+    if url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(url or settings.store_url())
+    store.migrate()
+    return store
+
+
+@keys_app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="A name for the key (who holds it)")],
+    role: Annotated[str, typer.Option(help=ROLE_HELP)] = "client",
+    url: Annotated[str | None, typer.Option(help="Database URL (default: settings)")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print only the token")] = False,
+) -> None:
+    """Create a key and print its token (shown this once)."""
+    store = _store(url)
+    try:
+        token = store.create_api_key(name, role, time.time())
+    finally:
+        store.close()
+    if quiet:
+        print(token)
+    else:
+        console.print(f"[green]created[/] {role} key {name!r}; its token (shown once):")
+        print(token)
+
+
+@keys_app.command()
+def revoke(
+    name: Annotated[str, typer.Argument(help="The key's name")],
+    url: Annotated[str | None, typer.Option(help="Database URL (default: settings)")] = None,
+) -> None:
+    """Revoke a key: its token stops working at once."""
+    store = _store(url)
+    try:
+        store.revoke_api_key(name)
+    finally:
+        store.close()
+    console.print(f"[green]revoked[/] {name!r}")
+
+
+__all__ = ["keys_app"]

@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the hub's schema (run by ``gateway.store.migrate``)."""

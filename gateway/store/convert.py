@@ -1,0 +1,97 @@
+"""Stored rows to the ``core.records`` values that cross the store seam.
+
+Every value is rebuilt with its core type (``ChainId``, ``Height``,
+``PacketId``, the enums), so a corrupt row fails loudly here instead of
+deep inside the relayer.
+"""
+
+from __future__ import annotations
+
+from core.ids import ChainId, Height, PacketId
+from core.records import (
+    ActionRecord,
+    ActionStatus,
+    EquivocationRecord,
+    RouteProtocol,
+    RouteRecord,
+    TransferKind,
+    TransferRecord,
+)
+from core.states import TransferState
+from gateway.store.models import Action, Equivocation, Route, Transfer
+
+
+def route_record(r: Route) -> RouteRecord:
+    return RouteRecord(
+        route_id=r.route_id,
+        source=ChainId(r.source),
+        destination=ChainId(r.destination),
+        protocol=RouteProtocol(r.protocol),
+        settings=dict(r.settings),
+        enabled=r.enabled,
+    )
+
+
+def transfer_record(r: Transfer) -> TransferRecord:
+    packet = None
+    if r.packet_source is not None and r.packet_destination is not None:
+        packet = PacketId(
+            ChainId(r.packet_source), ChainId(r.packet_destination), int(r.packet_sequence or 0)
+        )
+    return TransferRecord(
+        id=r.id,
+        route_id=r.route_id,
+        kind=TransferKind(r.kind),
+        sender=r.sender,
+        receiver=r.receiver,
+        denom=r.denom,
+        amount=int(r.amount),
+        payload=bytes(r.payload),
+        timeout_height=int(r.timeout_height),
+        timeout_time=int(r.timeout_time),
+        state=TransferState(r.state),
+        reason=r.reason,
+        packet=packet,
+        source_tx=None if r.source_tx is None else bytes(r.source_tx),
+        source_height=None if r.source_height is None else Height(r.source_height),
+        source_position=None if r.source_position is None else tuple(r.source_position),
+        source_event=bytes(r.source_event),
+        dest_tx=None if r.dest_tx is None else bytes(r.dest_tx),
+        attempts=r.attempts,
+        next_attempt_at=r.next_attempt_at,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        lease_owner=r.lease_owner,
+        lease_until=r.lease_until,
+    )
+
+
+def action_record(r: Action) -> ActionRecord:
+    return ActionRecord(
+        id=r.id,
+        transfer_id=r.transfer_id,
+        step=r.step,
+        chain_id=ChainId(r.chain_id),
+        kind=r.kind,
+        payload=dict(r.payload),
+        idempotency_key=r.idempotency_key,
+        status=ActionStatus(r.status),
+        tx_hash=None if r.tx_hash is None else bytes(r.tx_hash),
+        height=None if r.height is None else Height(r.height),
+        reason=r.reason,
+        recorded_at=r.recorded_at,
+    )
+
+
+def equivocation_record(r: Equivocation) -> EquivocationRecord:
+    return EquivocationRecord(
+        id=r.id,
+        notary=r.notary,
+        route_id=r.route_id,
+        sequence=int(r.sequence),
+        digest_a=bytes(r.digest_a),
+        signature_a=bytes(r.signature_a),
+        digest_b=bytes(r.digest_b),
+        signature_b=bytes(r.signature_b),
+        at=r.at,
+    )

@@ -1,0 +1,240 @@
+"""The hub's tables as SQLAlchemy 2.0 typed declarative models.
+
+One model per table; ``core.records`` are the values that cross the store
+seam, these rows are how they sit on disk. The schema itself is created by
+the Alembic migrations in ``gateway/migrations`` (never ``create_all`` in
+production), and a test checks that the two agree.
+
+Conventions: times are unix seconds as double precision (the caller passes
+them in); block heights are BIGINT (``core.ids.Height`` < 2**63); amounts and
+packet sequences are :class:`~gateway.store.codec.BigUint` (exact uint256 /
+uint64); hashes and opaque encodings are BLOB/BYTEA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gateway.store.codec import BigUint, TaggedJson
+
+# Stable constraint names, so migrations can refer to them on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Chain(Base):
+    __tablename__ = "chains"
+
+    chain_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    family: Mapped[str] = mapped_column(String(32))
+    settings: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class Route(Base):
+    __tablename__ = "routes"
+
+    route_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(63))
+    destination: Mapped[str] = mapped_column(String(63))
+    protocol: Mapped[str] = mapped_column(String(32))
+    settings: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+    __table_args__ = (
+        UniqueConstraint(
+            "packet_source", "packet_destination", "packet_sequence", name="uq_transfers_packet"
+        ),
+        Index("ix_transfers_created", "created_at", "id"),
+        Index("ix_transfers_due", "next_attempt_at"),
+        Index("ix_transfers_state", "state"),
+        Index("ix_transfers_source_tx", "source_chain", "source_tx"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(128), ForeignKey("routes.route_id"))
+    # Copied from the route at creation, for the chain filter and the source-tx lookup.
+    source_chain: Mapped[str] = mapped_column(String(63))
+    dest_chain: Mapped[str] = mapped_column(String(63), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(256))
+    receiver: Mapped[str] = mapped_column(String(256))
+    denom: Mapped[str] = mapped_column(String(256))
+    amount: Mapped[int] = mapped_column(BigUint(78))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    timeout_height: Mapped[int] = mapped_column(BigUint(20))
+    timeout_time: Mapped[int] = mapped_column(BigUint(20))
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    packet_source: Mapped[str | None] = mapped_column(String(63))
+    packet_destination: Mapped[str | None] = mapped_column(String(63))
+    packet_sequence: Mapped[int | None] = mapped_column(BigUint(20))
+    source_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    source_height: Mapped[int | None] = mapped_column(BigInteger)
+    source_position: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
+    source_event: Mapped[bytes] = mapped_column(LargeBinary)
+    dest_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[float | None] = mapped_column(Double)
+    idempotency_key: Mapped[str | None] = mapped_column(String(256), unique=True)
+    request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class TransferEvent(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "transfer_events"
+    __table_args__ = (Index("ix_transfer_events_transfer", "transfer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    at: Mapped[float] = mapped_column(Double)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    chain_id: Mapped[str | None] = mapped_column(String(63))
+
+
+class Action(Base):
+    """The journal: one row per (transfer, step), written before the chain sees it."""
+
+    __tablename__ = "actions"
+    __table_args__ = (UniqueConstraint("transfer_id", "step", name="uq_actions_transfer_step"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    step: Mapped[str] = mapped_column(String(64))
+    chain_id: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    height: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[float] = mapped_column(Double)
+
+
+class Cursor(Base):
+    __tablename__ = "cursors"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    height: Mapped[int] = mapped_column(BigInteger)
+
+
+class LightClientRow(Base):
+    __tablename__ = "light_clients"
+
+    chain_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    client_state: Mapped[bytes] = mapped_column(LargeBinary)
+    trusted_height: Mapped[int] = mapped_column(BigInteger)
+    frozen: Mapped[bool] = mapped_column(Boolean)
+    frozen_reason: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class ConsensusStateRow(Base):
+    __tablename__ = "consensus_states"
+
+    chain_id: Mapped[str] = mapped_column(
+        String(63), ForeignKey("light_clients.chain_id", ondelete="CASCADE"), primary_key=True
+    )
+    height: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NotarySignature(Base):
+    """One counted attestation per notary and packet ``(route, sequence)``."""
+
+    __tablename__ = "notary_signatures"
+    __table_args__ = (
+        UniqueConstraint("route_id", "sequence", "notary", name="uq_notary_signatures_packet"),
+        Index("ix_notary_signatures_transfer", "transfer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    route_id: Mapped[str] = mapped_column(String(128))
+    sequence: Mapped[int] = mapped_column(BigUint(20))
+    notary: Mapped[str] = mapped_column(String(256))
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[float] = mapped_column(Double)
+
+
+class Equivocation(Base):
+    __tablename__ = "equivocations"
+    __table_args__ = (
+        UniqueConstraint(
+            "notary", "route_id", "sequence", "digest_b", name="uq_equivocations_evidence"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    notary: Mapped[str] = mapped_column(String(256))
+    route_id: Mapped[str] = mapped_column(String(128))
+    sequence: Mapped[int] = mapped_column(BigUint(20))
+    digest_a: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_a: Mapped[bytes] = mapped_column(LargeBinary)
+    digest_b: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_b: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[float] = mapped_column(Double)
+
+
+class ApiKey(Base):
+    """Only ``sha256(token)`` is kept: a database leak does not leak usable keys."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Double)
+    revoked: Mapped[bool] = mapped_column(Boolean)
+
+
+__all__ = [
+    "Action",
+    "ApiKey",
+    "Base",
+    "Chain",
+    "ConsensusStateRow",
+    "Cursor",
+    "Equivocation",
+    "LightClientRow",
+    "NotarySignature",
+    "Route",
+    "Transfer",
+    "TransferEvent",
+]

@@ -1,0 +1,874 @@
+"""``SqlStore``: the ``core.seams.Store`` seam on SQLAlchemy (SQLite or PostgreSQL).
+
+Every public method is one database transaction on its own short-lived
+session, so one ``SqlStore`` is shared by every thread of the hub. Writes on
+SQLite start with ``BEGIN IMMEDIATE`` (see ``engine.py``); on PostgreSQL they
+rely on row locks: the compare-and-set ``UPDATE … WHERE state = expected``
+in ``transition`` and ``SELECT … FOR UPDATE SKIP LOCKED`` in ``claim_due``.
+Library errors are translated here: an unreachable or locked database is
+``StoreUnavailable`` (retryable), a uniqueness clash ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    LeaseLost,
+    NotFound,
+    PjgwError,
+    StoreError,
+    StoreUnavailable,
+)
+from core.ids import ChainId, Height, PacketId
+from core.records import (
+    ActionRecord,
+    ActionStatus,
+    ChainRecord,
+    ClientRecord,
+    EquivocationRecord,
+    NewTransfer,
+    RouteProtocol,
+    RouteRecord,
+    SignatureRecord,
+    TransferEventRecord,
+    TransferKind,
+    TransferRecord,
+)
+from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
+from core.types import ChainAction
+from gateway.store.codec import decode_page_cursor, encode_page_cursor
+from gateway.store.convert import (
+    action_record,
+    equivocation_record,
+    route_record,
+    transfer_record,
+)
+from gateway.store.engine import WRITE_OPTION, make_engine
+from gateway.store.models import (
+    Action,
+    ApiKey,
+    Base,
+    Chain,
+    ConsensusStateRow,
+    Cursor,
+    Equivocation,
+    LightClientRow,
+    NotarySignature,
+    Route,
+    Transfer,
+    TransferEvent,
+)
+
+T = TypeVar("T")
+
+API_ROLES = frozenset({"admin", "client", "notary"})
+MAX_PAGE = 1000
+MAX_UINT256 = 2**256 - 1
+# The fields ``transition`` may set besides the state (the seam's list).
+TRANSITION_FIELDS = frozenset(
+    {"packet", "source_tx", "source_height", "source_position", "source_event", "dest_tx"}
+)
+_TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
+_INSERT_RETRIES = 3
+
+
+class SqlStore:
+    """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
+
+    Besides the seam it serves the API: API keys (only their SHA-256 is kept),
+    ``ping`` for readiness and ``counts_by_state`` for metrics.
+
+    ``sqlite_synchronous`` is ``NORMAL`` by default (WAL: durable across a hub
+    crash, the last commits may be lost on power failure; see docs/store.md);
+    ``FULL`` fsyncs every commit at about a fifth of the write rate.
+    """
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self._engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        self.dialect = self._engine.dialect.name
+        self._reader = sessionmaker(self._engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    def __repr__(self) -> str:  # never the URL: it may carry a password
+        return f"SqlStore(dialect={self.dialect!r})"
+
+    @property
+    def engine(self) -> Any:
+        return self._engine
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        from gateway.store.migrate import upgrade_engine
+
+        with self._errors():
+            upgrade_engine(self._engine.execution_options(**{WRITE_OPTION: True}))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, InterfaceError) as err:
+            # Connection refused, server gone, or SQLite still locked after busy_timeout.
+            raise StoreUnavailable(
+                f"database unavailable ({type(err.orig).__name__})", dialect=self.dialect
+            ) from err
+        except IntegrityError as err:
+            raise Conflict(f"uniqueness or reference violated ({type(err.orig).__name__})") from err
+        except DBAPIError as err:
+            if err.connection_invalidated:
+                raise StoreUnavailable("database connection lost") from err
+            raise StoreError(f"database error ({type(err.orig).__name__})") from err
+        except StatementError as err:
+            if isinstance(err.orig, PjgwError):  # a column type refused a value (codec.py)
+                raise err.orig from err
+            raise StoreError(f"cannot bind a statement ({type(err.orig).__name__})") from err
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._errors(), self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._errors(), self._writer() as session, session.begin():
+            yield session
+
+    def _write_retrying(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a write transaction, again after a lost insert race.
+
+        Lookups come first in ``work``; an ``IntegrityError`` means another
+        transaction inserted the same key between our lookup and our insert
+        (possible on PostgreSQL at READ COMMITTED), so the retry finds it.
+        """
+        for attempt in range(_INSERT_RETRIES):
+            try:
+                with self._errors(), self._writer() as session, session.begin():
+                    return work(session)
+            except Conflict as err:
+                if attempt == _INSERT_RETRIES - 1 or not isinstance(err.__cause__, IntegrityError):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert(self, session: Session) -> Any:
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert
+
+    # -- chains and routes ------------------------------------------------------
+
+    def upsert_chain(self, chain: ChainRecord) -> None:
+        values = {
+            "chain_id": str(chain.chain_id),
+            "family": chain.family,
+            "settings": dict(chain.settings),
+            "enabled": chain.enabled,
+        }
+        with self._write() as s:
+            stmt = self._insert(s)(Chain).values(**values)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[Chain.chain_id],
+                    set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
+                )
+            )
+
+    def chains(self) -> list[ChainRecord]:
+        with self._read() as s:
+            rows = s.scalars(select(Chain).order_by(Chain.chain_id)).all()
+            return [
+                ChainRecord(ChainId(r.chain_id), r.family, dict(r.settings), r.enabled)
+                for r in rows
+            ]
+
+    def upsert_route(self, route: RouteRecord) -> None:
+        values = {
+            "route_id": route.route_id,
+            "source": str(route.source),
+            "destination": str(route.destination),
+            "protocol": RouteProtocol(route.protocol).value,
+            "settings": dict(route.settings),
+            "enabled": route.enabled,
+        }
+        with self._write() as s:
+            stmt = self._insert(s)(Route).values(**values)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[Route.route_id],
+                    set_={k: stmt.excluded[k] for k in values if k != "route_id"},
+                )
+            )
+
+    def routes(self) -> list[RouteRecord]:
+        with self._read() as s:
+            return [route_record(r) for r in s.scalars(select(Route).order_by(Route.route_id))]
+
+    def route(self, route_id: str) -> RouteRecord:
+        with self._read() as s:
+            row = s.get(Route, route_id)
+            if row is None:
+                raise NotFound(f"route {route_id!r} not found", route_id=route_id)
+            return route_record(row)
+
+    # -- transfers --------------------------------------------------------------
+
+    def create_transfer(
+        self,
+        new: NewTransfer,
+        now: float,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: bytes | None = None,
+    ) -> tuple[TransferRecord, bool]:
+        _check_new(new)
+
+        def work(s: Session) -> tuple[TransferRecord, bool]:
+            if idempotency_key is not None:
+                found = s.scalar(
+                    select(Transfer).where(Transfer.idempotency_key == idempotency_key)
+                )
+                if found is not None:
+                    if found.request_hash != request_hash:
+                        raise Conflict(
+                            "idempotency key already used with another request",
+                            transfer_id=found.id,
+                        )
+                    return transfer_record(found), False
+            if new.packet is not None:
+                found = s.scalar(_by_packet(new.packet))
+                if found is not None:
+                    return transfer_record(found), False
+            route = s.get(Route, new.route_id)
+            if route is None:
+                raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
+            if new.packet is not None and (
+                new.packet.source != route.source or new.packet.destination != route.destination
+            ):
+                raise InvalidInput(
+                    f"packet {new.packet} does not travel route {route.route_id!r}",
+                    field="packet",
+                )
+            row = Transfer(
+                id="tr_" + uuid.uuid4().hex,
+                route_id=route.route_id,
+                source_chain=route.source,
+                dest_chain=route.destination,
+                kind=TransferKind(new.kind).value,
+                sender=new.sender,
+                receiver=new.receiver,
+                denom=new.denom,
+                amount=new.amount,
+                payload=bytes(new.payload),
+                timeout_height=new.timeout_height,
+                timeout_time=new.timeout_time,
+                state=TransferState(new.state).value,
+                reason=new.reason,
+                source_tx=new.source_tx,
+                source_height=None,
+                source_position=None,
+                source_event=b"",
+                dest_tx=None,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+                lease_owner=None,
+                lease_until=None,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+            _set_packet(row, new.packet)
+            s.add(row)
+            s.flush()
+            s.add(
+                TransferEvent(
+                    transfer_id=row.id,
+                    at=now,
+                    state=row.state,
+                    reason=row.reason,
+                    tx_hash=new.source_tx,
+                    chain_id=route.source if new.source_tx else None,
+                )
+            )
+            s.flush()
+            return transfer_record(row), True
+
+        return self._write_retrying(work)
+
+    def transfer(self, transfer_id: str) -> TransferRecord:
+        with self._read() as s:
+            row = s.get(Transfer, transfer_id)
+            if row is None:
+                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            return transfer_record(row)
+
+    def transfer_by_packet(self, packet: PacketId) -> TransferRecord | None:
+        with self._read() as s:
+            row = s.scalar(_by_packet(packet))
+            return None if row is None else transfer_record(row)
+
+    def transfer_by_source_tx(self, chain_id: ChainId, tx_hash: bytes) -> TransferRecord | None:
+        with self._read() as s:
+            row = s.scalar(
+                select(Transfer)
+                .where(Transfer.source_chain == str(chain_id), Transfer.source_tx == tx_hash)
+                .order_by(Transfer.created_at, Transfer.id)
+                .limit(1)
+            )
+            return None if row is None else transfer_record(row)
+
+    def list_transfers(
+        self,
+        *,
+        state: TransferState | None = None,
+        chain: ChainId | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[TransferRecord], str | None]:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be in [1, {MAX_PAGE}]", field="limit")
+        query = select(Transfer)
+        if state is not None:
+            query = query.where(Transfer.state == TransferState(state).value)
+        if chain is not None:
+            query = query.where(
+                or_(Transfer.source_chain == str(chain), Transfer.dest_chain == str(chain))
+            )
+        if after is not None:
+            at, last_id = decode_page_cursor(after)
+            query = query.where(
+                or_(
+                    Transfer.created_at < at,
+                    and_(Transfer.created_at == at, Transfer.id < last_id),
+                )
+            )
+        query = query.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(limit + 1)
+        with self._read() as s:
+            rows = s.scalars(query).all()
+        page = [transfer_record(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return page, (encode_page_cursor(page[-1].created_at, page[-1].id) if more else None)
+
+    def transition(
+        self,
+        transfer_id: str,
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        *,
+        worker: str | None = None,
+        **fields: object,
+    ) -> TransferRecord:
+        validate_transition(TransferState(expected), TransferState(new))
+        unknown = set(fields) - TRANSITION_FIELDS
+        if unknown:
+            raise InvalidInput(f"transition cannot set {sorted(unknown)}", field="fields")
+        values: dict[str, Any] = {
+            "state": TransferState(new).value,
+            "reason": reason,
+            "updated_at": now,
+            "next_attempt_at": now,  # the next step is due at once
+            "attempts": 0,  # attempts count per state (the backoff restarts)
+        }
+        values.update(_transition_values(fields))
+        cond = [Transfer.id == transfer_id, Transfer.state == TransferState(expected).value]
+        if worker is not None:
+            cond += [Transfer.lease_owner == worker, Transfer.lease_until > now]
+        with self._write() as s:
+            result = s.execute(
+                update(Transfer)
+                .where(*cond)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                _raise_why_not(s.get(Transfer, transfer_id), transfer_id, expected, worker)
+            row = s.get(Transfer, transfer_id, populate_existing=True)
+            if row is None:  # pragma: no cover - we just updated it
+                raise NotFound(f"transfer {transfer_id!r} not found")
+            tx_hash, chain_id = None, None
+            if fields.get("dest_tx") is not None:
+                tx_hash, chain_id = row.dest_tx, row.dest_chain
+            elif fields.get("source_tx") is not None:
+                tx_hash, chain_id = row.source_tx, row.source_chain
+            s.add(
+                TransferEvent(
+                    transfer_id=transfer_id,
+                    at=now,
+                    state=row.state,
+                    reason=reason,
+                    tx_hash=tx_hash,
+                    chain_id=chain_id,
+                )
+            )
+            s.flush()
+            return transfer_record(row)
+
+    def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
+        with self._write() as s:
+            row = s.get(Transfer, transfer_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            row.reason = reason
+            row.attempts += 1
+            row.next_attempt_at = retry_at
+            row.updated_at = now
+            s.add(TransferEvent(transfer_id=transfer_id, at=now, state=row.state, reason=reason))
+
+    def history(self, transfer_id: str, after_id: int = 0) -> list[TransferEventRecord]:
+        with self._read() as s:
+            rows = s.scalars(
+                select(TransferEvent)
+                .where(TransferEvent.transfer_id == transfer_id, TransferEvent.id > after_id)
+                .order_by(TransferEvent.id)
+            ).all()
+            if not rows and s.get(Transfer, transfer_id) is None:
+                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            return [
+                TransferEventRecord(
+                    id=r.id,
+                    transfer_id=r.transfer_id,
+                    at=r.at,
+                    state=TransferState(r.state),
+                    reason=r.reason,
+                    tx_hash=r.tx_hash,
+                    chain_id=ChainId(r.chain_id) if r.chain_id else None,
+                )
+                for r in rows
+            ]
+
+    # -- work distribution ------------------------------------------------------
+
+    def claim_due(
+        self, worker: str, now: float, lease_seconds: float, limit: int
+    ) -> list[TransferRecord]:
+        if not worker:
+            raise InvalidInput("worker name required", field="worker")
+        if lease_seconds <= 0 or limit < 1:
+            raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
+        due: Select[tuple[str]] = (
+            select(Transfer.id)
+            .where(
+                Transfer.state.not_in(_TERMINAL),
+                Transfer.next_attempt_at <= now,
+                or_(Transfer.lease_until.is_(None), Transfer.lease_until <= now),
+            )
+            .order_by(Transfer.created_at, Transfer.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        with self._write() as s:
+            # SQLite: BEGIN IMMEDIATE already holds the only write lock, so the
+            # select-then-update below cannot interleave with another claimer.
+            ids = list(s.scalars(due))
+            if not ids:
+                return []
+            s.execute(
+                update(Transfer)
+                .where(Transfer.id.in_(ids))
+                .values(lease_owner=worker, lease_until=now + lease_seconds)
+                .execution_options(synchronize_session=False)
+            )
+            rows = s.scalars(
+                select(Transfer)
+                .where(Transfer.id.in_(ids))
+                .order_by(Transfer.created_at, Transfer.id)
+                .execution_options(populate_existing=True)
+            ).all()
+            return [transfer_record(r) for r in rows]
+
+    def release(self, transfer_id: str, worker: str) -> None:
+        with self._write() as s:
+            s.execute(
+                update(Transfer)
+                .where(Transfer.id == transfer_id, Transfer.lease_owner == worker)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- the journal ------------------------------------------------------------
+
+    def record_action(
+        self,
+        transfer_id: str,
+        step: str,
+        chain_id: ChainId,
+        action: ChainAction,
+        now: float,
+    ) -> ActionRecord:
+        def work(s: Session) -> ActionRecord:
+            found = s.scalar(
+                select(Action).where(Action.transfer_id == transfer_id, Action.step == step)
+            )
+            if found is not None:
+                return action_record(found)
+            if s.get(Transfer, transfer_id) is None:
+                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            row = Action(
+                transfer_id=transfer_id,
+                step=step,
+                chain_id=str(chain_id),
+                kind=action.kind,
+                payload=dict(action.payload),
+                idempotency_key=action.idempotency_key,
+                status=ActionStatus.RECORDED.value,
+                tx_hash=None,
+                height=None,
+                reason="",
+                recorded_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return action_record(row)
+
+        return self._write_retrying(work)
+
+    def action(self, transfer_id: str, step: str) -> ActionRecord | None:
+        with self._read() as s:
+            row = s.scalar(
+                select(Action).where(Action.transfer_id == transfer_id, Action.step == step)
+            )
+            return None if row is None else action_record(row)
+
+    def mark_action(
+        self,
+        action_id: int,
+        status: ActionStatus,
+        *,
+        tx_hash: bytes | None = None,
+        height: Height | None = None,
+        reason: str = "",
+    ) -> None:
+        values: dict[str, Any] = {"status": ActionStatus(status).value, "reason": reason}
+        if tx_hash is not None:
+            values["tx_hash"] = bytes(tx_hash)
+        if height is not None:
+            values["height"] = int(Height(height))
+        with self._write() as s:
+            result = s.execute(
+                update(Action)
+                .where(Action.id == action_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise NotFound(f"action {action_id} not found", action_id=action_id)
+
+    # -- source scanning --------------------------------------------------------
+
+    def cursor(self, key: str) -> Height | None:
+        with self._read() as s:
+            height = s.scalar(select(Cursor.height).where(Cursor.key == key))
+            return None if height is None else Height(height)
+
+    def advance_cursor(self, key: str, height: Height) -> None:
+        self._set_cursor(key, Height(height), forward_only=True)
+
+    def rewind_cursor(self, key: str, height: Height) -> None:
+        self._set_cursor(key, Height(height), forward_only=False)
+
+    def _set_cursor(self, key: str, height: Height, *, forward_only: bool) -> None:
+        with self._write() as s:
+            stmt = self._insert(s)(Cursor).values(key=key, height=int(height))
+            where = Cursor.height < stmt.excluded.height if forward_only else None
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[Cursor.key],
+                    set_={"height": stmt.excluded.height},
+                    where=where,
+                )
+            )
+
+    # -- light clients ----------------------------------------------------------
+
+    def save_client(self, record: ClientRecord) -> None:
+        """Replace the client and its consensus states by ``record`` (the caller prunes)."""
+        values = {
+            "chain_id": str(record.chain_id),
+            "client_state": bytes(record.client_state),
+            "trusted_height": int(Height(record.trusted_height)),
+            "frozen": record.frozen,
+            "frozen_reason": record.frozen_reason,
+            "updated_at": record.updated_at,
+        }
+        heights = {int(Height(h)): bytes(v) for h, v in record.consensus_states.items()}
+        with self._write() as s:
+            insert = self._insert(s)
+            stmt = insert(LightClientRow).values(**values)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[LightClientRow.chain_id],
+                    set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
+                )
+            )
+            stale = delete(ConsensusStateRow).where(
+                ConsensusStateRow.chain_id == values["chain_id"]
+            )
+            if heights:
+                stale = stale.where(ConsensusStateRow.height.not_in(list(heights)))
+            s.execute(stale)
+            if heights:
+                cs = insert(ConsensusStateRow)
+                s.execute(
+                    cs.on_conflict_do_update(
+                        index_elements=[ConsensusStateRow.chain_id, ConsensusStateRow.height],
+                        set_={"state": cs.excluded.state},
+                    ),
+                    [
+                        {"chain_id": values["chain_id"], "height": h, "state": v}
+                        for h, v in sorted(heights.items())
+                    ],
+                )
+
+    def client(self, chain_id: ChainId) -> ClientRecord | None:
+        with self._read() as s:
+            row = s.get(LightClientRow, str(chain_id))
+            if row is None:
+                return None
+            states = s.execute(
+                select(ConsensusStateRow.height, ConsensusStateRow.state)
+                .where(ConsensusStateRow.chain_id == row.chain_id)
+                .order_by(ConsensusStateRow.height)
+            ).all()
+            return ClientRecord(
+                chain_id=ChainId(row.chain_id),
+                client_state=row.client_state,
+                consensus_states={int(h): v for h, v in states},
+                trusted_height=Height(row.trusted_height),
+                frozen=row.frozen,
+                frozen_reason=row.frozen_reason,
+                updated_at=row.updated_at,
+            )
+
+    # -- notaries ---------------------------------------------------------------
+
+    def add_signature(
+        self, record: SignatureRecord, route_id: str, sequence: int
+    ) -> EquivocationRecord | None:
+        def work(s: Session) -> EquivocationRecord | None:
+            first = s.scalar(
+                select(NotarySignature).where(
+                    NotarySignature.route_id == route_id,
+                    NotarySignature.sequence == sequence,
+                    NotarySignature.notary == record.notary,
+                )
+            )
+            if first is None:
+                if s.get(Transfer, record.transfer_id) is None:
+                    raise NotFound(
+                        f"transfer {record.transfer_id!r} not found",
+                        transfer_id=record.transfer_id,
+                    )
+                s.add(
+                    NotarySignature(
+                        transfer_id=record.transfer_id,
+                        route_id=route_id,
+                        sequence=sequence,
+                        notary=record.notary,
+                        digest=bytes(record.digest),
+                        signature=bytes(record.signature),
+                        at=record.at,
+                    )
+                )
+                s.flush()
+                return None
+            if first.digest == record.digest:
+                return None  # the same attestation again: counted once
+            known = s.scalar(
+                select(Equivocation).where(
+                    Equivocation.notary == record.notary,
+                    Equivocation.route_id == route_id,
+                    Equivocation.sequence == sequence,
+                    Equivocation.digest_b == record.digest,
+                )
+            )
+            if known is None:
+                known = Equivocation(
+                    notary=record.notary,
+                    route_id=route_id,
+                    sequence=sequence,
+                    digest_a=first.digest,
+                    signature_a=first.signature,
+                    digest_b=bytes(record.digest),
+                    signature_b=bytes(record.signature),
+                    at=record.at,
+                )
+                s.add(known)
+                s.flush()
+            return equivocation_record(known)
+
+        return self._write_retrying(work)
+
+    def signatures(self, transfer_id: str) -> list[SignatureRecord]:
+        with self._read() as s:
+            rows = s.scalars(
+                select(NotarySignature)
+                .where(NotarySignature.transfer_id == transfer_id)
+                .order_by(NotarySignature.id)
+            )
+            return [
+                SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at) for r in rows
+            ]
+
+    def equivocations(self) -> list[EquivocationRecord]:
+        with self._read() as s:
+            rows = s.scalars(select(Equivocation).order_by(Equivocation.id))
+            return [equivocation_record(r) for r in rows]
+
+    # -- for the API: keys, readiness, metrics ----------------------------------
+
+    def create_api_key(self, name: str, role: str, now: float) -> str:
+        """Create a key and return its token: the only time it is ever visible."""
+        if role not in API_ROLES:
+            raise InvalidInput(f"role must be one of {sorted(API_ROLES)}", field="role")
+        if not name or len(name) > 128:
+            raise InvalidInput("key name must be 1-128 characters", field="name")
+        token = "pjgw_" + secrets.token_urlsafe(32)
+        try:
+            with self._write() as s:
+                s.add(
+                    ApiKey(
+                        name=name,
+                        token_hash=_token_hash(token),
+                        role=role,
+                        created_at=now,
+                        revoked=False,
+                    )
+                )
+                s.flush()
+        except Conflict as err:
+            raise Conflict(f"an API key named {name!r} exists", name=name) from err
+        return token
+
+    def verify_api_key(self, token: str) -> tuple[str, str] | None:
+        """``(name, role)`` of a valid, unrevoked token, else ``None``."""
+        digest = _token_hash(token)
+        with self._read() as s:
+            row = s.scalar(select(ApiKey).where(ApiKey.token_hash == digest))
+            if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
+                return None
+            return row.name, row.role
+
+    def revoke_api_key(self, name: str) -> None:
+        with self._write() as s:
+            result = s.execute(
+                update(ApiKey)
+                .where(ApiKey.name == name)
+                .values(revoked=True)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise NotFound(f"API key {name!r} not found", name=name)
+
+    def ping(self) -> None:
+        """Round-trip to the database; ``StoreUnavailable`` when it does not answer."""
+        with self._read() as s:
+            s.execute(select(1))
+
+    def counts_by_state(self) -> dict[TransferState, int]:
+        """How many transfers are in each state (every state present, zeros included)."""
+        with self._read() as s:
+            rows = s.execute(select(Transfer.state, func.count()).group_by(Transfer.state)).all()
+        counts = dict.fromkeys(TransferState, 0)
+        for state, n in rows:
+            counts[TransferState(state)] = int(n)
+        return counts
+
+
+# -- row <-> record ---------------------------------------------------------------
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _check_new(new: NewTransfer) -> None:
+    if isinstance(new.amount, bool) or not isinstance(new.amount, int):
+        raise InvalidInput("amount must be an integer", field="amount")
+    if not 0 <= new.amount <= MAX_UINT256:
+        raise InvalidInput("amount outside [0, 2**256-1]", field="amount")
+    for name in ("timeout_height", "timeout_time"):
+        value = getattr(new, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+            raise InvalidInput(f"{name} outside [0, 2**64-1]", field=name)
+
+
+def _by_packet(packet: PacketId) -> Select[tuple[Transfer]]:
+    return select(Transfer).where(
+        Transfer.packet_source == str(packet.source),
+        Transfer.packet_destination == str(packet.destination),
+        Transfer.packet_sequence == packet.sequence,
+    )
+
+
+def _set_packet(row: Transfer, packet: PacketId | None) -> None:
+    row.packet_source = None if packet is None else str(packet.source)
+    row.packet_destination = None if packet is None else str(packet.destination)
+    row.packet_sequence = None if packet is None else packet.sequence
+
+
+def _transition_values(fields: dict[str, object]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "packet":
+            if value is not None and not isinstance(value, PacketId):
+                raise InvalidInput("packet must be a PacketId", field="packet")
+            out["packet_source"] = None if value is None else str(value.source)
+            out["packet_destination"] = None if value is None else str(value.destination)
+            out["packet_sequence"] = None if value is None else value.sequence
+        elif name == "source_height":
+            out[name] = None if value is None else int(Height(value))  # type: ignore[arg-type]
+        elif name == "source_position":
+            out[name] = None if value is None else tuple(value)  # type: ignore[arg-type]
+        elif name == "source_event":
+            out[name] = b"" if value is None else bytes(value)  # type: ignore[arg-type]
+        else:  # source_tx, dest_tx
+            out[name] = None if value is None else bytes(value)  # type: ignore[arg-type]
+    return out
+
+
+def _raise_why_not(
+    row: Transfer | None, transfer_id: str, expected: TransferState, worker: str | None
+) -> None:
+    if row is None:
+        raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+    if row.state != TransferState(expected).value:
+        raise InvalidTransition(
+            f"transfer {transfer_id} is {row.state}, not {expected}",
+            current=row.state,
+            requested=str(expected),
+        )
+    raise LeaseLost(
+        f"worker {worker!r} no longer holds the lease on transfer {transfer_id}",
+        transfer_id=transfer_id,
+    )
+
+
+__all__ = ["API_ROLES", "Base", "SqlStore"]

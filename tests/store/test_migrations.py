@@ -1,0 +1,119 @@
+"""Migrations from an empty database, schema == models, the CLI, and failure modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+from core.errors import ConfigError, StoreUnavailable
+from gateway.cli import app
+from gateway.store import SqlStore
+from gateway.store.engine import parse_url
+from gateway.store.migrate import current_revision, head_revision
+from gateway.store.models import Base
+from tests.store.pg import find_pg_bin
+
+TABLES = {
+    "actions",
+    "alembic_version",
+    "api_keys",
+    "chains",
+    "consensus_states",
+    "cursors",
+    "equivocations",
+    "light_clients",
+    "notary_signatures",
+    "routes",
+    "transfer_events",
+    "transfers",
+}
+
+
+def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> None:
+    store = SqlStore(store_url)
+    try:
+        assert current_revision(store.engine) is None
+        assert inspect(store.engine).get_table_names() == []
+        store.migrate()
+        assert current_revision(store.engine) == head_revision() == "0001"
+        assert set(inspect(store.engine).get_table_names()) == TABLES
+        store.migrate()  # again: a no-op
+        assert current_revision(store.engine) == "0001"
+    finally:
+        store.close()
+
+
+def test_migrated_schema_matches_the_models(store_url: str) -> None:
+    store = SqlStore(store_url)
+    try:
+        store.migrate()
+        with store.engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+            diff = compare_metadata(ctx, Base.metadata)
+        assert diff == []
+    finally:
+        store.close()
+
+
+def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path}/hub.db")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        store.close()
+
+
+def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in " ".join(result.output.split())
+    engine = create_engine(parse_url(store_url))
+    try:
+        assert set(inspect(engine).get_table_names()) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_cli_db_upgrade_defaults_to_sqlite_under_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PJGW_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PJGW_DATA_DIR", f"{tmp_path}/data")
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data" / "hub.db").exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "mysql://x@y/z", "::"])
+def test_unsupported_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        SqlStore(url)
+
+
+def test_unreachable_postgresql_is_store_unavailable() -> None:
+    store = SqlStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        with pytest.raises(StoreUnavailable) as err:
+            store.ping()
+        assert err.value.retryable
+    finally:
+        store.close()
+
+
+def test_missing_postgresql_binaries_fail_rather_than_skip(tmp_path: Path) -> None:
+    (tmp_path / "15" / "bin").mkdir(parents=True)  # a bin dir without initdb
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y postgresql"):
+        find_pg_bin(tmp_path)
+
+
+def test_the_installed_postgresql_binaries_are_found() -> None:
+    assert (find_pg_bin() / "pg_ctl").exists()

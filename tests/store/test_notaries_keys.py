@@ -1,0 +1,136 @@
+"""Notary signatures and equivocation evidence; API keys, readiness and metrics."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.ids import ChainId
+from core.records import (
+    ChainRecord,
+    EquivocationRecord,
+    RouteProtocol,
+    RouteRecord,
+    SignatureRecord,
+)
+from core.states import TransferState
+from gateway.store import SqlStore
+from gateway.store.models import ApiKey
+from tests.store.helpers import ROUTE_AB, A, B, new_transfer
+
+
+def _sig(transfer_id: str, notary: str, digest: bytes, at: float = 1.0) -> SignatureRecord:
+    return SignatureRecord(transfer_id, notary, digest, b"sig-" + notary.encode() + digest, at)
+
+
+def test_signatures_are_stored_once_per_notary_in_order(store: SqlStore) -> None:
+    record, _ = store.create_transfer(new_transfer(sequence=5), 1.0)
+    d = b"\xdd" * 32
+    assert store.add_signature(_sig(record.id, "n1", d), ROUTE_AB, 5) is None
+    assert store.add_signature(_sig(record.id, "n2", d, 2.0), ROUTE_AB, 5) is None
+    assert store.add_signature(_sig(record.id, "n1", d, 3.0), ROUTE_AB, 5) is None  # repeat
+    assert store.signatures(record.id) == [_sig(record.id, "n1", d), _sig(record.id, "n2", d, 2.0)]
+    assert store.equivocations() == []
+
+
+def test_a_second_digest_for_one_sequence_is_equivocation_not_a_signature(
+    store: SqlStore,
+) -> None:
+    record, _ = store.create_transfer(new_transfer(sequence=5), 1.0)
+    honest, evil = b"\x01" * 32, b"\x02" * 32
+    store.add_signature(_sig(record.id, "n1", honest), ROUTE_AB, 5)
+    found = store.add_signature(_sig(record.id, "n1", evil, 9.0), ROUTE_AB, 5)
+    assert isinstance(found, EquivocationRecord)
+    assert (found.notary, found.route_id, found.sequence, found.at) == ("n1", ROUTE_AB, 5, 9.0)
+    assert (found.digest_a, found.signature_a) == (honest, _sig(record.id, "n1", honest).signature)
+    assert (found.digest_b, found.signature_b) == (evil, _sig(record.id, "n1", evil).signature)
+    assert store.equivocations() == [found]
+    assert [s.digest for s in store.signatures(record.id)] == [honest]  # not counted
+    again = store.add_signature(_sig(record.id, "n1", evil, 10.0), ROUTE_AB, 5)
+    assert again == found  # the same evidence is kept once
+    assert store.equivocations() == [found]
+
+
+def test_same_notary_on_another_sequence_is_not_equivocation(store: SqlStore) -> None:
+    one, _ = store.create_transfer(new_transfer(sequence=1), 1.0)
+    two, _ = store.create_transfer(new_transfer(sequence=2), 1.0)
+    assert store.add_signature(_sig(one.id, "n1", b"\x01" * 32), ROUTE_AB, 1) is None
+    assert store.add_signature(_sig(two.id, "n1", b"\x02" * 32), ROUTE_AB, 2) is None
+    assert store.equivocations() == []
+
+
+def test_signature_for_unknown_transfer_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFound):
+        store.add_signature(_sig("tr_missing", "n1", b"\x01" * 32), ROUTE_AB, 1)
+
+
+def test_chains_and_routes_upsert_and_round_trip(store: SqlStore) -> None:
+    settings = {"rpc": "http://127.0.0.1:8545", "key": b"\x01\x02", "pair": (1, 2**200)}
+    store.upsert_chain(ChainRecord(A, "pujiang", settings, enabled=False))
+    (a,) = [c for c in store.chains() if c.chain_id == A]
+    assert (a.family, a.settings, a.enabled) == ("pujiang", settings, False)
+    assert [c.chain_id for c in store.chains()] == sorted(c.chain_id for c in store.chains())
+    route = RouteRecord("a-to-b", A, B, RouteProtocol.HTLC, {"timelock": 600}, enabled=False)
+    store.upsert_route(route)
+    assert store.route("a-to-b") == route
+    assert route in store.routes()
+    with pytest.raises(NotFound):
+        store.route("missing")
+
+
+def test_api_key_token_verifies_until_revoked_and_only_its_hash_is_stored(
+    store: SqlStore,
+) -> None:
+    token = store.create_api_key("ops", "admin", 1.0)
+    assert store.verify_api_key(token) == ("ops", "admin")
+    assert store.verify_api_key(token + "x") is None
+    assert store.verify_api_key("") is None
+    with store.engine.connect() as conn:
+        row = conn.execute(select(ApiKey.token_hash, ApiKey.created_at)).one()
+    assert bytes(row.token_hash) == hashlib.sha256(token.encode()).digest()
+    assert row.created_at == 1.0
+    other = store.create_api_key("notary-1", "notary", 2.0)
+    assert other != token
+    store.revoke_api_key("ops")
+    assert store.verify_api_key(token) is None
+    assert store.verify_api_key(other) == ("notary-1", "notary")
+
+
+def test_api_key_rules(store: SqlStore) -> None:
+    store.create_api_key("app", "client", 1.0)
+    with pytest.raises(Conflict):
+        store.create_api_key("app", "client", 2.0)
+    with pytest.raises(InvalidInput):
+        store.create_api_key("root", "superuser", 1.0)
+    with pytest.raises(NotFound):
+        store.revoke_api_key("nobody")
+
+
+def test_ping_and_counts_by_state(store: SqlStore) -> None:
+    store.ping()
+    counts = store.counts_by_state()
+    assert set(counts) == set(TransferState)
+    assert sum(counts.values()) == 0
+    one, _ = store.create_transfer(new_transfer(), 1.0)
+    store.create_transfer(new_transfer(), 1.0)
+    store.transition(one.id, TransferState.REQUESTED, TransferState.REJECTED, "policy", 2.0)
+    counts = store.counts_by_state()
+    assert (counts[TransferState.REQUESTED], counts[TransferState.REJECTED]) == (1, 1)
+
+
+def test_repr_never_shows_the_url(store_url: str) -> None:
+    store = SqlStore(
+        store_url.replace("postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret@")
+    )
+    try:
+        assert "s3cret" not in repr(store)
+        assert store_url not in repr(store)
+    finally:
+        store.close()
+
+
+def test_chain_id_type_survives(store: SqlStore) -> None:
+    assert all(isinstance(c.chain_id, ChainId) for c in store.chains())
