@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "pujiang_gateway.adapters"
 BUILTIN: dict[str, str] = {
     "pujiang": "adapters.pujiang:PujiangAdapter",
     "evm": "adapters.evm.adapter:EvmAdapter",
+    "cometbft": "adapters.cometbft:CometBftAdapter",
 }
 
 

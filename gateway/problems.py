@@ -4,6 +4,10 @@ The ``type`` of a problem is derived from the error's stable ``code`` in
 ``core.errors``, so clients can switch on it across releases. Unexpected
 exceptions become a generic 500 problem and are logged server-side only:
 their text may hold internals (or secrets) that must not reach a caller.
+
+The API's own error classes (authentication, equivocation, not implemented)
+extend the ``core.errors`` tree here, so ``all_error_classes()`` and the
+problem table in ``docs/api.md`` cover them too.
 """
 
 from __future__ import annotations
@@ -15,19 +19,66 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import PjgwError
+from core.errors import Conflict, InvalidInput, PjgwError, all_error_classes
 
 PROBLEM_BASE = "https://pujiang.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.api")
 
 
+class Unauthorized(PjgwError):
+    """No API key, or one the hub does not know."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(PjgwError):
+    """The API key's role may not call this endpoint."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Equivocation(Conflict):
+    """A notary signed two different digests for one packet; the evidence is stored."""
+
+    code = "equivocation"
+
+
+class NotImplementedYet(PjgwError):
+    """The hub does not support this combination yet."""
+
+    code = "not-implemented"
+    http_status = 501
+
+
+class NotReady(PjgwError):
+    """A dependency of the hub (store, a chain) is not reachable."""
+
+    code = "not-ready"
+    retryable = True
+    http_status = 503
+
+
 def problem_type(code: str) -> str:
     return PROBLEM_BASE + code
 
 
+def problem_table() -> list[tuple[str, int, str]]:
+    """``(type URI, HTTP status, class name)`` for every error class, root first."""
+    return [(problem_type(c.code), c.http_status, c.__name__) for c in all_error_classes()]
+
+
 def problem_response(
-    status: int, code: str, title: str, detail: str, instance: str, **extra: object
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: object,
 ) -> JSONResponse:
     body = {
         "type": problem_type(code),
@@ -38,7 +89,22 @@ def problem_response(
         "code": code,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _extra_of(exc: PjgwError) -> dict[str, object]:
+    """Public details of an error: the field of an input error, an equivocation's id."""
+    extra: dict[str, object] = {"retryable": exc.retryable}
+    field = exc.details.get("field")
+    if isinstance(exc, InvalidInput) and isinstance(field, str):
+        extra["errors"] = [{"loc": ["body", field], "msg": exc.message}]
+    failed = exc.details.get("failed")
+    if isinstance(exc, NotReady) and isinstance(failed, list):
+        extra["failed"] = failed
+    evidence = exc.details.get("evidence_id")
+    if isinstance(exc, Equivocation) and isinstance(evidence, int):
+        extra["evidence_id"] = evidence
+    return extra
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -46,17 +112,22 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PjgwError)
     async def _pjgw(request: Request, exc: PjgwError) -> JSONResponse:
+        headers = (
+            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.http_status == 401 else None
+        )
         return problem_response(
             exc.http_status,
             exc.code,
             type(exc).__name__,
             exc.message,
             request.url.path,
-            retryable=exc.retryable,
+            headers=headers,
+            **_extra_of(exc),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # ``input`` is left out: it may be a key or a signed transaction.
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return problem_response(
             422,

@@ -39,6 +39,12 @@ class ConformanceTarget(ABC):
     header_span: int = 4
     """How many consecutive headers the range-verification check walks."""
 
+    offline: bool = False
+    """True for a target over recorded data, with no node that can act: the checks
+    that need the chain to do something (cause a ``send_packet``, commit a
+    submitted transaction) are skipped with that reason; every check of what was
+    recorded (heights, headers, verification, tampering, bounds) still runs."""
+
     @abstractmethod
     def make_adapter(self) -> ChainAdapter:
         """A fresh adapter for the chain (the kit closes it with ``close_adapter``)."""

@@ -1,4 +1,4 @@
-"""Liveness and readiness, for load balancers and orchestrators."""
+"""Liveness, for load balancers and orchestrators (readiness: ``ready.py``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,3 @@ router = APIRouter(tags=["health"])
 async def healthz() -> dict[str, str]:
     """The process answers (it says nothing about chains or the store)."""
     return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz() -> dict[str, str]:
-    """Ready to serve: until the store and relayer exist, ready once started."""
-    return {"status": "ready"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -14,8 +16,9 @@ from gateway.settings import Settings
 
 
 @pytest.fixture
-def client() -> TestClient:
-    app = create_app(Settings())
+def client(tmp_path: Path) -> TestClient:
+    # No store given: the app opens the embedded default under data_dir on first use.
+    app = create_app(Settings(data_dir=tmp_path))
 
     @app.get("/_raise")
     async def _raise() -> None:

@@ -1,0 +1,193 @@
+"""``/v1/notary``: the work the committee's notaries pull, and the attestations they push.
+
+A notary (role ``notary``) asks for packets it has not signed yet: transfers
+``proven`` by the hub (``delivery``) and ``timed_out`` ones
+(``nondelivery``). It verifies each one itself against its own light client
+before signing; the hub never asks it to trust the hub.
+
+An attestation is checked before it is stored: the 65-byte ``r‖s‖v``
+secp256k1 signature must recover to ``notary`` over ``digest``, and when an
+adapter for the chain that will check it exposes ``bridge()``, ``digest``
+must be that chain's digest of the transfer's packet. A notary that signed
+another digest for the same ``(route, sequence)`` is an equivocation: the
+store keeps both signatures as evidence and the answer is a 409 problem
+``…/equivocation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from eth_keys import keys
+from eth_keys.exceptions import BadSignature as EthBadSignature
+from fastapi import APIRouter, Depends, Query, Request
+
+from core.errors import BadSignature, Conflict, InvalidInput
+from core.records import SignatureRecord, TransferRecord
+from core.seams import Store
+from core.states import TransferState
+from core.types import Packet
+from gateway.auth import Principal, notary_access
+from gateway.problems import Equivocation
+from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
+from gateway.routers.transfer_source import receiver_bytes
+from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
+
+router = APIRouter(prefix="/v1/notary", tags=["notary"])
+
+MAX_ITEMS = 200
+SCAN_PAGE = 200
+SCAN_PAGES = 10  # bounds the work of one request when a notary is far behind
+_KINDS: tuple[tuple[TransferState, WorkKind], ...] = (
+    (TransferState.PROVEN, "delivery"),
+    (TransferState.TIMED_OUT, "nondelivery"),
+)
+_DELIVERY_STATES = frozenset(
+    {
+        TransferState.PROVEN,
+        TransferState.ATTESTED,
+        TransferState.DEST_SUBMITTED,
+        TransferState.COMPLETED,
+        TransferState.TIMED_OUT,  # late signatures are harmless; quorum is the relayer's
+    }
+)
+_NONDELIVERY_STATES = frozenset({TransferState.TIMED_OUT, TransferState.REFUNDED})
+
+
+@router.get("/requests", response_model=list[WorkItem])
+def work_items(
+    store: Annotated[Store, Depends(get_store)],
+    _: Annotated[Principal, Depends(notary_access)],
+    notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
+    limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
+) -> list[WorkItem]:
+    """Oldest work is not guaranteed first: pages are newest first, up to ``limit`` items."""
+    me = notary.lower()
+    items: list[WorkItem] = []
+    for state, kind in _KINDS:
+        cursor: str | None = None
+        for _page in range(SCAN_PAGES):
+            page, cursor = store.list_transfers(state=state, after=cursor, limit=SCAN_PAGE)
+            for t in page:
+                if t.packet is None or _signed_by(store, t.id, me):
+                    continue
+                items.append(_item(t, kind))
+                if len(items) >= limit:
+                    return items
+            if cursor is None:
+                break
+    return items
+
+
+def _signed_by(store: Store, transfer_id: str, notary: str) -> bool:
+    """Has ``notary`` signed anything for this transfer?
+
+    The store counts one digest per notary per ``(route, sequence)``: a second,
+    different one (a non-delivery after a delivery signature) is recorded as an
+    equivocation, so a notary that signed a delivery is not asked again.
+    """
+    return any(s.notary.lower() == notary for s in store.signatures(transfer_id))
+
+
+def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
+    packet = t.packet
+    if packet is None:  # filtered by the caller
+        raise InvalidInput("transfer has no packet yet")
+    return WorkItem(
+        transfer_id=t.id,
+        route_id=t.route_id,
+        source_chain=str(packet.source),
+        dest_chain=str(packet.destination),
+        sequence=packet.sequence,
+        height=None if t.source_height is None else int(t.source_height),
+        tx_hash=None if t.source_tx is None else "0x" + t.source_tx.hex(),
+        position=list(t.source_position or ()),
+        kind=kind,
+    )
+
+
+@router.post("/attestations", response_model=AttestationOut)
+def attest(
+    request: Request,
+    body: AttestationIn,
+    store: Annotated[Store, Depends(get_store)],
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    clock: Annotated[Callable[[], float], Depends(get_clock)],
+    _: Annotated[Principal, Depends(notary_access)],
+) -> AttestationOut:
+    transfer = store.transfer(body.transfer_id)
+    packet = transfer.packet
+    if packet is None:
+        raise Conflict(f"transfer {transfer.id} has no packet yet: nothing to attest")
+    allowed = _DELIVERY_STATES if body.kind == "delivery" else _NONDELIVERY_STATES
+    if transfer.state not in allowed:
+        raise Conflict(f"transfer {transfer.id} is {transfer.state}: no {body.kind} to attest")
+    digest = bytes.fromhex(body.digest[2:])
+    signature = bytes.fromhex(body.signature[2:])
+    notary = body.notary.lower()
+    if recover_signer(digest, signature) != notary:
+        raise BadSignature("the signature does not recover to notary over digest")
+    expected = _expected_digest(request, catalog, transfer, body.kind)
+    if expected is not None and expected != digest:
+        raise InvalidInput(f"digest is not this packet's {body.kind} digest", field="digest")
+    record = SignatureRecord(transfer.id, notary, digest, signature, clock())
+    evidence = store.add_signature(record, transfer.route_id, packet.sequence)
+    if evidence is not None:
+        raise Equivocation(
+            f"notary {notary} already signed another digest for "
+            f"{transfer.route_id}#{packet.sequence}; the evidence is stored",
+            evidence_id=evidence.id,
+        )
+    return AttestationOut(transfer_id=transfer.id, notary=notary, kind=body.kind, accepted=True)
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str | None:
+    """The 0x address that made ``signature`` (r‖s‖v, v in {0,1,27,28}) over ``digest``."""
+    v = signature[64]
+    if v >= 27:
+        v -= 27
+    if v not in (0, 1):
+        return None
+    try:
+        sig = keys.Signature(
+            vrs=(v, int.from_bytes(signature[:32]), int.from_bytes(signature[32:64]))
+        )
+        return sig.recover_public_key_from_msg_hash(digest).to_address().lower()
+    except (EthBadSignature, ValueError):
+        return None
+
+
+def _expected_digest(
+    request: Request, catalog: Catalog, t: TransferRecord, kind: WorkKind
+) -> bytes | None:
+    """The digest the checking chain's bridge computes, when its adapter is at hand."""
+    packet_id = t.packet
+    if packet_id is None:
+        return None
+    checker = packet_id.destination if kind == "delivery" else packet_id.source
+    adapter = adapter_for(request.app.state.adapters, str(checker))
+    bridge_of = getattr(adapter, "bridge", None)
+    if bridge_of is None:
+        return None
+    source = catalog.chain(packet_id.source)
+    dest = catalog.chain(packet_id.destination)
+    packet = Packet(
+        source_chain=packet_id.source,
+        dest_chain=packet_id.destination,
+        sequence=packet_id.sequence,
+        sender=receiver_bytes(source.family, t.sender),
+        receiver=receiver_bytes(dest.family, t.receiver),
+        denom=t.denom,
+        amount=t.amount,
+        payload=t.payload,
+        timeout_height=t.timeout_height,
+        timeout_time_ms=t.timeout_time * 1000,
+    )
+    bridge = bridge_of()
+    if kind == "delivery":
+        return bytes(bridge.delivery_digest(packet))
+    return bytes(bridge.nondelivery_digest(packet))
+
+
+__all__ = ["recover_signer", "router"]

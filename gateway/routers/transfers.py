@@ -1,0 +1,257 @@
+"""``/v1/transfers``: create a transfer, read it, list them, follow its history (SSE).
+
+Creation is idempotent under the ``Idempotency-Key`` header, scoped to the
+caller's API key name: the same key with the same body (sha256 of its
+canonical JSON) returns the first transfer with 200; another body is a 409
+problem. The transfer is stored ``requested`` and its source action is
+journaled (``Store.record_action(id, "source_submit", …)``); the relayer
+sends it. A replay re-journals nothing (``record_action`` is idempotent) and
+a replay after a crash between the two writes completes the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from core.errors import InvalidInput
+from core.ids import ChainId
+from core.records import ActionRecord, NewTransfer, TransferRecord
+from core.seams import Store
+from core.states import TERMINAL_TRANSFER_STATES, TransferState
+from gateway.auth import Principal, client_access, read_access
+from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
+from gateway.routers.transfer_source import (
+    SOURCE_STEP,
+    SourceTx,
+    check_managed,
+    from_managed_account,
+    from_signed_tx,
+)
+from gateway.schemas.common import parse_hex, validate_address
+from gateway.schemas.transfers import (
+    ActionOut,
+    ChainTxOut,
+    EventOut,
+    TransferOut,
+    TransferPage,
+    TransferRequest,
+    TransferSummary,
+)
+
+router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+
+MAX_LIST = 200
+KNOWN_STEPS = (SOURCE_STEP, "deliver", "dest_submit", "refund")
+"""Journal steps shown by ``GET /v1/transfers/{id}`` when the store cannot list them all."""
+SSE_MAX_SECONDS = 3600.0
+
+IdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+@router.post("", status_code=201, response_model=TransferOut)
+async def create_transfer(
+    request: Request,
+    response: Response,
+    body: TransferRequest,
+    idempotency_key: IdempotencyKey,
+    principal: Annotated[Principal, Depends(client_access)],
+    store: Annotated[Store, Depends(get_store)],
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    clock: Annotated[Callable[[], float], Depends(get_clock)],
+) -> TransferOut:
+    state = request.app.state
+    route, source, dest = await to_thread.run_sync(_route_and_chains, catalog, body.route_id)
+    if not route.enabled:
+        raise InvalidInput(f"route {route.route_id!r} is disabled", field="route_id")
+    body = body.model_copy(
+        update={
+            "sender": validate_address(source.family, body.sender, "sender"),
+            "receiver": validate_address(dest.family, body.receiver, "receiver"),
+        }
+    )
+    signed: SourceTx | None = None
+    if body.signed_tx is not None:
+        signed = from_signed_tx(body, source, dest, parse_hex(body.signed_tx))
+    else:
+        check_managed(body, source, state.accounts)
+    new = NewTransfer(
+        route_id=route.route_id,
+        kind=body.kind,
+        sender=body.sender,
+        receiver=body.receiver,
+        denom=body.denom,
+        amount=int(body.amount),
+        payload=body.payload_bytes(),
+        timeout_height=body.timeout_height,
+        timeout_time=body.timeout_seconds,
+        source_tx=signed.tx_hash if signed else None,
+    )
+    scoped_key = f"{principal.name}:{idempotency_key}"
+    record, created, action = await to_thread.run_sync(
+        _create, store, new, clock(), scoped_key, body.request_hash(), signed, source.chain_id
+    )
+    if action is None:  # from_account: sign once the transfer exists (and only once)
+        managed = await from_managed_account(
+            body,
+            source,
+            dest,
+            state.accounts,
+            adapter_for(state.adapters, str(source.chain_id)),
+            state.nonces,
+        )
+        action = await to_thread.run_sync(
+            lambda: store.record_action(
+                record.id, SOURCE_STEP, source.chain_id, managed.action, clock()
+            )
+        )
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/transfers/{record.id}"
+    return _detail(record, [action], [])
+
+
+def _route_and_chains(catalog: Catalog, route_id: str) -> tuple:  # type: ignore[type-arg]
+    route = catalog.route(route_id)
+    return route, catalog.chain(route.source), catalog.chain(route.destination)
+
+
+def _create(
+    store: Store,
+    new: NewTransfer,
+    now: float,
+    key: str,
+    request_hash: bytes,
+    signed: SourceTx | None,
+    source_chain: ChainId,
+) -> tuple[TransferRecord, bool, ActionRecord | None]:
+    prior = None
+    if signed is not None and signed.tx_hash is not None:
+        # One source transaction is one transfer, whatever key a client retries with
+        # (as the store tracks one packet once).
+        prior = store.transfer_by_source_tx(source_chain, signed.tx_hash)
+    if prior is not None:
+        record, created = prior, False
+    else:
+        record, created = store.create_transfer(
+            new, now, idempotency_key=key, request_hash=request_hash
+        )
+    # A transfer created just now has no journal yet: skip the read.
+    existing = None if created else store.action(record.id, SOURCE_STEP)
+    if existing is not None or signed is None:
+        return record, created, existing
+    action = store.record_action(record.id, SOURCE_STEP, source_chain, signed.action, now)
+    return record, created, action
+
+
+@router.get("/{transfer_id}", response_model=TransferOut)
+def get_transfer(
+    transfer_id: str,
+    store: Annotated[Store, Depends(get_store)],
+    _: Annotated[Principal | None, Depends(read_access)],
+) -> TransferOut:
+    record = store.transfer(transfer_id)
+    return _detail(record, _actions(store, transfer_id), store.history(transfer_id))
+
+
+@router.get("", response_model=TransferPage)
+def list_transfers(
+    store: Annotated[Store, Depends(get_store)],
+    _: Annotated[Principal | None, Depends(read_access)],
+    status: TransferState | None = None,
+    chain: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> TransferPage:
+    """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page.
+
+    The cursor is a position (creation time, id), so transfers created while a
+    client pages are never repeated or skipped on the pages after the first.
+    """
+    page, next_cursor = store.list_transfers(
+        state=status, chain=ChainId(chain) if chain else None, after=cursor, limit=limit
+    )
+    return TransferPage(items=[TransferSummary.of(t) for t in page], next_cursor=next_cursor)
+
+
+def _existing(transfer_id: str, store: Annotated[Store, Depends(get_store)]) -> TransferRecord:
+    """Resolved before the stream opens, so an unknown id is a 404 problem, not a stream."""
+    return store.transfer(transfer_id)
+
+
+@router.get("/{transfer_id}/events", response_class=EventSourceResponse)
+async def transfer_events(
+    request: Request,
+    transfer: Annotated[TransferRecord, Depends(_existing)],
+    store: Annotated[Store, Depends(get_store)],
+    _: Annotated[Principal | None, Depends(read_access)],
+    last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,
+) -> AsyncIterator[ServerSentEvent]:
+    """Each history line as it is stored (``id`` = its id, ``event: transfer``), polling
+    the store; the stream ends after a terminal state. ``Last-Event-ID`` resumes."""
+    poll = float(request.app.state.sse_poll_seconds)
+    after = last_event_id
+    state = transfer.state
+    waited = 0.0
+    while waited < SSE_MAX_SECONDS:
+        lines = await to_thread.run_sync(store.history, transfer.id, after)
+        for line in lines:
+            after = line.id
+            state = line.state
+            yield ServerSentEvent(
+                data=EventOut.of(line).model_dump(mode="json"), id=str(line.id), event="transfer"
+            )
+        if state in TERMINAL_TRANSFER_STATES:
+            return
+        if not lines and await request.is_disconnected():
+            return
+        await asyncio.sleep(poll)
+        waited += poll
+
+
+def _actions(store: Store, transfer_id: str) -> list[ActionRecord]:
+    listing = getattr(store, "actions", None)
+    if listing is not None:
+        return list(listing(transfer_id))
+    found = [store.action(transfer_id, step) for step in KNOWN_STEPS]
+    return [a for a in found if a is not None]
+
+
+def _detail(record: TransferRecord, actions: list, history: list) -> TransferOut:  # type: ignore[type-arg]
+    summary = TransferSummary.of(record)
+    txs: list[ChainTxOut] = []
+    seen: set[bytes] = set()
+    if record.source_tx is not None:
+        source = str(record.packet.source) if record.packet else None
+        txs.append(
+            ChainTxOut(role="source", chain_id=source, tx_hash="0x" + record.source_tx.hex())
+        )
+        seen.add(record.source_tx)
+    for a in actions:
+        if a.tx_hash is not None and a.tx_hash not in seen:
+            seen.add(a.tx_hash)
+            txs.append(
+                ChainTxOut(role=a.step, chain_id=str(a.chain_id), tx_hash="0x" + a.tx_hash.hex())
+            )
+    if record.dest_tx is not None and record.dest_tx not in seen:
+        dest = str(record.packet.destination) if record.packet else None
+        txs.append(
+            ChainTxOut(role="destination", chain_id=dest, tx_hash="0x" + record.dest_tx.hex())
+        )
+    return TransferOut(
+        **summary.model_dump(),
+        transactions=txs,
+        actions=[ActionOut.of(a) for a in actions],
+        history=[EventOut.of(e) for e in history],
+    )
+
+
+__all__ = ["router"]

@@ -1,0 +1,106 @@
+"""Field types shared by the API's schemas: hex strings, amounts, addresses per family.
+
+Addresses are checked per chain family once the route names the family
+(``validate_address``), so one request schema serves every route.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from eth_utils import is_checksum_address
+from pydantic import AfterValidator, Field, StringConstraints
+
+from core.errors import InvalidInput
+
+MAX_PAYLOAD_BYTES = 16 * 1024
+"""A message payload's bound (bytes), what the source bridges accept comfortably."""
+MAX_SIGNED_TX_BYTES = 128 * 1024
+UINT256_LIMIT = 2**256
+MAX_INT63 = 2**63 - 1
+
+_HEX = re.compile(r"^(0x)?([0-9a-fA-F]{2})*$")
+_DECIMAL = re.compile(r"^[0-9]{1,78}$")
+_HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def parse_hex(value: str, what: str = "value") -> bytes:
+    """``0x``-prefixed (or bare) even-length hex to bytes; ``ValueError`` otherwise."""
+    if not _HEX.fullmatch(value):
+        raise ValueError(f"{what} must be even-length hex (0x-prefixed)")
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def _hex_bounded(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        data = parse_hex(value)
+        if len(data) > limit:
+            raise ValueError(f"at most {limit} bytes")
+        return "0x" + data.hex()
+
+    return AfterValidator(check)
+
+
+def _decimal_amount(value: str) -> str:
+    if not _DECIMAL.fullmatch(value):
+        raise ValueError("amount is a decimal string of digits")
+    number = int(value)
+    if number >= UINT256_LIMIT:
+        raise ValueError("amount must be below 2**256")
+    return str(number)
+
+
+HexPayload = Annotated[
+    str, Field(max_length=2 + 2 * MAX_PAYLOAD_BYTES), _hex_bounded(MAX_PAYLOAD_BYTES)
+]
+HexSignedTx = Annotated[
+    str,
+    Field(min_length=4, max_length=2 + 2 * MAX_SIGNED_TX_BYTES),
+    _hex_bounded(MAX_SIGNED_TX_BYTES),
+]
+Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$"), AfterValidator(str.lower)]
+Hex65 = Annotated[
+    str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$"), AfterValidator(str.lower)
+]
+DecimalAmount = Annotated[str, Field(max_length=78), AfterValidator(_decimal_amount)]
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+Denom = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/:._-]{0,128}$")]
+AddressText = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
+EvmAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+
+
+def validate_address(family: str, value: str, field: str) -> str:
+    """``value`` as an address of ``family``, normalized; ``InvalidInput`` naming ``field``.
+
+    * ``evm``: ``0x`` + 40 hex digits; mixed case must be a valid EIP-55 checksum.
+    * ``pujiang``: ``0x`` + 40 hex digits, ``H(pubkey)[:20]`` (docs/pujiang-chain.md).
+    * other families: shape only (1-128 non-space characters), the adapter decides.
+    """
+    if family in ("evm", "pujiang"):
+        if not _HEX40.fullmatch(value):
+            raise InvalidInput(
+                f"{field}: a {family} address is 0x followed by 40 hex digits", field=field
+            )
+        body = value[2:]
+        mixed = body != body.lower() and body != body.upper()
+        if family == "evm" and mixed and not is_checksum_address(value):
+            raise InvalidInput(f"{field}: EIP-55 checksum does not match", field=field)
+        return value.lower()
+    return value
+
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "AddressText",
+    "DecimalAmount",
+    "Denom",
+    "EvmAddress",
+    "Hex32",
+    "Hex65",
+    "HexPayload",
+    "HexSignedTx",
+    "Name",
+    "parse_hex",
+    "validate_address",
+]

@@ -1,0 +1,89 @@
+"""``/metrics`` and ``/readyz``: request counts by route template, transfers by state, readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.pujiang import PujiangAdapter, PujiangSettings
+from core.errors import all_error_classes
+from gateway.app import create_app
+from gateway.problems import problem_table, problem_type
+from gateway.settings import Settings
+from gateway.store import SqlStore
+from tests.gateway.conftest import PJ, Keys
+from tests.gateway.test_transfers_api import assert_problem, body
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]
+
+
+async def test_metrics_count_requests_by_template_and_transfers_by_state(
+    api: httpx.AsyncClient, keys: Keys
+) -> None:
+    headers = {"X-API-Key": keys.client, "Idempotency-Key": "m"}
+    made = (await api.post("/v1/transfers", json=body(), headers=headers)).json()
+    await api.get(f"/v1/transfers/{made['id']}")
+    await api.get("/v1/transfers/tr_missing")
+    response = await api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    template = 'route="/v1/transfers/{transfer_id}"'
+    assert f'pjgw_http_requests_total{{method="GET",{template},status="200"}} 1.0' in text
+    assert 'route="/v1/transfers/{transfer_id}",status="404"} 1.0' in text
+    assert made["id"] not in text  # templates, never raw paths
+    assert (
+        'pjgw_http_request_duration_seconds_bucket{le="0.05",method="POST",route="/v1/transfers"}'
+        in text
+    )
+    assert 'pjgw_transfers{state="requested"} 1.0' in text
+    assert 'pjgw_transfers{state="completed"} 0.0' in text
+
+
+async def test_readyz_checks_the_store_only_without_adapters(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/readyz")).json() == {"status": "ready"}
+
+
+def _app_with(tmp_path: Path, store: SqlStore, adapters: dict[str, object]) -> httpx.AsyncClient:
+    app = create_app(Settings(data_dir=tmp_path), store, adapters)  # type: ignore[arg-type]
+    app.state.ready_timeout = 1.0
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+
+
+async def test_readyz_is_503_naming_a_chain_without_an_adapter(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    async with _app_with(tmp_path, store, {}) as api:
+        problem = assert_problem(await api.get("/readyz"), 503, "not-ready")
+        assert {f["check"] for f in problem["failed"]} == {"chain pj-1", "chain anvil-1"}
+
+
+async def test_readyz_is_503_naming_an_unreachable_chain(tmp_path: Path, store: SqlStore) -> None:
+    # A real adapter pointed at a closed loopback port: the connection is refused.
+    settings = PujiangSettings(
+        url="http://127.0.0.1:9", chain_id=PJ, retry_attempts=1, timeout=0.5, connect_timeout=0.5
+    )
+    adapter = PujiangAdapter(settings)
+    async with adapter, _app_with(tmp_path, store, {PJ: adapter}) as api:
+        problem = assert_problem(await api.get("/readyz"), 503, "not-ready")
+        reasons = {f["check"]: f["reason"] for f in problem["failed"]}
+        assert reasons["chain pj-1"] == "chain-unavailable"
+        assert reasons["chain anvil-1"] == "no adapter"
+
+
+async def test_readyz_is_503_when_the_store_is_gone(tmp_path: Path) -> None:
+    broken = SqlStore(f"sqlite:///{tmp_path / 'missing' / 'hub.db'}")
+    async with _app_with(tmp_path, broken, {}) as api:
+        problem = assert_problem(await api.get("/readyz"), 503, "not-ready")
+        assert problem["failed"][0]["check"] == "store"
+
+
+def test_every_error_class_has_a_stable_problem_type() -> None:
+    table = problem_table()
+    assert len(table) == len(all_error_classes())
+    types = [t for t, _, _ in table]
+    assert len(set(types)) == len(types)  # one type per class
+    assert (problem_type("equivocation"), 409, "Equivocation") in table
+    assert all(400 <= status < 600 for _, status, _ in table)

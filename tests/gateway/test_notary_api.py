@@ -1,0 +1,148 @@
+"""``/v1/notary``: work items for proven / timed-out packets, attestations, equivocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+
+from core.ids import ChainId, Height, PacketId
+from core.records import NewTransfer, TransferKind
+from core.states import TransferState
+from gateway.store import SqlStore
+from tests.gateway.conftest import EVM, PJ, ROUTE, Keys
+from tests.gateway.test_transfers_api import assert_problem
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]
+
+NOTARY = Account.from_key(b"\x01" * 32)
+OTHER = Account.from_key(b"\x02" * 32)
+DIGEST = b"\xd1" * 32
+
+
+def transfer_in(store: SqlStore, clock: Any, sequence: int, state: TransferState) -> str:
+    new = NewTransfer(
+        route_id=ROUTE,
+        kind=TransferKind.ASSET,
+        sender="0x" + "01" * 20,
+        receiver="0x" + "02" * 20,
+        denom="upj",
+        amount=5,
+        timeout_height=100,
+        packet=PacketId(ChainId(PJ), ChainId(EVM), sequence),
+        state=TransferState.SOURCE_FINAL,
+        reason="seen on-chain",
+    )
+    record, _ = store.create_transfer(new, clock())
+    nxt = TransferState.PROVEN if state is TransferState.PROVEN else TransferState.TIMED_OUT
+    store.transition(
+        record.id,
+        TransferState.SOURCE_FINAL,
+        nxt,
+        "proven",
+        clock(),
+        source_tx=b"\x77" * 32,
+        source_height=Height(42),
+        source_position=(0, 3),
+    )
+    return record.id
+
+
+def signed(account: Any, digest: bytes) -> str:
+    sig = Account.unsafe_sign_hash(digest, account.key)
+    return "0x" + sig.signature.hex().removeprefix("0x")
+
+
+def attestation(
+    transfer_id: str, digest: bytes = DIGEST, account: Any = NOTARY, kind: str = "delivery"
+) -> dict[str, str]:
+    return {
+        "transfer_id": transfer_id,
+        "notary": account.address,
+        "kind": kind,
+        "digest": "0x" + digest.hex(),
+        "signature": signed(account, digest),
+    }
+
+
+async def test_work_items_list_proven_and_timed_out_packets_until_signed(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    proven = transfer_in(store, clock, 1, TransferState.PROVEN)
+    timed_out = transfer_in(store, clock, 2, TransferState.TIMED_OUT)
+    headers = {"X-API-Key": keys.notary}
+    params = {"notary": NOTARY.address, "limit": 10}
+    items = (await api.get("/v1/notary/requests", params=params, headers=headers)).json()
+    by_id = {i["transfer_id"]: i for i in items}
+    assert by_id[proven] == {
+        "transfer_id": proven,
+        "route_id": ROUTE,
+        "source_chain": PJ,
+        "dest_chain": EVM,
+        "sequence": 1,
+        "height": 42,
+        "tx_hash": "0x" + "77" * 32,
+        "position": [0, 3],
+        "kind": "delivery",
+    }
+    assert by_id[timed_out]["kind"] == "nondelivery"
+
+    response = await api.post("/v1/notary/attestations", json=attestation(proven), headers=headers)
+    assert response.status_code == 200, response.text
+    assert [s.notary for s in store.signatures(proven)] == [NOTARY.address.lower()]
+    items = (await api.get("/v1/notary/requests", params=params, headers=headers)).json()
+    assert [i["transfer_id"] for i in items] == [timed_out]
+    other = {"notary": OTHER.address, "limit": 10}
+    assert len((await api.get("/v1/notary/requests", params=other, headers=headers)).json()) == 2
+
+
+async def test_second_digest_for_one_packet_is_409_equivocation_with_evidence(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    proven = transfer_in(store, clock, 1, TransferState.PROVEN)
+    headers = {"X-API-Key": keys.notary}
+    assert (
+        await api.post("/v1/notary/attestations", json=attestation(proven), headers=headers)
+    ).status_code == 200
+    same = await api.post("/v1/notary/attestations", json=attestation(proven), headers=headers)
+    assert same.status_code == 200  # the same attestation again is harmless
+    twin = attestation(proven, digest=b"\xd2" * 32)
+    problem = assert_problem(
+        await api.post("/v1/notary/attestations", json=twin, headers=headers), 409, "equivocation"
+    )
+    [evidence] = store.equivocations()
+    assert problem["evidence_id"] == evidence.id
+    assert (evidence.digest_a, evidence.digest_b) == (DIGEST, b"\xd2" * 32)
+
+
+async def test_signature_of_another_key_is_rejected(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    proven = transfer_in(store, clock, 1, TransferState.PROVEN)
+    forged = attestation(proven)
+    forged["signature"] = signed(OTHER, DIGEST)
+    response = await api.post(
+        "/v1/notary/attestations", json=forged, headers={"X-API-Key": keys.notary}
+    )
+    assert_problem(response, 422, "bad-signature")
+    assert store.signatures(proven) == []
+
+
+async def test_attestation_for_a_packet_in_the_wrong_state_is_409(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    proven = transfer_in(store, clock, 1, TransferState.PROVEN)
+    nondelivery = attestation(proven, kind="nondelivery")
+    response = await api.post(
+        "/v1/notary/attestations", json=nondelivery, headers={"X-API-Key": keys.notary}
+    )
+    assert_problem(response, 409, "conflict")
+
+
+async def test_attestation_for_unknown_transfer_is_404(api: httpx.AsyncClient, keys: Keys) -> None:
+    response = await api.post(
+        "/v1/notary/attestations", json=attestation("tr_none"), headers={"X-API-Key": keys.notary}
+    )
+    assert_problem(response, 404, "not-found")
