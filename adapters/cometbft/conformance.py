@@ -33,6 +33,8 @@ from core.errors import ConfigError
 from core.seams import ChainAdapter
 from core.types import ChainAction, TrustedHeader
 from proofs.cometbft import TrustedBlock, decode_envelope
+from proofs.cometbft.hashing import header_hash
+from proofs.cometbft.types import Header
 
 
 class CometBftTargetOptions(BaseModel):
@@ -117,6 +119,10 @@ class CometBftTarget(ConformanceTarget):
         bad_app = dict(encoded)
         bad_app["app_hash"] = flip(bytes.fromhex(encoded["app_hash"] or "00" * 32), 0).hex().upper()
         cases["header: app hash changed"] = replace(header, encoded=_dumps(bad_app))
+        rehashed = header_hash(Header.from_json(bad_app))  # passes the envelope, not the commit
+        cases["header: app hash changed, re-hashed"] = replace(
+            header, encoded=_dumps(bad_app), hash=rehashed
+        )
         return cases
 
     def now(self) -> int:

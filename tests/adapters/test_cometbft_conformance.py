@@ -61,7 +61,9 @@ class TestCometBftRecordedHalfValsetChanges(ChainAdapterConformance):
     @pytest.fixture(scope="class")
     @classmethod
     def conformance_target(cls) -> CometBftTarget:
-        return recorded_target("MC4_4_faulty_TestHalfValsetChangesVerdictNotEnoughTrust.json", top=3)
+        return recorded_target(
+            "MC4_4_faulty_TestHalfValsetChangesVerdictNotEnoughTrust.json", top=3
+        )
 
 
 def test_the_recordings_are_read_from_the_shared_vectors() -> None:
