@@ -228,9 +228,13 @@ class LeaseLost(StoreError):
 def all_error_classes() -> list[type[PjgwError]]:
     """Every class of the tree, root first (for the API's error table and tests)."""
     found: list[type[PjgwError]] = []
+    seen: set[type[PjgwError]] = set()
     stack: list[type[PjgwError]] = [PjgwError]
     while stack:
         cls = stack.pop(0)
+        if cls in seen:  # a class with two parents in the tree is reached twice
+            continue
+        seen.add(cls)
         found.append(cls)
         stack.extend(cls.__subclasses__())
     return found

@@ -44,6 +44,7 @@ from core.errors import (
     BadEncoding,
     ClientFrozen,
     ConfigError,
+    InsufficientPower,
     InvalidHeader,
     Misbehaviour,
     NotFound,
@@ -428,16 +429,25 @@ class ClientKeeper:
         base = self._decode(chain_id, base_height, record.consensus_states[base_height], client)
         step = codec.max_step(adapter)
         new_states: dict[int, object] = {}
+        target = height if step is None else min(height, base_height + step)
         while base_height < height:
-            target = height if step is None else min(height, base_height + step)
             header = await _fetch_header(adapter, base_height, target)
             try:
                 base = await asyncio.to_thread(lc.verify_header, client, base, header, now)
             except Misbehaviour as err:
                 self._freeze(chain_id, f"misbehaviour at height {target}: {err.message}")
                 raise ClientFrozen(f"light client of {chain_id} froze: {err.message}") from err
+            except InsufficientPower:
+                # Bisection: too little of the trusted set signed the far header (the
+                # set rotated) — verify a header halfway first, then try again from it.
+                if target - base_height <= 1:
+                    self._save(chain_id, codec, new_states)
+                    raise
+                target = base_height + (target - base_height) // 2
+                continue
             base_height = target
             new_states[target] = base
+            target = height if step is None else min(height, base_height + step)
         self._save(chain_id, codec, new_states)
         return Verified(chain_id, Height(height), lc, client, base, codec.state_hash(base))
 

@@ -7,6 +7,8 @@ import re
 from core.errors import (
     BadProof,
     ChainUnavailable,
+    InvalidInput,
+    NotFound,
     PjgwError,
     RootMismatch,
     VerificationError,
@@ -42,3 +44,13 @@ def test_message_and_details_are_kept() -> None:
 def test_default_message_is_the_class_doc() -> None:
     assert ChainUnavailable().message.startswith("The chain node did not answer")
     assert isinstance(ChainUnavailable(), PjgwError)
+
+
+def test_a_class_with_two_parents_in_the_tree_is_listed_once() -> None:
+    class Both(NotFound, InvalidInput):
+        code = "test-both-parents"
+
+    try:
+        assert [c for c in all_error_classes() if c is Both] == [Both]
+    finally:
+        del Both
