@@ -97,7 +97,7 @@ async def run_hub(
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     tasks = [asyncio.create_task(server.serve(), name="api")]
-    if with_relayer and adapters:
+    if with_relayer:  # also with no chains yet: POST /v1/chains + /v1/routes add them
         relayer = Relayer(
             store,
             adapters,

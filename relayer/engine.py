@@ -29,9 +29,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from adapters.chains_file import build_adapter
 from core.errors import InvalidInput, InvalidTransition, PjgwError
 from core.ids import ChainId, Height, PacketId
 from core.records import (
+    ChainRecord,
     NewTransfer,
     RouteProtocol,
     RouteRecord,
@@ -82,11 +84,15 @@ class Relayer:
         worker_id: str,
         clock: Callable[[], float] = time.time,
         settings: RelayerSettings | None = None,
+        adapter_factory: Callable[[ChainRecord], ChainAdapter] | None = None,
     ) -> None:
         if not worker_id:
             raise InvalidInput("a relayer needs a worker id", field="worker_id")
         self.store = store
-        self.adapters = dict(adapters)
+        # Shared with the protocols and the client keeper, and with the API when the hub
+        # hands this very dict to it: adapters built at run time are seen by all.
+        self.adapters = adapters if isinstance(adapters, dict) else dict(adapters)
+        self.adapter_factory = adapter_factory or build_adapter
         self.worker_id = worker_id
         self.clock = clock
         self.settings = settings or RelayerSettings()
@@ -153,6 +159,10 @@ class Relayer:
             if route.protocol not in self._protocols:
                 self._set_status(route, "unsupported", f"protocol {route.protocol} not built yet")
                 continue
+            missing = self._ensure_adapters(route)
+            if missing:
+                self._set_status(route, "error", missing)
+                continue
             frozen = self.keeper.frozen_reason(route.source)
             if frozen is not None:
                 if route.route_id not in self._stopped:
@@ -161,6 +171,27 @@ class Relayer:
                 self._stopped.pop(route.route_id, None)  # an operator re-anchored it
             running.append(route)
         return running
+
+    def _ensure_adapters(self, route: RouteRecord) -> str:
+        """Build the adapters of a route's chains registered after start (``POST /v1/chains``).
+
+        Returns why the route cannot run ("" when both adapters exist). A chain
+        whose adapter fails to build is retried on the next pass, not forgotten.
+        """
+        for chain_id in (route.source, route.destination):
+            if chain_id in self.adapters:
+                continue
+            record = next((c for c in self.store.chains() if c.chain_id == chain_id), None)
+            if record is None:
+                return f"chain {chain_id} is not registered"
+            if not record.enabled:
+                return f"chain {chain_id} is disabled"
+            try:
+                self.adapters[chain_id] = self.adapter_factory(record)
+            except Exception as err:  # a bad registration must not stop the other routes
+                return f"chain {chain_id}: no adapter ({describe(err)})"
+            log.info("built the %s adapter of %s (registered at run time)", record.family, chain_id)
+        return ""
 
     # --- watching -------------------------------------------------------------------------
 
