@@ -245,3 +245,49 @@ def test_kit_runs_by_configuration_against_the_installed_family(installed: Insta
     assert "LakeChainAdapter.latest_height (src/pjgw_adapter_lake_chain/adapter.py)" in (
         result.stdout
     )
+
+
+REGISTER = """
+import asyncio, json, sys
+from pathlib import Path
+import httpx
+from pydantic import SecretStr
+from adapters.chains_file import build_adapter, parse_chains
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store import SqlStore
+
+data = Path(sys.argv[1])
+store = SqlStore(f"sqlite:///{data / 'hub.db'}")
+store.migrate()
+app = create_app(Settings(data_dir=data, dev_api_key=SecretStr("admin-dev")), store=store)
+chain = {"chain_id": "lake-main", "family": sys.argv[2],
+         "settings": {"url": "http://127.0.0.1:9", "chain_id": "lake-main"}}
+
+async def main():
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as api:
+        created = await api.post("/v1/chains", json=chain, headers={"X-API-Key": "admin-dev"})
+        listed = await api.get("/v1/chains")
+    return created.status_code, [c["chain_id"] for c in listed.json()]
+
+status, chains = asyncio.run(main())
+configured = parse_chains({"chains": {"lake-main": {"family": sys.argv[2],
+                                                    "url": "http://127.0.0.1:9"}}})
+adapter = build_adapter(configured.chains["lake-main"])
+print(json.dumps({"status": status, "chains": chains, "adapter": type(adapter).__name__,
+                  "chain_id": str(adapter.chain_id)}))
+"""
+
+
+def test_the_installed_family_is_registered_by_api_and_by_configuration(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """No hub edit: POST /v1/chains accepts the new family, and a chains-file entry
+    builds its adapter through the registry and the family's settings model."""
+    result = installed.run("-c", REGISTER, str(tmp_path), FAMILY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 201
+    assert "lake-main" in answer["chains"]
+    assert (answer["adapter"], answer["chain_id"]) == ("LakeChainAdapter", "lake-main")
