@@ -40,33 +40,12 @@ from proofs.pujiang.commit import accept_validator_set, decode_validator_set
 from proofs.pujiang.light_client import (
     ClientState,
     ConsensusState,
-    create_checkpoint,
     verify_bisection,
     verify_header,
 )
-from tests.proofs.pujiang.builder import ChainBuilder, Members
+from tests.proofs.pujiang.builder import ChainBuilder, Members, checkpoint, client_for
 
 SIZES = (4, 32, 128)
-WEEK_MS = 7 * 24 * 3600 * 1000
-
-
-def client_for(chain: ChainBuilder) -> ClientState:
-    return ClientState(
-        chain_id=chain.chain_id, trusting_period_ms=WEEK_MS, max_clock_drift_ms=10_000
-    )
-
-
-def checkpoint(chain: ChainBuilder, client: ClientState, backend: str) -> ConsensusState:
-    block = chain.blocks[1]
-    return create_checkpoint(
-        client,
-        block.header_bytes,
-        block.members.encode(),
-        trusted_height=1,
-        trusted_hash=block.hash,
-        now_ms=block.header.time_ms + 1,
-        backend=backend,
-    )
 
 
 def rekey(state: ConsensusState, backend: str) -> ConsensusState:
@@ -117,7 +96,7 @@ def header_rates(quick: bool) -> None:
         chain = ChainBuilder(members)
         chain.extend(fast_reps + slow_reps + 2)
         client = client_for(chain)
-        trusted = checkpoint(chain, client, "fast")
+        trusted = checkpoint(chain, client, backend="fast")
         warm = verify_header(
             client, trusted, *chain.blocks[2].signed, chain.time_ms, backend="fast"
         )
@@ -134,7 +113,7 @@ def header_rates(quick: bool) -> None:
 def sync(label: str, chain: ChainBuilder, tip: int) -> None:
     """Sequential and skipping verification of heights 2..tip from a checkpoint at 1."""
     client = client_for(chain)
-    trusted = checkpoint(chain, client, "fast")
+    trusted = checkpoint(chain, client, backend="fast")
     now = chain.time_ms + 1_000
     fetched = []
 

@@ -24,6 +24,7 @@ from proofs.hashing import HashFunction
 from proofs.merkle import inclusion_proof, merkle_root
 from proofs.pujiang import codec
 from proofs.pujiang.codec import Commit, Header, Validator
+from proofs.pujiang.light_client import ClientState, ConsensusState, create_checkpoint
 
 GENESIS_MS = 1_700_000_000_000
 BLOCK_MS = 1_000
@@ -250,3 +251,32 @@ class ChainBuilder:
         key, value = block.state[index]
         path = inclusion_proof(leaves, index, hash_fn=self.hash_fn)
         return rlp.encode([height, key, value, index, path])
+
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def client_for(chain: ChainBuilder) -> ClientState:
+    """A light client of ``chain``: a week's trusting period, 10 s of clock drift."""
+    return ClientState(
+        chain_id=chain.chain_id,
+        trusting_period_ms=7 * DAY_MS,
+        max_clock_drift_ms=10_000,
+        hash_profile=chain.hash_profile,
+    )
+
+
+def checkpoint(
+    chain: ChainBuilder, client: ClientState, height: int = 1, *, backend: str = BACKEND
+) -> ConsensusState:
+    """The trusted state of ``chain`` at ``height``, as an operator's checkpoint would give it."""
+    block = chain.blocks[height]
+    return create_checkpoint(
+        client,
+        block.header_bytes,
+        block.members.encode(),
+        trusted_height=height,
+        trusted_hash=block.hash,
+        now_ms=block.header.time_ms + 1,
+        backend=backend,
+    )

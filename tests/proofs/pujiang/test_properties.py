@@ -27,7 +27,6 @@ from proofs.pujiang.light_client import (
     ClientState,
     ConsensusState,
     check_misbehaviour,
-    create_checkpoint,
     process_update,
     verify_bisection,
     verify_event,
@@ -35,33 +34,16 @@ from proofs.pujiang.light_client import (
     verify_state_membership,
     verify_state_non_membership,
 )
-from tests.proofs.pujiang.builder import BACKEND, ChainBuilder, Members
+from tests.proofs.pujiang.builder import (
+    BACKEND,
+    ChainBuilder,
+    Members,
+    checkpoint,
+    client_for,
+)
 
-DAY_MS = 24 * 3600 * 1000
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def client_for(chain: ChainBuilder) -> ClientState:
-    return ClientState(
-        chain_id=chain.chain_id,
-        trusting_period_ms=7 * DAY_MS,
-        max_clock_drift_ms=10_000,
-        hash_profile=chain.hash_profile,
-    )
-
-
-def checkpoint(chain: ChainBuilder, client: ClientState, height: int = 1) -> ConsensusState:
-    block = chain.blocks[height]
-    return create_checkpoint(
-        client,
-        block.header_bytes,
-        block.members.encode(),
-        trusted_height=height,
-        trusted_hash=block.hash,
-        now_ms=block.header.time_ms + 1,
-        backend=BACKEND,
-    )
 
 
 def now_after(chain: ChainBuilder) -> int:
