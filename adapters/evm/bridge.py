@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adapters.bridge_base import BridgeBase
 from adapters.evm.certificate import (
     BridgeDomain,
     compute_not_delivered_digest,
@@ -25,7 +26,7 @@ from adapters.evm.certificate import Packet as EvmPacket
 from core.errors import InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
-from proofs.notary.ecdsa import order_by_signer, to_address
+from proofs.notary.ecdsa import order_by_signer
 
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
@@ -81,7 +82,7 @@ def from_evm_packet(packet: EvmPacket) -> Packet:
     )
 
 
-class EvmBridge:
+class EvmBridge(BridgeBase):
     """The bridge of one EVM chain: ``chain_id`` as the hub names it, ``domain`` its EIP-712
     domain, ``threshold``/``members`` the committee as configured."""
 
@@ -92,23 +93,13 @@ class EvmBridge:
         threshold: int = 0,
         members: Sequence[str] = (),
     ) -> None:
-        self.chain_id = chain_id
+        super().__init__(chain_id, threshold, members)
         self.domain = domain
-        self._threshold = threshold
-        self._members = tuple("0x" + to_address(m).hex() for m in members)
 
     def __repr__(self) -> str:
         return f"EvmBridge({self.chain_id!r}, {self.domain.verifying_contract})"
 
-    # --- reading events --------------------------------------------------------------
-
-    def _event_packet(self, event: ChainEvent, kind: EventKind) -> Packet:
-        if event.kind is not kind:
-            raise InvalidInput(f"a {event.kind} event is not a {kind} event")
-        if event.chain_id != self.chain_id:
-            raise InvalidInput(
-                f"an event of {event.chain_id} given to the bridge of {self.chain_id}"
-            )
+    def _decode_packet(self, event: ChainEvent, kind: EventKind) -> Packet:
         contract = event.attributes.get("contract")
         if contract is not None and str(contract).lower() != self.domain.verifying_contract.lower():
             raise InvalidInput(f"event of contract {contract}, not this chain's bridge")
@@ -117,35 +108,11 @@ class EvmBridge:
             raise InvalidInput(f"{kind} event without a decoded packet")
         return from_evm_packet(raw)
 
-    def packet_of(self, event: ChainEvent) -> Packet:
-        packet = self._event_packet(event, EventKind.SEND_PACKET)
-        if packet.source_chain != self.chain_id:
-            raise InvalidInput(
-                f"SendPacket names source {packet.source_chain}, this chain is {self.chain_id}"
-            )
-        return packet
-
-    def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
-        try:
-            received = self._event_packet(event, EventKind.RECEIVE_PACKET)
-        except InvalidInput:
-            return False
-        return received == packet
-
-    # --- digests ---------------------------------------------------------------------
-
-    def delivery_digest(self, packet: Packet) -> bytes:
-        if packet.dest_chain != self.chain_id:
-            raise InvalidInput(f"packet is for {packet.dest_chain}, not {self.chain_id}")
+    def _delivery_digest(self, packet: Packet) -> bytes:
         return compute_packet_digest(self.domain, to_evm_packet(packet))
 
-    def nondelivery_digest(self, packet: Packet) -> bytes:
-        if packet.source_chain != self.chain_id:
-            raise InvalidInput(f"packet was sent from {packet.source_chain}, not {self.chain_id}")
+    def _nondelivery_digest(self, packet: Packet) -> bytes:
         return compute_not_delivered_digest(self.domain, to_evm_packet(packet))
-
-    def committee(self) -> tuple[int, tuple[str, ...]]:
-        return self._threshold, self._members
 
     # --- actions ---------------------------------------------------------------------
 

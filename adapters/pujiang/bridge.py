@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adapters.bridge_base import BridgeBase
 from adapters.pujiang import actions
 from core.errors import BadEncoding, InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
 from proofs.hashing import SHA256, HashFunction
-from proofs.notary.ecdsa import to_address
 from proofs.pujiang import codec
 
 
@@ -67,7 +67,7 @@ def from_wire_packet(packet: codec.Packet) -> Packet:
     )
 
 
-class PujiangBridge:
+class PujiangBridge(BridgeBase):
     """The bridge module of one Pujiang chain (``hash_fn``: its genesis hash profile)."""
 
     def __init__(
@@ -77,23 +77,13 @@ class PujiangBridge:
         threshold: int = 0,
         members: Sequence[str] = (),
     ) -> None:
-        self.chain_id = chain_id
+        super().__init__(chain_id, threshold, members)
         self.hash_fn = hash_fn
-        self._threshold = threshold
-        self._members = tuple("0x" + to_address(m).hex() for m in members)
 
     def __repr__(self) -> str:
         return f"PujiangBridge({self.chain_id!r}, {self.hash_fn.name})"
 
-    # --- reading events --------------------------------------------------------------
-
-    def _event_packet(self, event: ChainEvent, kind: EventKind) -> Packet:
-        if event.kind is not kind:
-            raise InvalidInput(f"a {event.kind} event is not a {kind} event")
-        if event.chain_id != self.chain_id:
-            raise InvalidInput(
-                f"an event of {event.chain_id} given to the bridge of {self.chain_id}"
-            )
+    def _decode_packet(self, event: ChainEvent, kind: EventKind) -> Packet:
         raw = event.attributes.get("packet")
         if not isinstance(raw, bytes):
             raise InvalidInput(f"{kind} event without its packet")
@@ -102,34 +92,11 @@ class PujiangBridge:
         except BadEncoding as err:
             raise InvalidInput(f"{kind} event's packet does not decode: {err.message}") from err
 
-    def packet_of(self, event: ChainEvent) -> Packet:
-        packet = self._event_packet(event, EventKind.SEND_PACKET)
-        if packet.source_chain != self.chain_id:
-            raise InvalidInput(
-                f"send_packet names source {packet.source_chain}, this chain is {self.chain_id}"
-            )
-        return packet
-
-    def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
-        try:
-            return self._event_packet(event, EventKind.RECEIVE_PACKET) == packet
-        except InvalidInput:
-            return False
-
-    # --- digests ---------------------------------------------------------------------
-
-    def delivery_digest(self, packet: Packet) -> bytes:
-        if packet.dest_chain != self.chain_id:
-            raise InvalidInput(f"packet is for {packet.dest_chain}, not {self.chain_id}")
+    def _delivery_digest(self, packet: Packet) -> bytes:
         return codec.compute_packet_digest(to_wire_packet(packet), self.hash_fn)
 
-    def nondelivery_digest(self, packet: Packet) -> bytes:
-        if packet.source_chain != self.chain_id:
-            raise InvalidInput(f"packet was sent from {packet.source_chain}, not {self.chain_id}")
+    def _nondelivery_digest(self, packet: Packet) -> bytes:
         return codec.compute_nondelivery_digest(to_wire_packet(packet), self.hash_fn)
-
-    def committee(self) -> tuple[int, tuple[str, ...]]:
-        return self._threshold, self._members
 
     # --- actions ---------------------------------------------------------------------
 
