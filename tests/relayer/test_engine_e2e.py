@@ -130,6 +130,27 @@ async def close(relayer: Relayer) -> None:
         await adapter.aclose()  # type: ignore[attr-defined]
 
 
+def run_until(
+    store: Any,
+    devnet: InProcessDevnet,
+    env: Anvil,
+    name: str,
+    until: TransferState,
+    tx_hash: bytes,
+    **changes: Any,
+) -> Any:
+    """A new relayer process (``name``) driven until the transfer reaches ``until``."""
+
+    async def scenario() -> Any:
+        relayer = relayer_for(store, devnet, env, name, **changes)
+        try:
+            return await drive(relayer, store, devnet, env, until, tx_hash)
+        finally:
+            await close(relayer)
+
+    return asyncio.run(scenario())
+
+
 def test_a_devnet_packet_reaches_anvil_and_the_wrapped_balance_rises_by_the_amount(
     devnet: InProcessDevnet, evm: Anvil, store: Any
 ) -> None:
@@ -192,14 +213,7 @@ def test_a_crash_after_journaling_before_sending_delivers_exactly_once(
     assert store.action(t.id, DELIVER).status is ActionStatus.RECORDED
     assert deliveries_on_anvil(evm, t.packet.sequence) == 0  # the crash came before the send
 
-    async def restart() -> Any:
-        second = relayer_for(store, devnet, evm, "relayer-restarted")
-        try:
-            return await drive(second, store, devnet, evm, TransferState.COMPLETED, tx_hash)
-        finally:
-            await close(second)
-
-    done = asyncio.run(restart())
+    done = run_until(store, devnet, evm, "relayer-restarted", TransferState.COMPLETED, tx_hash)
     assert deliveries_on_anvil(evm, done.packet.sequence) == 1
     assert voucher_balance(evm, evm.alice) == before + AMOUNT
 
@@ -223,14 +237,7 @@ def test_a_crash_after_sending_before_marking_sent_does_not_send_again(
     assert store.action(t.id, DELIVER).status is ActionStatus.RECORDED  # never marked sent
     nonce_before = evm.chain.call("eth_getTransactionCount", evm.relayer, "latest")
 
-    async def restart() -> Any:
-        second = relayer_for(store, devnet, evm, "relayer-restarted")
-        try:
-            return await drive(second, store, devnet, evm, TransferState.COMPLETED, tx_hash)
-        finally:
-            await close(second)
-
-    done = asyncio.run(restart())
+    done = run_until(store, devnet, evm, "relayer-restarted", TransferState.COMPLETED, tx_hash)
     assert deliveries_on_anvil(evm, done.packet.sequence) == 1
     assert evm.chain.call("eth_getTransactionCount", evm.relayer, "latest") == nonce_before
     assert voucher_balance(evm, evm.alice) == before + AMOUNT
@@ -243,14 +250,7 @@ def test_packet_id_of_the_completed_transfer_names_devnet_anvil_and_the_sequence
     deadline = max(evm.chain.timestamp(), int(time.time())) + 3600
     tx_hash = send_from_devnet(devnet, bytes.fromhex(evm.alice[2:]), deadline, store)
 
-    async def scenario() -> Any:
-        relayer = relayer_for(store, devnet, evm, "relayer-b")
-        try:
-            return await drive(relayer, store, devnet, evm, TransferState.PROVEN, tx_hash)
-        finally:
-            await close(relayer)
-
-    proven = asyncio.run(scenario())
+    proven = run_until(store, devnet, evm, "relayer-b", TransferState.PROVEN, tx_hash)
     assert isinstance(proven.packet, PacketId)
     assert (proven.packet.source, proven.packet.destination) == (DEVNET_CHAIN, LOCAL_CHAIN)
     assert proven.source_tx == tx_hash

@@ -20,6 +20,7 @@ from tests.relayer.test_engine_e2e import (
     deliveries_on_anvil,
     drive,
     relayer_for,
+    run_until,
     send_from_devnet,
     voucher_balance,
 )
@@ -81,14 +82,15 @@ def test_a_matching_checkpoint_anchors_the_client_at_its_height(
     deadline = int(time.time()) + 3600
     tx_hash = send_from_devnet(devnet, bytes.fromhex(evm.alice[2:]), deadline, store)
 
-    async def scenario() -> Any:
-        relayer = relayer_for(store, devnet, evm, "relayer-anchored", checkpoints=checkpoint)
-        try:
-            return await drive(relayer, store, devnet, evm, TransferState.COMPLETED, tx_hash)
-        finally:
-            await close(relayer)
-
-    asyncio.run(scenario())
+    run_until(
+        store,
+        devnet,
+        evm,
+        "relayer-anchored",
+        TransferState.COMPLETED,
+        tx_hash,
+        checkpoints=checkpoint,
+    )
     assert min(store.client(ChainId(DEVNET_CHAIN)).consensus_states) == anchor.height
 
 
