@@ -28,15 +28,12 @@ belongs in this file.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adapters import chains_file
-from core.errors import ConfigError, PjgwError
-from core.ids import ChainId
-from core.records import ChainRecord
+from core.errors import ConfigError
 from relayer.notary.service import Route
 
 NOTARY_KEYS = ("checkpoint_height", "checkpoint_hash", "trusting_period", "max_clock_drift")
@@ -49,38 +46,20 @@ class NotaryConfig:
     chain_options: dict[str, dict[str, Any]]
 
 
-def build_adapter(chain_id: str, family: str, options: dict[str, Any]) -> Any:
-    """The read-only adapter of one chain, found in the adapter registry (any installed
-    family), its options validated by the family's own settings model."""
-    return chains_file.build_adapter(ChainRecord(ChainId(chain_id), family, options))
-
-
 def load_config(path: Path) -> NotaryConfig:
-    try:
-        doc = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"cannot read the chains file {path}: {err}") from err
-    adapters: dict[str, Any] = {}
-    chain_options: dict[str, dict[str, Any]] = {}
-    for chain_id, table in (doc.get("chains") or {}).items():
-        options = dict(table)
-        family = options.pop("family", None)
-        if not isinstance(family, str):
-            raise ConfigError(f"chain {chain_id}: 'family' is required")
-        chain_options[chain_id] = {k: options.pop(k) for k in NOTARY_KEYS if k in options}
-        try:
-            adapters[chain_id] = build_adapter(chain_id, family, options)
-        except PjgwError as err:
-            raise ConfigError(f"chain {chain_id}: {err.message}") from None
-    routes = {}
-    for route_id, table in (doc.get("routes") or {}).items():
-        source, destination = table.get("source"), table.get("destination")
-        if source not in adapters or destination not in adapters:
-            raise ConfigError(f"route {route_id}: source and destination must be listed chains")
-        routes[route_id] = Route(route_id, source, destination)
+    """The chains file (``adapters.chains_file``) with this notary's own keys taken out;
+    adapters are built through the registry, so any installed family works."""
+    parsed = chains_file.load_chains_file(path, reserved_keys=NOTARY_KEYS)
+    adapters = {
+        chain_id: chains_file.build_adapter(record) for chain_id, record in parsed.chains.items()
+    }
+    routes = {
+        route_id: Route(route_id, route.source, route.destination)
+        for route_id, route in parsed.routes.items()
+    }
     if not routes:
         raise ConfigError(f"{path} lists no routes")
-    return NotaryConfig(adapters, routes, chain_options)
+    return NotaryConfig(adapters, routes, dict(parsed.reserved))
 
 
 def read_key_file(path: Path) -> bytes:
