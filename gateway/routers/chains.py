@@ -10,7 +10,6 @@ the environment. Responses redact every secret: fields the model types as
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from adapters.registry import Registry
+from adapters.sdk import settings_model_of
 from core.errors import InvalidInput, NotFound
 from core.ids import ChainId
 from core.records import ChainRecord, RouteRecord
@@ -38,12 +38,8 @@ def settings_model(registry: Registry, family: str) -> type[BaseModel]:
     if family not in registry.adapters and family not in registry.broken:
         known = ", ".join(sorted(registry.adapters)) or "none"
         raise InvalidInput(f"no adapter for family {family!r} (installed: {known})", field="family")
-    cls = registry.load(family)
-    model = getattr(cls, "settings_model", None)
+    model = settings_model_of(registry.load(family))
     if model is None:
-        hints = typing.get_type_hints(cls.__init__)
-        model = hints.get("settings")
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise InvalidInput(f"the {family} adapter names no settings model", field="family")
     return model
 
