@@ -29,7 +29,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from devnet import keys  # noqa: E402
 from devnet.config import NodeConfig  # noqa: E402
 from devnet.node import DevnetNode  # noqa: E402
 from proofs.pujiang import codec  # noqa: E402
+from tests.net import free_port as _free_port  # noqa: E402
 
 SEED = hashlib.sha256(b"pujiang devnet bench").digest()
 CHAIN = "pj-bench"
@@ -107,12 +107,6 @@ def bench_inproc(count: int, accounts: int) -> dict[str, float]:
         "tps": committed / (done - begin),
         "blocks": blocks,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _post_all(url: str, lanes: list[list[bytes]]) -> None:

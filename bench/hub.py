@@ -21,7 +21,6 @@ import asyncio
 import multiprocessing
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,14 +32,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.net import free_port  # noqa: E402 - importable once the root is on the path
+
 PJ, EVM, ROUTE = "pj-bench", "evm-bench", "pj-to-evm"
 RECEIVER = "0x" + "ab" * 20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def seed(db_url: str) -> str:

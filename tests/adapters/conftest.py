@@ -16,7 +16,6 @@ funded accounts and the notary keys without reading the node's files.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import httpx
 import pytest
 
 import adapters.testing.plugin as kit_plugin
+from tests.net import free_port
 
 if TYPE_CHECKING:
     from devnet.node import DevnetNode
@@ -54,13 +54,6 @@ def account_seed(index: int) -> bytes:
 
 
 # --- a devnet node as a subprocess ----------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port free right now (the node binds it a moment later; a clash is retried)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from proofs.pujiang.light_client import (
     verify_bisection,
     verify_header,
 )
+from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PJGW = Path(sys.executable).with_name("pjgw")
@@ -150,12 +150,6 @@ def run_follower(job: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- a pjgw devnet process -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

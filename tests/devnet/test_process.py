@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,16 +22,11 @@ from proofs import merkle
 from proofs.hashing import SHA256
 from proofs.pujiang import codec
 from tests.devnet.conftest import SEED
+from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHAIN = "pj-proc"
 BLOCK_TIME = "150ms"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -21,7 +21,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port as _free_port
 
 ENV_URL = "PJGW_TEST_POSTGRES_URL"
 PG_GLOB = "/usr/lib/postgresql/*/bin"
@@ -50,12 +51,6 @@ def find_pg_bin(root: Path = Path("/usr/lib/postgresql")) -> Path:
             pytrace=False,
         )
     return candidates[-1]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PgCluster:
