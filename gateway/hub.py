@@ -27,6 +27,7 @@ from pathlib import Path
 import uvicorn
 
 from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
+from adapters.registry import discover
 from core.ids import ChainId
 from core.seams import ChainAdapter
 from gateway.app import create_app
@@ -59,7 +60,8 @@ def apply_chains_file(store: SqlStore, chains: ChainsFile) -> None:
 
 
 def build_adapters(chains: ChainsFile) -> dict[ChainId, ChainAdapter]:
-    return {chain_id: build_adapter(record) for chain_id, record in chains.chains.items()}
+    registry = discover()  # one entry-point scan for every chain of the file
+    return {cid: build_adapter(record, registry) for cid, record in chains.chains.items()}
 
 
 async def close_adapters(adapters: Mapping[ChainId, ChainAdapter]) -> None:

@@ -62,26 +62,22 @@ class EvmTarget(ConformanceTarget):
     def make_adapter(self) -> ChainAdapter:
         return EvmAdapter(self.settings)
 
-    async def trigger_send_packet(self, adapter: ChainAdapter) -> bytes:
-        """``Bridge.sendNative(dest, receiver, 0, 0)`` with ``amount_wei`` attached."""
-        o = self.options
-        receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
-        action = ChainAction(
-            "bridge.sendNative",
-            {"args": [o.dest_chain, receiver, 0, self.now() + 3600], "value": o.amount_wei},
-            idempotency_key=f"conformance-send-{time.time_ns()}",
-        )
-        return await adapter.submit(action)
-
-    async def submittable_action(self, adapter: ChainAdapter) -> ChainAction:
-        """A ``sendNative`` with a fixed idempotency key: the adapter must send it once."""
+    def _send_native(self, key_prefix: str) -> ChainAction:
+        """``Bridge.sendNative(dest, receiver, 0, now + 1 h)`` with ``amount_wei`` attached."""
         o = self.options
         receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
         return ChainAction(
             "bridge.sendNative",
             {"args": [o.dest_chain, receiver, 0, self.now() + 3600], "value": o.amount_wei},
-            idempotency_key=f"conformance-idempotent-{time.time_ns()}",
+            idempotency_key=f"{key_prefix}-{time.time_ns()}",
         )
+
+    async def trigger_send_packet(self, adapter: ChainAdapter) -> bytes:
+        return await adapter.submit(self._send_native("conformance-send"))
+
+    async def submittable_action(self, adapter: ChainAdapter) -> ChainAction:
+        """A ``sendNative`` with a fixed idempotency key: the adapter must send it once."""
+        return self._send_native("conformance-idempotent")
 
     async def checkpoint(
         self, adapter: ChainAdapter, header: TrustedHeader

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import chains_file
+from adapters.registry import discover
 from core.errors import ConfigError
 from relayer.notary.service import Route
 
@@ -50,8 +51,10 @@ def load_config(path: Path) -> NotaryConfig:
     """The chains file (``adapters.chains_file``) with this notary's own keys taken out;
     adapters are built through the registry, so any installed family works."""
     parsed = chains_file.load_chains_file(path, reserved_keys=NOTARY_KEYS)
+    registry = discover()  # one entry-point scan for every chain of the file
     adapters = {
-        chain_id: chains_file.build_adapter(record) for chain_id, record in parsed.chains.items()
+        chain_id: chains_file.build_adapter(record, registry)
+        for chain_id, record in parsed.chains.items()
     }
     routes = {
         route_id: Route(route_id, route.source, route.destination)
