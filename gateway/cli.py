@@ -69,6 +69,30 @@ def serve(
 
 
 @app.command()
+def relay(
+    chains: Annotated[
+        Path | None,
+        typer.Option("--chains", help="Chains file (TOML): the chains and routes to relay"),
+    ] = None,
+) -> None:
+    """Run a relayer process only (no API); several share the work through the store's leases."""
+    import asyncio
+
+    from gateway.hub import run_hub
+
+    settings = Settings()
+    os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.store_url()).render_as_string(hide_password=True)
+    console.print(f"[bold]Pujiang Gateway[/] relayer on the store {escape(where)}")
+    asyncio.run(run_hub(settings, chains, with_api=False))
+
+
+@app.command()
 def doctor() -> None:
     """Self-check: every hash function and every installed BLS backend, on known answers."""
     from gateway.selfcheck import run_selfcheck

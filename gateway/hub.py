@@ -78,9 +78,17 @@ async def run_hub(
     *,
     relayer_settings: RelayerSettings | None = None,
     with_relayer: bool = True,
+    with_api: bool = True,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve the API (and relay) until ``stop`` is set or a signal arrives."""
+    """Serve the API and/or relay until ``stop`` is set or a signal arrives.
+
+    ``with_api=False`` is a relayer process (``pjgw relay``): no port is
+    opened, so an operator can run several beside one API and kill or restart
+    them independently; they share the work through the store's leases.
+    """
+    if not (with_api or with_relayer):
+        raise ValueError("a hub process runs the API, the relayer, or both")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,12 +101,15 @@ async def run_hub(
         apply_chains_file(store, chains)
         adapters = build_adapters(chains)
     app = create_app(settings, store=store, adapters=adapters)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    tasks = [asyncio.create_task(server.serve(), name="api")]
+    server: uvicorn.Server | None = None
+    tasks: list[asyncio.Task[None]] = []
+    if with_api:
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        tasks.append(asyncio.create_task(server.serve(), name="api"))
     if with_relayer:  # also with no chains yet: POST /v1/chains + /v1/routes add them
         relayer = Relayer(
             store,
@@ -118,7 +129,8 @@ async def run_hub(
                 raise task.exception()  # type: ignore[misc]
     finally:
         stop.set()
-        server.should_exit = True
+        if server is not None:
+            server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
         await close_adapters(adapters)
         store.close()
