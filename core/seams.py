@@ -184,15 +184,25 @@ class BridgeEndpoint(Protocol):
 class TransferProtocol(Protocol):
     """A route's trust model (``notary``, ``htlc``, ``light_client``) as a state machine.
 
+    The relayer's engine leases due transfers from the store, groups them by
+    route and hands each group to the route's protocol, which may batch what
+    the destination can take at once (one JSON-RPC batch of deliveries).
+
     CONTRACT: ``step`` advances one transfer by at most one transition, is
     idempotent (calling it again after a crash repeats nothing that already
-    reached a chain), and records what it will send before sending it.
+    reached a chain), and journals what it will send (``Store.record_action``)
+    before sending it. ``process`` never raises: a step's error becomes a
+    retry, a rejection or a stopped route, recorded on the transfer.
     """
 
     name: str
 
-    async def step(self, packet: PacketId, state: TransferState) -> TransferState:
-        """Do the work that leads out of ``state`` and return the new state."""
+    async def process(self, route: RouteRecord, transfers: Sequence[TransferRecord]) -> None:
+        """Advance each leased transfer of ``route`` (several steps each, batched sends)."""
+        ...
+
+    async def step(self, route: RouteRecord, transfer: TransferRecord) -> TransferRecord | None:
+        """One step out of ``transfer.state``: the moved record, or ``None`` when it waits."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 A protocol (``notary`` today; ``htlc`` and ``light_client`` later) is a state
 machine over stored transfers. It gets a :class:`Context` from the engine and
-implements :class:`RouteProtocol`: ``process`` works a batch of leased
+implements the seam ``core.seams.TransferProtocol``: ``process`` works a batch of leased
 transfers of one route, each advanced by at most ``steps_per_claim``
 idempotent steps. Errors never escape a step: :meth:`Context.handle_error`
 applies ``relayer.retry.classify`` (reject, retry with backoff, wait for an
@@ -12,14 +12,13 @@ operator, freeze the route).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.records import RouteRecord, TransferRecord
-from core.seams import BridgeEndpoint, ChainAdapter, Store
+from core.seams import BridgeEndpoint, ChainAdapter, Store, TransferProtocol
 from core.states import TRANSFER_TRANSITIONS, TransferState
 from relayer.clients import ClientKeeper
 from relayer.retry import Disposition, backoff_delay, classify, describe
@@ -125,11 +124,5 @@ class Context:
             log.warning("transfer %s: could not record %r: %s", t.id, reason, store_err)
 
 
-class RouteProtocol(Protocol):
-    """A route's trust model, as the engine drives it."""
-
-    name: str
-
-    async def process(self, route: RouteRecord, transfers: Sequence[TransferRecord]) -> None:
-        """Advance each leased transfer of ``route`` (steps, batches); never raises."""
-        ...
+RouteProtocol = TransferProtocol
+"""The seam ``core.seams.TransferProtocol``, by the name the engine uses."""

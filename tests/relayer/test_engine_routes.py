@@ -128,3 +128,12 @@ def test_attested_packets_of_one_destination_go_out_in_one_submit_many_batch(
     assert voucher_balance(evm, evm.alice) == 3 * AMOUNT
     for t in done:
         assert deliveries_on_anvil(evm, t.packet.sequence) == 1
+
+
+def test_the_notary_protocol_implements_the_transfer_protocol_seam() -> None:
+    from core.seams import TransferProtocol
+    from relayer.protocols.notary import NotaryProtocol
+
+    protocol = NotaryProtocol(ctx=None)  # type: ignore[arg-type] - only the shape is checked
+    assert isinstance(protocol, TransferProtocol)
+    assert protocol.name == "notary"
