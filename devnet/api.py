@@ -154,6 +154,11 @@ def _router(node: DevnetNode) -> APIRouter:
         tip = node.produce_block()
         return {"height": tip.height, "hash": hex0x(tip.hash)}
 
+    @router.get("/v1/supply")
+    def supply(denom: Annotated[str, Query(min_length=1, max_length=256)]) -> dict[str, object]:
+        """Devnet extension: the total of ``denom`` held by all accounts (read-only)."""
+        return node.query_supply(denom.encode())
+
     @router.get("/v1/accounts/{address}")
     def account(address: Annotated[str, Path(max_length=42)]) -> dict[str, object]:
         return node.query_account(parse_hex(address, "address", max_bytes=20, exact=True))

@@ -11,6 +11,7 @@ What it adds to the JSON-RPC client (``rpc.py``):
   the receipts trie of a block is built once and serves every event of it;
 * transactions signed with eth-account from the configured key, fees capped
   (``fees.py``), nonces from one ``NonceManager`` so that many can be in flight;
+  a ``raw_tx`` signed elsewhere (an API client's ``signed_tx``) is sent as is;
 * a ``LogScanner`` factory for the relayer's reorg-aware scanning (``scanner.py``).
 
 It never verifies anything (the light client does) and never loops waiting
@@ -88,6 +89,8 @@ EVENT_KINDS: Mapping[tuple[str, str], EventKind] = {
 """The events the hub reacts to; the contracts' other events are not read."""
 
 _CONTRACTS = {"bridge": "Bridge", "htlc": "HashedTimelock"}
+RAW_TX = "raw_tx"
+"""A transaction signed elsewhere (the API's ``signed_tx``): ``{"tx": "0x…"}``, sent as is."""
 _PROOF_CACHE_BLOCKS = 16
 _SUBMITTED_KEYS = 10_000
 _METHOD_MISSING = -32601
@@ -577,7 +580,8 @@ class EvmAdapter:
         Kinds: ``bridge.<function>`` / ``htlc.<function>`` with ``payload["args"]``
         (a list, ABI-encoded with the contract's artifact); ``raw`` with
         ``payload["to"]`` and optional ``payload["data"]`` (bytes). All take an
-        optional ``value`` (wei) and ``gas`` (skips the estimate).
+        optional ``value`` (wei) and ``gas`` (skips the estimate). ``raw_tx``
+        (already signed) never gets here: ``submit`` sends it as is.
         """
         payload = action.payload
         value = _payload_int(payload, "value", 0)
@@ -625,6 +629,8 @@ class EvmAdapter:
         resent as the same signed bytes. Across processes the contracts reject
         replays.
         """
+        if action.kind == RAW_TX:
+            return await self._submit_raw(action)
         account = self._signer()
         key = action.idempotency_key
         known = self._submitted.get(key)
@@ -661,6 +667,26 @@ class EvmAdapter:
             raise
         self.nonces.confirm(nonce)
         sent.accepted = True
+        return tx_hash
+
+    async def _submit_raw(self, action: ChainAction) -> bytes:
+        """Send a transaction signed elsewhere (``raw_tx`` ``{"tx": hex}``) as is; its hash.
+
+        Idempotent: a node that already has it (in the pool, or mined: the
+        nonce is then used and the hash known) is not an error. Needs no signer.
+        """
+        raw = _raw_tx_bytes(action.payload)
+        tx_hash = keccak256(raw)
+        try:
+            await self._send_raw(raw)
+        except ChainRejected as err:
+            if is_already_known(err):
+                return tx_hash
+            if is_nonce_used(err):
+                found = await self.reader.call("eth_getTransactionByHash", "0x" + tx_hash.hex())
+                if found is not None:
+                    return tx_hash
+            raise
         return tx_hash
 
     async def _resend(self, key: str, sent: _Sent) -> bool:
@@ -703,7 +729,7 @@ class EvmAdapter:
         results: list[bytes | ChainRejected | None] = [None] * len(actions)
         fresh = []
         for i, action in enumerate(actions):
-            if action.idempotency_key in self._submitted:
+            if action.idempotency_key in self._submitted or action.kind == RAW_TX:
                 results[i] = await self.submit(action)
             else:
                 fresh.append(i)
@@ -930,6 +956,22 @@ def _hash(value: object, what: str) -> bytes:
     if len(data) != 32:
         raise ChainUnavailable(f"{what}: the node answered {len(data)} bytes, not 32")
     return data
+
+
+def _raw_tx_bytes(payload: Mapping[str, object]) -> bytes:
+    value = payload.get("tx")
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value)
+    elif isinstance(value, str) and value.startswith("0x") and len(value) % 2 == 0:
+        try:
+            raw = bytes.fromhex(value[2:])
+        except ValueError:
+            raw = b""
+    else:
+        raw = b""
+    if not raw:
+        raise InvalidInput("a raw_tx action needs payload 'tx': the signed bytes (0x-hex)")
+    return raw
 
 
 def _payload_int(payload: Mapping[str, object], name: str, default: int) -> int:

@@ -2,14 +2,16 @@
 
 A notary (role ``notary``) asks for packets it has not signed yet: transfers
 ``proven`` by the hub (``delivery``) and ``timed_out`` ones
-(``nondelivery``). It verifies each one itself against its own light client
-before signing; the hub never asks it to trust the hub.
+(``nondelivery``, also from a notary that attested their delivery). It
+verifies each one itself against its own light client before signing; the
+hub never asks it to trust the hub.
 
 An attestation is checked before it is stored: the 65-byte ``r‖s‖v``
 secp256k1 signature must recover to ``notary`` over ``digest``, and when an
 adapter for the chain that will check it exposes ``bridge()``, ``digest``
-must be that chain's digest of the transfer's packet. A notary that signed
-another digest for the same ``(route, sequence)`` is an equivocation: the
+must be that chain's digest of the transfer's packet. It is stored under
+``statement_key(route, kind)``: a notary that signed another digest OF THE
+SAME KIND for the same ``(route, sequence)`` is an equivocation: the
 store keeps both signatures as evidence and the answer is a 409 problem
 ``…/equivocation``.
 """
@@ -33,6 +35,7 @@ from gateway.problems import Equivocation
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
 from gateway.routers.transfer_source import receiver_bytes
 from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
+from proofs.notary.nondelivery import statement_key
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
 
@@ -57,7 +60,9 @@ _NONDELIVERY_STATES = frozenset({TransferState.TIMED_OUT, TransferState.REFUNDED
 
 @router.get("/requests", response_model=list[WorkItem])
 def work_items(
+    request: Request,
     store: Annotated[Store, Depends(get_store)],
+    catalog: Annotated[Catalog, Depends(get_catalog)],
     _: Annotated[Principal, Depends(notary_access)],
     notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
@@ -70,7 +75,7 @@ def work_items(
         for _page in range(SCAN_PAGES):
             page, cursor = store.list_transfers(state=state, after=cursor, limit=SCAN_PAGE)
             for t in page:
-                if t.packet is None or _signed_by(store, t.id, me):
+                if t.packet is None or _signed_by(request, catalog, store, t, me, kind):
                     continue
                 items.append(_item(t, kind))
                 if len(items) >= limit:
@@ -80,14 +85,25 @@ def work_items(
     return items
 
 
-def _signed_by(store: Store, transfer_id: str, notary: str) -> bool:
-    """Has ``notary`` signed anything for this transfer?
+def _signed_by(
+    request: Request, catalog: Catalog, store: Store, t: TransferRecord, notary: str, kind: WorkKind
+) -> bool:
+    """Has ``notary`` made the ``kind`` statement for this transfer?
 
-    The store counts one digest per notary per ``(route, sequence)``: a second,
-    different one (a non-delivery after a delivery signature) is recorded as an
-    equivocation, so a notary that signed a delivery is not asked again.
+    A notary makes at most one delivery and one non-delivery statement per
+    packet (``proofs.notary.nondelivery``), so one that attested delivery is
+    still asked for non-delivery once the transfer timed out. Signatures carry
+    no kind: a non-delivery is recognised by its digest, which this hub computes
+    when it has an adapter of the source chain; without one, a notary with
+    fewer than two signatures is asked again and answers from its signed log.
     """
-    return any(s.notary.lower() == notary for s in store.signatures(transfer_id))
+    mine = [s for s in store.signatures(t.id) if s.notary.lower() == notary]
+    if kind == "delivery":
+        return bool(mine)
+    expected = _expected_digest(request, catalog, t, "nondelivery")
+    if expected is None:
+        return len(mine) >= 2
+    return any(s.digest == expected for s in mine)
 
 
 def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
@@ -132,7 +148,8 @@ def attest(
     if expected is not None and expected != digest:
         raise InvalidInput(f"digest is not this packet's {body.kind} digest", field="digest")
     record = SignatureRecord(transfer.id, notary, digest, signature, clock())
-    evidence = store.add_signature(record, transfer.route_id, packet.sequence)
+    key = statement_key(transfer.route_id, body.kind)
+    evidence = store.add_signature(record, key, packet.sequence)
     if evidence is not None:
         raise Equivocation(
             f"notary {notary} already signed another digest for "

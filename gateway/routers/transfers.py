@@ -47,7 +47,7 @@ from gateway.schemas.transfers import (
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 MAX_LIST = 200
-KNOWN_STEPS = (SOURCE_STEP, "deliver", "dest_submit", "refund")
+KNOWN_STEPS = (SOURCE_STEP, "deliver", "dest_submit", "refund", "ack")
 """Journal steps shown by ``GET /v1/transfers/{id}`` when the store cannot list them all."""
 SSE_MAX_SECONDS = 3600.0
 

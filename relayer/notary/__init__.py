@@ -2,7 +2,8 @@
 
 ``Notary.attest`` re-derives a work item from the chains (verified header,
 proven event, decoded packet, destination digest), refuses what it cannot
-verify, never signs two digests for one (route, sequence), and returns an
+verify, signs at most one delivery and one non-delivery digest per (route, sequence)
+(a non-delivery only with a proven non-receipt), and returns an
 attestation. ``run_notary`` feeds it from a ``WorkSource``. See ``docs/notary.md``.
 """
 
@@ -10,6 +11,7 @@ from relayer.notary.errors import (
     EventNotFound,
     NotaryRefused,
     PacketMismatch,
+    PacketReceived,
     TimeoutNotReached,
     UnknownRoute,
     WouldEquivocate,
@@ -22,6 +24,7 @@ __all__ = [
     "Notary",
     "NotaryRefused",
     "PacketMismatch",
+    "PacketReceived",
     "Route",
     "TimeoutNotReached",
     "UnknownRoute",

@@ -41,8 +41,16 @@ class TimeoutNotReached(NotaryRefused):
     code = "notary-timeout-not-reached"
 
 
+class PacketReceived(NotaryRefused):
+    """Non-delivery asked for a packet the destination's verified state holds."""
+
+    code = "notary-packet-received"
+
+
 class WouldEquivocate(NotaryRefused, Conflict):
-    """The notary already signed another digest for this (route, sequence)."""
+    """The signed log forbids this statement: another digest of the same kind for
+    this (route, sequence), a delivery after a non-delivery, or a non-delivery
+    without a proven non-receipt."""
 
     code = "notary-would-equivocate"
     http_status = 409

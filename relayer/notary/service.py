@@ -9,10 +9,15 @@ clients and the chains' verified data. ``attest`` checks, in order:
    against that header (the light client's errors);
 3. the proven event is a ``send_packet`` of the source's bridge whose packet has
    the item's source, destination and sequence (``PacketMismatch``);
-4. for ``nondelivery``: a destination header the notary verified is at or past
-   the packet's timeout (``TimeoutNotReached``);
-5. the digest (destination's ``delivery_digest`` / source's ``nondelivery_digest``)
-   is the one already signed for this (route, sequence), or none was (``WouldEquivocate``);
+4. for ``nondelivery``: at the destination's finalized block, verified by the
+   notary's own light client, the packet's timeout has passed
+   (``TimeoutNotReached``) and a state proof against that block's state root
+   shows the packet NOT received (``PacketReceived``): it can never be
+   (``proofs.notary.nondelivery``);
+5. the signed log allows the statement: the same digest again, or a new one
+   (at most one delivery and one non-delivery per (route, sequence); a
+   non-delivery after a delivery only with step 4's proof; never a delivery
+   after a non-delivery) (``WouldEquivocate``);
 6. sign (low s, v 27/28), record in the signed log, return the attestation.
 
 SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
@@ -30,8 +35,9 @@ from typing import Any, Literal
 from core.errors import InvalidInput
 from core.types import EventKind
 from proofs.notary.ecdsa import address_of_private_key, sign
+from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
 from relayer.notary.checkpoints import Checkpoint, CheckpointFile
-from relayer.notary.errors import PacketMismatch, TimeoutNotReached, UnknownRoute
+from relayer.notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
 from relayer.notary.signed_log import SignedLog
 from relayer.notary.verify import ChainVerifier, Clock, verifier_for
 
@@ -205,21 +211,21 @@ class Notary:
                 f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
                 f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
             )
+        nonreceipt = None
         if work.kind == "delivery":
             digest = dest.bridge().delivery_digest(packet)
         else:
-            await self._check_timed_out(route.destination, packet)
+            nonreceipt = await self._never_received(route.destination, packet)
             digest = source.bridge().nondelivery_digest(packet)
-        signature = self.signed_log.check(work.route_id, work.sequence, digest)
+        log_key = (work.route_id, work.sequence, work.kind, digest)
+        signature = self.signed_log.check(*log_key, nonreceipt=nonreceipt)
         if signature is None:
             signature = self.signed_log.record(
-                work.route_id,
-                work.sequence,
-                work.kind,
-                digest,
+                *log_key,
                 self._key.sign(digest),
                 work.transfer_id,
                 self._clock(),
+                nonreceipt=nonreceipt,
             )
         log.info(
             "attested %s of %s/%s (transfer %s): 0x%s",
@@ -231,22 +237,28 @@ class Notary:
         )
         return Attestation(work.transfer_id, self.address, work.kind, digest, signature)
 
-    async def _check_timed_out(self, dest_chain: str, packet: Any) -> None:
-        """A destination header this notary verified is at or past the packet's timeout.
+    async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
+        """The verified final destination block proving ``packet`` can never be received.
 
-        SECURITY (limitation, docs/notary.md): that the packet was not received
-        before its timeout is not proven here (no state non-membership proof
-        yet); the destination bridge refuses it from the timeout on.
+        SECURITY: the block's height and time are from a header this notary's
+        light client verified, ``received`` from a state proof against its state
+        root (``ChainVerifier.final_block``); the decision is
+        ``proofs.notary.nondelivery.nondelivery_verdict``.
         """
-        state = await self.verifiers[dest_chain].latest_verified()
-        height = int(getattr(state, "height"))  # noqa: B009 - both families name it height
-        time_ms = getattr(state, "time_ms", None)
-        if time_ms is None:
-            time_ms = int(getattr(state, "timestamp")) * 1000  # noqa: B009
-        by_height = packet.timeout_height and height >= packet.timeout_height
-        by_time = packet.timeout_time_ms and time_ms >= packet.timeout_time_ms
-        if not (by_height or by_time):
-            raise TimeoutNotReached(
-                f"{dest_chain} verified to height {height} (time {time_ms} ms); the packet "
-                f"times out at height {packet.timeout_height} / {packet.timeout_time_ms} ms"
+        block = await self.verifiers[dest_chain].final_block(packet)
+        timeout = Timeout(int(packet.timeout_height), int(packet.timeout_time_ms))
+        verdict = nondelivery_verdict(timeout, block)
+        if verdict is Verdict.RECEIVED:
+            raise PacketReceived(
+                f"{dest_chain} holds packet {packet.source_chain}/{packet.sequence} at its "
+                f"verified final block {block.height}: it was delivered, no refund",
+                height=block.height,
             )
+        if verdict is not Verdict.SIGN:
+            raise TimeoutNotReached(
+                f"{dest_chain} verified to height {block.height} (time {block.time_ms} ms); the "
+                f"packet times out at height {packet.timeout_height} / "
+                f"{packet.timeout_time_ms} ms ({verdict})",
+                height=block.height,
+            )
+        return block

@@ -1,11 +1,18 @@
 """The notary's own record of what it signed: the guard against equivocation.
 
-One row per ``(route_id, sequence)`` in a SQLite file in the data directory.
-The row is written (and committed) BEFORE the signature leaves the process,
-so a crash between the two can only make the notary re-send the same
-signature, never sign a second digest. Asking again for the same digest
-returns the stored signature (idempotent); another digest raises
+One row per ``(route_id, sequence, kind)`` in a SQLite file in the data
+directory: at most one delivery and one non-delivery statement per packet,
+by the rule of ``proofs.notary.nondelivery.statement_verdict`` (a
+non-delivery after a delivery only with a proven non-receipt, whose block is
+kept in the row; never a delivery after a non-delivery). The row is written
+(and committed) BEFORE the signature leaves the process, so a crash between
+the two can only make the notary re-send the same signature, never sign a
+second digest. Asking again for the same digest returns the stored
+signature (idempotent); another digest of the same kind raises
 ``WouldEquivocate``.
+
+A data directory written before the kind was part of the key (table
+``signed``, one row per packet) is carried over on open.
 """
 
 from __future__ import annotations
@@ -14,22 +21,31 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from proofs.notary.nondelivery import DestinationBlock, Statement, statement_verdict
 from relayer.notary.errors import WouldEquivocate
 
 FILE_NAME = "signed.sqlite"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS signed (
-    route_id    TEXT    NOT NULL,
-    sequence    INTEGER NOT NULL,
-    kind        TEXT    NOT NULL,
-    digest      BLOB    NOT NULL,
-    signature   BLOB    NOT NULL,
-    transfer_id TEXT    NOT NULL,
-    at          REAL    NOT NULL,
-    PRIMARY KEY (route_id, sequence)
+CREATE TABLE IF NOT EXISTS statements (
+    route_id      TEXT    NOT NULL,
+    sequence      INTEGER NOT NULL,
+    kind          TEXT    NOT NULL,
+    digest        BLOB    NOT NULL,
+    signature     BLOB    NOT NULL,
+    transfer_id   TEXT    NOT NULL,
+    at            REAL    NOT NULL,
+    proof_height  INTEGER,
+    proof_time_ms INTEGER,
+    PRIMARY KEY (route_id, sequence, kind)
 )
 """
+_CARRY_OVER = """
+INSERT OR IGNORE INTO statements
+SELECT route_id, sequence, kind, digest, signature, transfer_id, at, NULL, NULL FROM signed
+"""
+
+Signed = dict[str, tuple[bytes, bytes]]  # kind -> (digest, signature)
 
 
 class SignedLog:
@@ -40,32 +56,58 @@ class SignedLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        old = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signed'"
+        ).fetchone()
+        if old is not None:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(_CARRY_OVER)
+                self._db.execute("DROP TABLE signed")
 
     def close(self) -> None:
         self._db.close()
 
-    def signed(self, route_id: str, sequence: int) -> tuple[str, bytes, bytes] | None:
-        """``(kind, digest, signature)`` already signed for this packet, if any."""
-        row = self._db.execute(
-            "SELECT kind, digest, signature FROM signed WHERE route_id = ? AND sequence = ?",
+    def signed(self, route_id: str, sequence: int) -> Signed | None:
+        """``{kind: (digest, signature)}`` already signed for this packet, ``None`` if nothing."""
+        rows = self._db.execute(
+            "SELECT kind, digest, signature FROM statements WHERE route_id = ? AND sequence = ?",
             (route_id, sequence),
-        ).fetchone()
-        return None if row is None else (row[0], bytes(row[1]), bytes(row[2]))
+        ).fetchall()
+        return {r[0]: (bytes(r[1]), bytes(r[2])) for r in rows} or None
 
-    def check(self, route_id: str, sequence: int, digest: bytes) -> bytes | None:
-        """The stored signature for the same digest; ``WouldEquivocate`` for another one."""
-        found = self.signed(route_id, sequence)
-        if found is None:
+    def check(
+        self,
+        route_id: str,
+        sequence: int,
+        kind: str,
+        digest: bytes,
+        *,
+        nonreceipt: DestinationBlock | None = None,
+    ) -> bytes | None:
+        """The stored signature for the same statement, ``None`` for a new one it may sign.
+
+        ``WouldEquivocate`` for another digest of the same kind, a delivery after
+        a non-delivery, or a non-delivery without ``nonreceipt`` (the verified
+        block that proved the packet can no longer be received).
+        """
+        found = self.signed(route_id, sequence) or {}
+        proven = nonreceipt is not None and not nonreceipt.received
+        verdict = statement_verdict(
+            {k: d for k, (d, _) in found.items()}, kind, digest, nonreceipt_proven=proven
+        )
+        if verdict is Statement.REPEAT:
+            return found[kind][1]
+        if verdict is Statement.NEW:
             return None
-        kind, stored, signature = found
-        if stored != digest:
-            raise WouldEquivocate(
-                f"already signed {kind} digest 0x{stored.hex()} for {route_id}/{sequence}; "
-                f"refusing 0x{digest.hex()}",
-                route_id=route_id,
-                sequence=sequence,
-            )
-        return signature
+        held = ", ".join(f"{k} 0x{d.hex()}" for k, (d, _) in sorted(found.items())) or "nothing"
+        raise WouldEquivocate(
+            f"refusing {kind} 0x{digest.hex()} for {route_id}/{sequence} ({verdict}); "
+            f"already signed: {held}",
+            route_id=route_id,
+            sequence=sequence,
+            rule=str(verdict),
+        )
 
     def record(
         self,
@@ -76,14 +118,26 @@ class SignedLog:
         signature: bytes,
         transfer_id: str,
         at: float,
+        *,
+        nonreceipt: DestinationBlock | None = None,
     ) -> bytes:
         """Persist, then return, the signature to release (the first one on a race)."""
         with self._lock:
-            existing = self.check(route_id, sequence, digest)
+            existing = self.check(route_id, sequence, kind, digest, nonreceipt=nonreceipt)
             if existing is not None:
                 return existing
             self._db.execute(
-                "INSERT INTO signed VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (route_id, sequence, kind, digest, signature, transfer_id, at),
+                "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    route_id,
+                    sequence,
+                    kind,
+                    digest,
+                    signature,
+                    transfer_id,
+                    at,
+                    None if nonreceipt is None else nonreceipt.height,
+                    None if nonreceipt is None else nonreceipt.time_ms,
+                ),
             )
             return signature

@@ -12,6 +12,12 @@ client (never the hub's). It answers two questions with verified data only:
 * :meth:`ChainVerifier.proven_event`: the bridge event at ``(height, position)``,
   its inclusion proven against that state, and its attributes re-decoded from
   the PROVEN bytes (not from what the node's event listing said).
+* :meth:`ChainVerifier.final_block`: for a packet TO this chain, the height and
+  time of the verified finalized header and whether the packet's receipt
+  entry is in the state under its state root, by a state proof (non-delivery,
+  ``proofs.notary.nondelivery``): an RFC 6962 membership / absence proof of
+  ``recv/<source>/<seq>`` on Pujiang, an ``eth_getProof`` (MPT account and
+  storage proof) of ``Bridge.received[source][seq]`` on EVM.
 
 SECURITY: the first checkpoint is trusted on first use (``checkpoints.py``).
 """
@@ -22,9 +28,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import InvalidHeader, InvalidInput, RootMismatch
+from core.errors import BadProof, InvalidHeader, InvalidInput, RootMismatch
 from core.ids import Height
-from core.types import ChainEvent
+from core.types import ChainEvent, InclusionProof, Packet
+from proofs.notary.nondelivery import (
+    DestinationBlock,
+    compute_evm_received_slot,
+    compute_pujiang_recv_key,
+)
 from relayer.notary.checkpoints import Checkpoint, CheckpointFile
 from relayer.notary.errors import EventNotFound, PacketMismatch
 
@@ -64,6 +75,13 @@ class ChainVerifier:
         raise NotImplementedError
 
     async def _proven(self, state: object, event: ChainEvent) -> ChainEvent:
+        raise NotImplementedError
+
+    async def _received(self, state: object, packet: Packet) -> bool:
+        """Whether ``packet``'s receipt entry is in the state of ``state``, PROVEN."""
+        raise NotImplementedError
+
+    def _time_ms(self, state: object) -> int:
         raise NotImplementedError
 
     # --- the checkpoint --------------------------------------------------------------
@@ -125,6 +143,20 @@ class ChainVerifier:
     async def latest_verified(self) -> object:
         """A verified consensus state at the chain's finalized height (timeouts)."""
         return await self.consensus_at(int(await self.adapter.finalized_height()))
+
+    async def final_block(self, packet: Packet) -> DestinationBlock:
+        """The verified finalized block and, by a state proof there, whether ``packet`` is in.
+
+        SECURITY: height and time come from the header the light client accepted,
+        ``received`` from a proof against that header's state root; nothing the
+        node says is taken without one. A proof that does not verify raises.
+        """
+        if packet.dest_chain != self.chain_id:
+            raise InvalidInput(f"packet is for {packet.dest_chain}, not {self.chain_id}")
+        state = await self.latest_verified()
+        height = int(getattr(state, "height"))  # noqa: B009 - both families name it height
+        received = await self._received(state, packet)
+        return DestinationBlock(height, self._time_ms(state), received)
 
     async def proven_event(
         self, height: int, position: tuple[int, ...], tx_hash: bytes
@@ -229,6 +261,41 @@ class PujiangVerifier(ChainVerifier):
             raw=proof.value,
         )
 
+    def _time_ms(self, state: object) -> int:
+        return int(getattr(state, "time_ms"))  # noqa: B009
+
+    async def _received(self, state: object, packet: Packet) -> bool:
+        import rlp
+
+        from adapters.pujiang import wire
+        from proofs.pujiang.light_client import STATE_ABSENCE_PROOF_KIND, STATE_PROOF_KIND
+        from proofs.pujiang.state_proofs import StateAbsenceProof, StateLeaf, StateProof
+
+        height = int(getattr(state, "height"))  # noqa: B009
+        key = compute_pujiang_recv_key(str(packet.source_chain), packet.sequence)
+        what = f"state proof of 0x{key.hex()} at {self.chain_id} height {height}"
+        answer = await self.adapter.node.get(
+            "/v1/proofs/state", {"key": "0x" + key.hex(), "height": height}
+        )
+        if wire.int_field(answer, "height", what) != height:
+            raise BadProof(f"{what}: the node proved another height", check="proof-height")
+        if answer.get("value") is not None:
+            value = wire.hex_field(answer, "value", what)
+            encoded = rlp.encode(StateProof(height, key, value, *_leaf_position(answer, what)))
+            kind, proven_value = STATE_PROOF_KIND, value
+        else:
+            brackets = [
+                [] if answer.get(side) is None else [_state_leaf(answer[side], what, StateLeaf)]
+                for side in ("left", "right")
+            ]
+            encoded = rlp.encode(StateAbsenceProof(height, key, *brackets))
+            kind, proven_value = STATE_ABSENCE_PROOF_KIND, b""
+        proof = InclusionProof(
+            self.adapter.chain_id, Height(height), kind, key, proven_value, (encoded,)
+        )
+        self.light_client.verify_membership(state, proof, client_state=self.client_state)
+        return kind == STATE_PROOF_KIND
+
 
 # --- EVM ----------------------------------------------------------------------------------
 
@@ -286,6 +353,53 @@ class EvmVerifier(ChainVerifier):
         if fresh is None:
             raise PacketMismatch("the proven log is not a bridge event")
         return fresh
+
+    def _time_ms(self, state: object) -> int:
+        return int(getattr(state, "timestamp")) * 1000  # noqa: B009
+
+    async def _received(self, state: object, packet: Packet) -> bool:
+        """``eth_getProof`` of ``received[keccak(source)][seq]`` against the verified state root."""
+        from proofs.mpt import EMPTY_CODE_HASH, verify_eip1186_response
+
+        bridge = self.adapter.settings.bridge_address
+        if bridge is None:
+            raise InvalidInput(f"no bridge_address is configured for {self.chain_id}")
+        height = int(getattr(state, "height"))  # noqa: B009
+        slot = compute_evm_received_slot(str(packet.source_chain), packet.sequence)
+        answer = await self.adapter.reader.call(
+            "eth_getProof", bridge, ["0x" + slot.hex()], hex(height)
+        )
+        proven = verify_eip1186_response(getattr(state, "state_root"), answer)  # noqa: B009
+        if proven.address != bytes.fromhex(bridge.removeprefix("0x")):
+            raise BadProof("the node proved another account than the bridge", check="address")
+        if proven.account is None or proven.account.code_hash == EMPTY_CODE_HASH:
+            raise BadProof(
+                f"no bridge contract at {bridge} in {self.chain_id} block {height}",
+                check="account",
+            )
+        if slot not in proven.storage:
+            raise BadProof("the node proved other storage slots", check="slot")
+        return proven.storage[slot] != 0
+
+
+def _leaf_position(entry: Any, what: str) -> tuple[int, list[bytes]]:
+    from adapters.pujiang import wire
+
+    path = wire.field(entry, "path", what)
+    if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
+        raise BadProof(f"{what}: malformed audit path", check="encoding")
+    nodes = [bytes.fromhex(p.removeprefix("0x")) for p in path]
+    return wire.int_field(entry, "index", what), nodes
+
+
+def _state_leaf(entry: Any, what: str, leaf_type: Any) -> Any:
+    from adapters.pujiang import wire
+
+    if not isinstance(entry, dict):
+        raise BadProof(f"{what}: malformed bracketing leaf", check="encoding")
+    key = wire.hex_field(entry, "key", what)
+    value = wire.hex_field(entry, "value", what)
+    return leaf_type(key, value, *_leaf_position(entry, what))
 
 
 def verifier_for(adapter: Any, checkpoints: CheckpointFile, **kw: Any) -> ChainVerifier:

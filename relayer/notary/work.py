@@ -9,8 +9,11 @@ delivers one attestation. Two sources:
   ``X-API-Key``). Every request has a timeout; network failures are
   ``ChainUnavailable``-like retryable ``StoreUnavailable`` errors for the loop.
 * ``StoreWorkSource``: the embedded mode, straight on the hub's ``core.seams.Store``:
-  transfers in state ``proven`` that lack this notary's signature; attestations
-  through ``store.add_signature`` (which reports equivocation evidence).
+  transfers in state ``proven`` that lack this notary's signature (``delivery``)
+  and ``timed_out`` ones it has not attested as not delivered (``nondelivery``,
+  also when it attested their delivery: the notary decides with its non-receipt
+  proof); attestations through ``store.add_signature`` under
+  ``statement_key(route, kind)`` (which reports equivocation evidence).
 
 ``run_notary`` is the loop: fetch, attest each item (refusals are logged with
 their reason and the item skipped), submit, sleep when idle.
@@ -29,6 +32,7 @@ import httpx
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
 from core.states import TransferState
+from proofs.notary.nondelivery import statement_key
 from relayer.notary.service import Attestation, Notary, WorkItem
 
 log = logging.getLogger("pjgw.notary")
@@ -98,36 +102,35 @@ class HttpWorkSource:
 
 
 class StoreWorkSource:
-    """Embedded mode: the work is the store's ``proven`` transfers this notary has not signed."""
+    """Embedded mode: the store's ``proven`` and ``timed_out`` transfers this notary owes.
+
+    The store's signature rows carry no kind, so which timed-out transfers this
+    notary already attested as not delivered is remembered here (for the
+    transfers still timed out); after a restart it is asked once more and
+    answers from its signed log, the same signature.
+    """
 
     def __init__(self, store: Any, notary: str, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.notary = notary.lower()
         self._clock = clock
+        self._nondelivered: set[str] = set()
 
     async def fetch(self, limit: int) -> list[WorkItem]:
-        transfers, _ = self.store.list_transfers(state=TransferState.PROVEN, limit=limit)
-        items = []
-        for record in transfers:
-            signed = self.store.signatures(record.id)
-            if any(s.notary.lower() == self.notary for s in signed):
-                continue
-            if record.packet is None or record.source_tx is None or record.source_height is None:
-                continue
-            items.append(
-                WorkItem(
-                    transfer_id=record.id,
-                    route_id=record.route_id,
-                    source_chain=str(record.packet.source),
-                    dest_chain=str(record.packet.destination),
-                    sequence=record.packet.sequence,
-                    height=int(record.source_height),
-                    tx_hash=record.source_tx,
-                    position=tuple(record.source_position or ()),
-                    kind="delivery",
-                )
-            )
-        return items
+        items: list[WorkItem] = []
+        proven, _ = self.store.list_transfers(state=TransferState.PROVEN, limit=limit)
+        for record in proven:
+            if not self._signed(record.id):
+                items.extend(_item(record, "delivery"))
+        timed_out, _ = self.store.list_transfers(state=TransferState.TIMED_OUT, limit=limit)
+        self._nondelivered &= {r.id for r in timed_out}
+        for record in timed_out:
+            if record.id not in self._nondelivered:
+                items.extend(_item(record, "nondelivery"))
+        return items[:limit]
+
+    def _signed(self, transfer_id: str) -> bool:
+        return any(s.notary.lower() == self.notary for s in self.store.signatures(transfer_id))
 
     async def submit(self, attestation: Attestation) -> None:
         record = self.store.transfer(attestation.transfer_id)
@@ -139,11 +142,32 @@ class StoreWorkSource:
                 signature=attestation.signature,
                 at=self._clock(),
             ),
-            record.route_id,
+            statement_key(record.route_id, attestation.kind),
             record.packet.sequence if record.packet else 0,
         )
         if evidence is not None:
             log.error("the store reports equivocation evidence for %s", attestation.notary)
+        elif attestation.kind == "nondelivery":
+            self._nondelivered.add(attestation.transfer_id)
+
+
+def _item(record: Any, kind: str) -> list[WorkItem]:
+    """The work item of ``record`` (none while its packet event is not recorded)."""
+    if record.packet is None or record.source_tx is None or record.source_height is None:
+        return []
+    return [
+        WorkItem(
+            transfer_id=record.id,
+            route_id=record.route_id,
+            source_chain=str(record.packet.source),
+            dest_chain=str(record.packet.destination),
+            sequence=record.packet.sequence,
+            height=int(record.source_height),
+            tx_hash=record.source_tx,
+            position=tuple(record.source_position or ()),
+            kind=kind,  # type: ignore[arg-type]
+        )
+    ]
 
 
 async def run_once(notary: Notary, source: WorkSource, *, limit: int = 50) -> int:

@@ -14,7 +14,8 @@ One idempotent step per call, by state (``docs/relayer.md`` has the table):
                       packet is found delivered (a replay reverted: someone
                       else's delivery, or ours before a crash)
 ``timed_out``         -> ``refunded``: non-delivery quorum on the SOURCE's digest,
-                      journal ``refund``, send, successful receipt
+                      journal ``refund``, send, successful receipt (or the
+                      source's refund event found after a crash)
 
 The journal rule: every chain write is recorded (``Store.record_action``)
 before it is sent; a ``recorded`` action found on restart means "maybe sent",
@@ -29,6 +30,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from eth_hash.auto import keccak
 
 from core.errors import (
     BadProof,
@@ -49,6 +52,11 @@ from relayer.quorum import collect_quorum
 SOURCE_SUBMIT = "source_submit"
 DELIVER = "deliver"
 REFUND = "refund"
+ACK = "ack"
+"""Action step of a transfer's acknowledgement: the destination's receive event, recorded."""
+RECEIVE_EVENT = "receive_event"
+RECEIVED_BLOCKS = 16
+"""Destination blocks whose receive events are kept for acknowledgements."""
 
 S = TransferState
 
@@ -60,6 +68,28 @@ def delivery_floor_key(transfer_id: str) -> str:
     transfer was not attested before), so the search after a crash is bounded.
     """
     return f"deliver-floor:{transfer_id}"
+
+
+def refund_floor_key(transfer_id: str) -> str:
+    """Cursor key: the source height noted just before ``refund`` was journaled."""
+    return f"refund-floor:{transfer_id}"
+
+
+def is_refund_event(event: ChainEvent, packet: Packet) -> bool:
+    """Whether ``event`` is the source bridge's refund of ``packet``.
+
+    A source names a packet by (destination, sequence). The devnet's
+    ``timeout_packet`` carries ``dest_chain`` as text; ``Bridge.sol``'s
+    ``TimeoutPacket`` indexes ``destChain``, so its attribute is the keccak hash.
+    """
+    if event.kind is not EventKind.TIMEOUT_PACKET or event.chain_id != packet.source_chain:
+        return False
+    attrs = event.attributes
+    if attrs.get("sequence") != packet.sequence:
+        return False
+    dest = attrs.get("dest_chain", attrs.get("destChain"))
+    name = str(packet.dest_chain)
+    return dest == name or dest == keccak(name.encode())
 
 
 def packet_id(packet: Packet) -> PacketId:
@@ -88,6 +118,7 @@ class NotaryProtocol:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._events: dict[str, ChainEvent] = {}
+        self._received: dict[tuple[str, int], list[ChainEvent]] = {}  # acks: block -> events
 
     # --- the engine's entry point ---------------------------------------------------------
 
@@ -368,13 +399,17 @@ class NotaryProtocol:
         action = ctx.store.action(t.id, DELIVER)
         tx_hash = (action.tx_hash if action is not None else None) or t.dest_tx
         receipt = await _receipt(dest, tx_hash) if tx_hash else None
-        if receipt is not None and receipt.success:
+        if receipt is not None and receipt.success and receipt.height is not None and tx_hash:
+            _event, packet = await self._event_and_packet(route, t)
+            ack = await self._acknowledge(route, t, packet, tx_hash, int(receipt.height))
             if action is not None:
                 ctx.store.mark_action(
                     action.id, ActionStatus.SUCCEEDED, tx_hash=tx_hash, height=receipt.height
                 )
             return ctx.move(
-                t, S.COMPLETED, f"delivered in block {receipt.height} of {route.destination}"
+                t,
+                S.COMPLETED,
+                f"delivered in block {receipt.height} of {route.destination}; {ack}",
             )
         pending = receipt is not None and receipt.height is None and receipt.success is None
         if pending and action is not None and action.status is not ActionStatus.SUCCEEDED:
@@ -383,13 +418,16 @@ class NotaryProtocol:
         _event, packet = await self._event_and_packet(route, t)
         found = await self._find_delivery(route, t, packet)
         if found is not None:
+            ack = await self._acknowledge(route, t, packet, found.tx_hash, int(found.height), found)
             if action is not None:
                 ctx.store.mark_action(
                     action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
                 )
             why = f" (0x{tx_hash.hex()} failed: {receipt.reason})" if receipt and tx_hash else ""
             return ctx.move(
-                t, S.COMPLETED, f"delivered by 0x{found.tx_hash.hex()} in block {found.height}{why}"
+                t,
+                S.COMPLETED,
+                f"delivered by 0x{found.tx_hash.hex()} in block {found.height}{why}; {ack}",
             )
         if await self._is_timed_out(route, packet):
             return ctx.move(t, S.TIMED_OUT, "the destination passed the timeout without delivery")
@@ -407,14 +445,89 @@ class NotaryProtocol:
         )
         return None
 
+    async def _acknowledge(
+        self,
+        route: RouteRecord,
+        t: TransferRecord,
+        packet: Packet,
+        tx_hash: bytes,
+        height: int,
+        event: ChainEvent | None = None,
+    ) -> str:
+        """Record the destination's receive event as the transfer's acknowledgement.
+
+        The ``ack`` action row (already ``succeeded``: nothing is sent) holds the
+        event's height, transaction, position, the destination's delivery digest
+        of the packet and, where the event carries one (EVM ``packetHash``), the
+        packet hash. ``ReorgDetected`` (retried) when a successful delivery's
+        block shows no receive event of the packet. Returns the history reason.
+        See "Acknowledgements" in ``docs/relayer.md``.
+        """
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        if event is None:
+            event = next(
+                (
+                    e
+                    for e in await self._receive_events(route, height)
+                    if e.tx_hash == tx_hash and bridge.is_delivered_event(e, packet)
+                ),
+                None,
+            )
+            if event is None:
+                raise ReorgDetected(
+                    f"block {height} of {route.destination} holds no receive event of "
+                    f"{packet_id(packet)} from 0x{tx_hash.hex()}"
+                )
+        payload: dict[str, object] = {
+            "height": int(event.height),
+            "tx_hash": "0x" + event.tx_hash.hex(),
+            "position": list(event.position),
+            "packet_digest": "0x" + bridge.delivery_digest(packet).hex(),
+        }
+        packet_hash = event.attributes.get("packetHash")
+        if isinstance(packet_hash, bytes):
+            payload["packet_hash"] = "0x" + packet_hash.hex()
+        pid = packet_id(packet)
+        key = f"{ACK}:{pid.source}/{pid.destination}/{pid.sequence}"
+        recorded = ctx.store.record_action(
+            t.id, ACK, route.destination, ChainAction(RECEIVE_EVENT, payload, key), ctx.now()
+        )
+        ctx.store.mark_action(
+            recorded.id, ActionStatus.SUCCEEDED, tx_hash=event.tx_hash, height=event.height
+        )
+        where = ",".join(str(p) for p in event.position)
+        return f"acknowledged by its receive event in 0x{event.tx_hash.hex()} (position {where})"
+
+    async def _receive_events(self, route: RouteRecord, height: int) -> list[ChainEvent]:
+        """The destination's receive events at ``height``, read once for every transfer
+        delivered in that block (a batch lands many in one block)."""
+        key = (route.destination, height)
+        found = self._received.get(key)
+        if found is None:
+            dest = self.ctx.adapter(route.destination)
+            events = await dest.events(Height(height), Height(height))
+            found = [e for e in events if e.kind is EventKind.RECEIVE_PACKET]
+            self._received[key] = found
+            while len(self._received) > RECEIVED_BLOCKS:
+                self._received.pop(next(iter(self._received)))
+        return found
+
     # --- timed_out -> refunded ------------------------------------------------------------
 
     async def _timed_out_step(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
+        """Non-delivery quorum on the SOURCE's digest, journal ``refund``, THEN send.
+
+        Crash-safe like delivery: the source height is noted before journaling;
+        a ``recorded`` or failed refund is first looked for on the source (a
+        mined receipt, or the bridge's ``timeout_packet`` event since that
+        height) and only then sent again; the source refuses a second refund.
+        """
         ctx = self.ctx
         source = ctx.adapter(route.source)
         action = ctx.store.action(t.id, REFUND)
+        _event, packet = await self._event_and_packet(route, t)
         if action is None:
-            _event, packet = await self._event_and_packet(route, t)
             quorum = self._quorum(t, route, packet, delivery=False)
             if not quorum.reached:
                 ctx.wait(
@@ -424,24 +537,66 @@ class NotaryProtocol:
                 )
                 return None
             chain_action = ctx.bridge(route.source).refund_action(packet, quorum.certificate())
+            ctx.store.advance_cursor(refund_floor_key(t.id), await source.latest_height())
             action = ctx.store.record_action(t.id, REFUND, route.source, chain_action, ctx.now())
-        if action.status is ActionStatus.RECORDED or action.tx_hash is None:
+        if action.status is not ActionStatus.SENT or action.tx_hash is None:
             landed = await _receipt(source, action.tx_hash) if action.tx_hash else None
-            if landed is None or landed.height is None:
-                tx_hash = await source.submit(replay_action(action))
+            if landed is None or landed.height is None or not landed.success:
+                found = await self._find_refund(route, t, packet)
+                if found is not None:
+                    return self._refunded(t, action, found.tx_hash, found.height)
+                try:
+                    tx_hash = await source.submit(replay_action(action))
+                except ChainRejected as err:
+                    found = await self._find_refund(route, t, packet)
+                    if found is not None:
+                        return self._refunded(t, action, found.tx_hash, found.height)
+                    raise err
                 ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
                 ctx.wait(t, f"refund 0x{tx_hash.hex()} sent")
                 return None
             ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=action.tx_hash)
-        receipt = await _receipt(source, action.tx_hash) if action.tx_hash else None
+        tx_hash = action.tx_hash
+        receipt = await _receipt(source, tx_hash)
         if receipt is None or receipt.height is None:
             ctx.wait(t, "waiting for the refund receipt")
             return None
         if receipt.success:
-            ctx.store.mark_action(action.id, ActionStatus.SUCCEEDED, height=receipt.height)
-            return ctx.move(t, S.REFUNDED, f"refunded by 0x{action.tx_hash.hex()}")
-        ctx.store.mark_action(action.id, ActionStatus.FAILED, reason=receipt.reason)
-        raise ChainRejected(f"refund 0x{action.tx_hash.hex()} failed: {receipt.reason}")
+            return self._refunded(t, action, tx_hash, receipt.height)
+        found = await self._find_refund(route, t, packet)
+        if found is not None:
+            return self._refunded(t, action, found.tx_hash, found.height)
+        ctx.store.mark_action(
+            action.id, ActionStatus.FAILED, tx_hash=tx_hash, reason=receipt.reason
+        )
+        raise ChainRejected(f"refund 0x{tx_hash.hex()} failed: {receipt.reason}")
+
+    def _refunded(
+        self, t: TransferRecord, action: ActionRecord, tx_hash: bytes, height: int
+    ) -> TransferRecord:
+        self.ctx.store.mark_action(
+            action.id, ActionStatus.SUCCEEDED, tx_hash=tx_hash, height=Height(height)
+        )
+        return self.ctx.move(t, S.REFUNDED, f"refunded by 0x{tx_hash.hex()} in block {height}")
+
+    async def _find_refund(
+        self, route: RouteRecord, t: TransferRecord, packet: Packet
+    ) -> ChainEvent | None:
+        """The source's ``timeout_packet`` event of ``packet``, searched from the noted floor."""
+        floor = self.ctx.store.cursor(refund_floor_key(t.id))
+        if floor is None:
+            return None
+        source = self.ctx.adapter(route.source)
+        latest = int(await source.latest_height())
+        start = max(int(floor), 1)
+        size = self.ctx.settings.chunk_size
+        while start <= latest:
+            end = min(latest, start + size - 1)
+            for event in await source.events(Height(start), Height(end)):
+                if is_refund_event(event, packet):
+                    return event
+            start = end + 1
+        return None
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -528,4 +683,13 @@ async def _receipt(adapter: ChainAdapter, tx_hash: bytes | None) -> TxReceipt | 
         return None
 
 
-__all__ = ["DELIVER", "REFUND", "SOURCE_SUBMIT", "NotaryProtocol", "delivery_floor_key"]
+__all__ = [
+    "ACK",
+    "DELIVER",
+    "REFUND",
+    "SOURCE_SUBMIT",
+    "NotaryProtocol",
+    "delivery_floor_key",
+    "is_refund_event",
+    "refund_floor_key",
+]
