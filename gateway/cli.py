@@ -21,6 +21,7 @@ from core.errors import PjgwError
 from gateway.cli_adapters import adapter_app, adapters_app
 from gateway.cli_db import db_app
 from gateway.cli_devnet import devnet_app
+from gateway.cli_evm import evm_app
 from gateway.cli_keys import keys_app
 from gateway.cli_notary import notary_app
 from gateway.settings import Settings
@@ -33,6 +34,7 @@ app.add_typer(adapters_app, name="adapters")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
+app.add_typer(evm_app, name="evm")
 
 
 @app.callback()

@@ -25,8 +25,17 @@ def run(
         "", envvar="PJGW_NOTARY_API_KEY", help="Hub API key (X-API-Key)", show_default=False
     ),
     poll_interval: float = typer.Option(1.0, min=0.05, max=60.0, help="Seconds between polls"),
+    api_key_file: Annotated[
+        Path | None, typer.Option(help="Read the hub API key from this file instead")
+    ] = None,
 ) -> None:
     """Poll the hub for work, verify each item with this notary's light clients, sign."""
+    if api_key_file is not None:
+        try:
+            api_key = api_key_file.read_text().strip()
+        except OSError:
+            typer.echo(f"pjgw notary: cannot read the API key file {api_key_file}", err=True)
+            raise typer.Exit(2) from None
     from relayer.notary.config import load_config, read_key_file
     from relayer.notary.service import Notary
     from relayer.notary.work import HttpWorkSource, run_notary
