@@ -34,9 +34,10 @@ $(CONTRACTS_STAMP): $(NODE_STAMP) contracts/build.mjs $(wildcard contracts/*.sol
 	node contracts/build.mjs build/contracts
 	@touch $(CONTRACTS_STAMP)
 
+# The embedded default: devnet + anvil (contracts deployed) + hub + three notaries (docs/devstack.md).
 run: install
 	$(BIN)/pjgw doctor
-	$(BIN)/pjgw serve
+	$(BIN)/pjgw dev up
 
 lint: install
 	$(BIN)/ruff check .

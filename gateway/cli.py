@@ -20,10 +20,12 @@ from rich.table import Table
 from core.errors import PjgwError
 from gateway.cli_adapters import adapter_app, adapters_app
 from gateway.cli_db import db_app
+from gateway.cli_dev import dev_app
 from gateway.cli_devnet import devnet_app
 from gateway.cli_evm import evm_app
 from gateway.cli_keys import keys_app
 from gateway.cli_notary import notary_app
+from gateway.cli_transfer import register as register_transfer_commands
 from gateway.settings import Settings
 
 app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
@@ -34,6 +36,8 @@ app.add_typer(adapters_app, name="adapters")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
+app.add_typer(dev_app, name="dev")
+register_transfer_commands(app)  # transfer, status, balances
 app.add_typer(evm_app, name="evm")
 
 

@@ -79,6 +79,7 @@ from gateway.store.models import (
     Transfer,
     TransferEvent,
 )
+from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
 
@@ -93,7 +94,7 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore:
+class SqlStore(SwapStoreMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
@@ -580,6 +581,21 @@ class SqlStore:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound(f"action {action_id} not found", action_id=action_id)
+            if tx_hash is not None:
+                # A hub-signed source transaction (from_account) gets its hash only when sent:
+                # record it as the transfer's source_tx, so the watcher finds this transfer
+                # by it (transfer_by_source_tx) instead of creating a second one.
+                owner = (
+                    select(Action.transfer_id)
+                    .where(Action.id == action_id, Action.step == "source_submit")
+                    .scalar_subquery()
+                )
+                s.execute(
+                    update(Transfer)
+                    .where(Transfer.id == owner, Transfer.source_tx.is_(None))
+                    .values(source_tx=bytes(tx_hash))
+                    .execution_options(synchronize_session=False)
+                )
 
     # -- source scanning --------------------------------------------------------
 

@@ -130,3 +130,19 @@ def test_client_round_trips_and_save_replaces_consensus_states(store: SqlStore) 
     cleared = store.client(A)
     assert cleared is not None
     assert (cleared.consensus_states, cleared.trusted_height) == ({}, 31)
+
+
+def test_sending_a_hub_signed_source_action_gives_the_transfer_its_source_tx(
+    store: SqlStore,
+) -> None:
+    """A ``from_account`` transfer has no source tx until the hub signs and sends it; the
+    watcher then finds the transfer by that hash instead of creating a second one."""
+    record, _ = store.create_transfer(new_transfer(), 1.0)
+    assert record.source_tx is None
+    act = store.record_action(record.id, "source_submit", A, ChainAction("k", {}, "i"), 1.0)
+    store.mark_action(act.id, ActionStatus.SENT, tx_hash=b"\x07" * 32)
+    assert store.transfer(record.id).source_tx == b"\x07" * 32
+    assert store.transfer_by_source_tx(A, b"\x07" * 32).id == record.id  # type: ignore[union-attr]
+    deliver = store.record_action(record.id, "deliver", B, ChainAction("d", {}, "j"), 2.0)
+    store.mark_action(deliver.id, ActionStatus.SENT, tx_hash=b"\x08" * 32)
+    assert store.transfer(record.id).source_tx == b"\x07" * 32  # other steps never touch it
