@@ -41,6 +41,7 @@ def run(
     from relayer.notary.work import HttpWorkSource, run_notary
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the verdicts
     try:
         settings = load_config(config)
         notary = Notary(

@@ -7,8 +7,9 @@ client (never the hub's). It answers two questions with verified data only:
   exactly ``height``. Above the checkpoint: the light client verifies the
   header from it (skipping / segment verification by the family's rule) and
   the checkpoint advances there. Below it: the header is tied to the
-  checkpoint by its parent-hash links (at most ``max_backfill`` headers),
-  then made a consensus state from that hash, as an operator checkpoint would.
+  checkpoint by its parent-hash links (at most ``max_backfill`` headers, from
+  the nearest header verified before, kept in memory), then made a consensus
+  state from that hash, as an operator checkpoint would.
 * :meth:`ChainVerifier.proven_event`: the bridge event at ``(height, position)``,
   its inclusion proven against that state, and its attributes re-decoded from
   the PROVEN bytes (not from what the node's event listing said).
@@ -24,7 +25,9 @@ SECURITY: the first checkpoint is trusted on first use (``checkpoints.py``).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +43,8 @@ from relayer.notary.checkpoints import Checkpoint, CheckpointFile
 from relayer.notary.errors import EventNotFound, PacketMismatch
 
 MAX_BACKFILL = 1024
+CACHED_HEIGHTS = 64  # verified states and event listings kept per chain
+MAX_VERIFIED = 8192  # header hashes kept in memory per chain (~0.5 MiB)
 Clock = Callable[[], float]
 
 
@@ -62,6 +67,15 @@ class ChainVerifier:
         self._clock = clock
         self._max_backfill = max_backfill
         self._anchor: tuple[Checkpoint, object] | None = None
+        # Header hashes this notary verified (light client or parent-hash links), by height:
+        # a backfill walks down from the nearest one instead of from the checkpoint, so work
+        # handed out newest first does not refetch the same headers for every older item.
+        self._verified: dict[int, bytes] = {}
+        # A notary attests many packets of one block at once (run_once is concurrent): one
+        # verification per height, one event listing per height, both of FINAL blocks only.
+        self._lock = asyncio.Lock()
+        self._states: OrderedDict[int, object] = OrderedDict()
+        self._listings: OrderedDict[int, list[ChainEvent]] = OrderedDict()
 
     # --- family hooks ----------------------------------------------------------------
     async def _state_from_hash(self, height: int, trusted_hash: bytes) -> object:
@@ -114,31 +128,59 @@ class ChainVerifier:
 
     # --- verified data ---------------------------------------------------------------
     async def consensus_at(self, height: int) -> object:
+        """The verified consensus state at ``height`` (cached: a final header never changes)."""
+        async with self._lock:  # the checkpoint moves one way at a time
+            state = self._states.get(height)
+            if state is None:
+                state = await self._consensus_at(height)
+                _remember_lru(self._states, height, state)
+            return state
+
+    async def _events_at(self, height: int) -> list[ChainEvent]:
+        listed = self._listings.get(height)
+        if listed is None:
+            listed = list(await self.adapter.events(Height(height), Height(height)))
+            _remember_lru(self._listings, height, listed)
+        return listed
+
+    async def _consensus_at(self, height: int) -> object:
         checkpoint, anchor = await self._anchor_state()
         if height == checkpoint.height:
             return anchor
+        self._remember(checkpoint.height, checkpoint.hash)
         if height > checkpoint.height:
             state = await self._verify_above(anchor, checkpoint.height, height)
             advanced = Checkpoint(height, _state_hash(state), "verified")
             self._checkpoints.put(self.chain_id, advanced)
             self._anchor = (advanced, state)
+            self._remember(height, advanced.hash)
             return state
-        if checkpoint.height - height > self._max_backfill:
+        top = min(h for h in self._verified if h >= height)  # the checkpoint at worst
+        if top - height > self._max_backfill:
             raise InvalidHeader(
                 f"height {height} is more than {self._max_backfill} headers below the "
-                f"checkpoint {checkpoint.height} of {self.chain_id}",
+                f"nearest verified header {top} of {self.chain_id}",
                 check="backfill",
             )
-        links = await self._links(height, checkpoint.height)
-        expected = checkpoint.hash
-        for header_hash, parent in reversed(links):
+        links = await self._links(height, top)
+        expected = self._verified[top]
+        for at, (header_hash, parent) in zip(
+            range(top, height - 1, -1), reversed(links), strict=True
+        ):
             if header_hash != expected:
                 raise RootMismatch(
                     f"header links of {self.chain_id} break between {height} and the checkpoint",
                     check="parent-hash",
                 )
+            self._remember(at, header_hash)
             expected = parent
         return await self._state_from_hash(height, links[0][0])
+
+    def _remember(self, height: int, header_hash: bytes) -> None:
+        self._verified.pop(height, None)
+        self._verified[height] = header_hash
+        while len(self._verified) > MAX_VERIFIED:  # the least recently verified go first
+            del self._verified[next(iter(self._verified))]
 
     async def latest_verified(self) -> object:
         """A verified consensus state at the chain's finalized height (timeouts)."""
@@ -162,11 +204,7 @@ class ChainVerifier:
         self, height: int, position: tuple[int, ...], tx_hash: bytes
     ) -> ChainEvent:
         """The event at ``(height, position)`` of ``tx_hash``, proven and re-decoded."""
-        listed = [
-            e
-            for e in await self.adapter.events(Height(height), Height(height))
-            if tuple(e.position) == tuple(position)
-        ]
+        listed = [e for e in await self._events_at(height) if tuple(e.position) == tuple(position)]
         if not listed or listed[0].tx_hash != tx_hash:
             raise EventNotFound(
                 f"no bridge event at {self.chain_id} height {height} position {list(position)} "
@@ -176,6 +214,13 @@ class ChainVerifier:
             )
         state = await self.consensus_at(height)
         return await self._proven(state, listed[0])
+
+
+def _remember_lru(cache: OrderedDict[int, Any], key: int, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > CACHED_HEIGHTS:
+        cache.popitem(last=False)
 
 
 def _state_hash(state: object) -> bytes:
