@@ -241,7 +241,21 @@ class NotaryProtocol:
 
     async def _proven(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         _event, packet = await self._event_and_packet(route, t)
-        quorum = self._quorum(t, route, packet, delivery=True)
+        try:
+            quorum = self._quorum(t, route, packet, delivery=True)
+        except InvalidInput as err:
+            # The destination cannot take this packet (e.g. a timeout finer than its clock):
+            # it is on the source for good, so it waits for its timeout and is refunded.
+            if await self._is_timed_out(route, packet):
+                return self.ctx.move(
+                    t, S.TIMED_OUT, f"undeliverable ({err.message}); the timeout passed"
+                )
+            self.ctx.wait(
+                t,
+                f"undeliverable ({err.message}); refunded once the timeout passes",
+                self.ctx.backoff(t),
+            )
+            return None
         if quorum.reached:
             return self.ctx.move(t, S.ATTESTED, f"{quorum.describe()} attested the packet")
         if await self._is_timed_out(route, packet):

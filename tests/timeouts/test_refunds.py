@@ -186,6 +186,35 @@ def test_a_devnet_packet_nobody_delivers_is_refunded_on_the_devnet_after_its_anv
     assert store.action(done.id, REFUND).status is ActionStatus.SUCCEEDED
 
 
+def test_a_packet_the_destination_cannot_take_waits_for_its_timeout_and_is_refunded(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    """A devnet packet whose timeout has milliseconds can never land on an EVM bridge (it
+    keeps seconds): nobody can sign its delivery, so it is refunded after its timeout."""
+    before = devnet_balance(devnet)
+    deadline = int(max(evm.timestamp(), clock())) + 20
+    nonce = devnet.node.committed_nonce(ALICE_ADDRESS)
+    receiver = bytes.fromhex(evm.alice[2:])
+    args = [LOCAL_CHAIN.encode(), receiver, b"upj", AMOUNT, 0, deadline * 1000 + 500]
+    tx_hash = devnet.node.submit(keys.sign_tx(ALICE, DEVNET, nonce, "bridge_send", args))
+    devnet.node.produce_block()
+
+    async def scenario() -> Any:
+        hub = Hub(store, devnet, evm, clock, tmp_path)
+        try:
+            waiting = await hub.drive(DEVNET, tx_hash, S.PROVEN, BOTH)
+            assert "undeliverable" in store.transfer(waiting.id).reason
+            evm.travel(clock, deadline + 1)
+            return await hub.drive(DEVNET, tx_hash, S.REFUNDED, BOTH)
+        finally:
+            await hub.close()
+
+    done = asyncio.run(scenario())
+    assert devnet_balance(devnet) == before
+    assert devnet_refunds(devnet, done.packet.sequence) == 1
+    assert anvil_events(evm, "RecvPacket") == []
+
+
 def test_a_packet_attested_for_delivery_but_not_delivered_before_its_timeout_is_refunded(
     devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
 ) -> None:
