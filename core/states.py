@@ -50,24 +50,56 @@ TRANSFER_TRANSITIONS: dict[TransferState, frozenset[TransferState]] = {
 
 
 class SwapState(StrEnum):
-    """An HTLC swap, from proposal to a terminal state (per leg refunds allowed)."""
+    """An HTLC swap, from proposal to a terminal state, derived from its two legs.
 
-    PROPOSED = "proposed"
+    Leg 1 is the initiator's lock on chain A, leg 2 the responder's on chain B
+    (``core.swaps``). ``proofs.htlc.rules.compute_swap_state`` maps the legs'
+    states to one of these; the driver applies one leg change at a time, so
+    every move below is one leg moving.
+    """
+
+    PROPOSED = "proposed"  # terms accepted by the hub, leg 1 not locked yet
     INITIATOR_LOCKED = "initiator_locked"  # leg 1 locked on chain A
-    RESPONDER_LOCKED = "responder_locked"  # leg 2 locked on chain B
+    RESPONDER_LOCKED = "responder_locked"  # leg 2 locked on chain B too
     RESPONDER_CLAIMED = "responder_claimed"  # leg 2 claimed: the preimage is public
-    COMPLETED = "completed"  # leg 1 claimed with the preimage
+    INITIATOR_CLAIMED = "initiator_claimed"  # leg 1 claimed first (preimage out off-chain)
+    RESPONDER_REFUNDED = "responder_refunded"  # leg 2 refunded at T2, leg 1 still locked
+    INITIATOR_REFUNDED = "initiator_refunded"  # leg 1 refunded, leg 2 still locked
+    COMPLETED = "completed"  # both legs claimed
     REFUNDED = "refunded"  # every locked leg returned to its owner
-    REJECTED = "rejected"  # unsafe terms, never locked
+    UNBALANCED = "unbalanced"  # one leg claimed, the other refunded: a party missed its window
+    REJECTED = "rejected"  # never locked (leg 1 did not appear before T1)
 
 
 SWAP_TRANSITIONS: dict[SwapState, frozenset[SwapState]] = {
-    SwapState.PROPOSED: frozenset({SwapState.INITIATOR_LOCKED, SwapState.REJECTED}),
-    SwapState.INITIATOR_LOCKED: frozenset({SwapState.RESPONDER_LOCKED, SwapState.REFUNDED}),
-    SwapState.RESPONDER_LOCKED: frozenset({SwapState.RESPONDER_CLAIMED, SwapState.REFUNDED}),
-    SwapState.RESPONDER_CLAIMED: frozenset({SwapState.COMPLETED}),
+    SwapState.PROPOSED: frozenset(
+        {
+            SwapState.INITIATOR_LOCKED,
+            # leg 2 locked (against the rules) before leg 1, then leg 1 locks:
+            SwapState.RESPONDER_LOCKED,
+            SwapState.RESPONDER_REFUNDED,
+            SwapState.UNBALANCED,  # leg 2 claimed while leg 1 never locked
+            SwapState.REJECTED,
+        }
+    ),
+    SwapState.INITIATOR_LOCKED: frozenset(
+        {SwapState.RESPONDER_LOCKED, SwapState.INITIATOR_CLAIMED, SwapState.REFUNDED}
+    ),
+    SwapState.RESPONDER_LOCKED: frozenset(
+        {
+            SwapState.RESPONDER_CLAIMED,
+            SwapState.RESPONDER_REFUNDED,
+            SwapState.INITIATOR_CLAIMED,
+            SwapState.INITIATOR_REFUNDED,
+        }
+    ),
+    SwapState.RESPONDER_CLAIMED: frozenset({SwapState.COMPLETED, SwapState.UNBALANCED}),
+    SwapState.INITIATOR_CLAIMED: frozenset({SwapState.COMPLETED, SwapState.UNBALANCED}),
+    SwapState.RESPONDER_REFUNDED: frozenset({SwapState.REFUNDED, SwapState.UNBALANCED}),
+    SwapState.INITIATOR_REFUNDED: frozenset({SwapState.REFUNDED, SwapState.UNBALANCED}),
     SwapState.COMPLETED: frozenset(),
     SwapState.REFUNDED: frozenset(),
+    SwapState.UNBALANCED: frozenset(),
     SwapState.REJECTED: frozenset(),
 }
 

@@ -28,7 +28,7 @@ from core.seams import Store
 from gateway.auth import KeyCache
 from gateway.keystore import FileKeystore, ManagedAccounts
 from gateway.problems import install_problem_handlers
-from gateway.routers import chains, health, info, metrics, notary, ready, transfers
+from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
@@ -72,7 +72,7 @@ def create_app(
     state.metrics = metrics.ApiMetrics(holder.get)
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)
     install_problem_handlers(app)
-    for module in (health, ready, metrics, info, transfers, chains, notary):
+    for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
         app.include_router(module.router)
     return app
 

@@ -25,6 +25,7 @@ from gateway.cli_devnet import devnet_app
 from gateway.cli_evm import evm_app
 from gateway.cli_keys import keys_app
 from gateway.cli_notary import notary_app
+from gateway.cli_swap import register as register_swap_commands
 from gateway.cli_transfer import register as register_transfer_commands
 from gateway.settings import Settings
 
@@ -38,6 +39,7 @@ app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
 app.add_typer(dev_app, name="dev")
 register_transfer_commands(app)  # transfer, status, balances
+register_swap_commands(app)  # swap propose / lock / claim / status
 app.add_typer(evm_app, name="evm")
 
 

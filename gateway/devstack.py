@@ -80,6 +80,11 @@ class DevStackOptions:
     anvil_block_time: float = 1.0
     relayer_poll: float = 0.5
     grace: float = 10.0
+    # Production-like variants (bench/hub_e2e.py): a PostgreSQL store, the relayer in
+    # ``relayers`` separate ``pjgw relay`` processes instead of inside the hub.
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    hub_relays: bool = True
+    relayers: int = 0
     python: str = sys.executable
 
     @property
@@ -226,6 +231,28 @@ def hub_spec(
     pjgw = str(Path(options.python).parent / "pjgw")
     command = [pjgw, "serve", "--chains", str(chains)]
     command += ["--host", options.host, "--port", str(options.api_port)]
+    if not options.hub_relays:
+        command.append("--no-relay")
+    env = hub_env(options, data, keystore_password)
+    return ChildSpec(
+        "hub", command, env=env, health=http_ok(options.api_url + "/readyz"), ready_timeout=90
+    )
+
+
+def relayer_spec(
+    options: DevStackOptions, data: Path, chains: Path, keystore_password: str, index: int
+) -> ChildSpec:
+    """A ``pjgw relay`` process on the hub's store (leases share the work)."""
+    pjgw = str(Path(options.python).parent / "pjgw")
+    return ChildSpec(
+        f"relayer-{index}",
+        [pjgw, "relay", "--chains", str(chains)],
+        env=hub_env(options, data, keystore_password),
+        health=log_contains("relayer on the store"),
+    )
+
+
+def hub_env(options: DevStackOptions, data: Path, keystore_password: str) -> dict[str, str]:
     poll = f"{options.relayer_poll:g}"
     env = {
         "PJGW_DATA_DIR": str(data / "hub"),
@@ -236,9 +263,9 @@ def hub_spec(
         "PJGW_RELAYER_WAIT_INTERVAL": poll,
         "PJGW_RELAYER_BACKOFF_BASE": poll,
     }
-    return ChildSpec(
-        "hub", command, env=env, health=http_ok(options.api_url + "/readyz"), ready_timeout=90
-    )
+    if options.database_url:
+        env["PJGW_DATABASE_URL"] = options.database_url
+    return env
 
 
 def notary_spec(
@@ -300,11 +327,11 @@ async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
             send(token_art.encode_call("mint", accounts.anvil[name][0], TOKEN_MINT), token_address)
             for name in ACCOUNT_NAMES
         ]
-        receiver, htlc, *_ = await asyncio.gather(
-            send(receiver_art.encode_deploy(bridge_address)),
-            send(load_artifact("HashedTimelock").encode_deploy()),
-            *mints,
+        receiver, *_ = await asyncio.gather(
+            send(receiver_art.encode_deploy(bridge_address)), *mints
         )
+        # After the others: concurrent sends of one account can race on its nonce.
+        htlc = await send(load_artifact("HashedTimelock").encode_deploy())
     return Contracts(
         bridge=bridge_address,
         token=token_address,
@@ -338,6 +365,7 @@ def chains_toml(
         *([f'htlc_address = "{contracts.htlc}"'] if contracts.htlc else []),
         f"start_height = {contracts.deploy_height}",
         "confirmations = 0",
+        f"block_time = {options.anvil_block_time:g}",  # HTLC timelocks (docs/htlc.md)
         f"committee_threshold = {THRESHOLD}",
         f"committee = [{committee}]",
     ]
@@ -397,6 +425,8 @@ class DevStack:
         self._keystore(data, password, accounts)
         self._say("starting the hub (API + relayer) and three notaries")
         sup.start_healthy(hub_spec(options, data, hub_chains, password))
+        for index in range(options.relayers):
+            sup.start(relayer_spec(options, data, hub_chains, password, index))
         for index, token in enumerate(notary_tokens):
             home = data / f"notary-{index}"
             home.mkdir()
@@ -414,7 +444,8 @@ class DevStack:
         from gateway.store import SqlStore
 
         (data / "hub").mkdir()
-        store = SqlStore(Settings(data_dir=data / "hub").store_url())
+        settings = Settings(data_dir=data / "hub", database_url=self.options.database_url)
+        store = SqlStore(settings.store_url())
         try:
             store.migrate()
             now = time.time()

@@ -24,6 +24,8 @@ from core.errors import Conflict, InvalidInput, PjgwError, all_error_classes
 PROBLEM_BASE = "https://pujiang.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.api")
+HTLC_DETAILS = ("t1", "t2", "delta", "min_t1", "max_t2", "min_t2", "max_seconds", "left", "needed")
+"""Numeric details of ``proofs.htlc.errors`` a problem carries, so a client can fix its terms."""
 
 
 class Unauthorized(PjgwError):
@@ -104,6 +106,11 @@ def _extra_of(exc: PjgwError) -> dict[str, object]:
     evidence = exc.details.get("evidence_id")
     if isinstance(exc, Equivocation) and isinstance(evidence, int):
         extra["evidence_id"] = evidence
+    if exc.code.startswith("htlc-"):  # the numbers that broke a swap rule (never a preimage)
+        for name in HTLC_DETAILS:
+            value = exc.details.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                extra[name] = value
     return extra
 
 

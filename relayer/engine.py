@@ -13,7 +13,9 @@ One pass (:meth:`Relayer.run_once`) does, in order:
    transfers already there (by packet id);
 3. **work**: lease due transfers (``Store.claim_due``), group them by route and
    hand each group to the route's protocol (``relayer.protocols``), which steps
-   them, batches deliveries, and applies the one retry policy.
+   them, batches deliveries, and applies the one retry policy;
+4. **swaps**: when the store keeps swaps, one pass of the HTLC watchtower
+   (``relayer.swaps.SwapWatchtower``) over the same adapters.
 
 Layering: this module sees only ``core`` seams, ``proofs`` and ``adapters``
 objects handed in; the gateway builds it with its ``SqlStore``.
@@ -42,6 +44,7 @@ from core.records import (
 )
 from core.seams import ChainAdapter, Store
 from core.states import TransferState
+from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet
 from relayer.clients import ClientKeeper
 from relayer.protocols.base import Context
@@ -49,6 +52,7 @@ from relayer.protocols.base import RouteProtocol as ProtocolImpl
 from relayer.protocols.notary import NotaryProtocol
 from relayer.retry import describe
 from relayer.settings import RelayerSettings
+from relayer.swaps import SwapWatchtower
 
 log = logging.getLogger("pjgw.relayer")
 
@@ -111,6 +115,12 @@ class Relayer:
         }
         self._status: dict[str, RouteStatus] = {}
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
+        # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
+        self.swaps = (
+            SwapWatchtower(store, self.adapters, worker_id=worker_id, clock=clock)
+            if isinstance(store, SwapStore)
+            else None
+        )
 
     # --- status -------------------------------------------------------------------------
 
@@ -149,7 +159,13 @@ class Relayer:
         for route in routes:
             if route.route_id not in self._stopped:
                 await self._watch_guarded(route)
-        return await self._work({r.route_id: r for r in routes})
+        stepped = await self._work({r.route_id: r for r in routes})
+        if self.swaps is not None:
+            try:
+                stepped += await self.swaps.run_once()
+            except Exception:  # the swap pass must not stop transfers (or the reverse)
+                log.exception("swap watchtower pass failed")
+        return stepped
 
     def _routes(self) -> list[RouteRecord]:
         running = []

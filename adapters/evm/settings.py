@@ -20,6 +20,7 @@ from core.ids import ChainId
 from proofs.evm.bft import BftFinality, BftVariant
 from proofs.evm.client import EvmClientState, EvmLightClient
 from proofs.evm.finality import ConfirmationDepth, FinalityPolicy
+from proofs.htlc.timing import ChainTiming
 
 GWEI = 10**9
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -49,6 +50,7 @@ class EvmChainSettings(BaseSettings):
     trusting_period: int = Field(7 * 24 * 3600, ge=60, le=365 * 24 * 3600, description="seconds")
     max_clock_drift: int = Field(15, ge=0, le=3600, description="seconds")
     max_header_segment: int = Field(1024, ge=1, le=100_000, description="headers per update")
+    block_time: float = Field(12.0, gt=0, le=3600, description="seconds per block (HTLC timing)")
 
     # scanning
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs")
@@ -139,6 +141,12 @@ class EvmChainSettings(BaseSettings):
         if self.finality == "ibft2":
             return BftFinality(BftVariant.IBFT2)
         return ConfirmationDepth(self.confirmations)
+
+    def chain_timing(self) -> ChainTiming:
+        """This chain's figures for the HTLC timelock rules (``proofs.htlc.timing``):
+        finality after ``confirmations`` blocks, or one block on QBFT/IBFT 2.0."""
+        depth = self.confirmations if self.finality == "confirmations" else 0
+        return ChainTiming(self.block_time, depth, float(self.max_clock_drift))
 
     def light_client(self) -> EvmLightClient:
         return EvmLightClient(self.finality_policy())

@@ -43,7 +43,9 @@ from proofs.pujiang.codec import (
 RAW_TX = "raw_tx"
 BRIDGE_RECV = "bridge_recv"
 BRIDGE_TIMEOUT = "bridge_timeout"
-SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT)
+HTLC_CLAIM = "htlc_claim"  # {"htlc_id": hex, "preimage": hex}: pays the HTLC's receiver
+HTLC_REFUND = "htlc_refund"  # {"htlc_id": hex}: pays the HTLC's sender back
+SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT, HTLC_CLAIM, HTLC_REFUND)
 ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
 
@@ -172,6 +174,15 @@ def payload_nonce(payload: Mapping[str, object]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput("action payload field 'nonce' must be a non-negative int")
     return value
+
+
+def tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
+    """The transaction args of a signed kind (``SIGNED_KINDS``) from its payload."""
+    if kind == HTLC_CLAIM:
+        return [payload_bytes(payload, "htlc_id"), payload_bytes(payload, "preimage")]
+    if kind == HTLC_REFUND:
+        return [payload_bytes(payload, "htlc_id")]
+    return packet_tx_args(payload)
 
 
 def packet_tx_args(payload: Mapping[str, object]) -> list[object]:

@@ -23,7 +23,7 @@ from adapters.pujiang import actions, wire
 from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
 from adapters.pujiang.settings import PujiangSettings
-from core.errors import BadEncoding, ChainError, ConfigError, InvalidInput
+from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.seams import LightClient
 from core.types import ChainAction, ChainEvent, InclusionProof, TrustedHeader, TxReceipt
@@ -39,6 +39,18 @@ VALSET_CACHE = 8
 
 PROOF_KIND = EVENT_PROOF_KIND
 """``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
+
+
+class NonceAhead(ChainRejected):
+    """The node refused a signed transaction whose nonce is ahead of the account's.
+
+    The account's earlier transactions are not in yet (a client signed
+    several and the hub submits them in parallel): sending the same bytes
+    again later succeeds, so it is retryable, unlike other refusals.
+    """
+
+    code = "nonce-ahead"
+    retryable = True
 
 
 class PujiangAdapter:
@@ -314,7 +326,7 @@ class PujiangAdapter:
             known = ", ".join(actions.ACTION_KINDS)
             raise InvalidInput(f"unknown Pujiang action {action.kind!r} (known: {known})")
         signer = self._require_signer()
-        args = actions.packet_tx_args(action.payload)
+        args = actions.tx_args(action.kind, action.payload)
         nonce = actions.payload_nonce(action.payload)
         if nonce is None:
             committed = await self.account_nonce(signer.address(self.hash_fn))
@@ -340,9 +352,19 @@ class PujiangAdapter:
         ``ChainRejected`` when the node refuses it (signature, nonce, replay).
         """
         tx = await self.build_transaction(action)
-        tx_hash = codec.compute_tx_hash(codec.decode_transaction(tx), self.hash_fn)
+        decoded = codec.decode_transaction(tx)
+        tx_hash = codec.compute_tx_hash(decoded, self.hash_fn)
         try:
             answer = await self.node.post_tx(tx, tx_hash)
+        except ChainRejected as err:
+            self._next_nonce = None  # re-read the committed nonce next time
+            if err.details.get("reason_code") == "wrong-nonce":
+                sender = codec.compute_address(decoded.pubkey, self.hash_fn)
+                if decoded.body.nonce >= await self.account_nonce(sender):
+                    raise NonceAhead(
+                        f"{err.message} (earlier nonces not in yet)", **err.details
+                    ) from err
+            raise
         except Exception:
             self._next_nonce = None  # re-read the committed nonce next time
             raise

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError, InvalidInput
 from core.ids import ChainId
+from proofs.htlc.timing import ChainTiming
 
 EVENTS_RANGE_BOUND = 1000
 """The node API answers ``/v1/events`` for at most this many heights and events at a time."""
@@ -58,6 +59,9 @@ class PujiangSettings(BaseSettings):
     # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
     committee: tuple[str, ...] = Field((), max_length=256, description="member 0x addresses")
+    # HTLC timing (proofs.htlc.timing): BFT finality, so a transaction is final in one block
+    block_time: float = Field(1.0, gt=0, le=3600, description="seconds per block")
+    max_clock_drift: float = Field(2.0, ge=0, le=3600, description="block time vs true time, s")
 
     @field_validator("committee")
     @classmethod
@@ -87,6 +91,10 @@ class PujiangSettings(BaseSettings):
         if value is not None and not SEED_PATTERN.fullmatch(value.get_secret_value()):
             raise ValueError("relayer_key must be a 32-byte Ed25519 seed in hex")
         return value
+
+    def chain_timing(self) -> ChainTiming:
+        """This chain's figures for the HTLC timelock rules: final in the including block."""
+        return ChainTiming(self.block_time, 0, self.max_clock_drift)
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> PujiangSettings:

@@ -224,6 +224,92 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean)
 
 
+# -- atomic swaps (HTLC, migration 0002) ----------------------------------------------
+
+
+class Swap(Base):
+    """A swap; its two legs are rows of ``swap_legs``. The hashlock serves one swap only."""
+
+    __tablename__ = "swaps"
+    __table_args__ = (
+        Index("ix_swaps_created", "created_at", "id"),
+        Index("ix_swaps_due", "next_attempt_at"),
+        Index("ix_swaps_state", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hashlock: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    preimage: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[float | None] = mapped_column(Double)
+    idempotency_key: Mapped[str | None] = mapped_column(String(256), unique=True)
+    request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class SwapLeg(Base):
+    __tablename__ = "swap_legs"
+    __table_args__ = (Index("ix_swap_legs_lock", "chain_id", "lock_id"),)
+
+    swap_id: Mapped[str] = mapped_column(String(40), ForeignKey("swaps.id"), primary_key=True)
+    leg: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[str] = mapped_column(String(63))
+    asset: Mapped[str] = mapped_column(String(256))
+    amount: Mapped[int] = mapped_column(BigUint(78))
+    sender: Mapped[str] = mapped_column(String(256))
+    receiver: Mapped[str] = mapped_column(String(256))
+    timelock: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    claim_delegated: Mapped[bool] = mapped_column(Boolean)
+    refund_delegated: Mapped[bool] = mapped_column(Boolean)
+    lock_id: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lock_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lock_height: Mapped[int | None] = mapped_column(BigInteger)
+    claim_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refund_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class SwapEvent(Base):
+    """Append-only history of a swap: state changes, leg changes, notes."""
+
+    __tablename__ = "swap_events"
+    __table_args__ = (Index("ix_swap_events_swap", "swap_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    swap_id: Mapped[str] = mapped_column(String(40), ForeignKey("swaps.id"))
+    at: Mapped[float] = mapped_column(Double)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    leg: Mapped[int | None] = mapped_column(Integer)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    chain_id: Mapped[str | None] = mapped_column(String(63))
+
+
+class SwapAction(Base):
+    """The swap journal: one row per (swap, step), written before the chain sees it."""
+
+    __tablename__ = "swap_actions"
+    __table_args__ = (UniqueConstraint("swap_id", "step", name="uq_swap_actions_swap_step"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    swap_id: Mapped[str] = mapped_column(String(40), ForeignKey("swaps.id"))
+    step: Mapped[str] = mapped_column(String(64))
+    chain_id: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    height: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[float] = mapped_column(Double)
+
+
 __all__ = [
     "Action",
     "ApiKey",
@@ -235,6 +321,10 @@ __all__ = [
     "LightClientRow",
     "NotarySignature",
     "Route",
+    "Swap",
+    "SwapAction",
+    "SwapEvent",
+    "SwapLeg",
     "Transfer",
     "TransferEvent",
 ]

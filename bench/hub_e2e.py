@@ -1,0 +1,266 @@
+"""End-to-end transfers devnet -> anvil through the whole hub: throughput and latency.
+
+    .venv/bin/python bench/hub_e2e.py                        # 300 transfers, three set-ups
+    .venv/bin/python bench/hub_e2e.py --transfers 600 --setups sqlite
+
+Each set-up is the dev stack of ``make run`` (``gateway/devstack.py``: a devnet
+node and anvil as processes, both with 1 s blocks, the Bridge deployed, three
+``pjgw notary run`` processes, threshold two) with a different relayer:
+
+* ``sqlite``: the hub process relays (``pjgw serve``), SQLite store;
+* ``pg-1``: the API alone (``pjgw serve --no-relay``) + 1 ``pjgw relay``
+  process, on a throw-away PostgreSQL cluster;
+* ``pg-2``: the same with 2 ``pjgw relay`` processes sharing the work
+  through the store's leases.
+
+The load is ``--transfers`` signed devnet ``bridge_send`` transactions from
+the three funded dev accounts (each sender's nonces in order), posted to the
+devnet node as fast as it takes them; the relayer's watcher turns each packet
+into a transfer. A watcher in this process polls both chains every 50 ms and
+notes, per packet sequence, when its ``send_packet`` block appeared on the
+devnet and when its ``RecvPacket`` block appeared on anvil. Latency is the
+difference (source commit -> destination commit, as an observer polling both
+chains sees it); throughput is transfers / (last destination commit - first
+source commit). Both chains make a block a second, so the issue's latency
+target is 2 block times + 1 s = 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.net import free_port  # noqa: E402 - importable once the root is on the path
+
+SENDERS = ("alice", "bob", "carol")
+AMOUNT = 7
+
+
+@dataclass
+class Observed:
+    sent: dict[int, float] = field(default_factory=dict)  # sequence -> wall time seen on devnet
+    received: dict[int, float] = field(default_factory=dict)  # sequence -> seen on anvil
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster (the tests' own), a fresh database; its URL."""
+    import psycopg
+
+    from tests.store.pg import PgCluster, find_pg_bin
+
+    cluster = PgCluster(find_pg_bin())  # fsync off: a throw-away cluster, see docs/benchmarks.md
+    cluster.start()
+    try:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=cluster.port,
+            user=cluster.user,
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
+            conn.execute("CREATE DATABASE bench")
+        yield cluster.url.rsplit("/", 1)[0] + "/bench"
+    finally:
+        cluster.stop()
+
+
+def signed_sends(info: dict[str, object], count: int) -> list[list[bytes]]:
+    """Per sender, its ``bridge_send`` transactions in nonce order (signed up front)."""
+    from adapters.pujiang import PujiangAdapter
+    from adapters.pujiang.actions import TxSigner, build_signed_tx
+    from gateway.devstack import DEVNET_CHAIN, EVM_CHAIN
+
+    accounts = info["accounts"]  # type: ignore[index]
+    url = info["chains"][DEVNET_CHAIN]["url"]  # type: ignore[index]
+    deadline_ms = (int(time.time()) + 3600) * 1000  # whole seconds: an EVM bridge keeps seconds
+    lanes: list[list[bytes]] = []
+    for n, name in enumerate(SENDERS):
+        signer = TxSigner(bytes.fromhex(accounts[name][DEVNET_CHAIN]["key"]))  # type: ignore[index]
+        receiver = bytes.fromhex(accounts[name][EVM_CHAIN]["address"][2:])  # type: ignore[index]
+
+        async def nonce(address: bytes = signer.address()) -> int:
+            adapter = PujiangAdapter.from_options({"url": url, "chain_id": DEVNET_CHAIN})
+            try:
+                return await adapter.account_nonce(address)
+            finally:
+                await adapter.aclose()
+
+        first = asyncio.run(nonce())
+        share = count // len(SENDERS) + (1 if n < count % len(SENDERS) else 0)
+        args = [EVM_CHAIN.encode(), receiver, b"upj", AMOUNT, 0, deadline_ms]
+        lanes.append(
+            [
+                build_signed_tx(signer, DEVNET_CHAIN, first + i, "bridge_send", args)
+                for i in range(share)
+            ]
+        )
+    return lanes
+
+
+async def post_lanes(url: str, lanes: list[list[bytes]]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def lane(txs: list[bytes]) -> None:
+            for tx in txs:
+                response = await client.post("/v1/txs", json={"tx": "0x" + tx.hex()})
+                if response.status_code != 202:
+                    raise RuntimeError(response.text)
+
+        await asyncio.gather(*(lane(txs) for txs in lanes))
+
+
+async def watch(info: dict[str, object], count: int, seen: Observed, timeout: float) -> None:
+    """Poll both chains every 50 ms until ``count`` packets were received on anvil."""
+    from adapters.evm.adapter import EvmAdapter
+    from adapters.evm.settings import EvmChainSettings
+    from adapters.pujiang import PujiangAdapter
+    from core.ids import Height
+    from core.types import EventKind
+    from gateway.devstack import DEVNET_CHAIN, EVM_CHAIN, EVM_CHAIN_ID
+
+    chains = info["chains"]  # type: ignore[index]
+    devnet = PujiangAdapter.from_options(
+        {"url": chains[DEVNET_CHAIN]["url"], "chain_id": DEVNET_CHAIN}
+    )
+    anvil = EvmAdapter(
+        EvmChainSettings(
+            chain=EVM_CHAIN,
+            rpc_url=chains[EVM_CHAIN]["rpc_url"],
+            evm_chain_id=EVM_CHAIN_ID,
+            bridge_address=chains[EVM_CHAIN]["bridge"],
+            confirmations=0,
+        )
+    )
+    try:
+        next_d = int(await devnet.latest_height()) + 1
+        next_a = int(await anvil.latest_height()) + 1
+        deadline = time.monotonic() + timeout
+        while len(seen.received) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(seen.received)} of {count} delivered in {timeout} s")
+            tip_d, tip_a = int(await devnet.latest_height()), int(await anvil.latest_height())
+            now = time.perf_counter()
+            if tip_d >= next_d:
+                for event in await devnet.events(Height(next_d), Height(tip_d)):
+                    if event.kind is EventKind.SEND_PACKET:
+                        seen.sent.setdefault(devnet.bridge().packet_of(event).sequence, now)
+                next_d = tip_d + 1
+            if tip_a >= next_a:
+                for event in await anvil.events(Height(next_a), Height(tip_a)):
+                    if event.kind is EventKind.RECEIVE_PACKET:
+                        seen.received.setdefault(int(event.attributes["sequence"]), now)
+                next_a = tip_a + 1
+            await asyncio.sleep(0.05)
+    finally:
+        await devnet.aclose()
+        await anvil.aclose()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_setup(name: str, count: int, database_url: str | None, relayers: int) -> dict[str, float]:
+    from gateway.devstack import DevStack, DevStackOptions
+
+    keep = os.environ.get("PJGW_BENCH_KEEP")  # a directory: keep the stack's data and logs there
+    with tempfile.TemporaryDirectory(prefix=f"pjgw-e2e-{name}-", dir=keep) as tmp:
+        if keep:
+            tmp = tempfile.mkdtemp(prefix=f"pjgw-e2e-{name}-", dir=keep)
+        options = DevStackOptions(
+            data_dir=Path(tmp) / "dev",
+            api_port=free_port(),
+            devnet_port=free_port(),
+            anvil_port=free_port(),
+            relayer_poll=0.2,
+            database_url=database_url,
+            hub_relays=relayers == 0,
+            relayers=relayers,
+        )
+        stack = DevStack(options)
+        try:
+            info = stack.up()
+            lanes = signed_sends(info, count)
+            seen = Observed()
+
+            async def drive() -> float:
+                watcher = asyncio.create_task(watch(info, count, seen, timeout=60 + count))
+                await asyncio.sleep(0.2)
+                started = time.perf_counter()
+                await post_lanes(info["chains"]["pujiang-devnet"]["url"], lanes)  # type: ignore[index]
+                admitted = time.perf_counter() - started
+                await watcher
+                return admitted
+
+            admitted = asyncio.run(drive())
+            pids = stack.supervisor.pids() if stack.supervisor else {}
+            relay_pids = [pid for n, pid in pids.items() if n == "hub" or n.startswith("relayer")]
+            memory = max(rss_mib(pid) for pid in relay_pids)
+        except BaseException:
+            for child in stack.supervisor.children.values() if stack.supervisor else []:
+                print(f"--- {child.name} ---\n{child.tail(15)}", file=sys.stderr)
+            raise
+        finally:
+            stack.down()
+    latencies = sorted(seen.received[s] - seen.sent[s] for s in seen.received if s in seen.sent)
+    span = max(seen.received.values()) - min(seen.sent.values())
+    return {
+        "transfers": len(seen.received),
+        "admit_s": admitted,
+        "span_s": span,
+        "tps": len(seen.received) / span,
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))],
+        "rss": memory,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transfers", type=int, default=300)
+    parser.add_argument("--setups", default="sqlite,pg-1,pg-2")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
+    )
+    print(f"{args.transfers} transfers devnet -> anvil, 1 s blocks, 3 notaries (2 of 3)")
+    results = {}
+    for setup in args.setups.split(","):
+        if setup == "sqlite":
+            results[setup] = run_setup(setup, args.transfers, None, 0)
+        else:
+            with postgres() as url:
+                results[setup] = run_setup(setup, args.transfers, url, int(setup.split("-")[1]))
+        r = results[setup]
+        print(
+            f"  {setup:6}  {r['tps']:6.1f} transfers/s  (span {r['span_s']:.1f} s, posted in "
+            f"{r['admit_s']:.1f} s)  latency p50 {r['p50']:.2f} s  p99 {r['p99']:.2f} s  "
+            f"relayer RSS {r['rss']:.0f} MiB",
+            flush=True,
+        )
+    if "pg-1" in results and "pg-2" in results:
+        ratio = results["pg-2"]["tps"] / results["pg-1"]["tps"]
+        print(f"  2 relayers / 1 relayer on PostgreSQL: x{ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
