@@ -294,7 +294,7 @@ class Store(Protocol):
         self, worker: str, now: float, lease_seconds: float, limit: int
     ) -> list[TransferRecord]:
         """Lease up to ``limit`` non-terminal transfers whose ``next_attempt_at <= now``
-        and whose lease is free or expired, oldest first."""
+        and whose lease is free or expired, longest-waiting first (``next_attempt_at``)."""
         ...
 
     def release(self, transfer_id: str, worker: str) -> None: ...

@@ -480,7 +480,9 @@ class SqlStore(SwapStoreMixin):
                 Transfer.next_attempt_at <= now,
                 or_(Transfer.lease_until.is_(None), Transfer.lease_until <= now),
             )
-            .order_by(Transfer.created_at, Transfer.id)
+            # Longest-waiting first: ordering by creation let the oldest transfers, each
+            # due again a moment after its step, take every claim while newer ones starved.
+            .order_by(Transfer.next_attempt_at, Transfer.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":

@@ -28,6 +28,7 @@ sequence, so even a lost race delivers once.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,8 @@ from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt
 from relayer.protocols.base import Context, log
 from relayer.quorum import collect_quorum
 
+LISTED_HEIGHTS = 32
+"""Source blocks whose event listing the protocol keeps (final blocks: they never change)."""
 SOURCE_SUBMIT = "source_submit"
 DELIVER = "deliver"
 REFUND = "refund"
@@ -118,6 +121,9 @@ class NotaryProtocol:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._events: dict[str, ChainEvent] = {}
+        # One listing per FINAL source block for all its packets (a block holds hundreds
+        # under load): shared tasks, so concurrent steps of one block read it once.
+        self._listings: OrderedDict[tuple[str, int], asyncio.Task[list[ChainEvent]]] = OrderedDict()
         self._received: dict[tuple[str, int], list[ChainEvent]] = {}  # acks: block -> events
 
     # --- the engine's entry point ---------------------------------------------------------
@@ -628,7 +634,7 @@ class NotaryProtocol:
             if t.source_height is None or t.source_position is None:
                 raise InvalidInput(f"transfer {t.id} has no recorded packet event yet")
             height = Height(t.source_height)
-            events = await self.ctx.adapter(route.source).events(height, height)
+            events = await self._source_events(route, height)
             position = tuple(t.source_position)
             for candidate in events:
                 if (
@@ -639,6 +645,7 @@ class NotaryProtocol:
                     event = candidate
                     break
             if event is None:
+                self._listings.pop((str(route.source), int(height)), None)  # read afresh
                 raise ReorgDetected(
                     f"the packet event of {t.id} is no longer at {route.source} height {height}"
                 )
@@ -650,6 +657,22 @@ class NotaryProtocol:
                 check="packet-id",
             )
         return event, packet
+
+    async def _source_events(self, route: RouteRecord, height: Height) -> list[ChainEvent]:
+        key = (str(route.source), int(height))
+        task = self._listings.get(key)
+        if task is None:
+            source = self.ctx.adapter(route.source)
+            task = asyncio.ensure_future(_listing(source, height))
+            self._listings[key] = task
+            while len(self._listings) > LISTED_HEIGHTS:
+                self._listings.popitem(last=False)
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            if self._listings.get(key) is task:
+                del self._listings[key]
+            raise
 
     async def _is_timed_out(self, route: RouteRecord, packet: Packet) -> bool:
         """Whether the destination's finalized block passed the packet's timeout."""
@@ -685,6 +708,10 @@ class NotaryProtocol:
                     return event
             start = end + 1
         return None
+
+
+async def _listing(adapter: ChainAdapter, height: Height) -> list[ChainEvent]:
+    return list(await adapter.events(height, height))
 
 
 async def _receipt(adapter: ChainAdapter, tx_hash: bytes | None) -> TxReceipt | None:

@@ -27,6 +27,16 @@ def test_claim_due_takes_due_non_terminal_transfers_oldest_first(store: SqlStore
     assert [r.id for r in rest] == [new.id]
 
 
+def test_claim_due_takes_the_longest_waiting_first_not_the_oldest(store: SqlStore) -> None:
+    """An old transfer that just took a step and is due again soon must not starve a newer
+    one that has been due for longer (a relayer under load re-claimed the same old batch)."""
+    old, _ = store.create_transfer(new_transfer(), 1.0)
+    new, _ = store.create_transfer(new_transfer(), 2.0)
+    store.note(old.id, "waiting for notaries", 5.0, retry_at=5.5)
+    claimed = store.claim_due("w1", 10.0, 30.0, 1)
+    assert [r.id for r in claimed] == [new.id]
+
+
 def test_a_leased_transfer_is_not_claimed_by_another_worker(store: SqlStore) -> None:
     record, _ = store.create_transfer(new_transfer(), 1.0)
     assert [r.id for r in store.claim_due("w1", 2.0, 30.0, 10)] == [record.id]
