@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -301,8 +302,15 @@ async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
         if not expected <= chain_accounts:
             raise ConfigError("anvil's accounts are not those of its default mnemonic")
 
+        # Explicit nonces: anvil gives two concurrent eth_sendTransaction of one account the
+        # same nonce ("replacement transaction underpriced"), so each send takes the next one.
+        nonces = itertools.count(
+            int(await rpc.call("eth_getTransactionCount", admin, "pending"), 16)
+        )
+
         async def send(data: bytes, to: str | None = None) -> dict[str, Any]:
             tx = {"from": admin, "data": "0x" + data.hex(), "gas": hex(10**7)}
+            tx["nonce"] = hex(next(nonces))
             if to is not None:
                 tx["to"] = to
             tx_hash = await rpc.call("eth_sendTransaction", tx)
@@ -327,11 +335,11 @@ async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
             send(token_art.encode_call("mint", accounts.anvil[name][0], TOKEN_MINT), token_address)
             for name in ACCOUNT_NAMES
         ]
-        receiver, *_ = await asyncio.gather(
-            send(receiver_art.encode_deploy(bridge_address)), *mints
+        receiver, htlc, *_ = await asyncio.gather(
+            send(receiver_art.encode_deploy(bridge_address)),
+            send(load_artifact("HashedTimelock").encode_deploy()),
+            *mints,
         )
-        # After the others: concurrent sends of one account can race on its nonce.
-        htlc = await send(load_artifact("HashedTimelock").encode_deploy())
     return Contracts(
         bridge=bridge_address,
         token=token_address,
