@@ -18,7 +18,7 @@ store keeps both signatures as evidence and the answer is a 409 problem
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from eth_keys import keys
@@ -74,8 +74,9 @@ def work_items(
         cursor: str | None = None
         for _page in range(SCAN_PAGES):
             page, cursor = store.list_transfers(state=state, after=cursor, limit=SCAN_PAGE)
+            signed = store.signatures_of([t.id for t in page])  # one read per page
             for t in page:
-                if t.packet is None or _signed_by(request, catalog, store, t, me, kind):
+                if t.packet is None or _signed_by(request, catalog, signed[t.id], t, me, kind):
                     continue
                 items.append(_item(t, kind))
                 if len(items) >= limit:
@@ -86,7 +87,12 @@ def work_items(
 
 
 def _signed_by(
-    request: Request, catalog: Catalog, store: Store, t: TransferRecord, notary: str, kind: WorkKind
+    request: Request,
+    catalog: Catalog,
+    signatures: Sequence[SignatureRecord],
+    t: TransferRecord,
+    notary: str,
+    kind: WorkKind,
 ) -> bool:
     """Has ``notary`` made the ``kind`` statement for this transfer?
 
@@ -97,7 +103,7 @@ def _signed_by(
     when it has an adapter of the source chain; without one, a notary with
     fewer than two signatures is asked again and answers from its signed log.
     """
-    mine = [s for s in store.signatures(t.id) if s.notary.lower() == notary]
+    mine = [s for s in signatures if s.notary.lower() == notary]
     if kind == "delivery":
         return bool(mine)
     expected = _expected_digest(request, catalog, t, "nondelivery")

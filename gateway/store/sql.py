@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -754,6 +754,22 @@ class SqlStore(SwapStoreMixin):
             return [
                 SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at) for r in rows
             ]
+
+    def signatures_of(self, transfer_ids: Sequence[str]) -> dict[str, list[SignatureRecord]]:
+        found: dict[str, list[SignatureRecord]] = {tid: [] for tid in transfer_ids}
+        if not found:
+            return found
+        with self._read() as s:
+            rows = s.scalars(
+                select(NotarySignature)
+                .where(NotarySignature.transfer_id.in_(list(found)))
+                .order_by(NotarySignature.id)
+            )
+            for r in rows:
+                found[r.transfer_id].append(
+                    SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at)
+                )
+        return found
 
     def equivocations(self) -> list[EquivocationRecord]:
         with self._read() as s:

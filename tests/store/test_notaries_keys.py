@@ -36,6 +36,24 @@ def test_signatures_are_stored_once_per_notary_in_order(store: SqlStore) -> None
     assert store.equivocations() == []
 
 
+def test_signatures_of_many_transfers_come_in_one_read_keyed_by_transfer(store: SqlStore) -> None:
+    first, _ = store.create_transfer(new_transfer(sequence=6), 1.0)
+    second, _ = store.create_transfer(new_transfer(sequence=7), 1.0)
+    unsigned, _ = store.create_transfer(new_transfer(sequence=8), 1.0)
+    d6, d7 = b"\x06" * 32, b"\x07" * 32
+    store.add_signature(_sig(first.id, "n1", d6), ROUTE_AB, 6)
+    store.add_signature(_sig(second.id, "n2", d7, 2.0), ROUTE_AB, 7)
+    store.add_signature(_sig(first.id, "n2", d6, 3.0), ROUTE_AB, 6)
+    found = store.signatures_of([first.id, second.id, unsigned.id])
+    assert found == {
+        first.id: store.signatures(first.id),
+        second.id: store.signatures(second.id),
+        unsigned.id: [],
+    }
+    assert [s.notary for s in found[first.id]] == ["n1", "n2"]
+    assert store.signatures_of([]) == {}
+
+
 def test_a_second_digest_for_one_sequence_is_equivocation_not_a_signature(
     store: SqlStore,
 ) -> None:
