@@ -43,7 +43,7 @@ from adapters.evm.artifacts import Artifact, load_artifact
 from adapters.evm.bridge import EvmBridge
 from adapters.evm.certificate import BridgeDomain, Packet
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
-from adapters.evm.nonces import NonceManager, is_already_known, is_nonce_used
+from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
 from adapters.evm.scanner import (
     BlockHashStore,
@@ -661,6 +661,8 @@ class EvmAdapter:
             self._submitted.pop(key, None)
             if "underpriced" in err.message.lower():
                 self.fees.forget()
+            if is_nonce_used(err):  # our counter was behind: signed again, it goes through
+                raise NonceTaken(err.message, **err.details) from err
             raise
         except BaseException:
             self.nonces.doubt(nonce)  # it may have reached the node: keep the bytes to resend
@@ -789,7 +791,8 @@ class EvmAdapter:
             if isinstance(answer, ChainRejected) and not is_already_known(answer):
                 self.nonces.settle(nonce, answer)
                 self._submitted.pop(key, None)
-                results[i] = answer
+                taken = is_nonce_used(answer)
+                results[i] = NonceTaken(answer.message, **answer.details) if taken else answer
                 continue
             self.nonces.confirm(nonce)
             self._submitted[key].accepted = True

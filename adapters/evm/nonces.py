@@ -51,6 +51,19 @@ _NONCE_USED = (
 )
 
 
+class NonceTaken(ChainRejected):
+    """The node refused a fresh transaction because its nonce is already used.
+
+    The local counter was behind the chain (another sender, a restarted
+    process, a send whose answer was lost); the manager re-reads the chain's
+    nonce (``spent``), so the same action signed again goes through:
+    retryable, unlike the node's other refusals.
+    """
+
+    code = "nonce-taken"
+    retryable = True
+
+
 def is_nonce_used(err: ChainRejected) -> bool:
     """True when the node refused a transaction because its nonce is already taken."""
     text = err.message.lower()

@@ -1,0 +1,157 @@
+"""The bugs the fault tests found, pinned in seconds on an in-process devnet.
+
+* A client that signs several transactions of one account and hands them to
+  the API at once: the relayer submits them in parallel, the devnet refuses a
+  nonce ahead of the account's (``wrong-nonce``), and the relayer parked the
+  transfer for ``config_backoff`` (10 minutes) as if an operator had to act.
+  ``PujiangAdapter.submit`` now raises the retryable ``NonceAhead`` for a
+  nonce at or above the account's committed one (``test_faults_two_relayers``).
+* A notary handed work newest first verified each older item by walking the
+  parent-hash links down from its checkpoint, refetching the same headers for
+  every item (175 header fetches per attestation at 200 transfers) and
+  refusing items more than ``max_backfill`` headers below it. It now walks from
+  the nearest header it verified before (``relayer.notary.verify``).
+* A delivery refused by anvil with ``nonce too low`` (the EVM adapter's nonce
+  counter behind the chain: a restarted relayer, a send whose answer a proxy
+  cut, another sender on the account) was a plain ``ChainRejected``, and the
+  relayer parked the transfer for an operator, although the nonce manager
+  re-reads the chain's nonce for the next send. It is now the retryable
+  ``NonceTaken`` (``test_faults_relayer_crash``, ``test_faults_rpc_proxy``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.evm.adapter import EvmAdapter
+from adapters.evm.nonces import NonceTaken
+from adapters.evm.settings import EvmChainSettings
+from adapters.pujiang import PujiangAdapter, PujiangSettings
+from adapters.pujiang.actions import TxSigner, build_signed_tx, raw_tx_action
+from adapters.pujiang.adapter import NonceAhead
+from core.errors import ChainRejected
+from core.types import ChainAction
+from relayer.notary.checkpoints import CheckpointFile
+from relayer.notary.verify import PujiangVerifier
+from relayer.retry import Disposition, classify
+from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
+from tests.adapters.conftest import InProcessDevnet, account_seed, devnet_node  # noqa: F401
+from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
+from tests.evm.conftest import LOCAL_CHAIN
+from tests.relayer.conftest import Anvil
+
+HEIGHTS = 40
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """The devnet's ASGI transport, counting the header reads (``GET /v1/blocks/N``)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.headers_read = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.startswith("/v1/blocks/"):
+            self.headers_read += 1
+        return await self.inner.handle_async_request(request)
+
+
+def _adapter(devnet: InProcessDevnet, transport: httpx.AsyncBaseTransport) -> PujiangAdapter:
+    settings = PujiangSettings(url=devnet.url, chain_id=DEVNET_CHAIN, retry_attempts=1)
+    return PujiangAdapter(settings, transport=transport)
+
+
+def _transfer_tx(signer: TxSigner, nonce: int, amount: int = 1) -> bytes:
+    args = [b"anvil-31337", b"\x01" * 20, b"upj", amount, 0, 2**62]
+    return build_signed_tx(signer, DEVNET_CHAIN, nonce, "bridge_send", args)
+
+
+def test_a_transaction_whose_nonce_is_ahead_of_its_account_is_refused_as_retryable(
+    devnet_node: InProcessDevnet,  # noqa: F811 - the imported fixture
+) -> None:
+    signer = TxSigner(account_seed(3))
+
+    async def scenario() -> tuple[BaseException, BaseException]:
+        adapter = _adapter(devnet_node, devnet_node.transport)
+        try:
+            first = await adapter.account_nonce(signer.address())
+            later = raw_tx_action(_transfer_tx(signer, first + 1))
+            with pytest.raises(NonceAhead) as ahead:
+                await adapter.submit(later)
+            await adapter.submit(raw_tx_action(_transfer_tx(signer, first)))
+            await adapter.submit(later)  # the same bytes again, now in order
+            devnet_node.node.produce_block()
+            used = raw_tx_action(_transfer_tx(signer, first, amount=2))  # a nonce spent
+            with pytest.raises(ChainRejected) as behind:
+                await adapter.submit(used)
+            return ahead.value, behind.value
+        finally:
+            await adapter.aclose()
+
+    ahead, behind = asyncio.run(scenario())
+    assert classify(ahead) is Disposition.RETRY
+    assert not isinstance(behind, NonceAhead)
+    assert classify(behind) is Disposition.WAIT_OPERATOR
+
+
+def test_a_notary_verifying_older_heights_one_by_one_reads_each_header_a_few_times(
+    tmp_path: Path,
+    devnet_node: InProcessDevnet,  # noqa: F811 - the imported fixture
+) -> None:
+    for _ in range(HEIGHTS):
+        devnet_node.node.produce_block()
+    counting = CountingTransport(devnet_node.transport)
+
+    async def scenario() -> int:
+        adapter = _adapter(devnet_node, counting)
+        try:
+            verifier = PujiangVerifier(adapter, CheckpointFile(tmp_path))
+            top = int(await adapter.finalized_height())
+            await verifier.consensus_at(top)  # the checkpoint: trusted on first use
+            before = counting.headers_read
+            for height in range(top - 1, top - HEIGHTS, -1):  # newest first, as work comes
+                state = await verifier.consensus_at(height)
+                assert state.height == height  # type: ignore[attr-defined]
+            return counting.headers_read - before
+        finally:
+            await adapter.aclose()
+
+    read = asyncio.run(scenario())
+    # From the nearest verified header: the item's and its parent link's, and the state's
+    # own header: 3 per height. From the checkpoint every time it was ~HEIGHTS**2 / 2.
+    assert read <= 3 * (HEIGHTS - 1), read
+
+
+def test_a_send_whose_nonce_another_sender_used_is_refused_as_retryable_and_then_goes_through(
+    evm: Anvil,
+) -> None:
+    bob = evm.node.accounts[2]  # an account of its own: the other tests' nonces stay put
+    settings = EvmChainSettings(
+        chain=LOCAL_CHAIN,
+        rpc_url=evm.node.url,
+        evm_chain_id=EVM_CHAIN_ID,
+        bridge_address=evm.bridge.address,
+        confirmations=0,
+        signer_key=bob.private_key,
+        read_retries=1,
+        retry_backoff=0.05,
+    )
+
+    def pay(key: str) -> ChainAction:
+        return ChainAction("raw", {"to": "0x" + "de" * 20, "value": 1, "gas": 21_000}, key)
+
+    async def scenario() -> NonceTaken:
+        async with EvmAdapter(settings) as adapter:
+            await adapter.submit(pay("first"))  # the adapter counts its next nonce itself
+            tx = {"from": bob.address, "to": "0x" + "de" * 20, "value": "0x1"}
+            await adapter.reader.call("eth_sendTransaction", tx)  # the same account, elsewhere
+            with pytest.raises(NonceTaken) as taken:
+                await adapter.submit(pay("second"))
+            await adapter.submit(pay("second"))  # the chain's nonce re-read: it goes through
+            return taken.value
+
+    assert classify(asyncio.run(scenario())) is Disposition.RETRY
