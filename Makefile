@@ -53,6 +53,10 @@ bench: install
 	$(BIN)/python bench/light_client.py
 	$(BIN)/python bench/devnet.py
 	$(BIN)/python bench/evm.py
+	$(BIN)/python bench/hub.py
+	$(BIN)/python bench/hub_memory.py
+	$(BIN)/python bench/hub_e2e.py
+	$(BIN)/python bench/swaps.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
