@@ -336,7 +336,8 @@ def propose(
             f"refundable in {left:.0f} s"
         )
     console.print(
-        f"  delta (T1 - T2) {swap.get('delta_seconds')} s; the secret stays in var/dev/swaps"
+        f"  delta (T1 - T2) {swap.get('delta_seconds')} s; "
+        f"the secret stays in {_swaps_dir(stack, dev_dir)}"
     )
     console.print(f"next: pjgw swap lock {swap['id']} --leg 1")
 

@@ -20,7 +20,6 @@ returned, logged or quoted in an error.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -58,8 +57,8 @@ from proofs.htlc.timing import (
     ChainTiming,
     SwapPolicy,
     SwapTiming,
+    compute_default_timelocks,
     compute_delta,
-    compute_setup_time,
 )
 from relayer.swaps import SwapWatchtower
 
@@ -158,11 +157,10 @@ def _chain_timing(registry: Registry, chain: ChainRecord) -> ChainTiming:
 
 
 def _timelocks(body: SwapRequest, now: float, timing: SwapTiming) -> tuple[int, int]:
-    """The proposal's ``(T1, T2)``, or the earliest safe pair when it gives none."""
+    """The proposal's ``(T1, T2)``, or a safe pair with the parties' lock allowance."""
     if body.leg1.timelock is not None and body.leg2.timelock is not None:
         return body.leg1.timelock, body.leg2.timelock
-    t2 = math.ceil(now) + compute_setup_time(timing)
-    return t2 + compute_delta(timing), t2
+    return compute_default_timelocks(now, timing)
 
 
 def _asset(chain: ChainRecord, asset: str, field: str) -> str:

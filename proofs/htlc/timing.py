@@ -63,6 +63,10 @@ class SwapPolicy:
     reaction_seconds: float = 30.0  # poll interval + building and sending one transaction
     margin_seconds: float = 60.0  # what no figure covers
     claim_window_seconds: float = 300.0  # time the initiator gets to claim leg 2
+    # When the hub picks the timelocks: time the parties get to send their locks (leg 1,
+    # then leg 2 once the hub saw leg 1 final). Without it, the earliest safe pair left a
+    # few seconds, and a responder a little slow was refused leg 2 (Leg1TooLittleTime).
+    lock_allowance_seconds: float = 300.0
     max_timelock_seconds: int = 7 * 24 * 3600  # no lock longer than this from now
 
 
@@ -102,6 +106,17 @@ def compute_setup_time(timing: SwapTiming) -> int:
     return math.ceil(a.finality_seconds + a.clock_drift) + compute_lock_window(
         timing.chain_b, timing.policy
     )
+
+
+def compute_default_timelocks(now: float, timing: SwapTiming) -> tuple[int, int]:
+    """``(T1, T2)`` when a proposal names none: the setup time plus the parties' lock
+    allowance for ``T2``, and ``T1 = T2 + delta``."""
+    t2 = (
+        math.ceil(now)
+        + compute_setup_time(timing)
+        + math.ceil(timing.policy.lock_allowance_seconds)
+    )
+    return t2 + compute_delta(timing), t2
 
 
 def compute_min_t1(t2: int, timing: SwapTiming) -> int:
@@ -159,6 +174,7 @@ __all__ = [
     "ChainTiming",
     "SwapPolicy",
     "SwapTiming",
+    "compute_default_timelocks",
     "compute_delta",
     "compute_lock_window",
     "compute_max_t2",

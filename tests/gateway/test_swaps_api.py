@@ -133,7 +133,7 @@ async def created_swap(api: httpx.AsyncClient, keys: Keys, **over: Any) -> tuple
 
 
 @pytest.mark.usefixtures("swap_chains")
-async def test_create_without_timelocks_computes_the_earliest_safe_pair(
+async def test_create_without_timelocks_computes_a_safe_pair_with_the_lock_allowance(
     api: httpx.AsyncClient, keys: Keys, clock: StepClock
 ) -> None:
     before = clock.now
@@ -143,7 +143,8 @@ async def test_create_without_timelocks_computes_the_earliest_safe_pair(
     assert swap["state"] == SwapState.PROPOSED
     assert swap["delta_seconds"] == delta
     assert leg1["timelock"] - leg2["timelock"] == delta
-    assert leg2["timelock"] == math.ceil(before + 0.001) + setup
+    allowance = math.ceil(timing().policy.lock_allowance_seconds)
+    assert leg2["timelock"] == math.ceil(before + 0.001) + setup + allowance
     assert (leg1["state"], leg2["state"]) == (LegState.PENDING, LegState.PENDING)
 
 

@@ -39,6 +39,7 @@ from proofs.htlc.timing import (
     ChainTiming,
     SwapPolicy,
     SwapTiming,
+    compute_default_timelocks,
     compute_delta,
     compute_lock_window,
     compute_max_t2,
@@ -66,6 +67,7 @@ policies = st.builds(
     margin_seconds=st.floats(0.0, 3600.0),
     claim_window_seconds=st.floats(0.0, 3600.0),
     max_timelock_seconds=st.just(10**9),
+    lock_allowance_seconds=st.floats(0.0, 3600.0),
 )
 timings = st.builds(SwapTiming, chain_timings, chain_timings, policies)
 
@@ -107,6 +109,21 @@ def test_a_late_claim_on_b_always_leaves_time_to_claim_leg1_on_a(
     counter_final = counter_sent + a.finality_seconds * use[3]
     drift_a = a.clock_drift * use[4] * (1 if signs[1] else -1)  # A's clock ahead (+) or behind
     assert counter_final + drift_a < t1 or (p.margin_seconds == 0 and counter_final + drift_a <= t1)
+
+
+@given(timing=timings, slow=st.floats(0.0, 1.0))
+@settings(max_examples=300, deadline=None)
+def test_hub_picked_timelocks_let_parties_lock_within_their_allowance(
+    timing: SwapTiming, slow: float
+) -> None:
+    """With timelocks the hub picked, leg 2 may still be locked when the parties took any
+    part of their lock allowance to lock leg 1 and see it final (the walk-through case)."""
+    t1, t2 = compute_default_timelocks(NOW, timing)
+    validate_timelocks(t1, t2, NOW, timing)
+    a = timing.chain_a
+    leg1_final_at = NOW + slow * timing.policy.lock_allowance_seconds
+    leg1_final_at += a.finality_seconds + a.clock_drift
+    validate_leg2_lock(t1, t2, LegState.LOCKED, True, leg1_final_at, timing)
 
 
 @given(timing=timings, t2=st.integers(NOW, NOW + 10**6))
