@@ -172,6 +172,30 @@ async def watch(info: dict[str, object], count: int, seen: Observed, timeout: fl
         await anvil.aclose()
 
 
+def print_unfinished(info: dict[str, object]) -> None:
+    """The hub's view of every transfer not completed: state and reason (a failed run)."""
+    if not info:
+        return
+    states: dict[str, int] = {}
+    cursor: str | None = None
+    with contextlib.suppress(httpx.HTTPError), httpx.Client(timeout=10) as client:
+        for _ in range(50):
+            params: dict[str, object] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            page = client.get(
+                f"{info['api']}/v1/transfers",
+                params=params,
+                headers={"X-API-Key": str(info["api_key"])},
+            ).json()
+            for item in page.get("items", []):
+                states[item.get("state")] = states.get(item.get("state"), 0) + 1
+                if item.get("state") != "completed":
+                    print(f"unfinished {item}", file=sys.stderr)
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+    print(f"transfers by state in the hub: {states}", file=sys.stderr)
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -218,6 +242,7 @@ def run_setup(name: str, count: int, database_url: str | None, relayers: int) ->
         except BaseException:
             for child in stack.supervisor.children.values() if stack.supervisor else []:
                 print(f"--- {child.name} ---\n{child.tail(15)}", file=sys.stderr)
+            print_unfinished(stack.info)
             raise
         finally:
             stack.down()

@@ -147,6 +147,15 @@ def dev_accounts() -> DevAccounts:
     return accounts
 
 
+def relayer_anvil_key(index: int) -> str:
+    """The private key of anvil's mnemonic account ``index`` (a public test key)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    path = f"m/44'/60'/0'/0/{index}"
+    return str(Account.from_mnemonic(ANVIL_MNEMONIC, account_path=path).key.to_0x_hex())
+
+
 # --- the data directory --------------------------------------------------------------------------
 
 
@@ -208,7 +217,7 @@ def anvil_spec(options: DevStackOptions, data: Path) -> ChildSpec:
     config = AnvilConfig(
         chain_id=EVM_CHAIN_ID,
         block_time=options.anvil_block_time,
-        accounts=len(ACCOUNT_NAMES) + 2,
+        accounts=len(ACCOUNT_NAMES) + 2 + options.relayers,
         extra_args=("--mnemonic", ANVIL_MNEMONIC),
     )
     command = config.command(find_anvil_binary())
@@ -353,7 +362,12 @@ async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
 
 
 def chains_toml(
-    options: DevStackOptions, accounts: DevAccounts, contracts: Contracts, *, hub: bool
+    options: DevStackOptions,
+    accounts: DevAccounts,
+    contracts: Contracts,
+    *,
+    hub: bool,
+    anvil_signer: str | None = None,
 ) -> str:
     """The chains file (``adapters/chains_file.py``); only the hub's copy holds signer keys."""
     committee = ", ".join(f'"{a}"' for a in accounts.notaries)
@@ -380,7 +394,7 @@ def chains_toml(
     if hub:
         devnet_relayer = accounts.devnet[_devnet_name(DEVNET_RELAYER)][1]
         devnet.append(f'relayer_key = "{devnet_relayer.hex()}"')
-        anvil.append(f'signer_key = "{accounts.anvil["relayer"][1]}"')
+        anvil.append(f'signer_key = "{anvil_signer or accounts.anvil["relayer"][1]}"')
     routes = [
         f"[routes.{ROUTE_OUT}]",
         f'source = "{DEVNET_CHAIN}"',
@@ -434,7 +448,14 @@ class DevStack:
         self._say("starting the hub (API + relayer) and three notaries")
         sup.start_healthy(hub_spec(options, data, hub_chains, password))
         for index in range(options.relayers):
-            sup.start(relayer_spec(options, data, hub_chains, password, index))
+            # Each relayer process signs with its own anvil account (as deploy/compose.yaml
+            # does): two processes on one account race for its nonces and back off.
+            own = data / f"relayer-{index}.toml"
+            signer = relayer_anvil_key(len(ACCOUNT_NAMES) + 2 + index)
+            write_secret(
+                own, chains_toml(options, accounts, contracts, hub=True, anvil_signer=signer)
+            )
+            sup.start(relayer_spec(options, data, own, password, index))
         for index, token in enumerate(notary_tokens):
             home = data / f"notary-{index}"
             home.mkdir()
