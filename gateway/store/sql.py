@@ -65,6 +65,7 @@ from gateway.store.convert import (
     transfer_record,
 )
 from gateway.store.engine import WRITE_OPTION, make_engine
+from gateway.store.leases import check_claim, lease_due
 from gateway.store.models import (
     Action,
     ApiKey,
@@ -469,42 +470,18 @@ class SqlStore(SwapStoreMixin):
     def claim_due(
         self, worker: str, now: float, lease_seconds: float, limit: int
     ) -> list[TransferRecord]:
-        if not worker:
-            raise InvalidInput("worker name required", field="worker")
-        if lease_seconds <= 0 or limit < 1:
-            raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
-        due: Select[tuple[str]] = (
-            select(Transfer.id)
-            .where(
-                Transfer.state.not_in(_TERMINAL),
-                Transfer.next_attempt_at <= now,
-                or_(Transfer.lease_until.is_(None), Transfer.lease_until <= now),
-            )
-            # Longest-waiting first: ordering by creation let the oldest transfers, each
-            # due again a moment after its step, take every claim while newer ones starved.
-            .order_by(Transfer.next_attempt_at, Transfer.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        check_claim(worker, lease_seconds, limit)
         with self._write() as s:
-            # SQLite: BEGIN IMMEDIATE already holds the only write lock, so the
-            # select-then-update below cannot interleave with another claimer.
-            ids = list(s.scalars(due))
-            if not ids:
-                return []
-            s.execute(
-                update(Transfer)
-                .where(Transfer.id.in_(ids))
-                .values(lease_owner=worker, lease_until=now + lease_seconds)
-                .execution_options(synchronize_session=False)
+            rows = lease_due(
+                s,
+                Transfer,
+                _TERMINAL,
+                dialect=self.dialect,
+                worker=worker,
+                now=now,
+                lease_seconds=lease_seconds,
+                limit=limit,
             )
-            rows = s.scalars(
-                select(Transfer)
-                .where(Transfer.id.in_(ids))
-                .order_by(Transfer.created_at, Transfer.id)
-                .execution_options(populate_existing=True)
-            ).all()
             return [transfer_record(r) for r in rows]
 
     def release(self, transfer_id: str, worker: str) -> None:

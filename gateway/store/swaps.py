@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, LeaseLost, NotFound
@@ -34,6 +34,7 @@ from core.swaps import (
 )
 from core.types import ChainAction
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
+from gateway.store.leases import check_claim, lease_due
 from gateway.store.models import Swap, SwapAction, SwapEvent, SwapLeg
 from proofs.htlc.errors import HashlockReused
 
@@ -298,38 +299,18 @@ class SwapStoreMixin:
     def claim_due_swaps(
         self, worker: str, now: float, lease_seconds: float, limit: int
     ) -> list[SwapRecord]:
-        if not worker:
-            raise InvalidInput("worker name required", field="worker")
-        if lease_seconds <= 0 or limit < 1:
-            raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
-        due: Select[tuple[str]] = (
-            select(Swap.id)
-            .where(
-                Swap.state.not_in(_TERMINAL),
-                Swap.next_attempt_at <= now,
-                or_(Swap.lease_until.is_(None), Swap.lease_until <= now),
-            )
-            .order_by(Swap.created_at, Swap.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        check_claim(worker, lease_seconds, limit)
         with self._write() as s:
-            ids = list(s.scalars(due))
-            if not ids:
-                return []
-            s.execute(
-                update(Swap)
-                .where(Swap.id.in_(ids))
-                .values(lease_owner=worker, lease_until=now + lease_seconds)
-                .execution_options(synchronize_session=False)
+            rows = lease_due(
+                s,
+                Swap,
+                _TERMINAL,
+                dialect=self.dialect,
+                worker=worker,
+                now=now,
+                lease_seconds=lease_seconds,
+                limit=limit,
             )
-            rows = s.scalars(
-                select(Swap)
-                .where(Swap.id.in_(ids))
-                .order_by(Swap.created_at, Swap.id)
-                .execution_options(populate_existing=True)
-            ).all()
             return [_swap_record(s, r) for r in rows]
 
     def release_swap(self, swap_id: str, worker: str) -> None:

@@ -203,6 +203,13 @@ def test_claim_due_swaps_leases_non_terminal_due_swaps(store: SqlStore) -> None:
     assert [r.id for r in store.claim_due_swaps("w2", 200.0, 30.0, 10)] == [a.id, b.id]
 
 
+def test_claim_due_swaps_takes_the_longest_waiting_first_not_the_oldest(store: SqlStore) -> None:
+    old, _ = store.create_swap(new_swap(1), 1.0)
+    new, _ = store.create_swap(new_swap(2), 2.0)
+    store.note_swap(old.id, "watching", 5.0, retry_at=5.5)
+    assert [r.id for r in store.claim_due_swaps("w1", 10.0, 30.0, 1)] == [new.id]
+
+
 def test_concurrent_workers_never_lease_the_same_swap(store: SqlStore) -> None:
     for i in range(30):
         store.create_swap(new_swap(i), float(i))

@@ -1,0 +1,74 @@
+"""Leasing due work rows (transfers, swaps): the one claim mechanism of the store.
+
+A row is due when it is not in a terminal state, its ``next_attempt_at`` has
+come and its lease is free or expired. Due rows go longest-waiting first
+(``next_attempt_at``): ordering by creation let the oldest rows, each due again
+a moment after its step, take every claim while newer ones starved
+(``bench/hub_e2e.py`` measured it on transfers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidInput
+
+
+def check_claim(worker: str, lease_seconds: float, limit: int) -> None:
+    if not worker:
+        raise InvalidInput("worker name required", field="worker")
+    if lease_seconds <= 0 or limit < 1:
+        raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
+
+
+def lease_due(
+    s: Session,
+    model: Any,
+    terminal: Sequence[str],
+    *,
+    dialect: str,
+    worker: str,
+    now: float,
+    lease_seconds: float,
+    limit: int,
+) -> list[Any]:
+    """Lease up to ``limit`` due rows of ``model`` to ``worker``; the rows, oldest first.
+
+    CONTRACT: ``s`` is a write session. On SQLite it began with ``BEGIN IMMEDIATE``
+    and so holds the only write lock (select-then-update cannot interleave with
+    another claimer); on PostgreSQL ``FOR UPDATE SKIP LOCKED`` hands each row to
+    one claimer.
+    """
+    due: Select[tuple[str]] = (
+        select(model.id)
+        .where(
+            model.state.not_in(terminal),
+            model.next_attempt_at <= now,
+            or_(model.lease_until.is_(None), model.lease_until <= now),
+        )
+        .order_by(model.next_attempt_at, model.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(s.scalars(due))
+    if not ids:
+        return []
+    s.execute(
+        update(model)
+        .where(model.id.in_(ids))
+        .values(lease_owner=worker, lease_until=now + lease_seconds)
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        s.scalars(
+            select(model)
+            .where(model.id.in_(ids))
+            .order_by(model.created_at, model.id)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
