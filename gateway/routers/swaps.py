@@ -19,7 +19,6 @@ returned, logged or quoted in an error.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -38,6 +37,7 @@ from core.swaps import NATIVE_ASSET, LegState, NewSwap, NewSwapLeg, SwapRecord, 
 from gateway.auth import Principal, client_access, read_access
 from gateway.problems import NotReady
 from gateway.routers.deps import Catalog, get_catalog, get_clock, get_store
+from gateway.routers.history_stream import history_events
 from gateway.schemas.common import validate_address
 from gateway.schemas.swaps import (
     Leg2CheckOut,
@@ -65,7 +65,6 @@ from relayer.swaps import SwapWatchtower
 router = APIRouter(prefix="/v1/swaps", tags=["swaps"])
 
 MAX_LIST = 200
-SSE_MAX_SECONDS = 3600.0
 SWAP_STEPS = ("claim_leg1", "claim_leg2", "refund_leg1", "refund_leg2")
 """Journal steps the watchtower uses (shown when the store cannot list a swap's actions)."""
 SWAP_FAMILIES = ("pujiang", "evm")
@@ -292,24 +291,16 @@ async def swap_events(
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,
 ) -> AsyncIterator[ServerSentEvent]:
     """Each history line as it is stored (``event: swap``); ends after a terminal state."""
-    poll = float(request.app.state.sse_poll_seconds)
-    after = last_event_id
-    state = swap.state
-    waited = 0.0
-    while waited < SSE_MAX_SECONDS:
-        lines = await to_thread.run_sync(store.swap_history, swap.id, after)
-        for line in lines:
-            after = line.id
-            state = line.state
-            yield ServerSentEvent(
-                data=SwapEventOut.of(line).model_dump(mode="json"), id=str(line.id), event="swap"
-            )
-        if state in TERMINAL_SWAP_STATES:
-            return
-        if not lines and await request.is_disconnected():
-            return
-        await asyncio.sleep(poll)
-        waited += poll
+    async for sse in history_events(
+        request,
+        read=lambda after: store.swap_history(swap.id, after),
+        state=swap.state,
+        terminal=TERMINAL_SWAP_STATES,
+        render=lambda line: SwapEventOut.of(line).model_dump(mode="json"),
+        event="swap",
+        after=last_event_id,
+    ):
+        yield sse
 
 
 def _actions(store: SwapStore, swap_id: str) -> list[ActionRecord]:

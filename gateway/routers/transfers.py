@@ -11,7 +11,6 @@ a replay after a crash between the two writes completes the journal.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from core.seams import Store
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from gateway.auth import Principal, client_access, read_access
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
+from gateway.routers.history_stream import history_events
 from gateway.routers.transfer_source import (
     SOURCE_STEP,
     SourceTx,
@@ -49,7 +49,6 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 MAX_LIST = 200
 KNOWN_STEPS = (SOURCE_STEP, "deliver", "dest_submit", "refund", "ack")
 """Journal steps shown by ``GET /v1/transfers/{id}`` when the store cannot list them all."""
-SSE_MAX_SECONDS = 3600.0
 
 IdempotencyKey = Annotated[
     str,
@@ -197,24 +196,16 @@ async def transfer_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Each history line as it is stored (``id`` = its id, ``event: transfer``), polling
     the store; the stream ends after a terminal state. ``Last-Event-ID`` resumes."""
-    poll = float(request.app.state.sse_poll_seconds)
-    after = last_event_id
-    state = transfer.state
-    waited = 0.0
-    while waited < SSE_MAX_SECONDS:
-        lines = await to_thread.run_sync(store.history, transfer.id, after)
-        for line in lines:
-            after = line.id
-            state = line.state
-            yield ServerSentEvent(
-                data=EventOut.of(line).model_dump(mode="json"), id=str(line.id), event="transfer"
-            )
-        if state in TERMINAL_TRANSFER_STATES:
-            return
-        if not lines and await request.is_disconnected():
-            return
-        await asyncio.sleep(poll)
-        waited += poll
+    async for sse in history_events(
+        request,
+        read=lambda after: store.history(transfer.id, after),
+        state=transfer.state,
+        terminal=TERMINAL_TRANSFER_STATES,
+        render=lambda line: EventOut.of(line).model_dump(mode="json"),
+        event="transfer",
+        after=last_event_id,
+    ):
+        yield sse
 
 
 def _actions(store: Store, transfer_id: str) -> list[ActionRecord]:
