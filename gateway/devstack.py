@@ -125,7 +125,6 @@ class Contracts:
 
 def dev_accounts() -> DevAccounts:
     """The devnet accounts and notaries of ``DEV_SEED`` and anvil's mnemonic accounts."""
-    from eth_account import Account
 
     from devnet import keys
     from proofs.hashing import SHA256
@@ -136,10 +135,8 @@ def dev_accounts() -> DevAccounts:
         key = keys.account_key(DEV_SEED, index)
         address = "0x" + codec.compute_address(bytes(key.verify_key), SHA256).hex()
         accounts.devnet[keys.account_name(index)] = (address, bytes(key))
-    Account.enable_unaudited_hdwallet_features()
     for index, name in enumerate(("admin", *ACCOUNT_NAMES, "relayer")):
-        account = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-        accounts.anvil[name] = (account.address, account.key.to_0x_hex())
+        accounts.anvil[name] = anvil_account(index)
     for index in range(NOTARIES):
         notary = keys.notary_key(DEV_SEED, index)
         accounts.notary_keys.append(bytes(notary.secret))
@@ -147,13 +144,14 @@ def dev_accounts() -> DevAccounts:
     return accounts
 
 
-def relayer_anvil_key(index: int) -> str:
-    """The private key of anvil's mnemonic account ``index`` (a public test key)."""
+def anvil_account(index: int) -> tuple[str, str]:
+    """``(address, private key)`` of anvil's mnemonic account ``index`` (public test keys)."""
     from eth_account import Account
 
     Account.enable_unaudited_hdwallet_features()
     path = f"m/44'/60'/0'/0/{index}"
-    return str(Account.from_mnemonic(ANVIL_MNEMONIC, account_path=path).key.to_0x_hex())
+    account = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=path)
+    return account.address, account.key.to_0x_hex()
 
 
 # --- the data directory --------------------------------------------------------------------------
@@ -451,7 +449,7 @@ class DevStack:
             # Each relayer process signs with its own anvil account (as deploy/compose.yaml
             # does): two processes on one account race for its nonces and back off.
             own = data / f"relayer-{index}.toml"
-            signer = relayer_anvil_key(len(ACCOUNT_NAMES) + 2 + index)
+            _, signer = anvil_account(len(ACCOUNT_NAMES) + 2 + index)
             write_secret(
                 own, chains_toml(options, accounts, contracts, hub=True, anvil_signer=signer)
             )
