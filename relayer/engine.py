@@ -46,7 +46,7 @@ from core.seams import ChainAdapter, Store
 from core.states import TransferState
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet
-from relayer.clients import ClientKeeper
+from relayer.follower import ClientKeeper
 from relayer.protocols.base import Context
 from relayer.protocols.base import RouteProtocol as ProtocolImpl
 from relayer.protocols.notary import NotaryProtocol

@@ -20,7 +20,7 @@ from core.ids import ChainId
 from core.records import RouteRecord, TransferRecord
 from core.seams import BridgeEndpoint, ChainAdapter, Store, TransferProtocol
 from core.states import TRANSFER_TRANSITIONS, TransferState
-from relayer.clients import ClientKeeper
+from relayer.follower import ClientKeeper
 from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.settings import RelayerSettings
 

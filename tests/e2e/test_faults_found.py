@@ -10,7 +10,7 @@
   parent-hash links down from its checkpoint, refetching the same headers for
   every item (175 header fetches per attestation at 200 transfers) and
   refusing items more than ``max_backfill`` headers below it. It now walks from
-  the nearest header it verified before (``relayer.notary.verify``).
+  the nearest header it verified before (``notary.verify``).
 * A delivery refused by anvil with ``nonce too low`` (the EVM adapter's nonce
   counter behind the chain: a restarted relayer, a send whose answer a proxy
   cut, another sender on the account) was a plain ``ChainRejected``, and the
@@ -35,8 +35,8 @@ from adapters.pujiang.actions import TxSigner, build_signed_tx, raw_tx_action
 from adapters.pujiang.adapter import NonceAhead
 from core.errors import ChainRejected
 from core.types import ChainAction
-from relayer.notary.checkpoints import CheckpointFile
-from relayer.notary.verify import PujiangVerifier
+from notary.checkpoints import CheckpointFile
+from notary.verify import PujiangVerifier
 from relayer.retry import Disposition, classify
 from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
 from tests.adapters.conftest import InProcessDevnet, account_seed, devnet_node  # noqa: F401

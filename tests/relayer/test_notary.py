@@ -21,9 +21,7 @@ from adapters.evm.settings import EvmChainSettings
 from adapters.pujiang import PujiangAdapter, PujiangSettings
 from core.types import ChainAction, EventKind
 from devnet import keys
-from proofs.notary.ecdsa import recover
-from proofs.pujiang import codec
-from relayer.notary import (
+from notary import (
     EventNotFound,
     Notary,
     PacketMismatch,
@@ -33,7 +31,9 @@ from relayer.notary import (
     WorkItem,
     WouldEquivocate,
 )
-from relayer.notary.checkpoints import CheckpointFile
+from notary.checkpoints import CheckpointFile
+from proofs.notary.ecdsa import recover
+from proofs.pujiang import codec
 from tests.adapters.conftest import CHAIN_ID as DEVNET
 from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet, account_seed
 from tests.evm.conftest import (  # noqa: F401 - fixtures used by name
@@ -265,8 +265,8 @@ def test_a_second_different_digest_for_one_sequence_is_refused(
 def test_a_configured_checkpoint_overrides_trust_on_first_use(
     devnet: InProcessDevnet, tmp_path: Path
 ) -> None:
-    from relayer.notary.checkpoints import Checkpoint
-    from relayer.notary.verify import PujiangVerifier
+    from notary.checkpoints import Checkpoint
+    from notary.verify import PujiangVerifier
 
     devnet.node.produce_block()
     header = devnet.node.header(1)
@@ -317,7 +317,8 @@ def test_a_work_item_parses_from_the_hubs_json() -> None:
 
 
 def test_the_chains_file_builds_read_only_adapters_and_routes(tmp_path: Path) -> None:
-    from relayer.notary.config import load_config, read_key_file
+    from adapters.key_files import read_key_file
+    from notary.config import load_config
 
     config = tmp_path / "chains.toml"
     config.write_text(

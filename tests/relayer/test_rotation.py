@@ -43,8 +43,8 @@ from core.states import TransferState
 from core.types import TrustedHeader
 from devnet import keys
 from proofs.pujiang import codec
-from relayer.clients import PujiangCodec
 from relayer.engine import Relayer
+from relayer.follower import PujiangCodec
 from relayer.settings import ClientParams
 from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
 from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet

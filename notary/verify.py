@@ -34,13 +34,13 @@ from typing import Any
 from core.errors import BadProof, InvalidHeader, InvalidInput, RootMismatch
 from core.ids import Height
 from core.types import ChainEvent, InclusionProof, Packet
+from notary.checkpoints import Checkpoint, CheckpointFile
+from notary.errors import EventNotFound, PacketMismatch
 from proofs.notary.nondelivery import (
     DestinationBlock,
     compute_evm_received_slot,
     compute_pujiang_recv_key,
 )
-from relayer.notary.checkpoints import Checkpoint, CheckpointFile
-from relayer.notary.errors import EventNotFound, PacketMismatch
 
 MAX_BACKFILL = 1024
 CACHED_HEIGHTS = 64  # verified states and event listings kept per chain

@@ -35,7 +35,7 @@ from typing import Any
 from adapters import chains_file
 from adapters.registry import discover
 from core.errors import ConfigError
-from relayer.notary.service import Route
+from notary.service import Route
 
 NOTARY_KEYS = ("checkpoint_height", "checkpoint_hash", "trusting_period", "max_clock_drift")
 
@@ -63,15 +63,3 @@ def load_config(path: Path) -> NotaryConfig:
     if not routes:
         raise ConfigError(f"{path} lists no routes")
     return NotaryConfig(adapters, routes, dict(parsed.reserved))
-
-
-def read_key_file(path: Path) -> bytes:
-    """32 bytes of hex (``0x`` optional) from a file; the message never quotes the content."""
-    try:
-        text = Path(path).read_text().strip().removeprefix("0x")
-        key = bytes.fromhex(text)
-    except (OSError, ValueError):
-        raise ConfigError(f"{path} does not hold a hex secp256k1 key") from None
-    if len(key) != 32:
-        raise ConfigError(f"{path} does not hold a 32-byte key")
-    return key

@@ -74,7 +74,7 @@ class HubError(PjgwError):
 
 
 def _stack(dev_dir: Path | None) -> dict[str, Any]:
-    from gateway.devstack import load_stack_file
+    from devtools.devstack import load_stack_file
 
     return load_stack_file(dev_dir) or {}
 

@@ -46,7 +46,7 @@ def deploy_bridge(
     ] = None,
 ) -> None:
     """Deploy Bridge(local_chain, admin, committee, threshold); idempotent with --expect-address."""
-    from relayer.notary.config import read_key_file
+    from adapters.key_files import read_key_file
 
     members = sorted((m.strip().lower() for m in committee.split(",") if m.strip()), key=_int)
     if not members or threshold > len(members):
@@ -124,4 +124,9 @@ async def _receipt(rpc: Any, tx_hash: str) -> dict[str, Any]:
     return receipt  # type: ignore[no-any-return]
 
 
-__all__ = ["evm_app"]
+def register(app: typer.Typer) -> None:
+    """``pjgw evm …`` (entry point ``pujiang_gateway.cli``: the gateway never imports a family)."""
+    app.add_typer(evm_app, name="evm")
+
+
+__all__ = ["evm_app", "register"]

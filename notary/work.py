@@ -32,8 +32,8 @@ import httpx
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
 from core.states import TransferState
+from notary.service import Attestation, Notary, WorkItem
 from proofs.notary.nondelivery import statement_key
-from relayer.notary.service import Attestation, Notary, WorkItem
 
 log = logging.getLogger("pjgw.notary")
 

@@ -1,6 +1,6 @@
 """``pjgw dev up``: the whole hub on one machine (devnet, anvil, hub, notaries), for the tour.
 
-The work is in ``gateway.devstack``; this module is its command line. Every
+The work is in ``devtools.devstack``; this module is its command line. Every
 port and the data directory are options (and ``PJGW_DEV_*`` variables), so a
 test can run a stack on free ports beside a developer's own.
 """
@@ -36,7 +36,7 @@ def up(
     anvil_block_time: Annotated[float, typer.Option(help="anvil block interval, s")] = 1.0,
 ) -> None:
     """Start the dev stack, print its addresses and key, and stop it all on Ctrl-C."""
-    from gateway.devstack import DevStackOptions, run
+    from devtools.devstack import DevStackOptions, run
 
     options = DevStackOptions(
         data_dir=data_dir,
@@ -50,4 +50,15 @@ def up(
     raise typer.Exit(run(options))
 
 
-__all__ = ["dev_app"]
+def register(app: typer.Typer) -> None:
+    """The dev stack's commands on ``pjgw`` (entry point ``pujiang_gateway.cli``): ``dev``,
+    the tour's ``transfer``/``status``/``balances`` and the swap parties' ``swap``."""
+    from devtools.swap_party import register as register_swap
+    from devtools.tour import register as register_tour
+
+    app.add_typer(dev_app, name="dev")
+    register_tour(app)
+    register_swap(app)
+
+
+__all__ = ["dev_app", "register"]

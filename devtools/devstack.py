@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import ConfigError
-from gateway.supervisor import ChildSpec, ProcessFailed, Supervisor, http_ok, log_contains
+from devtools.supervisor import ChildSpec, ProcessFailed, Supervisor, http_ok, log_contains
 
 DEVNET_CHAIN = "pujiang-devnet"
 EVM_CHAIN = "anvil-31337"

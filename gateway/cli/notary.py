@@ -36,9 +36,10 @@ def run(
         except OSError:
             typer.echo(f"pjgw notary: cannot read the API key file {api_key_file}", err=True)
             raise typer.Exit(2) from None
-    from relayer.notary.config import load_config, read_key_file
-    from relayer.notary.service import Notary
-    from relayer.notary.work import HttpWorkSource, run_notary
+    from adapters.key_files import read_key_file
+    from notary.config import load_config
+    from notary.service import Notary
+    from notary.work import HttpWorkSource, run_notary
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the verdicts

@@ -18,7 +18,7 @@ commands play both parties with the dev stack's public test keys (``stack.json``
 also what ``bench/swaps.py`` drives. They keep their own nonce counter so many
 locks can be in flight from one account.
 
-SECURITY: dev keys only (public constants, see gateway/devstack.py). The
+SECURITY: dev keys only (public constants, see devtools/devstack.py). The
 secret is printed by no command; it travels once, to the claim endpoint.
 """
 
@@ -38,7 +38,7 @@ import typer
 from rich.markup import escape
 
 from core.errors import ConfigError, InvalidInput, NotFound
-from gateway.cli_transfer import (
+from devtools.tour import (
     DevDirOption,
     HubError,
     HubOption,
@@ -264,7 +264,7 @@ def _swaps_dir(stack: dict[str, Any], dev_dir: Path | None) -> Path:
 
 
 def _save_secret(path: Path, payload: dict[str, str]) -> None:
-    from gateway.devstack import write_secret
+    from devtools.devstack import write_secret
 
     write_secret(path, json.dumps(payload) + "\n")
 

@@ -34,12 +34,12 @@ from typing import Any, Literal
 
 from core.errors import InvalidInput
 from core.types import EventKind
+from notary.checkpoints import Checkpoint, CheckpointFile
+from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
+from notary.signed_log import SignedLog
+from notary.verify import ChainVerifier, Clock, verifier_for
 from proofs.notary.ecdsa import address_of_private_key, sign
 from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
-from relayer.notary.checkpoints import Checkpoint, CheckpointFile
-from relayer.notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
-from relayer.notary.signed_log import SignedLog
-from relayer.notary.verify import ChainVerifier, Clock, verifier_for
 
 log = logging.getLogger("pjgw.notary")
 

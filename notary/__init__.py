@@ -7,7 +7,7 @@ verify, signs at most one delivery and one non-delivery digest per (route, seque
 attestation. ``run_notary`` feeds it from a ``WorkSource``. See ``docs/notary.md``.
 """
 
-from relayer.notary.errors import (
+from notary.errors import (
     EventNotFound,
     NotaryRefused,
     PacketMismatch,
@@ -16,7 +16,7 @@ from relayer.notary.errors import (
     UnknownRoute,
     WouldEquivocate,
 )
-from relayer.notary.service import Attestation, Notary, Route, WorkItem
+from notary.service import Attestation, Notary, Route, WorkItem
 
 __all__ = [
     "Attestation",

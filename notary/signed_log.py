@@ -21,8 +21,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from notary.errors import WouldEquivocate
 from proofs.notary.nondelivery import DestinationBlock, Statement, statement_verdict
-from relayer.notary.errors import WouldEquivocate
 
 FILE_NAME = "signed.sqlite"
 

@@ -1,8 +1,11 @@
 """``pjgw``: the command line of the hub (typer).
 
-Commands grow with the issues: ``serve`` and ``doctor`` today; ``relayer``,
-``notary``, ``devnet``, ``chains``, ``transfer``, ``status``, ``adapter new``
-and ``db upgrade`` as their parts land.
+The hub's own commands live in this package (``serve``, ``relay``, ``doctor``,
+``db``, ``keys``, ``notary``, ``adapters``/``adapter``). Commands of other
+parts (the devnet node, the dev stack and its tour, a chain family's tools)
+register themselves through the ``pujiang_gateway.cli`` entry-point group
+(:mod:`gateway.cli.plugins`), exactly as an installed package would: the
+gateway never imports them, so the layers stay one-way.
 """
 
 from __future__ import annotations
@@ -18,29 +21,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
-from gateway.cli_adapters import adapter_app, adapters_app
-from gateway.cli_db import db_app
-from gateway.cli_dev import dev_app
-from gateway.cli_devnet import devnet_app
-from gateway.cli_evm import evm_app
-from gateway.cli_keys import keys_app
-from gateway.cli_notary import notary_app
-from gateway.cli_swap import register as register_swap_commands
-from gateway.cli_transfer import register as register_transfer_commands
+from gateway.cli.adapters import adapter_app, adapters_app
+from gateway.cli.db import db_app
+from gateway.cli.keys import keys_app
+from gateway.cli.notary import notary_app
+from gateway.cli.plugins import register_plugins
 from gateway.settings import Settings
 
 app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
 console = Console()
-app.add_typer(devnet_app, name="devnet")
 app.add_typer(db_app, name="db")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
-app.add_typer(dev_app, name="dev")
-register_transfer_commands(app)  # transfer, status, balances
-register_swap_commands(app)  # swap propose / lock / claim / status
-app.add_typer(evm_app, name="evm")
+register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 
 @app.callback()
