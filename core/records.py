@@ -178,6 +178,9 @@ class ClientRecord:
     frozen: bool = False
     frozen_reason: str = ""
     updated_at: float = 0.0
+    evidence: bytes = b""
+    """Why it froze, as the follower recorded it (JSON: kind, height, both hashes, the
+    conflicting header with its commit); empty while the client is not frozen."""
 
 
 __all__ = [

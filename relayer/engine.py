@@ -42,13 +42,12 @@ from core.records import (
     TransferKind,
     TransferRecord,
 )
-from core.seams import ChainAdapter, Store
+from core.seams import ChainAdapter, Store, TransferProtocol
 from core.states import TransferState
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet
-from relayer.follower import ClientKeeper
+from relayer.follower import relayer_follower
 from relayer.protocols.base import Context
-from relayer.protocols.base import RouteProtocol as ProtocolImpl
 from relayer.protocols.notary import NotaryProtocol
 from relayer.retry import describe
 from relayer.settings import RelayerSettings
@@ -56,7 +55,7 @@ from relayer.swaps import SwapWatchtower
 
 log = logging.getLogger("pjgw.relayer")
 
-PROTOCOLS: dict[RouteProtocol, Callable[[Context], ProtocolImpl]] = {
+PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: NotaryProtocol,
 }
 """Protocol implementations by ``RouteRecord.protocol`` (``htlc``, ``light_client``: later)."""
@@ -100,7 +99,7 @@ class Relayer:
         self.worker_id = worker_id
         self.clock = clock
         self.settings = settings or RelayerSettings()
-        self.keeper = ClientKeeper(store, self.adapters, self.settings, clock)
+        self.keeper = relayer_follower(store, self.adapters, self.settings, clock)
         self.ctx = Context(
             store=store,
             adapters=self.adapters,
@@ -110,7 +109,7 @@ class Relayer:
             worker_id=worker_id,
             on_freeze=self._freeze_route,
         )
-        self._protocols: dict[RouteProtocol, ProtocolImpl] = {
+        self._protocols: dict[RouteProtocol, TransferProtocol] = {
             name: make(self.ctx) for name, make in PROTOCOLS.items()
         }
         self._status: dict[str, RouteStatus] = {}

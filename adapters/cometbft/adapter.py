@@ -32,11 +32,12 @@ from typing import Any, ClassVar
 
 import httpx
 
+from adapters.cometbft.client_codec import CometBftClientCodec
 from adapters.cometbft.rpc import CometRpc, CometRpcError
 from adapters.cometbft.settings import CometBftSettings
 from core.errors import ChainError, ChainRejected, InvalidInput, NotFound
 from core.ids import ChainId, Height
-from core.types import ChainAction, ChainEvent, EventKind, InclusionProof, TrustedHeader, TxReceipt
+from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.cometbft import ICS23_PROOF_KIND, CometBftLightClient, trusted_header
 
 FAMILY = "cometbft"
@@ -79,7 +80,7 @@ class CometBftAdapter:
 
     # --- headers -------------------------------------------------------------------------
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         """The light block at ``height`` (signed header, its set, the next set) as an envelope."""
         _require_height(height, "height")
         commit, validators, next_validators = await asyncio.gather(
@@ -208,8 +209,16 @@ class CometBftAdapter:
             reason="" if code == 0 else f"{tx_result.get('codespace', '')} code {code}",
         )
 
+    async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
+        """The light block at ``target``: its own commit is the evidence from any trusted height."""
+        return await self.header(target)
+
     def light_client(self) -> CometBftLightClient:
         return self._light
+
+    def client_codec(self) -> CometBftClientCodec:
+        """Persistence of this chain's light-client states (trust options from the settings)."""
+        return CometBftClientCodec(self.settings.client_state())
 
     async def aclose(self) -> None:
         await self.rpc.aclose()

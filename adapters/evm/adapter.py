@@ -42,6 +42,7 @@ from trie import HexaryTrie
 from adapters.evm.artifacts import Artifact, load_artifact
 from adapters.evm.bridge import EvmBridge
 from adapters.evm.certificate import BridgeDomain, Packet
+from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
 from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
@@ -63,7 +64,7 @@ from core.errors import (
     ReorgDetected,
 )
 from core.ids import ChainId, Height
-from core.types import ChainAction, ChainEvent, EventKind, InclusionProof, TrustedHeader, TxReceipt
+from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.evm.client import (
     PROOF_KIND,
     EvmLightClient,
@@ -301,7 +302,7 @@ class EvmAdapter:
     def _descendants_needed(self) -> int:
         return self.settings.confirmations if self.settings.finality == "confirmations" else 0
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         """The header at ``height``, with the descendants its finality needs as evidence.
 
         Verifiable from the consensus state at ``height - 1``; use
@@ -313,7 +314,7 @@ class EvmAdapter:
             return await self._header_segment(0, 0)
         return await self.header_update(height - 1, height)
 
-    async def header_update(self, trusted_height: int, height: int) -> TrustedHeader:
+    async def header_update(self, trusted_height: Height, height: Height) -> HeaderUpdate:
         """The header at ``height`` with every ancestor above ``trusted_height`` as evidence."""
         if not 0 <= trusted_height < height:
             raise InvalidInput(
@@ -322,7 +323,7 @@ class EvmAdapter:
             )
         return await self._header_segment(trusted_height + 1, height)
 
-    async def _header_segment(self, first: int, height: int) -> TrustedHeader:
+    async def _header_segment(self, first: int, height: int) -> HeaderUpdate:
         last = height + self._descendants_needed()
         if last - first + 1 > self.settings.max_header_segment:
             raise InvalidInput(
@@ -343,7 +344,7 @@ class EvmAdapter:
             raise ReorgDetected(f"an ancestor of block {height} vanished", height=height)
         offset = height - first
         header = headers[offset]
-        return TrustedHeader(
+        return HeaderUpdate(
             chain_id=self.chain_id,
             height=Height(height),
             hash=_hash(target.get("hash"), "block hash"),
@@ -922,6 +923,13 @@ class EvmAdapter:
     def light_client(self) -> EvmLightClient:
         """The light client of this chain, with the configured finality policy."""
         return self.settings.light_client()
+
+    def client_codec(self) -> EvmClientCodec:
+        """Persistence of this chain's light-client states; one update spans at most
+        ``max_header_segment`` headers, the finality descendants included."""
+        descendants = self._descendants_needed()
+        step = max(1, self.settings.max_header_segment - descendants - 1)
+        return EvmClientCodec(self.light_client(), self.settings.client_state(), step)
 
     def bridge(self) -> EvmBridge:
         """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured)."""

@@ -161,6 +161,7 @@ class LightClientRow(Base):
     frozen: Mapped[bool] = mapped_column(Boolean)
     frozen_reason: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Double)
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class ConsensusStateRow(Base):

@@ -612,6 +612,7 @@ class SqlStore(SwapStoreMixin):
             "frozen": record.frozen,
             "frozen_reason": record.frozen_reason,
             "updated_at": record.updated_at,
+            "evidence": bytes(record.evidence) or None,
         }
         heights = {int(Height(h)): bytes(v) for h, v in record.consensus_states.items()}
         with self._write() as s:
@@ -660,6 +661,7 @@ class SqlStore(SwapStoreMixin):
                 frozen=row.frozen,
                 frozen_reason=row.frozen_reason,
                 updated_at=row.updated_at,
+                evidence=row.evidence or b"",
             )
 
     # -- notaries ---------------------------------------------------------------

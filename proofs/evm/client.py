@@ -1,14 +1,14 @@
 """The EVM light client behind the ``core.seams.LightClient`` seam.
 
 A thin, pure wrapper over the pieces of :mod:`proofs.evm`: it takes the
-chain-neutral envelopes the relayer moves (``TrustedHeader``,
+chain-neutral envelopes the relayer moves (``HeaderUpdate``,
 ``InclusionProof``) and checks them with the header, chain, finality and
 receipt-proof functions. No I/O, no clock: ``now`` (unix seconds) is a
 parameter.
 
 Wire formats (also in ``docs/evm-light-client.md``):
 
-* ``TrustedHeader.encoded``: the header's canonical RLP (:func:`encode_header`);
+* ``HeaderUpdate.encoded``: the header's canonical RLP (:func:`encode_header`);
   ``hash`` is the chain's block hash as the node reported it (checked, never
   trusted); ``evidence``: ``rlp([ancestors, descendants])``, each a list of
   header RLPs in ascending order: the headers strictly between the trusted
@@ -44,7 +44,7 @@ from core.errors import (
     ValueMismatch,
 )
 from core.ids import ChainId, Height
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.evm.chain import HeaderRules
 from proofs.evm.events import verify_log_inclusion
 from proofs.evm.finality import FinalityPolicy, verify_final_header
@@ -128,7 +128,7 @@ def freeze_client(client_state: EvmClientState, height: int) -> EvmClientState:
 def encode_header_evidence(
     ancestors: Sequence[EvmHeader], descendants: Sequence[EvmHeader]
 ) -> bytes:
-    """``rlp([ancestors, descendants])`` of header RLPs (the ``TrustedHeader.evidence``)."""
+    """``rlp([ancestors, descendants])`` of header RLPs (the ``HeaderUpdate.evidence``)."""
     return rlp.encode(
         [[encode_header(h) for h in ancestors], [encode_header(h) for h in descendants]]
     )
@@ -219,7 +219,7 @@ class EvmLightClient:
         self,
         client_state: object,
         trusted: object,
-        header: TrustedHeader,
+        header: HeaderUpdate,
         now: int,
     ) -> EvmConsensusState:
         """Verify ``header`` from ``trusted``; return its consensus state.
@@ -341,8 +341,8 @@ class EvmLightClient:
     def check_misbehaviour(
         self,
         client_state: object,
-        header_a: TrustedHeader,
-        header_b: TrustedHeader,
+        header_a: HeaderUpdate,
+        header_b: HeaderUpdate,
         *,
         trusted: object = None,
         now: int | None = None,
@@ -384,7 +384,7 @@ def _consensus_state(value: object) -> EvmConsensusState:
     return value
 
 
-def _decode_envelope(header: TrustedHeader) -> EvmHeader:
+def _decode_envelope(header: HeaderUpdate) -> EvmHeader:
     decoded = decode_header(header.encoded)
     if decoded.number != header.height or decoded.timestamp != header.time:
         raise InvalidHeader(

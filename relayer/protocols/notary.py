@@ -227,7 +227,7 @@ class NotaryProtocol:
 
     async def _source_final(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         event, _packet = await self._event_and_packet(route, t)
-        verified = await self.ctx.keeper.verified_at(route.source, int(event.height))
+        verified = await self.ctx.keeper.verified_at(route.source, int(event.height), recheck=True)
         proof = await self.ctx.adapter(route.source).prove(event)
         if proof.value != event.raw or (t.source_event and proof.value != t.source_event):
             raise BadProof(
