@@ -100,14 +100,33 @@ class FilePersistence:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        # The last record read or written per chain, by the file's (mtime, size): a notary
+        # reads its client for every packet, and parsing hundreds of states each time is waste.
+        self._cache: dict[ChainId, tuple[tuple[int, int], ClientRecord]] = {}
 
     def _path(self, chain_id: ChainId) -> Path:
         return self.directory / f"{chain_id}.json"
 
+    def _stamp(self, path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
     def load(self, chain_id: ChainId) -> ClientRecord | None:
         path = self._path(chain_id)
-        if not path.exists():
+        stamp = self._stamp(path)
+        if stamp is None:
             return None
+        cached = self._cache.get(chain_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        record = self._read(path)
+        self._cache[chain_id] = (stamp, record)
+        return record
+
+    def _read(self, path: Path) -> ClientRecord:
         try:
             doc = json.loads(path.read_text())
             return ClientRecord(
@@ -146,6 +165,9 @@ class FilePersistence:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        stamp = self._stamp(self._path(record.chain_id))
+        if stamp is not None:
+            self._cache[record.chain_id] = (stamp, record)
 
 
 # --- the follower ---------------------------------------------------------------------------

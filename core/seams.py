@@ -81,6 +81,29 @@ class ChainAdapter(Protocol):
         """The inclusion proof of ``event`` against the root of its header."""
         ...
 
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from the bytes ``proof`` carries (``proof.value``).
+
+        CONTRACT: the caller verified ``proof`` (``LightClient.verify_membership``)
+        against the consensus state of ``header_hash`` first; this never trusts
+        the node's event listing for anything but where to look.
+        ``PacketMismatch``-style ``InvalidInput`` when the proof is for another
+        position than ``event`` or its bytes are not a bridge event.
+        """
+        ...
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """A membership or absence proof of a state ``key`` at ``height`` (a bridge's
+        receipt entry: ``BridgeEndpoint.receipt_key``), verified by
+        ``LightClient.verify_membership`` against the state root there.
+
+        CONTRACT: ``proof.value`` is empty exactly when the proof is one of absence
+        (or the key holds the family's zero value).
+        """
+        ...
+
     async def submit(self, action: ChainAction) -> bytes:
         """Send ``action`` and return its transaction hash without waiting.
 
@@ -235,6 +258,12 @@ class BridgeEndpoint(Protocol):
 
     def refund_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """Refund ``packet`` on its source (here) with a non-delivery certificate."""
+        ...
+
+    def receipt_key(self, packet: Packet) -> bytes:
+        """The state key whose presence on THIS chain (the destination) means ``packet`` was
+        received (for ``ChainAdapter.prove_state``): what a notary proves absent before it
+        signs non-delivery."""
         ...
 
     def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:

@@ -1,18 +1,15 @@
-"""The notary's trusted checkpoints: one ``(height, hash)`` per chain in a small JSON file.
+"""Trust anchors a notary of an earlier version wrote down (``checkpoints.json``), read once.
 
-Trust on first use: when a chain has no checkpoint and none is configured,
-the first start trusts the chain's finalized header as served by the node,
-and writes it down; from then on every header is verified from it by the
-light client (and the checkpoint advances to what was verified). A
-configured checkpoint (``checkpoint_height``/``checkpoint_hash`` in the
-chain's notary settings) overrides the file. Written atomically (temporary
-file + rename) so a crash leaves the old or the new file, never half of one.
+Notaries before the one light-client follower kept a single ``(height, hash)``
+per chain in this file. An upgraded notary reads it as its trust anchors, so
+it does not trust the node on first use again; from then on the follower's
+own files (``clients/<chain>.json``) hold the verified states. Nothing writes
+this file any more.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +26,7 @@ class Checkpoint:
 
 
 class CheckpointFile:
-    """``{chain_id: {"height": int, "hash": "0x…", "source": str}}`` in ``data_dir``."""
+    """``{chain_id: {"height": int, "hash": "0x…", "source": str}}`` in ``data_dir`` (read only)."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / FILE_NAME
@@ -49,12 +46,8 @@ class CheckpointFile:
     def get(self, chain_id: str) -> Checkpoint | None:
         return self._items.get(chain_id)
 
-    def put(self, chain_id: str, checkpoint: Checkpoint) -> None:
-        self._items[chain_id] = checkpoint
-        doc = {
-            chain: {"height": c.height, "hash": "0x" + c.hash.hex(), "source": c.source}
-            for chain, c in sorted(self._items.items())
-        }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
-        os.replace(tmp, self.path)
+    def chains(self) -> list[str]:
+        return sorted(self._items)
+
+
+__all__ = ["FILE_NAME", "Checkpoint", "CheckpointFile"]

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
 from core.errors import InvalidInput
+from core.ids import ChainId
 from core.types import EventKind
-from notary.checkpoints import Checkpoint, CheckpointFile
+from notary.checkpoints import CheckpointFile
 from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
 from notary.signed_log import SignedLog
-from notary.verify import ChainVerifier, Clock, verifier_for
+from notary.verify import ChainVerifier
 from proofs.notary.ecdsa import address_of_private_key, sign
 from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
 
@@ -135,6 +137,35 @@ class _Key:
         return f"_Key({self.address})"
 
 
+CLIENTS_DIR = "clients"
+"""Where the notary's follower keeps one light-client file per chain (in its data dir)."""
+DEFAULT_TRUSTING_PERIOD = 14 * 24 * 3600
+DEFAULT_MAX_CLOCK_DRIFT = 15
+
+
+def _anchors(options: Mapping[str, Mapping[str, Any]], legacy: CheckpointFile) -> dict[str, Anchor]:
+    """Trust anchors: the configured checkpoints, else those a notary of an earlier version
+    wrote to ``checkpoints.json`` (so an upgraded notary keeps its trust, not TOFU again)."""
+    anchors = {}
+    for chain_id in {*options, *legacy.chains()}:
+        chain = options.get(chain_id, {})
+        if "checkpoint_height" in chain:
+            anchors[chain_id] = Anchor(
+                int(chain["checkpoint_height"]),
+                bytes.fromhex(str(chain["checkpoint_hash"]).removeprefix("0x")),
+            )
+        elif (stored := legacy.get(chain_id)) is not None:
+            anchors[chain_id] = Anchor(stored.height, stored.hash)
+    return anchors
+
+
+def _periods(options: Mapping[str, Any]) -> tuple[int, int]:
+    return (
+        int(options.get("trusting_period", DEFAULT_TRUSTING_PERIOD)),
+        int(options.get("max_clock_drift", DEFAULT_MAX_CLOCK_DRIFT)),
+    )
+
+
 class Notary:
     """One notary: its key, its adapters (chain id -> adapter), its routes, its data dir.
 
@@ -150,7 +181,7 @@ class Notary:
         data_dir: Path,
         *,
         chain_options: Mapping[str, Mapping[str, Any]] | None = None,
-        clock: Clock = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = _Key(key)
         self.address = self._key.address
@@ -158,22 +189,23 @@ class Notary:
         self.routes = dict(routes)
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.checkpoints = CheckpointFile(data_dir)
         self.signed_log = SignedLog(data_dir)
         self._clock = clock
-        self.verifiers: dict[str, ChainVerifier] = {}
-        for chain_id, adapter in self.adapters.items():
-            options = dict((chain_options or {}).get(chain_id, {}))
-            configured = None
-            if "checkpoint_height" in options:
-                configured = Checkpoint(
-                    int(options.pop("checkpoint_height")),
-                    bytes.fromhex(str(options.pop("checkpoint_hash")).removeprefix("0x")),
-                    "configured",
-                )
-            self.verifiers[chain_id] = verifier_for(
-                adapter, self.checkpoints, configured=configured, clock=clock, **options
-            )
+        options = {c: dict(o) for c, o in (chain_options or {}).items()}
+        self.follower = LightClientFollower(
+            FilePersistence(data_dir / CLIENTS_DIR),
+            {ChainId(c): a for c, a in self.adapters.items()},
+            FollowerSettings(
+                checkpoints=_anchors(options, CheckpointFile(data_dir)),
+                trusting_period=lambda chain: _periods(options.get(str(chain), {})),
+                tofu_below_target=False,
+            ),
+            clock,
+        )
+        self.verifiers: dict[str, ChainVerifier] = {
+            chain_id: ChainVerifier(adapter, self.follower)
+            for chain_id, adapter in self.adapters.items()
+        }
 
     def __repr__(self) -> str:
         return f"Notary({self.address}, chains={sorted(self.adapters)})"

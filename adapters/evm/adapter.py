@@ -25,6 +25,7 @@ object); it is never put in a repr, a log line or an exception message.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from adapters.evm.scanner import (
 )
 from adapters.evm.settings import EvmChainSettings
 from core.errors import (
+    ChainError,
     ChainRejected,
     ChainUnavailable,
     ConfigError,
@@ -67,7 +69,9 @@ from core.ids import ChainId, Height
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.evm.client import (
     PROOF_KIND,
+    STORAGE_PROOF_KIND,
     EvmLightClient,
+    decode_log_key,
     encode_header_evidence,
     encode_log,
     encode_log_key,
@@ -419,6 +423,55 @@ class EvmAdapter:
             log_range=self.settings.log_range,
             max_reorg_depth=self.settings.max_reorg_depth,
         )
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """An EIP-1186 storage proof of ``key`` = contract address (20) ‖ slot (32) at
+        ``height`` (``proofs.evm.client.STORAGE_PROOF_KIND``)."""
+        if len(key) != 52:
+            raise InvalidInput("an EVM state key is a 20-byte address and a 32-byte slot")
+        if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+            raise InvalidInput(f"height {height!r} is not a block number", field="height")
+        address, slot = "0x" + key[:20].hex(), "0x" + key[20:].hex()
+        answer = await self.reader.call("eth_getProof", address, [slot], hex(height))
+        if not isinstance(answer, dict):
+            raise ChainError("eth_getProof did not answer an object")
+        values = [e.get("value") for e in answer.get("storageProof") or [] if isinstance(e, dict)]
+        value = _int(values[0], "storage value") if values else 0
+        return InclusionProof(
+            self.chain_id,
+            Height(height),
+            STORAGE_PROOF_KIND,
+            key,
+            value.to_bytes(32, "big") if value else b"",
+            (json.dumps(answer, sort_keys=True).encode(),),
+        )
+
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from its proven receipt log (``proof.value``)."""
+        tx_index, log_index = decode_log_key(proof.key)
+        if tx_index != event.position[0] or log_index != event.position[1]:
+            raise InvalidInput("the proof is for another log than the event", check="position")
+        try:
+            address, topics, data = rlp.decode(proof.value)
+        except Exception as err:  # rlp raises several classes
+            raise InvalidInput("the proven log does not decode", check="encoding") from err
+        fresh = self.decode_event(
+            {
+                "address": "0x" + bytes(address).hex(),
+                "topics": ["0x" + bytes(t).hex() for t in topics],
+                "data": "0x" + bytes(data).hex(),
+                "blockHash": "0x" + header_hash.hex(),
+                "blockNumber": hex(event.height),
+                "transactionHash": "0x" + event.tx_hash.hex(),
+                "transactionIndex": hex(tx_index),
+                "logIndex": hex(log_index),
+            }
+        )
+        if fresh is None:
+            raise InvalidInput("the proven log is not a bridge event", check="kind")
+        return fresh
 
     def decode_event(self, log: RpcLog) -> ChainEvent | None:
         """A ``ChainEvent`` from an ``eth_getLogs`` item; None for an event the hub ignores."""

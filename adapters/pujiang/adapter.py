@@ -19,7 +19,7 @@ from typing import Self
 
 import httpx
 
-from adapters.pujiang import actions, wire
+from adapters.pujiang import actions, state_proofs, wire
 from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
 from adapters.pujiang.client_codec import PujiangClientCodec
@@ -295,6 +295,21 @@ class PujiangAdapter:
             height = Height(wire.int_field(answer, "height", what))
         reason = answer.get("reason") or ""
         return TxReceipt(self.chain_id, tx_hash, height, status == "committed", str(reason))
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """Membership or absence proof of the state ``key`` at ``height`` (see
+        ``adapters.pujiang.state_proofs``)."""
+        height = _height(height, "height")
+        answer = await self.node.get(
+            "/v1/proofs/state", {"key": "0x" + key.hex(), "height": height}
+        )
+        return state_proofs.state_proof(self.chain_id, key, height, answer)
+
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from its proven events-tree leaf."""
+        return state_proofs.event_from_proof(event, proof)
 
     async def account_nonce(self, address: bytes) -> int:
         """The committed nonce of ``address`` (0 for an unknown account)."""
