@@ -14,7 +14,9 @@ Order of an update, as ibc-go's ``UpdateClient``:
    below it, skipping ahead where the family allows (``ClientCodec.max_step``),
    halving the step when the trusted set's overlap is too small (bisection);
 3. **misbehaviour**: a header served at a height already trusted with another
-   hash that nevertheless verifies (a fork), or a verified header whose time
+   hash that nevertheless verifies (a fork: the trusted base of every update and
+   the height of every proven event are compared with what the node serves
+   now), or a verified header whose time
    does not lie strictly between its trusted neighbours' (time), freezes the
    client and persists the evidence (the conflicting header with its commit
    and the trusted hash), so every process and the API see why;
@@ -344,6 +346,9 @@ class LightClientFollower:
         base = await self._decode(
             chain_id, base_height, record.consensus_states[base_height], client
         )
+        # The node must still serve the trusted base: one that now serves another valid
+        # header there has been shown a fork (ibc-go checks a header at a known height).
+        await self._recheck(chain_id, record, client, base, now, cached=False)
         step = codec.max_step()
         new_states: dict[int, object] = {}
         target = height if step is None else min(height, base_height + step)
@@ -414,13 +419,24 @@ class LightClientFollower:
         return found
 
     async def _recheck(
-        self, chain_id: ChainId, record: ClientRecord, client: object, state: object, now: int
+        self,
+        chain_id: ChainId,
+        record: ClientRecord,
+        client: object,
+        state: object,
+        now: int,
+        *,
+        cached: bool = True,
     ) -> None:
-        """Compare the header the node serves at a trusted height with the trusted one."""
+        """Compare the header the node serves at a trusted height with the trusted one.
+
+        ``cached``: a height compared before in this process is not fetched again
+        (many packets of one block are proven one after another).
+        """
         adapter, lc, codec = self.parts(chain_id)
         height, trusted_hash = codec.state_height(state), codec.state_hash(state)
         seen = self._rechecked.setdefault(chain_id, OrderedDict())
-        if seen.get(height) == trusted_hash:
+        if cached and seen.get(height) == trusted_hash:
             return
         served = await adapter.header(Height(height))
         served_hash = await asyncio.to_thread(codec.header_hash, served)
