@@ -1,0 +1,110 @@
+"""Every real ChainMaker block of the vectors verifies: hash, proposer, QC, body, proofs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proofs.chainmaker import (
+    ChainTrust,
+    compute_block_hash,
+    decode_block_info,
+    verify_block,
+    verify_block_body,
+    verify_rwset_inclusion,
+    verify_tx_inclusion,
+)
+from proofs.chainmaker.encoding import compute_tx_hash, encode
+from proofs.chainmaker.pb import chainmaker_pb2 as pb
+from proofs.hashing import SHA256, SM3
+from tests.proofs.chainmaker.conftest import BLOCK_FILES, FULL_BLOCKS, NODES, trust_for
+
+
+@pytest.mark.parametrize("height", sorted(BLOCK_FILES))
+def test_real_block_header_proposer_and_qc_verify(
+    height: int, cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    info = decode_block_info(cm_blocks[height])
+    header = info.block.header
+    assert header.block_height == height
+    assert header.block_version == 2030200
+    assert compute_block_hash(header, SHA256) == header.block_hash
+    verified = verify_block(info, trust_for(cm_trusts, info))
+    assert verified.block_hash == header.block_hash
+    assert len(verified.signers) == 3  # 3 of the 4 validators voted
+    assert set(verified.signers) <= set(NODES)
+
+
+@pytest.mark.parametrize("height", FULL_BLOCKS)
+def test_real_block_body_roots_verify(
+    height: int, cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    info = decode_block_info(cm_blocks[height])
+    verify_block_body(info, trust_for(cm_trusts, info))
+
+
+@pytest.mark.parametrize("height", FULL_BLOCKS)
+def test_v23_tx_hash_zeroes_gas_used_and_the_stored_hash_does_not_match(
+    height: int, cm_blocks: dict[int, dict[str, Any]]
+) -> None:
+    info = decode_block_info(cm_blocks[height])
+    header, tx = info.block.header, info.block.txs[0]
+    assert tx.result.contract_result.gas_used > 0
+    assert compute_tx_hash(tx, header.block_version, SHA256) == header.tx_root
+    assert SHA256(encode(tx)) != header.tx_root  # the trap: hashing as stored
+    assert compute_tx_hash(tx, 2020000, SHA256) != header.tx_root  # a pre-2.3 rule
+
+
+@pytest.mark.parametrize("height", FULL_BLOCKS)
+def test_real_single_tx_proofs_have_empty_paths(
+    height: int, cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    info = decode_block_info(cm_blocks[height])
+    trust = trust_for(cm_trusts, info)
+    header = info.block.header
+    assert header.tx_count == 1
+    verify_tx_inclusion(header, info.block.txs[0], 0, [], trust)
+    verify_rwset_inclusion(header, info.rwset_list[0], 0, [], trust)
+
+
+def test_json_and_protobuf_bytes_decode_to_the_same_block(
+    cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    info = decode_block_info(cm_blocks[30])
+    again = decode_block_info(encode(info))
+    assert again == info
+    verify_block(again, trust_for(cm_trusts, again))
+
+
+def test_tcip_record_transactions_sign_over_sm3_and_hash_by_the_v23_rule(cm_dir: Path) -> None:
+    """The TCIP record: PUBLIC_KEY senders, ECDSA P-256 over SM3; its proof carries the
+    transaction with gas_used zeroed, so SM3 of those bytes is the v2.3 hash."""
+    from proofs.chainmaker.identity import load_public_key, verify_member_signature
+
+    record = json.loads((cm_dir / "tcip_crosschain_record_pk_sm3.json").read_text())
+    content = record["cross_chain_tx_content"][0]["tx_content"]
+    tx = pb.Transaction()
+    tx.ParseFromString(base64.b64decode(content["tx"]))
+    assert tx.sender.signer.member_type == pb.PUBLIC_KEY
+    key = load_public_key(tx.sender.signer.member_info)
+    payload = encode(tx.payload)
+    assert verify_member_signature(key, payload, tx.sender.signature, SM3)
+    assert not verify_member_signature(key, payload, tx.sender.signature, SHA256)
+    prove = json.loads(content["tx_prove"])
+    assert base64.b64decode(prove["hash_type"]) == b"SM3"
+    proved = base64.b64decode(prove["tx_byte"])
+    assert tx.result.contract_result.gas_used > 0
+    assert compute_tx_hash(tx, 2030200, SM3) == SM3(proved)
+    first = pb.TransactionInfo()
+    first.ParseFromString(base64.b64decode(record["first_tx_content"]["tx_content"]["tx"]))
+    sender = first.transaction.sender
+    assert verify_member_signature(
+        load_public_key(sender.signer.member_info),
+        encode(first.transaction.payload),
+        sender.signature,
+        SM3,
+    )
