@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,39 @@ def test_tcip_record_transactions_sign_over_sm3_and_hash_by_the_v23_rule(cm_dir:
         sender.signature,
         SM3,
     )
+
+
+def test_light_client_on_the_real_chain(
+    cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    """2 -> 3 adjacent (parent hash links); 30 needs configuration 22 first; from a
+    checkpoint at 30 under configuration 22, 34 verifies (a skip within one config)."""
+    from proofs.chainmaker import ClientState, create_trusted_block, update_client
+    from proofs.chainmaker.errors import ParentMismatch, UnknownConfig
+
+    infos = {h: decode_block_info(doc) for h, doc in cm_blocks.items()}
+    client = ClientState(chain_id="chain1", trusting_period_s=14 * 24 * 3600)
+    h2 = infos[2].block.header
+    at2 = create_trusted_block(client, cm_trusts[0], 2, h2.block_hash, h2.block_timestamp)
+    at3 = update_client(client, at2, infos[3], h2.block_timestamp + 60)
+    assert at3.block_hash == infos[3].block.header.block_hash
+    with pytest.raises(UnknownConfig):
+        update_client(client, at3, infos[30], infos[30].block.header.block_timestamp)
+    h30 = infos[30].block.header
+    at30 = create_trusted_block(client, cm_trusts[22], 30, h30.block_hash, h30.block_timestamp)
+    at34 = update_client(client, at30, infos[34], h30.block_timestamp + 400)
+    assert at34.height == 34
+    wrong_parent = dataclasses.replace(at2, block_hash=bytes(32))
+    with pytest.raises(ParentMismatch):
+        update_client(client, wrong_parent, infos[3], h2.block_timestamp + 60)
+
+
+def test_a_json_field_chainmaker_does_not_have_is_refused(
+    cm_blocks: dict[int, dict[str, Any]],
+) -> None:
+    from proofs.chainmaker.errors import MalformedBlock
+
+    doc = copy.deepcopy(cm_blocks[2])
+    doc["block"]["header"]["gas_price"] = 1
+    with pytest.raises(MalformedBlock):
+        decode_block_info(doc)
