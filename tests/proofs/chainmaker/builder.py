@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
@@ -33,7 +34,13 @@ from proofs.chainmaker.encoding import (
 )
 from proofs.chainmaker.pb import chainmaker_pb2 as pb
 from proofs.hashing import HashFunction
-from proofs.sm2 import SM2_CURVE_OID, SM2_P256, compute_sm2_public_key, sign_sm2
+from proofs.sm2 import (
+    SM2_CURVE_OID,
+    SM2_P256,
+    SM2_WITH_SM3_OID,
+    compute_sm2_public_key,
+    sign_sm2,
+)
 
 VERSION = 2030200
 NOT_BEFORE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -261,3 +268,90 @@ def make_block(
         vote_set.votes[node.node_id].CopyFrom(vote)
     block.additional_data.extra_data[TBFT_QC_KEY] = encode(vote_set)
     return info
+
+
+# --- SM2 certificates (cert mode on the national-crypto profile) --------------------------
+
+
+@dataclass
+class SM2Org:
+    org_id: str
+    secret: bytes
+    der: bytes
+
+    @property
+    def pem(self) -> str:
+        return asn1_pem.armor("CERTIFICATE", self.der).decode()
+
+
+def _sm2_spki(secret: bytes) -> asn1_keys.PublicKeyInfo:
+    return asn1_keys.PublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "ec",
+                "parameters": asn1_keys.ECDomainParameters(name="named", value=SM2_CURVE_OID),
+            },
+            "public_key": compute_sm2_public_key(secret),
+        }
+    )
+
+
+def _sm2_cert(
+    subject: asn1_x509.Name, issuer: asn1_x509.Name, secret: bytes, issuer_secret: bytes, ca: bool
+) -> bytes:
+    algorithm = {"algorithm": SM2_WITH_SM3_OID}
+    extensions = (
+        [{"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": True}}]
+        if ca
+        else []
+    )
+    tbs = asn1_x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": secrets.randbits(63),
+            "signature": algorithm,
+            "issuer": issuer,
+            "validity": {
+                "not_before": asn1_x509.Time({"utc_time": NOT_BEFORE}),
+                "not_after": asn1_x509.Time({"utc_time": NOT_AFTER}),
+            },
+            "subject": subject,
+            "subject_public_key_info": _sm2_spki(secret),
+            "extensions": extensions,
+        }
+    )
+    cert = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": algorithm,
+            "signature_value": sign_sm2(issuer_secret, tbs.dump()),
+        }
+    )
+    return cert.dump()
+
+
+def _sm2_name(org_id: str, cn: str, ou: str) -> asn1_x509.Name:
+    return asn1_x509.Name.build(
+        {"organization_name": org_id, "organizational_unit_name": ou, "common_name": cn}
+    )
+
+
+def _sm2_secret() -> bytes:
+    return (secrets.randbelow(SM2_P256.n - 1) + 1).to_bytes(32, "big")
+
+
+def make_sm2_org(org_id: str) -> SM2Org:
+    secret = _sm2_secret()
+    name = _sm2_name(org_id, f"ca.{org_id}", "root-cert")
+    return SM2Org(org_id, secret, _sm2_cert(name, name, secret, secret, ca=True))
+
+
+def make_sm2_cert_node(org: SM2Org, node_id: str) -> Node:
+    """A cert-mode consensus node with an SM2 key and an SM2-with-SM3 certificate."""
+    secret = _sm2_secret()
+    ca_subject = asn1_x509.Certificate.load(org.der)["tbs_certificate"]["subject"]
+    subject = _sm2_name(org.org_id, f"{node_id}.sign.{org.org_id}", "consensus")
+    der = _sm2_cert(subject, ca_subject, secret, org.secret, ca=False)
+    pem = asn1_pem.armor("CERTIFICATE", der)
+    member = pb.Member(org_id=org.org_id, member_type=pb.CERT, member_info=pem)
+    return Node(node_id, org.org_id, member, sm2=secret)

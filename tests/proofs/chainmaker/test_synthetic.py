@@ -37,6 +37,8 @@ from tests.proofs.chainmaker.builder import (
     make_config_tx,
     make_org,
     make_pk_node,
+    make_sm2_cert_node,
+    make_sm2_org,
     make_tx,
     trust_doc,
 )
@@ -232,3 +234,28 @@ def test_time_going_backwards_is_refused(rotation) -> None:
     client, start, b1, _, _, _ = rotation
     with pytest.raises(E.NonIncreasingTime):
         update_client(client, dataclasses.replace(start, timestamp=T0 + 11), b1, T0 + 15)
+
+
+def test_sm2_cert_mode_chain_verifies_against_sm2_org_cas() -> None:
+    """SM2 keys in SM2-with-SM3 certificates issued by SM2 org CAs, SM3 chain hash."""
+    orgs = [make_sm2_org(f"gm-org{i}.example") for i in range(4)]
+    nodes = [make_sm2_cert_node(org, f"QmGm{i}") for i, org in enumerate(orgs)]
+    doc = trust_doc(CHAIN, 0, nodes, hash_type="SM3")
+    doc["org_cas"] = {o.org_id: [o.pem] for o in orgs}
+    trust = compute_chain_trust(doc)
+    info = make_block(
+        chain_id=CHAIN, height=1, parent=bytes(32), pre_conf_height=0,
+        proposer=nodes[0], voters=nodes[:3], hash_fn=SM3,
+    )  # fmt: skip
+    assert len(verify_block(info, trust).signers) == 3
+
+    doc["org_cas"][orgs[1].org_id] = [orgs[2].pem]  # org1's CA replaced by org2's
+    with pytest.raises(E.UntrustedIdentity) as caught:
+        verify_block(info, compute_chain_trust(doc))
+    assert caught.value.details["check"] == "cert-chain"
+
+    impostor = make_sm2_org(orgs[1].org_id)  # same CA name, another key: the signature decides
+    doc["org_cas"][orgs[1].org_id] = [impostor.pem]
+    with pytest.raises(E.UntrustedIdentity) as caught:
+        verify_block(info, compute_chain_trust(doc))
+    assert caught.value.details["check"] == "cert-chain"
