@@ -185,17 +185,17 @@ def _spki_point(data: bytes) -> bytes:
 def decode_sm2_signature(signature: bytes, curve: SM2Curve = SM2_P256) -> tuple[int, int]:
     """``(r, s)`` of a DER ``SEQUENCE{r, s}`` or a raw ``r||s`` (``SM2SignatureMalformed``)."""
     size = curve.size
-    if len(signature) == 2 * size and signature[0] != 0x30:
-        return int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
     try:
         r, s = decode_dss_signature(signature)
-    except ValueError as err:
-        raise SM2SignatureMalformed(
-            "the SM2 signature does not decode", check="sm2-signature"
-        ) from err
-    if encode_dss_signature(r, s) != signature:
-        raise SM2SignatureMalformed("the SM2 signature is not canonical DER", check="sm2-signature")
-    return r, s
+        if encode_dss_signature(r, s) == signature:
+            return r, s
+    except ValueError:
+        pass  # not DER: a raw r||s when the length says so
+    if len(signature) == 2 * size:
+        return int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+    raise SM2SignatureMalformed(
+        "the SM2 signature is neither canonical DER nor raw r||s", check="sm2-signature"
+    )
 
 
 # --- the operations --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from core.errors import InvalidInput
@@ -42,7 +43,13 @@ from proofs.chainmaker.encoding import get_hash_type
 from proofs.chainmaker.errors import MalformedBlock, UntrustedIdentity
 from proofs.chainmaker.pb import chainmaker_pb2 as pb
 from proofs.hashing import HashFunction
-from proofs.sm2 import SM2_CURVE_OID, SM2_WITH_SM3_OID, is_valid_sm2_signature
+from proofs.sm2 import (
+    SM2_CURVE_OID,
+    SM2_WITH_SM3_OID,
+    SM2KeyInvalid,
+    decode_sm2_public_key,
+    is_valid_sm2_signature,
+)
 
 P256_OID: Final = "1.2.840.10045.3.1.7"
 CONSENSUS_ROLE: Final = "consensus"
@@ -197,9 +204,13 @@ def _spki_key(info: asn1_keys.PublicKeyInfo) -> PublicKey:
     oid = params.chosen.dotted if params.name == "named" else None
     point = bytes(info["public_key"].native)
     if oid == P256_OID:
-        return PublicKey("p256", point)
+        # one encoding per key (uncompressed), so "one key per node id" cannot be dodged
+        # by presenting the same key compressed; an off-curve point fails here
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        return PublicKey("p256", key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
     if oid == SM2_CURVE_OID:
-        return PublicKey("sm2", point)
+        x, y = decode_sm2_public_key(point)
+        return PublicKey("sm2", b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big"))
     raise MalformedBlock(f"unsupported key curve {oid}", check="key")
 
 
@@ -212,7 +223,7 @@ def load_certificate(data: bytes) -> tuple[x509.Certificate, PublicKey]:
         parsed = asn1_x509.Certificate.load(der)
         info = parsed["tbs_certificate"]["subject_public_key_info"]
         key = _spki_key(info)
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, SM2KeyInvalid) as err:
         raise MalformedBlock("a certificate does not decode", check="certificate") from err
     return cert, key
 
@@ -222,7 +233,7 @@ def load_public_key(data: bytes) -> PublicKey:
     """A PEM or DER ``SubjectPublicKeyInfo`` (public-key mode)."""
     try:
         return _spki_key(asn1_keys.PublicKeyInfo.load(_pem_or_der(data), strict=True))
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, SM2KeyInvalid) as err:
         raise MalformedBlock("a public key does not decode", check="key") from err
 
 

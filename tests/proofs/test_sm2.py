@@ -194,3 +194,14 @@ def test_fresh_signature_round_trips_and_is_randomised() -> None:
     assert first != second
     verify_sm2(public, b"pujiang", first)
     verify_sm2(public, b"pujiang", second)
+
+
+def test_raw_signature_whose_r_starts_like_der_still_decodes() -> None:
+    """A raw r||s with r[0] = 0x30 (the DER SEQUENCE tag) is read as raw, not refused."""
+    public, _ = _example_p256()
+    d = h("3945208F 7B2144B1 3F36E38A C6D39F95 88939369 2860B51A 42FB81EF 4DF7C5B8")
+    signature = sign_sm2(d, MESSAGE, nonce=65)
+    r, s = decode_dss_signature(signature)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert raw[0] == 0x30
+    verify_sm2(public, MESSAGE, raw)
