@@ -113,6 +113,12 @@ class InsufficientVotes(InsufficientPower):
     code = "chainmaker-insufficient-votes"
 
 
+class BadTxSignature(BadSignature):
+    """A transaction's sender, endorser or payer signature over its payload does not verify."""
+
+    code = "chainmaker-tx-signature"
+
+
 class TxCountMismatch(InvalidHeader):
     """The body holds another number of transactions or read-write sets than ``tx_count``."""
 
@@ -195,6 +201,7 @@ __all__ = [
     "BadConfigBlock",
     "BadMerklePath",
     "BadProposerSignature",
+    "BadTxSignature",
     "BadVoteSignature",
     "BlockHashMismatch",
     "ChainIdMismatch",

@@ -32,6 +32,12 @@ Body (:func:`verify_block_body`, a full ``BlockInfo``): ``chainmaker-tx-count``,
 ``chainmaker-tx-root`` (v2.3 transaction hashes), ``chainmaker-rwset-hash``,
 ``chainmaker-rwset-root``, ``chainmaker-dag-hash``.
 
+Transaction signatures (:func:`verify_tx_signatures`, not part of block validity:
+the quorum certified the block): sender, endorsers and payer over the encoded
+payload, ``chainmaker-tx-signature``; a ``CERT_HASH`` signer is resolved through
+certificates the caller supplies (:func:`compute_block_certs` collects those a block's
+own read-write sets read from ``CERT_MANAGE``, each checked against its hash).
+
 SECURITY: ChainMaker's own block sync verifies each vote's signature but not
 that the signer is the node named by ``voter``; a single validator's key could
 then fill a certificate with votes "from" several node ids. Steps 4 (binding)
@@ -40,8 +46,10 @@ and 6 (distinct signers) close that.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from proofs.chainmaker.encoding import (
     TBFT_QC_KEY,
@@ -52,10 +60,12 @@ from proofs.chainmaker.encoding import (
     compute_tx_hash,
     compute_vote_payload,
     decode_vote_set,
+    encode,
     verify_merkle_path,
 )
 from proofs.chainmaker.errors import (
     BadProposerSignature,
+    BadTxSignature,
     BadVoteSignature,
     BlockHashMismatch,
     ChainIdMismatch,
@@ -76,15 +86,20 @@ from proofs.chainmaker.errors import (
     VoterBindingMismatch,
 )
 from proofs.chainmaker.identity import (
+    MEMBER_CERT,
+    MEMBER_PUBLIC_KEY,
     ChainTrust,
     PublicKey,
     Validator,
     is_bound,
+    load_certificate,
+    load_public_key,
     member_identity,
     validate_identity,
     verify_member_signature,
 )
 from proofs.chainmaker.pb import chainmaker_pb2 as pb
+from proofs.hashing import HashFunction
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,3 +271,69 @@ def verify_rwset_inclusion(
     """``rwset`` is the read-write set of transaction ``index`` of the (verified) ``header``."""
     leaf = compute_rwset_hash(rwset, trust.hash_fn)
     verify_merkle_path(leaf, index, path, header.rw_set_root, header.tx_count, trust.hash_fn)
+
+
+CERT_MANAGE_CONTRACT = "CERT_MANAGE"
+MEMBER_CERT_HASH = pb.CERT_HASH
+
+
+def compute_cert_hash(cert: bytes, hash_fn: HashFunction) -> bytes:
+    """The ``CERT_HASH`` of a certificate (PEM or DER): the chain hash of its DER."""
+    cert_obj, _ = load_certificate(cert)
+    return hash_fn(cert_obj.public_bytes(Encoding.DER))
+
+
+def compute_block_certs(info: pb.BlockInfo, hash_fn: HashFunction) -> dict[bytes, bytes]:
+    """``cert hash -> certificate`` from the ``CERT_MANAGE`` reads of a block's rw sets.
+
+    A read is kept only when its value is a certificate whose hash is the read's
+    key (hex), so a body cannot map a hash to another certificate.
+    """
+    certs: dict[bytes, bytes] = {}
+    for rwset in info.rwset_list:
+        for read in rwset.tx_reads:
+            if read.contract_name != CERT_MANAGE_CONTRACT or not read.value:
+                continue
+            try:
+                wanted = bytes.fromhex(read.key.decode())
+                if compute_cert_hash(bytes(read.value), hash_fn) == wanted:
+                    certs[wanted] = bytes(read.value)
+            except (ValueError, UnicodeDecodeError, MalformedBlock):
+                continue
+    return certs
+
+
+def _signer_key(
+    member: pb.Member, certs: Mapping[bytes, bytes], hash_fn: HashFunction
+) -> PublicKey:
+    if member.member_type == MEMBER_CERT:
+        return load_certificate(bytes(member.member_info))[1]
+    if member.member_type == MEMBER_PUBLIC_KEY:
+        return load_public_key(bytes(member.member_info))
+    if member.member_type == MEMBER_CERT_HASH:
+        cert = certs.get(bytes(member.member_info))
+        if cert is None or compute_cert_hash(cert, hash_fn) != bytes(member.member_info):
+            raise MalformedBlock(
+                f"no certificate for the cert hash {bytes(member.member_info).hex()}",
+                check="cert-hash",
+            )
+        return load_certificate(cert)[1]
+    raise MalformedBlock(f"unsupported signer type {member.member_type}", check="member-type")
+
+
+def verify_tx_signatures(
+    tx: pb.Transaction, trust: ChainTrust, certs: Mapping[bytes, bytes] | None = None
+) -> None:
+    """Sender, endorsers and payer signed the encoded payload (signatures only: whether
+    the signer may send or endorse is the chain's policy, which its nodes applied)."""
+    hash_fn, certs = trust.hash_fn, certs or {}
+    message = encode(tx.payload)
+    entries = [("sender", tx.sender), *(("endorser", e) for e in tx.endorsers)]
+    if tx.HasField("payer"):
+        entries.append(("payer", tx.payer))
+    for role, entry in entries:
+        key = _signer_key(entry.signer, certs, hash_fn)
+        if not verify_member_signature(key, message, entry.signature, hash_fn):
+            raise BadTxSignature(
+                f"the {role} signature of {tx.payload.tx_id} does not verify", role=role
+            )

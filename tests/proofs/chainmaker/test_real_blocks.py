@@ -146,3 +146,28 @@ def test_a_json_field_chainmaker_does_not_have_is_refused(
     doc["block"]["header"]["gas_price"] = 1
     with pytest.raises(MalformedBlock):
         decode_block_info(doc)
+
+
+def test_real_transaction_signatures_endorsers_and_cert_hash_sender(
+    cm_blocks: dict[int, dict[str, Any]], cm_trusts: dict[int, ChainTrust]
+) -> None:
+    """Endorsers (certificates) and the sender (CERT_HASH, its certificate read by block 30
+    from CERT_MANAGE) sign the payload; block 2's sender is the same certificate."""
+    from proofs.chainmaker.errors import BadTxSignature, MalformedBlock
+    from proofs.chainmaker.verifier import compute_block_certs, verify_tx_signatures
+
+    h2, h30 = decode_block_info(cm_blocks[2]), decode_block_info(cm_blocks[30])
+    certs = compute_block_certs(h30, SHA256)
+    assert list(certs) == [bytes(h30.block.txs[0].sender.signer.member_info)]
+    verify_tx_signatures(h30.block.txs[0], cm_trusts[22], certs)
+    verify_tx_signatures(h2.block.txs[0], cm_trusts[0], certs)
+    with pytest.raises(MalformedBlock) as caught:
+        verify_tx_signatures(h2.block.txs[0], cm_trusts[0], {})
+    assert caught.value.details["check"] == "cert-hash"
+    tx = h2.block.txs[0]
+    tx.endorsers[1].signature = tx.endorsers[1].signature[:-1] + bytes(
+        [tx.endorsers[1].signature[-1] ^ 1]
+    )
+    with pytest.raises(BadTxSignature) as refused:
+        verify_tx_signatures(tx, cm_trusts[0], certs)
+    assert refused.value.details["role"] == "endorser"
