@@ -298,3 +298,14 @@ def test_light_client_refusals(row: str, number: int, parent: bytes, error: type
     header = make_header(number, parent, [0, 1, 2, 3], [0, 1, 2])
     with pytest.raises(error):
         update_client(trusted, header)
+
+
+def test_built_root_equals_the_real_root_from_the_proofs_leaves(fisco_dir: Path) -> None:
+    """The proof's level 0 lists every transaction of its 5-transaction block, so the
+    block's whole tree is known: the builder's root over them is the node's root."""
+    index, tx_hash, proof, root = _real_proof(fisco_dir)
+    left, right = proof[0]
+    hashes = [leaf[1:] for leaf in left] + [tx_hash] + [leaf[1:] for leaf in right]
+    assert len(hashes) == 5
+    assert compute_merkle_root(hashes) == root
+    assert compute_merkle_proof(hashes, index) == proof
