@@ -8,12 +8,12 @@ node ids and their orgs are those the votes carry (4 validators, one per org).
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from proofs.chainmaker import ChainTrust, compute_chain_trust, decode_block_info
 from proofs.chainmaker.encoding import TBFT_QC_KEY, decode_vote_set
@@ -83,8 +83,6 @@ def trust_doc(cm_dir: Path, blocks: dict[int, dict[str, Any]], config_height: in
 
 
 def _subject(pem: str) -> str:
-    from cryptography import x509
-
     return x509.load_pem_x509_certificate(pem.encode()).subject.rfc4514_string()
 
 
@@ -96,7 +94,3 @@ def cm_trusts(cm_dir: Path, cm_blocks: dict[int, dict[str, Any]]) -> dict[int, C
 
 def trust_for(trusts: dict[int, ChainTrust], info: pb.BlockInfo) -> ChainTrust:
     return trusts[info.block.header.pre_conf_height]
-
-
-def b64(data: str) -> bytes:
-    return base64.b64decode(data)
