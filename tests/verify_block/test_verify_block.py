@@ -1,4 +1,4 @@
-"""``gateway.verify_block``: the rows ``pjgw verify-block`` prints, on the real vectors
+"""``adapters.verify_block``: the rows ``pjgw verify-block`` prints, on the real vectors
 with the trust files committed under ``docs/trust/``."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvalidInput
-from gateway.verify_block import (
+from adapters.verify_block import (
     CHAINMAKER_BODY_CHECKS,
     CHAINMAKER_CHECKS,
     FISCO_CHECKS,
     compute_chainmaker_trusts,
     verify_recorded_block,
 )
+from core.errors import InvalidInput
 from proofs.chainmaker import compute_chain_trust
 from tests.proofs.chainmaker.conftest import BLOCK_FILES, trust_doc
 
@@ -119,7 +119,7 @@ def test_unknown_family_is_refused() -> None:
 def test_main_prints_each_row_and_exits_by_the_verdict(
     shared_vectors: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gateway.verify_block import main
+    from adapters.verify_block import main
 
     block = str(shared_vectors / "chainmaker" / "chain1_h34_header_qc.json")
     assert main(["chainmaker", block, "--trust", str(CM_TRUST)]) == 0
@@ -129,3 +129,24 @@ def test_main_prints_each_row_and_exits_by_the_verdict(
     fisco = str(shared_vectors / "fisco-bcos" / "header_4sealers.json")
     assert main(["fisco", fisco]) == 0
     assert "skipped: no trust file" in capsys.readouterr().out
+
+
+def test_pjgw_verify_block_is_the_installed_command_and_fails_a_forged_trust(
+    shared_vectors: Path, tmp_path: Path
+) -> None:
+    """The command as ``pjgw`` runs it: PASS and exit 0 on the real block; a trust file
+    pinning other sealers fails the sealer check and exits 1."""
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+
+    fisco = str(shared_vectors / "fisco-bcos" / "header_4sealers.json")
+    ok = CliRunner().invoke(app, ["verify-block", "fisco", fisco, "--trust", str(FISCO_TRUST)])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.splitlines()[-1] == "PASS"
+    forged = tmp_path / "trust.json"
+    sealers = json.loads(FISCO_TRUST.read_text())["sealers"]
+    forged.write_text(json.dumps({"sealers": [sealers[1], sealers[0], *sealers[2:]]}))
+    bad = CliRunner().invoke(app, ["verify-block", "fisco", fisco, "--trust", str(forged)])
+    assert bad.exit_code == 1, bad.output
+    assert bad.output.splitlines()[-1] == "FAIL"

@@ -1,4 +1,7 @@
-"""``pjgw verify-block FAMILY BLOCK.json [--trust FILE]``: the logic the CLI wires.
+"""``pjgw verify-block FAMILY BLOCK.json [--trust FILE]``: check a block the chain's tools exported.
+
+Registered on ``pjgw`` through the ``pujiang_gateway.cli`` entry points (it names
+chain families, so it lives with them in ``adapters/``, not in the gateway).
 
 Reads a block as the chain's own tools export it and checks it against the trust
 roots given, check by check, so the command can print each check with its verdict
@@ -26,6 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+import typer
 
 from core.errors import InvalidInput, VerificationError
 from proofs.chainmaker import errors as cm_errors
@@ -197,7 +202,7 @@ def verify_recorded_block(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gateway.verify_block FAMILY BLOCK.json [--trust FILE]`` (before the CLI)."""
+    """``python -m adapters.verify_block FAMILY BLOCK.json [--trust FILE]`` (as ``pjgw``)."""
     parser = argparse.ArgumentParser(prog="pjgw verify-block", description=__doc__.splitlines()[0])
     parser.add_argument("family", choices=FAMILIES)
     parser.add_argument("block", type=Path)
@@ -215,6 +220,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name.ljust(width)}  {verdict}")
     print("PASS" if report.passed else "FAIL")
     return report.exit_code
+
+
+def register(app: typer.Typer) -> None:
+    """``pjgw verify-block`` (entry point ``pujiang_gateway.cli``)."""
+
+    @app.command(
+        "verify-block",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )
+    def verify_block_command(ctx: typer.Context) -> None:
+        """Verify a recorded block (ChainMaker BlockInfo, FISCO BCOS header) against trust
+        roots: each check with its verdict; exit 0 only when every check passes."""
+        raise typer.Exit(main(list(ctx.args)))
 
 
 if __name__ == "__main__":
