@@ -382,10 +382,17 @@ class Store(Protocol):
 
     # work distribution
     def claim_due(
-        self, worker: str, now: float, lease_seconds: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
     ) -> list[TransferRecord]:
         """Lease up to ``limit`` non-terminal transfers whose ``next_attempt_at <= now``
-        and whose lease is free or expired, longest-waiting first (``next_attempt_at``)."""
+        and whose lease is free or expired, longest-waiting first (``next_attempt_at``);
+        with ``route_id``, only that route's (each route's worker claims its own)."""
         ...
 
     def release(self, transfer_id: str, worker: str) -> None: ...

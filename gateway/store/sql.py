@@ -468,7 +468,13 @@ class SqlStore(SwapStoreMixin):
     # -- work distribution ------------------------------------------------------
 
     def claim_due(
-        self, worker: str, now: float, lease_seconds: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
     ) -> list[TransferRecord]:
         check_claim(worker, lease_seconds, limit)
         with self._write() as s:
@@ -481,6 +487,7 @@ class SqlStore(SwapStoreMixin):
                 now=now,
                 lease_seconds=lease_seconds,
                 limit=limit,
+                where=() if route_id is None else (Transfer.route_id == route_id,),
             )
             return [transfer_record(r) for r in rows]
 
