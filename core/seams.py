@@ -405,9 +405,13 @@ class Store(Protocol):
         chain_id: ChainId,
         action: ChainAction,
         now: float,
+        *,
+        search_floor: Height | None = None,
     ) -> ActionRecord:
         """Journal an action before it is sent. Idempotent on
-        ``(transfer_id, step)``: a second call returns the first record."""
+        ``(transfer_id, step)``: a second call returns the first record.
+        ``search_floor``: the height of the action's chain just before it is journaled,
+        where a search for its effect (after a crash) starts."""
         ...
 
     def action(self, transfer_id: str, step: str) -> ActionRecord | None: ...
@@ -419,7 +423,14 @@ class Store(Protocol):
         tx_hash: bytes | None = None,
         height: Height | None = None,
         reason: str = "",
-    ) -> None: ...
+    ) -> None:
+        """Record what happened to a journaled action; nothing else changes."""
+        ...
+
+    def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
+        """Give a transfer the hash of its hub-signed source transaction once it is sent
+        (only when it has none), so the watcher finds the transfer by it."""
+        ...
 
     # source scanning
     def cursor(self, key: str) -> Height | None:
