@@ -52,6 +52,7 @@ from core.seams import ChainAdapter, Store, TransferProtocol
 from core.states import TransferState
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet
+from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
 from relayer.protocols.base import Context
 from relayer.protocols.notary import NotaryProtocol
@@ -106,8 +107,10 @@ class Relayer:
         self.clock = clock
         self.settings = settings or RelayerSettings()
         self.keeper = relayer_follower(store, self.adapters, self.settings, clock)
+        self.db = AsyncStore(store)
+        """Every store call of the relayer crosses this boundary (``relayer/async_store.py``)."""
         self.ctx = Context(
-            store=store,
+            store=self.db,
             adapters=self.adapters,
             keeper=self.keeper,
             settings=self.settings,
@@ -119,6 +122,7 @@ class Relayer:
             name: make(self.ctx) for name, make in PROTOCOLS.items()
         }
         self._status: dict[str, RouteStatus] = {}
+        self._scanned: dict[ChainId, int] = {}  # source chain -> the height its watcher reached
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
         # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
         self.swaps = (
@@ -136,7 +140,7 @@ class Relayer:
     def _set_status(self, route: RouteRecord, state: str, reason: str) -> None:
         old = self._status.get(route.route_id)
         since = old.since if old is not None and old.state == state else self.clock()
-        cursor = self.store.cursor(self.chain_cursor_key(route.source))
+        cursor = self._scanned.get(route.source)
         self._status[route.route_id] = RouteStatus(
             route.route_id, state, reason, None if cursor is None else int(cursor), since
         )
@@ -156,7 +160,7 @@ class Relayer:
         async with asyncio.TaskGroup() as group:
             while not stop.is_set():
                 try:
-                    wanted = self._wanted_tasks(self._routes())
+                    wanted = self._wanted_tasks(await self._routes())
                 except Exception:  # the store may be briefly away: keep what runs
                     log.exception("reading the routes failed")
                     wanted = {}
@@ -197,7 +201,7 @@ class Relayer:
     async def run_once(self) -> int:
         """One pass of everything: the watchers, then the route workers (each set running
         concurrently), then the watchtower; the transfers and swaps stepped."""
-        routes = self._routes()
+        routes = await self._routes()
         await asyncio.gather(
             *(
                 self._watch_guarded(chain, chain_routes)
@@ -220,19 +224,19 @@ class Relayer:
                 grouped[route.source].append(route)
         return dict(grouped)
 
-    def _routes(self) -> list[RouteRecord]:
+    async def _routes(self) -> list[RouteRecord]:
         running = []
-        for route in self.store.routes():
+        for route in await self.db.routes():
             if not route.enabled:
                 continue
             if route.protocol not in self._protocols:
                 self._set_status(route, "unsupported", f"protocol {route.protocol} not built yet")
                 continue
-            missing = self._ensure_adapters(route)
+            missing = await self._ensure_adapters(route)
             if missing:
                 self._set_status(route, "error", missing)
                 continue
-            frozen = self.keeper.frozen_reason(route.source)
+            frozen = await self.keeper.frozen_reason(route.source)
             if frozen is not None:
                 if route.route_id not in self._stopped:
                     self._freeze_route(route, f"light client of {route.source} frozen: {frozen}")
@@ -241,7 +245,7 @@ class Relayer:
             running.append(route)
         return running
 
-    def _ensure_adapters(self, route: RouteRecord) -> str:
+    async def _ensure_adapters(self, route: RouteRecord) -> str:
         """Build the adapters of a route's chains registered after start (``POST /v1/chains``).
 
         Returns why the route cannot run ("" when both adapters exist). A chain
@@ -250,7 +254,7 @@ class Relayer:
         for chain_id in (route.source, route.destination):
             if chain_id in self.adapters:
                 continue
-            record = next((c for c in self.store.chains() if c.chain_id == chain_id), None)
+            record = next((c for c in await self.db.chains() if c.chain_id == chain_id), None)
             if record is None:
                 return f"chain {chain_id} is not registered"
             if not record.enabled:
@@ -281,7 +285,7 @@ class Relayer:
         """Record the new ``send_packet`` events of ``chain_id`` for its routes, chunk by
         chunk, each finalized range listed once; the count recorded."""
         if routes is None:
-            routes = self._by_source(self._routes()).get(chain_id, [])
+            routes = self._by_source(await self._routes()).get(chain_id, [])
         routes = [r for r in routes if r.route_id not in self._stopped]
         if not routes:
             return 0
@@ -293,8 +297,10 @@ class Relayer:
         recorded = 0
         final = int(await source.finalized_height())
         for _ in range(self.settings.max_chunks_per_pass):
-            cursor = self.store.cursor(key)
-            start = int(cursor) + 1 if cursor is not None else self._first_height(routes, starts)
+            cursor = await self.db.cursor(key)
+            start = (
+                int(cursor) + 1 if cursor is not None else await self._first_height(routes, starts)
+            )
             if start > final:
                 break
             end = min(final, start + self.settings.chunk_size - 1)
@@ -305,17 +311,18 @@ class Relayer:
                 route = by_destination.get(packet.dest_chain)
                 if route is None or int(event.height) < starts[route.route_id]:
                     continue
-                self._record_event(route, event, packet)
+                await self._record_event(route, event, packet)
                 recorded += 1
-            self.store.advance_cursor(key, Height(end))
+            await self.db.advance_cursor(key, Height(end))
+            self._scanned[chain_id] = end
         for route in routes:
             self._set_status(route, "running", f"scanned to {chain_id} height {final}")
         return recorded
 
-    def _first_height(self, routes: list[RouteRecord], starts: Mapping[str, int]) -> int:
+    async def _first_height(self, routes: list[RouteRecord], starts: Mapping[str, int]) -> int:
         """Where a chain with no cursor yet starts: the lowest route start, or just past the
         lowest per-route cursor an earlier version of the relayer left."""
-        legacy = [self.store.cursor(r.route_id) for r in routes]
+        legacy = [await self.db.cursor(r.route_id) for r in routes]
         known = [int(c) + 1 for c in legacy if c is not None]
         if known:
             return min(known)
@@ -327,17 +334,17 @@ class Relayer:
             return configured
         return self.settings.start_height
 
-    def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
+    async def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
         """Make sure a transfer tracks this packet, with the event recorded on it."""
         now = self.clock()
         pid = PacketId(packet.source_chain, packet.dest_chain, packet.sequence)
-        found = self.store.transfer_by_packet(pid)
+        found = await self.db.transfer_by_packet(pid)
         if found is None:
-            by_tx = self.store.transfer_by_source_tx(route.source, event.tx_hash)
+            by_tx = await self.db.transfer_by_source_tx(route.source, event.tx_hash)
             if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet is None:
                 found = by_tx
         if found is None:
-            found, _ = self.store.create_transfer(
+            found, _ = await self.db.create_transfer(
                 NewTransfer(
                     route_id=route.route_id,
                     kind=TransferKind.ASSET if packet.amount else TransferKind.MESSAGE,
@@ -357,7 +364,7 @@ class Relayer:
         if found.state is not TransferState.REQUESTED:
             return  # recorded before (a chunk read again after a crash)
         with contextlib.suppress(InvalidTransition):  # another relayer recorded it meanwhile
-            self.store.transition(
+            await self.db.transition(
                 found.id,
                 TransferState.REQUESTED,
                 TransferState.SOURCE_COMMITTED,
@@ -377,7 +384,7 @@ class Relayer:
 
         A stopped, disabled or unsupported route parks its transfers with the reason.
         """
-        claimed = self.store.claim_due(
+        claimed = await self.db.claim_due(
             self.worker_id,
             self.clock(),
             self.settings.lease_seconds,
@@ -387,7 +394,7 @@ class Relayer:
         if not claimed:
             return 0
         try:
-            route = self.store.route(route_id)
+            route = await self.db.route(route_id)
         except NotFound:
             route = None
         if (
@@ -397,17 +404,17 @@ class Relayer:
             or route.protocol not in self._protocols
         ):
             why = self._stopped.get(route_id, f"route {route_id} is disabled or unsupported")
-            self._park(claimed, why)
+            await self._park(claimed, why)
             return len(claimed)
         await self._protocols[route.protocol].process(route, claimed)
         return len(claimed)
 
-    def _park(self, transfers: list[TransferRecord], reason: str) -> None:
+    async def _park(self, transfers: list[TransferRecord], reason: str) -> None:
         now = self.clock()
         for t in transfers:
             try:
-                self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
-                self.store.release(t.id, self.worker_id)
+                await self.db.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+                await self.db.release(t.id, self.worker_id)
             except PjgwError as err:
                 log.warning("transfer %s: could not park: %s", t.id, err)
 
