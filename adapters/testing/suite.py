@@ -33,7 +33,14 @@ import pytest
 
 from adapters.testing import MARKER
 from adapters.testing.target import ConformanceTarget
-from core.errors import ChainRejected, InvalidInput, NotFound, PjgwError, VerificationError
+from core.errors import (
+    BadEncoding,
+    ChainRejected,
+    InvalidInput,
+    NotFound,
+    PjgwError,
+    VerificationError,
+)
 from core.ids import ChainId, Height
 from core.seams import ChainAdapter, LightClient, is_chain_adapter
 from core.types import ChainEvent, EventKind, TxReceipt
@@ -214,7 +221,7 @@ class ChainAdapterConformance:
         checkpoint = max(1, top - 2 * kit.target.header_span)
         assert checkpoint < top, "the chain is too short to verify anything"
         client, trusted = kit.checkpoint(checkpoint)
-        header = kit.run(kit.target.header_update(kit.adapter, checkpoint, top))
+        header = kit.run(kit.adapter.header_update(Height(checkpoint), top))
         kit.light.verify_header(client, trusted, header, kit.target.now())
 
     def test_header_range_verifies_one_by_one(self, kit: Kit) -> None:
@@ -243,6 +250,32 @@ class ChainAdapterConformance:
             is None
         ]
         assert not accepted, f"tampered headers were accepted: {accepted}"
+
+    def test_client_codec_round_trips_and_anchors_only_the_trusted_hash(self, kit: Kit) -> None:
+        """``client_codec()``: verified states survive encode/decode unchanged, report the
+        header's height, hash and time; a header anchors only under its own hash, and
+        damaged stored bytes are refused (``BadEncoding``), never misread."""
+        kit.ensure_history()
+        codec = kit.adapter.client_codec()
+        top = kit.run(kit.adapter.finalized_height())
+        base = max(codec.min_height, top - 1)
+        client, trusted = kit.checkpoint(base)
+        header = kit.run(kit.adapter.header_update(Height(base), top))
+        state = kit.light.verify_header(client, trusted, header, kit.target.now())
+        client_again = codec.decode_client(codec.encode_client(client))
+        assert codec.encode_client(client_again) == codec.encode_client(client)
+        decoded = codec.decode_consensus(codec.encode_consensus(state), client_again)
+        assert codec.encode_consensus(decoded) == codec.encode_consensus(state)
+        assert codec.state_height(decoded) == int(top)
+        assert codec.state_hash(decoded) == codec.header_hash(header) == header.hash
+        assert codec.state_time_ms(decoded) // 1000 == header.time
+        plain = kit.run(kit.adapter.header(top))
+        anchored = codec.anchor(client, plain, codec.header_hash(plain), kit.target.now())
+        assert codec.state_hash(anchored) == codec.state_hash(state)
+        with pytest.raises(VerificationError):
+            codec.anchor(client, plain, bytes(32), kit.target.now())
+        with pytest.raises(BadEncoding):
+            codec.decode_consensus(b"\xff not a stored state", client)
 
     def test_header_above_the_tip_is_not_found(self, kit: Kit) -> None:
         """header(h) far above the tip raises NotFound (not an empty or made-up header)."""
@@ -324,6 +357,44 @@ class ChainAdapterConformance:
             if _expect_rejected(kit.light.verify_membership, other, candidate) is None
         ]
         assert not accepted, f"a proof verified against another block's root: {accepted}"
+
+    def test_event_from_proof_gives_back_the_event_and_no_other(self, kit: Kit) -> None:
+        """The triggered event, decoded again from its verified proof, is the event listed;
+        the same proof offered for an event at another position is refused."""
+        bridge = kit.bridge_event()
+        event = bridge.ours
+        proof = kit.run(kit.adapter.prove(event))
+        _, consensus = kit.verified(proof.height)
+        kit.light.verify_membership(consensus, proof)
+        header_hash = kit.run(kit.adapter.header(proof.height)).hash
+        again = kit.adapter.event_from_proof(event, proof, header_hash)
+        assert (again.kind, again.height, again.tx_hash, again.position) == (
+            event.kind,
+            event.height,
+            event.tx_hash,
+            event.position,
+        )
+        assert kit.adapter.bridge().packet_of(again) == kit.adapter.bridge().packet_of(event)
+        moved = replace(event, position=(event.position[0] + 1, *event.position[1:]))
+        with pytest.raises(InvalidInput):
+            kit.adapter.event_from_proof(moved, proof, header_hash)
+
+    def test_state_proofs_show_a_packet_not_received_and_refuse_a_forged_value(
+        self, kit: Kit
+    ) -> None:
+        """``prove_state`` of the receipt key of a packet this chain never received is an
+        absence (empty value) the light client accepts; the same proof claiming a value is
+        refused."""
+        bridge = kit.bridge_event()
+        packet = kit.adapter.bridge().packet_of(bridge.ours)
+        key = kit.adapter.bridge().receipt_key(packet)
+        height = bridge.height
+        proof = kit.run(kit.adapter.prove_state(key, height))
+        assert proof.value == b"", "the chain holds a receipt of a packet it never received"
+        _, consensus = kit.verified(proof.height)
+        kit.light.verify_membership(consensus, proof)
+        forged = replace(proof, value=(1).to_bytes(32, "big"))
+        assert _expect_rejected(kit.light.verify_membership, consensus, forged) is not None
 
     # --- writes and receipts -----------------------------------------------------------
 

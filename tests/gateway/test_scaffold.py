@@ -27,7 +27,7 @@ from gateway import scaffold
 
 FAMILY = "lake_chain"
 BROKEN = "sunk_chain"
-KIT_CHECKS = 18  # ChainAdapterConformance's test methods
+KIT_CHECKS = 21  # ChainAdapterConformance's test methods
 
 
 # --- names and rendering (no install) ----------------------------------------------------
