@@ -64,6 +64,7 @@ from core.seams import (
     SourceTransactions,
     is_chain_adapter,
 )
+from core.swaps import HtlcEndpoint
 from core.types import (
     ChainAction,
     ChainEvent,
@@ -184,6 +185,7 @@ __all__ = [
     "HeaderExpired",
     "Height",
     "HtlcChain",
+    "HtlcEndpoint",
     "InclusionProof",
     "InsufficientPower",
     "InvalidHeader",

@@ -21,14 +21,20 @@ from dataclasses import replace
 from typing import Any
 
 import rlp
+from eth_account import Account
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.evm.adapter import EvmAdapter
+from adapters.evm.artifacts import load_artifact
 from adapters.evm.settings import EvmChainSettings
 from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
 from core.errors import ConfigError
+from core.ids import ChainId
+from core.records import TransferKind
 from core.seams import ChainAdapter
-from core.types import ChainAction, TrustedHeader
+from core.swaps import NATIVE_ASSET
+from core.types import ChainAction, SendIntent, TrustedHeader
 from proofs.evm.header import decode_header
 from proofs.hashing import keccak256
 
@@ -78,6 +84,44 @@ class EvmTarget(ConformanceTarget):
     async def submittable_action(self, adapter: ChainAdapter) -> ChainAction:
         """A ``sendNative`` with a fixed idempotency key: the adapter must send it once."""
         return self._send_native("conformance-idempotent")
+
+    async def signed_send(self, adapter: ChainAdapter) -> tuple[SendIntent, bytes] | None:
+        """``Bridge.sendNative`` signed as an API client signs it (EIP-1559, the signer
+        key's next pending nonce), not sent; None without a signer key."""
+        evm = _evm(adapter)
+        if self.settings.signer_key is None or self.settings.bridge_address is None:
+            return None
+        o = self.options
+        key = self.settings.signer_key.get_secret_value()
+        sender = Account.from_key(key).address
+        deadline = self.now() + 3600
+        receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
+        data = load_artifact("Bridge").encode_call(
+            "sendNative", o.dest_chain, receiver, 0, deadline
+        )
+        nonce = int(await evm.reader.call("eth_getTransactionCount", sender, "pending"), 16)
+        quote = await evm.fees.quote()
+        tx: dict[str, Any] = {
+            "chainId": self.settings.evm_chain_id,
+            "nonce": nonce,
+            "to": to_checksum_address(self.settings.bridge_address),
+            "value": o.amount_wei,
+            "data": data,
+            "gas": 400_000,
+        }
+        tx |= quote.tx_fields()
+        raw = bytes(Account.sign_transaction(tx, key).raw_transaction)
+        intent = SendIntent(
+            kind=TransferKind.ASSET,
+            source_chain=evm.chain_id,
+            dest_chain=ChainId(o.dest_chain),
+            sender=bytes.fromhex(sender[2:]),
+            receiver=receiver,
+            denom=NATIVE_ASSET,
+            amount=o.amount_wei,
+            timeout_time_ms=deadline * 1000,
+        )
+        return intent, raw
 
     async def checkpoint(
         self, adapter: ChainAdapter, header: TrustedHeader
