@@ -28,7 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from adapters.evm.adapter import EvmAdapter
 from adapters.evm.artifacts import load_artifact
 from adapters.evm.settings import EvmChainSettings
-from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
+from adapters.testing.target import (
+    ConformanceTarget,
+    flip,
+    generic_header_malleations,
+    generic_signed_send_malleations,
+)
 from core.errors import ConfigError
 from core.ids import ChainId
 from core.records import TransferKind
@@ -122,6 +127,23 @@ class EvmTarget(ConformanceTarget):
             timeout_time_ms=deadline * 1000,
         )
         return intent, raw
+
+    def signed_send_malleations(
+        self, intent: SendIntent, raw: bytes
+    ) -> Mapping[str, tuple[SendIntent, bytes]]:
+        """The generic ones, plus each field of the intent the ``sendNative`` call carries."""
+        changed = {
+            "amount": replace(intent, amount=intent.amount + 1),
+            "receiver": replace(intent, receiver=flip(intent.receiver, 0)),
+            "dest_chain": replace(intent, dest_chain=ChainId(f"{intent.dest_chain}-x")),
+            "timeout_height": replace(intent, timeout_height=intent.timeout_height + 1),
+            "timeout_time_ms": replace(intent, timeout_time_ms=intent.timeout_time_ms + 1000),
+            "denom (a token)": replace(intent, denom="0x" + "70" * 20),
+            "kind (a message)": replace(intent, kind=TransferKind.MESSAGE, amount=0, payload=b"x"),
+        }
+        cases = dict(generic_signed_send_malleations(intent, raw))
+        cases.update({f"intent: {name}": (bad, raw) for name, bad in changed.items()})
+        return cases
 
     async def checkpoint(
         self, adapter: ChainAdapter, header: TrustedHeader

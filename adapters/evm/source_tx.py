@@ -4,12 +4,15 @@ A client signs its own ``Bridge.sendNative`` / ``sendToken`` / ``sendMessage``
 (legacy EIP-155 or typed EIP-2930/EIP-1559) and the API journals the bytes as a
 ``raw_tx`` (``{"tx": hex}``, idempotency key ``tx:<keccak hash>``); the relayer
 sends them as is. Checked here: the bytes are a signed transaction, for this
-chain's EIP-155 id, to this chain's bridge (when one is configured), signed by
-the request's sender (the recovered address).
+chain's EIP-155 id, to this chain's bridge (when one is configured), a bridge
+send of the request's kind whose arguments are the request's (destination,
+receiver, timeouts; the value for ``native``, the amount of a token, the
+payload of a message), signed by the request's sender (the recovered address).
 
-Limitation: the call's arguments (receiver, amount, timeouts) are not compared
-with the request yet; the packet the bridge emits is what the relayer carries,
-so a mismatch misleads only the request's own record.
+Limitation: a ``sendToken`` names a token address while the request names a
+denom (the token, or a voucher path the bridge resolves on chain), so the
+token is not compared with the denom; the packet the bridge emits is what the
+relayer carries.
 
 Hub-signed sends (``from_account``) need the bridge call, fees and nonce
 management the adapter owns for its own signer; they are not wired yet
@@ -20,14 +23,18 @@ case only as a valid EIP-55 checksum, kept lower-case.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import rlp
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError as AbiDecodingError
 from eth_account import Account
 from eth_keys import keys
 from eth_utils import is_checksum_address
 
 from core.errors import ConfigError, InvalidInput
 from core.ids import ChainId
+from core.records import TransferKind
 from core.seams import AccountSigner
 from core.swaps import NATIVE_ASSET
 from core.types import ChainAction, SendIntent, SourceSend
@@ -38,6 +45,16 @@ ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 KEY_FORMAT = "eth-keystore-v3"
 """The Ethereum keystore v3 JSON, so managed-account files interoperate with geth and Foundry."""
 _TYPED = {1: 4, 2: 5}  # typed transaction -> index of ``to`` in its RLP list (chain id first)
+_SENDS = {
+    "sendNative": ("string", "bytes", "uint64", "uint64"),
+    "sendToken": ("address", "uint256", "string", "bytes", "uint64", "uint64"),
+    "sendMessage": ("string", "bytes", "bytes", "uint64", "uint64"),
+}
+"""The sends of ``contracts/Bridge.sol`` (no artifact needed to read them)."""
+_SELECTORS = {
+    keccak256(f"{name}({','.join(types)})".encode())[:4]: name for name, types in _SENDS.items()
+}
+ARGS_DIFFER = "its arguments differ from the request (receiver, amount, timeouts…)"
 
 
 def validate_address(value: str, field: str = "address") -> str:
@@ -83,18 +100,51 @@ def _bad(message: str) -> InvalidInput:
     return InvalidInput(f"signed_tx: {message}", field="signed_tx")
 
 
-def decode_chain_and_to(raw: bytes) -> tuple[int | None, bytes]:
-    """``(EIP-155 chain id or None, to)`` of a signed transaction; ``ValueError`` otherwise."""
+def decode_call(raw: bytes) -> tuple[int | None, bytes, int, bytes]:
+    """``(EIP-155 chain id or None, to, value, data)`` of a signed transaction.
+
+    ``ValueError`` (or an ``rlp`` error) when the bytes are not one.
+    """
     if raw and raw[0] in _TYPED:
         fields = rlp.decode(raw[1:])
-        return int.from_bytes(fields[0], "big"), bytes(fields[_TYPED[raw[0]]])
-    if not raw or raw[0] < 0xC0:
+        at = _TYPED[raw[0]]
+        chain: int | None = int.from_bytes(fields[0], "big")
+    elif raw and raw[0] >= 0xC0:
+        fields = rlp.decode(raw)
+        if len(fields) != 9:
+            raise ValueError("a legacy transaction has 9 fields")
+        v = int.from_bytes(fields[6], "big")
+        at, chain = 3, ((v - 35) // 2 if v >= 35 else None)
+    else:
         raise ValueError("not an RLP list or a known typed transaction")
-    fields = rlp.decode(raw)
-    if len(fields) != 9:
-        raise ValueError("a legacy transaction has 9 fields")
-    v = int.from_bytes(fields[6], "big")
-    return ((v - 35) // 2 if v >= 35 else None), bytes(fields[3])
+    return chain, bytes(fields[at]), int.from_bytes(fields[at + 1], "big"), bytes(fields[at + 2])
+
+
+def compute_send_name(intent: SendIntent) -> tuple[str, ...]:
+    """The bridge functions that can carry ``intent`` (an asset: the coin or a token)."""
+    if intent.kind is TransferKind.MESSAGE:
+        return ("sendMessage",)
+    return ("sendNative",) if intent.denom == NATIVE_ASSET else ("sendToken",)
+
+
+def is_send_of(intent: SendIntent, name: str, args: tuple[Any, ...], value: int) -> bool:
+    """True when the decoded bridge call ``name(*args)`` with ``value`` is ``intent``'s send."""
+    if name == "sendToken":
+        _token, amount, dest, receiver, height, seconds = args
+        carried, wanted = (amount, value), (intent.amount, 0)
+    elif name == "sendMessage":
+        dest, receiver, payload, height, seconds = args
+        carried, wanted = (payload, value, 0), (intent.payload, 0, intent.amount)
+    else:
+        dest, receiver, height, seconds = args
+        carried, wanted = (value,), (intent.amount,)
+    terms = (dest, receiver, height, seconds * 1000)
+    return carried == wanted and terms == (
+        str(intent.dest_chain),
+        intent.receiver,
+        intent.timeout_height,
+        intent.timeout_time_ms,
+    )
 
 
 class EvmSourceTransactions:
@@ -116,13 +166,14 @@ class EvmSourceTransactions:
         configured); 4. its signature recovers ``intent.sender``.
         """
         try:
-            chain, to = decode_chain_and_to(raw)
-        except (rlp.DecodingError, ValueError, IndexError, TypeError):
+            chain, to, value, data = decode_call(raw)
+        except (rlp.DecodingError, ValueError, IndexError, TypeError, OverflowError):
             raise _bad("not a signed EVM transaction") from None
         if chain != self.evm_chain_id:
             raise _bad(f"signed for another chain than {self.chain_id}")
         if self.bridge is not None and to != self.bridge:
             raise _bad(f"not a call of the bridge of {self.chain_id}")
+        self._check_send(intent, value, data)
         try:
             sender = Account.recover_transaction(raw)
         except Exception:  # eth-account raises several unrelated classes on garbage
@@ -132,6 +183,21 @@ class EvmSourceTransactions:
         tx_hash = keccak256(raw)
         action = ChainAction(RAW_TX, {"tx": "0x" + raw.hex()}, "tx:0x" + tx_hash.hex())
         return SourceSend(action, tx_hash)
+
+    def _check_send(self, intent: SendIntent, value: int, data: bytes) -> None:
+        """The call is the bridge send of the intent's kind, with the intent's arguments."""
+        name = _SELECTORS.get(data[:4])
+        if name is None:
+            raise _bad("not a Bridge send (sendNative, sendToken or sendMessage)")
+        expected = compute_send_name(intent)
+        if name not in expected:
+            raise _bad(f"a {intent.kind} transfer of {intent.denom!r} is a {expected[0]} call")
+        try:
+            args = tuple(abi_decode(list(_SENDS[name]), data[4:]))
+        except (AbiDecodingError, ValueError, TypeError, OverflowError, IndexError):
+            raise _bad(f"the {name} arguments do not decode") from None
+        if not is_send_of(intent, name, args, value):
+            raise _bad(ARGS_DIFFER)
 
     def account_address(self, signer: AccountSigner) -> bytes:
         if not isinstance(signer, EvmAccount):
@@ -152,7 +218,9 @@ __all__ = [
     "EvmAccount",
     "EvmSourceTransactions",
     "address_bytes",
-    "decode_chain_and_to",
+    "compute_send_name",
+    "decode_call",
+    "is_send_of",
     "validate_address",
     "validate_asset",
 ]

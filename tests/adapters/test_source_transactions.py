@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
 
 from adapters.cometbft import CometBftAdapter, CometBftSettings
@@ -193,8 +194,23 @@ async def test_a_pujiang_send_refuses_a_signer_of_another_family() -> None:
 # --- EVM: a client-signed bridge call -------------------------------------------------
 
 
-def evm_signed(chain_id: int | None = EVM_CHAIN_ID, to: str = BRIDGE, key: str = EVM_KEY) -> bytes:
-    tx: dict[str, Any] = {"nonce": 0, "gas": 100_000, "to": to, "value": 1, "data": b"\x01"}
+def send_native_data(dest: str = str(PJ), receiver: bytes = RECEIVER, deadline: int = 0) -> bytes:
+    """``Bridge.sendNative(dest, receiver, 0, deadline)`` call data."""
+    selector = keccak256(b"sendNative(string,bytes,uint64,uint64)")[:4]
+    return selector + abi_encode(
+        ["string", "bytes", "uint64", "uint64"], [dest, receiver, 0, deadline]
+    )
+
+
+def evm_signed(
+    chain_id: int | None = EVM_CHAIN_ID,
+    to: str = BRIDGE,
+    key: str = EVM_KEY,
+    value: int = 1,
+    data: bytes | None = None,
+) -> bytes:
+    data = send_native_data() if data is None else data
+    tx: dict[str, Any] = {"nonce": 0, "gas": 100_000, "value": value, "data": data}
     if chain_id is None:  # pre-EIP-155 legacy: valid on any chain
         tx["gasPrice"] = 10**9
     else:
@@ -245,8 +261,51 @@ def test_an_evm_bridge_call_by_the_sender_is_journaled_as_raw_tx_keyed_by_its_ha
         (evm_intent(), evm_signed(to="other"), "signed_tx: not a call of the bridge of anvil-1"),
         (evm_intent(), b"\x01\x02\x03", "signed_tx: not a signed EVM transaction"),
         (evm_intent(), b"\xc0", "signed_tx: not a signed EVM transaction"),
+        (evm_intent(amount=2), evm_signed(), ARGS_DIFFER),
+        (evm_intent(receiver=b"\xcd" * 20), evm_signed(), ARGS_DIFFER),
+        (evm_intent(dest_chain=ChainId("pj-2")), evm_signed(), ARGS_DIFFER),
+        (evm_intent(timeout_height=1), evm_signed(), ARGS_DIFFER),
+        (evm_intent(timeout_time_ms=1000), evm_signed(), ARGS_DIFFER),
+        (
+            evm_intent(denom="0x" + "70" * 20),
+            evm_signed(),
+            "signed_tx: a asset transfer of '0x7070707070707070707070707070707070707070' "
+            "is a sendToken call",
+        ),
+        (
+            evm_intent(),
+            evm_signed(data=b"\x01\x02\x03\x04"),
+            "signed_tx: not a Bridge send (sendNative, sendToken or sendMessage)",
+        ),
+        (
+            evm_intent(),
+            evm_signed(data=send_native_data()[:40]),
+            "signed_tx: the sendNative arguments do not decode",
+        ),
+        (
+            evm_intent(),
+            evm_signed(data=send_native_data()[:4] + b"\xff" * 32 + send_native_data()[36:]),
+            "signed_tx: the sendNative arguments do not decode",
+        ),
     ],
-    ids=["sender", "signer", "chain-id", "no-chain-id", "not-the-bridge", "garbage", "empty-list"],
+    ids=[
+        "sender",
+        "signer",
+        "chain-id",
+        "no-chain-id",
+        "not-the-bridge",
+        "garbage",
+        "empty-list",
+        "amount",
+        "receiver",
+        "dest-chain",
+        "timeout-height",
+        "timeout-time",
+        "denom-of-a-token",
+        "another-function",
+        "cut-arguments",
+        "offset-out-of-range",
+    ],
 )
 def test_an_evm_send_broken_in_one_field_is_refused_naming_it(
     intent: SendIntent, raw: bytes, message: str

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import to_checksum_address
 from pydantic import SecretStr
@@ -31,6 +32,7 @@ from core.ids import ChainId
 from core.records import ChainRecord
 from core.seams import AccountSigner
 from gateway.keystore import FileKeystore
+from proofs.hashing import keccak256
 from proofs.htlc.timing import ChainTiming
 from relayer.swaps import chain_timing, htlc_endpoint
 from tests.gateway.conftest import BACK, EVM, EVM_SIGNER, PJ, Keys
@@ -99,14 +101,18 @@ ALICE = Account.from_key(ALICE_KEY).address.lower()
 
 
 def evm_send(chain_id: int = 31337, key: str = ALICE_KEY) -> bytes:
-    """A signed call of the conftest chain's bridge (the chain has none configured: any
-    destination is a call of it)."""
+    """A signed ``Bridge.sendNative`` of ``evm_body`` (the conftest chain configures no
+    bridge address: any destination is taken for its bridge)."""
+    selector = keccak256(b"sendNative(string,bytes,uint64,uint64)")[:4]
+    data = selector + abi_encode(
+        ["string", "bytes", "uint64", "uint64"], [PJ, bytes.fromhex("ab" * 20), 500, 0]
+    )
     tx = {
         "chainId": chain_id,
         "nonce": 0,
         "to": to_checksum_address("0x" + "b1" * 20),
         "value": 5,
-        "data": b"\x01",
+        "data": data,
         "gas": 100_000,
         "maxFeePerGas": 10**9,
         "maxPriorityFeePerGas": 1,
