@@ -2,7 +2,9 @@
 
 A family written against this module keeps working while ``SEAM_VERSION``'s
 major number stays the same. Everything here is a re-export of ``core`` (the
-seams, the value types, the error tree) plus three helpers every family needs:
+seams and the capabilities the hub asks above ``adapters/``, listed in
+``docs/capabilities.md``; the value types; the error tree) plus three helpers
+every family needs:
 
 * ``SEAM_VERSION`` and ``check_seam_version``: an adapter class declares the
   seam version it was written for as ``seam_version = "1.0"`` (a literal, not

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
 
-from core.seams import ChainAdapter
+from core.seams import ChainAdapter, Closable
 from core.types import ChainAction, InclusionProof, SendIntent, TrustedHeader
 
 
@@ -133,11 +133,10 @@ class ConformanceTarget(ABC):
         return generic_signed_send_malleations(intent, raw)
 
     async def close_adapter(self, adapter: ChainAdapter) -> None:
-        """Release the adapter's connections (``aclose()`` when it has one)."""
-        close = getattr(adapter, "aclose", None)
-        if close is not None:
-            result = close()
-            if inspect.isawaitable(result):
+        """Release the adapter's connections (``aclose()`` when it is ``Closable``)."""
+        if isinstance(adapter, Closable):
+            result = adapter.aclose()
+            if inspect.isawaitable(result):  # a synchronous aclose() passes the shape check too
                 await result
 
 
