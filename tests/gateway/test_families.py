@@ -29,9 +29,10 @@ from adapters.pujiang import PujiangAdapter, PujiangSettings
 from adapters.pujiang.actions import TxSigner
 from core.errors import ConfigError, InvalidInput
 from core.ids import ChainId
-from core.records import ChainRecord
+from core.records import ChainRecord, RouteProtocol, RouteRecord
 from core.seams import AccountSigner
 from gateway.keystore import FileKeystore
+from gateway.store import SqlStore
 from proofs.hashing import keccak256
 from proofs.htlc.timing import ChainTiming
 from relayer.swaps import chain_timing, htlc_endpoint
@@ -240,3 +241,59 @@ def test_no_family_literal_or_family_import_in_the_gateway_or_the_swap_watchtowe
                     if a.name.startswith(FAMILY_MODULES)
                 ]
     assert not found, found
+
+
+# --- a family that declares "none": refused with the reason, not probed ---------------------
+
+COSMOS = "cosmos-1"
+
+
+@pytest.fixture
+def cosmos_chain(store: SqlStore) -> None:
+    settings = {"chain_id": COSMOS, "rpc_url": "http://cosmos.invalid"}
+    store.upsert_chain(ChainRecord(ChainId(COSMOS), "cometbft", settings))
+    store.upsert_route(
+        RouteRecord("cosmos-to-pj", ChainId(COSMOS), ChainId(PJ), RouteProtocol.NOTARY)
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("chains", "cosmos_chain")
+async def test_a_signed_tx_from_a_family_without_source_transactions_is_501(
+    api: httpx.AsyncClient, keys: Keys
+) -> None:
+    payload = {
+        "route_id": "cosmos-to-pj",
+        "kind": "asset",
+        "sender": "cosmos1sender",
+        "receiver": "0x" + "ab" * 20,
+        "denom": "uatom",
+        "amount": "5",
+        "timeout_height": 500,
+        "signed_tx": "0x0102",
+    }
+    problem = assert_problem(await post(api, keys, payload), 501, "not-implemented")
+    assert problem["detail"] == (
+        "transfers cannot start from cosmos-1 (cometbft chains) through the API yet"
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("chains", "cosmos_chain")
+async def test_a_swap_leg_on_a_chain_without_an_htlc_is_refused_naming_the_leg(
+    api: httpx.AsyncClient, keys: Keys
+) -> None:
+    hashlock = "0x" + "11" * 32
+    leg = {"sender": "0x" + "a1" * 20, "receiver": "0x" + "b0" * 20, "asset": "upj", "amount": "1"}
+    payload = {
+        "hashlock": hashlock,
+        "leg1": {**leg, "chain_id": PJ},
+        "leg2": {**leg, "chain_id": COSMOS, "sender": "cosmos1a", "receiver": "cosmos1b"},
+    }
+    headers = {"X-API-Key": keys.client, "Idempotency-Key": "s"}
+    response = await api.post("/v1/swaps", json=payload, headers=headers)
+    problem = assert_problem(response, 422, "invalid-input")
+    assert problem["detail"] == (
+        "leg2.chain_id: the hub has no HTLC on cosmos-1 (a cometbft chain without one, "
+        "or its HTLC is not configured)"
+    )
