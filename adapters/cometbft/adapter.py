@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -35,8 +36,10 @@ import httpx
 from adapters.cometbft.client_codec import CometBftClientCodec
 from adapters.cometbft.rpc import CometRpc, CometRpcError
 from adapters.cometbft.settings import CometBftSettings
-from core.errors import ChainError, ChainRejected, InvalidInput, NotFound
+from core.errors import ChainError, ChainRejected, ConfigError, InvalidInput, NotFound
 from core.ids import ChainId, Height
+from core.seams import AccountSigner, BridgeEndpoint, ChainTimingFigures, SourceTransactions
+from core.swaps import HtlcEndpoint
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.cometbft import (
     ICS23_ABSENCE_PROOF_KIND,
@@ -49,6 +52,7 @@ FAMILY = "cometbft"
 SUBMIT_KIND = "cosmos.tx"
 SEND_PACKET_EVENT = "send_packet"
 _PACKET_KEYS = ("packet_src_port", "packet_src_channel", "packet_sequence")
+_ADDRESS = re.compile(r"^\S{1,128}$")
 _TX_IN_MEMPOOL_CACHE = 19  # Cosmos SDK ErrTxInMempoolCache: the same bytes are already queued
 
 
@@ -58,6 +62,8 @@ class CometBftAdapter:
     family: ClassVar[str] = FAMILY
     seam_version: ClassVar[str] = "1.0"
     settings_model: ClassVar[type[CometBftSettings]] = CometBftSettings
+    chain_id_option: ClassVar[str] = "chain_id"
+    key_format: ClassVar[str] = ""  # no managed accounts: the hub signs no Cosmos SDK tx
 
     def __init__(
         self, settings: CometBftSettings, *, transport: httpx.AsyncBaseTransport | None = None
@@ -239,6 +245,49 @@ class CometBftAdapter:
     async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
         """The light block at ``target``: its own commit is the evidence from any trusted height."""
         return await self.header(target)
+
+    # --- family rules (class-level) and hub capabilities: what this family has --------
+    # Addresses are bech32 text carried as their UTF-8 bytes (an ICS-20 receiver is a
+    # string). The hub neither signs Cosmos SDK transactions nor checks client-signed
+    # ones yet, and the chain has no bridge or HTLC of the hub's: those answer None
+    # or refuse, naming the family, instead of being missing.
+
+    @classmethod
+    def validate_address(cls, value: str, field: str = "address") -> str:
+        """Shape only (1-128 non-space characters): bech32 prefixes vary per chain."""
+        if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+            raise InvalidInput(
+                f"{field}: a cometbft address is 1-128 non-space characters", field=field
+            )
+        return value
+
+    @classmethod
+    def address_bytes(cls, value: str) -> bytes:
+        return cls.validate_address(value).encode()
+
+    @classmethod
+    def validate_asset(cls, value: str, field: str = "asset") -> str:
+        raise InvalidInput(f"{field}: cometbft chains hold no HTLC of the hub", field=field)
+
+    @classmethod
+    def account_signer(cls, secret: bytes) -> AccountSigner:
+        raise InvalidInput("managed accounts do not exist for cometbft chains")
+
+    def source_transactions(self) -> SourceTransactions | None:
+        """None: transfers do not start from a CometBFT chain through the API yet."""
+        return None
+
+    async def account_nonce(self, address: bytes) -> int:
+        raise ConfigError(f"{self.chain_id}: the cometbft adapter reads no account sequences")
+
+    def htlc(self) -> HtlcEndpoint | None:
+        return None
+
+    def chain_timing(self) -> ChainTimingFigures | None:
+        return None
+
+    def bridge(self) -> BridgeEndpoint | None:
+        return None
 
     def light_client(self) -> CometBftLightClient:
         return self._light

@@ -42,8 +42,18 @@ from core.errors import (
     VerificationError,
 )
 from core.ids import ChainId, Height
-from core.seams import ChainAdapter, LightClient, is_chain_adapter
-from core.types import ChainEvent, EventKind, TxReceipt
+from core.seams import (
+    BridgeChain,
+    ChainAdapter,
+    FamilyRules,
+    HtlcChain,
+    LightClient,
+    ManagedKeys,
+    SourceChain,
+    SourceTransactions,
+    is_chain_adapter,
+)
+from core.types import ChainEvent, EventKind, SendIntent, TxReceipt
 
 T = TypeVar("T")
 
@@ -82,6 +92,7 @@ class Kit:
     adapter: ChainAdapter
     light: LightClient
     _bridge_event: BridgeEvent | None = field(default=None, repr=False)
+    _signed_send: tuple[SendIntent, bytes] | None = field(default=None, repr=False)
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run one coroutine on the class's loop (where the adapter's connections live)."""
@@ -123,6 +134,23 @@ class Kit:
             self._bridge_event = BridgeEvent(tx_hash, receipt, events)
         return self._bridge_event
 
+    def source_transactions(self) -> SourceTransactions:
+        """The adapter's source-transaction rules (skips when the family has none)."""
+        rules = (
+            self.adapter.source_transactions() if isinstance(self.adapter, SourceChain) else None
+        )
+        if rules is None:
+            pytest.skip(f"{self.target.name}: the family starts no transfers through the API")
+        return rules
+
+    def signed_send(self) -> tuple[SendIntent, bytes]:
+        """The target's client-signed send (first call only); skips when it offers none."""
+        if self._signed_send is None:
+            self._signed_send = self.run(self.target.signed_send(self.adapter))
+        if self._signed_send is None:
+            pytest.skip(f"{self.target.name}: the target offers no client-signed send")
+        return self._signed_send
+
     async def wait_for(self, tx_hash: bytes) -> TxReceipt:
         """Poll the receipt until the chain decided (the kit may loop; an adapter never does)."""
         deadline = time.monotonic() + self.target.wait_timeout
@@ -143,6 +171,15 @@ class Kit:
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+def _expect_refused(check: Any, *args: object) -> PjgwError | None:
+    """The refusal ``check(*args)`` raised (bad input or a failed check), or None."""
+    try:
+        check(*args)
+    except (InvalidInput, VerificationError) as err:
+        return err
+    return None
 
 
 def _expect_rejected(check: Any, *args: object) -> PjgwError | None:
@@ -436,3 +473,86 @@ class ChainAdapterConformance:
             kit.run(kit.adapter.events(-1, top))  # type: ignore[arg-type]
         with pytest.raises(InvalidInput):
             kit.run(kit.adapter.header(-5))  # type: ignore[arg-type]
+
+    # --- what the hub asks above adapters/ (core.seams capabilities) ----------------------
+
+    def test_hub_capabilities_are_declared(self, kit: Kit) -> None:
+        """Every capability the hub asks above adapters/ is declared, by adapter and class.
+
+        The adapter: source transactions, HTLC and bridge endpoints; its class: the
+        family's address rules and managed keys.
+        """
+        instance = (SourceChain, HtlcChain, BridgeChain)
+        missing = [p.__name__ for p in instance if not isinstance(kit.adapter, p)]
+        classes = (FamilyRules, ManagedKeys)
+        missing += [p.__name__ for p in classes if not isinstance(type(kit.adapter), p)]
+        assert not missing, f"capabilities not declared: {missing}"
+
+    def test_an_htlc_comes_with_the_chains_timing(self, kit: Kit) -> None:
+        """A chain with an HTLC endpoint gives the timing its timelocks need, all sane."""
+        if not isinstance(kit.adapter, HtlcChain):
+            pytest.fail("the adapter does not declare HtlcChain")
+        timing = kit.adapter.chain_timing()
+        if kit.adapter.htlc() is not None:
+            assert timing is not None, "an HTLC without chain_timing()"
+        if timing is not None:
+            assert timing.block_time > 0
+            assert timing.confirmations >= 0
+            assert timing.clock_drift >= 0
+
+    def test_a_client_signed_send_is_accepted(self, kit: Kit) -> None:
+        """A client-signed send of the intent it carries is accepted, keyed by its tx hash.
+
+        The journaled action's idempotency key names the transaction hash, so a
+        resend after a crash is the same transaction.
+        """
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        sent = rules.validate_signed_send(intent, raw)
+        assert sent.tx_hash
+        assert sent.action.idempotency_key
+        assert sent.tx_hash.hex() in sent.action.idempotency_key
+
+    def test_forged_signed_sends_are_refused(self, kit: Kit) -> None:
+        """Each malleation of a signed send or of its intent is refused, never accepted.
+
+        Refused means ``InvalidInput`` or a ``VerificationError`` (``BadSignature``).
+        """
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        cases = kit.target.signed_send_malleations(intent, raw)
+        assert cases, "the target offers no signed-send malleations"
+        accepted = [
+            name
+            for name, (bad_intent, bad_raw) in cases.items()
+            if _expect_refused(rules.validate_signed_send, bad_intent, bad_raw) is None
+        ]
+        assert not accepted, f"forged signed sends were accepted: {accepted}"
+
+    def test_the_senders_account_nonce_is_read(self, kit: Kit) -> None:
+        """account_nonce of the signed send's sender is a non-negative integer."""
+        kit.require_live("an account on the chain")
+        kit.source_transactions()
+        intent, _ = kit.signed_send()
+        assert isinstance(kit.adapter, SourceChain)
+        nonce = kit.run(kit.adapter.account_nonce(intent.sender))
+        assert isinstance(nonce, int)
+        assert nonce >= 0
+
+    def test_a_checked_signed_send_is_the_transaction_the_chain_executes(self, kit: Kit) -> None:
+        """The journaled action of an accepted send is the transaction the chain executes.
+
+        Submitted, it has the same hash, commits, and its block holds its send_packet.
+        """
+        kit.require_live("a transaction the chain commits")
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        sent = rules.validate_signed_send(intent, raw)
+        tx_hash = kit.run(kit.adapter.submit(sent.action))
+        assert tx_hash == sent.tx_hash
+        receipt = kit.run(kit.wait_for(tx_hash))
+        assert receipt.success, receipt.reason
+        assert receipt.height is not None
+        events = kit.run(kit.adapter.events(receipt.height, receipt.height))
+        kinds = [e.kind for e in events if e.tx_hash == tx_hash]
+        assert EventKind.SEND_PACKET in kinds, kinds

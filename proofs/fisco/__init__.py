@@ -13,7 +13,7 @@ from proofs.fisco.header import (
     decode_header,
     verify_header,
 )
-from proofs.fisco.light_client import TrustedHeader, update_client
+from proofs.fisco.light_client import HeaderUpdate, update_client
 from proofs.fisco.merkle import (
     compute_merkle_proof,
     compute_merkle_root,
@@ -23,7 +23,7 @@ from proofs.fisco.merkle import (
 
 __all__ = [
     "Header",
-    "TrustedHeader",
+    "HeaderUpdate",
     "compute_header_hash",
     "compute_merkle_proof",
     "compute_merkle_root",

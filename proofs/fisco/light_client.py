@@ -28,7 +28,7 @@ from proofs.fisco.header import Header, compute_quorum, verify_header
 
 
 @dataclass(frozen=True, slots=True)
-class TrustedHeader:
+class HeaderUpdate:
     """The latest verified block: number, hash and the sealer list in force."""
 
     number: int
@@ -36,7 +36,7 @@ class TrustedHeader:
     sealers: tuple[bytes, ...]
 
 
-def update_client(trusted: TrustedHeader, header: Header) -> TrustedHeader:
+def update_client(trusted: HeaderUpdate, header: Header) -> HeaderUpdate:
     """Verify ``header`` above ``trusted`` (module table) and return the new trusted header."""
     if header.number <= trusted.number:
         raise NonIncreasingNumber(f"header {header.number} is not above {trusted.number}")
@@ -52,4 +52,4 @@ def update_client(trusted: TrustedHeader, header: Header) -> TrustedHeader:
                 f"{endorsing} of the {len(trusted.sealers)} trusted sealers signed the new list, "
                 f"{needed} needed"
             )
-    return TrustedHeader(header.number, header.hash, header.sealer_list)
+    return HeaderUpdate(header.number, header.hash, header.sealer_list)

@@ -15,7 +15,7 @@ import pytest
 
 from core.errors import VerificationError
 from proofs.fisco import (
-    TrustedHeader,
+    HeaderUpdate,
     compute_header_hash,
     compute_merkle_proof,
     compute_merkle_root,
@@ -271,7 +271,7 @@ def make_header(number: int, parent: bytes, sealers: list[int], signers: list[in
 
 
 def test_sealer_list_change_needs_the_old_quorum() -> None:
-    genesis = TrustedHeader(0, b"\x01" * 32, tuple(pub(KEYS[i]) for i in range(4)))
+    genesis = HeaderUpdate(0, b"\x01" * 32, tuple(pub(KEYS[i]) for i in range(4)))
     h1 = make_header(1, genesis.hash, [0, 1, 2, 3], [0, 1, 2])
     s1 = update_client(genesis, h1)
     # sealer 4 joins: the first header under 5 sealers signed by 4 (quorum 4), 3 of them old
@@ -292,7 +292,7 @@ def test_sealer_list_change_needs_the_old_quorum() -> None:
     ],
 )
 def test_light_client_refusals(row: str, number: int, parent: bytes, error: type) -> None:
-    trusted = TrustedHeader(
+    trusted = HeaderUpdate(
         number - 1 if number == 2 else 1, b"\x01" * 32, tuple(pub(KEYS[i]) for i in range(4))
     )
     header = make_header(number, parent, [0, 1, 2, 3], [0, 1, 2])
