@@ -21,11 +21,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, FastAPI, Path, Query
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import Conflict, InvalidInput
+from core.http_limits import InputBounds, InputLimits
 from devnet.node import MAX_LIMIT, DevnetNode, hex0x
-from devnet.problems import install_problem_handlers, problem
+from devnet.problems import install_problem_handlers
 from devnet.txs import MAX_TX_BYTES
 from proofs.pujiang import codec
 
@@ -62,38 +62,10 @@ class OfflineIn(BaseModel):
     validators: list[int] = Field(max_length=1024)
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes before anything parses them (413)."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise InvalidInput(f"request body exceeds {self.limit} bytes")
-            return message
-
-        await self.app(scope, limited, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413, "too-large", f"request body exceeds {self.limit} bytes", scope.get("path", "")
-        )
-        await response(scope, receive, send)
+def input_limits(body_seconds: float) -> InputLimits:
+    """Every request bounded before parsing (``core.http_limits``): 256 KiB bodies, JSON at
+    most 32 deep, 10,000 keys, 100-character numbers, 8 KiB targets, 100 headers (16 KiB)."""
+    return InputLimits(body_bytes=MAX_BODY_BYTES, body_seconds=body_seconds)
 
 
 def _router(node: DevnetNode) -> APIRouter:
@@ -199,5 +171,5 @@ def create_app(node: DevnetNode) -> FastAPI:
     app.include_router(_router(node))
     if node.config.faults:
         app.include_router(_faults_router(node))
-    app.add_middleware(BodyLimit)
+    app.add_middleware(InputBounds, limits=input_limits(node.config.request_seconds))
     return app

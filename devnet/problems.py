@@ -17,10 +17,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import PjgwError
+from core.problem import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from devnet.txs import TxRejected, core_error
 
-PROBLEM_BASE = "https://pujiang.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.devnet.api")
 
 

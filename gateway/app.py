@@ -24,9 +24,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from adapters.registry import Registry, discover
+from core.http_limits import InputBounds
 from core.seams import Store
 from gateway.auth import KeyCache
 from gateway.keystore import FileKeystore, ManagedAccounts
+from gateway.limits import input_limits
 from gateway.problems import install_problem_handlers
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
 from gateway.routers.deps import AdapterProvider, Catalog
@@ -70,7 +72,8 @@ def create_app(
     state.sse_poll_seconds = SSE_POLL_SECONDS
     state.get_registry = _lazy_registry()
     state.metrics = metrics.ApiMetrics(holder.get)
-    app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
+    app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
     install_problem_handlers(app)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
         app.include_router(module.router)

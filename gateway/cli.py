@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
+from core.runtime import bound_recursion
 from gateway.cli_adapters import adapter_app, adapters_app
 from gateway.cli_db import db_app
 from gateway.cli_dev import dev_app
@@ -118,6 +119,7 @@ def doctor() -> None:
 
 
 def main() -> None:
+    bound_recursion()
     try:
         app()
     except PjgwError as err:

@@ -20,9 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, InvalidInput, PjgwError, all_error_classes
+from core.problem import PROBLEM_MEDIA_TYPE, problem_type
 
-PROBLEM_BASE = "https://pujiang.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.api")
 HTLC_DETAILS = ("t1", "t2", "delta", "min_t1", "max_t2", "min_t2", "max_seconds", "left", "needed")
 """Numeric details of ``proofs.htlc.errors`` a problem carries, so a client can fix its terms."""
@@ -61,10 +60,6 @@ class NotReady(PjgwError):
     code = "not-ready"
     retryable = True
     http_status = 503
-
-
-def problem_type(code: str) -> str:
-    return PROBLEM_BASE + code
 
 
 def problem_table() -> list[tuple[str, int, str]]:

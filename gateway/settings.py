@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     require_read_key: bool = Field(False, description="GET endpoints need an API key too")
     keystore_dir: Path | None = Field(None, description="encrypted managed-account keys")
     keystore_password: SecretStr | None = None
+    # Bounds on input and connections (gateway/limits.py, core/http_limits.py; docs/api.md)
+    request_body_seconds: float = Field(
+        10.0, gt=0, le=600, description="a request body must arrive within this (else 408)"
+    )
+    request_head_seconds: float = Field(
+        10.0, gt=0, le=600, description="a request head must arrive within this (else 408)"
+    )
+    max_connections: int = Field(
+        512, ge=1, le=65535, description="connections served at once; beyond them uvicorn's 503"
+    )
 
     def store_url(self) -> str:
         """``database_url``, or the embedded default ``sqlite:///<data_dir>/hub.db``."""
