@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,16 +195,19 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def answer(send: Send, error: PjgwError, scope: Scope) -> None:
+async def answer(
+    send: Send, error: PjgwError, scope: Scope, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     """Send ``error`` as problem+json and close the connection (the body may be unread)."""
     instance = str(scope.get("path", ""))[:MAX_INSTANCE_CHARS]
     payload = json.dumps(problem_document(error, instance)).encode()
-    headers = [
+    head = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(payload)).encode()),
         (b"connection", b"close"),
+        *headers,
     ]
-    await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
+    await send({"type": "http.response.start", "status": error.http_status, "headers": head})
     await send({"type": "http.response.body", "body": payload})
 
 

@@ -30,10 +30,12 @@ from gateway.auth import KeyCache
 from gateway.keystore import FileKeystore, ManagedAccounts
 from gateway.limits import input_limits
 from gateway.problems import install_problem_handlers
+from gateway.ratelimit import RateLimits
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
+from gateway.streams import StreamSlots
 
 SSE_POLL_SECONDS = 0.5
 
@@ -72,7 +74,9 @@ def create_app(
     state.sse_poll_seconds = SSE_POLL_SECONDS
     state.get_registry = _lazy_registry()
     state.metrics = metrics.ApiMetrics(holder.get)
+    state.streams = StreamSlots(settings.max_event_streams, settings.max_event_streams_per_address)
     app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
+    app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
     install_problem_handlers(app)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):

@@ -54,6 +54,22 @@ class NotImplementedYet(PjgwError):
     http_status = 501
 
 
+class RateLimited(PjgwError):
+    """Too many requests from this address or key; ``Retry-After`` says when to come back."""
+
+    code = "rate-limited"
+    retryable = True
+    http_status = 429
+
+
+class StreamsExhausted(PjgwError):
+    """Every event-stream slot of the hub is taken; ``Retry-After`` says when to retry."""
+
+    code = "streams-exhausted"
+    retryable = True
+    http_status = 503
+
+
 class NotReady(PjgwError):
     """A dependency of the hub (store, a chain) is not reachable."""
 
@@ -115,8 +131,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(PjgwError)
     async def _pjgw(request: Request, exc: PjgwError) -> JSONResponse:
         headers = (
-            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.http_status == 401 else None
+            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.http_status == 401 else {}
         )
+        retry_after = exc.details.get("retry_after")
+        if isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
         return problem_response(
             exc.http_status,
             exc.code,

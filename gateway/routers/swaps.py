@@ -51,6 +51,7 @@ from gateway.schemas.swaps import (
     swap_transactions,
 )
 from gateway.schemas.transfers import ActionOut
+from gateway.streams import stream_slot
 from proofs.htlc.errors import ClaimWindowClosed
 from proofs.htlc.rules import validate_preimage, validate_terms
 from proofs.htlc.timing import (
@@ -286,6 +287,7 @@ def _existing(swap_id: str, store: Annotated[SwapStore, Depends(get_store)]) -> 
 async def swap_events(
     request: Request,
     swap: Annotated[SwapRecord, Depends(_existing)],
+    _slot: Annotated[None, Depends(stream_slot)],
     store: Annotated[SwapStore, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,

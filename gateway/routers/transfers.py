@@ -43,6 +43,7 @@ from gateway.schemas.transfers import (
     TransferRequest,
     TransferSummary,
 )
+from gateway.streams import stream_slot
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
@@ -190,6 +191,7 @@ def _existing(transfer_id: str, store: Annotated[Store, Depends(get_store)]) -> 
 async def transfer_events(
     request: Request,
     transfer: Annotated[TransferRecord, Depends(_existing)],
+    _slot: Annotated[None, Depends(stream_slot)],
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,
