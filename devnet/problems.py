@@ -36,15 +36,23 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: object)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def error_response(exc: PjgwError, instance: str) -> JSONResponse:
-    return problem(
-        exc.http_status,
-        exc.code,
-        exc.message,
-        instance,
-        retryable=exc.retryable,
+def error_document(exc: PjgwError, instance: str) -> dict[str, object]:
+    """The problem body of ``exc``: also each refused entry of a batch ``POST /v1/txs``."""
+    return {
+        "type": PROBLEM_BASE + exc.code,
+        "title": exc.code,
+        "status": exc.http_status,
+        "detail": exc.message,
+        "instance": instance,
+        "code": exc.code,
+        "retryable": exc.retryable,
         **{k: v for k, v in exc.details.items() if isinstance(v, str | int)},
-    )
+    }
+
+
+def error_response(exc: PjgwError, instance: str) -> JSONResponse:
+    body = error_document(exc, instance)
+    return JSONResponse(body, status_code=exc.http_status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -116,7 +116,8 @@ BODIES: dict[str, tuple[bytes, int | None, str | None]] = {
     "64 MiB string": (b'{"tx": "' + b"a" * (64 << 20) + b'"}', 413, "too-large"),
     "200k-digit number": (b'{"tx": ' + b"7" * 200_000 + b"}", 422, "too-complex"),
     "invalid UTF-8": (b'{"tx": "\xff\xfe\xfd", "route_id": "\xc3\x28"}', None, None),
-    "300k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}", 413, None),
+    # 3.3 MB: over the hub's bound (413), within the devnet's 4 MiB batch bound (422)
+    "300k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}", None, None),
     "20k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
 }
 
