@@ -10,6 +10,7 @@ a bare 500: their text stays in the node's log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +24,14 @@ from devnet.txs import TxRejected, core_error
 log = logging.getLogger("pjgw.devnet.api")
 
 
-def problem(status: int, code: str, detail: str, instance: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {
         "type": PROBLEM_BASE + code,
         "title": code,
@@ -33,7 +41,9 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: object)
         "code": code,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {})
+    )
 
 
 def error_document(exc: PjgwError, instance: str) -> dict[str, object]:
@@ -78,7 +88,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
             exc.status_code, f"http-{exc.status_code}"
         )
-        return problem(exc.status_code, code, str(exc.detail), request.url.path)
+        # 405 keeps Starlette's ``Allow`` header (RFC 9110)
+        return problem(exc.status_code, code, str(exc.detail), request.url.path, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

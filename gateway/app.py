@@ -29,6 +29,7 @@ from core.seams import Store
 from gateway.auth import KeyCache
 from gateway.keystore import FileKeystore, ManagedAccounts
 from gateway.limits import input_limits
+from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimits
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
@@ -79,6 +80,7 @@ def create_app(
     app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
     install_problem_handlers(app)
+    install_openapi(app, settings)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
         app.include_router(module.router)
     return app

@@ -167,7 +167,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             401: "unauthorized",
             403: "forbidden",
         }.get(exc.status_code, f"http-{exc.status_code}")
-        return problem_response(exc.status_code, code, code, str(exc.detail), request.url.path)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not just one route's (RFC 9110)
+            from gateway.openapi import allowed_methods
+
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem_response(
+            exc.status_code, code, code, str(exc.detail), request.url.path, headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -51,6 +51,7 @@ from gateway.schemas.swaps import (
     swap_transactions,
 )
 from gateway.schemas.transfers import ActionOut
+from gateway.store.codec import PAGE_CURSOR_PATTERN
 from gateway.streams import stream_slot
 from proofs.htlc.errors import ClaimWindowClosed
 from proofs.htlc.rules import validate_preimage, validate_terms
@@ -269,7 +270,7 @@ def list_swaps(
     status: SwapState | None = None,
     chain: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=100, pattern=PAGE_CURSOR_PATTERN)] = None,
 ) -> SwapPage:
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     page, next_cursor = store.list_swaps(

@@ -43,6 +43,7 @@ from gateway.schemas.transfers import (
     TransferRequest,
     TransferSummary,
 )
+from gateway.store.codec import PAGE_CURSOR_PATTERN
 from gateway.streams import stream_slot
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
@@ -169,7 +170,7 @@ def list_transfers(
     status: TransferState | None = None,
     chain: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=100, pattern=PAGE_CURSOR_PATTERN)] = None,
 ) -> TransferPage:
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page.
 
