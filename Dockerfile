@@ -44,8 +44,10 @@ COPY core/ core/
 COPY proofs/ proofs/
 COPY adapters/ adapters/
 COPY relayer/ relayer/
+COPY notary/ notary/
 COPY gateway/ gateway/
 COPY devnet/ devnet/
+COPY devtools/ devtools/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # ---- runtime: the hub and its processes ----

@@ -49,14 +49,14 @@ from core.errors import (
     VerificationError,
 )
 from core.ids import ChainId, Height
-from core.seams import BridgeEndpoint, ChainAdapter, LightClient, is_chain_adapter
+from core.seams import BridgeEndpoint, ChainAdapter, ClientCodec, LightClient, is_chain_adapter
 from core.types import (
     ChainAction,
     ChainEvent,
     EventKind,
+    HeaderUpdate,
     InclusionProof,
     Packet,
-    TrustedHeader,
     TxReceipt,
 )
 
@@ -157,10 +157,12 @@ __all__ = [
     "ChainId",
     "ChainRejected",
     "ChainUnavailable",
+    "ClientCodec",
     "ClientFrozen",
     "ConfigError",
     "EventKind",
     "HeaderExpired",
+    "HeaderUpdate",
     "Height",
     "InclusionProof",
     "InsufficientPower",
@@ -171,7 +173,6 @@ __all__ = [
     "NotFound",
     "Packet",
     "RootMismatch",
-    "TrustedHeader",
     "TxReceipt",
     "ValueMismatch",
     "VerificationError",

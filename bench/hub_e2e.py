@@ -3,7 +3,7 @@
     .venv/bin/python bench/hub_e2e.py                        # 300 transfers, three set-ups
     .venv/bin/python bench/hub_e2e.py --transfers 600 --setups sqlite
 
-Each set-up is the dev stack of ``make run`` (``gateway/devstack.py``: a devnet
+Each set-up is the dev stack of ``make run`` (``devtools/devstack.py``: a devnet
 node and anvil as processes, both with 1 s blocks, the Bridge deployed, three
 ``pjgw notary run`` processes, threshold two) with a different relayer:
 
@@ -84,7 +84,7 @@ def signed_sends(info: dict[str, object], count: int) -> list[list[bytes]]:
     """Per sender, its ``bridge_send`` transactions in nonce order (signed up front)."""
     from adapters.pujiang import PujiangAdapter
     from adapters.pujiang.actions import TxSigner, build_signed_tx
-    from gateway.devstack import DEVNET_CHAIN, EVM_CHAIN
+    from devtools.devstack import DEVNET_CHAIN, EVM_CHAIN
 
     accounts = info["accounts"]  # type: ignore[index]
     url = info["chains"][DEVNET_CHAIN]["url"]  # type: ignore[index]
@@ -132,7 +132,7 @@ async def watch(info: dict[str, object], count: int, seen: Observed, timeout: fl
     from adapters.pujiang import PujiangAdapter
     from core.ids import Height
     from core.types import EventKind
-    from gateway.devstack import DEVNET_CHAIN, EVM_CHAIN, EVM_CHAIN_ID
+    from devtools.devstack import DEVNET_CHAIN, EVM_CHAIN, EVM_CHAIN_ID
 
     chains = info["chains"]  # type: ignore[index]
     devnet = PujiangAdapter.from_options(
@@ -204,7 +204,7 @@ def rss_mib(pid: int) -> float:
 
 
 def run_setup(name: str, count: int, database_url: str | None, relayers: int) -> dict[str, float]:
-    from gateway.devstack import DevStack, DevStackOptions
+    from devtools.devstack import DevStack, DevStackOptions
 
     keep = os.environ.get("PJGW_BENCH_KEEP")  # a directory: keep the stack's data and logs there
     with tempfile.TemporaryDirectory(prefix=f"pjgw-e2e-{name}-", dir=keep) as tmp:

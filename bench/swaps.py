@@ -4,7 +4,7 @@ reaction, the time from the leg-2 claim to the leg-1 claim.
     .venv/bin/python bench/swaps.py                         # 100 swaps, 50 concurrent
     .venv/bin/python bench/swaps.py --swaps 50 --concurrency 50 --block-time 0.5
 
-It starts the dev stack (``gateway.devstack``: devnet, anvil with
+It starts the dev stack (``devtools.devstack``: devnet, anvil with
 ``HashedTimelock``, the hub with its relayer and watchtower, the notaries) on
 free ports in a temporary directory, then runs ``--swaps`` swaps keeping
 ``--concurrency`` in flight. Each swap, as its two parties would:
@@ -44,8 +44,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.cli_swap import DevnetParty, EvmParty  # noqa: E402 - the root is on the path now
-from gateway.devstack import DEVNET_CHAIN, EVM_CHAIN, DevStack, DevStackOptions  # noqa: E402
+from devtools.devstack import DEVNET_CHAIN, EVM_CHAIN, DevStack, DevStackOptions  # noqa: E402
+from devtools.swap_party import DevnetParty, EvmParty  # noqa: E402 - the root is on the path now
 from tests.net import free_port  # noqa: E402
 
 LEG1_AMOUNT, LEG2_AMOUNT = 1_000, 5_000

@@ -139,6 +139,9 @@ class ActionRecord:
     height: Height | None
     reason: str
     recorded_at: float
+    search_floor: Height | None = None
+    """Where a search for this action's effect on its chain starts (the chain's height
+    noted just before the action was journaled: it cannot have landed below)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,9 @@ class ClientRecord:
     frozen: bool = False
     frozen_reason: str = ""
     updated_at: float = 0.0
+    evidence: bytes = b""
+    """Why it froze, as the follower recorded it (JSON: kind, height, both hashes, the
+    conflicting header with its commit); empty while the client is not frozen."""
 
 
 __all__ = [

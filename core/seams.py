@@ -32,9 +32,9 @@ from core.states import TransferState
 from core.types import (
     ChainAction,
     ChainEvent,
+    HeaderUpdate,
     InclusionProof,
     Packet,
-    TrustedHeader,
     TxReceipt,
 )
 
@@ -66,7 +66,7 @@ class ChainAdapter(Protocol):
         """The newest block final by the family's rule (BFT commit, confirmations…)."""
         ...
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         """The header at ``height`` with the evidence its light client verifies."""
         ...
 
@@ -81,6 +81,29 @@ class ChainAdapter(Protocol):
         """The inclusion proof of ``event`` against the root of its header."""
         ...
 
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from the bytes ``proof`` carries (``proof.value``).
+
+        CONTRACT: the caller verified ``proof`` (``LightClient.verify_membership``)
+        against the consensus state of ``header_hash`` first; this never trusts
+        the node's event listing for anything but where to look.
+        ``PacketMismatch``-style ``InvalidInput`` when the proof is for another
+        position than ``event`` or its bytes are not a bridge event.
+        """
+        ...
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """A membership or absence proof of a state ``key`` at ``height`` (a bridge's
+        receipt entry: ``BridgeEndpoint.receipt_key``), verified by
+        ``LightClient.verify_membership`` against the state root there.
+
+        CONTRACT: ``proof.value`` is empty exactly when the proof is one of absence
+        (or the key holds the family's zero value).
+        """
+        ...
+
     async def submit(self, action: ChainAction) -> bytes:
         """Send ``action`` and return its transaction hash without waiting.
 
@@ -93,8 +116,21 @@ class ChainAdapter(Protocol):
         """The receipt of a submitted transaction (pending fields ``None``)."""
         ...
 
+    async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
+        """The header at ``target`` with the evidence to verify it from ``trusted``.
+
+        BFT families (one commit per header) return the header with its own
+        commit, whatever ``trusted`` is; hash-chained families return the chain
+        of ancestors from ``trusted`` (bounded by ``ClientCodec.max_step``).
+        """
+        ...
+
     def light_client(self) -> LightClient:
         """The light client that verifies this chain's headers."""
+        ...
+
+    def client_codec(self) -> ClientCodec:
+        """How this chain's light-client states are persisted and walked (see ``ClientCodec``)."""
         ...
 
 
@@ -112,7 +148,7 @@ class LightClient(Protocol):
     """
 
     def verify_header(
-        self, client_state: object, trusted: object, header: TrustedHeader, now: int
+        self, client_state: object, trusted: object, header: HeaderUpdate, now: int
     ) -> object:
         """Verify ``header`` from the ``trusted`` consensus state; return the new one.
 
@@ -128,13 +164,62 @@ class LightClient(Protocol):
         ...
 
     def check_misbehaviour(
-        self, client_state: object, header_a: TrustedHeader, header_b: TrustedHeader
+        self, client_state: object, header_a: HeaderUpdate, header_b: HeaderUpdate
     ) -> bool:
         """True when both headers are valid and conflict (same height, different hash).
 
         CONTRACT: on True the caller freezes the client and persists that.
         """
         ...
+
+
+@runtime_checkable
+class ClientCodec(Protocol):
+    """A family's light-client states as bytes, and what a follower needs to walk them.
+
+    The one light-client follower (``adapters.follower``) drives every family
+    through this and the ``LightClient`` seam only: the hub persists the bytes
+    in its store, each notary in its own files. An adapter builds its codec
+    with its chain's settings (hash profile, finality rule, trusting period).
+
+    CONTRACT: ``decode_*(encode_*(x))`` gives back an equal state; decoding
+    untrusted or corrupted bytes raises ``BadEncoding``, never anything else;
+    every method is pure (no I/O, no clock).
+    SECURITY: ``header_hash`` and ``parent_hash`` are computed from the header's
+    bytes, never taken from the node's ``HeaderUpdate.hash``.
+    """
+
+    min_height: int
+    """The lowest height a client may be anchored at (0 or 1)."""
+
+    def initial_client_state(self, trusting_period: int, max_clock_drift: int) -> object:
+        """A fresh, unfrozen client state (``trusting_period``/``max_clock_drift`` in seconds,
+        used where the family's settings do not fix them)."""
+        ...
+
+    def encode_client(self, state: object) -> bytes: ...
+    def decode_client(self, data: bytes) -> object: ...
+    def encode_consensus(self, state: object) -> bytes: ...
+    def decode_consensus(self, data: bytes, client: object) -> object: ...
+
+    def anchor(self, client: object, header: HeaderUpdate, trusted_hash: bytes, now: int) -> object:
+        """The consensus state of ``header``, whose locally computed hash must be
+        ``trusted_hash`` (a checkpoint, or a parent-hash link down from a trusted
+        state); ``RootMismatch`` otherwise.
+
+        SECURITY: the commit is not checked here: the hash is already trusted.
+        """
+        ...
+
+    def max_step(self) -> int | None:
+        """The most heights one update may span (``None``: skipping verification, no bound)."""
+        ...
+
+    def state_hash(self, state: object) -> bytes: ...
+    def state_height(self, state: object) -> int: ...
+    def state_time_ms(self, state: object) -> int: ...
+    def header_hash(self, header: HeaderUpdate) -> bytes: ...
+    def parent_hash(self, header: HeaderUpdate) -> bytes: ...
 
 
 @runtime_checkable
@@ -173,6 +258,12 @@ class BridgeEndpoint(Protocol):
 
     def refund_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """Refund ``packet`` on its source (here) with a non-delivery certificate."""
+        ...
+
+    def receipt_key(self, packet: Packet) -> bytes:
+        """The state key whose presence on THIS chain (the destination) means ``packet`` was
+        received (for ``ChainAdapter.prove_state``): what a notary proves absent before it
+        signs non-delivery."""
         ...
 
     def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
@@ -291,10 +382,17 @@ class Store(Protocol):
 
     # work distribution
     def claim_due(
-        self, worker: str, now: float, lease_seconds: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
     ) -> list[TransferRecord]:
         """Lease up to ``limit`` non-terminal transfers whose ``next_attempt_at <= now``
-        and whose lease is free or expired, longest-waiting first (``next_attempt_at``)."""
+        and whose lease is free or expired, longest-waiting first (``next_attempt_at``);
+        with ``route_id``, only that route's (each route's worker claims its own)."""
         ...
 
     def release(self, transfer_id: str, worker: str) -> None: ...
@@ -307,9 +405,13 @@ class Store(Protocol):
         chain_id: ChainId,
         action: ChainAction,
         now: float,
+        *,
+        search_floor: Height | None = None,
     ) -> ActionRecord:
         """Journal an action before it is sent. Idempotent on
-        ``(transfer_id, step)``: a second call returns the first record."""
+        ``(transfer_id, step)``: a second call returns the first record.
+        ``search_floor``: the height of the action's chain just before it is journaled,
+        where a search for its effect (after a crash) starts."""
         ...
 
     def action(self, transfer_id: str, step: str) -> ActionRecord | None: ...
@@ -321,7 +423,14 @@ class Store(Protocol):
         tx_hash: bytes | None = None,
         height: Height | None = None,
         reason: str = "",
-    ) -> None: ...
+    ) -> None:
+        """Record what happened to a journaled action; nothing else changes."""
+        ...
+
+    def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
+        """Give a transfer the hash of its hub-signed source transaction once it is sent
+        (only when it has none), so the watcher finds the transfer by it."""
+        ...
 
     # source scanning
     def cursor(self, key: str) -> Height | None:
@@ -365,11 +474,12 @@ __all__ = [
     "ChainAction",
     "ChainAdapter",
     "ChainEvent",
+    "ClientCodec",
+    "HeaderUpdate",
     "InclusionProof",
     "LightClient",
     "Store",
     "TransferProtocol",
-    "TrustedHeader",
     "TxReceipt",
     "is_chain_adapter",
 ]

@@ -45,8 +45,14 @@ class ChainEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class TrustedHeader:
-    """A header plus whatever its light client needs to verify it (commit, seals…)."""
+class HeaderUpdate:
+    """A header served by a node, with what its light client needs to verify it.
+
+    SECURITY: untrusted until a light client accepted it (hence not "trusted
+    header"): every field, ``hash`` and ``time`` included, is the node's word.
+    ``evidence`` is the family's proof material: a commit for BFT families,
+    the chain of ancestors from a trusted height for hash-chained ones.
+    """
 
     chain_id: ChainId
     height: Height

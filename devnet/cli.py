@@ -97,6 +97,11 @@ def show_accounts(
         typer.echo(f"{account['name']:8} {account['address']}  seed {account['ed25519_seed']}")
 
 
+def register(pjgw: typer.Typer) -> None:
+    """``pjgw devnet …`` (entry point ``pujiang_gateway.cli``: the gateway never imports it)."""
+    pjgw.add_typer(app, name="devnet")
+
+
 def main() -> None:
     bound_recursion()
     try:

@@ -31,7 +31,7 @@ from adapters.cometbft.settings import CometBftSettings
 from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
 from core.errors import ConfigError
 from core.seams import ChainAdapter
-from core.types import ChainAction, TrustedHeader
+from core.types import ChainAction, HeaderUpdate
 from proofs.cometbft import TrustedBlock, decode_envelope
 from proofs.cometbft.hashing import header_hash
 from proofs.cometbft.types import Header
@@ -86,7 +86,7 @@ class CometBftTarget(ConformanceTarget):
         return ChainAction(SUBMIT_KIND, {"tx": tx}, "conformance-idempotent")
 
     async def checkpoint(
-        self, adapter: ChainAdapter, header: TrustedHeader
+        self, adapter: ChainAdapter, header: HeaderUpdate
     ) -> tuple[object, object]:
         block = decode_envelope(header)
         if block.next_validators is None:
@@ -94,7 +94,7 @@ class CometBftTarget(ConformanceTarget):
         trusted = TrustedBlock.from_signed_header(block.signed_header, block.next_validators)
         return self.settings.client_state(), trusted
 
-    def header_malleations(self, header: TrustedHeader) -> Mapping[str, TrustedHeader]:
+    def header_malleations(self, header: HeaderUpdate) -> Mapping[str, HeaderUpdate]:
         """The generic flips, plus edits that keep the JSON well formed (each must fail a
         CometBFT check, not the parser): a signature, a voting power, the app hash."""
         cases = generic_header_malleations(header)

@@ -25,6 +25,7 @@ object); it is never put in a repr, a log line or an exception message.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from trie import HexaryTrie
 from adapters.evm.artifacts import Artifact, load_artifact
 from adapters.evm.bridge import EvmBridge
 from adapters.evm.certificate import BridgeDomain, Packet
+from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
 from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
@@ -55,6 +57,7 @@ from adapters.evm.scanner import (
 )
 from adapters.evm.settings import EvmChainSettings
 from core.errors import (
+    ChainError,
     ChainRejected,
     ChainUnavailable,
     ConfigError,
@@ -63,10 +66,12 @@ from core.errors import (
     ReorgDetected,
 )
 from core.ids import ChainId, Height
-from core.types import ChainAction, ChainEvent, EventKind, InclusionProof, TrustedHeader, TxReceipt
+from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.evm.client import (
     PROOF_KIND,
+    STORAGE_PROOF_KIND,
     EvmLightClient,
+    decode_log_key,
     encode_header_evidence,
     encode_log,
     encode_log_key,
@@ -301,7 +306,7 @@ class EvmAdapter:
     def _descendants_needed(self) -> int:
         return self.settings.confirmations if self.settings.finality == "confirmations" else 0
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         """The header at ``height``, with the descendants its finality needs as evidence.
 
         Verifiable from the consensus state at ``height - 1``; use
@@ -313,7 +318,7 @@ class EvmAdapter:
             return await self._header_segment(0, 0)
         return await self.header_update(height - 1, height)
 
-    async def header_update(self, trusted_height: int, height: int) -> TrustedHeader:
+    async def header_update(self, trusted_height: Height, height: Height) -> HeaderUpdate:
         """The header at ``height`` with every ancestor above ``trusted_height`` as evidence."""
         if not 0 <= trusted_height < height:
             raise InvalidInput(
@@ -322,7 +327,7 @@ class EvmAdapter:
             )
         return await self._header_segment(trusted_height + 1, height)
 
-    async def _header_segment(self, first: int, height: int) -> TrustedHeader:
+    async def _header_segment(self, first: int, height: int) -> HeaderUpdate:
         last = height + self._descendants_needed()
         if last - first + 1 > self.settings.max_header_segment:
             raise InvalidInput(
@@ -343,7 +348,7 @@ class EvmAdapter:
             raise ReorgDetected(f"an ancestor of block {height} vanished", height=height)
         offset = height - first
         header = headers[offset]
-        return TrustedHeader(
+        return HeaderUpdate(
             chain_id=self.chain_id,
             height=Height(height),
             hash=_hash(target.get("hash"), "block hash"),
@@ -418,6 +423,55 @@ class EvmAdapter:
             log_range=self.settings.log_range,
             max_reorg_depth=self.settings.max_reorg_depth,
         )
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """An EIP-1186 storage proof of ``key`` = contract address (20) ‖ slot (32) at
+        ``height`` (``proofs.evm.client.STORAGE_PROOF_KIND``)."""
+        if len(key) != 52:
+            raise InvalidInput("an EVM state key is a 20-byte address and a 32-byte slot")
+        if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+            raise InvalidInput(f"height {height!r} is not a block number", field="height")
+        address, slot = "0x" + key[:20].hex(), "0x" + key[20:].hex()
+        answer = await self.reader.call("eth_getProof", address, [slot], hex(height))
+        if not isinstance(answer, dict):
+            raise ChainError("eth_getProof did not answer an object")
+        values = [e.get("value") for e in answer.get("storageProof") or [] if isinstance(e, dict)]
+        value = _int(values[0], "storage value") if values else 0
+        return InclusionProof(
+            self.chain_id,
+            Height(height),
+            STORAGE_PROOF_KIND,
+            key,
+            value.to_bytes(32, "big") if value else b"",
+            (json.dumps(answer, sort_keys=True).encode(),),
+        )
+
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from its proven receipt log (``proof.value``)."""
+        tx_index, log_index = decode_log_key(proof.key)
+        if tx_index != event.position[0] or log_index != event.position[1]:
+            raise InvalidInput("the proof is for another log than the event", check="position")
+        try:
+            address, topics, data = rlp.decode(proof.value)
+        except Exception as err:  # rlp raises several classes
+            raise InvalidInput("the proven log does not decode", check="encoding") from err
+        fresh = self.decode_event(
+            {
+                "address": "0x" + bytes(address).hex(),
+                "topics": ["0x" + bytes(t).hex() for t in topics],
+                "data": "0x" + bytes(data).hex(),
+                "blockHash": "0x" + header_hash.hex(),
+                "blockNumber": hex(event.height),
+                "transactionHash": "0x" + event.tx_hash.hex(),
+                "transactionIndex": hex(tx_index),
+                "logIndex": hex(log_index),
+            }
+        )
+        if fresh is None:
+            raise InvalidInput("the proven log is not a bridge event", check="kind")
+        return fresh
 
     def decode_event(self, log: RpcLog) -> ChainEvent | None:
         """A ``ChainEvent`` from an ``eth_getLogs`` item; None for an event the hub ignores."""
@@ -922,6 +976,13 @@ class EvmAdapter:
     def light_client(self) -> EvmLightClient:
         """The light client of this chain, with the configured finality policy."""
         return self.settings.light_client()
+
+    def client_codec(self) -> EvmClientCodec:
+        """Persistence of this chain's light-client states; one update spans at most
+        ``max_header_segment`` headers, the finality descendants included."""
+        descendants = self._descendants_needed()
+        step = max(1, self.settings.max_header_segment - descendants - 1)
+        return EvmClientCodec(self.light_client(), self.settings.client_state(), step)
 
     def bridge(self) -> EvmBridge:
         """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured)."""

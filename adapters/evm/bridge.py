@@ -27,6 +27,7 @@ from core.errors import InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
 from proofs.notary.ecdsa import order_by_signer
+from proofs.notary.nondelivery import compute_evm_received_slot
 
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
@@ -107,6 +108,11 @@ class EvmBridge(BridgeBase):
         if not isinstance(raw, EvmPacket):
             raise InvalidInput(f"{kind} event without a decoded packet")
         return from_evm_packet(raw)
+
+    def receipt_key(self, packet: Packet) -> bytes:
+        """The bridge's address (20 bytes) then the slot of ``received[keccak(source)][seq]``."""
+        address = bytes.fromhex(self.domain.verifying_contract.removeprefix("0x"))
+        return address + compute_evm_received_slot(str(packet.source_chain), packet.sequence)
 
     def _delivery_digest(self, packet: Packet) -> bytes:
         return compute_packet_digest(self.domain, to_evm_packet(packet))

@@ -28,7 +28,7 @@ from adapters.evm.settings import EvmChainSettings
 from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
 from core.errors import ConfigError
 from core.seams import ChainAdapter
-from core.types import ChainAction, TrustedHeader
+from core.types import ChainAction, HeaderUpdate
 from proofs.evm.header import decode_header
 from proofs.hashing import keccak256
 
@@ -80,7 +80,7 @@ class EvmTarget(ConformanceTarget):
         return self._send_native("conformance-idempotent")
 
     async def checkpoint(
-        self, adapter: ChainAdapter, header: TrustedHeader
+        self, adapter: ChainAdapter, header: HeaderUpdate
     ) -> tuple[object, object]:
         evm = _evm(adapter)
         client = evm.light_client()
@@ -93,10 +93,10 @@ class EvmTarget(ConformanceTarget):
 
     async def header_update(
         self, adapter: ChainAdapter, trusted_height: int, height: int
-    ) -> TrustedHeader:
+    ) -> HeaderUpdate:
         return await _evm(adapter).header_update(trusted_height, height)
 
-    def header_malleations(self, header: TrustedHeader) -> Mapping[str, TrustedHeader]:
+    def header_malleations(self, header: HeaderUpdate) -> Mapping[str, HeaderUpdate]:
         """The generic flips, plus a header re-hashed with another parent or number.
 
         With a confirmation depth of 0 an adjacent header needs no evidence (its
@@ -109,7 +109,7 @@ class EvmTarget(ConformanceTarget):
             cases.pop("evidence: missing", None)
         fields = list(rlp.decode(header.encoded))
 
-        def rehashed(index: int, value: bytes) -> TrustedHeader:
+        def rehashed(index: int, value: bytes) -> HeaderUpdate:
             changed = [*fields[:index], value, *fields[index + 1 :]]
             encoded = rlp.encode(changed)
             return replace(header, encoded=encoded, hash=keccak256(encoded))

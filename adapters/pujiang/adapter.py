@@ -19,14 +19,15 @@ from typing import Self
 
 import httpx
 
-from adapters.pujiang import actions, wire
+from adapters.pujiang import actions, state_proofs, wire
 from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
+from adapters.pujiang.client_codec import PujiangClientCodec
 from adapters.pujiang.settings import PujiangSettings
 from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.seams import LightClient
-from core.types import ChainAction, ChainEvent, InclusionProof, TrustedHeader, TxReceipt
+from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.pujiang import codec
 from proofs.pujiang.light_client import (
     EVENT_PROOF_KIND,
@@ -113,7 +114,7 @@ class PujiangAdapter:
 
     # --- queries: headers ----------------------------------------------------------
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         """Header RLP in ``encoded``; ``evidence = rlp([commit, validators])`` for the light client.
 
         ``NotFound`` above the tip.
@@ -132,7 +133,7 @@ class PujiangAdapter:
         if decoded.height != height:
             raise ChainError(f"{what}: node served the header of height {decoded.height}")
         validators = await self._validators(height, decoded.validators_hash)
-        return TrustedHeader(
+        return HeaderUpdate(
             chain_id=self.chain_id,
             height=height,
             hash=self.hash_fn(encoded),
@@ -295,6 +296,21 @@ class PujiangAdapter:
         reason = answer.get("reason") or ""
         return TxReceipt(self.chain_id, tx_hash, height, status == "committed", str(reason))
 
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """Membership or absence proof of the state ``key`` at ``height`` (see
+        ``adapters.pujiang.state_proofs``)."""
+        height = _height(height, "height")
+        answer = await self.node.get(
+            "/v1/proofs/state", {"key": "0x" + key.hex(), "height": height}
+        )
+        return state_proofs.state_proof(self.chain_id, key, height, answer)
+
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event`` decoded again from its proven events-tree leaf."""
+        return state_proofs.event_from_proof(event, proof)
+
     async def account_nonce(self, address: bytes) -> int:
         """The committed nonce of ``address`` (0 for an unknown account)."""
         key = b"nonce/" + address
@@ -375,6 +391,11 @@ class PujiangAdapter:
 
     # --- the light client ------------------------------------------------------------
 
+    async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
+        """The header at ``target`` with its own commit: BFT commits verify from any trusted
+        height (skipping verification), so ``trusted`` does not change what is fetched."""
+        return await self.header(target)
+
     def light_client(self) -> LightClient:
         """The pure Pujiang light client (``proofs.pujiang.light_client``) for this chain.
 
@@ -382,6 +403,10 @@ class PujiangAdapter:
         caller's: the light client is stateless, the relayer persists states.
         """
         return PujiangLightClient(hash_profile=self.settings.hash_profile)
+
+    def client_codec(self) -> PujiangClientCodec:
+        """Persistence of this chain's light-client states (with its hash profile)."""
+        return PujiangClientCodec(str(self.chain_id), self.settings.hash_profile)
 
     def bridge(self) -> PujiangBridge:
         """The ``BridgeEndpoint`` of this chain's bridge module (committee as configured)."""

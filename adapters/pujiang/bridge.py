@@ -22,6 +22,7 @@ from core.errors import BadEncoding, InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
 from proofs.hashing import SHA256, HashFunction
+from proofs.notary.nondelivery import compute_pujiang_recv_key
 from proofs.pujiang import codec
 
 
@@ -107,6 +108,10 @@ class PujiangBridge(BridgeBase):
         if len(signatures) > codec.MAX_CERTIFICATE_SIGNATURES:
             raise InvalidInput(f"at most {codec.MAX_CERTIFICATE_SIGNATURES} signatures")
         return codec.encode(codec.Certificate(signatures=signatures))
+
+    def receipt_key(self, packet: Packet) -> bytes:
+        """The bridge module's receipt entry ``recv/<source>/<seq>`` (docs/pujiang-chain.md)."""
+        return compute_pujiang_recv_key(str(packet.source_chain), packet.sequence)
 
     def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """``bridge_recv`` of ``packet`` here (this is its destination)."""

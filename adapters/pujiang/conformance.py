@@ -32,7 +32,7 @@ from adapters.testing.target import (
 )
 from core.errors import ConfigError
 from core.seams import ChainAdapter
-from core.types import ChainAction, InclusionProof, TrustedHeader
+from core.types import ChainAction, HeaderUpdate, InclusionProof
 from proofs.hashing import SHA256, HashFunction
 from proofs.merkle import leaf_hash
 from proofs.pujiang import codec
@@ -117,7 +117,7 @@ class PujiangTarget(ConformanceTarget):
         return raw_tx_action(tx)
 
     async def checkpoint(
-        self, adapter: ChainAdapter, header: TrustedHeader
+        self, adapter: ChainAdapter, header: HeaderUpdate
     ) -> tuple[object, object]:
         client = ClientState(
             chain_id=str(adapter.chain_id).encode(),
@@ -140,7 +140,7 @@ class PujiangTarget(ConformanceTarget):
         if self.options.produce_blocks:
             await _pujiang(adapter).node.post_once("/v1/blocks")
 
-    def header_malleations(self, header: TrustedHeader) -> Mapping[str, TrustedHeader]:
+    def header_malleations(self, header: HeaderUpdate) -> Mapping[str, HeaderUpdate]:
         hash_fn = codec.hash_profile(self.settings.hash_profile)
         return generic_header_malleations(header) | pujiang_header_malleations(header, hash_fn)
 
@@ -174,8 +174,8 @@ def _pujiang(adapter: ChainAdapter) -> PujiangAdapter:
 
 
 def pujiang_header_malleations(
-    header: TrustedHeader, hash_fn: HashFunction = SHA256
-) -> dict[str, TrustedHeader]:
+    header: HeaderUpdate, hash_fn: HashFunction = SHA256
+) -> dict[str, HeaderUpdate]:
     """One field changed and re-encoded canonically, so each hits a check, not the decoder.
 
     The envelope (hash, time) follows the change, so what rejects the header is
@@ -186,14 +186,14 @@ def pujiang_header_malleations(
     commit = codec.decode_commit(commit_bytes)
     valset = codec.decode_validator_set(valset_bytes)
 
-    def with_header(**fields: Any) -> TrustedHeader:
+    def with_header(**fields: Any) -> HeaderUpdate:
         changed = hdr.copy(**fields)
         encoded = codec.encode(changed)
         return replace(header, encoded=encoded, hash=hash_fn(encoded), time=changed.time_ms // 1000)
 
     def with_evidence(
         commit_: codec.Commit | None = None, valset_: list[Any] | None = None
-    ) -> TrustedHeader:
+    ) -> HeaderUpdate:
         c = codec.encode(commit_) if commit_ is not None else commit_bytes
         v = codec.encode(valset_) if valset_ is not None else valset_bytes
         return replace(header, evidence=encode_header_evidence(c, v))

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from core.seams import ChainAdapter
-from core.types import ChainAction, InclusionProof, TrustedHeader
+from core.types import ChainAction, HeaderUpdate, InclusionProof
 
 
 class ConformanceTarget(ABC):
@@ -59,7 +59,7 @@ class ConformanceTarget(ABC):
 
     @abstractmethod
     async def checkpoint(
-        self, adapter: ChainAdapter, header: TrustedHeader
+        self, adapter: ChainAdapter, header: HeaderUpdate
     ) -> tuple[object, object]:
         """``(client_state, consensus_state)`` trusting ``header`` out of band.
 
@@ -78,7 +78,7 @@ class ConformanceTarget(ABC):
 
     async def header_update(
         self, adapter: ChainAdapter, trusted_height: int, height: int
-    ) -> TrustedHeader:
+    ) -> HeaderUpdate:
         """The header at ``height`` with the evidence to verify it from ``trusted_height``.
 
         BFT families verify any header from an older trusted one with the header's
@@ -99,7 +99,7 @@ class ConformanceTarget(ABC):
         """A well-formed transaction hash the chain has never seen."""
         return hashlib.sha256(b"pjgw conformance: a transaction nobody sent").digest()
 
-    def header_malleations(self, header: TrustedHeader) -> Mapping[str, TrustedHeader]:
+    def header_malleations(self, header: HeaderUpdate) -> Mapping[str, HeaderUpdate]:
         """Named copies of ``header``, each broken in one place, that must not verify.
 
         The defaults flip bytes of the encoding and of the evidence, and drop
@@ -128,7 +128,7 @@ def flip(data: bytes, at: int) -> bytes:
     return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
 
 
-def generic_header_malleations(header: TrustedHeader) -> dict[str, TrustedHeader]:
+def generic_header_malleations(header: HeaderUpdate) -> dict[str, HeaderUpdate]:
     return {
         "header: last byte of the encoding flipped": replace(
             header, encoded=flip(header.encoded, -1)

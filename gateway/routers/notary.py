@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature as EthBadSignature
 from fastapi import APIRouter, Depends, Query, Request
 
 from core.errors import BadSignature, Conflict, InvalidInput
@@ -35,6 +33,7 @@ from gateway.problems import Equivocation
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
 from gateway.routers.transfer_source import receiver_bytes
 from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
+from proofs.notary.ecdsa import recover
 from proofs.notary.nondelivery import statement_key
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
@@ -165,20 +164,15 @@ def attest(
     return AttestationOut(transfer_id=transfer.id, notary=notary, kind=body.kind, accepted=True)
 
 
-def recover_signer(digest: bytes, signature: bytes) -> str | None:
-    """The 0x address that made ``signature`` (r‖s‖v, v in {0,1,27,28}) over ``digest``."""
-    v = signature[64]
-    if v >= 27:
-        v -= 27
-    if v not in (0, 1):
-        return None
-    try:
-        sig = keys.Signature(
-            vrs=(v, int.from_bytes(signature[:32]), int.from_bytes(signature[32:64]))
-        )
-        return sig.recover_public_key_from_msg_hash(digest).to_address().lower()
-    except (EthBadSignature, ValueError):
-        return None
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """The 0x address that made ``signature`` over ``digest``, by the quorum's own rule.
+
+    ``proofs.notary.ecdsa.recover``: 65 bytes ``r ‖ s ‖ v``, low ``s``, ``v`` 27/28.
+    A signature the quorum would not count is refused at intake with the reason
+    (``quorum-high-s``, ``quorum-bad-v``, …), so a stored malleated twin can never
+    shadow a notary's valid signature.
+    """
+    return "0x" + recover(digest, signature).hex()
 
 
 def _expected_digest(

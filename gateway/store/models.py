@@ -143,6 +143,7 @@ class Action(Base):
     height: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[float] = mapped_column(Double)
+    search_floor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Cursor(Base):
@@ -161,6 +162,7 @@ class LightClientRow(Base):
     frozen: Mapped[bool] = mapped_column(Boolean)
     frozen_reason: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Double)
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class ConsensusStateRow(Base):

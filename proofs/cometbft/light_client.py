@@ -5,7 +5,7 @@ A thin pure wrapper over :mod:`proofs.cometbft.verifier` and
 ``proofs.evm.client`` are for their families. ``now`` at the seam is unix
 seconds; the verifier works in nanoseconds.
 
-Envelope (``core.types.TrustedHeader``), built by :func:`trusted_header`:
+Envelope (``core.types.HeaderUpdate``), built by :func:`trusted_header`:
 
 * ``encoded``: the header as CometBFT RPC JSON, compact with sorted keys
   (UTF-8). JSON, not the protobuf ``Header``: the RPC (``/commit``) is where
@@ -34,7 +34,7 @@ from typing import Final
 
 from core.errors import BadEncoding, BadProof, ClientFrozen, InvalidHeader, InvalidInput
 from core.ids import ChainId, Height
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.cometbft.hashing import header_hash
 from proofs.cometbft.misbehaviour import MisbehaviourEvidence, check_misbehaviour
 from proofs.cometbft.types import (
@@ -84,14 +84,14 @@ def _dumps(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
-def trusted_header(light_block: Mapping[str, object]) -> TrustedHeader:
+def trusted_header(light_block: Mapping[str, object]) -> HeaderUpdate:
     """The seam envelope of a light block in RPC JSON (``signed_header``, ``validator_set``,
     ``next_validator_set``); the block is parsed (``MalformedBlock`` if malformed)."""
     block = LightBlock.from_json(light_block)
     signed = light_block["signed_header"]
     if not isinstance(signed, Mapping):  # from_json accepted it, so this never fires
         raise BadEncoding("signed_header must be an object")
-    return TrustedHeader(
+    return HeaderUpdate(
         chain_id=ChainId(block.header.chain_id),
         height=Height(block.height),
         hash=header_hash(block.header),
@@ -107,7 +107,7 @@ def trusted_header(light_block: Mapping[str, object]) -> TrustedHeader:
     )
 
 
-def decode_envelope(header: TrustedHeader) -> LightBlock:
+def decode_envelope(header: HeaderUpdate) -> LightBlock:
     """The light block inside an envelope; ``InvalidHeader`` (``envelope``) when the
     envelope's chain id, height, hash or time disagree with the header."""
     try:
@@ -148,7 +148,7 @@ class CometBftLightClient:
     family = "cometbft"
 
     def verify_header(
-        self, client_state: object, trusted: object, header: TrustedHeader, now: int
+        self, client_state: object, trusted: object, header: HeaderUpdate, now: int
     ) -> TrustedBlock:
         """Frozen check (``ClientFrozen``), chain id, envelope, then :func:`verify_light_block`."""
         client, state = _states(client_state, trusted)
@@ -192,8 +192,8 @@ class CometBftLightClient:
     def check_misbehaviour(
         self,
         client_state: object,
-        header_a: TrustedHeader,
-        header_b: TrustedHeader,
+        header_a: HeaderUpdate,
+        header_b: HeaderUpdate,
         *,
         trusted: TrustedBlock | None = None,
         now: int | None = None,
@@ -210,8 +210,8 @@ class CometBftLightClient:
     def evidence(
         self,
         client_state: object,
-        header_a: TrustedHeader,
-        header_b: TrustedHeader,
+        header_a: HeaderUpdate,
+        header_b: HeaderUpdate,
         *,
         trusted: TrustedBlock | None,
         now: int | None,

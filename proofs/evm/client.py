@@ -1,14 +1,14 @@
 """The EVM light client behind the ``core.seams.LightClient`` seam.
 
 A thin, pure wrapper over the pieces of :mod:`proofs.evm`: it takes the
-chain-neutral envelopes the relayer moves (``TrustedHeader``,
+chain-neutral envelopes the relayer moves (``HeaderUpdate``,
 ``InclusionProof``) and checks them with the header, chain, finality and
 receipt-proof functions. No I/O, no clock: ``now`` (unix seconds) is a
 parameter.
 
 Wire formats (also in ``docs/evm-light-client.md``):
 
-* ``TrustedHeader.encoded``: the header's canonical RLP (:func:`encode_header`);
+* ``HeaderUpdate.encoded``: the header's canonical RLP (:func:`encode_header`);
   ``hash`` is the chain's block hash as the node reported it (checked, never
   trusted); ``evidence``: ``rlp([ancestors, descendants])``, each a list of
   header RLPs in ascending order: the headers strictly between the trusted
@@ -26,6 +26,7 @@ instance per chain), not state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -44,14 +45,18 @@ from core.errors import (
     ValueMismatch,
 )
 from core.ids import ChainId, Height
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.evm.chain import HeaderRules
 from proofs.evm.events import verify_log_inclusion
 from proofs.evm.finality import FinalityPolicy, verify_final_header
 from proofs.evm.header import EvmHeader, decode_header, encode_header
-from proofs.mpt import Log
+from proofs.mpt import EMPTY_CODE_HASH, Log, verify_eip1186_response
 
 PROOF_KIND = "mpt-receipt"
+STORAGE_PROOF_KIND = "eip1186-storage"
+"""A contract storage slot at a block: ``key`` = address (20) ‖ slot (32), ``value`` the
+slot's value as 32 big-endian bytes or empty for zero, ``nodes`` = (the ``eth_getProof``
+answer as canonical JSON,)."""
 """``InclusionProof.kind`` of a receipt-log proof."""
 
 DEFAULT_MAX_CLOCK_DRIFT = 15
@@ -128,7 +133,7 @@ def freeze_client(client_state: EvmClientState, height: int) -> EvmClientState:
 def encode_header_evidence(
     ancestors: Sequence[EvmHeader], descendants: Sequence[EvmHeader]
 ) -> bytes:
-    """``rlp([ancestors, descendants])`` of header RLPs (the ``TrustedHeader.evidence``)."""
+    """``rlp([ancestors, descendants])`` of header RLPs (the ``HeaderUpdate.evidence``)."""
     return rlp.encode(
         [[encode_header(h) for h in ancestors], [encode_header(h) for h in descendants]]
     )
@@ -219,7 +224,7 @@ class EvmLightClient:
         self,
         client_state: object,
         trusted: object,
-        header: TrustedHeader,
+        header: HeaderUpdate,
         now: int,
     ) -> EvmConsensusState:
         """Verify ``header`` from ``trusted``; return its consensus state.
@@ -335,14 +340,57 @@ class EvmLightClient:
         return log
 
     def verify_membership(self, consensus_state: object, proof: InclusionProof) -> None:
-        """Check that ``proof.value`` is the log at ``proof.key`` (see :meth:`verify_log`)."""
+        """Check a receipt-log proof (:meth:`verify_log`) or a storage proof
+        (:meth:`verify_storage`), by ``proof.kind``."""
+        if proof.kind == STORAGE_PROOF_KIND:
+            self.verify_storage(consensus_state, proof)
+            return
         self.verify_log(consensus_state, proof)
+
+    def verify_storage(self, consensus_state: object, proof: InclusionProof) -> None:
+        """A storage slot's value at a verified block, by an EIP-1186 proof.
+
+        Checks, in order: height (``BadProof`` ``height``); encoding; the
+        account and storage proofs against ``stateRoot`` (``proofs.mpt``);
+        ``address`` and ``slot`` are the ones of ``proof.key``; the account is a
+        contract (``account``: no code means no bridge, not "not received");
+        the proven value equals ``proof.value`` (``ValueMismatch``).
+        """
+        consensus = _consensus_state(consensus_state)
+        if proof.height != consensus.height:
+            raise BadProof(
+                f"proof is for height {proof.height}, the consensus state is at {consensus.height}",
+                check="height",
+            )
+        if len(proof.key) != 52 or len(proof.nodes) != 1:
+            raise BadEncoding("a storage proof key is address ‖ slot and one answer node")
+        address, slot = proof.key[:20], proof.key[20:]
+        try:
+            answer = json.loads(proof.nodes[0])
+        except (ValueError, UnicodeDecodeError) as err:
+            raise BadEncoding("the eth_getProof answer is not JSON") from err
+        proven = verify_eip1186_response(consensus.state_root, answer)
+        if proven.address != address:
+            raise BadProof("the node proved another account than asked", check="address")
+        if proven.account is None or proven.account.code_hash == EMPTY_CODE_HASH:
+            raise BadProof(
+                f"no contract at 0x{address.hex()} in block {consensus.height}", check="account"
+            )
+        if slot not in proven.storage:
+            raise BadProof("the node proved other storage slots", check="slot")
+        value = proven.storage[slot]
+        claimed = int.from_bytes(proof.value, "big") if proof.value else 0
+        if value != claimed:
+            raise ValueMismatch(
+                f"slot 0x{slot.hex()} holds {value}, not the claimed {claimed}",
+                height=consensus.height,
+            )
 
     def check_misbehaviour(
         self,
         client_state: object,
-        header_a: TrustedHeader,
-        header_b: TrustedHeader,
+        header_a: HeaderUpdate,
+        header_b: HeaderUpdate,
         *,
         trusted: object = None,
         now: int | None = None,
@@ -384,7 +432,7 @@ def _consensus_state(value: object) -> EvmConsensusState:
     return value
 
 
-def _decode_envelope(header: TrustedHeader) -> EvmHeader:
+def _decode_envelope(header: HeaderUpdate) -> EvmHeader:
     decoded = decode_header(header.encoded)
     if decoded.number != header.height or decoded.timestamp != header.time:
         raise InvalidHeader(

@@ -1,6 +1,6 @@
 """The byte envelopes around Pujiang headers: what travels together, and how.
 
-``rlp([commit, validators])`` is ``TrustedHeader.evidence`` at the
+``rlp([commit, validators])`` is ``HeaderUpdate.evidence`` at the
 ``core.seams.LightClient`` seam; ``rlp([header, commit, validators])`` is one
 signed header in misbehaviour evidence. Items are nested as the RLP of their
 own objects (lists), not wrapped in byte strings, and are split here without
@@ -48,12 +48,12 @@ def split_rlp_list(data: bytes, count: int, what: str) -> list[bytes]:
 
 
 def encode_header_evidence(commit: bytes, validators: bytes) -> bytes:
-    """``TrustedHeader.evidence``: ``rlp([commit, validators])`` (nested, not wrapped)."""
+    """``HeaderUpdate.evidence``: ``rlp([commit, validators])`` (nested, not wrapped)."""
     return encode_rlp_list((commit, validators))
 
 
 def decode_header_evidence(evidence: bytes) -> tuple[bytes, bytes]:
-    """``(commit, validators)`` encodings from ``TrustedHeader.evidence``."""
+    """``(commit, validators)`` encodings from ``HeaderUpdate.evidence``."""
     if not isinstance(evidence, bytes | bytearray):
         raise BadEncoding("evidence must be bytes", check="encoding", object="evidence")
     commit, validators = split_rlp_list(bytes(evidence), 2, "evidence")

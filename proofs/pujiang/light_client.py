@@ -28,7 +28,7 @@ from typing import Final
 
 from core.errors import BadEncoding, BadProof, InvalidHeader, InvalidInput
 from core.ids import ChainId, Height
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.hashing import HashFunction
 from proofs.merkle import verify_inclusion
 from proofs.pujiang import codec
@@ -126,14 +126,14 @@ def trusted_header(
     validators: bytes,
     *,
     hash_profile: str = "sha256",
-) -> TrustedHeader:
+) -> HeaderUpdate:
     """The seam envelope of a signed header (height, hash and time read from the header).
 
     CONTRACT: the fields besides ``encoded`` and ``evidence`` are for routing and
     display only; :class:`PujiangLightClient` checks them against the header.
     """
     hdr = decode_with_check(codec.decode_header, header, "header")
-    return TrustedHeader(
+    return HeaderUpdate(
         chain_id=ChainId(chain_id),
         height=Height(hdr.height),
         hash=codec.hash_profile(hash_profile)(header),
@@ -152,8 +152,8 @@ STATE_ABSENCE_PROOF_KIND: Final = "pujiang-state-absent"
 class PujiangLightClient:
     """The ``core.seams.LightClient`` of Pujiang subchains, over the functions above.
 
-    Envelope: ``TrustedHeader.encoded`` is the header's RLP;
-    ``TrustedHeader.evidence`` is ``rlp([commit, validators])`` (both nested as
+    Envelope: ``HeaderUpdate.encoded`` is the header's RLP;
+    ``HeaderUpdate.evidence`` is ``rlp([commit, validators])`` (both nested as
     RLP lists, not wrapped in byte strings). ``now`` is unix **seconds** (the
     seam's unit), turned into milliseconds here. ``InclusionProof`` kinds:
 
@@ -182,7 +182,7 @@ class PujiangLightClient:
         return codec.hash_profile(name)
 
     def verify_header(
-        self, client_state: object, trusted: object, header: TrustedHeader, now: int
+        self, client_state: object, trusted: object, header: HeaderUpdate, now: int
     ) -> ConsensusState:
         """:func:`verify_header` on the envelope; ``envelope`` if its fields disagree."""
         client, state = _states(client_state, trusted)
@@ -259,8 +259,8 @@ class PujiangLightClient:
     def check_misbehaviour(
         self,
         client_state: object,
-        header_a: TrustedHeader,
-        header_b: TrustedHeader,
+        header_a: HeaderUpdate,
+        header_b: HeaderUpdate,
         *,
         trusted: ConsensusState | None = None,
         now: int | None = None,

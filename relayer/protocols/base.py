@@ -15,12 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from adapters.follower import LightClientFollower
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.records import RouteRecord, TransferRecord
-from core.seams import BridgeEndpoint, ChainAdapter, Store, TransferProtocol
+from core.seams import BridgeEndpoint, ChainAdapter, Store
 from core.states import TRANSFER_TRANSITIONS, TransferState
-from relayer.clients import ClientKeeper
 from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.settings import RelayerSettings
 
@@ -33,7 +33,7 @@ class Context:
 
     store: Store
     adapters: Mapping[ChainId, ChainAdapter]
-    keeper: ClientKeeper
+    keeper: LightClientFollower
     settings: RelayerSettings
     clock: Callable[[], float]
     worker_id: str
@@ -122,7 +122,3 @@ class Context:
             log.info("transfer %s moved elsewhere: %s", t.id, lost)
         except PjgwError as store_err:  # the store itself failed: the lease expires, it returns
             log.warning("transfer %s: could not record %r: %s", t.id, reason, store_err)
-
-
-RouteProtocol = TransferProtocol
-"""The seam ``core.seams.TransferProtocol``, by the name the engine uses."""

@@ -64,20 +64,6 @@ RECEIVED_BLOCKS = 16
 S = TransferState
 
 
-def delivery_floor_key(transfer_id: str) -> str:
-    """Cursor key: the destination height noted just before ``deliver`` was journaled.
-
-    A delivery of this packet, by anyone, can only be at or above it (the
-    transfer was not attested before), so the search after a crash is bounded.
-    """
-    return f"deliver-floor:{transfer_id}"
-
-
-def refund_floor_key(transfer_id: str) -> str:
-    """Cursor key: the source height noted just before ``refund`` was journaled."""
-    return f"refund-floor:{transfer_id}"
-
-
 def is_refund_event(event: ChainEvent, packet: Packet) -> bool:
     """Whether ``event`` is the source bridge's refund of ``packet``.
 
@@ -198,6 +184,9 @@ class NotaryProtocol:
             else:
                 tx_hash = await source.submit(replay_action(action))
             ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+            # The watcher finds this transfer by the hash (a hub-signed transaction has none
+            # until it is sent) instead of creating a second one for its packet.
+            ctx.store.set_source_tx(t.id, tx_hash)
             ctx.wait(t, f"source transaction 0x{tx_hash.hex()} sent; waiting for its packet")
             return None
         receipt = await _receipt(source, action.tx_hash) if action.tx_hash else None
@@ -227,7 +216,7 @@ class NotaryProtocol:
 
     async def _source_final(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         event, _packet = await self._event_and_packet(route, t)
-        verified = await self.ctx.keeper.verified_at(route.source, int(event.height))
+        verified = await self.ctx.keeper.verified_at(route.source, int(event.height), recheck=True)
         proof = await self.ctx.adapter(route.source).prove(event)
         if proof.value != event.raw or (t.source_event and proof.value != t.source_event):
             raise BadProof(
@@ -309,10 +298,12 @@ class NotaryProtocol:
             chain_action = ctx.bridge(route.destination).deliver_action(
                 packet, quorum.certificate()
             )
+            # A delivery of this packet, by anyone, can only be at or above the height
+            # noted now (the transfer was not attested before): the search after a crash
+            # starts there, recorded on the journal row itself.
             floor = await dest.latest_height()
-            ctx.store.advance_cursor(delivery_floor_key(t.id), floor)
             action = ctx.store.record_action(
-                t.id, DELIVER, route.destination, chain_action, ctx.now()
+                t.id, DELIVER, route.destination, chain_action, ctx.now(), search_floor=floor
             )
             return _Send(t, action, chain_action)
         if action.status in (ActionStatus.SENT, ActionStatus.SUCCEEDED) and action.tx_hash:
@@ -557,8 +548,10 @@ class NotaryProtocol:
                 )
                 return None
             chain_action = ctx.bridge(route.source).refund_action(packet, quorum.certificate())
-            ctx.store.advance_cursor(refund_floor_key(t.id), await source.latest_height())
-            action = ctx.store.record_action(t.id, REFUND, route.source, chain_action, ctx.now())
+            floor = await source.latest_height()
+            action = ctx.store.record_action(
+                t.id, REFUND, route.source, chain_action, ctx.now(), search_floor=floor
+            )
         if action.status is not ActionStatus.SENT or action.tx_hash is None:
             landed = await _receipt(source, action.tx_hash) if action.tx_hash else None
             if landed is None or landed.height is None or not landed.success:
@@ -602,8 +595,10 @@ class NotaryProtocol:
     async def _find_refund(
         self, route: RouteRecord, t: TransferRecord, packet: Packet
     ) -> ChainEvent | None:
-        """The source's ``timeout_packet`` event of ``packet``, searched from the noted floor."""
-        floor = self.ctx.store.cursor(refund_floor_key(t.id))
+        """The source's ``timeout_packet`` event of ``packet``, searched from the floor noted on
+        the ``refund`` journal row."""
+        action = self.ctx.store.action(t.id, REFUND)
+        floor = None if action is None else action.search_floor
         if floor is None:
             return None
         source = self.ctx.adapter(route.source)
@@ -690,8 +685,10 @@ class NotaryProtocol:
     async def _find_delivery(
         self, route: RouteRecord, t: TransferRecord, packet: Packet
     ) -> ChainEvent | None:
-        """The destination's event that delivered ``packet``, searched from the noted floor."""
-        floor = self.ctx.store.cursor(delivery_floor_key(t.id))
+        """The destination's event that delivered ``packet``, searched from the floor noted on
+        the ``deliver`` journal row."""
+        action = self.ctx.store.action(t.id, DELIVER)
+        floor = None if action is None else action.search_floor
         if floor is None:
             return None
         dest = self.ctx.adapter(route.destination)
@@ -730,7 +727,5 @@ __all__ = [
     "REFUND",
     "SOURCE_SUBMIT",
     "NotaryProtocol",
-    "delivery_floor_key",
     "is_refund_event",
-    "refund_floor_key",
 ]

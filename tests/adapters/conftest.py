@@ -83,9 +83,15 @@ class DevnetProcess:
 
 
 def start_devnet(
-    data_dir: Path, *, block_time: str = "200ms", attempts: int = 3, timeout: float = 20.0
+    data_dir: Path,
+    *,
+    block_time: str = "200ms",
+    attempts: int = 3,
+    timeout: float = 20.0,
+    faults: bool = False,
 ) -> DevnetProcess:
-    """Start a devnet on a free port and wait until ``/healthz`` answers."""
+    """Start a devnet on a free port and wait until ``/healthz`` answers (``faults``: with
+    ``/v1/faults/*``)."""
     for _ in range(attempts):
         port = free_port()
         log_path = data_dir.parent / f"devnet-{port}.log"
@@ -106,6 +112,7 @@ def start_devnet(
             block_time,
             "--log-level",
             "warning",
+            *(["--faults"] if faults else []),
         ]
         with log_path.open("wb") as log:
             process = subprocess.Popen(

@@ -18,7 +18,7 @@ import pytest
 from adapters.pujiang import PujiangAdapter, PujiangSettings, actions
 from core.errors import ChainRejected, ConfigError, InvalidInput, NotFound
 from core.ids import Height
-from core.types import EventKind, TrustedHeader
+from core.types import EventKind, HeaderUpdate
 from devnet import keys
 from proofs.pujiang import codec
 from proofs.pujiang.light_client import decode_header_evidence
@@ -221,7 +221,7 @@ def test_a_validator_set_is_fetched_once_for_the_headers_it_signs(
         PujiangSettings(url=devnet_node.url, chain_id=CHAIN_ID), transport=counting
     )
 
-    async def three_headers() -> list[TrustedHeader]:
+    async def three_headers() -> list[HeaderUpdate]:
         async with adapter:
             tip = await adapter.latest_height()
             return [await adapter.header(Height(h)) for h in range(tip - 2, tip + 1)]

@@ -20,7 +20,7 @@ from adapters.testing import ChainAdapterConformance, Kit
 from core.errors import VerificationError
 from core.ids import Height
 from core.seams import ChainAdapter, LightClient
-from core.types import ChainEvent, EventKind, InclusionProof, TrustedHeader
+from core.types import ChainEvent, EventKind, HeaderUpdate, InclusionProof
 from tests.adapters.conftest import CHAIN_ID, InProcessDevnet, account_seed
 
 
@@ -48,7 +48,7 @@ class FinalityAhead(PujiangAdapter):
 
 
 class HeaderMadeUpAboveTip(PujiangAdapter):
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         return await super().header(min(height, await self.latest_height()))
 
 
@@ -71,7 +71,7 @@ class LaxLightClient:
         self.real = real
 
     def verify_header(
-        self, client: object, trusted: object, header: TrustedHeader, now: int
+        self, client: object, trusted: object, header: HeaderUpdate, now: int
     ) -> object:
         try:
             return self.real.verify_header(client, trusted, header, now)

@@ -48,7 +48,9 @@ def test_bounded_after_importing_every_module_of_the_servers() -> None:
         import importlib, pkgutil, sys
         from core.runtime import RECURSION_LIMIT, bound_recursion
         bound_recursion()
-        for root in ("core", "proofs", "adapters", "relayer", "gateway", "devnet"):
+        import tomllib
+        roots = tomllib.load(open("pyproject.toml", "rb"))["tool"]["importlinter"]["root_packages"]
+        for root in roots:
             package = importlib.import_module(root)
             for info in pkgutil.walk_packages(package.__path__, root + "."):
                 if ".migrations" in info.name or info.name.endswith("__main__"):

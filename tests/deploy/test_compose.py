@@ -282,7 +282,7 @@ def test_chains_file_loads_for_the_hub_with_the_relayers_env_keys(
 
 
 def test_chains_file_loads_for_a_notary_without_any_key() -> None:
-    from relayer.notary.config import load_config
+    from notary.config import load_config
 
     config = load_config(CHAINS)
     try:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings
 
 from gateway.routers.metrics import ApiMetrics
 from gateway.settings import Settings
-from relayer.notary.config import NOTARY_KEYS
+from notary.config import NOTARY_KEYS
 from relayer.settings import RelayerSettings
 from tests.deploy.files import GUIDE, REPO_ROOT
 

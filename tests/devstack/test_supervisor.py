@@ -1,4 +1,4 @@
-"""``gateway.supervisor`` with real (tiny) child processes: failure reports and group stops.
+"""``devtools.supervisor`` with real (tiny) child processes: failure reports and group stops.
 
 The children are ``python -c`` one-liners: cheap, but real processes in their
 own process groups, so what is checked is what ``pjgw dev up`` relies on.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.supervisor import ChildSpec, ProcessFailed, Supervisor, log_contains
+from devtools.supervisor import ChildSpec, ProcessFailed, Supervisor, log_contains
 
 SLEEPER = "import time; print('up', flush=True); time.sleep(600)"
 # Ignores SIGTERM and starts a grandchild in its group: only SIGKILL of the group ends both.

@@ -10,7 +10,7 @@
   parent-hash links down from its checkpoint, refetching the same headers for
   every item (175 header fetches per attestation at 200 transfers) and
   refusing items more than ``max_backfill`` headers below it. It now walks from
-  the nearest header it verified before (``relayer.notary.verify``).
+  the nearest header it verified before (``notary.verify``).
 * A delivery refused by anvil with ``nonce too low`` (the EVM adapter's nonce
   counter behind the chain: a restarted relayer, a send whose answer a proxy
   cut, another sender on the account) was a plain ``ChainRejected``, and the
@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -30,13 +31,14 @@ import pytest
 from adapters.evm.adapter import EvmAdapter
 from adapters.evm.nonces import NonceTaken
 from adapters.evm.settings import EvmChainSettings
+from adapters.follower import FilePersistence, FollowerSettings, LightClientFollower
 from adapters.pujiang import PujiangAdapter, PujiangSettings
 from adapters.pujiang.actions import TxSigner, build_signed_tx, raw_tx_action
 from adapters.pujiang.adapter import NonceAhead
 from core.errors import ChainRejected
+from core.ids import ChainId
 from core.types import ChainAction
-from relayer.notary.checkpoints import CheckpointFile
-from relayer.notary.verify import PujiangVerifier
+from notary.verify import ChainVerifier
 from relayer.retry import Disposition, classify
 from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
 from tests.adapters.conftest import InProcessDevnet, account_seed, devnet_node  # noqa: F401
@@ -109,7 +111,15 @@ def test_a_notary_verifying_older_heights_one_by_one_reads_each_header_a_few_tim
     async def scenario() -> int:
         adapter = _adapter(devnet_node, counting)
         try:
-            verifier = PujiangVerifier(adapter, CheckpointFile(tmp_path))
+            follower = LightClientFollower(
+                FilePersistence(tmp_path),
+                {ChainId(DEVNET_CHAIN): adapter},
+                FollowerSettings(
+                    checkpoints={}, trusting_period=lambda _: (3600, 15), tofu_below_target=False
+                ),
+                time.time,
+            )
+            verifier = ChainVerifier(adapter, follower)
             top = int(await adapter.finalized_height())
             await verifier.consensus_at(top)  # the checkpoint: trusted on first use
             before = counting.headers_read

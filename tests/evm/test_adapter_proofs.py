@@ -19,7 +19,7 @@ import pytest
 from adapters.evm.adapter import EvmAdapter
 from adapters.evm.settings import EvmChainSettings
 from core.errors import BadProof, InvalidHeader, InvalidInput, RootMismatch, ValueMismatch
-from core.types import ChainAction, EventKind, TrustedHeader
+from core.types import ChainAction, EventKind, HeaderUpdate
 from proofs.evm.client import (
     EvmClientState,
     EvmConsensusState,
@@ -210,7 +210,7 @@ def test_forged_proofs_and_headers_are_rejected(env: Env, evm_settings: Settings
             )
             real = await adapter.header(height)
             forged_root = decode_header(real.encoded).replace(receipts_root=b"\x42" * 32)
-            cases: list[tuple[TrustedHeader, type[Exception]]] = [
+            cases: list[tuple[HeaderUpdate, type[Exception]]] = [
                 (dataclasses.replace(real, hash=parent.hash), RootMismatch),
                 (dataclasses.replace(real, encoded=encode_header(forged_root)), RootMismatch),
                 (dataclasses.replace(real, height=real.height + 1), InvalidHeader),

@@ -17,7 +17,7 @@ from adapters.evm.adapter import EvmAdapter
 from adapters.evm.scanner import MemoryBlockHashStore
 from adapters.evm.settings import EvmChainSettings
 from core.errors import ReorgDetected
-from core.types import ChainAction, ChainEvent, TrustedHeader
+from core.types import ChainAction, ChainEvent, HeaderUpdate
 from proofs.evm.client import freeze_client
 from proofs.evm.header import decode_header
 from tests.evm.conftest import REMOTE_CHAIN, Env
@@ -142,7 +142,7 @@ def test_two_final_headers_of_two_forks_are_misbehaviour(env: Env, evm_settings:
                 adapter.chain_id, decode_header(checkpoint.encoded), checkpoint.hash
             )
 
-            async def fork(receiver: bytes, label: str) -> TrustedHeader:
+            async def fork(receiver: bytes, label: str) -> HeaderUpdate:
                 for i in range(2):  # the header and the one confirmation it needs
                     await _send_and_wait(adapter, _send(receiver, deadline, f"{label}-{i}"))
                 return await adapter.header(base + 1)

@@ -64,7 +64,8 @@ def test_render_names_everything_after_the_family(tmp_path: Path) -> None:
         "chain.example.toml",
         "pyproject.toml",
         *(f"{module}/{m}.py" for m in
-          ("__init__", "adapter", "conformance", "light_client", "node", "settings")),
+          ("__init__", "adapter", "client_codec", "conformance", "light_client", "node",
+           "settings")),
         "tests/test_conformance.py",
         "tests/test_package.py",
     ]  # fmt: skip

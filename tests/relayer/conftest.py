@@ -129,8 +129,16 @@ def store(tmp_path: Path) -> Iterator[object]:
         sql.close()
 
 
-async def sign_proven(store: object, source: PujiangAdapter, dest: EvmAdapter, now: float) -> int:
-    """Stand-in for three notary processes: sign every ``proven`` transfer's delivery digest.
+async def sign_proven(
+    store: object,
+    source: PujiangAdapter,
+    dest: EvmAdapter,
+    now: float,
+    *,
+    route_id: str | None = None,
+) -> int:
+    """Stand-in for three notary processes: sign every ``proven`` transfer's delivery digest
+    (of ``route_id`` only, when given).
 
     Reads the packet back from the devnet itself (as a notary would, without
     the relayer's help) and signs the anvil bridge's digest with each key.
@@ -138,6 +146,8 @@ async def sign_proven(store: object, source: PujiangAdapter, dest: EvmAdapter, n
     proven, _ = store.list_transfers(state=TransferState.PROVEN)  # type: ignore[attr-defined]
     signed = 0
     for t in proven:
+        if route_id is not None and t.route_id != route_id:
+            continue
         height = Height(t.source_height)
         (event,) = [
             e

@@ -18,12 +18,13 @@ import pytest
 
 from adapters.evm.adapter import EvmAdapter
 from adapters.evm.settings import EvmChainSettings
+from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
 from adapters.pujiang import PujiangAdapter, PujiangSettings
+from core.errors import ConfigError
+from core.ids import ChainId
 from core.types import ChainAction, EventKind
 from devnet import keys
-from proofs.notary.ecdsa import recover
-from proofs.pujiang import codec
-from relayer.notary import (
+from notary import (
     EventNotFound,
     Notary,
     PacketMismatch,
@@ -33,7 +34,8 @@ from relayer.notary import (
     WorkItem,
     WouldEquivocate,
 )
-from relayer.notary.checkpoints import CheckpointFile
+from proofs.notary.ecdsa import recover
+from proofs.pujiang import codec
 from tests.adapters.conftest import CHAIN_ID as DEVNET
 from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet, account_seed
 from tests.evm.conftest import (  # noqa: F401 - fixtures used by name
@@ -114,7 +116,7 @@ def test_a_notary_attests_a_devnet_packet_with_the_anvil_delivery_digest(
     async def scenario() -> tuple[object, ...]:
         notary = make_notary(devnet, evm_settings, tmp_path)
         try:
-            first = await notary.verifiers[DEVNET].checkpoint()  # TOFU before the send
+            first = await notary.verifiers[DEVNET].latest_verified()  # TOFU before the send
             work = send_from_devnet(devnet)
             attestation = await notary.attest(work)
             again = await notary.attest(work)
@@ -131,14 +133,15 @@ def test_a_notary_attests_a_devnet_packet_with_the_anvil_delivery_digest(
             await close(notary)
 
     address, first, work, attestation, again, expected = asyncio.run(scenario())
-    assert first.source == "tofu"  # type: ignore[attr-defined]
+    assert first.height < work.height  # type: ignore[attr-defined]
     assert attestation.digest == expected  # type: ignore[attr-defined]
     assert attestation.notary == address  # type: ignore[attr-defined]
     assert "0x" + recover(expected, attestation.signature).hex() == address  # type: ignore[attr-defined, arg-type]
     assert again == attestation
-    doc = json.loads((tmp_path / "checkpoints.json").read_text())
-    assert doc[DEVNET]["height"] == work.height  # type: ignore[attr-defined]
-    assert doc[DEVNET]["source"] == "verified"  # advanced by the light client
+    # The notary's own light-client file: verified forward from the TOFU anchor to the packet.
+    doc = json.loads((tmp_path / "clients" / f"{DEVNET}.json").read_text())
+    assert doc["trusted_height"] == work.height  # type: ignore[attr-defined]
+    assert sorted(map(int, doc["consensus_states"])) == [first.height, work.height]  # type: ignore[attr-defined]
     assert NOTARY_KEY.hex() not in repr(attestation) + repr(address)
 
 
@@ -170,15 +173,17 @@ def test_a_notary_attests_an_anvil_packet_below_its_checkpoint_through_hash_link
             )
             packet = evm.bridge().packet_of(event)
             attestation = await notary.attest(work)
-            checkpoint = await notary.verifiers[LOCAL_CHAIN].checkpoint()
+            record = notary.follower.persistence.load(ChainId(LOCAL_CHAIN))
             expected = notary.adapters[DEVNET].bridge().delivery_digest(packet)
-            return attestation, expected, checkpoint, receipt.height
+            return attestation, expected, record, receipt.height
         finally:
             await close(notary)
 
-    attestation, expected, checkpoint, height = asyncio.run(scenario())
+    attestation, expected, record, height = asyncio.run(scenario())
     assert attestation.digest == expected  # type: ignore[attr-defined]
-    assert checkpoint.height > height  # type: ignore[attr-defined, operator]
+    # Anchored (TOFU) above the packet, then reached down to it by parent-hash links.
+    assert min(record.consensus_states) == height  # type: ignore[attr-defined]
+    assert int(record.trusted_height) > height  # type: ignore[attr-defined]
 
 
 def test_a_work_item_without_its_event_or_with_another_identity_is_refused(
@@ -262,35 +267,43 @@ def test_a_second_different_digest_for_one_sequence_is_refused(
     assert refused.code == "notary-would-equivocate"
 
 
-def test_a_configured_checkpoint_overrides_trust_on_first_use(
+def test_a_configured_checkpoint_anchors_the_notary_instead_of_trust_on_first_use(
     devnet: InProcessDevnet, tmp_path: Path
 ) -> None:
-    from relayer.notary.checkpoints import Checkpoint
-    from relayer.notary.verify import PujiangVerifier
+    for _ in range(4):
+        devnet.node.produce_block()
+    trusted = codec.compute_header_hash(devnet.node.header(1))
 
-    devnet.node.produce_block()
-    header = devnet.node.header(1)
-    trusted = codec.compute_header_hash(header)
-
-    async def scenario() -> tuple[object, object]:
+    async def scenario(anchor: Anchor) -> object:
         adapter = PujiangAdapter(
             PujiangSettings(url=devnet.url, chain_id=DEVNET, retry_attempts=1),
             transport=devnet.transport,
         )
+        follower = LightClientFollower(
+            FilePersistence(tmp_path / anchor.hash.hex()[:8]),
+            {ChainId(DEVNET): adapter},
+            FollowerSettings(
+                checkpoints={DEVNET: anchor},
+                trusting_period=lambda _: (3600, 15),
+                tofu_below_target=False,
+            ),
+            time.time,
+        )
         try:
-            file = CheckpointFile(tmp_path)
-            verifier = PujiangVerifier(
-                adapter, file, configured=Checkpoint(1, trusted, "configured")
-            )
-            checkpoint = await verifier.checkpoint()
-            state = await verifier.consensus_at(1)
-            return checkpoint, state
+            verified = await follower.latest_verified(ChainId(DEVNET))
+            record = follower.persistence.load(ChainId(DEVNET))
+            return verified, record
+        except ConfigError as err:
+            return err
         finally:
             await adapter.aclose()
 
-    checkpoint, state = asyncio.run(scenario())
-    assert checkpoint.source == "configured"  # type: ignore[attr-defined]
-    assert state.header_hash == trusted  # type: ignore[attr-defined]
+    verified, record = asyncio.run(scenario(Anchor(1, trusted)))  # type: ignore[misc]
+    assert min(record.consensus_states) == 1  # anchored at the checkpoint, not the tip
+    assert int(verified.height) == devnet.node.height  # then verified forward to the tip
+    refused = asyncio.run(scenario(Anchor(1, b"\xab" * 32)))
+    assert isinstance(refused, ConfigError)
+    assert "does not match the configured checkpoint" in refused.message
 
 
 def _fields(work: WorkItem) -> dict[str, object]:
@@ -317,7 +330,8 @@ def test_a_work_item_parses_from_the_hubs_json() -> None:
 
 
 def test_the_chains_file_builds_read_only_adapters_and_routes(tmp_path: Path) -> None:
-    from relayer.notary.config import load_config, read_key_file
+    from adapters.key_files import read_key_file
+    from notary.config import load_config
 
     config = tmp_path / "chains.toml"
     config.write_text(

@@ -40,10 +40,9 @@ from core.errors import InsufficientPower
 from core.ids import ChainId, Height
 from core.records import RouteProtocol, RouteRecord
 from core.states import TransferState
-from core.types import TrustedHeader
+from core.types import HeaderUpdate
 from devnet import keys
 from proofs.pujiang import codec
-from relayer.clients import PujiangCodec
 from relayer.engine import Relayer
 from relayer.settings import ClientParams
 from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
@@ -87,7 +86,7 @@ class RecordingPujiangAdapter(PujiangAdapter):
         super().__init__(*args, **kwargs)
         self.header_calls: list[int] = []
 
-    async def header(self, height: Height) -> TrustedHeader:
+    async def header(self, height: Height) -> HeaderUpdate:
         self.header_calls.append(int(height))
         return await super().header(height)
 
@@ -221,12 +220,12 @@ def direct_skip_error(store: Any, devnet: InProcessDevnet, trusted: int, target:
     chain = ChainId(DEVNET_CHAIN)
     adapter = pujiang_adapter(devnet)
     lc = adapter.light_client()
-    persist = PujiangCodec()
+    persist = adapter.client_codec()
     record = store.client(chain)
     client = persist.decode_client(record.client_state)
-    state = persist.decode_consensus(record.consensus_states[trusted], client, lc)
+    state = persist.decode_consensus(record.consensus_states[trusted], client)
 
-    async def fetch() -> TrustedHeader:
+    async def fetch() -> HeaderUpdate:
         try:
             return await adapter.header(Height(target))
         finally:

@@ -12,7 +12,7 @@
   three genesis notaries (threshold two); anvil stamps each block one second
   after its parent (the EVM light client's rule) for the test.
 * ``store``: a SqlStore on SQLite with both chains and both routes.
-* ``Notaries``: three REAL ``relayer.notary.Notary`` objects (own adapters,
+* ``Notaries``: three REAL ``notary.Notary`` objects (own adapters,
   own light clients, own data directories) fed by ``StoreWorkSource``.
 """
 
@@ -34,8 +34,8 @@ from adapters.pujiang import PujiangAdapter, PujiangSettings
 from core.errors import PjgwError
 from core.ids import ChainId
 from core.records import ChainRecord, RouteProtocol, RouteRecord
-from relayer.notary import Notary, Route
-from relayer.notary.work import StoreWorkSource
+from notary import Notary, Route
+from notary.work import StoreWorkSource
 from tests.adapters.conftest import CHAIN_ID as DEVNET
 from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
 from tests.evm.chain import Chain, Contract

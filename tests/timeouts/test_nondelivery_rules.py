@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from core.errors import InvalidInput
 from devnet.state import recv_key
+from notary.errors import WouldEquivocate
+from notary.signed_log import SignedLog
 from proofs.notary.nondelivery import (
     DestinationBlock,
     Statement,
@@ -22,8 +24,6 @@ from proofs.notary.nondelivery import (
     statement_key,
     statement_verdict,
 )
-from relayer.notary.errors import WouldEquivocate
-from relayer.notary.signed_log import SignedLog
 
 heights = st.integers(min_value=0, max_value=2**40)
 times = st.integers(min_value=0, max_value=2**50)

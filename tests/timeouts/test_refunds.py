@@ -1,7 +1,7 @@
 """Timed-out packets are refunded on their source by the relayer, with REAL notaries.
 
 Real anvil, an in-process devnet node, a SqlStore, the relayer engine and
-three ``relayer.notary.Notary`` objects fed by ``StoreWorkSource``: nobody
+three ``notary.Notary`` objects fed by ``StoreWorkSource``: nobody
 asks for a refund; the relayer's normal passes move a transfer whose
 destination passed the timeout to ``timed_out``, the notaries sign
 non-delivery only after proving at their verified final destination block
@@ -23,10 +23,10 @@ from core.records import ActionStatus
 from core.states import TransferState
 from core.types import ChainAction
 from devnet import keys
+from notary import PacketReceived, TimeoutNotReached, WorkItem
 from proofs.notary.nondelivery import compute_evm_received_slot
 from proofs.pujiang import codec
 from relayer.engine import Relayer
-from relayer.notary import PacketReceived, TimeoutNotReached, WorkItem
 from relayer.protocols.notary import REFUND
 from relayer.settings import RelayerSettings
 from tests.adapters.conftest import CHAIN_ID as DEVNET

@@ -28,7 +28,7 @@ from core.errors import (
 )
 from core.ids import ChainId
 from core.seams import LightClient
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.evm.bft import BftFinality, BftVariant, compute_bft_block_hash
 from proofs.evm.client import (
     PROOF_KIND,
@@ -132,9 +132,9 @@ def _consensus(index: int, headers: list[EvmHeader] = HEADERS) -> EvmConsensusSt
 
 def _update(
     trusted: int, target: int, depth: int = DEPTH, headers: list[EvmHeader] = HEADERS
-) -> TrustedHeader:
+) -> HeaderUpdate:
     header = headers[target]
-    return TrustedHeader(
+    return HeaderUpdate(
         chain_id=CHAIN,
         height=header.number,
         hash=compute_header_hash(header),
@@ -176,7 +176,7 @@ def test_depth_zero_makes_the_newest_linked_header_final() -> None:
     assert client.verify_header(STATE, _consensus(2), _update(2, 3, depth=0), _now()).height == 3
 
 
-def _with(update: TrustedHeader, **changes: Any) -> TrustedHeader:
+def _with(update: HeaderUpdate, **changes: Any) -> HeaderUpdate:
     return dataclasses.replace(update, **changes)
 
 
@@ -297,7 +297,7 @@ MALLEATE_HEADER = [
 def test_verify_header_rejects_one_broken_thing(
     client_state: EvmClientState,
     trusted: int,
-    update: TrustedHeader,
+    update: HeaderUpdate,
     now: int,
     error: type[Exception],
     check: str | None,
@@ -357,7 +357,7 @@ def test_bft_policy_verifies_the_qbft_vector_chain_from_genesis() -> None:
         CHAIN, genesis, bytes.fromhex(QBFT["genesis"]["hash"][2:])
     )
     target = headers[-1]
-    update = TrustedHeader(
+    update = HeaderUpdate(
         chain_id=CHAIN,
         height=target.number,
         hash=compute_bft_block_hash(target, BftVariant.QBFT),

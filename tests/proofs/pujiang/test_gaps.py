@@ -5,7 +5,7 @@ proofs, and forks a chain with honest signers. These close the rest:
 
 * a flipped bit is rejected under *skipping* verification too, where the
   parent link and the named next set are not there to catch it;
-* a flipped bit of the seam envelope (``TrustedHeader.encoded`` / ``evidence``)
+* a flipped bit of the seam envelope (``HeaderUpdate.encoded`` / ``evidence``)
   is rejected by ``PujiangLightClient`` — what the relayer actually calls;
 * a forged fork whose header, commit or set has one flipped bit never
   freezes the client: only *valid* conflicting commits are misbehaviour;
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InsufficientPower, VerificationError
-from core.types import TrustedHeader
+from core.types import HeaderUpdate
 from proofs.pujiang.light_client import (
     ClientState,
     ConsensusState,
@@ -104,7 +104,7 @@ def test_flipping_any_bit_under_skipping_verification_is_rejected(data: st.DataO
 # --- the seam envelope ---------------------------------------------------------------------------
 
 
-def envelope(chain: ChainBuilder, height: int) -> TrustedHeader:
+def envelope(chain: ChainBuilder, height: int) -> HeaderUpdate:
     header, commit, validators = chain.blocks[height].signed
     return trusted_header(chain.chain_id.decode(), header, commit, validators)
 

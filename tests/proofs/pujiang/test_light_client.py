@@ -27,7 +27,7 @@ from core.errors import (
     RootMismatch,
 )
 from core.seams import LightClient
-from core.types import InclusionProof, TrustedHeader
+from core.types import HeaderUpdate, InclusionProof
 from proofs.pujiang import codec
 from proofs.pujiang.light_client import (
     ClientState,
@@ -293,11 +293,11 @@ def seam_chain() -> tuple[ChainBuilder, ClientState, ConsensusState]:
     return chain, client, checkpoint(chain, client)
 
 
-def envelope(chain: ChainBuilder, at: int, **changes: Any) -> TrustedHeader:
+def envelope(chain: ChainBuilder, at: int, **changes: Any) -> HeaderUpdate:
     header, commit, validators = chain.blocks[at].signed
     env = trusted_header("pujiang-test", header, commit, validators)
     fields = {f: getattr(env, f) for f in env.__dataclass_fields__}
-    return TrustedHeader(**{**fields, **changes})
+    return HeaderUpdate(**{**fields, **changes})
 
 
 def test_seam_object_is_a_light_client() -> None:
@@ -432,7 +432,7 @@ def test_seam_membership_refuses_for_a_frozen_client(seam_chain: Any) -> None:
         lc.verify_header(frozen_client, trusted, envelope(chain, 2), now)
 
 
-def _envelope_of(block: Any) -> TrustedHeader:
+def _envelope_of(block: Any) -> HeaderUpdate:
     header, commit, validators = block.signed
     return trusted_header("pujiang-test", header, commit, validators)
 

@@ -1,0 +1,5 @@
+"""``python -m gateway.cli``: the same as ``pjgw``."""
+
+from gateway.cli.main import main
+
+main()

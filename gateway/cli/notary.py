@@ -1,0 +1,71 @@
+"""``pjgw notary run``: one notary process (its own key, adapters and light clients)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.errors import PjgwError
+
+notary_app = typer.Typer(help="Notary signer service.", no_args_is_help=True)
+
+
+@notary_app.command("run")
+def run(
+    key_file: Annotated[Path, typer.Option(help="File with the notary's secp256k1 key (hex)")],
+    hub: Annotated[str, typer.Option(help="Hub base URL, e.g. http://127.0.0.1:8080")],
+    config: Annotated[Path, typer.Option(help="Chains and routes (TOML), see docs/notary.md")],
+    data: Annotated[Path, typer.Option(help="Data directory: checkpoints and the signed log")],
+    api_key: str = typer.Option(
+        "", envvar="PJGW_NOTARY_API_KEY", help="Hub API key (X-API-Key)", show_default=False
+    ),
+    poll_interval: float = typer.Option(1.0, min=0.05, max=60.0, help="Seconds between polls"),
+    api_key_file: Annotated[
+        Path | None, typer.Option(help="Read the hub API key from this file instead")
+    ] = None,
+) -> None:
+    """Poll the hub for work, verify each item with this notary's light clients, sign."""
+    if api_key_file is not None:
+        try:
+            api_key = api_key_file.read_text().strip()
+        except OSError:
+            typer.echo(f"pjgw notary: cannot read the API key file {api_key_file}", err=True)
+            raise typer.Exit(2) from None
+    from adapters.key_files import read_key_file
+    from notary.config import load_config
+    from notary.service import Notary
+    from notary.work import HttpWorkSource, run_notary
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the verdicts
+    try:
+        settings = load_config(config)
+        notary = Notary(
+            read_key_file(key_file),
+            settings.adapters,
+            settings.routes,
+            data,
+            chain_options=settings.chain_options,
+        )
+    except PjgwError as err:
+        typer.echo(f"pjgw notary: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"notary {notary.address} polling {hub}")
+
+    async def main() -> None:
+        source = HttpWorkSource(hub, api_key, notary.address)
+        try:
+            await run_notary(notary, source, poll_interval=poll_interval)
+        finally:
+            await source.aclose()
+            for adapter in notary.adapters.values():
+                await adapter.aclose()
+            notary.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

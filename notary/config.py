@@ -1,0 +1,65 @@
+"""A notary's chains file (TOML) and key file.
+
+```toml
+[chains.pujiang-devnet]
+family = "pujiang"
+url = "http://127.0.0.1:26650"
+# notary-only keys (not adapter settings):
+# checkpoint_height = 120
+# checkpoint_hash = "0x…"        # an operator checkpoint; overrides trust on first use
+# trusting_period = 1209600      # seconds (Pujiang)
+
+[chains.anvil-31337]
+family = "evm"
+rpc_url = "http://127.0.0.1:8545"
+evm_chain_id = 31337
+bridge_address = "0x…"
+confirmations = 0
+
+[routes.devnet-to-anvil]
+source = "pujiang-devnet"
+destination = "anvil-31337"
+```
+
+Every other key of a chain is its adapter's settings, validated by the
+adapter's own model. The notary's adapters are read-only: no signer key
+belongs in this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters import chains_file
+from adapters.registry import discover
+from core.errors import ConfigError
+from notary.service import Route
+
+NOTARY_KEYS = ("checkpoint_height", "checkpoint_hash", "trusting_period", "max_clock_drift")
+
+
+@dataclass
+class NotaryConfig:
+    adapters: dict[str, Any]
+    routes: dict[str, Route]
+    chain_options: dict[str, dict[str, Any]]
+
+
+def load_config(path: Path) -> NotaryConfig:
+    """The chains file (``adapters.chains_file``) with this notary's own keys taken out;
+    adapters are built through the registry, so any installed family works."""
+    parsed = chains_file.load_chains_file(path, reserved_keys=NOTARY_KEYS)
+    registry = discover()  # one entry-point scan for every chain of the file
+    adapters = {
+        chain_id: chains_file.build_adapter(record, registry)
+        for chain_id, record in parsed.chains.items()
+    }
+    routes = {
+        route_id: Route(route_id, route.source, route.destination)
+        for route_id, route in parsed.routes.items()
+    }
+    if not routes:
+        raise ConfigError(f"{path} lists no routes")
+    return NotaryConfig(adapters, routes, dict(parsed.reserved))

@@ -1,0 +1,311 @@
+"""``Notary``: verify a work item from the chains, then sign it at most once.
+
+For a work item the notary trusts nothing but its own key, its own light
+clients and the chains' verified data. ``attest`` checks, in order:
+
+1. the route is configured and joins the item's source and destination (``UnknownRoute``);
+2. the event at ``(height, position)`` exists in transaction ``tx_hash`` (``EventNotFound``),
+   its header verifies from the notary's checkpoint and its inclusion proof
+   against that header (the light client's errors);
+3. the proven event is a ``send_packet`` of the source's bridge whose packet has
+   the item's source, destination and sequence (``PacketMismatch``);
+4. for ``nondelivery``: at the destination's finalized block, verified by the
+   notary's own light client, the packet's timeout has passed
+   (``TimeoutNotReached``) and a state proof against that block's state root
+   shows the packet NOT received (``PacketReceived``): it can never be
+   (``proofs.notary.nondelivery``);
+5. the signed log allows the statement: the same digest again, or a new one
+   (at most one delivery and one non-delivery per (route, sequence); a
+   non-delivery after a delivery only with step 4's proof; never a delivery
+   after a non-delivery) (``WouldEquivocate``);
+6. sign (low s, v 27/28), record in the signed log, return the attestation.
+
+SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
+from core.errors import InvalidInput, PjgwError
+from core.ids import ChainId
+from core.types import EventKind
+from notary.checkpoints import CheckpointFile
+from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
+from notary.signed_log import SignedLog
+from notary.verify import ChainVerifier
+from proofs.notary.ecdsa import address_of_private_key, sign
+from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
+
+log = logging.getLogger("pjgw.notary")
+
+Kind = Literal["delivery", "nondelivery"]
+KINDS = ("delivery", "nondelivery")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    route_id: str
+    source: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """What the hub asks a notary to attest; every field is re-checked against the chains."""
+
+    transfer_id: str
+    route_id: str
+    source_chain: str
+    dest_chain: str
+    sequence: int
+    height: int
+    tx_hash: bytes
+    position: tuple[int, ...]
+    kind: Kind = "delivery"
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> WorkItem:
+        """From the hub's JSON (``tx_hash`` 0x hex); ``InvalidInput`` on a malformed item."""
+        try:
+            kind = doc.get("kind", "delivery")
+            if kind not in KINDS:
+                raise ValueError(f"kind {kind!r}")
+            tx_hash = str(doc["tx_hash"])
+            if not tx_hash.startswith("0x"):
+                raise ValueError("tx_hash is not 0x hex")
+            item = cls(
+                transfer_id=str(doc["transfer_id"]),
+                route_id=str(doc["route_id"]),
+                source_chain=str(doc["source_chain"]),
+                dest_chain=str(doc["dest_chain"]),
+                sequence=int(doc["sequence"]),
+                height=int(doc["height"]),
+                tx_hash=bytes.fromhex(tx_hash[2:]),
+                position=tuple(int(p) for p in doc["position"]),
+                kind=kind,
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"malformed notary work item: {err}") from err
+        if item.sequence < 1 or item.height < 0:
+            raise InvalidInput("a work item's sequence is >= 1 and its height >= 0")
+        return item
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    transfer_id: str
+    notary: str  # 0x address
+    kind: Kind
+    digest: bytes
+    signature: bytes  # 65 bytes r ‖ s ‖ v, low s, v 27/28
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "transfer_id": self.transfer_id,
+            "notary": self.notary,
+            "kind": self.kind,
+            "digest": "0x" + self.digest.hex(),
+            "signature": "0x" + self.signature.hex(),
+        }
+
+
+class _Key:
+    """The notary's secp256k1 secret, confined: it prints and lets out only its address."""
+
+    __slots__ = ("_secret", "address")
+
+    def __init__(self, secret: bytes) -> None:
+        if not isinstance(secret, bytes) or len(secret) != 32:
+            raise InvalidInput("a notary key is 32 bytes")
+        try:
+            self.address = "0x" + address_of_private_key(secret).hex()
+        except Exception:  # coincurve: out of range; never quote the value
+            raise InvalidInput("the notary key is not a valid secp256k1 secret") from None
+        self._secret = secret
+
+    def sign(self, digest: bytes) -> bytes:
+        return sign(self._secret, digest)
+
+    def __repr__(self) -> str:
+        return f"_Key({self.address})"
+
+
+CLIENTS_DIR = "clients"
+"""Where the notary's follower keeps one light-client file per chain (in its data dir)."""
+DEFAULT_TRUSTING_PERIOD = 14 * 24 * 3600
+DEFAULT_MAX_CLOCK_DRIFT = 15
+
+
+def _anchors(options: Mapping[str, Mapping[str, Any]], legacy: CheckpointFile) -> dict[str, Anchor]:
+    """Trust anchors: the configured checkpoints, else those a notary of an earlier version
+    wrote to ``checkpoints.json`` (so an upgraded notary keeps its trust, not TOFU again)."""
+    anchors = {}
+    for chain_id in {*options, *legacy.chains()}:
+        chain = options.get(chain_id, {})
+        if "checkpoint_height" in chain:
+            anchors[chain_id] = Anchor(
+                int(chain["checkpoint_height"]),
+                bytes.fromhex(str(chain["checkpoint_hash"]).removeprefix("0x")),
+            )
+        elif (stored := legacy.get(chain_id)) is not None:
+            anchors[chain_id] = Anchor(stored.height, stored.hash)
+    return anchors
+
+
+def _periods(options: Mapping[str, Any]) -> tuple[int, int]:
+    return (
+        int(options.get("trusting_period", DEFAULT_TRUSTING_PERIOD)),
+        int(options.get("max_clock_drift", DEFAULT_MAX_CLOCK_DRIFT)),
+    )
+
+
+class Notary:
+    """One notary: its key, its adapters (chain id -> adapter), its routes, its data dir.
+
+    ``chain_options`` per chain: ``checkpoint_height``/``checkpoint_hash`` (an
+    operator checkpoint), ``trusting_period``/``max_clock_drift`` (Pujiang, seconds).
+    """
+
+    def __init__(
+        self,
+        key: bytes,
+        adapters: Mapping[str, Any],
+        routes: Mapping[str, Route],
+        data_dir: Path,
+        *,
+        chain_options: Mapping[str, Mapping[str, Any]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = _Key(key)
+        self.address = self._key.address
+        self.adapters = dict(adapters)
+        self.routes = dict(routes)
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.signed_log = SignedLog(data_dir)
+        self._clock = clock
+        options = {c: dict(o) for c, o in (chain_options or {}).items()}
+        self.follower = LightClientFollower(
+            FilePersistence(data_dir / CLIENTS_DIR),
+            {ChainId(c): a for c, a in self.adapters.items()},
+            FollowerSettings(
+                checkpoints=_anchors(options, CheckpointFile(data_dir)),
+                trusting_period=lambda chain: _periods(options.get(str(chain), {})),
+                tofu_below_target=False,
+            ),
+            clock,
+        )
+        self.verifiers: dict[str, ChainVerifier] = {
+            chain_id: ChainVerifier(adapter, self.follower)
+            for chain_id, adapter in self.adapters.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"Notary({self.address}, chains={sorted(self.adapters)})"
+
+    def close(self) -> None:
+        self.signed_log.close()
+
+    async def follow(self) -> dict[str, str]:
+        """Advance each chain's light client to its finalized height; what failed, by chain.
+
+        Never raises: a chain that cannot be followed now (node down, client
+        frozen) is logged and tried again next time.
+        """
+        failed = {}
+        for chain_id, verifier in self.verifiers.items():
+            try:
+                await verifier.latest_verified()
+            except PjgwError as err:
+                failed[chain_id] = str(err)
+                log.warning("following %s: %s", chain_id, err)
+        return failed
+
+    async def attest(self, work: WorkItem) -> Attestation:
+        """Verify ``work`` and sign it (module docstring); a typed refusal otherwise."""
+        route = self.routes.get(work.route_id)
+        if route is None:
+            raise UnknownRoute(f"route {work.route_id!r} is not configured")
+        if (route.source, route.destination) != (work.source_chain, work.dest_chain):
+            raise UnknownRoute(
+                f"route {work.route_id} joins {route.source} -> {route.destination}, "
+                f"not {work.source_chain} -> {work.dest_chain}"
+            )
+        for chain in (route.source, route.destination):
+            if chain not in self.adapters:
+                raise UnknownRoute(f"no adapter for chain {chain}")
+        source = self.adapters[route.source]
+        dest = self.adapters[route.destination]
+        event = await self.verifiers[route.source].proven_event(
+            work.height, work.position, work.tx_hash
+        )
+        if event.kind is not EventKind.SEND_PACKET:
+            raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
+        try:
+            packet = source.bridge().packet_of(event)
+        except InvalidInput as err:
+            raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
+        identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
+        if identity != (work.source_chain, work.dest_chain, work.sequence):
+            raise PacketMismatch(
+                f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
+                f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
+            )
+        nonreceipt = None
+        if work.kind == "delivery":
+            digest = dest.bridge().delivery_digest(packet)
+        else:
+            nonreceipt = await self._never_received(route.destination, packet)
+            digest = source.bridge().nondelivery_digest(packet)
+        log_key = (work.route_id, work.sequence, work.kind, digest)
+        signature = self.signed_log.check(*log_key, nonreceipt=nonreceipt)
+        if signature is None:
+            signature = self.signed_log.record(
+                *log_key,
+                self._key.sign(digest),
+                work.transfer_id,
+                self._clock(),
+                nonreceipt=nonreceipt,
+            )
+        log.info(
+            "attested %s of %s/%s (transfer %s): 0x%s",
+            work.kind,
+            work.route_id,
+            work.sequence,
+            work.transfer_id,
+            digest.hex(),
+        )
+        return Attestation(work.transfer_id, self.address, work.kind, digest, signature)
+
+    async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
+        """The verified final destination block proving ``packet`` can never be received.
+
+        SECURITY: the block's height and time are from a header this notary's
+        light client verified, ``received`` from a state proof against its state
+        root (``ChainVerifier.final_block``); the decision is
+        ``proofs.notary.nondelivery.nondelivery_verdict``.
+        """
+        block = await self.verifiers[dest_chain].final_block(packet)
+        timeout = Timeout(int(packet.timeout_height), int(packet.timeout_time_ms))
+        verdict = nondelivery_verdict(timeout, block)
+        if verdict is Verdict.RECEIVED:
+            raise PacketReceived(
+                f"{dest_chain} holds packet {packet.source_chain}/{packet.sequence} at its "
+                f"verified final block {block.height}: it was delivered, no refund",
+                height=block.height,
+            )
+        if verdict is not Verdict.SIGN:
+            raise TimeoutNotReached(
+                f"{dest_chain} verified to height {block.height} (time {block.time_ms} ms); the "
+                f"packet times out at height {packet.timeout_height} / "
+                f"{packet.timeout_time_ms} ms ({verdict})",
+                height=block.height,
+            )
+        return block

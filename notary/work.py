@@ -1,0 +1,231 @@
+"""Where a notary's work comes from and where its attestations go.
+
+``WorkSource`` is the seam: ``fetch(limit)`` returns work items, ``submit``
+delivers one attestation. Two sources:
+
+* ``HttpWorkSource``: a separate notary process polling the hub
+  (``GET {hub}/v1/notary/requests?notary=0x..&limit=N`` -> JSON list of work
+  items; ``POST {hub}/v1/notary/attestations`` with the attestation JSON; header
+  ``X-API-Key``). Every request has a timeout; network failures are
+  ``ChainUnavailable``-like retryable ``StoreUnavailable`` errors for the loop.
+* ``StoreWorkSource``: the embedded mode, straight on the hub's ``core.seams.Store``:
+  transfers in state ``proven`` that lack this notary's signature (``delivery``)
+  and ``timed_out`` ones it has not attested as not delivered (``nondelivery``,
+  also when it attested their delivery: the notary decides with its non-receipt
+  proof); attestations through ``store.add_signature`` under
+  ``statement_key(route, kind)`` (which reports equivocation evidence).
+
+``run_notary`` is the loop: fetch, attest each item (refusals are logged with
+their reason and the item skipped), submit, sleep when idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from core.errors import PjgwError, StoreUnavailable
+from core.records import SignatureRecord
+from core.states import TransferState
+from notary.service import Attestation, Notary, WorkItem
+from proofs.notary.nondelivery import statement_key
+
+log = logging.getLogger("pjgw.notary")
+
+
+@runtime_checkable
+class WorkSource(Protocol):
+    async def fetch(self, limit: int) -> list[WorkItem]: ...
+
+    async def submit(self, attestation: Attestation) -> None: ...
+
+
+class HttpWorkSource:
+    """The hub's notary endpoints over HTTP. The API key is never put in a repr or a log."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        api_key: str,
+        notary: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.hub_url = hub_url.rstrip("/")
+        self.notary = notary
+        self._client = httpx.AsyncClient(
+            base_url=self.hub_url,
+            headers={"X-API-Key": api_key},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpWorkSource({self.hub_url!r}, notary={self.notary})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, limit: int) -> list[WorkItem]:
+        try:
+            answer = await self._client.get(
+                "/v1/notary/requests", params={"notary": self.notary, "limit": limit}
+            )
+            answer.raise_for_status()
+            items = answer.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise StoreUnavailable(f"hub {self.hub_url} did not hand out work: {err}") from err
+        if not isinstance(items, list):
+            raise StoreUnavailable(f"hub {self.hub_url} answered work that is not a list")
+        found = []
+        for item in items:
+            try:
+                found.append(WorkItem.from_json(item))
+            except PjgwError as err:
+                log.warning("skipping a malformed work item: %s", err)
+        return found
+
+    async def submit(self, attestation: Attestation) -> None:
+        try:
+            answer = await self._client.post("/v1/notary/attestations", json=attestation.as_json())
+            answer.raise_for_status()
+        except httpx.HTTPError as err:
+            raise StoreUnavailable(
+                f"hub {self.hub_url} did not take the attestation: {err}"
+            ) from err
+
+
+class StoreWorkSource:
+    """Embedded mode: the store's ``proven`` and ``timed_out`` transfers this notary owes.
+
+    The store's signature rows carry no kind, so which timed-out transfers this
+    notary already attested as not delivered is remembered here (for the
+    transfers still timed out); after a restart it is asked once more and
+    answers from its signed log, the same signature.
+    """
+
+    def __init__(self, store: Any, notary: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.notary = notary.lower()
+        self._clock = clock
+        self._nondelivered: set[str] = set()
+
+    async def fetch(self, limit: int) -> list[WorkItem]:
+        items: list[WorkItem] = []
+        proven, _ = self.store.list_transfers(state=TransferState.PROVEN, limit=limit)
+        for record in proven:
+            if not self._signed(record.id):
+                items.extend(_item(record, "delivery"))
+        timed_out, _ = self.store.list_transfers(state=TransferState.TIMED_OUT, limit=limit)
+        self._nondelivered &= {r.id for r in timed_out}
+        for record in timed_out:
+            if record.id not in self._nondelivered:
+                items.extend(_item(record, "nondelivery"))
+        return items[:limit]
+
+    def _signed(self, transfer_id: str) -> bool:
+        return any(s.notary.lower() == self.notary for s in self.store.signatures(transfer_id))
+
+    async def submit(self, attestation: Attestation) -> None:
+        record = self.store.transfer(attestation.transfer_id)
+        evidence = self.store.add_signature(
+            SignatureRecord(
+                transfer_id=attestation.transfer_id,
+                notary=attestation.notary,
+                digest=attestation.digest,
+                signature=attestation.signature,
+                at=self._clock(),
+            ),
+            statement_key(record.route_id, attestation.kind),
+            record.packet.sequence if record.packet else 0,
+        )
+        if evidence is not None:
+            log.error("the store reports equivocation evidence for %s", attestation.notary)
+        elif attestation.kind == "nondelivery":
+            self._nondelivered.add(attestation.transfer_id)
+
+
+def _item(record: Any, kind: str) -> list[WorkItem]:
+    """The work item of ``record`` (none while its packet event is not recorded)."""
+    if record.packet is None or record.source_tx is None or record.source_height is None:
+        return []
+    return [
+        WorkItem(
+            transfer_id=record.id,
+            route_id=record.route_id,
+            source_chain=str(record.packet.source),
+            dest_chain=str(record.packet.destination),
+            sequence=record.packet.sequence,
+            height=int(record.source_height),
+            tx_hash=record.source_tx,
+            position=tuple(record.source_position or ()),
+            kind=kind,  # type: ignore[arg-type]
+        )
+    ]
+
+
+async def run_once(
+    notary: Notary, source: WorkSource, *, limit: int = 50, concurrency: int = 16
+) -> int:
+    """One round: attest and submit what the source hands out; the number submitted.
+
+    Items are attested ``concurrency`` at a time: each is mostly waiting on the
+    chains' RPC (event listing, proof, headers), and the verifiers verify each
+    height once for all the packets of its block. The signed log's check and
+    record run without an ``await`` between them, so two items of one packet
+    can never both sign.
+    """
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: WorkItem) -> bool:
+        async with gate:
+            try:
+                attestation = await notary.attest(item)
+            except PjgwError as err:
+                log.warning(
+                    "refused %s (%s/%s): %s", item.transfer_id, item.route_id, item.sequence, err
+                )
+                return False
+            await source.submit(attestation)
+            return True
+
+    return sum(await asyncio.gather(*(one(item) for item in await source.fetch(limit))))
+
+
+async def run_notary(
+    notary: Notary,
+    source: WorkSource,
+    *,
+    poll_interval: float = 1.0,
+    follow_interval: float = 5.0,
+    limit: int = 50,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Attest forever (until ``stop`` is set); retryable failures wait one interval.
+
+    Every ``follow_interval`` seconds the notary also follows each chain to its
+    finalized height (``Notary.follow``), work or not: its light clients stay
+    fresh, and a node that starts serving a fork is caught before any packet
+    depends on it.
+    """
+    next_follow = 0.0
+    while stop is None or not stop.is_set():
+        now = time.monotonic()
+        if now >= next_follow:
+            next_follow = now + follow_interval
+            await notary.follow()
+        try:
+            done = await run_once(notary, source, limit=limit)
+        except PjgwError as err:
+            if not err.retryable:
+                raise
+            log.warning("notary round failed, retrying: %s", err)
+            done = 0
+        if not done:
+            await asyncio.sleep(poll_interval)
