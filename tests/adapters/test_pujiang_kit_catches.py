@@ -21,7 +21,7 @@ from core.errors import VerificationError
 from core.ids import Height
 from core.seams import ChainAdapter, LightClient
 from core.types import ChainEvent, EventKind, HeaderUpdate, InclusionProof
-from tests.adapters.conftest import CHAIN_ID, InProcessDevnet, account_seed
+from tests.fixtures.devnet import CHAIN_ID, InProcessDevnet, account_seed
 
 
 class WrongLeafProofs(PujiangAdapter):

@@ -21,7 +21,7 @@ from devnet import keys
 from proofs import merkle
 from proofs.hashing import SHA256
 from proofs.pujiang import codec
-from tests.devnet.conftest import SEED
+from tests.fixtures.devnet_chain import SEED
 from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
