@@ -23,9 +23,11 @@ import pytest
 from adapters.evm.node import AnvilConfig, AnvilNode
 from tests.deploy.files import CHAINS, PJGW, REPO_ROOT, compose
 from tests.evm.chain import Chain
+from tests.fixtures.tiers import starts
 
 
 @pytest.fixture(scope="module")
+@starts("chain")
 def fresh_anvil() -> Iterator[AnvilNode]:
     """Its own anvil: the shared test node's account 0 has sent transactions already."""
     with AnvilNode(AnvilConfig()) as node:

@@ -40,7 +40,9 @@ from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
 from tests.fixtures.anvil import LOCAL_CHAIN
 from tests.fixtures.devnet import DevnetProcess, start_devnet
 from tests.fixtures.relay import NOTARIES, THRESHOLD, Anvil
+from tests.fixtures.tiers import starts
 
+pytestmark = pytest.mark.chain  # the tests restart the devnet and anvil processes themselves
 BEFORE = 20  # transfers started before the restarts
 AFTER = 10  # and after them
 
@@ -66,6 +68,7 @@ class Restartable:
 
 
 @pytest.fixture
+@starts("chain")
 def own_anvil(tmp_path: Path) -> Iterator[Restartable]:
     node = Restartable(tmp_path / "anvil-state.json")
     try:

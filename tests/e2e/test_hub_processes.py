@@ -36,6 +36,7 @@ from tests.fixtures.tiers import starts
 from tests.net import free_port
 
 OWN_ANVIL = True  # an anvil of its own, not the folder's (tests.fixtures.anvil)
+pytestmark = pytest.mark.stack  # the hub's processes, started by the tests themselves
 
 
 @pytest.fixture
