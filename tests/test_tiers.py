@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,14 @@ TESTS = Path(__file__).resolve().parent
 STARTERS = frozenset({"Popen", "AnvilNode", "start_devnet", "PgCluster", "Processes"})
 
 
+@cache
+def _parsed() -> tuple[tuple[Path, ast.Module], ...]:
+    paths = sorted(TESTS.rglob("*.py"))
+    return tuple((path, ast.parse(path.read_text(), filename=str(path))) for path in paths)
+
+
 def _sources() -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(TESTS.rglob("*.py")):
-        yield path, ast.parse(path.read_text(), filename=str(path))
+    yield from _parsed()
 
 
 def _called(node: ast.AST) -> set[str]:
@@ -48,20 +54,16 @@ def _called(node: ast.AST) -> set[str]:
 
 def _starters() -> frozenset[str]:
     """``STARTERS`` and every top-level function or class of tests/ that calls one."""
+    calls = [
+        (node.name, _called(node))
+        for _, tree in _sources()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    ]
     found = set(STARTERS)
-    modules = [tree for _, tree in _sources()]
-    while True:
-        more = {
-            node.name
-            for tree in modules
-            for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.ClassDef)
-            and node.name not in found
-            and _called(node) & found
-        }
-        if not more:
-            return frozenset(found)
+    while more := {name for name, called in calls if name not in found and called & found}:
         found |= more
+    return frozenset(found)
 
 
 def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
