@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP      := node_modules/.installed
 CONTRACTS_STAMP := build/contracts/.built
 
-.PHONY: install run test lint bench clean node_modules contracts
+.PHONY: install run test test-fast lint bench clean node_modules contracts
 
 install: $(STAMP) $(NODE_STAMP) $(CONTRACTS_STAMP)
 
@@ -44,8 +44,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The full gate (what CI runs): every test, chains, PostgreSQL and the dev stack included.
 test: lint
 	$(BIN)/pytest
+
+# The fast tier: the same lint, then every test that starts no process (unit, proofs, API,
+# store on SQLite); tests marked chain, postgres, stack or slow are left to `make test`.
+test-fast: lint
+	$(BIN)/pytest -m "not chain and not postgres and not stack and not slow"
 
 # Every benchmark prints its figures; docs/benchmarks.md keeps the latest ones.
 bench: install

@@ -1,34 +1,22 @@
-"""Shared fixtures: where the third-party conformance vectors live.
+"""The root conftest: the shared fixtures are the ``tests.fixtures`` plugin.
 
-The vectors in ``../shared/vectors`` are real data nobody on the project
-wrote; they are read in place and never copied into the repository. Their
-folder is ``PJGW_VECTORS_DIR`` when set, else ``shared/vectors`` beside the
-checkout. A missing folder is an error, not a skip: a suite that silently
-skipped its vectors would pass while proving nothing.
+Every fixture used by more than one test folder lives in a module of
+``tests/fixtures`` registered here (pytest allows ``pytest_plugins`` in the
+root conftest only); helper classes and constants are imported from those
+modules, never from a ``conftest.py``. A folder's own ``conftest.py`` keeps
+what only that folder uses. ``tests/fixtures/tiers.py`` marks the tests that
+start processes (``chain``, ``postgres``, ``stack``) for ``make test-fast``.
 """
-
-from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+pytest.register_assert_rewrite("tests.fixtures")
 
-
-def vectors_dir() -> Path:
-    configured = os.environ.get("PJGW_VECTORS_DIR")
-    path = Path(configured) if configured else REPO_ROOT.parent / "shared" / "vectors"
-    if not path.is_dir():
-        raise pytest.UsageError(
-            f"conformance vectors not found at {path}: set PJGW_VECTORS_DIR or place "
-            "the shared folder beside the checkout (tests never skip missing vectors)"
-        )
-    return path
-
-
-@pytest.fixture(scope="session")
-def shared_vectors() -> Path:
-    """Root of ``../shared/vectors`` (fails the run when it is missing)."""
-    return vectors_dir()
+pytest_plugins = [
+    "tests.fixtures.tiers",
+    "tests.fixtures.vectors",
+    "tests.fixtures.devnet",
+    "tests.fixtures.anvil",
+    "tests.fixtures.relay",
+    "tests.fixtures.postgres",
+]

@@ -27,7 +27,7 @@ from devnet import keys
 from devnet.state import packet_key
 from proofs.notary.ecdsa import sign
 from proofs.pujiang import codec
-from tests.adapters.conftest import CHAIN_ID, DEVNET_SEED, InProcessDevnet, account_seed
+from tests.fixtures.devnet import CHAIN_ID, DEVNET_SEED, InProcessDevnet, account_seed
 
 T = TypeVar("T")
 

@@ -27,7 +27,7 @@ from core.ids import Height
 from core.types import ChainAction, EventKind
 from proofs.cometbft import decode_envelope, trusted_header
 from tests.adapters.cometbft_recording import MODEL_BASED, CometBftRecording
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 VALSET_HALVES = "MC4_4_faulty_TestValsetHalves.json"
 

@@ -24,7 +24,7 @@ from adapters.cometbft.conformance import CometBftTarget, target_from_config
 from adapters.testing import ChainAdapterConformance
 from proofs.cometbft import parse_time
 from tests.adapters.cometbft_recording import CometBftRecording
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 NS = 1_000_000_000
 

@@ -33,7 +33,7 @@ from proofs.cometbft import parse_time
 from proofs.cometbft.hashing import header_hash
 from proofs.cometbft.light_client import decode_envelope
 from tests.adapters.cometbft_recording import CometBftRecording
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 NS = 1_000_000_000
 VALSET_HALVES = "MC4_4_faulty_TestValsetHalves.json"

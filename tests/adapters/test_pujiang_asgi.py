@@ -22,7 +22,7 @@ from core.types import EventKind, HeaderUpdate
 from devnet import keys
 from proofs.pujiang import codec
 from proofs.pujiang.light_client import decode_header_evidence
-from tests.adapters.conftest import CHAIN_ID, DEVNET_SEED, InProcessDevnet, account_seed
+from tests.fixtures.devnet import CHAIN_ID, DEVNET_SEED, InProcessDevnet, account_seed
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ import pytest
 
 from adapters.pujiang.conformance import PujiangTarget, target_from_config
 from adapters.testing import ChainAdapterConformance
-from tests.adapters.conftest import (
+from tests.fixtures.devnet import (
     CHAIN_ID,
     REPO_ROOT,
     DevnetProcess,

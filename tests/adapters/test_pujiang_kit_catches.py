@@ -23,7 +23,7 @@ from core.ids import Height
 from core.seams import ChainAdapter, LightClient
 from core.types import ChainEvent, EventKind, HeaderUpdate, InclusionProof, SendIntent, SourceSend
 from proofs.pujiang.codec import compute_tx_hash, decode_transaction
-from tests.adapters.conftest import CHAIN_ID, InProcessDevnet, account_seed
+from tests.fixtures.devnet import CHAIN_ID, InProcessDevnet, account_seed
 
 
 class WrongLeafProofs(PujiangAdapter):

@@ -118,6 +118,7 @@ def test_service_command_parses_with_the_cli_it_names(service: str) -> None:
     assert _parse(list(command))
 
 
+@pytest.mark.slow  # one CLI process per service command: about 35 s
 def test_each_distinct_service_command_answers_help_as_a_process() -> None:
     seen: set[tuple[str, ...]] = set()
     for service in PYTHON_SERVICES:

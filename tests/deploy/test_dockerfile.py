@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.deploy.files import DOCKERFILE, PJGW, REPO_ROOT, final_stage, stages, tool
+from tests.fixtures.tiers import starts
 from tests.net import LOOPBACK, free_port
 
 
@@ -167,6 +168,7 @@ def _run_check(port: int) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
+@starts("stack")  # the hub's API process
 def serve(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")

@@ -23,9 +23,11 @@ import pytest
 from adapters.evm.node import AnvilConfig, AnvilNode
 from tests.deploy.files import CHAINS, PJGW, REPO_ROOT, compose
 from tests.evm.chain import Chain
+from tests.fixtures.tiers import starts
 
 
 @pytest.fixture(scope="module")
+@starts("chain")
 def fresh_anvil() -> Iterator[AnvilNode]:
     """Its own anvil: the shared test node's account 0 has sent transactions already."""
     with AnvilNode(AnvilConfig()) as node:
@@ -74,6 +76,7 @@ def test_deploy_bridge_lands_where_the_chains_file_says_and_is_idempotent(
     assert fresh_anvil.accounts[0].private_key.removeprefix("0x") not in first.stdout + first.stderr
 
 
+@pytest.mark.slow  # two `pjgw keys create` processes (migrations each time): about 20 s
 def test_keys_create_token_file_creates_once_and_then_leaves_it(tmp_path: Path) -> None:
     env = {"PJGW_DATA_DIR": str(tmp_path / "hub")}
     token_file = tmp_path / "notary-0.token"

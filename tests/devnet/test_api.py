@@ -11,8 +11,8 @@ import pytest
 from devnet.api import create_app
 from devnet.state import nonce_key
 from proofs.pujiang import codec
-from tests.devnet.conftest import Chain
 from tests.devnet.test_bridge import foreign_packet, recv, send
+from tests.fixtures.devnet_chain import Chain
 
 PROBLEM = "application/problem+json"
 

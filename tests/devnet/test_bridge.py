@@ -14,8 +14,8 @@ from devnet.modules.notary import SECP256K1_N
 from devnet.state import inbox_key, packet_key, recv_key, seq_key
 from devnet.txs import Reason
 from proofs.pujiang import codec
-from tests.devnet.conftest import CHAIN, OTHER, START_MS, Chain
 from tests.devnet.test_transactions import reason_of
+from tests.fixtures.devnet_chain import CHAIN, OTHER, START_MS, Chain
 
 FAR = START_MS + 3_600_000
 

@@ -15,8 +15,8 @@ from devnet.state import StateTree, balance_key, nonce_key, state_leaf
 from proofs import merkle
 from proofs.hashing import SHA256
 from proofs.pujiang import codec
-from tests.devnet.conftest import OTHER, START_MS, Chain, make_chain
 from tests.devnet.test_bridge import foreign_packet, recv, send
+from tests.fixtures.devnet_chain import OTHER, START_MS, Chain, make_chain
 
 
 def unhex(text: object) -> bytes:

@@ -43,6 +43,7 @@ from proofs.pujiang.light_client import (
     verify_bisection,
     verify_header,
 )
+from tests.fixtures.tiers import starts
 from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,6 +177,7 @@ class Node:
 
 
 @pytest.fixture
+@starts("chain")
 def pjgw_devnet(tmp_path: Path) -> Iterator[Callable[..., Node]]:
     started: list[Node] = []
 

@@ -9,8 +9,8 @@ import pytest
 from devnet.modules.htlc import Htlc
 from devnet.state import HTLC_CLAIMED, HTLC_REFUNDED, htlc_key
 from devnet.txs import Reason
-from tests.devnet.conftest import START_MS, Chain
 from tests.devnet.test_transactions import reason_of
+from tests.fixtures.devnet_chain import START_MS, Chain
 
 PREIMAGE = b"\x5a" * 32
 HASHLOCK = hashlib.sha256(PREIMAGE).digest()

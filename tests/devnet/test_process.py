@@ -21,7 +21,8 @@ from devnet import keys
 from proofs import merkle
 from proofs.hashing import SHA256
 from proofs.pujiang import codec
-from tests.devnet.conftest import SEED
+from tests.fixtures.devnet_chain import SEED
+from tests.fixtures.tiers import starts
 from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +57,7 @@ class NodeProcess:
 
 
 @pytest.fixture
+@starts("chain")
 def start_node(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
     started: list[NodeProcess] = []
 

@@ -9,7 +9,7 @@ from core.errors import BadSignature, Conflict, InvalidInput
 from devnet import keys
 from devnet.txs import MAX_TX_BYTES, Reason, TxRejected, core_error
 from proofs.pujiang import codec
-from tests.devnet.conftest import Chain
+from tests.fixtures.devnet_chain import Chain
 
 
 def reason_of(receipt: dict[str, object]) -> str:

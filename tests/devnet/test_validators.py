@@ -10,8 +10,8 @@ from devnet.genesis import decode_valset_value
 from devnet.state import VALSET_KEY
 from devnet.txs import Reason
 from proofs.pujiang import codec
-from tests.devnet.conftest import Chain
 from tests.devnet.test_transactions import reason_of
+from tests.fixtures.devnet_chain import Chain
 
 NEW = {0: 10, 1: 10, 2: 10, 4: 25}
 

@@ -19,10 +19,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from eth_hash.auto import keccak
 
 from tests.evm.chain import Chain
 from tests.net import free_port
+
+pytestmark = pytest.mark.stack  # the whole dev stack, seven processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PJGW = str(Path(sys.executable).parent / "pjgw")

@@ -1,13 +1,15 @@
 """Fixtures of the end-to-end and fault tests: real processes, each stopped by its pid afterwards.
 
-* ``anvil`` / ``chain`` / ``evm``: the session's anvil (``tests/evm/conftest.py``)
+* ``anvil`` / ``chain`` / ``evm``: the folder's anvil (``tests.fixtures.anvil``)
   with a fresh Bridge per test whose committee is the devnet's three genesis
-  notaries, threshold two (``tests/relayer/conftest.py``); blocks are stamped
-  one second apart for the test (the EVM rule ``timestamp > parent``).
+  notaries, threshold two (``tests.fixtures.relay``); ``stamped``: blocks are
+  stamped one second apart for the test (the EVM rule ``timestamp > parent``).
 * ``devnet``: a devnet node process per test (200 ms blocks).
 * ``hub``: a ``harness.Hub`` on a SQLite store in the test's directory; every
   process it starts is stopped when the test ends, also on failure.
-* ``pg_server`` / ``pg_url``: a throw-away PostgreSQL (``tests/store/pg.py``).
+* ``pg_server`` / ``pg_url``: a throw-away PostgreSQL (``tests.fixtures.postgres``).
+
+``devnet`` and ``hub`` start processes: their tests are marked ``chain`` and ``stack``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.conftest import DevnetProcess, start_devnet
 from tests.e2e.harness import FAST_RELAYER, Hub, Processes
-from tests.evm.conftest import anvil, chain  # noqa: F401 - fixtures re-declared
-from tests.relayer.conftest import Anvil, evm  # noqa: F401
-from tests.store.pg import pg_server, pg_url  # noqa: F401
+from tests.fixtures.devnet import DevnetProcess, start_devnet
+from tests.fixtures.relay import Anvil
+from tests.fixtures.tiers import starts
 
 
 @pytest.fixture
+@starts("chain")
 def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
     node = start_devnet(tmp_path / "devnet")
     yield node
@@ -32,7 +34,7 @@ def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
 
 
 @pytest.fixture
-def stamped(evm: Anvil) -> Iterator[Anvil]:  # noqa: F811 - the imported fixture
+def stamped(evm: Anvil) -> Iterator[Anvil]:
     """``evm`` with blocks stamped one second apart, removed after the test."""
     evm.chain.call("anvil_setBlockTimestampInterval", 1)
     yield evm
@@ -40,6 +42,7 @@ def stamped(evm: Anvil) -> Iterator[Anvil]:  # noqa: F811 - the imported fixture
 
 
 @pytest.fixture
+@starts("stack")
 def hub(tmp_path: Path) -> Iterator[Hub]:
     """A hub of processes on a SQLite store under ``tmp_path/hub``."""
     root = tmp_path / "hub"

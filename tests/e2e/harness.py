@@ -37,12 +37,12 @@ from eth_hash.auto import keccak
 from adapters.pujiang import PujiangAdapter
 from adapters.pujiang.actions import TxSigner, build_signed_tx
 from core.states import TERMINAL_TRANSFER_STATES
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import account_seed
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import account_seed
+from tests.fixtures.relay import NOTARIES, NOTARY_KEYS, ROUTE, Anvil
 from tests.net import free_port
-from tests.relayer.conftest import NOTARIES, NOTARY_KEYS, ROUTE, Anvil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PJGW = str(Path(sys.executable).parent / "pjgw")

@@ -22,15 +22,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DevnetProcess, start_devnet
 from tests.e2e.harness import Hub, chains_toml, post_txs, recv_sequences, signed_sends, wait_until
-from tests.relayer.conftest import Anvil
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DevnetProcess, start_devnet
+from tests.fixtures.relay import Anvil
+from tests.fixtures.tiers import starts
 
 BATCH = 3
 
 
 @pytest.fixture
+@starts("chain")
 def faulty_devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
     node = start_devnet(tmp_path / "devnet", faults=True)
     yield node

@@ -40,11 +40,11 @@ from core.ids import ChainId
 from core.types import ChainAction
 from notary.verify import ChainVerifier
 from relayer.retry import Disposition, classify
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import InProcessDevnet, account_seed, devnet_node  # noqa: F401
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import Anvil
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import InProcessDevnet, account_seed
+from tests.fixtures.relay import Anvil
 
 HEIGHTS = 40
 
@@ -73,7 +73,7 @@ def _transfer_tx(signer: TxSigner, nonce: int, amount: int = 1) -> bytes:
 
 
 def test_a_transaction_whose_nonce_is_ahead_of_its_account_is_refused_as_retryable(
-    devnet_node: InProcessDevnet,  # noqa: F811 - the imported fixture
+    devnet_node: InProcessDevnet,
 ) -> None:
     signer = TxSigner(account_seed(3))
 
@@ -102,7 +102,7 @@ def test_a_transaction_whose_nonce_is_ahead_of_its_account_is_refused_as_retryab
 
 def test_a_notary_verifying_older_heights_one_by_one_reads_each_header_a_few_times(
     tmp_path: Path,
-    devnet_node: InProcessDevnet,  # noqa: F811 - the imported fixture
+    devnet_node: InProcessDevnet,
 ) -> None:
     for _ in range(HEIGHTS):
         devnet_node.node.produce_block()

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from adapters.evm.node import AnvilConfig, AnvilNode
-from tests.adapters.conftest import DevnetProcess, start_devnet
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -37,10 +36,13 @@ from tests.e2e.harness import (
 )
 from tests.e2e.rpc_proxy import FaultyProxy
 from tests.evm.chain import Chain
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import NOTARIES, THRESHOLD, Anvil
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import DevnetProcess, start_devnet
+from tests.fixtures.relay import NOTARIES, THRESHOLD, Anvil
+from tests.fixtures.tiers import starts
 
+pytestmark = pytest.mark.chain  # the tests restart the devnet and anvil processes themselves
 BEFORE = 20  # transfers started before the restarts
 AFTER = 10  # and after them
 
@@ -66,6 +68,7 @@ class Restartable:
 
 
 @pytest.fixture
+@starts("chain")
 def own_anvil(tmp_path: Path) -> Iterator[Restartable]:
     node = Restartable(tmp_path / "anvil-state.json")
     try:

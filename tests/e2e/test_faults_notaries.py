@@ -13,7 +13,6 @@ import time
 
 import httpx
 
-from tests.adapters.conftest import DevnetProcess
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -25,7 +24,8 @@ from tests.e2e.harness import (
     voucher_balance,
     wait_until,
 )
-from tests.relayer.conftest import Anvil
+from tests.fixtures.devnet import DevnetProcess
+from tests.fixtures.relay import Anvil
 
 BATCH = 5
 

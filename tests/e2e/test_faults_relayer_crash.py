@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.conftest import DevnetProcess
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -35,7 +34,8 @@ from tests.e2e.harness import (
     voucher_balance,
     wait_until,
 )
-from tests.relayer.conftest import Anvil
+from tests.fixtures.devnet import DevnetProcess
+from tests.fixtures.relay import Anvil
 
 TRANSFERS = 200
 KILLS = 20

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.adapters.conftest import DevnetProcess
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -32,7 +31,8 @@ from tests.e2e.harness import (
     voucher_balance,
 )
 from tests.e2e.rpc_proxy import FaultPlan, FaultyProxy
-from tests.relayer.conftest import ROUTE, Anvil
+from tests.fixtures.devnet import DevnetProcess
+from tests.fixtures.relay import ROUTE, Anvil
 
 FROM_DEVNET = 30
 FROM_API = 3

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.adapters.conftest import DevnetProcess
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -34,7 +33,8 @@ from tests.e2e.harness import (
     signed_sends,
     voucher_balance,
 )
-from tests.relayer.conftest import ROUTE, Anvil
+from tests.fixtures.devnet import DevnetProcess
+from tests.fixtures.relay import ROUTE, Anvil
 
 FROM_DEVNET = 200
 FROM_API = 5

@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from core.states import TERMINAL_TRANSFER_STATES
-from tests.adapters.conftest import DevnetProcess, free_port, start_devnet
 from tests.e2e.harness import (
     AMOUNT,
     FAST_RELAYER,
@@ -31,11 +30,17 @@ from tests.e2e.harness import (
     voucher_balance,
     wait_http,
 )
-from tests.evm.conftest import anvil, chain  # noqa: F401 - fixtures re-declared
-from tests.relayer.conftest import NOTARY_KEYS, ROUTE, Anvil, evm  # noqa: F401
+from tests.fixtures.devnet import DevnetProcess, start_devnet
+from tests.fixtures.relay import NOTARY_KEYS, ROUTE, Anvil
+from tests.fixtures.tiers import starts
+from tests.net import free_port
+
+OWN_ANVIL = True  # an anvil of its own, not the folder's (tests.fixtures.anvil)
+pytestmark = pytest.mark.stack  # the hub's processes, started by the tests themselves
 
 
 @pytest.fixture
+@starts("chain")
 def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
     node = start_devnet(tmp_path / "devnet")
     yield node
@@ -45,7 +50,7 @@ def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
 def test_a_transfer_created_through_the_api_reaches_anvil_through_hub_and_notary_processes(
     tmp_path: Path,
     devnet: DevnetProcess,
-    evm: Anvil,  # noqa: F811 - the imported fixture
+    evm: Anvil,
 ) -> None:
     env = evm
     env.chain.call("anvil_setBlockTimestampInterval", 1)

@@ -22,8 +22,6 @@ import httpx
 from adapters.pujiang.actions import TxSigner, build_signed_tx
 from devnet import keys
 from proofs.pujiang import codec
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, DevnetProcess, account_seed
 from tests.e2e.harness import (
     AMOUNT,
     Hub,
@@ -34,7 +32,9 @@ from tests.e2e.harness import (
     voucher_balance,
     wait_until,
 )
-from tests.relayer.conftest import Anvil
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DEVNET_SEED, DevnetProcess, account_seed
+from tests.fixtures.relay import Anvil
 
 NEW_SET = {4: 10, 5: 10, 6: 10, 7: 10}  # the genesis set is derived keys 0..3: overlap 0
 GENESIS_SIZE = 4

@@ -18,7 +18,7 @@ from adapters.evm.nonces import NonceManager, is_already_known, is_nonce_used
 from adapters.evm.settings import EvmChainSettings
 from core.errors import ChainRejected, ChainUnavailable, InvalidInput
 from core.types import ChainAction
-from tests.evm.conftest import Env
+from tests.fixtures.anvil import Env
 
 Settings = Callable[..., EvmChainSettings]
 SINK = "0x000000000000000000000000000000000000dead"

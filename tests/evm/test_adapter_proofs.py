@@ -29,7 +29,7 @@ from proofs.evm.client import (
 )
 from proofs.evm.header import decode_header, encode_header, header_from_rpc
 from proofs.mpt import Log, receipt_from_rpc, receipts_root
-from tests.evm.conftest import REMOTE_CHAIN, Env
+from tests.fixtures.anvil import REMOTE_CHAIN, Env
 
 NATIVE = "0x" + "00" * 20
 GAS = 400_000

@@ -20,7 +20,7 @@ from core.errors import ReorgDetected
 from core.types import ChainAction, ChainEvent, HeaderUpdate
 from proofs.evm.client import freeze_client
 from proofs.evm.header import decode_header
-from tests.evm.conftest import REMOTE_CHAIN, Env
+from tests.fixtures.anvil import REMOTE_CHAIN, Env
 
 Settings = Callable[..., EvmChainSettings]
 

@@ -26,7 +26,7 @@ from core.errors import (
 from core.seams import ChainAdapter, LightClient
 from core.types import ChainAction, EventKind
 from proofs.evm.header import decode_header
-from tests.evm.conftest import REMOTE_CHAIN, Env
+from tests.fixtures.anvil import REMOTE_CHAIN, Env
 
 Settings = Callable[..., EvmChainSettings]
 NATIVE = "0x" + "00" * 20

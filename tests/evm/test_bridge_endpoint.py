@@ -26,9 +26,9 @@ from core.types import ChainAction, EventKind
 from devnet import keys
 from proofs.notary.ecdsa import sign
 from proofs.pujiang import codec
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet, account_seed
-from tests.evm.conftest import LOCAL_CHAIN, THRESHOLD, Env
+from tests.fixtures.anvil import LOCAL_CHAIN, THRESHOLD, Env
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet, account_seed
 
 Settings = Callable[..., EvmChainSettings]
 DEVNET_NOTARIES = [bytes(keys.notary_key(DEVNET_SEED, i).secret) for i in range(2)]

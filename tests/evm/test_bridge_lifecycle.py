@@ -14,7 +14,7 @@ from adapters.evm.certificate import (
     compute_rotation_digest,
 )
 from tests.evm.chain import Contract, Receipt
-from tests.evm.conftest import REMOTE_CHAIN, Env, make_committee
+from tests.fixtures.anvil import REMOTE_CHAIN, Env, make_committee
 
 ETHER = 10**18
 ROUTE = keccak(REMOTE_CHAIN.encode())

@@ -21,7 +21,7 @@ from adapters.evm.certificate import (
     compute_packet_digest,
     compute_packet_hash,
 )
-from tests.evm.conftest import CHAIN_ID, LOCAL_CHAIN, REMOTE_CHAIN, THRESHOLD, Env, make_committee
+from tests.fixtures.anvil import CHAIN_ID, LOCAL_CHAIN, REMOTE_CHAIN, THRESHOLD, Env, make_committee
 
 ETHER = 10**18
 SOURCE = keccak(REMOTE_CHAIN.encode())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eth_hash.auto import keccak
 
 from adapters.evm.certificate import Packet, compute_packet_hash
-from tests.evm.conftest import LOCAL_CHAIN, REMOTE_CHAIN, Env
+from tests.fixtures.anvil import LOCAL_CHAIN, REMOTE_CHAIN, Env
 
 ROUTE = keccak(REMOTE_CHAIN.encode())
 ETHER = 10**18

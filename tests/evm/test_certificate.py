@@ -17,7 +17,7 @@ from adapters.evm.certificate import (
     sign_digest,
 )
 from core.errors import InvalidInput
-from tests.evm.conftest import CHAIN_ID, Env, make_committee
+from tests.fixtures.anvil import CHAIN_ID, Env, make_committee
 
 PACKET = Packet(
     sequence=7,

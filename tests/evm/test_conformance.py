@@ -16,7 +16,7 @@ import pytest
 from adapters.evm.conformance import EvmTarget, target_from_config
 from adapters.evm.node import AnvilNode
 from adapters.testing import ChainAdapterConformance
-from tests.evm.conftest import CHAIN_ID, LOCAL_CHAIN, Env
+from tests.fixtures.anvil import CHAIN_ID, LOCAL_CHAIN, Env
 
 
 class TestEvmConformance(ChainAdapterConformance):

@@ -8,7 +8,7 @@ from eth_abi import encode
 from eth_hash.auto import keccak
 
 from tests.evm.chain import Receipt
-from tests.evm.conftest import CHAIN_ID, Env
+from tests.fixtures.anvil import CHAIN_ID, Env
 
 SECRET = hashlib.sha256(b"swap secret").digest()
 HASHLOCK = hashlib.sha256(SECRET).digest()

@@ -11,6 +11,8 @@ from adapters.evm.node import AnvilConfig, AnvilNode, find_anvil_binary
 from core.errors import ConfigError
 from tests.evm.chain import Chain
 
+pytestmark = pytest.mark.chain  # the tests start anvil nodes of their own
+
 
 def _pid_alive(pid: int) -> bool:
     try:

@@ -1,13 +1,13 @@
 """Fixtures for the flow tests: both routes between a devnet and anvil, one relayer, SqlStore.
 
-Reused by import (pytest only sees fixtures of a conftest on the test's path):
-``anvil``/``chain`` (the session's anvil, ``tests/evm/conftest.py``), ``evm``
-(a fresh ``Bridge.sol`` per test whose committee is the devnet's three genesis
-notaries, threshold two) and ``store`` (``SqlStore`` on SQLite with both chains
-and the route devnet -> anvil), from ``tests/relayer/conftest.py``.
+From the ``tests.fixtures`` plugin: ``anvil``/``chain`` (the folder's anvil)
+and ``evm`` (a fresh ``Bridge.sol`` per test whose committee is the devnet's
+three genesis notaries, threshold two).
 
 Added here:
 
+* ``store``: ``SqlStore`` on SQLite with both chains and the route devnet ->
+  anvil (``tests.fixtures.relay.hub_store``);
 * ``devnet``: a FRESH in-process devnet node per test (35 ms), so the
   conservation law can be read exactly: its escrow and vouchers belong to this
   test's anvil bridge only;
@@ -17,255 +17,41 @@ Added here:
   after its parent (the EVM light client refuses equal timestamps: anvil as a
   SOURCE needs it), and both routes starting at this test's first block.
 
-``sign_all_proven`` stands in for three notary processes in both directions:
-it reads each proven packet back from its source chain and signs the
-destination bridge's delivery digest with the devnet notary keys (the anvil
-bridge's committee is the same three keys).
+``Flows`` and ``sign_all_proven`` (the stand-in for three notary processes)
+are in ``tests/flows/helpers.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters.evm.adapter import EvmAdapter
-from adapters.evm.settings import EvmChainSettings
-from core.ids import ChainId, Height
-from core.records import RouteProtocol, RouteRecord, SignatureRecord, TransferRecord
-from core.states import TransferState
-from core.types import EventKind
-from devnet import keys
-from proofs.notary.ecdsa import sign
-from proofs.pujiang import codec
-from relayer.engine import Relayer
-from relayer.settings import RelayerSettings
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
-from tests.evm.chain import Contract
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN, anvil, chain  # noqa: F401 - fixtures re-declared
-from tests.flows.conservation import AnvilView, Asset, DevnetView
-from tests.relayer.conftest import (  # noqa: F401 - fixtures re-declared
-    NOTARIES,
-    NOTARY_KEYS,
-    THRESHOLD,
-    Anvil,
-    evm,
-    pujiang_adapter,
-    store,
-)
-from tests.relayer.conftest import ROUTE as DEVNET_TO_ANVIL
-
-ANVIL_TO_DEVNET = "anvil-to-devnet"
-FAST = RelayerSettings(poll_interval=0.01, wait_interval=0.0, backoff_base=0.01, backoff_cap=0.05)
-HOUR = 3600
+from core.ids import ChainId
+from core.records import RouteProtocol, RouteRecord
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import InProcessDevnet, in_process_devnet
+from tests.fixtures.relay import Anvil, hub_store
+from tests.flows.helpers import ANVIL_TO_DEVNET, DEVNET_TO_ANVIL, Flows
 
 
 @pytest.fixture
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessDevnet]:
-    from devnet.api import create_app
-    from devnet.config import NodeConfig
-    from devnet.node import DevnetNode
-
-    config = NodeConfig(
-        data_dir=tmp_path_factory.mktemp("devnet-flows"), block_time=None, seed=DEVNET_SEED
-    )
-    node = DevnetNode(config)
-    try:
-        yield InProcessDevnet(node, httpx.ASGITransport(app=create_app(node)))
-    finally:
-        node.close()
-
-
-@dataclass
-class Flows:
-    """One devnet, one anvil bridge, the token and receiver on anvil, the hub's store."""
-
-    devnet: InProcessDevnet
-    evm: Anvil
-    token: Contract
-    receiver: Contract
-    store: Any
-    anvil_start: int
-
-    # --- accounts ----------------------------------------------------------------------
-
-    @property
-    def alice_devnet(self) -> bytes:
-        """Devnet dev account 0's address (20 bytes)."""
-        return codec.compute_address(bytes(keys.account_key(DEVNET_SEED, 0).verify_key))
-
-    @property
-    def alice_anvil(self) -> bytes:
-        return bytes.fromhex(self.evm.alice[2:])
-
-    # --- the chains as the conservation reader sees them --------------------------------
-
-    def views(self) -> tuple[DevnetView, AnvilView]:
-        return (
-            DevnetView(self.devnet.url, DEVNET_CHAIN, self.devnet.transport),
-            AnvilView(
-                self.evm.node.url,
-                LOCAL_CHAIN,
-                self.evm.bridge.address,
-                EVM_CHAIN_ID,
-                start_block=self.anvil_start,
-            ),
-        )
-
-    def token_asset(self) -> Asset:
-        return Asset(LOCAL_CHAIN, self.token.address.lower())
-
-    # --- sending on the devnet ----------------------------------------------------------
-
-    def devnet_deadline_ms(self) -> int:
-        """A timeout an hour past both chains' clocks, in whole seconds (the EVM bridge's unit)."""
-        return (max(self.evm.chain.timestamp(), int(time.time())) + HOUR) * 1000
-
-    def devnet_tx(self, kind: str, args: list[object], account: int = 0) -> bytes:
-        """Sign ``kind(args)`` with devnet dev account ``account``, commit it; the tx hash."""
-        signer = keys.account_key(DEVNET_SEED, account)
-        nonce = self.devnet.node.committed_nonce(codec.compute_address(bytes(signer.verify_key)))
-        tx_hash = self.devnet.node.submit(keys.sign_tx(signer, DEVNET_CHAIN, nonce, kind, args))
-        self.devnet.node.produce_block()
-        status = self.devnet.node.query_tx(tx_hash)["status"]
-        if status != "committed":
-            raise AssertionError(f"devnet {kind} was not committed: {status}")
-        return tx_hash
-
-    def devnet_send(self, receiver: bytes, denom: str, amount: int) -> bytes:
-        args = [LOCAL_CHAIN.encode(), receiver, denom.encode(), amount, 0]
-        return self.devnet_tx("bridge_send", [*args, self.devnet_deadline_ms()])
-
-    def devnet_message(self, receiver: bytes, payload: bytes) -> bytes:
-        args = [LOCAL_CHAIN.encode(), receiver, payload, 0, self.devnet_deadline_ms()]
-        return self.devnet_tx("bridge_send_message", args)
-
-    # --- sending on anvil ---------------------------------------------------------------
-
-    def anvil_deadline_s(self) -> int:
-        return max(self.evm.chain.timestamp(), int(time.time())) + HOUR
-
-    def anvil_tx_hash(self, receipt: Any) -> bytes:
-        return bytes.fromhex(receipt.tx_hash[2:])
-
-    # --- the relayer --------------------------------------------------------------------
-
-    def relayer(self, name: str = "relayer-flows", **changes: Any) -> Relayer:
-        adapters = {
-            ChainId(DEVNET_CHAIN): pujiang_adapter(self.devnet),
-            ChainId(LOCAL_CHAIN): EvmAdapter(anvil_settings(self.evm)),
-        }
-        return Relayer(
-            self.store, adapters, worker_id=name, settings=FAST.model_copy(update=changes)
-        )
-
-    def transfer_of(self, chain_id: str, tx_hash: bytes) -> TransferRecord | None:
-        found: TransferRecord | None = self.store.transfer_by_source_tx(ChainId(chain_id), tx_hash)
-        return found
-
-    async def drive(
-        self,
-        relayer: Relayer,
-        chain_id: str,
-        tx_hash: bytes,
-        until: TransferState = TransferState.COMPLETED,
-        passes: int = 80,
-    ) -> TransferRecord:
-        """Passes of ``relayer`` (notaries signing and a devnet block between them) until the
-        transfer of the source transaction ``tx_hash`` reaches ``until``."""
-        for _ in range(passes):
-            await relayer.run_once()
-            await sign_all_proven(self.store, relayer, time.time())
-            self.devnet.node.produce_block()
-            found = self.transfer_of(chain_id, tx_hash)
-            if found is not None and found.state is until:
-                return found
-            await asyncio.sleep(0.01)
-        found = self.transfer_of(chain_id, tx_hash)
-        history = self.store.history(found.id) if found else []
-        raise AssertionError(f"not {until} after {passes} passes: {[h.reason for h in history]}")
-
-    def run(
-        self, chain_id: str, tx_hash: bytes, until: TransferState = TransferState.COMPLETED
-    ) -> TransferRecord:
-        """A new relayer driven until the transfer reaches ``until``, then closed."""
-
-        async def scenario() -> TransferRecord:
-            relayer = self.relayer()
-            try:
-                return await self.drive(relayer, chain_id, tx_hash, until)
-            finally:
-                await close(relayer)
-
-        return asyncio.run(scenario())
-
-
-def anvil_settings(env: Anvil) -> EvmChainSettings:
-    """The relayer's anvil settings (``tests/relayer``'s), with room for anvil's clock.
-
-    anvil stamps each block one second after its parent here, so its clock runs
-    ahead of the wall clock by about one second per block mined this session.
-    """
-    return EvmChainSettings(
-        chain=LOCAL_CHAIN,
-        rpc_url=env.node.url,
-        evm_chain_id=EVM_CHAIN_ID,
-        bridge_address=env.bridge.address,
-        confirmations=0,
-        signer_key=env.relayer_key,
-        read_retries=1,
-        retry_backoff=0.05,
-        committee_threshold=THRESHOLD,
-        committee=NOTARIES,
-        max_clock_drift=HOUR,
-    )
-
-
-async def close(relayer: Relayer) -> None:
-    for adapter in relayer.adapters.values():
-        await adapter.aclose()  # type: ignore[attr-defined]
-
-
-async def sign_all_proven(hub: Any, relayer: Relayer, now: float) -> int:
-    """Stand-in for three notary processes, both directions: sign every proven packet.
-
-    The packet is read back from its source chain (not from the relayer's
-    store) and the destination bridge's delivery digest is signed with each
-    of the three notary keys.
-    """
-    proven, _ = hub.list_transfers(state=TransferState.PROVEN, limit=200)
-    signed = 0
-    for t in proven:
-        route = hub.route(t.route_id)
-        source = relayer.adapters[route.source]
-        dest = relayer.adapters[route.destination]
-        height = Height(t.source_height)
-        (event,) = [
-            e
-            for e in await source.events(height, height)
-            if e.kind is EventKind.SEND_PACKET and tuple(e.position) == tuple(t.source_position)
-        ]
-        packet = source.bridge().packet_of(event)  # type: ignore[attr-defined]
-        digest = dest.bridge().delivery_digest(packet)  # type: ignore[attr-defined]
-        for key, address in zip(NOTARY_KEYS, NOTARIES, strict=True):
-            hub.add_signature(
-                SignatureRecord(t.id, address, digest, sign(key, digest), now),
-                t.route_id,
-                packet.sequence,
-            )
-            signed += 1
-    return signed
+    with in_process_devnet(tmp_path_factory.mktemp("devnet-flows")) as made:
+        yield made
 
 
 @pytest.fixture
-def flows(devnet: InProcessDevnet, evm: Anvil, store: Any) -> Iterator[Flows]:  # noqa: F811
+def store(tmp_path: Path) -> Iterator[Any]:
+    with hub_store(tmp_path / "hub.db") as sql:
+        yield sql
+
+
+@pytest.fixture
+def flows(devnet: InProcessDevnet, evm: Anvil, store: Any) -> Iterator[Flows]:
     admin = evm.admin
     token = evm.chain.deploy("TestToken", "Test Token", "TT", sender=admin)
     receiver = evm.chain.deploy("ExampleMessageReceiver", evm.bridge.address, sender=admin)

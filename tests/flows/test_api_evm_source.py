@@ -24,11 +24,11 @@ from adapters.evm.artifacts import load_artifact
 from core.types import ChainAction
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.flows.conftest import ANVIL_TO_DEVNET, Flows, anvil_settings, close
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.flows.conservation import NATIVE, Asset, check_conservation
+from tests.flows.helpers import ANVIL_TO_DEVNET, Flows, anvil_settings, close
 
 WEI = 3 * 10**15
 GWEI = 10**9

@@ -9,10 +9,10 @@ chains, and ends by checking the conservation law on the chains themselves.
 from __future__ import annotations
 
 from core.states import TransferState
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.flows.conftest import ANVIL_TO_DEVNET, DEVNET_TO_ANVIL, Flows
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.flows.conservation import NATIVE, Asset, check_conservation
+from tests.flows.helpers import ANVIL_TO_DEVNET, DEVNET_TO_ANVIL, Flows
 
 AMOUNT = 1234
 UPJ = Asset(DEVNET_CHAIN, "upj")

@@ -19,13 +19,13 @@ from core.ids import ChainId
 from core.types import Packet
 from devnet.genesis import GENESIS_BALANCES
 from proofs.notary.ecdsa import sign
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import InProcessDevnet
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.flows.conftest import Flows
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import InProcessDevnet
+from tests.fixtures.relay import NOTARIES, NOTARY_KEYS, THRESHOLD
 from tests.flows.conservation import Asset, ConservationBroken, check_conservation
-from tests.relayer.conftest import NOTARIES, NOTARY_KEYS, THRESHOLD
+from tests.flows.helpers import Flows
 
 
 def supply(devnet: InProcessDevnet, denom: str) -> dict[str, object]:

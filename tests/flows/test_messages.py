@@ -17,10 +17,10 @@ from core.records import ActionStatus, RouteProtocol
 from core.states import TransferState
 from devnet.state import inbox_key
 from relayer.protocols.notary import ACK, NotaryProtocol, _Send
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.flows.conftest import Flows, close
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.flows.conservation import NATIVE, Asset, check_conservation
+from tests.flows.helpers import Flows, close
 
 
 def every_asset(flows: Flows) -> list[Asset]:

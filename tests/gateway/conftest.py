@@ -7,9 +7,7 @@ test is not about registration.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,32 +19,7 @@ from core.records import ChainRecord, RouteProtocol, RouteRecord
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import SqlStore
-
-PJ = "pj-1"
-EVM = "anvil-1"
-ROUTE = "pj-to-anvil"
-BACK = "anvil-to-pj"
-EVM_SIGNER = "0x" + "11" * 32
-
-
-class StepClock:
-    """A clock that moves 1 ms per reading: distinct, ordered creation times (thread-safe)."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            self.now += 0.001
-            return self.now
-
-
-@dataclass
-class Keys:
-    client: str
-    admin: str
-    notary: str
+from tests.gateway.helpers import BACK, EVM, EVM_SIGNER, PJ, ROUTE, Keys, StepClock
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import SqlStore
-from tests.gateway.conftest import PJ, Keys
+from tests.gateway.helpers import PJ, Keys
 from tests.gateway.test_transfers_api import assert_problem, body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]

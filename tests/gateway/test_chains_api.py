@@ -10,7 +10,7 @@ import pytest
 from core.ids import ChainId, Height
 from core.records import ClientRecord
 from gateway.store import SqlStore
-from tests.gateway.conftest import EVM, EVM_SIGNER, PJ, Keys
+from tests.gateway.helpers import EVM, EVM_SIGNER, PJ, Keys
 from tests.gateway.test_transfers_api import assert_problem
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]

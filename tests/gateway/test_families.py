@@ -35,7 +35,7 @@ from gateway.store import SqlStore
 from proofs.hashing import keccak256
 from proofs.htlc.timing import ChainTiming
 from relayer.swaps import chain_timing, htlc_endpoint
-from tests.gateway.conftest import BACK, EVM, EVM_SIGNER, PJ, Keys
+from tests.gateway.helpers import BACK, EVM, EVM_SIGNER, PJ, Keys
 from tests.gateway.test_transfers_api import assert_problem
 
 REPO = Path(__file__).resolve().parents[2]

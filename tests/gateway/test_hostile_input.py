@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.tiers import starts
 from tests.http_raw import Answer, exchange, head, read_answer
 from tests.net import LOOPBACK, free_port
 
@@ -87,6 +88,7 @@ def _start(name: str, tmp: Path) -> Server:
 
 
 @pytest.fixture(scope="module", params=["hub", "devnet"])
+@starts("chain", "stack")
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
     started = _start(request.param, tmp_path_factory.mktemp(request.param))
     yield started

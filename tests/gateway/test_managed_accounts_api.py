@@ -24,7 +24,7 @@ from gateway.app import create_app
 from gateway.keystore import FileKeystore
 from gateway.settings import Settings
 from gateway.store import SqlStore
-from tests.gateway.conftest import EVM, Keys
+from tests.gateway.helpers import EVM, Keys
 from tests.gateway.test_transfers_api import assert_problem
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]

@@ -12,7 +12,7 @@ from core.ids import ChainId, Height, PacketId
 from core.records import NewTransfer, TransferKind
 from core.states import TransferState
 from gateway.store import SqlStore
-from tests.gateway.conftest import EVM, PJ, ROUTE, Keys
+from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
 from tests.gateway.test_transfers_api import assert_problem
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]

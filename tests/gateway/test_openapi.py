@@ -29,7 +29,7 @@ from gateway.app import create_app
 from gateway.openapi import STATUSES, api_routes
 from gateway.settings import Settings
 from gateway.store import SqlStore
-from tests.gateway.conftest import EVM, PJ, ROUTE
+from tests.gateway.helpers import EVM, PJ, ROUTE
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "openapi-test-admin-key"

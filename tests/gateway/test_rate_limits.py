@@ -21,7 +21,7 @@ from gateway.app import create_app
 from gateway.ratelimit import Buckets, TokenBucket
 from gateway.settings import Settings
 from gateway.store import SqlStore
-from tests.gateway.conftest import Keys
+from tests.gateway.helpers import Keys
 from tests.gateway.test_transfers_api import body, post
 
 pytestmark = pytest.mark.anyio

@@ -30,7 +30,7 @@ from core.swaps import LegState
 from gateway.problems import PROBLEM_MEDIA_TYPE, problem_type
 from gateway.store import SqlStore
 from proofs.htlc.timing import SwapTiming, compute_delta, compute_setup_time
-from tests.gateway.conftest import Keys, StepClock
+from tests.gateway.helpers import Keys, StepClock
 
 pytestmark = pytest.mark.anyio
 

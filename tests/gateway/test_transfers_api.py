@@ -16,7 +16,7 @@ from core.states import TransferState
 from gateway.problems import PROBLEM_MEDIA_TYPE, problem_type
 from gateway.store import SqlStore
 from proofs.pujiang.codec import compute_tx_hash, decode_transaction
-from tests.gateway.conftest import EVM, PJ, ROUTE, Keys
+from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]
 

@@ -20,7 +20,7 @@ from core.errors import (
     InvalidInput,
     NotInSubgroup,
 )
-from tests.conftest import REPO_ROOT
+from tests.fixtures.vectors import REPO_ROOT
 from tests.proofs.test_bls_vectors import BACKEND_PARAMS, make_backend
 
 # From deserialization_G1/deserialization_fails_not_in_G1.json: on the curve, off G1.

@@ -37,7 +37,7 @@ from core.errors import (
     NotInSubgroup,
     VerificationError,
 )
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 BLS_DIR = vectors_dir() / "bls12-381"
 ETH_DIR = BLS_DIR / "eth-bls12-381-tests-v0.1.1"

@@ -20,7 +20,7 @@ from trie.exceptions import ValidationError
 from core.errors import BadEncoding, BadProof, RootMismatch, ValueMismatch
 from proofs import mpt
 from proofs.hashing import keccak256
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 MPT_DIR = vectors_dir() / "ethereum-mpt-headers"
 ETH_TESTS = MPT_DIR / "ethereum-tests"

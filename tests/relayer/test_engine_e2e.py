@@ -26,10 +26,10 @@ from proofs.pujiang import codec
 from relayer.engine import Relayer
 from relayer.protocols.notary import DELIVER, NotaryProtocol, _Send
 from relayer.settings import RelayerSettings
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import (
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
+from tests.fixtures.relay import (
     ROUTE,
     Anvil,
     evm_adapter,

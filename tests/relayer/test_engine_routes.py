@@ -12,9 +12,9 @@ from core.records import ClientRecord
 from core.states import TransferState
 from relayer.engine import Relayer
 from relayer.settings import Checkpoint
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import InProcessDevnet
-from tests.relayer.conftest import ROUTE, Anvil
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import InProcessDevnet
+from tests.fixtures.relay import ROUTE, Anvil
 from tests.relayer.test_engine_e2e import (
     AMOUNT,
     close,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the anvil fixtures of tests/evm/conftest.py are imported by name
 """The notary signer service against a real devnet node and a real anvil.
 
 The notary holds its own adapters and light clients; every attestation here
@@ -36,19 +35,11 @@ from notary import (
 )
 from proofs.notary.ecdsa import recover
 from proofs.pujiang import codec
-from tests.adapters.conftest import CHAIN_ID as DEVNET
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet, account_seed
-from tests.evm.conftest import (  # noqa: F401 - fixtures used by name
-    LOCAL_CHAIN,
-    Env,
-    anvil,
-    chain,
-    deployed,
-    env,
-    evm_settings,
-    strict_timestamps,
-)
+from tests.fixtures.anvil import LOCAL_CHAIN, Env
+from tests.fixtures.devnet import CHAIN_ID as DEVNET
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet, account_seed
 
+OWN_ANVIL = True  # an anvil of its own, not the folder's (tests.fixtures.anvil)
 Settings = Callable[..., EvmChainSettings]
 NOTARY_KEY = bytes(keys.notary_key(DEVNET_SEED, 0).secret)
 OUT = "devnet-to-anvil"

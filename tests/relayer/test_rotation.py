@@ -45,10 +45,10 @@ from devnet import keys
 from proofs.pujiang import codec
 from relayer.engine import Relayer
 from relayer.settings import ClientParams
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import ROUTE, Anvil, evm_adapter, pujiang_adapter, sign_proven
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
+from tests.fixtures.relay import ROUTE, Anvil, evm_adapter, pujiang_adapter, sign_proven
 from tests.relayer.test_engine_e2e import (
     AMOUNT,
     FAST,

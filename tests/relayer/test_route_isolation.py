@@ -25,10 +25,10 @@ from core.states import TransferState
 from devnet import keys
 from proofs.pujiang import codec
 from relayer.engine import Relayer
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import (
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
+from tests.fixtures.relay import (
     NOTARIES,
     ROUTE,
     THRESHOLD,

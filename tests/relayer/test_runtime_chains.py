@@ -20,11 +20,11 @@ from core.records import ChainRecord
 from core.seams import ChainAdapter
 from core.states import TransferState
 from relayer.engine import Relayer
-from tests.adapters.conftest import CHAIN_ID as DEVNET_CHAIN
-from tests.adapters.conftest import InProcessDevnet
-from tests.evm.conftest import CHAIN_ID as EVM_CHAIN_ID
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.relayer.conftest import NOTARIES, ROUTE, THRESHOLD, Anvil, pujiang_adapter
+from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+from tests.fixtures.devnet import InProcessDevnet
+from tests.fixtures.relay import NOTARIES, ROUTE, THRESHOLD, Anvil, pujiang_adapter
 from tests.relayer.test_engine_e2e import (
     AMOUNT,
     FAST,

@@ -1,4 +1,8 @@
-"""Store fixtures: every test runs on SQLite (a temp file) and on a real PostgreSQL."""
+"""Store fixtures: every test runs on SQLite (a temp file) and on a real PostgreSQL.
+
+The PostgreSQL half is marked ``postgres`` (``make test-fast`` runs the SQLite half);
+``pg_url`` is the ``tests.fixtures.postgres`` plugin's.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,9 @@ import pytest
 from core.records import ChainRecord, RouteProtocol, RouteRecord
 from gateway.store import SqlStore
 from tests.store.helpers import ROUTE_AB, ROUTE_BC, A, B, C
-from tests.store.pg import pg_server, pg_url  # noqa: F401 - fixtures
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('store') / 'hub.db'}"

@@ -16,7 +16,7 @@ from core.records import ChainRecord, RouteProtocol, RouteRecord
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import SqlStore
-from tests.gateway.conftest import EVM, PJ, ROUTE
+from tests.gateway.helpers import EVM, PJ, ROUTE
 from tests.gateway.test_transfers_api import body
 
 ADMIN = "race-test-admin-key"

@@ -16,7 +16,7 @@ from gateway.store import SqlStore
 from gateway.store.engine import parse_url
 from gateway.store.migrate import current_revision, head_revision
 from gateway.store.models import Base
-from tests.store.pg import find_pg_bin
+from tests.fixtures.postgres import find_pg_bin
 
 TABLES = {
     "actions",

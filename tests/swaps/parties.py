@@ -12,10 +12,10 @@ from core.ids import ChainId
 from core.swaps import NATIVE_ASSET, NewSwap, NewSwapLeg, SwapRecord
 from proofs.htlc.rules import validate_terms
 from relayer.swaps import swap_timing
-from tests.devnet.conftest import Chain as Devnet
 from tests.evm.chain import Receipt
-from tests.evm.conftest import Env
-from tests.swaps.conftest import A_CHAIN, B_CHAIN, POLICY, Hub, evm_fee
+from tests.fixtures.anvil import Env
+from tests.fixtures.devnet_chain import Chain as Devnet
+from tests.swaps.helpers import A_CHAIN, B_CHAIN, POLICY, Hub, evm_fee
 
 Key = tuple[ChainId, str, str]  # (chain, address, asset)
 

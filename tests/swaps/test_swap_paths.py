@@ -15,7 +15,7 @@ from devnet.txs import Reason
 from proofs.htlc.errors import HashlockReused, Leg1NotFinal, WrongPreimage
 from proofs.htlc.rules import validate_preimage
 from tests.devnet.test_transactions import reason_of
-from tests.swaps.conftest import A_CHAIN, B_CHAIN, Hub
+from tests.swaps.helpers import A_CHAIN, B_CHAIN, Hub
 from tests.swaps.parties import World, devnet_address, leg, make_world, new_secret
 
 S = SwapState

@@ -29,10 +29,10 @@ from proofs.pujiang import codec
 from relayer.engine import Relayer
 from relayer.protocols.notary import REFUND
 from relayer.settings import RelayerSettings
-from tests.adapters.conftest import CHAIN_ID as DEVNET
-from tests.adapters.conftest import DEVNET_SEED, InProcessDevnet
-from tests.evm.conftest import LOCAL_CHAIN
-from tests.timeouts.conftest import (
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET
+from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
+from tests.timeouts.helpers import (
     IN,
     OUT,
     Anvil,

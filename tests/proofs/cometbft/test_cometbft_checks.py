@@ -38,7 +38,7 @@ from proofs.cometbft.encoding import field_bytes, field_message, field_varint
 from proofs.cometbft.signatures import is_valid_ed25519
 from proofs.cometbft.types import NS_PER_SECOND
 from proofs.ics23.ops import HashOp, LeafOp, LengthOp
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 from tests.proofs.cometbft import builder
 
 BASE = vectors_dir() / "cometbft-light-client/tendermint-rs/model_based/single_step"

@@ -29,7 +29,7 @@ from proofs.cometbft import (
 from proofs.cometbft.errors import NotEnoughTrust
 from proofs.cometbft.hashing import header_hash, validator_set_hash
 from proofs.cometbft.types import Header
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 ROOT = vectors_dir() / "cometbft-light-client" / "tendermint-rs"
 MODEL_FILES = sorted((ROOT / "model_based" / "single_step").glob("*.json"))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 MPT = vectors_dir() / "ethereum-mpt-headers"
 SYNC = vectors_dir() / "eth-light-client-sync"

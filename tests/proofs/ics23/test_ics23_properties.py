@@ -23,7 +23,7 @@ from proofs.ics23 import (
     verify_non_membership,
 )
 from proofs.ics23.wire import read_uvarint
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 ICS23 = vectors_dir() / "cosmos-ics23"
 SPECS = {"iavl": IAVL_SPEC, "tendermint": TENDERMINT_SPEC, "smt": SMT_SPEC}

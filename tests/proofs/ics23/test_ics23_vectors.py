@@ -37,7 +37,7 @@ from proofs.ics23.specs import (
     left_branches_are_empty,
     right_branches_are_empty,
 )
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 ICS23 = vectors_dir() / "cosmos-ics23"
 SPECS = {"iavl": IAVL_SPEC, "tendermint": TENDERMINT_SPEC, "smt": SMT_SPEC}

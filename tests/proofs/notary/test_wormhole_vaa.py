@@ -33,7 +33,7 @@ from proofs.notary.wormhole import (
     verify_vaa,
     walk_guardian_sets,
 )
-from tests.conftest import vectors_dir
+from tests.fixtures.vectors import vectors_dir
 
 UPGRADES = "guardianset/mainnetv2/canonical_sets/guardianSetVAAs.csv"
 MAINNET_FILES = (
