@@ -57,7 +57,7 @@ def seed(db_url: str, transfers: int) -> str:
     from core.ids import ChainId
     from core.records import ChainRecord, RouteProtocol, RouteRecord
     from gateway.store import SqlStore
-    from gateway.store.models import Action, Transfer, TransferEvent
+    from gateway.store.models import Action, HistoryEntry, Transfer
 
     store = SqlStore(db_url)
     store.migrate()
@@ -120,7 +120,8 @@ def seed(db_url: str, transfers: int) -> str:
                 for step, name in enumerate(STATES[: 3 if in_flight else len(STATES)]):
                     events.append(
                         {
-                            "transfer_id": tid,
+                            "subject": "transfer",
+                            "subject_id": tid,
                             "at": now - 60 + step,
                             "state": name,
                             "reason": f"moved to {name}",
@@ -133,7 +134,8 @@ def seed(db_url: str, transfers: int) -> str:
                 ]:
                     actions.append(
                         {
-                            "transfer_id": tid,
+                            "subject": "transfer",
+                            "subject_id": tid,
                             "step": step,
                             "chain_id": chain,
                             "kind": "bridge.receivePacket",
@@ -147,7 +149,7 @@ def seed(db_url: str, transfers: int) -> str:
                         }
                     )
             conn.execute(insert(Transfer), rows)
-            conn.execute(insert(TransferEvent), events)
+            conn.execute(insert(HistoryEntry), events)
             conn.execute(insert(Action), actions)
     store.close()
     return key

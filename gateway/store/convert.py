@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from core.ids import ChainId, Height, PacketId
 from core.records import (
-    ActionRecord,
-    ActionStatus,
     EquivocationRecord,
     RouteProtocol,
     RouteRecord,
@@ -18,7 +16,7 @@ from core.records import (
     TransferRecord,
 )
 from core.states import TransferState
-from gateway.store.models import Action, Equivocation, Route, Transfer
+from gateway.store.models import Equivocation, Route, Transfer
 
 
 def route_record(r: Route) -> RouteRecord:
@@ -63,24 +61,6 @@ def transfer_record(r: Transfer) -> TransferRecord:
         updated_at=r.updated_at,
         lease_owner=r.lease_owner,
         lease_until=r.lease_until,
-    )
-
-
-def action_record(r: Action) -> ActionRecord:
-    return ActionRecord(
-        id=r.id,
-        transfer_id=r.transfer_id,
-        step=r.step,
-        chain_id=ChainId(r.chain_id),
-        kind=r.kind,
-        payload=dict(r.payload),
-        idempotency_key=r.idempotency_key,
-        status=ActionStatus(r.status),
-        tx_hash=None if r.tx_hash is None else bytes(r.tx_hash),
-        height=None if r.height is None else Height(r.height),
-        reason=r.reason,
-        recorded_at=r.recorded_at,
-        search_floor=None if r.search_floor is None else Height(r.search_floor),
     )
 
 

@@ -124,29 +124,36 @@ class Transfer(Base):
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class TransferEvent(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
+class HistoryEntry(Base):
+    """The one history of transfers and swaps, keyed by subject. Append-only: rows are
+    inserted, never updated or deleted."""
 
-    __tablename__ = "transfer_events"
-    __table_args__ = (Index("ix_transfer_events_transfer", "transfer_id", "id"),)
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_subject", "subject", "subject_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    subject: Mapped[str] = mapped_column(String(16))  # "transfer" | "swap"
+    subject_id: Mapped[str] = mapped_column(String(40))
     at: Mapped[float] = mapped_column(Double)
     state: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+    leg: Mapped[int | None] = mapped_column(Integer)  # a swap's leg, when the line is about one
     tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     chain_id: Mapped[str | None] = mapped_column(String(63))
 
 
 class Action(Base):
-    """The journal: one row per (transfer, step), written before the chain sees it."""
+    """The one journal of transfers and swaps: a row per (subject, step), written before the
+    chain sees it."""
 
     __tablename__ = "actions"
-    __table_args__ = (UniqueConstraint("transfer_id", "step", name="uq_actions_transfer_step"),)
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "step", name="uq_actions_subject_step"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    subject: Mapped[str] = mapped_column(String(16))  # "transfer" | "swap"
+    subject_id: Mapped[str] = mapped_column(String(40))
     step: Mapped[str] = mapped_column(String(64))
     chain_id: Mapped[str] = mapped_column(String(63))
     kind: Mapped[str] = mapped_column(String(64))
@@ -294,42 +301,6 @@ class SwapLeg(Base):
     refund_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class SwapEvent(Base):
-    """Append-only history of a swap: state changes, leg changes, notes."""
-
-    __tablename__ = "swap_events"
-    __table_args__ = (Index("ix_swap_events_swap", "swap_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    swap_id: Mapped[str] = mapped_column(String(40), ForeignKey("swaps.id"))
-    at: Mapped[float] = mapped_column(Double)
-    state: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    leg: Mapped[int | None] = mapped_column(Integer)
-    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    chain_id: Mapped[str | None] = mapped_column(String(63))
-
-
-class SwapAction(Base):
-    """The swap journal: one row per (swap, step), written before the chain sees it."""
-
-    __tablename__ = "swap_actions"
-    __table_args__ = (UniqueConstraint("swap_id", "step", name="uq_swap_actions_swap_step"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    swap_id: Mapped[str] = mapped_column(String(40), ForeignKey("swaps.id"))
-    step: Mapped[str] = mapped_column(String(64))
-    chain_id: Mapped[str] = mapped_column(String(63))
-    kind: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
-    idempotency_key: Mapped[str] = mapped_column(String(256))
-    status: Mapped[str] = mapped_column(String(16))
-    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    height: Mapped[int | None] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[float] = mapped_column(Double)
-
-
 __all__ = [
     "Action",
     "ApiKey",
@@ -338,13 +309,11 @@ __all__ = [
     "ConsensusStateRow",
     "Cursor",
     "Equivocation",
+    "HistoryEntry",
     "LightClientRow",
     "NotarySignature",
     "Route",
     "Swap",
-    "SwapAction",
-    "SwapEvent",
     "SwapLeg",
     "Transfer",
-    "TransferEvent",
 ]

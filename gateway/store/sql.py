@@ -58,17 +58,17 @@ from core.records import (
 )
 from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
 from core.types import ChainAction
+from gateway.store import journal
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
-    action_record,
     equivocation_record,
     route_record,
     transfer_record,
 )
 from gateway.store.engine import WRITE_OPTION, make_engine
+from gateway.store.journal import TRANSFER
 from gateway.store.leases import check_claim, lease_due
 from gateway.store.models import (
-    Action,
     ApiKey,
     Base,
     Chain,
@@ -79,7 +79,6 @@ from gateway.store.models import (
     NotarySignature,
     Route,
     Transfer,
-    TransferEvent,
 )
 from gateway.store.swaps import SwapStoreMixin
 
@@ -320,15 +319,15 @@ class SqlStore(SwapStoreMixin):
             _set_packet(row, new.packet)
             s.add(row)
             s.flush()
-            s.add(
-                TransferEvent(
-                    transfer_id=row.id,
-                    at=now,
-                    state=row.state,
-                    reason=row.reason,
-                    tx_hash=new.source_tx,
-                    chain_id=route.source if new.source_tx else None,
-                )
+            journal.add_history(
+                s,
+                TRANSFER,
+                row.id,
+                now,
+                row.state,
+                row.reason,
+                tx_hash=new.source_tx,
+                chain_id=route.source if new.source_tx else None,
             )
             s.flush()
             return transfer_record(row), True
@@ -432,15 +431,8 @@ class SqlStore(SwapStoreMixin):
                 tx_hash, chain_id = row.dest_tx, row.dest_chain
             elif fields.get("source_tx") is not None:
                 tx_hash, chain_id = row.source_tx, row.source_chain
-            s.add(
-                TransferEvent(
-                    transfer_id=transfer_id,
-                    at=now,
-                    state=row.state,
-                    reason=reason,
-                    tx_hash=tx_hash,
-                    chain_id=chain_id,
-                )
+            journal.add_history(
+                s, TRANSFER, transfer_id, now, row.state, reason, tx_hash=tx_hash, chain_id=chain_id
             )
             s.flush()
             return transfer_record(row)
@@ -454,21 +446,17 @@ class SqlStore(SwapStoreMixin):
             row.attempts += 1
             row.next_attempt_at = retry_at
             row.updated_at = now
-            s.add(TransferEvent(transfer_id=transfer_id, at=now, state=row.state, reason=reason))
+            journal.add_history(s, TRANSFER, transfer_id, now, row.state, reason)
 
     def history(self, transfer_id: str, after_id: int = 0) -> list[TransferEventRecord]:
         with self._read() as s:
-            rows = s.scalars(
-                select(TransferEvent)
-                .where(TransferEvent.transfer_id == transfer_id, TransferEvent.id > after_id)
-                .order_by(TransferEvent.id)
-            ).all()
+            rows = journal.history_rows(s, TRANSFER, transfer_id, after_id)
             if not rows and s.get(Transfer, transfer_id) is None:
                 raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
             return [
                 TransferEventRecord(
                     id=r.id,
-                    transfer_id=r.transfer_id,
+                    transfer_id=r.subject_id,
                     at=r.at,
                     state=TransferState(r.state),
                     reason=r.reason,
@@ -526,39 +514,20 @@ class SqlStore(SwapStoreMixin):
         search_floor: Height | None = None,
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
-            found = s.scalar(
-                select(Action).where(Action.transfer_id == transfer_id, Action.step == step)
-            )
+            found = journal.find_action(s, TRANSFER, transfer_id, step)
             if found is not None:
-                return action_record(found)
+                return found
             if s.get(Transfer, transfer_id) is None:
                 raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
-            row = Action(
-                transfer_id=transfer_id,
-                step=step,
-                chain_id=str(chain_id),
-                kind=action.kind,
-                payload=dict(action.payload),
-                idempotency_key=action.idempotency_key,
-                status=ActionStatus.RECORDED.value,
-                tx_hash=None,
-                height=None,
-                reason="",
-                recorded_at=now,
-                search_floor=None if search_floor is None else int(Height(search_floor)),
+            return journal.record_action(
+                s, TRANSFER, transfer_id, step, chain_id, action, now, search_floor=search_floor
             )
-            s.add(row)
-            s.flush()
-            return action_record(row)
 
         return self._write_retrying(work)
 
     def action(self, transfer_id: str, step: str) -> ActionRecord | None:
         with self._read() as s:
-            row = s.scalar(
-                select(Action).where(Action.transfer_id == transfer_id, Action.step == step)
-            )
-            return None if row is None else action_record(row)
+            return journal.find_action(s, TRANSFER, transfer_id, step)
 
     def mark_action(
         self,
@@ -569,20 +538,10 @@ class SqlStore(SwapStoreMixin):
         height: Height | None = None,
         reason: str = "",
     ) -> None:
-        values: dict[str, Any] = {"status": ActionStatus(status).value, "reason": reason}
-        if tx_hash is not None:
-            values["tx_hash"] = bytes(tx_hash)
-        if height is not None:
-            values["height"] = int(Height(height))
         with self._write() as s:
-            result = s.execute(
-                update(Action)
-                .where(Action.id == action_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            journal.mark_action(
+                s, TRANSFER, action_id, status, tx_hash=tx_hash, height=height, reason=reason
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise NotFound(f"action {action_id} not found", action_id=action_id)
 
     def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
         with self._write() as s:

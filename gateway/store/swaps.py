@@ -33,9 +33,11 @@ from core.swaps import (
     SwapRecord,
 )
 from core.types import ChainAction
+from gateway.store import journal
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
+from gateway.store.journal import SWAP
 from gateway.store.leases import check_claim, lease_due
-from gateway.store.models import Swap, SwapAction, SwapEvent, SwapLeg
+from gateway.store.models import Swap, SwapLeg
 from proofs.htlc.errors import HashlockReused
 
 T = TypeVar("T")
@@ -101,7 +103,7 @@ class SwapStoreMixin:
             s.flush()
             for index, leg in ((1, new.leg1), (2, new.leg2)):
                 s.add(_leg_row(row.id, index, leg))
-            s.add(SwapEvent(swap_id=row.id, at=now, state=row.state, reason=new.reason))
+            journal.add_history(s, SWAP, row.id, now, row.state, new.reason)
             s.flush()
             return _swap_record(s, row), True
 
@@ -222,16 +224,16 @@ class SwapStoreMixin:
                 raise NotFound(f"swap {swap_id!r} not found")
             if leg_index is None and len(updates) == 1:
                 leg_index = next(iter(updates))
-            s.add(
-                SwapEvent(
-                    swap_id=swap_id,
-                    at=now,
-                    state=row.state,
-                    reason=reason,
-                    leg=leg_index,
-                    tx_hash=tx_hash,
-                    chain_id=chain_id,
-                )
+            journal.add_history(
+                s,
+                SWAP,
+                swap_id,
+                now,
+                row.state,
+                reason,
+                leg=leg_index,
+                tx_hash=tx_hash,
+                chain_id=chain_id,
             )
             s.flush()
             return _swap_record(s, row)
@@ -247,13 +249,8 @@ class SwapStoreMixin:
                 row.preimage = bytes(preimage)
                 row.next_attempt_at = now
                 row.updated_at = now
-                s.add(
-                    SwapEvent(
-                        swap_id=swap_id,
-                        at=now,
-                        state=row.state,
-                        reason="preimage delegated to the hub for claiming",
-                    )
+                journal.add_history(
+                    s, SWAP, swap_id, now, row.state, "preimage delegated to the hub for claiming"
                 )
             s.flush()
             return _swap_record(s, row)
@@ -269,21 +266,17 @@ class SwapStoreMixin:
             row.next_attempt_at = retry_at
             row.updated_at = now
             if changed:  # a watcher polls often: one history line per distinct reason
-                s.add(SwapEvent(swap_id=swap_id, at=now, state=row.state, reason=reason))
+                journal.add_history(s, SWAP, swap_id, now, row.state, reason)
 
     def swap_history(self, swap_id: str, after_id: int = 0) -> list[SwapEventRecord]:
         with self._read() as s:
-            rows = s.scalars(
-                select(SwapEvent)
-                .where(SwapEvent.swap_id == swap_id, SwapEvent.id > after_id)
-                .order_by(SwapEvent.id)
-            ).all()
+            rows = journal.history_rows(s, SWAP, swap_id, after_id)
             if not rows and s.get(Swap, swap_id) is None:
                 raise NotFound(f"swap {swap_id!r} not found", swap_id=swap_id)
             return [
                 SwapEventRecord(
                     id=r.id,
-                    swap_id=r.swap_id,
+                    swap_id=r.subject_id,
                     at=r.at,
                     state=SwapState(r.state),
                     reason=r.reason,
@@ -328,38 +321,18 @@ class SwapStoreMixin:
         self, swap_id: str, step: str, chain_id: ChainId, action: ChainAction, now: float
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
-            found = s.scalar(
-                select(SwapAction).where(SwapAction.swap_id == swap_id, SwapAction.step == step)
-            )
+            found = journal.find_action(s, SWAP, swap_id, step)
             if found is not None:
-                return _action_record(found)
+                return found
             if s.get(Swap, swap_id) is None:
                 raise NotFound(f"swap {swap_id!r} not found", swap_id=swap_id)
-            row = SwapAction(
-                swap_id=swap_id,
-                step=step,
-                chain_id=str(chain_id),
-                kind=action.kind,
-                payload=dict(action.payload),
-                idempotency_key=action.idempotency_key,
-                status=ActionStatus.RECORDED.value,
-                tx_hash=None,
-                height=None,
-                reason="",
-                recorded_at=now,
-            )
-            s.add(row)
-            s.flush()
-            return _action_record(row)
+            return journal.record_action(s, SWAP, swap_id, step, chain_id, action, now)
 
         return self._write_retrying(work)
 
     def swap_action(self, swap_id: str, step: str) -> ActionRecord | None:
         with self._read() as s:
-            row = s.scalar(
-                select(SwapAction).where(SwapAction.swap_id == swap_id, SwapAction.step == step)
-            )
-            return None if row is None else _action_record(row)
+            return journal.find_action(s, SWAP, swap_id, step)
 
     def mark_swap_action(
         self,
@@ -370,20 +343,10 @@ class SwapStoreMixin:
         height: Height | None = None,
         reason: str = "",
     ) -> None:
-        values: dict[str, Any] = {"status": ActionStatus(status).value, "reason": reason}
-        if tx_hash is not None:
-            values["tx_hash"] = bytes(tx_hash)
-        if height is not None:
-            values["height"] = int(Height(height))
         with self._write() as s:
-            result = s.execute(
-                update(SwapAction)
-                .where(SwapAction.id == action_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            journal.mark_action(
+                s, SWAP, action_id, status, tx_hash=tx_hash, height=height, reason=reason
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise NotFound(f"swap action {action_id} not found", action_id=action_id)
 
 
 # -- rows <-> records -------------------------------------------------------------
@@ -473,23 +436,6 @@ def _swap_record(s: Session, r: Swap) -> SwapRecord:
         preimage=None if r.preimage is None else bytes(r.preimage),
         lease_owner=r.lease_owner,
         lease_until=r.lease_until,
-    )
-
-
-def _action_record(r: SwapAction) -> ActionRecord:
-    return ActionRecord(
-        id=r.id,
-        transfer_id=r.swap_id,
-        step=r.step,
-        chain_id=ChainId(r.chain_id),
-        kind=r.kind,
-        payload=dict(r.payload),
-        idempotency_key=r.idempotency_key,
-        status=ActionStatus(r.status),
-        tx_hash=None if r.tx_hash is None else bytes(r.tx_hash),
-        height=None if r.height is None else Height(r.height),
-        reason=r.reason,
-        recorded_at=r.recorded_at,
     )
 
 

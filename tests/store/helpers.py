@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.ids import ChainId, PacketId
 from core.records import NewTransfer, TransferKind
 from core.states import TransferState
@@ -39,3 +41,40 @@ HAPPY_PATH = [
     TransferState.DEST_SUBMITTED,
     TransferState.COMPLETED,
 ]
+
+
+def transfer_row(i: int, state: TransferState) -> dict[str, Any]:
+    """A ``transfers`` row of route ``r`` (a -> b), as every revision holds it: tests of
+    migrations write it where the store's code would write other tables too."""
+    return {
+        "id": f"tr_{i:032x}",
+        "route_id": "r",
+        "source_chain": "a",
+        "dest_chain": "b",
+        "kind": "asset",
+        "sender": "0x" + "01" * 20,
+        "receiver": "0x" + "02" * 20,
+        "denom": "upj",
+        "amount": 1000 + i,
+        "payload": b"",
+        "timeout_height": 0,
+        "timeout_time": 0,
+        "state": state.value,
+        "reason": f"in {state.value}",
+        "packet_source": "a",
+        "packet_destination": "b",
+        "packet_sequence": i,
+        "source_tx": bytes([i]) * 32,
+        "source_height": 10 + i,
+        "source_position": None,
+        "source_event": b"",
+        "dest_tx": None,
+        "attempts": 0,
+        "next_attempt_at": 1.0,
+        "created_at": float(i),
+        "updated_at": float(i),
+        "lease_owner": None,
+        "lease_until": None,
+        "idempotency_key": None,
+        "request_hash": None,
+    }

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, insert, inspect
 from typer.testing import CliRunner
 
 from core.errors import ConfigError, StoreUnavailable
+from core.states import TransferState
 from gateway.cli import app
 from gateway.store import SqlStore
 from gateway.store.engine import parse_url
 from gateway.store.migrate import current_revision, head_revision
-from gateway.store.models import Base
+from gateway.store.models import Base, Transfer
 from tests.fixtures.postgres import find_pg_bin
+from tests.store.helpers import transfer_row
 
 TABLES = {
     "actions",
@@ -26,14 +29,12 @@ TABLES = {
     "consensus_states",
     "cursors",
     "equivocations",
+    "history",
     "light_clients",
     "notary_signatures",
     "routes",
-    "swap_actions",
-    "swap_events",
     "swap_legs",
     "swaps",
-    "transfer_events",
     "transfers",
 }
 
@@ -44,10 +45,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0005"
+        assert current_revision(store.engine) == head_revision() == "0006"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0005"
+        assert current_revision(store.engine) == "0006"
     finally:
         store.close()
 
@@ -79,7 +80,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0005" in " ".join(result.output.split())
+    assert "revision 0006" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
@@ -131,7 +132,7 @@ def test_0003_moves_the_per_transfer_floor_cursors_onto_their_journal_rows(
     from sqlalchemy import text
 
     from core.ids import ChainId
-    from core.records import ChainRecord, NewTransfer, RouteProtocol, RouteRecord, TransferKind
+    from core.records import ChainRecord, RouteProtocol, RouteRecord
     from gateway.store.codec import dumps
     from gateway.store.migrate import upgrade_engine
 
@@ -143,10 +144,12 @@ def test_0003_moves_the_per_transfer_floor_cursors_onto_their_journal_rows(
             store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
             store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
             store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
-            new = NewTransfer("r", TransferKind.ASSET, "0x" + "01" * 20, "0x" + "02" * 20, "u", 5)
-            record, _ = store.create_transfer(new, 1.0)
         finally:
             store.close()
+        row = transfer_row(5, TransferState.ATTESTED)
+        with engine.begin() as conn:
+            conn.execute(insert(Transfer.__table__), row)
+        record = SimpleNamespace(id=row["id"])
         with engine.begin() as conn:  # the 0002 journal row, as that schema holds it
             conn.execute(
                 text(
@@ -180,7 +183,7 @@ def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
     from sqlalchemy import text
 
     from core.ids import ChainId
-    from core.records import ChainRecord, NewTransfer, RouteProtocol, RouteRecord, TransferKind
+    from core.records import ChainRecord, RouteProtocol, RouteRecord
     from gateway.store.migrate import upgrade_engine
 
     engine = create_engine(parse_url(store_url))
@@ -191,10 +194,12 @@ def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
             store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
             store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
             store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
-            new = NewTransfer("r", TransferKind.ASSET, "0x" + "01" * 20, "0x" + "02" * 20, "u", 5)
-            record, _ = store.create_transfer(new, 1.0)
         finally:
             store.close()
+        row = transfer_row(5, TransferState.ATTESTED)
+        with engine.begin() as conn:
+            conn.execute(insert(Transfer.__table__), row)
+        record = SimpleNamespace(id=row["id"])
         with engine.begin() as conn:  # the 0004 rows, as that schema held them
             for route, digest in (("r", b"\x01" * 32), ("r#nondelivery", b"\x02" * 32)):
                 conn.execute(

@@ -1,0 +1,171 @@
+"""The one journal and the one history of the store, for transfers and swaps alike.
+
+A transfer and a swap are both *subjects*: their chain actions are journaled in
+the ``actions`` table (one row per subject and step, written before the chain
+sees the action, marked with its outcome after) and their state changes and
+notes are appended to the ``history`` table. Before this module the store had a
+copy of each for swaps (``swap_actions``, ``swap_events``); migration 0006 moved
+their rows here. These functions run inside the caller's session (one database
+transaction per store call, as everywhere in the store).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound
+from core.ids import ChainId, Height
+from core.records import ActionRecord, ActionStatus
+from core.types import ChainAction
+from gateway.store.models import Action, HistoryEntry
+
+Subject = Literal["transfer", "swap"]
+TRANSFER: Subject = "transfer"
+SWAP: Subject = "swap"
+
+
+def find_action(s: Session, subject: Subject, subject_id: str, step: str) -> ActionRecord | None:
+    row = s.scalar(
+        select(Action).where(
+            Action.subject == subject, Action.subject_id == subject_id, Action.step == step
+        )
+    )
+    return None if row is None else action_record(row)
+
+
+def record_action(
+    s: Session,
+    subject: Subject,
+    subject_id: str,
+    step: str,
+    chain_id: ChainId,
+    action: ChainAction,
+    now: float,
+    *,
+    search_floor: Height | None = None,
+) -> ActionRecord:
+    """Journal ``action`` (idempotent on ``(subject, id, step)``: the first record wins).
+
+    CONTRACT: the caller checked that the subject exists.
+    """
+    found = find_action(s, subject, subject_id, step)
+    if found is not None:
+        return found
+    row = Action(
+        subject=subject,
+        subject_id=subject_id,
+        step=step,
+        chain_id=str(chain_id),
+        kind=action.kind,
+        payload=dict(action.payload),
+        idempotency_key=action.idempotency_key,
+        status=ActionStatus.RECORDED.value,
+        tx_hash=None,
+        height=None,
+        reason="",
+        recorded_at=now,
+        search_floor=None if search_floor is None else int(Height(search_floor)),
+    )
+    s.add(row)
+    s.flush()
+    return action_record(row)
+
+
+def mark_action(
+    s: Session,
+    subject: Subject,
+    action_id: int,
+    status: ActionStatus,
+    *,
+    tx_hash: bytes | None = None,
+    height: Height | None = None,
+    reason: str = "",
+) -> None:
+    """Record an action's outcome; ``NotFound`` when no such action of this subject kind."""
+    values: dict[str, Any] = {"status": ActionStatus(status).value, "reason": reason}
+    if tx_hash is not None:
+        values["tx_hash"] = bytes(tx_hash)
+    if height is not None:
+        values["height"] = int(Height(height))
+    result = s.execute(
+        update(Action)
+        .where(Action.id == action_id, Action.subject == subject)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(f"{subject} action {action_id} not found", action_id=action_id)
+
+
+def add_history(
+    s: Session,
+    subject: Subject,
+    subject_id: str,
+    now: float,
+    state: str,
+    reason: str,
+    *,
+    leg: int | None = None,
+    tx_hash: bytes | None = None,
+    chain_id: str | None = None,
+) -> None:
+    s.add(
+        HistoryEntry(
+            subject=subject,
+            subject_id=subject_id,
+            at=now,
+            state=state,
+            reason=reason,
+            leg=leg,
+            tx_hash=tx_hash,
+            chain_id=chain_id,
+        )
+    )
+
+
+def history_rows(s: Session, subject: Subject, subject_id: str, after_id: int) -> list[Any]:
+    return list(
+        s.scalars(
+            select(HistoryEntry)
+            .where(
+                HistoryEntry.subject == subject,
+                HistoryEntry.subject_id == subject_id,
+                HistoryEntry.id > after_id,
+            )
+            .order_by(HistoryEntry.id)
+        ).all()
+    )
+
+
+def action_record(r: Action) -> ActionRecord:
+    return ActionRecord(
+        id=r.id,
+        transfer_id=r.subject_id,
+        step=r.step,
+        chain_id=ChainId(r.chain_id),
+        kind=r.kind,
+        payload=dict(r.payload),
+        idempotency_key=r.idempotency_key,
+        status=ActionStatus(r.status),
+        tx_hash=None if r.tx_hash is None else bytes(r.tx_hash),
+        height=None if r.height is None else Height(r.height),
+        reason=r.reason,
+        recorded_at=r.recorded_at,
+        search_floor=None if r.search_floor is None else Height(r.search_floor),
+    )
+
+
+__all__ = [
+    "SWAP",
+    "TRANSFER",
+    "Subject",
+    "action_record",
+    "add_history",
+    "find_action",
+    "history_rows",
+    "mark_action",
+    "record_action",
+]
