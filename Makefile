@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/hub_memory.py
 	$(BIN)/python bench/hub_e2e.py
 	$(BIN)/python bench/swaps.py
+	$(BIN)/python bench/chainmaker_fisco.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -38,7 +38,7 @@ from adapters.sdk import settings_model_of, validate_settings
 from core.errors import ConfigError, PjgwError
 from core.ids import ChainId
 from core.records import ChainRecord, RouteProtocol, RouteRecord
-from core.seams import ChainAdapter
+from core.seams import ChainAdapter, FamilyRules
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,16 @@ def load_chains_file(path: Path, *, reserved_keys: Iterable[str] = ()) -> Chains
     return parse_chains(doc, reserved_keys=reserved_keys)
 
 
-def chain_options(record: ChainRecord) -> dict[str, Any]:
-    """The adapter options of a chain, with the chain id filled in the family's way."""
+def chain_options(record: ChainRecord, registry: Registry | None = None) -> dict[str, Any]:
+    """The adapter options of a chain, with the chain id filled in under the settings key
+    its family names (``FamilyRules.chain_id_option``; ``chain_id`` when it names none)."""
     options = dict(record.settings)
-    if record.family == "evm":
-        options.setdefault("chain", str(record.chain_id))
-    else:
-        options.setdefault("chain_id", str(record.chain_id))
+    try:
+        cls = (registry or discover()).load(record.family)
+    except ConfigError:
+        cls = None
+    key = cls.chain_id_option if isinstance(cls, FamilyRules) else "chain_id"
+    options.setdefault(key, str(record.chain_id))
     return options
 
 
@@ -112,7 +115,8 @@ def build_adapter(record: ChainRecord, registry: Registry | None = None) -> Chai
     if model is None:
         raise ConfigError(f"chain {record.chain_id}: family {record.family!r} names no settings")
     try:
-        settings = validate_settings(model, chain_options(record), family=record.family)
+        options = chain_options(record, registry)
+        settings = validate_settings(model, options, family=record.family)
         adapter = cls(settings)
     except PjgwError as err:
         raise ConfigError(f"chain {record.chain_id}: {err.message}") from None

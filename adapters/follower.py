@@ -14,7 +14,9 @@ Order of an update, as ibc-go's ``UpdateClient``:
    below it, skipping ahead where the family allows (``ClientCodec.max_step``),
    halving the step when the trusted set's overlap is too small (bisection);
 3. **misbehaviour**: a header served at a height already trusted with another
-   hash that nevertheless verifies (a fork), or a verified header whose time
+   hash that nevertheless verifies (a fork: the trusted base of every update and
+   the height of every proven event are compared with what the node serves
+   now), or a verified header whose time
    does not lie strictly between its trusted neighbours' (time), freezes the
    client and persists the evidence (the conflicting header with its commit
    and the trusted hash), so every process and the API see why;
@@ -254,9 +256,9 @@ class LightClientFollower:
 
     # --- status -----------------------------------------------------------------------
 
-    def frozen_reason(self, chain_id: ChainId) -> str | None:
+    async def frozen_reason(self, chain_id: ChainId) -> str | None:
         """Why the client of ``chain_id`` is frozen, or ``None`` when it is not."""
-        record = self.persistence.load(chain_id)
+        record = await self._load(chain_id)
         if record is not None and record.frozen:
             return record.frozen_reason or "light client frozen"
         return None
@@ -298,7 +300,7 @@ class LightClientFollower:
     async def _verified_at(self, chain_id: ChainId, height: int, recheck: bool) -> Verified:
         codec = self.parts(chain_id)[2]
         now = int(self.clock())
-        record = self.persistence.load(chain_id)
+        record = await self._load(chain_id)
         if record is not None and record.frozen:
             raise ClientFrozen(
                 f"light client of {chain_id} is frozen: {record.frozen_reason}", chain=chain_id
@@ -344,6 +346,9 @@ class LightClientFollower:
         base = await self._decode(
             chain_id, base_height, record.consensus_states[base_height], client
         )
+        # The node must still serve the trusted base: one that now serves another valid
+        # header there has been shown a fork (ibc-go checks a header at a known height).
+        await self._recheck(chain_id, record, client, base, now, cached=False)
         step = codec.max_step()
         new_states: dict[int, object] = {}
         target = height if step is None else min(height, base_height + step)
@@ -355,21 +360,21 @@ class LightClientFollower:
                 # Bisection: too little of the trusted set signed the far header (the set
                 # rotated): verify a header halfway first, then try again from it.
                 if target - base_height <= 1:
-                    self._save(chain_id, codec, new_states)
+                    await self._save(chain_id, codec, new_states)
                     raise
                 target = base_height + (target - base_height) // 2
                 continue
             except Misbehaviour as err:
-                self._freeze(chain_id, f"misbehaviour at height {target}: {err.message}", b"")
+                await self._freeze(chain_id, f"misbehaviour at height {target}: {err.message}", b"")
                 raise ClientFrozen(f"light client of {chain_id} froze: {err.message}") from err
-            self._check_time(chain_id, record, client, verified, header)
+            await self._check_time(chain_id, record, client, verified, header)
             base, base_height = verified, target
             new_states[target] = verified
             target = height if step is None else min(height, base_height + step)
-        self._save(chain_id, codec, new_states)
+        await self._save(chain_id, codec, new_states)
         return base
 
-    def _check_time(
+    async def _check_time(
         self,
         chain_id: ChainId,
         record: ClientRecord,
@@ -399,7 +404,7 @@ class LightClientFollower:
                 evidence = encode_evidence(
                     "time", height, codec.state_hash(neighbour), header, codec.state_hash(state)
                 )
-                self._freeze(chain_id, reason, evidence)
+                await self._freeze(chain_id, reason, evidence)
                 raise ClientFrozen(f"light client of {chain_id} froze: {reason}", chain=chain_id)
 
     def _decoded_now(
@@ -414,13 +419,24 @@ class LightClientFollower:
         return found
 
     async def _recheck(
-        self, chain_id: ChainId, record: ClientRecord, client: object, state: object, now: int
+        self,
+        chain_id: ChainId,
+        record: ClientRecord,
+        client: object,
+        state: object,
+        now: int,
+        *,
+        cached: bool = True,
     ) -> None:
-        """Compare the header the node serves at a trusted height with the trusted one."""
+        """Compare the header the node serves at a trusted height with the trusted one.
+
+        ``cached``: a height compared before in this process is not fetched again
+        (many packets of one block are proven one after another).
+        """
         adapter, lc, codec = self.parts(chain_id)
         height, trusted_hash = codec.state_height(state), codec.state_hash(state)
         seen = self._rechecked.setdefault(chain_id, OrderedDict())
-        if seen.get(height) == trusted_hash:
+        if cached and seen.get(height) == trusted_hash:
             return
         served = await adapter.header(Height(height))
         served_hash = await asyncio.to_thread(codec.header_hash, served)
@@ -448,7 +464,7 @@ class LightClientFollower:
             f"fork: two valid headers at height {height} "
             f"(trusted 0x{trusted_hash.hex()[:16]}…, served 0x{served_hash.hex()[:16]}…)"
         )
-        self._freeze(
+        await self._freeze(
             chain_id, reason, encode_evidence("fork", height, trusted_hash, update, served_hash)
         )
         raise ClientFrozen(f"light client of {chain_id} froze: {reason}", chain=chain_id)
@@ -487,7 +503,7 @@ class LightClientFollower:
             current -= 1
         header = await adapter.header(Height(height))
         state = await asyncio.to_thread(codec.anchor, client, header, expected, now)
-        self._save(chain_id, codec, {height: state})
+        await self._save(chain_id, codec, {height: state})
         return state
 
     async def _anchor(self, chain_id: ChainId, height: int, now: int) -> ClientRecord:
@@ -528,7 +544,7 @@ class LightClientFollower:
             trusted_height=Height(anchor_height),
             updated_at=self.clock(),
         )
-        self.persistence.save(record)
+        await asyncio.to_thread(self.persistence.save, record)
         return record
 
     async def _decode(self, chain_id: ChainId, height: int, data: bytes, client: object) -> object:
@@ -545,36 +561,42 @@ class LightClientFollower:
             self._decoded.clear()
         self._decoded[key] = state
 
-    def _save(self, chain_id: ChainId, codec: ClientCodec, states: Mapping[int, object]) -> None:
+    async def _load(self, chain_id: ChainId) -> ClientRecord | None:
+        """The persisted record, read off the event loop (a store query, a file)."""
+        return await asyncio.to_thread(self.persistence.load, chain_id)
+
+    async def _save(
+        self, chain_id: ChainId, codec: ClientCodec, states: Mapping[int, object]
+    ) -> None:
         if not states:
             return
-        current = self.persistence.load(chain_id)  # re-read: another process may have added
+        current = await self._load(chain_id)  # re-read: another process may have added
         if current is None:
             raise NotFound(f"light client of {chain_id} vanished from its store")
         merged = dict(current.consensus_states)
         merged.update({h: codec.encode_consensus(s) for h, s in states.items()})
         keep = sorted(merged)[-self.settings.max_consensus_states :]
-        self.persistence.save(
+        await asyncio.to_thread(
+            self.persistence.save,
             replace(
                 current,
                 consensus_states={h: merged[h] for h in keep},
                 trusted_height=Height(max(current.trusted_height, *states)),
                 updated_at=self.clock(),
-            )
+            ),
         )
 
-    def _freeze(self, chain_id: ChainId, reason: str, evidence: bytes) -> None:
-        current = self.persistence.load(chain_id)
+    async def _freeze(self, chain_id: ChainId, reason: str, evidence: bytes) -> None:
+        current = await self._load(chain_id)
         if current is not None:
-            self.persistence.save(
-                replace(
-                    current,
-                    frozen=True,
-                    frozen_reason=reason,
-                    evidence=evidence,
-                    updated_at=self.clock(),
-                )
+            frozen = replace(
+                current,
+                frozen=True,
+                frozen_reason=reason,
+                evidence=evidence,
+                updated_at=self.clock(),
             )
+            await asyncio.to_thread(self.persistence.save, frozen)
 
 
 __all__ = [

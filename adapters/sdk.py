@@ -2,7 +2,9 @@
 
 A family written against this module keeps working while ``SEAM_VERSION``'s
 major number stays the same. Everything here is a re-export of ``core`` (the
-seams, the value types, the error tree) plus three helpers every family needs:
+seams and the capabilities the hub asks above ``adapters/``, listed in
+``docs/capabilities.md``; the value types; the error tree) plus three helpers
+every family needs:
 
 * ``SEAM_VERSION`` and ``check_seam_version``: an adapter class declares the
   seam version it was written for as ``seam_version = "1.0"`` (a literal, not
@@ -49,7 +51,23 @@ from core.errors import (
     VerificationError,
 )
 from core.ids import ChainId, Height
-from core.seams import BridgeEndpoint, ChainAdapter, ClientCodec, LightClient, is_chain_adapter
+from core.seams import (
+    AccountSigner,
+    BridgeChain,
+    BridgeEndpoint,
+    ChainAdapter,
+    ChainTimingFigures,
+    ClientCodec,
+    Closable,
+    FamilyRules,
+    HtlcChain,
+    LightClient,
+    ManagedKeys,
+    SourceChain,
+    SourceTransactions,
+    is_chain_adapter,
+)
+from core.swaps import HtlcEndpoint
 from core.types import (
     ChainAction,
     ChainEvent,
@@ -57,6 +75,8 @@ from core.types import (
     HeaderUpdate,
     InclusionProof,
     Packet,
+    SendIntent,
+    SourceSend,
     TxReceipt,
 )
 
@@ -146,9 +166,11 @@ def _is_model(obj: object) -> bool:
 
 __all__ = [
     "SEAM_VERSION",
+    "AccountSigner",
     "BadEncoding",
     "BadProof",
     "BadSignature",
+    "BridgeChain",
     "BridgeEndpoint",
     "ChainAction",
     "ChainAdapter",
@@ -156,23 +178,33 @@ __all__ = [
     "ChainEvent",
     "ChainId",
     "ChainRejected",
+    "ChainTimingFigures",
     "ChainUnavailable",
     "ClientCodec",
     "ClientFrozen",
+    "Closable",
     "ConfigError",
     "EventKind",
+    "FamilyRules",
     "HeaderExpired",
     "HeaderUpdate",
     "Height",
+    "HtlcChain",
+    "HtlcEndpoint",
     "InclusionProof",
     "InsufficientPower",
     "InvalidHeader",
     "InvalidInput",
     "LightClient",
+    "ManagedKeys",
     "Misbehaviour",
     "NotFound",
     "Packet",
     "RootMismatch",
+    "SendIntent",
+    "SourceChain",
+    "SourceSend",
+    "SourceTransactions",
     "TxReceipt",
     "ValueMismatch",
     "VerificationError",

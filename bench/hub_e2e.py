@@ -203,8 +203,28 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+async def probe_api(api: str, stop: asyncio.Event, latencies: list[float]) -> None:
+    """The API's answer time during the burst: ``GET /v1/transfers?limit=5`` every 20 ms
+    (a store read answered through the same event loop the relayer runs on)."""
+    async with httpx.AsyncClient(base_url=api, timeout=30) as client:
+        while not stop.is_set():
+            began = time.perf_counter()
+            answer = await client.get("/v1/transfers", params={"limit": 5})
+            if answer.status_code == 200:
+                latencies.append(time.perf_counter() - began)
+            await asyncio.sleep(0.02)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
 def run_setup(name: str, count: int, database_url: str | None, relayers: int) -> dict[str, float]:
-    from devtools.devstack import DevStack, DevStackOptions
+    try:
+        from devtools.devstack import DevStack, DevStackOptions
+    except ImportError:  # the layout before the re-housing (a baseline checkout)
+        from gateway.devstack import DevStack, DevStackOptions  # type: ignore[no-redef]
 
     keep = os.environ.get("PJGW_BENCH_KEEP")  # a directory: keep the stack's data and logs there
     with tempfile.TemporaryDirectory(prefix=f"pjgw-e2e-{name}-", dir=keep) as tmp:
@@ -225,14 +245,19 @@ def run_setup(name: str, count: int, database_url: str | None, relayers: int) ->
             info = stack.up()
             lanes = signed_sends(info, count)
             seen = Observed()
+            api_latencies: list[float] = []
 
             async def drive() -> float:
                 watcher = asyncio.create_task(watch(info, count, seen, timeout=60 + count))
+                stop_probe = asyncio.Event()
+                probe = asyncio.create_task(probe_api(str(info["api"]), stop_probe, api_latencies))
                 await asyncio.sleep(0.2)
                 started = time.perf_counter()
                 await post_lanes(info["chains"]["pujiang-devnet"]["url"], lanes)  # type: ignore[index]
                 admitted = time.perf_counter() - started
                 await watcher
+                stop_probe.set()
+                await probe
                 return admitted
 
             admitted = asyncio.run(drive())
@@ -256,6 +281,9 @@ def run_setup(name: str, count: int, database_url: str | None, relayers: int) ->
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))],
         "rss": memory,
+        "api_p50_ms": 1000 * percentile(api_latencies, 0.5),
+        "api_p99_ms": 1000 * percentile(api_latencies, 0.99),
+        "api_n": len(api_latencies),
     }
 
 
@@ -280,6 +308,11 @@ def main() -> None:
             f"  {setup:6}  {r['tps']:6.1f} transfers/s  (span {r['span_s']:.1f} s, posted in "
             f"{r['admit_s']:.1f} s)  latency p50 {r['p50']:.2f} s  p99 {r['p99']:.2f} s  "
             f"relayer RSS {r['rss']:.0f} MiB",
+            flush=True,
+        )
+        print(
+            f"          API during the burst (GET /v1/transfers, {r['api_n']} requests): "
+            f"p50 {r['api_p50_ms']:.1f} ms  p99 {r['api_p99_ms']:.1f} ms",
             flush=True,
         )
     if "pg-1" in results and "pg-2" in results:

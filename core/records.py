@@ -139,6 +139,9 @@ class ActionRecord:
     height: Height | None
     reason: str
     recorded_at: float
+    search_floor: Height | None = None
+    """Where a search for this action's effect on its chain starts (the chain's height
+    noted just before the action was journaled: it cannot have landed below)."""
 
 
 @dataclass(frozen=True, slots=True)

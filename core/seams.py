@@ -13,7 +13,7 @@ implementer; ``SECURITY:`` a trust assumption.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from core.ids import ChainId, Height, PacketId
 from core.records import (
@@ -29,12 +29,15 @@ from core.records import (
     TransferRecord,
 )
 from core.states import TransferState
+from core.swaps import HtlcEndpoint
 from core.types import (
     ChainAction,
     ChainEvent,
     HeaderUpdate,
     InclusionProof,
     Packet,
+    SendIntent,
+    SourceSend,
     TxReceipt,
 )
 
@@ -382,10 +385,17 @@ class Store(Protocol):
 
     # work distribution
     def claim_due(
-        self, worker: str, now: float, lease_seconds: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
     ) -> list[TransferRecord]:
         """Lease up to ``limit`` non-terminal transfers whose ``next_attempt_at <= now``
-        and whose lease is free or expired, longest-waiting first (``next_attempt_at``)."""
+        and whose lease is free or expired, longest-waiting first (``next_attempt_at``);
+        with ``route_id``, only that route's (each route's worker claims its own)."""
         ...
 
     def release(self, transfer_id: str, worker: str) -> None: ...
@@ -398,9 +408,13 @@ class Store(Protocol):
         chain_id: ChainId,
         action: ChainAction,
         now: float,
+        *,
+        search_floor: Height | None = None,
     ) -> ActionRecord:
         """Journal an action before it is sent. Idempotent on
-        ``(transfer_id, step)``: a second call returns the first record."""
+        ``(transfer_id, step)``: a second call returns the first record.
+        ``search_floor``: the height of the action's chain just before it is journaled,
+        where a search for its effect (after a crash) starts."""
         ...
 
     def action(self, transfer_id: str, step: str) -> ActionRecord | None: ...
@@ -412,7 +426,14 @@ class Store(Protocol):
         tx_hash: bytes | None = None,
         height: Height | None = None,
         reason: str = "",
-    ) -> None: ...
+    ) -> None:
+        """Record what happened to a journaled action; nothing else changes."""
+        ...
+
+    def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
+        """Give a transfer the hash of its hub-signed source transaction once it is sent
+        (only when it has none), so the watcher finds the transfer by it."""
+        ...
 
     # source scanning
     def cursor(self, key: str) -> Height | None:
@@ -446,20 +467,222 @@ class Store(Protocol):
     def equivocations(self) -> list[EquivocationRecord]: ...
 
 
+# --- capabilities the hub uses above adapters/, composed with ChainAdapter -------------
+#
+# Checked with ``isinstance`` against these declared protocols (never ``getattr`` of a
+# name): a family that lacks one is refused with a clear reason, not probed.
+
+
+@runtime_checkable
+class ChainTimingFigures(Protocol):
+    """A chain's timing figures for the HTLC timelock rules.
+
+    ``proofs.htlc.timing.ChainTiming`` is the implementation; it is declared here
+    by shape because ``core`` imports nothing of ours.
+    """
+
+    @property
+    def block_time(self) -> float:
+        """Seconds between blocks (> 0)."""
+        ...
+
+    @property
+    def confirmations(self) -> int:
+        """Blocks on top of the including one until final (0 on BFT chains)."""
+        ...
+
+    @property
+    def clock_drift(self) -> float:
+        """How far block timestamps may be from true time, seconds."""
+        ...
+
+
+@runtime_checkable
+class FamilyRules(Protocol):
+    """What a family knows without a node, as CLASS attributes and classmethods of its adapter.
+
+    Class-level because the API often has only a ``ChainRecord`` (no adapter
+    instance): it resolves the class with ``adapters.registry`` and asks it.
+    A family without these rules keeps the shape-only check (1-128 non-space
+    characters, the raw bytes being the text's UTF-8).
+
+    CONTRACT: ``validate_address`` returns the one normalized text of an address
+    (two spellings of one account compare equal afterwards) or raises
+    ``InvalidInput`` naming ``field``; ``address_bytes`` of a validated address is
+    what the family's bridge carries as a packet's sender or receiver.
+    """
+
+    chain_id_option: ClassVar[str]
+    """The settings key that holds the hub's chain id (``chain_id``; ``chain`` on EVM)."""
+
+    @classmethod
+    def validate_address(cls, value: str, field: str = "address") -> str:
+        """``value`` as an address of this family, normalized; ``InvalidInput`` naming ``field``."""
+        ...
+
+    @classmethod
+    def address_bytes(cls, value: str) -> bytes:
+        """The raw bytes of a validated address (``InvalidInput`` when it is not one)."""
+        ...
+
+    @classmethod
+    def validate_asset(cls, value: str, field: str = "asset") -> str:
+        """An HTLC leg's asset as the store keeps it (a denom, a token address, the
+        chain's coin), normalized; ``InvalidInput`` naming ``field``."""
+        ...
+
+
+@runtime_checkable
+class AccountSigner(Protocol):
+    """A managed account's unlocked key, held by its family's signer object.
+
+    SECURITY: the key never leaves the object: no repr, log line or error shows it.
+    """
+
+    @property
+    def address(self) -> bytes:
+        """The account's address in the family's default form (what a keystore records)."""
+        ...
+
+
+@runtime_checkable
+class ManagedKeys(Protocol):
+    """How a family's hub-managed account keys are kept, as class members of its adapter.
+
+    The keystore (``gateway.keystore``) seals a 32-byte secret in the format the
+    family names and asks the family for the signer; it imports no family.
+
+    SECURITY: ``account_signer`` must not put the secret in an error message.
+    """
+
+    key_format: ClassVar[str]
+    """``"eth-keystore-v3"`` (the Ethereum keystore v3 JSON, read by geth, Foundry,
+    MetaMask) or ``"pjgw-aead-v1"`` (scrypt + AES-256-GCM, the name, family and
+    address as associated data); ``""`` when the family keeps no managed accounts."""
+
+    @classmethod
+    def account_signer(cls, secret: bytes) -> AccountSigner:
+        """The signer of ``secret``; ``InvalidInput`` when it is not a key of this family
+        or the family keeps no managed accounts."""
+        ...
+
+
+@runtime_checkable
+class SourceTransactions(Protocol):
+    """How a transfer starts on ONE chain: a client-signed send checked, a hub-signed one built.
+
+    Built by the chain's adapter (``SourceChain.source_transactions``) from its
+    settings; checking needs no node, so the API can check a ``signed_tx``
+    before anything is stored.
+    """
+
+    signs_for_accounts: bool
+    """False when the hub cannot sign sends here for managed accounts (yet):
+    ``build_signed_send`` then refuses and the API answers 501 before storing."""
+
+    def validate_signed_send(self, intent: SendIntent, raw: bytes) -> SourceSend:
+        """The journaled action and hash of ``raw`` once it is the send ``intent`` describes.
+
+        Checks, cheapest first and the signature last, each refusal naming it: the
+        bytes decode as a transaction of this family; it is for this chain; it was
+        signed by ``intent.sender``; it is the send the intent describes (kind and
+        arguments, where the family can read them); its signature verifies.
+        Refusals: ``InvalidInput`` with ``field="signed_tx"`` and a message starting
+        ``"signed_tx: "``, or ``BadSignature``; a request field the family cannot
+        carry (a payload on an asset send, say) is ``InvalidInput`` naming that field.
+
+        SECURITY: ``raw`` is untrusted client input; nothing is sent here.
+        """
+        ...
+
+    def account_address(self, signer: AccountSigner) -> bytes:
+        """``signer``'s address on THIS chain (a family may derive it per chain)."""
+        ...
+
+    async def build_signed_send(
+        self, intent: SendIntent, signer: AccountSigner, nonce: int
+    ) -> SourceSend:
+        """The send ``intent`` describes, signed by ``signer`` at account nonce ``nonce``.
+
+        CONTRACT: the caller serializes nonces per account (one lock per account,
+        the larger of the committed nonce and one past its last); nothing is sent.
+        ``InvalidInput`` for a signer of another family or an intent the family
+        cannot carry; ``ConfigError`` when ``signs_for_accounts`` is False.
+        """
+        ...
+
+
+@runtime_checkable
+class SourceChain(Protocol):
+    """An adapter whose chain can start transfers from an API request."""
+
+    def source_transactions(self) -> SourceTransactions | None:
+        """This chain's source-transaction rules; None when transfers cannot start here."""
+        ...
+
+    async def account_nonce(self, address: bytes) -> int:
+        """The committed nonce (next to use) of the account ``address`` (0 when unknown).
+
+        CONTRACT: a read with a timeout; ``ConfigError`` when the family reads none.
+        """
+        ...
+
+
+@runtime_checkable
+class HtlcChain(Protocol):
+    """An adapter whose chain may hold hashed-timelock swap legs."""
+
+    def htlc(self) -> HtlcEndpoint | None:
+        """The chain's HTLC endpoint; None when the chain has none (not deployed or
+        configured, or a family without HTLCs)."""
+        ...
+
+    def chain_timing(self) -> ChainTimingFigures | None:
+        """Block time, finality depth and clock drift from the chain's settings (what
+        ``proofs.htlc.timing`` needs); None for a family without HTLCs."""
+        ...
+
+
+@runtime_checkable
+class BridgeChain(Protocol):
+    """An adapter whose chain has the hub's bridge (packets, notary certificates)."""
+
+    def bridge(self) -> BridgeEndpoint | None:
+        """The chain's ``BridgeEndpoint``; None for a family without one, ``ConfigError``
+        when the family has one but this chain's settings do not locate it."""
+        ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """An adapter holding connections, released once by its owner."""
+
+    async def aclose(self) -> None: ...
+
+
 def is_chain_adapter(obj: object) -> bool:
     """Structural check used by the adapter registry (never raises)."""
     return isinstance(obj, ChainAdapter)
 
 
 __all__ = [
+    "AccountSigner",
+    "BridgeChain",
     "BridgeEndpoint",
     "ChainAction",
     "ChainAdapter",
     "ChainEvent",
+    "ChainTimingFigures",
     "ClientCodec",
+    "Closable",
+    "FamilyRules",
     "HeaderUpdate",
+    "HtlcChain",
     "InclusionProof",
     "LightClient",
+    "ManagedKeys",
+    "SourceChain",
+    "SourceTransactions",
     "Store",
     "TransferProtocol",
     "TxReceipt",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.ids import ChainId, Height
+from core.records import TransferKind
 
 
 class EventKind(StrEnum):
@@ -117,3 +118,39 @@ class TxReceipt:
     height: Height | None  # None while pending
     success: bool | None  # None while pending
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SendIntent:
+    """A transfer's first step, chain-neutral: the send on the source chain a client asked for.
+
+    What the hub checks a client-signed source transaction against, and what it
+    signs for a managed account. ``sender`` and ``receiver`` are raw address
+    bytes in their own chain's format (``AddressFormat.address_bytes``). An
+    asset send has ``denom``/``amount`` and no payload; a message send has
+    ``payload`` and no amount. Timeouts refer to the DESTINATION chain; 0 = none;
+    ``timeout_time_ms`` is unix milliseconds.
+    """
+
+    kind: TransferKind
+    source_chain: ChainId
+    dest_chain: ChainId
+    sender: bytes
+    receiver: bytes
+    denom: str
+    amount: int
+    payload: bytes = b""
+    timeout_height: int = 0
+    timeout_time_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSend:
+    """A source transaction ready to journal: the family's action and its transaction hash.
+
+    The action's idempotency key names the transaction, so sending it again is
+    harmless (the chain refuses a second execution of one signed transaction).
+    """
+
+    action: ChainAction
+    tx_hash: bytes

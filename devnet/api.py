@@ -10,8 +10,8 @@ Handlers are plain ``def``s: FastAPI runs them in its thread pool, so a block
 being made (which holds the node's lock) never stalls the event loop.
 
 Devnet extensions, outside the subchain API: ``GET /v1/accounts/{address}``
-and, only in ``--faults`` mode, ``POST /v1/faults/equivocate`` and
-``POST /v1/faults/offline``.
+and, only in ``--faults`` mode, ``POST /v1/faults/equivocate``,
+``POST /v1/faults/offline`` and ``POST /v1/faults/fork``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ class EquivocateIn(BaseModel):
     height: int | None = Field(default=None, ge=1, le=MAX_HEIGHT)
     signers: list[int] | None = Field(default=None, max_length=1024)
     round: int = Field(default=0, ge=0, le=2**31)
+
+
+class ForkIn(BaseModel):
+    first: int = Field(ge=1, le=MAX_HEIGHT)
+    last: int | None = Field(default=None, ge=1, le=MAX_HEIGHT)
 
 
 class OfflineIn(BaseModel):
@@ -179,6 +184,12 @@ def _faults_router(node: DevnetNode) -> APIRouter:
             "header": hex0x(codec.encode(header)),
             "commit": hex0x(codec.encode(commit)),
         }
+
+    @router.post("/fork")
+    def fork(body: ForkIn) -> dict[str, object]:
+        """Serve a second valid header at each height of a range from now on
+        (``DevnetNode.serve_fork``)."""
+        return {"heights": node.serve_fork(body.first, body.last)}
 
     @router.post("/offline")
     def offline(body: OfflineIn) -> dict[str, object]:

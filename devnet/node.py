@@ -101,6 +101,7 @@ class DevnetNode:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._offline: frozenset[bytes] = frozenset()
+        self._served_forks: dict[int, tuple[codec.Header, codec.Commit]] = {}
         self._history: OrderedDict[int, StateTree] = OrderedDict()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.db_path)
@@ -350,6 +351,23 @@ class DevnetNode:
             commit = sign_commit(forged, forged_hash, validators, self.keyring, chosen, round_)
             return forged, commit
 
+    def serve_fork(self, first: int, last: int | None = None) -> list[int]:
+        """From now on, answer ``GET /v1/blocks/{h}`` for ``h`` in ``[first, last]`` (default
+        to the tip) with a second valid header there; the heights so served.
+
+        The headers :meth:`equivocate` makes (signed by the whole set), served in
+        place of the stored ones: what a light client sees from a node on the
+        other side of a fork. The chain itself, its state and its events do not
+        change. Faults mode only (tests of the follower's fork detection).
+        """
+        last = self.tip.height if last is None else last
+        if not 1 <= first <= last <= self.tip.height:
+            raise InvalidInput(f"a fork spans 1 <= first <= last <= {self.tip.height}")
+        forged = {h: self.equivocate(h) for h in range(first, last + 1)}
+        with self._lock:
+            self._served_forks.update(forged)
+        return sorted(forged)
+
     def set_offline(self, indices: Sequence[int]) -> list[int]:
         """Validators (indices of the set signing the next block) that stop signing.
 
@@ -420,6 +438,15 @@ class DevnetNode:
 
     def query_block(self, height: int) -> dict[str, object]:
         row = self._block_row(height)
+        fork = self._served_forks.get(height)
+        if fork is not None:
+            header, commit = fork
+            return {
+                "height": height,
+                "hash": hex0x(commit.header_hash),
+                "header": hex0x(codec.encode(header)),
+                "commit": hex0x(codec.encode(commit)),
+            }
         return {
             "height": row.height,
             "hash": hex0x(row.hash),

@@ -5,7 +5,8 @@ optionally, its store and chain adapters) as arguments so tests build an app
 without touching the environment. Everything the routers share hangs off
 ``app.state``: ``settings``, ``get_store()``, ``adapters`` (a provider of
 ``ChainAdapter`` by chain id, or None), ``accounts`` (the managed-account
-keystore, or None), ``clock``, ``catalog``, ``metrics``.
+keystore, or None), ``clock``, ``catalog``, ``families`` (each chain family's
+adapter class and rules, ``gateway.families``), ``metrics``.
 
 Without a ``store`` the app opens ``settings.store_url()`` on first use (not
 at construction, so building an app never touches a disk); an embedded
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 from adapters.registry import Registry, discover
 from core.seams import Store
 from gateway.auth import KeyCache
+from gateway.families import Families
 from gateway.keystore import FileKeystore, ManagedAccounts
 from gateway.problems import install_problem_handlers
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
@@ -47,9 +49,12 @@ def create_app(
     settings = settings or get_settings()
     holder = _StoreHolder(settings, store)
 
+    families = Families(_lazy_registry())
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await families.aclose()
         holder.close()
 
     app = FastAPI(
@@ -62,13 +67,14 @@ def create_app(
     state.settings = settings
     state.get_store = holder.get
     state.adapters = adapters
-    state.accounts = accounts if accounts is not None else _keystore(settings)
+    state.accounts = accounts if accounts is not None else _keystore(settings, families)
     state.clock = clock
     state.catalog = Catalog(holder.get)
     state.key_cache = KeyCache()
     state.nonces = NonceBook()
     state.sse_poll_seconds = SSE_POLL_SECONDS
-    state.get_registry = _lazy_registry()
+    state.families = families
+    state.get_registry = families.registry
     state.metrics = metrics.ApiMetrics(holder.get)
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)
     install_problem_handlers(app)
@@ -109,10 +115,10 @@ class _StoreHolder:
                 close()
 
 
-def _keystore(settings: Settings) -> ManagedAccounts | None:
+def _keystore(settings: Settings, families: Families) -> ManagedAccounts | None:
     if settings.keystore_dir is None or settings.keystore_password is None:
         return None
-    return FileKeystore(settings.keystore_dir, settings.keystore_password)
+    return FileKeystore(settings.keystore_dir, settings.keystore_password, families=families.keys)
 
 
 def _lazy_registry() -> Callable[[], Registry]:

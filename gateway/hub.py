@@ -29,7 +29,7 @@ import uvicorn
 from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
 from adapters.registry import discover
 from core.ids import ChainId
-from core.seams import ChainAdapter
+from core.seams import ChainAdapter, Closable
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import SqlStore
@@ -66,10 +66,9 @@ def build_adapters(chains: ChainsFile) -> dict[ChainId, ChainAdapter]:
 
 async def close_adapters(adapters: Mapping[ChainId, ChainAdapter]) -> None:
     for adapter in adapters.values():
-        close = getattr(adapter, "aclose", None)
-        if close is not None:
+        if isinstance(adapter, Closable):
             with contextlib.suppress(Exception):
-                await close()
+                await adapter.aclose()
 
 
 async def run_hub(

@@ -3,18 +3,21 @@
 A transfer may start ``from_account`` (a name) instead of a client-signed
 transaction; the hub then signs the source transaction with that account's
 key. Keys live one file per account in ``Settings.keystore_dir``, encrypted
-with ``Settings.keystore_password``:
+with ``Settings.keystore_password``, in the format the account's family names
+(``ManagedKeys.key_format`` of its adapter class, ``core.seams``):
 
-* ``evm``: the Ethereum keystore v3 JSON (scrypt + AES-128-CTR + keccak MAC),
-  written and read by ``eth-account``, so the files interoperate with geth,
-  Foundry and MetaMask; a ``pjgw`` member records the family and name.
-* ``pujiang``: the 32-byte Ed25519 seed, sealed with scrypt (RFC 7914) and
+* ``eth-keystore-v3``: the Ethereum keystore v3 JSON (scrypt + AES-128-CTR +
+  keccak MAC), written and read by ``eth-account``, so the files interoperate
+  with geth, Foundry and MetaMask; a ``pjgw`` member records the family and name.
+* ``pjgw-aead-v1``: the 32-byte secret, sealed with scrypt (RFC 7914) and
   AES-256-GCM from ``cryptography``; the family, name and address are the
   associated data, so a file moved to another name or tampered with fails to
-  open. (No standard keystore format exists for Pujiang keys; this mirrors
-  v3's fields with an AEAD in place of CTR + MAC.)
+  open. (For families with no standard keystore format; this mirrors v3's
+  fields with an AEAD in place of CTR + MAC.)
 
-Decrypted keys stay in memory once unlocked (scrypt is deliberately slow).
+The family turns an opened secret into its signer (``ManagedKeys.account_signer``)
+and names its address; the keystore imports no family. Decrypted keys stay in
+memory once unlocked (scrypt is deliberately slow).
 
 SECURITY: a key or password never appears in a repr, a log line, an error
 message or a response; files are written with mode 0600.
@@ -27,7 +30,9 @@ import os
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,14 +40,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
-from adapters.pujiang.actions import TxSigner
+from adapters.registry import discover
 from core.errors import ConfigError, InvalidInput, NotFound
-from proofs.hashing import get_hash_function
+from core.seams import AccountSigner, ManagedKeys
 
-FAMILIES = ("evm", "pujiang")
+ETH_KEYSTORE_V3 = "eth-keystore-v3"
+AEAD_V1 = "pjgw-aead-v1"
+KEY_FORMATS = (ETH_KEYSTORE_V3, AEAD_V1)
 DEFAULT_SCRYPT_N = 2**15
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -59,24 +65,40 @@ class ManagedAccount:
 class ManagedAccounts(Protocol):
     """The accounts the hub signs for (``FileKeystore`` on disk; others may use an HSM).
 
-    CONTRACT: ``account`` raises ``NotFound`` for an unknown name; the signer
-    methods raise ``InvalidInput`` when the account is of another family and
-    ``ConfigError`` when its key cannot be unlocked.
+    CONTRACT: ``account`` raises ``NotFound`` for an unknown name; ``signer``
+    raises ``ConfigError`` when the key cannot be unlocked. The signer is the
+    account family's own (``ManagedKeys.account_signer``): a family's
+    ``SourceTransactions`` refuses one of another family.
     """
 
     def account(self, name: str) -> ManagedAccount: ...
-    def pujiang_signer(self, name: str) -> TxSigner: ...
-    def evm_account(self, name: str) -> LocalAccount: ...
+    def signer(self, name: str) -> AccountSigner: ...
+
+
+@cache
+def installed_keys(family: str) -> ManagedKeys | None:
+    """How an installed family keeps keys (its adapter class), None when it declares nothing."""
+    try:
+        cls = discover().load(family)
+    except ConfigError:
+        return None
+    return cls if isinstance(cls, ManagedKeys) else None
 
 
 class FileKeystore:
     """One encrypted file per account under ``directory``."""
 
-    def __init__(self, directory: Path, password: SecretStr, *, hash_profile: str = "sha256"):
+    def __init__(
+        self,
+        directory: Path,
+        password: SecretStr,
+        *,
+        families: Callable[[str], ManagedKeys | None] = installed_keys,
+    ):
         self.directory = Path(directory)
         self._password = password
-        self._hash = get_hash_function(hash_profile)
-        self._unlocked: dict[str, TxSigner | LocalAccount] = {}
+        self._families = families
+        self._unlocked: dict[str, AccountSigner] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -94,23 +116,19 @@ class FileKeystore:
     ) -> ManagedAccount:
         """Encrypt ``secret`` (a fresh random key when None) as account ``name``."""
         _check_name(name)
-        if family not in FAMILIES:
-            raise InvalidInput(f"managed accounts exist for {', '.join(FAMILIES)}, not {family!r}")
+        keys = self._keys(family)
         path = self._path(name)
         if path.exists():
             raise InvalidInput(f"managed account {name!r} exists already")
         secret = secret if secret is not None else secrets.token_bytes(32)
         if len(secret) != 32:
             raise InvalidInput("an account key is 32 bytes")
+        address = "0x" + keys.account_signer(secret).address.hex()
         password = self._password.get_secret_value()
-        if family == "evm":
-            account = Account.from_key(secret)
-            document: dict[str, Any] = Account.encrypt(
-                secret, password, kdf="scrypt", iterations=scrypt_n
-            )
-            address = account.address.lower()
+        document: dict[str, Any]
+        if keys.key_format == ETH_KEYSTORE_V3:
+            document = Account.encrypt(secret, password, kdf="scrypt", iterations=scrypt_n)
         else:
-            address = "0x" + TxSigner(secret).address(self._hash).hex()
             document = _seal(secret, password, _aad(name, family, address), scrypt_n)
             document["address"] = address[2:]
         document["pjgw"] = {"name": name, "family": family}
@@ -127,46 +145,43 @@ class FileKeystore:
         meta = document.get("pjgw", {})
         family = meta.get("family")
         address = document.get("address")
-        if family not in FAMILIES or not isinstance(address, str):
+        if not isinstance(family, str) or not isinstance(address, str):
             raise ConfigError(f"managed account {name!r}: keystore file is not a pjgw keystore")
         return ManagedAccount(name, family, "0x" + address.lower().removeprefix("0x"))
 
-    def pujiang_signer(self, name: str) -> TxSigner:
-        unlocked = self._unlock(name, "pujiang")
-        if not isinstance(unlocked, TxSigner):
-            raise InvalidInput(f"managed account {name!r} is not a pujiang account")
-        return unlocked
-
-    def evm_account(self, name: str) -> LocalAccount:
-        unlocked = self._unlock(name, "evm")
-        if not isinstance(unlocked, LocalAccount):
-            raise InvalidInput(f"managed account {name!r} is not an evm account")
-        return unlocked
-
-    def _unlock(self, name: str, family: str) -> TxSigner | LocalAccount:
+    def signer(self, name: str) -> AccountSigner:
+        """The account's signer, unlocked once (``ConfigError`` when it does not unlock)."""
         with self._lock:
             found = self._unlocked.get(name)
         if found is not None:
             return found
         public = self.account(name)
-        if public.family != family:
-            raise InvalidInput(f"managed account {name!r} is a {public.family} account")
+        keys = self._keys(public.family)
         document = self._document(name)
         password = self._password.get_secret_value()
-        unlocked: TxSigner | LocalAccount
-        if family == "evm":
+        if keys.key_format == ETH_KEYSTORE_V3:
             try:
-                unlocked = Account.from_key(Account.decrypt(document, password))
+                secret = bytes(Account.decrypt(document, password))
             except ValueError:
                 raise ConfigError(f"managed account {name!r} does not unlock") from None
         else:
-            seed = _open(document, password, _aad(name, family, public.address))
-            unlocked = TxSigner(seed)
-            if "0x" + unlocked.address(self._hash).hex() != public.address:
-                raise ConfigError(f"managed account {name!r}: key does not match its address")
+            secret = _open(document, password, _aad(name, public.family, public.address))
+        try:
+            unlocked = keys.account_signer(secret)
+        except InvalidInput:
+            raise ConfigError(f"managed account {name!r}: not a key of its family") from None
+        if "0x" + unlocked.address.hex() != public.address:
+            raise ConfigError(f"managed account {name!r}: key does not match its address")
         with self._lock:
             self._unlocked[name] = unlocked
         return unlocked
+
+    def _keys(self, family: str) -> ManagedKeys:
+        """The family's key rules; ``InvalidInput`` when it keeps no managed accounts."""
+        keys = self._families(family)
+        if keys is None or keys.key_format not in KEY_FORMATS:
+            raise InvalidInput(f"managed accounts do not exist for {family!r} chains")
+        return keys
 
     def _path(self, name: str) -> Path:
         _check_name(name)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.types import EventKind
 from notary.checkpoints import CheckpointFile
@@ -212,6 +212,21 @@ class Notary:
 
     def close(self) -> None:
         self.signed_log.close()
+
+    async def follow(self) -> dict[str, str]:
+        """Advance each chain's light client to its finalized height; what failed, by chain.
+
+        Never raises: a chain that cannot be followed now (node down, client
+        frozen) is logged and tried again next time.
+        """
+        failed = {}
+        for chain_id, verifier in self.verifiers.items():
+            try:
+                await verifier.latest_verified()
+            except PjgwError as err:
+                failed[chain_id] = str(err)
+                log.warning("following %s: %s", chain_id, err)
+        return failed
 
     async def attest(self, work: WorkItem) -> Attestation:
         """Verify ``work`` and sign it (module docstring); a typed refusal otherwise."""

@@ -203,11 +203,23 @@ async def run_notary(
     source: WorkSource,
     *,
     poll_interval: float = 1.0,
+    follow_interval: float = 5.0,
     limit: int = 50,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Attest forever (until ``stop`` is set); retryable failures wait one interval."""
+    """Attest forever (until ``stop`` is set); retryable failures wait one interval.
+
+    Every ``follow_interval`` seconds the notary also follows each chain to its
+    finalized height (``Notary.follow``), work or not: its light clients stay
+    fresh, and a node that starts serving a fork is caught before any packet
+    depends on it.
+    """
+    next_follow = 0.0
     while stop is None or not stop.is_set():
+        now = time.monotonic()
+        if now >= next_follow:
+            next_follow = now + follow_interval
+            await notary.follow()
         try:
             done = await run_once(notary, source, limit=limit)
         except PjgwError as err:

@@ -1,21 +1,26 @@
-"""The relayer engine: per route a watcher of the source, and workers that step transfers.
+"""The relayer engine: a watcher per source chain, a worker per route, the swap watchtower.
 
-One pass (:meth:`Relayer.run_once`) does, in order:
+``Relayer.run`` keeps one task per part in an ``asyncio.TaskGroup``, so one
+slow or dead chain delays only what depends on it:
 
-1. **routes**: read the enabled routes; a route whose source light client is
-   frozen (``ClientRecord.frozen``) is stopped and says why
-   (:meth:`Relayer.route_status`);
-2. **watch**: per running route, read the source's events from the route's
-   cursor up to the source's finalized height in chunks of ``chunk_size``;
-   each ``send_packet`` to the route's destination becomes (or completes) a
-   transfer in ``source_committed``; the cursor advances only after every
-   event of the chunk is recorded, so a crash re-reads the chunk and finds the
-   transfers already there (by packet id);
-3. **work**: lease due transfers (``Store.claim_due``), group them by route and
-   hand each group to the route's protocol (``relayer.protocols``), which steps
-   them, batches deliveries, and applies the one retry policy;
-4. **swaps**: when the store keeps swaps, one pass of the HTLC watchtower
-   (``relayer.swaps.SwapWatchtower``) over the same adapters.
+* **routes** (the supervisor loop, every ``poll_interval``): read the enabled
+  routes; a route whose source light client is frozen is stopped and says why
+  (:meth:`Relayer.route_status`); tasks are started for new chains and
+  routes and ended for those gone;
+* **a watcher per source chain**: reads the chain's events ONCE per finalized
+  range, from the chain's cursor (``chain:<id>``) in chunks of
+  ``chunk_size``, and hands each ``send_packet`` to the route it is for (by
+  destination); the cursor advances only after every event of the chunk is
+  recorded, so a crash re-reads the chunk and finds the transfers there;
+* **a worker per route**: leases the route's due transfers
+  (``Store.claim_due(route_id=…)``) and hands them to the route's protocol
+  (``relayer.protocols``), which steps them, batches deliveries, and applies
+  the one retry policy;
+* **the swap watchtower** (``relayer.swaps.SwapWatchtower``) when the store
+  keeps swaps.
+
+:meth:`Relayer.run_once` is one pass of all of it (watchers, then workers, each
+concurrently), for tests and tools.
 
 Layering: this module sees only ``core`` seams, ``proofs`` and ``adapters``
 objects handed in; the gateway builds it with its ``SqlStore``.
@@ -28,11 +33,12 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from adapters.chains_file import build_adapter
-from core.errors import InvalidInput, InvalidTransition, PjgwError
+from core.errors import InvalidInput, InvalidTransition, NotFound, PjgwError
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ChainRecord,
@@ -46,6 +52,7 @@ from core.seams import ChainAdapter, Store, TransferProtocol
 from core.states import TransferState
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet
+from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
 from relayer.protocols.base import Context
 from relayer.protocols.notary import NotaryProtocol
@@ -100,8 +107,10 @@ class Relayer:
         self.clock = clock
         self.settings = settings or RelayerSettings()
         self.keeper = relayer_follower(store, self.adapters, self.settings, clock)
+        self.db = AsyncStore(store)
+        """Every store call of the relayer crosses this boundary (``relayer/async_store.py``)."""
         self.ctx = Context(
-            store=store,
+            store=self.db,
             adapters=self.adapters,
             keeper=self.keeper,
             settings=self.settings,
@@ -113,6 +122,7 @@ class Relayer:
             name: make(self.ctx) for name, make in PROTOCOLS.items()
         }
         self._status: dict[str, RouteStatus] = {}
+        self._scanned: dict[ChainId, int] = {}  # source chain -> the height its watcher reached
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
         # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
         self.swaps = (
@@ -130,7 +140,7 @@ class Relayer:
     def _set_status(self, route: RouteRecord, state: str, reason: str) -> None:
         old = self._status.get(route.route_id)
         since = old.since if old is not None and old.state == state else self.clock()
-        cursor = self.store.cursor(route.route_id)
+        cursor = self._scanned.get(route.source)
         self._status[route.route_id] = RouteStatus(
             route.route_id, state, reason, None if cursor is None else int(cursor), since
         )
@@ -143,22 +153,62 @@ class Relayer:
     # --- the loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pass after pass until ``stop`` is set (a pass is never interrupted half-way)."""
+        """A watcher per source chain, a worker per route and the watchtower, each a task of
+        its own, until ``stop`` is set; every ``poll_interval`` the route list is read again
+        and tasks are started for new chains and routes (and ended for those gone)."""
+        tasks: dict[str, asyncio.Task[None]] = {}
+        async with asyncio.TaskGroup() as group:
+            while not stop.is_set():
+                try:
+                    wanted = self._wanted_tasks(await self._routes())
+                except Exception:  # the store may be briefly away: keep what runs
+                    log.exception("reading the routes failed")
+                    wanted = {}
+                for name, work in wanted.items():
+                    if name not in tasks or tasks[name].done():
+                        tasks[name] = group.create_task(self._loop(name, work, stop), name=name)
+                for name in [n for n in tasks if n not in wanted]:
+                    tasks.pop(name).cancel()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
+            for task in tasks.values():
+                task.cancel()
+
+    def _wanted_tasks(self, routes: list[RouteRecord]) -> dict[str, Callable[[], Awaitable[int]]]:
+        wanted: dict[str, Callable[[], Awaitable[int]]] = {}
+        for chain, chain_routes in self._by_source(routes).items():
+            wanted[f"watch:{chain}"] = partial(self.watch_chain, chain, chain_routes)
+        for route in routes:
+            wanted[f"route:{route.route_id}"] = partial(self.work_route, route.route_id)
+        if self.swaps is not None:
+            wanted["swaps"] = self.swaps.run_once
+        return wanted
+
+    async def _loop(
+        self, name: str, work: Callable[[], Awaitable[int]], stop: asyncio.Event
+    ) -> None:
+        """``work`` pass after pass until ``stop``; a failed pass is logged and retried."""
         while not stop.is_set():
             try:
-                await self.run_once()
-            except Exception:  # a pass must not end the relayer; the next one retries
-                log.exception("relayer pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
+                done = await work()
+            except Exception:  # one part's trouble must end neither it nor the others
+                log.exception("%s: pass failed", name)
+                done = 0
+            if not done:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
 
     async def run_once(self) -> int:
-        """One pass of everything (routes, watchers, workers); the transfers stepped."""
-        routes = self._routes()
-        for route in routes:
-            if route.route_id not in self._stopped:
-                await self._watch_guarded(route)
-        stepped = await self._work({r.route_id: r for r in routes})
+        """One pass of everything: the watchers, then the route workers (each set running
+        concurrently), then the watchtower; the transfers and swaps stepped."""
+        routes = await self._routes()
+        await asyncio.gather(
+            *(
+                self._watch_guarded(chain, chain_routes)
+                for chain, chain_routes in self._by_source(routes).items()
+            )
+        )
+        stepped = sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
         if self.swaps is not None:
             try:
                 stepped += await self.swaps.run_once()
@@ -166,19 +216,27 @@ class Relayer:
                 log.exception("swap watchtower pass failed")
         return stepped
 
-    def _routes(self) -> list[RouteRecord]:
+    def _by_source(self, routes: list[RouteRecord]) -> dict[ChainId, list[RouteRecord]]:
+        """The running routes (not stopped) grouped by their source chain."""
+        grouped: dict[ChainId, list[RouteRecord]] = defaultdict(list)
+        for route in routes:
+            if route.route_id not in self._stopped:
+                grouped[route.source].append(route)
+        return dict(grouped)
+
+    async def _routes(self) -> list[RouteRecord]:
         running = []
-        for route in self.store.routes():
+        for route in await self.db.routes():
             if not route.enabled:
                 continue
             if route.protocol not in self._protocols:
                 self._set_status(route, "unsupported", f"protocol {route.protocol} not built yet")
                 continue
-            missing = self._ensure_adapters(route)
+            missing = await self._ensure_adapters(route)
             if missing:
                 self._set_status(route, "error", missing)
                 continue
-            frozen = self.keeper.frozen_reason(route.source)
+            frozen = await self.keeper.frozen_reason(route.source)
             if frozen is not None:
                 if route.route_id not in self._stopped:
                     self._freeze_route(route, f"light client of {route.source} frozen: {frozen}")
@@ -187,7 +245,7 @@ class Relayer:
             running.append(route)
         return running
 
-    def _ensure_adapters(self, route: RouteRecord) -> str:
+    async def _ensure_adapters(self, route: RouteRecord) -> str:
         """Build the adapters of a route's chains registered after start (``POST /v1/chains``).
 
         Returns why the route cannot run ("" when both adapters exist). A chain
@@ -196,7 +254,7 @@ class Relayer:
         for chain_id in (route.source, route.destination):
             if chain_id in self.adapters:
                 continue
-            record = next((c for c in self.store.chains() if c.chain_id == chain_id), None)
+            record = next((c for c in await self.db.chains() if c.chain_id == chain_id), None)
             if record is None:
                 return f"chain {chain_id} is not registered"
             if not record.enabled:
@@ -210,22 +268,39 @@ class Relayer:
 
     # --- watching -------------------------------------------------------------------------
 
-    async def _watch_guarded(self, route: RouteRecord) -> None:
-        try:
-            await self.watch(route)
-        except Exception as err:  # one route's trouble must not stop the others
-            self._set_status(route, "error", describe(err))
-            log.warning("route %s: watcher: %s", route.route_id, describe(err))
+    @staticmethod
+    def chain_cursor_key(chain_id: ChainId) -> str:
+        """The store cursor of a source chain's watcher: the last height fully recorded."""
+        return f"chain:{chain_id}"
 
-    async def watch(self, route: RouteRecord) -> int:
-        """Record the route's new ``send_packet`` events, chunk by chunk; the count recorded."""
-        source = self.ctx.adapter(route.source)
-        bridge = self.ctx.bridge(route.source)
+    async def _watch_guarded(self, chain_id: ChainId, routes: list[RouteRecord]) -> None:
+        try:
+            await self.watch_chain(chain_id, routes)
+        except Exception as err:  # one chain's trouble must not stop the others
+            for route in routes:
+                self._set_status(route, "error", describe(err))
+            log.warning("watcher of %s: %s", chain_id, describe(err))
+
+    async def watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None = None) -> int:
+        """Record the new ``send_packet`` events of ``chain_id`` for its routes, chunk by
+        chunk, each finalized range listed once; the count recorded."""
+        if routes is None:
+            routes = self._by_source(await self._routes()).get(chain_id, [])
+        routes = [r for r in routes if r.route_id not in self._stopped]
+        if not routes:
+            return 0
+        source = self.ctx.adapter(chain_id)
+        bridge = self.ctx.bridge(chain_id)
+        by_destination = {r.destination: r for r in routes}
+        starts = {r.route_id: self._start_height(r) for r in routes}
+        key = self.chain_cursor_key(chain_id)
         recorded = 0
         final = int(await source.finalized_height())
         for _ in range(self.settings.max_chunks_per_pass):
-            cursor = self.store.cursor(route.route_id)
-            start = int(cursor) + 1 if cursor is not None else self._start_height(route)
+            cursor = await self.db.cursor(key)
+            start = (
+                int(cursor) + 1 if cursor is not None else await self._first_height(routes, starts)
+            )
             if start > final:
                 break
             end = min(final, start + self.settings.chunk_size - 1)
@@ -233,13 +308,25 @@ class Relayer:
                 if event.kind is not EventKind.SEND_PACKET:
                     continue
                 packet = bridge.packet_of(event)
-                if packet.dest_chain != route.destination:
+                route = by_destination.get(packet.dest_chain)
+                if route is None or int(event.height) < starts[route.route_id]:
                     continue
-                self._record_event(route, event, packet)
+                await self._record_event(route, event, packet)
                 recorded += 1
-            self.store.advance_cursor(route.route_id, Height(end))
-        self._set_status(route, "running", f"scanned to {route.source} height {final}")
+            await self.db.advance_cursor(key, Height(end))
+            self._scanned[chain_id] = end
+        for route in routes:
+            self._set_status(route, "running", f"scanned to {chain_id} height {final}")
         return recorded
+
+    async def _first_height(self, routes: list[RouteRecord], starts: Mapping[str, int]) -> int:
+        """Where a chain with no cursor yet starts: the lowest route start, or just past the
+        lowest per-route cursor an earlier version of the relayer left."""
+        legacy = [await self.db.cursor(r.route_id) for r in routes]
+        known = [int(c) + 1 for c in legacy if c is not None]
+        if known:
+            return min(known)
+        return min(starts.values())
 
     def _start_height(self, route: RouteRecord) -> int:
         configured = route.settings.get("start_height")
@@ -247,17 +334,17 @@ class Relayer:
             return configured
         return self.settings.start_height
 
-    def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
+    async def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
         """Make sure a transfer tracks this packet, with the event recorded on it."""
         now = self.clock()
         pid = PacketId(packet.source_chain, packet.dest_chain, packet.sequence)
-        found = self.store.transfer_by_packet(pid)
+        found = await self.db.transfer_by_packet(pid)
         if found is None:
-            by_tx = self.store.transfer_by_source_tx(route.source, event.tx_hash)
+            by_tx = await self.db.transfer_by_source_tx(route.source, event.tx_hash)
             if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet is None:
                 found = by_tx
         if found is None:
-            found, _ = self.store.create_transfer(
+            found, _ = await self.db.create_transfer(
                 NewTransfer(
                     route_id=route.route_id,
                     kind=TransferKind.ASSET if packet.amount else TransferKind.MESSAGE,
@@ -277,7 +364,7 @@ class Relayer:
         if found.state is not TransferState.REQUESTED:
             return  # recorded before (a chunk read again after a crash)
         with contextlib.suppress(InvalidTransition):  # another relayer recorded it meanwhile
-            self.store.transition(
+            await self.db.transition(
                 found.id,
                 TransferState.REQUESTED,
                 TransferState.SOURCE_COMMITTED,
@@ -292,29 +379,42 @@ class Relayer:
 
     # --- working --------------------------------------------------------------------------
 
-    async def _work(self, routes: Mapping[str, RouteRecord]) -> int:
-        now = self.clock()
-        claimed = self.store.claim_due(
-            self.worker_id, now, self.settings.lease_seconds, self.settings.claim_limit
+    async def work_route(self, route_id: str) -> int:
+        """Lease the route's due transfers and hand them to its protocol; the number leased.
+
+        A stopped, disabled or unsupported route parks its transfers with the reason.
+        """
+        claimed = await self.db.claim_due(
+            self.worker_id,
+            self.clock(),
+            self.settings.lease_seconds,
+            self.settings.claim_limit,
+            route_id=route_id,
         )
-        by_route: dict[str, list[TransferRecord]] = defaultdict(list)
-        for t in claimed:
-            by_route[t.route_id].append(t)
-        for route_id, transfers in by_route.items():
-            route = routes.get(route_id)
-            if route is None or route_id in self._stopped:
-                why = self._stopped.get(route_id, f"route {route_id} is disabled or unsupported")
-                self._park(transfers, why)
-                continue
-            await self._protocols[route.protocol].process(route, transfers)
+        if not claimed:
+            return 0
+        try:
+            route = await self.db.route(route_id)
+        except NotFound:
+            route = None
+        if (
+            route is None
+            or not route.enabled
+            or route_id in self._stopped
+            or route.protocol not in self._protocols
+        ):
+            why = self._stopped.get(route_id, f"route {route_id} is disabled or unsupported")
+            await self._park(claimed, why)
+            return len(claimed)
+        await self._protocols[route.protocol].process(route, claimed)
         return len(claimed)
 
-    def _park(self, transfers: list[TransferRecord], reason: str) -> None:
+    async def _park(self, transfers: list[TransferRecord], reason: str) -> None:
         now = self.clock()
         for t in transfers:
             try:
-                self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
-                self.store.release(t.id, self.worker_id)
+                await self.db.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+                await self.db.release(t.id, self.worker_id)
             except PjgwError as err:
                 log.warning("transfer %s: could not park: %s", t.id, err)
 

@@ -46,10 +46,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from adapters.evm.adapter import EvmAdapter
-from adapters.evm.htlc import EvmHtlc
-from adapters.pujiang.adapter import PujiangAdapter
-from adapters.pujiang.htlc import PujiangHtlc
 from core.errors import (
     ChainRejected,
     ConfigError,
@@ -59,7 +55,7 @@ from core.errors import (
 )
 from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
-from core.seams import ChainAdapter
+from core.seams import ChainAdapter, HtlcChain
 from core.states import TERMINAL_SWAP_STATES, SwapState, is_transition_allowed
 from core.swaps import HtlcEndpoint, HtlcEvent, LegState, SwapLegRecord, SwapRecord, SwapStore
 from core.types import ChainAction, EventKind
@@ -95,27 +91,24 @@ class SwapWatchSettings:
 
 
 def htlc_endpoint(adapter: ChainAdapter) -> HtlcEndpoint | None:
-    """The HTLC endpoint of ``adapter``'s family, ``None`` when the chain has none."""
-    try:
-        if isinstance(adapter, EvmAdapter):
-            return EvmHtlc(adapter)
-        if isinstance(adapter, PujiangAdapter):
-            return PujiangHtlc(adapter)
-    except ConfigError:  # an EVM chain without htlc_address
+    """The chain's HTLC endpoint (``HtlcChain.htlc``), ``None`` when the chain has none."""
+    if not isinstance(adapter, HtlcChain):
         return None
-    return None
+    try:
+        return adapter.htlc()
+    except ConfigError as err:  # declared but unusable here (say, contracts not built)
+        log.warning("swaps: chain %s has no usable HTLC: %s", adapter.chain_id, err.message)
+        return None
 
 
 def chain_timing(adapter: ChainAdapter) -> ChainTiming:
-    """The chain's timing figures (``chain_timing()`` of its settings); ``ConfigError`` if none."""
-    settings = getattr(adapter, "settings", None)
-    make = getattr(settings, "chain_timing", None)
-    if make is None:
+    """The chain's timing figures (``HtlcChain.chain_timing``); ``ConfigError`` if none."""
+    figures = adapter.chain_timing() if isinstance(adapter, HtlcChain) else None
+    if figures is None:
         raise ConfigError(f"chain {adapter.chain_id} has no HTLC timing figures")
-    timing = make()
-    if not isinstance(timing, ChainTiming):
-        raise ConfigError(f"chain {adapter.chain_id}: chain_timing() is not a ChainTiming")
-    return timing
+    if isinstance(figures, ChainTiming):
+        return figures
+    return ChainTiming(figures.block_time, figures.confirmations, figures.clock_drift)
 
 
 def swap_timing(

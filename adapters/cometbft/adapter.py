@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -35,15 +36,23 @@ import httpx
 from adapters.cometbft.client_codec import CometBftClientCodec
 from adapters.cometbft.rpc import CometRpc, CometRpcError
 from adapters.cometbft.settings import CometBftSettings
-from core.errors import ChainError, ChainRejected, InvalidInput, NotFound
+from core.errors import ChainError, ChainRejected, ConfigError, InvalidInput, NotFound
 from core.ids import ChainId, Height
+from core.seams import AccountSigner, BridgeEndpoint, ChainTimingFigures, SourceTransactions
+from core.swaps import HtlcEndpoint
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
-from proofs.cometbft import ICS23_PROOF_KIND, CometBftLightClient, trusted_header
+from proofs.cometbft import (
+    ICS23_ABSENCE_PROOF_KIND,
+    ICS23_PROOF_KIND,
+    CometBftLightClient,
+    trusted_header,
+)
 
 FAMILY = "cometbft"
 SUBMIT_KIND = "cosmos.tx"
 SEND_PACKET_EVENT = "send_packet"
 _PACKET_KEYS = ("packet_src_port", "packet_src_channel", "packet_sequence")
+_ADDRESS = re.compile(r"^\S{1,128}$")
 _TX_IN_MEMPOOL_CACHE = 19  # Cosmos SDK ErrTxInMempoolCache: the same bytes are already queued
 
 
@@ -53,6 +62,8 @@ class CometBftAdapter:
     family: ClassVar[str] = FAMILY
     seam_version: ClassVar[str] = "1.0"
     settings_model: ClassVar[type[CometBftSettings]] = CometBftSettings
+    chain_id_option: ClassVar[str] = "chain_id"
+    key_format: ClassVar[str] = ""  # no managed accounts: the hub signs no Cosmos SDK tx
 
     def __init__(
         self, settings: CometBftSettings, *, transport: httpx.AsyncBaseTransport | None = None
@@ -152,33 +163,55 @@ class CometBftAdapter:
 
     async def prove(self, event: ChainEvent) -> InclusionProof:
         """The ICS-23 proof of the event's packet commitment, against header ``height + 1``."""
-        if event.kind is not EventKind.SEND_PACKET or event.chain_id != self.chain_id:
-            raise InvalidInput("only this chain's send_packet events are provable")
-        attrs = event.attributes
-        if not all(isinstance(attrs.get(k), str) for k in _PACKET_KEYS):
-            raise InvalidInput("the send_packet event lacks its port, channel or sequence")
-        key = (
-            f"commitments/ports/{attrs['packet_src_port']}/channels/"
-            f"{attrs['packet_src_channel']}/sequences/{attrs['packet_sequence']}"
-        ).encode()
+        key = _commitment_key(event, self.chain_id)
+        proof = await self._query_proof(key, int(event.height))
+        if not proof.value:
+            raise NotFound("the packet commitment is gone (acknowledged or timed out)")
+        return proof
+
+    async def prove_state(self, key: bytes, height: Height) -> InclusionProof:
+        """The ICS-23 membership or absence proof of ``key`` in the IBC store, against the
+        app hash of header ``height`` (the state after block ``height - 1``)."""
+        _require_height(height, "height")
+        if height < 2:
+            raise InvalidInput("a state proof needs a height of at least 2", field="height")
+        return await self._query_proof(key, int(height) - 1)
+
+    async def _query_proof(self, key: bytes, at: int) -> InclusionProof:
         store = self.settings.ibc_store
-        response = await self.rpc.abci_query(f"store/{store}/key", key, event.height)
+        response = await self.rpc.abci_query(f"store/{store}/key", key, Height(at))
         if response.get("code", 0) != 0:
             raise CometRpcError(f"abci_query refused: code {response.get('code')}")
         value = _b64(response.get("value") or "")
-        if not value:
-            raise NotFound("the packet commitment is gone (acknowledged or timed out)")
         ops = ((response.get("proofOps") or response.get("proof_ops") or {}).get("ops")) or []
         if len(ops) != 2:
             raise CometRpcError(f"abci_query: expected 2 proof ops, got {len(ops)}")
         return InclusionProof(
             chain_id=self.chain_id,
             height=Height(_int(response.get("height")) + 1),
-            kind=ICS23_PROOF_KIND,
+            kind=ICS23_PROOF_KIND if value else ICS23_ABSENCE_PROOF_KIND,
             key=key,
             value=value,
             nodes=(store.encode(), _b64(ops[0].get("data")), _b64(ops[1].get("data"))),
         )
+
+    def event_from_proof(
+        self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
+    ) -> ChainEvent:
+        """``event``, once its attributes are shown to be what the proven commitment commits.
+
+        IBC proves a packet's commitment (ICS-04: ``sha256(timeout timestamp ‖
+        timeout revision number ‖ revision height ‖ sha256(data))``), not the
+        event: the event's packet fields are recomputed into that commitment and
+        compared with the proven value, so none of them is the node's word.
+        """
+        if proof.key != _commitment_key(event, self.chain_id):
+            raise InvalidInput("the proof is for another packet commitment", check="position")
+        if proof.value != _commitment(event):
+            raise InvalidInput(
+                "the event's packet does not hash to the proven commitment", check="value"
+            )
+        return event
 
     # --- writes --------------------------------------------------------------------------
 
@@ -213,6 +246,49 @@ class CometBftAdapter:
         """The light block at ``target``: its own commit is the evidence from any trusted height."""
         return await self.header(target)
 
+    # --- family rules (class-level) and hub capabilities: what this family has --------
+    # Addresses are bech32 text carried as their UTF-8 bytes (an ICS-20 receiver is a
+    # string). The hub neither signs Cosmos SDK transactions nor checks client-signed
+    # ones yet, and the chain has no bridge or HTLC of the hub's: those answer None
+    # or refuse, naming the family, instead of being missing.
+
+    @classmethod
+    def validate_address(cls, value: str, field: str = "address") -> str:
+        """Shape only (1-128 non-space characters): bech32 prefixes vary per chain."""
+        if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+            raise InvalidInput(
+                f"{field}: a cometbft address is 1-128 non-space characters", field=field
+            )
+        return value
+
+    @classmethod
+    def address_bytes(cls, value: str) -> bytes:
+        return cls.validate_address(value).encode()
+
+    @classmethod
+    def validate_asset(cls, value: str, field: str = "asset") -> str:
+        raise InvalidInput(f"{field}: cometbft chains hold no HTLC of the hub", field=field)
+
+    @classmethod
+    def account_signer(cls, secret: bytes) -> AccountSigner:
+        raise InvalidInput("managed accounts do not exist for cometbft chains")
+
+    def source_transactions(self) -> SourceTransactions | None:
+        """None: transfers do not start from a CometBFT chain through the API yet."""
+        return None
+
+    async def account_nonce(self, address: bytes) -> int:
+        raise ConfigError(f"{self.chain_id}: the cometbft adapter reads no account sequences")
+
+    def htlc(self) -> HtlcEndpoint | None:
+        return None
+
+    def chain_timing(self) -> ChainTimingFigures | None:
+        return None
+
+    def bridge(self) -> BridgeEndpoint | None:
+        return None
+
     def light_client(self) -> CometBftLightClient:
         return self._light
 
@@ -222,6 +298,34 @@ class CometBftAdapter:
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
+
+
+def _commitment_key(event: ChainEvent, chain_id: str) -> bytes:
+    if event.kind is not EventKind.SEND_PACKET or event.chain_id != chain_id:
+        raise InvalidInput("only this chain's send_packet events are provable")
+    attrs = event.attributes
+    if not all(isinstance(attrs.get(k), str) for k in _PACKET_KEYS):
+        raise InvalidInput("the send_packet event lacks its port, channel or sequence")
+    return (
+        f"commitments/ports/{attrs['packet_src_port']}/channels/"
+        f"{attrs['packet_src_channel']}/sequences/{attrs['packet_sequence']}"
+    ).encode()
+
+
+def _commitment(event: ChainEvent) -> bytes:
+    """ICS-04 packet commitment of the send_packet event's packet fields."""
+    attrs = event.attributes
+    try:
+        revision, _, height = str(attrs["packet_timeout_height"]).partition("-")
+        timestamp = int(str(attrs["packet_timeout_timestamp"]))
+        data = bytes.fromhex(str(attrs["packet_data_hex"]))
+        parts = (timestamp, int(revision), int(height))
+    except (KeyError, ValueError) as err:
+        raise InvalidInput(
+            "the send_packet event lacks its timeout or data", check="value"
+        ) from err
+    encoded = b"".join(p.to_bytes(8, "big") for p in parts)
+    return hashlib.sha256(encoded + hashlib.sha256(data).digest()).digest()
 
 
 def _require_height(value: object, name: str) -> None:

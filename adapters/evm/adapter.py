@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import rlp
@@ -40,6 +40,7 @@ from eth_utils import event_abi_to_log_topic
 from pydantic import SecretStr
 from trie import HexaryTrie
 
+from adapters.evm import source_tx
 from adapters.evm.artifacts import Artifact, load_artifact
 from adapters.evm.bridge import EvmBridge
 from adapters.evm.certificate import BridgeDomain, Packet
@@ -56,6 +57,7 @@ from adapters.evm.scanner import (
     fetch_logs,
 )
 from adapters.evm.settings import EvmChainSettings
+from adapters.evm.source_tx import EvmAccount, EvmSourceTransactions
 from core.errors import (
     ChainError,
     ChainRejected,
@@ -78,7 +80,11 @@ from proofs.evm.client import (
 )
 from proofs.evm.header import EvmHeader, encode_header, header_from_rpc
 from proofs.hashing import keccak256
+from proofs.htlc.timing import ChainTiming
 from proofs.mpt import Log, Receipt, encode_receipt, receipt_from_rpc
+
+if TYPE_CHECKING:
+    from adapters.evm.htlc import EvmHtlc
 
 FAMILY = "evm"
 
@@ -200,6 +206,8 @@ class EvmAdapter:
     """
 
     family: ClassVar[str] = FAMILY
+    chain_id_option: ClassVar[str] = "chain"
+    key_format: ClassVar[str] = source_tx.KEY_FORMAT
 
     def __init__(
         self,
@@ -970,6 +978,56 @@ class EvmAdapter:
             await self.reader.call("eth_getTransactionCount", address, "pending"),
             "eth_getTransactionCount",
         )
+
+    # --- family rules (class-level: the API asks them with only a ChainRecord) ------------
+
+    @classmethod
+    def validate_address(cls, value: str, field: str = "address") -> str:
+        """``0x`` + 40 hex digits, EIP-55 when mixed case, lower-cased (``FamilyRules``)."""
+        return source_tx.validate_address(value, field)
+
+    @classmethod
+    def address_bytes(cls, value: str) -> bytes:
+        return source_tx.address_bytes(value)
+
+    @classmethod
+    def validate_asset(cls, value: str, field: str = "asset") -> str:
+        """``native`` (the chain's coin) or an ERC-20's address."""
+        return source_tx.validate_asset(value, field)
+
+    @classmethod
+    def account_signer(cls, secret: bytes) -> EvmAccount:
+        """A managed account's signer from its secp256k1 key (``ManagedKeys``)."""
+        return EvmAccount(secret)
+
+    # --- capabilities the hub uses (core.seams: SourceChain, HtlcChain) -----------------
+
+    def source_transactions(self) -> EvmSourceTransactions:
+        """Client-signed ``Bridge`` calls checked for this chain."""
+        return EvmSourceTransactions(
+            self.chain_id, self.settings.evm_chain_id, self.settings.bridge_address
+        )
+
+    async def account_nonce(self, address: bytes) -> int:
+        """The mined nonce of ``address`` (``eth_getTransactionCount`` at ``latest``)."""
+        if len(address) != 20:
+            raise InvalidInput("an evm address is 20 bytes", field="address")
+        return _int(
+            await self.reader.call("eth_getTransactionCount", "0x" + address.hex(), "latest"),
+            "eth_getTransactionCount",
+        )
+
+    def htlc(self) -> EvmHtlc | None:
+        """The ``HashedTimelock`` at ``htlc_address``; None when none is configured."""
+        if self.settings.htlc_address is None:
+            return None
+        from adapters.evm.htlc import EvmHtlc  # the endpoint wraps this adapter
+
+        return EvmHtlc(self)
+
+    def chain_timing(self) -> ChainTiming:
+        """Block time, finality depth and clock drift from the settings."""
+        return self.settings.chain_timing()
 
     # --- light client ---------------------------------------------------------------------
 

@@ -21,14 +21,25 @@ from dataclasses import replace
 from typing import Any
 
 import rlp
+from eth_account import Account
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.evm.adapter import EvmAdapter
+from adapters.evm.artifacts import load_artifact
 from adapters.evm.settings import EvmChainSettings
-from adapters.testing.target import ConformanceTarget, flip, generic_header_malleations
+from adapters.testing.target import (
+    ConformanceTarget,
+    flip,
+    generic_header_malleations,
+    generic_signed_send_malleations,
+)
 from core.errors import ConfigError
+from core.ids import ChainId
+from core.records import TransferKind
 from core.seams import ChainAdapter
-from core.types import ChainAction, HeaderUpdate
+from core.swaps import NATIVE_ASSET
+from core.types import ChainAction, HeaderUpdate, SendIntent
 from proofs.evm.header import decode_header
 from proofs.hashing import keccak256
 
@@ -78,6 +89,61 @@ class EvmTarget(ConformanceTarget):
     async def submittable_action(self, adapter: ChainAdapter) -> ChainAction:
         """A ``sendNative`` with a fixed idempotency key: the adapter must send it once."""
         return self._send_native("conformance-idempotent")
+
+    async def signed_send(self, adapter: ChainAdapter) -> tuple[SendIntent, bytes] | None:
+        """``Bridge.sendNative`` signed as an API client signs it (EIP-1559, the signer
+        key's next pending nonce), not sent; None without a signer key."""
+        evm = _evm(adapter)
+        if self.settings.signer_key is None or self.settings.bridge_address is None:
+            return None
+        o = self.options
+        key = self.settings.signer_key.get_secret_value()
+        sender = Account.from_key(key).address
+        deadline = self.now() + 3600
+        receiver = bytes.fromhex(o.receiver.removeprefix("0x"))
+        data = load_artifact("Bridge").encode_call(
+            "sendNative", o.dest_chain, receiver, 0, deadline
+        )
+        nonce = int(await evm.reader.call("eth_getTransactionCount", sender, "pending"), 16)
+        quote = await evm.fees.quote()
+        tx: dict[str, Any] = {
+            "chainId": self.settings.evm_chain_id,
+            "nonce": nonce,
+            "to": to_checksum_address(self.settings.bridge_address),
+            "value": o.amount_wei,
+            "data": data,
+            "gas": 400_000,
+        }
+        tx |= quote.tx_fields()
+        raw = bytes(Account.sign_transaction(tx, key).raw_transaction)
+        intent = SendIntent(
+            kind=TransferKind.ASSET,
+            source_chain=evm.chain_id,
+            dest_chain=ChainId(o.dest_chain),
+            sender=bytes.fromhex(sender[2:]),
+            receiver=receiver,
+            denom=NATIVE_ASSET,
+            amount=o.amount_wei,
+            timeout_time_ms=deadline * 1000,
+        )
+        return intent, raw
+
+    def signed_send_malleations(
+        self, intent: SendIntent, raw: bytes
+    ) -> Mapping[str, tuple[SendIntent, bytes]]:
+        """The generic ones, plus each field of the intent the ``sendNative`` call carries."""
+        changed = {
+            "amount": replace(intent, amount=intent.amount + 1),
+            "receiver": replace(intent, receiver=flip(intent.receiver, 0)),
+            "dest_chain": replace(intent, dest_chain=ChainId(f"{intent.dest_chain}-x")),
+            "timeout_height": replace(intent, timeout_height=intent.timeout_height + 1),
+            "timeout_time_ms": replace(intent, timeout_time_ms=intent.timeout_time_ms + 1000),
+            "denom (a token)": replace(intent, denom="0x" + "70" * 20),
+            "kind (a message)": replace(intent, kind=TransferKind.MESSAGE, amount=0, payload=b"x"),
+        }
+        cases = dict(generic_signed_send_malleations(intent, raw))
+        cases.update({f"intent: {name}": (bad, raw) for name, bad in changed.items()})
+        return cases
 
     async def checkpoint(
         self, adapter: ChainAdapter, header: HeaderUpdate

@@ -32,7 +32,12 @@ class EvmHtlc:
             raise ConfigError(f"no htlc_address is configured for {adapter.chain_id}")
         self.adapter = adapter
         self.address = adapter.settings.htlc_address
-        self._artifact: Artifact = load_artifact("HashedTimelock")
+
+    @property
+    def _artifact(self) -> Artifact:
+        """The contract's ABI, read when a lock is first queried (a build output: an API
+        that only asks whether the chain has an HTLC needs no compiled contracts)."""
+        return load_artifact("HashedTimelock")
 
     def decode(self, event: ChainEvent) -> HtlcEvent | None:
         if event.attributes.get("contract") != self.address:

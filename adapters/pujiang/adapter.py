@@ -15,25 +15,30 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import httpx
 
-from adapters.pujiang import actions, state_proofs, wire
+from adapters.pujiang import actions, source_tx, state_proofs, wire
 from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
 from adapters.pujiang.client_codec import PujiangClientCodec
 from adapters.pujiang.settings import PujiangSettings
+from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
 from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.seams import LightClient
 from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
+from proofs.htlc.timing import ChainTiming
 from proofs.pujiang import codec
 from proofs.pujiang.light_client import (
     EVENT_PROOF_KIND,
     PujiangLightClient,
     encode_header_evidence,
 )
+
+if TYPE_CHECKING:
+    from adapters.pujiang.htlc import PujiangHtlc
 
 VALSET_CACHE = 8
 """Validator sets kept by hash: a set signs many consecutive headers."""
@@ -62,6 +67,8 @@ class PujiangAdapter:
     """
 
     family = "pujiang"
+    chain_id_option: ClassVar[str] = "chain_id"
+    key_format: ClassVar[str] = source_tx.KEY_FORMAT
 
     def __init__(
         self,
@@ -388,6 +395,45 @@ class PujiangAdapter:
         if served != tx_hash:
             raise ChainError(f"node named the tx 0x{served.hex()}, its hash is 0x{tx_hash.hex()}")
         return tx_hash
+
+    # --- family rules (class-level: the API asks them with only a ChainRecord) ----------
+
+    @classmethod
+    def validate_address(cls, value: str, field: str = "address") -> str:
+        """``0x`` + 40 hex digits, lower-cased (``FamilyRules``)."""
+        return source_tx.validate_address(value, field)
+
+    @classmethod
+    def address_bytes(cls, value: str) -> bytes:
+        return source_tx.address_bytes(value)
+
+    @classmethod
+    def validate_asset(cls, value: str, field: str = "asset") -> str:
+        """A leg's asset is a bank denom, kept as written."""
+        if not value:
+            raise InvalidInput(f"{field}: a pujiang asset is a denom", field=field)
+        return value
+
+    @classmethod
+    def account_signer(cls, secret: bytes) -> PujiangAccount:
+        """A managed account's signer from its 32-byte Ed25519 seed (``ManagedKeys``)."""
+        return PujiangAccount(secret)
+
+    # --- capabilities the hub uses (core.seams: SourceChain, HtlcChain) ---------------
+
+    def source_transactions(self) -> PujiangSourceTransactions:
+        """Client-signed sends checked, hub-signed ones built, for this chain."""
+        return PujiangSourceTransactions(self.chain_id, self.hash_fn)
+
+    def htlc(self) -> PujiangHtlc:
+        """The devnet ``htlc`` module of this chain (every Pujiang chain has it)."""
+        from adapters.pujiang.htlc import PujiangHtlc  # the endpoint wraps this adapter
+
+        return PujiangHtlc(self)
+
+    def chain_timing(self) -> ChainTiming:
+        """Block time and clock drift from the settings; BFT, so final when committed."""
+        return self.settings.chain_timing()
 
     # --- the light client ------------------------------------------------------------
 

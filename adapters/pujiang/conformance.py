@@ -29,10 +29,13 @@ from adapters.testing.target import (
     flip,
     generic_header_malleations,
     generic_proof_malleations,
+    generic_signed_send_malleations,
 )
 from core.errors import ConfigError
+from core.ids import ChainId
+from core.records import TransferKind
 from core.seams import ChainAdapter
-from core.types import ChainAction, HeaderUpdate, InclusionProof
+from core.types import ChainAction, HeaderUpdate, InclusionProof, SendIntent
 from proofs.hashing import SHA256, HashFunction
 from proofs.merkle import leaf_hash
 from proofs.pujiang import codec
@@ -115,6 +118,42 @@ class PujiangTarget(ConformanceTarget):
         to = self._sender.address(_pujiang(adapter).hash_fn)
         tx = await self._signed(adapter, "transfer", [to, self.options.denom.encode(), 1])
         return raw_tx_action(tx)
+
+    async def signed_send(self, adapter: ChainAdapter) -> tuple[SendIntent, bytes] | None:
+        """A ``bridge_send`` as an API client signs it (not sent), and the intent it carries."""
+        pujiang = _pujiang(adapter)
+        o = self.options
+        intent = SendIntent(
+            kind=TransferKind.ASSET,
+            source_chain=pujiang.chain_id,
+            dest_chain=ChainId(o.dest_chain),
+            sender=self._sender.address(pujiang.hash_fn),
+            receiver=bytes.fromhex(o.receiver.removeprefix("0x")),
+            denom=o.denom,
+            amount=o.amount,
+            timeout_time_ms=(self.now() + 3600) * 1000,
+        )
+        args = [o.dest_chain.encode(), intent.receiver, o.denom.encode(), o.amount, 0]
+        return intent, await self._signed(adapter, "bridge_send", [*args, intent.timeout_time_ms])
+
+    def signed_send_malleations(
+        self, intent: SendIntent, raw: bytes
+    ) -> Mapping[str, tuple[SendIntent, bytes]]:
+        """The generic ones, plus each field of the intent the bridge-module args carry."""
+        changed = {
+            "amount": replace(intent, amount=intent.amount + 1),
+            "receiver": replace(intent, receiver=flip(intent.receiver, 0)),
+            "dest_chain": replace(intent, dest_chain=ChainId(f"{intent.dest_chain}-x")),
+            "denom": replace(intent, denom=intent.denom + "x"),
+            "timeout_height": replace(intent, timeout_height=intent.timeout_height + 1),
+            "timeout_time_ms": replace(intent, timeout_time_ms=intent.timeout_time_ms + 1),
+            "kind (a message)": replace(
+                intent, kind=TransferKind.MESSAGE, denom="", amount=0, payload=b"x"
+            ),
+        }
+        cases = dict(generic_signed_send_malleations(intent, raw))
+        cases.update({f"intent: {name}": (bad, raw) for name, bad in changed.items()})
+        return cases
 
     async def checkpoint(
         self, adapter: ChainAdapter, header: HeaderUpdate

@@ -33,10 +33,27 @@ import pytest
 
 from adapters.testing import MARKER
 from adapters.testing.target import ConformanceTarget
-from core.errors import ChainRejected, InvalidInput, NotFound, PjgwError, VerificationError
+from core.errors import (
+    BadEncoding,
+    ChainRejected,
+    InvalidInput,
+    NotFound,
+    PjgwError,
+    VerificationError,
+)
 from core.ids import ChainId, Height
-from core.seams import ChainAdapter, LightClient, is_chain_adapter
-from core.types import ChainEvent, EventKind, TxReceipt
+from core.seams import (
+    BridgeChain,
+    ChainAdapter,
+    FamilyRules,
+    HtlcChain,
+    LightClient,
+    ManagedKeys,
+    SourceChain,
+    SourceTransactions,
+    is_chain_adapter,
+)
+from core.types import ChainEvent, EventKind, SendIntent, TxReceipt
 
 T = TypeVar("T")
 
@@ -75,6 +92,7 @@ class Kit:
     adapter: ChainAdapter
     light: LightClient
     _bridge_event: BridgeEvent | None = field(default=None, repr=False)
+    _signed_send: tuple[SendIntent, bytes] | None = field(default=None, repr=False)
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run one coroutine on the class's loop (where the adapter's connections live)."""
@@ -116,6 +134,23 @@ class Kit:
             self._bridge_event = BridgeEvent(tx_hash, receipt, events)
         return self._bridge_event
 
+    def source_transactions(self) -> SourceTransactions:
+        """The adapter's source-transaction rules (skips when the family has none)."""
+        rules = (
+            self.adapter.source_transactions() if isinstance(self.adapter, SourceChain) else None
+        )
+        if rules is None:
+            pytest.skip(f"{self.target.name}: the family starts no transfers through the API")
+        return rules
+
+    def signed_send(self) -> tuple[SendIntent, bytes]:
+        """The target's client-signed send (first call only); skips when it offers none."""
+        if self._signed_send is None:
+            self._signed_send = self.run(self.target.signed_send(self.adapter))
+        if self._signed_send is None:
+            pytest.skip(f"{self.target.name}: the target offers no client-signed send")
+        return self._signed_send
+
     async def wait_for(self, tx_hash: bytes) -> TxReceipt:
         """Poll the receipt until the chain decided (the kit may loop; an adapter never does)."""
         deadline = time.monotonic() + self.target.wait_timeout
@@ -136,6 +171,15 @@ class Kit:
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+def _expect_refused(check: Any, *args: object) -> PjgwError | None:
+    """The refusal ``check(*args)`` raised (bad input or a failed check), or None."""
+    try:
+        check(*args)
+    except (InvalidInput, VerificationError) as err:
+        return err
+    return None
 
 
 def _expect_rejected(check: Any, *args: object) -> PjgwError | None:
@@ -214,7 +258,7 @@ class ChainAdapterConformance:
         checkpoint = max(1, top - 2 * kit.target.header_span)
         assert checkpoint < top, "the chain is too short to verify anything"
         client, trusted = kit.checkpoint(checkpoint)
-        header = kit.run(kit.target.header_update(kit.adapter, checkpoint, top))
+        header = kit.run(kit.adapter.header_update(Height(checkpoint), top))
         kit.light.verify_header(client, trusted, header, kit.target.now())
 
     def test_header_range_verifies_one_by_one(self, kit: Kit) -> None:
@@ -243,6 +287,32 @@ class ChainAdapterConformance:
             is None
         ]
         assert not accepted, f"tampered headers were accepted: {accepted}"
+
+    def test_client_codec_round_trips_and_anchors_only_the_trusted_hash(self, kit: Kit) -> None:
+        """``client_codec()``: verified states survive encode/decode unchanged, report the
+        header's height, hash and time; a header anchors only under its own hash, and
+        damaged stored bytes are refused (``BadEncoding``), never misread."""
+        kit.ensure_history()
+        codec = kit.adapter.client_codec()
+        top = kit.run(kit.adapter.finalized_height())
+        base = max(codec.min_height, top - 1)
+        client, trusted = kit.checkpoint(base)
+        header = kit.run(kit.adapter.header_update(Height(base), top))
+        state = kit.light.verify_header(client, trusted, header, kit.target.now())
+        client_again = codec.decode_client(codec.encode_client(client))
+        assert codec.encode_client(client_again) == codec.encode_client(client)
+        decoded = codec.decode_consensus(codec.encode_consensus(state), client_again)
+        assert codec.encode_consensus(decoded) == codec.encode_consensus(state)
+        assert codec.state_height(decoded) == int(top)
+        assert codec.state_hash(decoded) == codec.header_hash(header) == header.hash
+        assert codec.state_time_ms(decoded) // 1000 == header.time
+        plain = kit.run(kit.adapter.header(top))
+        anchored = codec.anchor(client, plain, codec.header_hash(plain), kit.target.now())
+        assert codec.state_hash(anchored) == codec.state_hash(state)
+        with pytest.raises(VerificationError):
+            codec.anchor(client, plain, bytes(32), kit.target.now())
+        with pytest.raises(BadEncoding):
+            codec.decode_consensus(b"\xff not a stored state", client)
 
     def test_header_above_the_tip_is_not_found(self, kit: Kit) -> None:
         """header(h) far above the tip raises NotFound (not an empty or made-up header)."""
@@ -325,6 +395,44 @@ class ChainAdapterConformance:
         ]
         assert not accepted, f"a proof verified against another block's root: {accepted}"
 
+    def test_event_from_proof_gives_back_the_event_and_no_other(self, kit: Kit) -> None:
+        """The triggered event, decoded again from its verified proof, is the event listed;
+        the same proof offered for an event at another position is refused."""
+        bridge = kit.bridge_event()
+        event = bridge.ours
+        proof = kit.run(kit.adapter.prove(event))
+        _, consensus = kit.verified(proof.height)
+        kit.light.verify_membership(consensus, proof)
+        header_hash = kit.run(kit.adapter.header(proof.height)).hash
+        again = kit.adapter.event_from_proof(event, proof, header_hash)
+        assert (again.kind, again.height, again.tx_hash, again.position) == (
+            event.kind,
+            event.height,
+            event.tx_hash,
+            event.position,
+        )
+        assert kit.adapter.bridge().packet_of(again) == kit.adapter.bridge().packet_of(event)
+        moved = replace(event, position=(event.position[0] + 1, *event.position[1:]))
+        with pytest.raises(InvalidInput):
+            kit.adapter.event_from_proof(moved, proof, header_hash)
+
+    def test_state_proofs_show_a_packet_not_received_and_refuse_a_forged_value(
+        self, kit: Kit
+    ) -> None:
+        """``prove_state`` of the receipt key of a packet this chain never received is an
+        absence (empty value) the light client accepts; the same proof claiming a value is
+        refused."""
+        bridge = kit.bridge_event()
+        packet = kit.adapter.bridge().packet_of(bridge.ours)
+        key = kit.adapter.bridge().receipt_key(packet)
+        height = bridge.height
+        proof = kit.run(kit.adapter.prove_state(key, height))
+        assert proof.value == b"", "the chain holds a receipt of a packet it never received"
+        _, consensus = kit.verified(proof.height)
+        kit.light.verify_membership(consensus, proof)
+        forged = replace(proof, value=(1).to_bytes(32, "big"))
+        assert _expect_rejected(kit.light.verify_membership, consensus, forged) is not None
+
     # --- writes and receipts -----------------------------------------------------------
 
     def test_receipt_of_a_submitted_tx_reports_success(self, kit: Kit) -> None:
@@ -365,3 +473,86 @@ class ChainAdapterConformance:
             kit.run(kit.adapter.events(-1, top))  # type: ignore[arg-type]
         with pytest.raises(InvalidInput):
             kit.run(kit.adapter.header(-5))  # type: ignore[arg-type]
+
+    # --- what the hub asks above adapters/ (core.seams capabilities) ----------------------
+
+    def test_hub_capabilities_are_declared(self, kit: Kit) -> None:
+        """Every capability the hub asks above adapters/ is declared, by adapter and class.
+
+        The adapter: source transactions, HTLC and bridge endpoints; its class: the
+        family's address rules and managed keys.
+        """
+        instance = (SourceChain, HtlcChain, BridgeChain)
+        missing = [p.__name__ for p in instance if not isinstance(kit.adapter, p)]
+        classes = (FamilyRules, ManagedKeys)
+        missing += [p.__name__ for p in classes if not isinstance(type(kit.adapter), p)]
+        assert not missing, f"capabilities not declared: {missing}"
+
+    def test_an_htlc_comes_with_the_chains_timing(self, kit: Kit) -> None:
+        """A chain with an HTLC endpoint gives the timing its timelocks need, all sane."""
+        if not isinstance(kit.adapter, HtlcChain):
+            pytest.fail("the adapter does not declare HtlcChain")
+        timing = kit.adapter.chain_timing()
+        if kit.adapter.htlc() is not None:
+            assert timing is not None, "an HTLC without chain_timing()"
+        if timing is not None:
+            assert timing.block_time > 0
+            assert timing.confirmations >= 0
+            assert timing.clock_drift >= 0
+
+    def test_a_client_signed_send_is_accepted(self, kit: Kit) -> None:
+        """A client-signed send of the intent it carries is accepted, keyed by its tx hash.
+
+        The journaled action's idempotency key names the transaction hash, so a
+        resend after a crash is the same transaction.
+        """
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        sent = rules.validate_signed_send(intent, raw)
+        assert sent.tx_hash
+        assert sent.action.idempotency_key
+        assert sent.tx_hash.hex() in sent.action.idempotency_key
+
+    def test_forged_signed_sends_are_refused(self, kit: Kit) -> None:
+        """Each malleation of a signed send or of its intent is refused, never accepted.
+
+        Refused means ``InvalidInput`` or a ``VerificationError`` (``BadSignature``).
+        """
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        cases = kit.target.signed_send_malleations(intent, raw)
+        assert cases, "the target offers no signed-send malleations"
+        accepted = [
+            name
+            for name, (bad_intent, bad_raw) in cases.items()
+            if _expect_refused(rules.validate_signed_send, bad_intent, bad_raw) is None
+        ]
+        assert not accepted, f"forged signed sends were accepted: {accepted}"
+
+    def test_the_senders_account_nonce_is_read(self, kit: Kit) -> None:
+        """account_nonce of the signed send's sender is a non-negative integer."""
+        kit.require_live("an account on the chain")
+        kit.source_transactions()
+        intent, _ = kit.signed_send()
+        assert isinstance(kit.adapter, SourceChain)
+        nonce = kit.run(kit.adapter.account_nonce(intent.sender))
+        assert isinstance(nonce, int)
+        assert nonce >= 0
+
+    def test_a_checked_signed_send_is_the_transaction_the_chain_executes(self, kit: Kit) -> None:
+        """The journaled action of an accepted send is the transaction the chain executes.
+
+        Submitted, it has the same hash, commits, and its block holds its send_packet.
+        """
+        kit.require_live("a transaction the chain commits")
+        rules = kit.source_transactions()
+        intent, raw = kit.signed_send()
+        sent = rules.validate_signed_send(intent, raw)
+        tx_hash = kit.run(kit.adapter.submit(sent.action))
+        assert tx_hash == sent.tx_hash
+        receipt = kit.run(kit.wait_for(tx_hash))
+        assert receipt.success, receipt.reason
+        assert receipt.height is not None
+        events = kit.run(kit.adapter.events(receipt.height, receipt.height))
+        kinds = [e.kind for e in events if e.tx_hash == tx_hash]
+        assert EventKind.SEND_PACKET in kinds, kinds

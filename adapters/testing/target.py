@@ -19,8 +19,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
 
-from core.seams import ChainAdapter
-from core.types import ChainAction, HeaderUpdate, InclusionProof
+from core.seams import ChainAdapter, Closable
+from core.types import ChainAction, HeaderUpdate, InclusionProof, SendIntent
 
 
 class ConformanceTarget(ABC):
@@ -111,12 +111,32 @@ class ConformanceTarget(ABC):
         """Named copies of ``proof``, each broken in one place, that must not verify."""
         return generic_proof_malleations(proof)
 
+    async def signed_send(self, adapter: ChainAdapter) -> tuple[SendIntent, bytes] | None:
+        """A send on this chain signed as an API client signs one (not sent), with the
+        ``SendIntent`` it carries; ``None`` (the default) when the family starts no
+        transfers through the API: the kit then skips the source-transaction checks.
+
+        CONTRACT: valid for the chain now (a funded account at its next nonce): on a
+        live chain the kit submits it once, as the journaled action.
+        """
+        del adapter
+        return None
+
+    def signed_send_malleations(
+        self, intent: SendIntent, raw: bytes
+    ) -> Mapping[str, tuple[SendIntent, bytes]]:
+        """Named ``(intent, raw)`` pairs, each broken in one place, that must be refused.
+
+        The defaults change the sender and flip or cut the bytes; families add the
+        fields their check compares (amount, receiver, timeouts…).
+        """
+        return generic_signed_send_malleations(intent, raw)
+
     async def close_adapter(self, adapter: ChainAdapter) -> None:
-        """Release the adapter's connections (``aclose()`` when it has one)."""
-        close = getattr(adapter, "aclose", None)
-        if close is not None:
-            result = close()
-            if inspect.isawaitable(result):
+        """Release the adapter's connections (``aclose()`` when it is ``Closable``)."""
+        if isinstance(adapter, Closable):
+            result = adapter.aclose()
+            if inspect.isawaitable(result):  # a synchronous aclose() passes the shape check too
                 await result
 
 
@@ -158,3 +178,15 @@ def generic_proof_malleations(proof: InclusionProof) -> dict[str, InclusionProof
         )
         cases["proof: last node dropped"] = replace(proof, nodes=proof.nodes[:-1])
     return cases
+
+
+def generic_signed_send_malleations(
+    intent: SendIntent, raw: bytes
+) -> dict[str, tuple[SendIntent, bytes]]:
+    return {
+        "intent: another sender": (replace(intent, sender=flip(intent.sender, 0)), raw),
+        "tx: last byte flipped": (intent, flip(raw, -1)),
+        "tx: a middle byte flipped": (intent, flip(raw, len(raw) // 2)),
+        "tx: truncated": (intent, raw[:-1]),
+        "tx: empty": (intent, b""),
+    }

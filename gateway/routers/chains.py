@@ -18,12 +18,12 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from adapters.registry import Registry
 from adapters.sdk import settings_model_of
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, PjgwError
 from core.ids import ChainId
-from core.records import ChainRecord, RouteRecord
+from core.records import ChainRecord, ClientRecord, RouteRecord
 from core.seams import Store
 from gateway.auth import Principal, admin_access, read_access
-from gateway.routers.deps import Catalog, get_catalog, get_clock, get_store
+from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
 from gateway.schemas.chains import ChainIn, ChainOut, ClientOut, RouteIn, RouteOut
 
 router = APIRouter(prefix="/v1", tags=["chains"])
@@ -135,8 +135,9 @@ def chain_client(
     """Trusted height, frozen (and why), and seconds left in the trusting period.
 
     ``expires_in`` needs the trusted header's time, which lives in the
-    family-encoded consensus state: it is given when ``app.state.consensus_time``
-    (``(chain, client) -> unix seconds | None``) can read it, else null.
+    family-encoded consensus state: the chain's ``ClientCodec`` reads it when this
+    process has the chain's adapter, else it is null. ``evidence`` is what the
+    light-client follower froze on (the conflicting header with its commit).
     """
     chain = next((c for c in store.chains() if str(c.chain_id) == chain_id), None)
     if chain is None:
@@ -152,11 +153,42 @@ def chain_client(
         except Exception:  # the client status is still worth answering
             period = None
     expires_in = None
-    reader = getattr(request.app.state, "consensus_time", None)
-    trusted_time = reader(chain, client) if reader is not None else None
+    trusted_time = _trusted_time(request, chain, client)
     if trusted_time is not None and period is not None:
         expires_in = max(0.0, float(trusted_time) + float(period) - clock())
     return ClientOut.of(client, None if period is None else int(period), expires_in)
+
+
+_TIMES: dict[tuple[str, bytes], float] = {}
+"""Trusted header times by (chain, encoded consensus state): decoding checks keys again."""
+
+
+def _trusted_time(request: Request, chain: ChainRecord, client: ClientRecord) -> float | None:
+    """Unix seconds of the trusted header, decoded by the chain's own ``ClientCodec``.
+
+    ``app.state.consensus_time`` (``(chain, client) -> seconds | None``) overrides it
+    (tests); without an adapter of the chain in this process, or when the stored
+    state does not decode, the answer is None rather than an error.
+    """
+    override = getattr(request.app.state, "consensus_time", None)
+    if override is not None:
+        value = override(chain, client)
+        return None if value is None else float(value)
+    data = client.consensus_states.get(int(client.trusted_height))
+    adapter = adapter_for(getattr(request.app.state, "adapters", None), str(chain.chain_id))
+    if data is None or adapter is None:
+        return None
+    key = (str(chain.chain_id), data)
+    if key not in _TIMES:
+        try:
+            codec = adapter.client_codec()
+            state = codec.decode_consensus(data, codec.decode_client(client.client_state))
+        except PjgwError:
+            return None
+        if len(_TIMES) > 1024:
+            _TIMES.clear()
+        _TIMES[key] = codec.state_time_ms(state) / 1000
+    return _TIMES[key]
 
 
 @router.get("/routes", response_model=list[RouteOut])

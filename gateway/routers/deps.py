@@ -1,4 +1,4 @@
-"""What the routers share: the store, the adapters, the clock and a cached catalog.
+"""What the routers share: the store, the adapters, the families, the clock and a cached catalog.
 
 All of it hangs off ``app.state`` (set by ``gateway.app.create_app``), so tests
 build an app with their own store, adapters and clock.
@@ -16,6 +16,7 @@ from fastapi import Request
 from core.errors import InvalidInput, NotFound
 from core.records import ChainRecord, RouteRecord
 from core.seams import ChainAdapter, Store
+from gateway.families import Families
 
 CATALOG_SECONDS = 2.0
 
@@ -86,6 +87,10 @@ def get_store(request: Request) -> Store:
 
 def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog  # type: ignore[no-any-return]
+
+
+def get_families(request: Request) -> Families:
+    return request.app.state.families  # type: ignore[no-any-return]
 
 
 def get_adapters(request: Request) -> AdapterProvider | None:

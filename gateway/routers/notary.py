@@ -8,7 +8,7 @@ hub never asks it to trust the hub.
 
 An attestation is checked before it is stored: the 65-byte ``r‖s‖v``
 secp256k1 signature must recover to ``notary`` over ``digest``, and when an
-adapter for the chain that will check it exposes ``bridge()``, ``digest``
+adapter for the chain that will check it has a bridge (``BridgeChain``), ``digest``
 must be that chain's digest of the transfer's packet. It is stored under
 ``statement_key(route, kind)``: a notary that signed another digest OF THE
 SAME KIND for the same ``(route, sequence)`` is an equivocation: the
@@ -21,20 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature as EthBadSignature
 from fastapi import APIRouter, Depends, Query, Request
 
 from core.errors import BadSignature, Conflict, InvalidInput
 from core.records import SignatureRecord, TransferRecord
-from core.seams import Store
+from core.seams import BridgeChain, Store
 from core.states import TransferState
 from core.types import Packet
 from gateway.auth import Principal, notary_access
 from gateway.problems import Equivocation
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
-from gateway.routers.transfer_source import receiver_bytes
 from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
+from proofs.notary.ecdsa import recover
 from proofs.notary.nondelivery import statement_key
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
@@ -165,20 +163,15 @@ def attest(
     return AttestationOut(transfer_id=transfer.id, notary=notary, kind=body.kind, accepted=True)
 
 
-def recover_signer(digest: bytes, signature: bytes) -> str | None:
-    """The 0x address that made ``signature`` (r‖s‖v, v in {0,1,27,28}) over ``digest``."""
-    v = signature[64]
-    if v >= 27:
-        v -= 27
-    if v not in (0, 1):
-        return None
-    try:
-        sig = keys.Signature(
-            vrs=(v, int.from_bytes(signature[:32]), int.from_bytes(signature[32:64]))
-        )
-        return sig.recover_public_key_from_msg_hash(digest).to_address().lower()
-    except (EthBadSignature, ValueError):
-        return None
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """The 0x address that made ``signature`` over ``digest``, by the quorum's own rule.
+
+    ``proofs.notary.ecdsa.recover``: 65 bytes ``r ‖ s ‖ v``, low ``s``, ``v`` 27/28.
+    A signature the quorum would not count is refused at intake with the reason
+    (``quorum-high-s``, ``quorum-bad-v``, …), so a stored malleated twin can never
+    shadow a notary's valid signature.
+    """
+    return "0x" + recover(digest, signature).hex()
 
 
 def _expected_digest(
@@ -190,24 +183,24 @@ def _expected_digest(
         return None
     checker = packet_id.destination if kind == "delivery" else packet_id.source
     adapter = adapter_for(request.app.state.adapters, str(checker))
-    bridge_of = getattr(adapter, "bridge", None)
-    if bridge_of is None:
+    bridge = adapter.bridge() if isinstance(adapter, BridgeChain) else None
+    if bridge is None:
         return None
+    families = request.app.state.families
     source = catalog.chain(packet_id.source)
     dest = catalog.chain(packet_id.destination)
     packet = Packet(
         source_chain=packet_id.source,
         dest_chain=packet_id.destination,
         sequence=packet_id.sequence,
-        sender=receiver_bytes(source.family, t.sender),
-        receiver=receiver_bytes(dest.family, t.receiver),
+        sender=families.address_bytes(source.family, t.sender),
+        receiver=families.address_bytes(dest.family, t.receiver),
         denom=t.denom,
         amount=t.amount,
         payload=t.payload,
         timeout_height=t.timeout_height,
         timeout_time_ms=t.timeout_time * 1000,
     )
-    bridge = bridge_of()
     if kind == "delivery":
         return bytes(bridge.delivery_digest(packet))
     return bytes(bridge.nondelivery_digest(packet))

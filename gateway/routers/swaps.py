@@ -26,19 +26,17 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from adapters.chains_file import chain_options
-from adapters.registry import Registry
-from adapters.sdk import settings_model_of, validate_settings
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ids import ChainId
 from core.records import ActionRecord, ChainRecord
+from core.seams import HtlcChain
 from core.states import TERMINAL_SWAP_STATES, SwapState
-from core.swaps import NATIVE_ASSET, LegState, NewSwap, NewSwapLeg, SwapRecord, SwapStore
+from core.swaps import LegState, NewSwap, NewSwapLeg, SwapRecord, SwapStore
 from gateway.auth import Principal, client_access, read_access
+from gateway.families import Families
 from gateway.problems import NotReady
-from gateway.routers.deps import Catalog, get_catalog, get_clock, get_store
+from gateway.routers.deps import Catalog, get_catalog, get_clock, get_families, get_store
 from gateway.routers.history_stream import history_events
-from gateway.schemas.common import validate_address
 from gateway.schemas.swaps import (
     Leg2CheckOut,
     SwapClaimRequest,
@@ -67,8 +65,6 @@ router = APIRouter(prefix="/v1/swaps", tags=["swaps"])
 MAX_LIST = 200
 SWAP_STEPS = ("claim_leg1", "claim_leg2", "refund_leg1", "refund_leg2")
 """Journal steps the watchtower uses (shown when the store cannot list a swap's actions)."""
-SWAP_FAMILIES = ("pujiang", "evm")
-"""Families with an HTLC the hub can watch: the devnet module and ``HashedTimelock``."""
 
 IdempotencyKey = Annotated[
     str,
@@ -85,20 +81,21 @@ async def create_swap(
     principal: Annotated[Principal, Depends(client_access)],
     store: Annotated[SwapStore, Depends(get_store)],
     catalog: Annotated[Catalog, Depends(get_catalog)],
+    families: Annotated[Families, Depends(get_families)],
     clock: Annotated[Callable[[], float], Depends(get_clock)],
 ) -> SwapOut:
     now = clock()
-    chain_a, chain_b = await to_thread.run_sync(_chains, catalog, body)
-    timing = await to_thread.run_sync(_swap_timing, request, chain_a, chain_b)
+    (chain_a, htlc_a), (chain_b, htlc_b) = await to_thread.run_sync(
+        _chains, catalog, families, body
+    )
+    policy = getattr(request.app.state, "swap_policy", None) or SwapPolicy()
+    timing = SwapTiming(_chain_timing(htlc_a, chain_a), _chain_timing(htlc_b, chain_b), policy)
     t1, t2 = _timelocks(body, now, timing)
+    claims = body.delegate
     new = NewSwap(
         hashlock=bytes.fromhex(body.hashlock[2:]),
-        leg1=_leg(
-            body.leg1, chain_a, t1, "leg1", body.delegate.claim_leg1, body.delegate.refund_leg1
-        ),
-        leg2=_leg(
-            body.leg2, chain_b, t2, "leg2", body.delegate.claim_leg2, body.delegate.refund_leg2
-        ),
+        leg1=_leg(families, body.leg1, chain_a, t1, "leg1", claims.claim_leg1, claims.refund_leg1),
+        leg2=_leg(families, body.leg2, chain_b, t2, "leg2", claims.claim_leg2, claims.refund_leg2),
     )
     validate_terms(new, now, timing)
     scoped_key = f"{principal.name}:{idempotency_key}"
@@ -113,46 +110,39 @@ async def create_swap(
     return _detail(record, [], [], compute_delta(timing))
 
 
-def _chains(catalog: Catalog, body: SwapRequest) -> tuple[ChainRecord, ChainRecord]:
+def _chains(
+    catalog: Catalog, families: Families, body: SwapRequest
+) -> list[tuple[ChainRecord, HtlcChain]]:
+    """Both legs' chains, each with an adapter (built from its record, reading no node)
+    whose chain has an HTLC the hub can watch (``HtlcChain.htlc``)."""
     found = []
     for name, leg in (("leg1", body.leg1), ("leg2", body.leg2)):
+        field = f"{name}.chain_id"
         try:
             chain = catalog.chain(leg.chain_id)
         except NotFound:
             raise InvalidInput(
-                f"{name}.chain_id: chain {leg.chain_id!r} is not registered",
-                field=f"{name}.chain_id",
+                f"{field}: chain {leg.chain_id!r} is not registered", field=field
             ) from None
-        if chain.family not in SWAP_FAMILIES:
+        adapter = families.offline_adapter(chain)
+        if not isinstance(adapter, HtlcChain) or adapter.htlc() is None:
             raise InvalidInput(
-                f"{name}.chain_id: the hub has no HTLC for {chain.family} chains",
-                field=f"{name}.chain_id",
-            )
-        if chain.family == "evm" and not chain.settings.get("htlc_address"):
-            raise InvalidInput(
-                f"{name}.chain_id: {chain.chain_id} has no htlc_address (HashedTimelock)",
-                field=f"{name}.chain_id",
+                f"{field}: the hub has no HTLC on {chain.chain_id} (a {chain.family} chain "
+                "without one, or its HTLC is not configured)",
+                field=field,
             )
         if not chain.enabled:
             raise InvalidInput(f"{name}.chain_id: {chain.chain_id} is disabled", field=name)
-        found.append(chain)
-    return found[0], found[1]
+        found.append((chain, adapter))
+    return found
 
 
-def _swap_timing(request: Request, chain_a: ChainRecord, chain_b: ChainRecord) -> SwapTiming:
-    """Both chains' figures from their own settings model (``chain_timing()``) and the
-    hub's policy (``app.state.swap_policy``, else the defaults of ``SwapPolicy``)."""
-    registry = request.app.state.get_registry()
-    policy = getattr(request.app.state, "swap_policy", None) or SwapPolicy()
-    return SwapTiming(_chain_timing(registry, chain_a), _chain_timing(registry, chain_b), policy)
-
-
-def _chain_timing(registry: Registry, chain: ChainRecord) -> ChainTiming:
-    model = settings_model_of(registry.load(chain.family))
-    if model is None:
-        raise InvalidInput(f"the {chain.family} adapter names no settings model")
-    options = validate_settings(model, chain_options(chain), family=chain.family)
-    return options.chain_timing()  # type: ignore[attr-defined, no-any-return]
+def _chain_timing(adapter: HtlcChain, chain: ChainRecord) -> ChainTiming:
+    """The chain's figures from its own settings (``HtlcChain.chain_timing``)."""
+    figures = adapter.chain_timing()
+    if figures is None:
+        raise InvalidInput(f"the {chain.family} adapter gives no HTLC timing for {chain.chain_id}")
+    return ChainTiming(figures.block_time, figures.confirmations, figures.clock_drift)
 
 
 def _timelocks(body: SwapRequest, now: float, timing: SwapTiming) -> tuple[int, int]:
@@ -162,24 +152,23 @@ def _timelocks(body: SwapRequest, now: float, timing: SwapTiming) -> tuple[int, 
     return compute_default_timelocks(now, timing)
 
 
-def _asset(chain: ChainRecord, asset: str, field: str) -> str:
-    """A leg's asset as the store keeps it: an EVM coin or ERC-20 address, a Pujiang denom."""
-    if chain.family == "evm":
-        if asset.lower() == NATIVE_ASSET:
-            return NATIVE_ASSET
-        return validate_address("evm", asset, field)
-    return asset
-
-
 def _leg(
-    leg: SwapLegRequest, chain: ChainRecord, timelock: int, name: str, claim: bool, refund: bool
+    families: Families,
+    leg: SwapLegRequest,
+    chain: ChainRecord,
+    timelock: int,
+    name: str,
+    claim: bool,
+    refund: bool,
 ) -> NewSwapLeg:
+    """A leg's terms, its asset and addresses normalized by its chain family's rules."""
+    family = chain.family
     return NewSwapLeg(
         chain_id=chain.chain_id,
-        asset=_asset(chain, leg.asset, f"{name}.asset"),
+        asset=families.validate_asset(family, leg.asset, f"{name}.asset"),
         amount=int(leg.amount),
-        sender=validate_address(chain.family, leg.sender, f"{name}.sender"),
-        receiver=validate_address(chain.family, leg.receiver, f"{name}.receiver"),
+        sender=families.validate_address(family, leg.sender, f"{name}.sender"),
+        receiver=families.validate_address(family, leg.receiver, f"{name}.receiver"),
         timelock=timelock,
         claim_delegated=claim,
         refund_delegated=refund,

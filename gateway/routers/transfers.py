@@ -24,7 +24,15 @@ from core.records import ActionRecord, NewTransfer, TransferRecord
 from core.seams import Store
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from gateway.auth import Principal, client_access, read_access
-from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
+from gateway.families import Families
+from gateway.routers.deps import (
+    Catalog,
+    adapter_for,
+    get_catalog,
+    get_clock,
+    get_families,
+    get_store,
+)
 from gateway.routers.history_stream import history_events
 from gateway.routers.transfer_source import (
     SOURCE_STEP,
@@ -33,7 +41,7 @@ from gateway.routers.transfer_source import (
     from_managed_account,
     from_signed_tx,
 )
-from gateway.schemas.common import parse_hex, validate_address
+from gateway.schemas.common import parse_hex
 from gateway.schemas.transfers import (
     ActionOut,
     ChainTxOut,
@@ -65,6 +73,7 @@ async def create_transfer(
     principal: Annotated[Principal, Depends(client_access)],
     store: Annotated[Store, Depends(get_store)],
     catalog: Annotated[Catalog, Depends(get_catalog)],
+    families: Annotated[Families, Depends(get_families)],
     clock: Annotated[Callable[[], float], Depends(get_clock)],
 ) -> TransferOut:
     state = request.app.state
@@ -73,15 +82,16 @@ async def create_transfer(
         raise InvalidInput(f"route {route.route_id!r} is disabled", field="route_id")
     body = body.model_copy(
         update={
-            "sender": validate_address(source.family, body.sender, "sender"),
-            "receiver": validate_address(dest.family, body.receiver, "receiver"),
+            "sender": families.validate_address(source.family, body.sender, "sender"),
+            "receiver": families.validate_address(dest.family, body.receiver, "receiver"),
         }
     )
+    live = adapter_for(state.adapters, str(source.chain_id))
     signed: SourceTx | None = None
     if body.signed_tx is not None:
-        signed = from_signed_tx(body, source, dest, parse_hex(body.signed_tx))
+        signed = from_signed_tx(body, source, dest, parse_hex(body.signed_tx), families, live)
     else:
-        check_managed(body, source, state.accounts)
+        check_managed(body, source, state.accounts, families, live)
     new = NewTransfer(
         route_id=route.route_id,
         kind=body.kind,
@@ -100,12 +110,7 @@ async def create_transfer(
     )
     if action is None:  # from_account: sign once the transfer exists (and only once)
         managed = await from_managed_account(
-            body,
-            source,
-            dest,
-            state.accounts,
-            adapter_for(state.adapters, str(source.chain_id)),
-            state.nonces,
+            body, source, dest, state.accounts, live, state.nonces, families
         )
         action = await to_thread.run_sync(
             lambda: store.record_action(

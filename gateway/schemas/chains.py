@@ -8,6 +8,7 @@ never echoed.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -90,6 +91,9 @@ class ClientOut(BaseModel):
     updated_at: float
     trusting_period: int | None = None
     expires_in: float | None = None  # seconds until the trusted state leaves its trusting period
+    evidence: dict[str, Any] | None = None
+    """Why it froze: ``kind`` (``fork`` or ``time``), ``height``, ``trusted_hash``,
+    ``conflicting_hash``, and the conflicting ``header`` with its ``commit`` (hex)."""
 
     @classmethod
     def of(cls, c: ClientRecord, trusting_period: int | None, expires_in: float | None) -> Self:
@@ -101,7 +105,18 @@ class ClientOut(BaseModel):
             updated_at=c.updated_at,
             trusting_period=trusting_period,
             expires_in=expires_in,
+            evidence=_evidence(c.evidence),
         )
+
+
+def _evidence(data: bytes) -> dict[str, Any] | None:
+    if not data:
+        return None
+    try:
+        found = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return {"undecodable": "0x" + data.hex()}
+    return found if isinstance(found, dict) else {"value": found}
 
 
 __all__ = ["ChainIn", "ChainOut", "ClientOut", "RouteIn", "RouteOut"]

@@ -1,7 +1,8 @@
-"""Field types shared by the API's schemas: hex strings, amounts, addresses per family.
+"""Field types shared by the API's schemas: hex strings, amounts, names, address text.
 
-Addresses are checked per chain family once the route names the family
-(``validate_address``), so one request schema serves every route.
+Addresses are only shaped here (``AddressText``); their chain family checks and
+normalizes them once the route names the family (``gateway.families``), so one
+request schema serves every route.
 """
 
 from __future__ import annotations
@@ -9,10 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from eth_utils import is_checksum_address
 from pydantic import AfterValidator, Field, StringConstraints
-
-from core.errors import InvalidInput
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 """A message payload's bound (bytes), what the source bridges accept comfortably."""
@@ -22,7 +20,6 @@ MAX_INT63 = 2**63 - 1
 
 _HEX = re.compile(r"^(0x)?([0-9a-fA-F]{2})*$")
 _DECIMAL = re.compile(r"^[0-9]{1,78}$")
-_HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def parse_hex(value: str, what: str = "value") -> bytes:
@@ -67,27 +64,8 @@ DecimalAmount = Annotated[str, Field(max_length=78), AfterValidator(_decimal_amo
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
 Denom = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/:._-]{0,128}$")]
 AddressText = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
-EvmAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
-
-
-def validate_address(family: str, value: str, field: str) -> str:
-    """``value`` as an address of ``family``, normalized; ``InvalidInput`` naming ``field``.
-
-    * ``evm``: ``0x`` + 40 hex digits; mixed case must be a valid EIP-55 checksum.
-    * ``pujiang``: ``0x`` + 40 hex digits, ``H(pubkey)[:20]`` (docs/pujiang-chain.md).
-    * other families: shape only (1-128 non-space characters), the adapter decides.
-    """
-    if family in ("evm", "pujiang"):
-        if not _HEX40.fullmatch(value):
-            raise InvalidInput(
-                f"{field}: a {family} address is 0x followed by 40 hex digits", field=field
-            )
-        body = value[2:]
-        mixed = body != body.lower() and body != body.upper()
-        if family == "evm" and mixed and not is_checksum_address(value):
-            raise InvalidInput(f"{field}: EIP-55 checksum does not match", field=field)
-        return value.lower()
-    return value
+SignerAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+"""A secp256k1 signer's 20-byte address (a notary's key), whatever chain it signs for."""
 
 
 __all__ = [
@@ -95,12 +73,11 @@ __all__ = [
     "AddressText",
     "DecimalAmount",
     "Denom",
-    "EvmAddress",
     "Hex32",
     "Hex65",
     "HexPayload",
     "HexSignedTx",
     "Name",
+    "SignerAddress",
     "parse_hex",
-    "validate_address",
 ]

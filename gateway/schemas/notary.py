@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gateway.schemas.common import EvmAddress, Hex32, Hex65, Name
+from gateway.schemas.common import Hex32, Hex65, Name, SignerAddress
 
 WorkKind = Literal["delivery", "nondelivery"]
 
@@ -29,7 +29,7 @@ class AttestationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     transfer_id: Name
-    notary: EvmAddress
+    notary: SignerAddress
     kind: WorkKind
     digest: Hex32
     signature: Hex65

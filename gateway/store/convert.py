@@ -80,6 +80,7 @@ def action_record(r: Action) -> ActionRecord:
         height=None if r.height is None else Height(r.height),
         reason=r.reason,
         recorded_at=r.recorded_at,
+        search_floor=None if r.search_floor is None else Height(r.search_floor),
     )
 
 

@@ -35,13 +35,14 @@ def lease_due(
     now: float,
     lease_seconds: float,
     limit: int,
+    where: Sequence[Any] = (),
 ) -> list[Any]:
     """Lease up to ``limit`` due rows of ``model`` to ``worker``; the rows, oldest first.
 
     CONTRACT: ``s`` is a write session. On SQLite it began with ``BEGIN IMMEDIATE``
     and so holds the only write lock (select-then-update cannot interleave with
     another claimer); on PostgreSQL ``FOR UPDATE SKIP LOCKED`` hands each row to
-    one claimer.
+    one claimer. ``where``: more conditions on ``model`` (one route's rows).
     """
     due: Select[tuple[str]] = (
         select(model.id)
@@ -49,6 +50,7 @@ def lease_due(
             model.state.not_in(terminal),
             model.next_attempt_at <= now,
             or_(model.lease_until.is_(None), model.lease_until <= now),
+            *where,
         )
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)

@@ -143,6 +143,7 @@ class Action(Base):
     height: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[float] = mapped_column(Double)
+    search_floor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Cursor(Base):

@@ -468,7 +468,13 @@ class SqlStore(SwapStoreMixin):
     # -- work distribution ------------------------------------------------------
 
     def claim_due(
-        self, worker: str, now: float, lease_seconds: float, limit: int
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
     ) -> list[TransferRecord]:
         check_claim(worker, lease_seconds, limit)
         with self._write() as s:
@@ -481,6 +487,7 @@ class SqlStore(SwapStoreMixin):
                 now=now,
                 lease_seconds=lease_seconds,
                 limit=limit,
+                where=() if route_id is None else (Transfer.route_id == route_id,),
             )
             return [transfer_record(r) for r in rows]
 
@@ -502,6 +509,8 @@ class SqlStore(SwapStoreMixin):
         chain_id: ChainId,
         action: ChainAction,
         now: float,
+        *,
+        search_floor: Height | None = None,
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
             found = s.scalar(
@@ -523,6 +532,7 @@ class SqlStore(SwapStoreMixin):
                 height=None,
                 reason="",
                 recorded_at=now,
+                search_floor=None if search_floor is None else int(Height(search_floor)),
             )
             s.add(row)
             s.flush()
@@ -560,21 +570,15 @@ class SqlStore(SwapStoreMixin):
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound(f"action {action_id} not found", action_id=action_id)
-            if tx_hash is not None:
-                # A hub-signed source transaction (from_account) gets its hash only when sent:
-                # record it as the transfer's source_tx, so the watcher finds this transfer
-                # by it (transfer_by_source_tx) instead of creating a second one.
-                owner = (
-                    select(Action.transfer_id)
-                    .where(Action.id == action_id, Action.step == "source_submit")
-                    .scalar_subquery()
-                )
-                s.execute(
-                    update(Transfer)
-                    .where(Transfer.id == owner, Transfer.source_tx.is_(None))
-                    .values(source_tx=bytes(tx_hash))
-                    .execution_options(synchronize_session=False)
-                )
+
+    def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
+        with self._write() as s:
+            s.execute(
+                update(Transfer)
+                .where(Transfer.id == transfer_id, Transfer.source_tx.is_(None))
+                .values(source_tx=bytes(tx_hash))
+                .execution_options(synchronize_session=False)
+            )
 
     # -- source scanning --------------------------------------------------------
 

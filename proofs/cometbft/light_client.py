@@ -187,6 +187,8 @@ class CometBftLightClient:
         if proof.kind == ICS23_PROOF_KIND:
             verify_chained_membership(specs, consensus_state.app_hash, proofs, keys, proof.value)
         else:
+            if proof.value:  # an absence proves no value: one claimed with it is a lie
+                raise BadProof("an absence proof cannot carry a value", check="absence-value")
             verify_chained_non_membership(specs, consensus_state.app_hash, proofs, keys)
 
     def check_misbehaviour(

@@ -252,6 +252,8 @@ class PujiangLightClient:
                 value=proof.value,
             )
         else:
+            if proof.value:  # an absence proves no value: one claimed with it is a lie
+                raise BadProof("an absence proof cannot carry a value", check="absence-value")
             validate_state_absence_proof(
                 consensus_state, decode_state_absence_proof(wire), hash_fn, key=proof.key
             )

@@ -19,8 +19,9 @@ from adapters.follower import LightClientFollower
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.records import RouteRecord, TransferRecord
-from core.seams import BridgeEndpoint, ChainAdapter, Store
+from core.seams import BridgeEndpoint, ChainAdapter
 from core.states import TRANSFER_TRANSITIONS, TransferState
+from relayer.async_store import AsyncStore
 from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.settings import RelayerSettings
 
@@ -31,7 +32,7 @@ log = logging.getLogger("pjgw.relayer")
 class Context:
     """The engine's services, shared by every protocol instance of one ``Relayer``."""
 
-    store: Store
+    store: AsyncStore
     adapters: Mapping[ChainId, ChainAdapter]
     keeper: LightClientFollower
     settings: RelayerSettings
@@ -60,21 +61,21 @@ class Context:
 
     # --- moving a transfer ------------------------------------------------------------
 
-    def move(
+    async def move(
         self, t: TransferRecord, new: TransferState, reason: str, **fields: object
     ) -> TransferRecord:
         """Compare-and-set ``t.state -> new`` under this worker's lease (one DB transaction)."""
-        moved = self.store.transition(
+        moved = await self.store.transition(
             t.id, t.state, new, reason, self.now(), worker=self.worker_id, **fields
         )
         log.info("transfer %s: %s -> %s (%s)", t.id, t.state, new, reason)
         return moved
 
-    def wait(self, t: TransferRecord, reason: str, delay: float | None = None) -> None:
+    async def wait(self, t: TransferRecord, reason: str, delay: float | None = None) -> None:
         """Keep the state, say why, and come back after ``delay`` (default ``wait_interval``)."""
         now = self.now()
         wait = self.settings.wait_interval if delay is None else delay
-        self.store.note(t.id, reason, now, retry_at=now + wait)
+        await self.store.note(t.id, reason, now, retry_at=now + wait)
 
     def backoff(self, t: TransferRecord) -> float:
         return backoff_delay(
@@ -90,10 +91,10 @@ class Context:
         try:
             return await work
         except Exception as err:  # every error of a step is handled by the one policy
-            self.handle_error(route, t, err)
+            await self.handle_error(route, t, err)
             return None
 
-    def handle_error(self, route: RouteRecord, t: TransferRecord, err: BaseException) -> None:
+    async def handle_error(self, route: RouteRecord, t: TransferRecord, err: BaseException) -> None:
         disposition = classify(err)
         reason = describe(err)
         now = self.now()
@@ -102,22 +103,28 @@ class Context:
                 log.info("transfer %s: %s", t.id, reason)
             elif disposition is Disposition.REJECT:
                 if TransferState.REJECTED in TRANSFER_TRANSITIONS[t.state]:
-                    self.move(t, TransferState.REJECTED, f"rejected: {reason}")
+                    await self.move(t, TransferState.REJECTED, f"rejected: {reason}")
                 else:  # past the point of no return: an operator must look
-                    self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+                    await self.store.note(
+                        t.id, reason, now, retry_at=now + self.settings.config_backoff
+                    )
             elif disposition is Disposition.FREEZE:
                 self.on_freeze(route, reason)
-                self.store.note(
+                await self.store.note(
                     t.id,
                     f"route {route.route_id} stopped: {reason}",
                     now,
                     retry_at=now + self.settings.config_backoff,
                 )
             elif disposition is Disposition.RETRY:
-                self.store.note(t.id, f"retrying: {reason}", now, retry_at=now + self.backoff(t))
+                await self.store.note(
+                    t.id, f"retrying: {reason}", now, retry_at=now + self.backoff(t)
+                )
             else:
                 log.warning("transfer %s waits for an operator: %s", t.id, reason)
-                self.store.note(t.id, reason, now, retry_at=now + self.settings.config_backoff)
+                await self.store.note(
+                    t.id, reason, now, retry_at=now + self.settings.config_backoff
+                )
         except (LeaseLost, InvalidTransition) as lost:
             log.info("transfer %s moved elsewhere: %s", t.id, lost)
         except PjgwError as store_err:  # the store itself failed: the lease expires, it returns

@@ -64,20 +64,6 @@ RECEIVED_BLOCKS = 16
 S = TransferState
 
 
-def delivery_floor_key(transfer_id: str) -> str:
-    """Cursor key: the destination height noted just before ``deliver`` was journaled.
-
-    A delivery of this packet, by anyone, can only be at or above it (the
-    transfer was not attested before), so the search after a crash is bounded.
-    """
-    return f"deliver-floor:{transfer_id}"
-
-
-def refund_floor_key(transfer_id: str) -> str:
-    """Cursor key: the source height noted just before ``refund`` was journaled."""
-    return f"refund-floor:{transfer_id}"
-
-
 def is_refund_event(event: ChainEvent, packet: Packet) -> bool:
     """Whether ``event`` is the source bridge's refund of ``packet``.
 
@@ -154,11 +140,11 @@ class NotaryProtocol:
                     break
                 t = moved
         finally:
-            self._release(t)
+            await self._release(t)
 
-    def _release(self, t: TransferRecord) -> None:
+    async def _release(self, t: TransferRecord) -> None:
         try:
-            self.ctx.store.release(t.id, self.ctx.worker_id)
+            await self.ctx.store.release(t.id, self.ctx.worker_id)
         except Exception as err:  # the lease expires on its own
             log.warning("transfer %s: release failed: %s", t.id, err)
         if t.state in TERMINAL_TRANSFER_STATES:
@@ -183,13 +169,13 @@ class NotaryProtocol:
 
     async def _requested(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         ctx = self.ctx
-        action = ctx.store.action(t.id, SOURCE_SUBMIT)
+        action = await ctx.store.action(t.id, SOURCE_SUBMIT)
         if action is None:
-            ctx.wait(t, "waiting for the packet to appear on the source chain")
+            await ctx.wait(t, "waiting for the packet to appear on the source chain")
             return None
         source = ctx.adapter(route.source)
         if action.status is ActionStatus.FAILED:
-            return ctx.move(t, S.REJECTED, f"source transaction failed: {action.reason}")
+            return await ctx.move(t, S.REJECTED, f"source transaction failed: {action.reason}")
         if action.status is ActionStatus.RECORDED:
             known = action.tx_hash or t.source_tx
             landed = await _receipt(source, known) if known else None
@@ -197,14 +183,17 @@ class NotaryProtocol:
                 tx_hash = known
             else:
                 tx_hash = await source.submit(replay_action(action))
-            ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
-            ctx.wait(t, f"source transaction 0x{tx_hash.hex()} sent; waiting for its packet")
+            await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+            # The watcher finds this transfer by the hash (a hub-signed transaction has none
+            # until it is sent) instead of creating a second one for its packet.
+            await ctx.store.set_source_tx(t.id, tx_hash)
+            await ctx.wait(t, f"source transaction 0x{tx_hash.hex()} sent; waiting for its packet")
             return None
         receipt = await _receipt(source, action.tx_hash) if action.tx_hash else None
         if receipt is not None and receipt.success is False:
-            ctx.store.mark_action(action.id, ActionStatus.FAILED, reason=receipt.reason)
-            return ctx.move(t, S.REJECTED, f"source transaction failed: {receipt.reason}")
-        ctx.wait(t, "source transaction sent; waiting for its packet event")
+            await ctx.store.mark_action(action.id, ActionStatus.FAILED, reason=receipt.reason)
+            return await ctx.move(t, S.REJECTED, f"source transaction failed: {receipt.reason}")
+        await ctx.wait(t, "source transaction sent; waiting for its packet event")
         return None
 
     # --- source_committed -----------------------------------------------------------------
@@ -213,14 +202,16 @@ class NotaryProtocol:
         self, route: RouteRecord, t: TransferRecord
     ) -> TransferRecord | None:
         if t.source_height is None:
-            self.ctx.wait(t, "waiting for the watcher to record the packet event")
+            await self.ctx.wait(t, "waiting for the watcher to record the packet event")
             return None
         final = await self.ctx.adapter(route.source).finalized_height()
         if final >= t.source_height:
-            return self.ctx.move(
+            return await self.ctx.move(
                 t, S.SOURCE_FINAL, f"block {t.source_height} is final (finalized {final})"
             )
-        self.ctx.wait(t, f"waiting for block {t.source_height} to be final (finalized {final})")
+        await self.ctx.wait(
+            t, f"waiting for block {t.source_height} to be final (finalized {final})"
+        )
         return None
 
     # --- source_final -> proven -----------------------------------------------------------
@@ -236,7 +227,7 @@ class NotaryProtocol:
         await asyncio.to_thread(
             verified.light_client.verify_membership, verified.consensus_state, proof
         )
-        return self.ctx.move(
+        return await self.ctx.move(
             t,
             S.PROVEN,
             f"header {event.height} (0x{verified.header_hash.hex()[:16]}) verified by the "
@@ -248,35 +239,39 @@ class NotaryProtocol:
     async def _proven(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         _event, packet = await self._event_and_packet(route, t)
         try:
-            quorum = self._quorum(t, route, packet, delivery=True)
+            quorum = await self._quorum(t, route, packet, delivery=True)
         except InvalidInput as err:
             # The destination cannot take this packet (e.g. a timeout finer than its clock):
             # it is on the source for good, so it waits for its timeout and is refunded.
             if await self._is_timed_out(route, packet):
-                return self.ctx.move(
+                return await self.ctx.move(
                     t, S.TIMED_OUT, f"undeliverable ({err.message}); the timeout passed"
                 )
-            self.ctx.wait(
+            await self.ctx.wait(
                 t,
                 f"undeliverable ({err.message}); refunded once the timeout passes",
                 self.ctx.backoff(t),
             )
             return None
         if quorum.reached:
-            return self.ctx.move(t, S.ATTESTED, f"{quorum.describe()} attested the packet")
+            return await self.ctx.move(t, S.ATTESTED, f"{quorum.describe()} attested the packet")
         if await self._is_timed_out(route, packet):
-            return self.ctx.move(t, S.TIMED_OUT, "the destination passed the packet's timeout")
-        self.ctx.wait(t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}")
+            return await self.ctx.move(
+                t, S.TIMED_OUT, "the destination passed the packet's timeout"
+            )
+        await self.ctx.wait(t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}")
         return None
 
-    def _quorum(self, t: TransferRecord, route: RouteRecord, packet: Packet, *, delivery: bool):
+    async def _quorum(
+        self, t: TransferRecord, route: RouteRecord, packet: Packet, *, delivery: bool
+    ):
         chain = route.destination if delivery else route.source
         bridge = self.ctx.bridge(chain)
         committee = bridge.committee()
         if committee[0] < 1 or not committee[1]:
             raise ConfigError(f"the bridge of {chain} has no notary committee configured")
         digest = bridge.delivery_digest(packet) if delivery else bridge.nondelivery_digest(packet)
-        return collect_quorum(self.ctx.store.signatures(t.id), digest, committee)
+        return collect_quorum(await self.ctx.store.signatures(t.id), digest, committee)
 
     # --- attested -> dest_submitted -------------------------------------------------------
 
@@ -289,35 +284,39 @@ class NotaryProtocol:
             tx_hash = await dest.submit(prepared.chain_action)
         except ChainRejected as err:
             return await self._rejected_delivery(route, t, prepared.action, err)
-        return self._sent(t, prepared.action, tx_hash)
+        return await self._sent(t, prepared.action, tx_hash)
 
     async def prepare_delivery(
         self, route: RouteRecord, t: TransferRecord
     ) -> _Send | TransferRecord | None:
         """Journal the delivery (or find it already done); a ``_Send`` when it must go out."""
         ctx = self.ctx
-        action = ctx.store.action(t.id, DELIVER)
+        action = await ctx.store.action(t.id, DELIVER)
         _event, packet = await self._event_and_packet(route, t)
         dest = ctx.adapter(route.destination)
         if action is None:
             if await self._is_timed_out(route, packet):
-                return ctx.move(t, S.TIMED_OUT, "the destination passed the packet's timeout")
-            quorum = self._quorum(t, route, packet, delivery=True)
+                return await ctx.move(t, S.TIMED_OUT, "the destination passed the packet's timeout")
+            quorum = await self._quorum(t, route, packet, delivery=True)
             if not quorum.reached:
-                ctx.wait(t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}")
+                await ctx.wait(
+                    t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}"
+                )
                 return None
             chain_action = ctx.bridge(route.destination).deliver_action(
                 packet, quorum.certificate()
             )
+            # A delivery of this packet, by anyone, can only be at or above the height
+            # noted now (the transfer was not attested before): the search after a crash
+            # starts there, recorded on the journal row itself.
             floor = await dest.latest_height()
-            ctx.store.advance_cursor(delivery_floor_key(t.id), floor)
-            action = ctx.store.record_action(
-                t.id, DELIVER, route.destination, chain_action, ctx.now()
+            action = await ctx.store.record_action(
+                t.id, DELIVER, route.destination, chain_action, ctx.now(), search_floor=floor
             )
             return _Send(t, action, chain_action)
         if action.status in (ActionStatus.SENT, ActionStatus.SUCCEEDED) and action.tx_hash:
             # A crash between marking the action sent and moving the transfer.
-            return ctx.move(
+            return await ctx.move(
                 t,
                 S.DEST_SUBMITTED,
                 f"delivery 0x{action.tx_hash.hex()} sent",
@@ -327,8 +326,8 @@ class NotaryProtocol:
         if action.tx_hash:
             receipt = await _receipt(dest, action.tx_hash)
             if receipt is not None and receipt.height is not None and receipt.success:
-                ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=action.tx_hash)
-                return ctx.move(
+                await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=action.tx_hash)
+                return await ctx.move(
                     t,
                     S.DEST_SUBMITTED,
                     "delivery found mined after a restart",
@@ -336,10 +335,10 @@ class NotaryProtocol:
                 )
         found = await self._find_delivery(route, t, packet)
         if found is not None:
-            ctx.store.mark_action(
+            await ctx.store.mark_action(
                 action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
             )
-            return ctx.move(
+            return await ctx.move(
                 t,
                 S.DEST_SUBMITTED,
                 f"packet already delivered on {route.destination} by 0x{found.tx_hash.hex()}",
@@ -347,14 +346,16 @@ class NotaryProtocol:
             )
         return _Send(t, action, replay_action(action))
 
-    def _sent(self, t: TransferRecord, action: ActionRecord, tx_hash: bytes) -> TransferRecord:
-        self.ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
-        return self.ctx.move(
+    async def _sent(
+        self, t: TransferRecord, action: ActionRecord, tx_hash: bytes
+    ) -> TransferRecord:
+        await self.ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+        return await self.ctx.move(
             t, S.DEST_SUBMITTED, f"delivery 0x{tx_hash.hex()} sent", dest_tx=tx_hash
         )
 
     async def _sent_async(self, send: _Send, tx_hash: bytes) -> TransferRecord:
-        return self._sent(send.transfer, send.action, tx_hash)
+        return await self._sent(send.transfer, send.action, tx_hash)
 
     async def _rejected_delivery(
         self, route: RouteRecord, t: TransferRecord, action: ActionRecord, err: ChainRejected
@@ -363,17 +364,17 @@ class NotaryProtocol:
         _event, packet = await self._event_and_packet(route, t)
         found = await self._find_delivery(route, t, packet)
         if found is not None:
-            self.ctx.store.mark_action(
+            await self.ctx.store.mark_action(
                 action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
             )
-            return self.ctx.move(
+            return await self.ctx.move(
                 t,
                 S.DEST_SUBMITTED,
                 f"packet already delivered by 0x{found.tx_hash.hex()} ({err.message})",
                 dest_tx=found.tx_hash,
             )
         if await self._is_timed_out(route, packet):
-            return self.ctx.move(
+            return await self.ctx.move(
                 t, S.TIMED_OUT, f"destination refused after timeout: {err.message}"
             )
         raise err
@@ -396,7 +397,7 @@ class NotaryProtocol:
                     results = await dest.submit_many([s.chain_action for s in chunk])  # type: ignore[attr-defined]
                 except Exception as err:  # the whole batch failed: each transfer retries
                     for s in chunk:
-                        ctx.handle_error(route, s.transfer, err)
+                        await ctx.handle_error(route, s.transfer, err)
                     continue
                 for s, result in zip(chunk, results, strict=True):
                     if isinstance(result, bytes):
@@ -409,55 +410,57 @@ class NotaryProtocol:
                         )
         finally:
             for t in transfers:
-                self._release(t)
+                await self._release(t)
 
     # --- dest_submitted -> completed ------------------------------------------------------
 
     async def _dest_submitted(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         ctx = self.ctx
         dest = ctx.adapter(route.destination)
-        action = ctx.store.action(t.id, DELIVER)
+        action = await ctx.store.action(t.id, DELIVER)
         tx_hash = (action.tx_hash if action is not None else None) or t.dest_tx
         receipt = await _receipt(dest, tx_hash) if tx_hash else None
         if receipt is not None and receipt.success and receipt.height is not None and tx_hash:
             _event, packet = await self._event_and_packet(route, t)
             ack = await self._acknowledge(route, t, packet, tx_hash, int(receipt.height))
             if action is not None:
-                ctx.store.mark_action(
+                await ctx.store.mark_action(
                     action.id, ActionStatus.SUCCEEDED, tx_hash=tx_hash, height=receipt.height
                 )
-            return ctx.move(
+            return await ctx.move(
                 t,
                 S.COMPLETED,
                 f"delivered in block {receipt.height} of {route.destination}; {ack}",
             )
         pending = receipt is not None and receipt.height is None and receipt.success is None
         if pending and action is not None and action.status is not ActionStatus.SUCCEEDED:
-            ctx.wait(t, f"waiting for the receipt of 0x{(tx_hash or b'').hex()}")
+            await ctx.wait(t, f"waiting for the receipt of 0x{(tx_hash or b'').hex()}")
             return None
         _event, packet = await self._event_and_packet(route, t)
         found = await self._find_delivery(route, t, packet)
         if found is not None:
             ack = await self._acknowledge(route, t, packet, found.tx_hash, int(found.height), found)
             if action is not None:
-                ctx.store.mark_action(
+                await ctx.store.mark_action(
                     action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
                 )
             why = f" (0x{tx_hash.hex()} failed: {receipt.reason})" if receipt and tx_hash else ""
-            return ctx.move(
+            return await ctx.move(
                 t,
                 S.COMPLETED,
                 f"delivered by 0x{found.tx_hash.hex()} in block {found.height}{why}; {ack}",
             )
         if await self._is_timed_out(route, packet):
-            return ctx.move(t, S.TIMED_OUT, "the destination passed the timeout without delivery")
+            return await ctx.move(
+                t, S.TIMED_OUT, "the destination passed the timeout without delivery"
+            )
         if action is None:
             raise ConfigError(f"transfer {t.id} was submitted without a journaled delivery")
         reason = receipt.reason if receipt is not None else "transaction unknown to the node"
-        ctx.store.mark_action(action.id, ActionStatus.FAILED, tx_hash=tx_hash, reason=reason)
+        await ctx.store.mark_action(action.id, ActionStatus.FAILED, tx_hash=tx_hash, reason=reason)
         resent = await dest.submit(replay_action(action))
-        ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=resent)
-        ctx.wait(
+        await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=resent)
+        await ctx.wait(
             t,
             f"delivery 0x{(tx_hash or b'').hex()} did not execute ({reason}); "
             f"resent as 0x{resent.hex()}",
@@ -510,10 +513,10 @@ class NotaryProtocol:
             payload["packet_hash"] = "0x" + packet_hash.hex()
         pid = packet_id(packet)
         key = f"{ACK}:{pid.source}/{pid.destination}/{pid.sequence}"
-        recorded = ctx.store.record_action(
+        recorded = await ctx.store.record_action(
             t.id, ACK, route.destination, ChainAction(RECEIVE_EVENT, payload, key), ctx.now()
         )
-        ctx.store.mark_action(
+        await ctx.store.mark_action(
             recorded.id, ActionStatus.SUCCEEDED, tx_hash=event.tx_hash, height=event.height
         )
         where = ",".join(str(p) for p in event.position)
@@ -545,65 +548,71 @@ class NotaryProtocol:
         """
         ctx = self.ctx
         source = ctx.adapter(route.source)
-        action = ctx.store.action(t.id, REFUND)
+        action = await ctx.store.action(t.id, REFUND)
         _event, packet = await self._event_and_packet(route, t)
         if action is None:
-            quorum = self._quorum(t, route, packet, delivery=False)
+            quorum = await self._quorum(t, route, packet, delivery=False)
             if not quorum.reached:
-                ctx.wait(
+                await ctx.wait(
                     t,
                     "waiting for non-delivery attestations: "
                     f"{len(quorum.signers)} of {quorum.threshold}",
                 )
                 return None
             chain_action = ctx.bridge(route.source).refund_action(packet, quorum.certificate())
-            ctx.store.advance_cursor(refund_floor_key(t.id), await source.latest_height())
-            action = ctx.store.record_action(t.id, REFUND, route.source, chain_action, ctx.now())
+            floor = await source.latest_height()
+            action = await ctx.store.record_action(
+                t.id, REFUND, route.source, chain_action, ctx.now(), search_floor=floor
+            )
         if action.status is not ActionStatus.SENT or action.tx_hash is None:
             landed = await _receipt(source, action.tx_hash) if action.tx_hash else None
             if landed is None or landed.height is None or not landed.success:
                 found = await self._find_refund(route, t, packet)
                 if found is not None:
-                    return self._refunded(t, action, found.tx_hash, found.height)
+                    return await self._refunded(t, action, found.tx_hash, found.height)
                 try:
                     tx_hash = await source.submit(replay_action(action))
                 except ChainRejected as err:
                     found = await self._find_refund(route, t, packet)
                     if found is not None:
-                        return self._refunded(t, action, found.tx_hash, found.height)
+                        return await self._refunded(t, action, found.tx_hash, found.height)
                     raise err
-                ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
-                ctx.wait(t, f"refund 0x{tx_hash.hex()} sent")
+                await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+                await ctx.wait(t, f"refund 0x{tx_hash.hex()} sent")
                 return None
-            ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=action.tx_hash)
+            await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=action.tx_hash)
         tx_hash = action.tx_hash
         receipt = await _receipt(source, tx_hash)
         if receipt is None or receipt.height is None:
-            ctx.wait(t, "waiting for the refund receipt")
+            await ctx.wait(t, "waiting for the refund receipt")
             return None
         if receipt.success:
-            return self._refunded(t, action, tx_hash, receipt.height)
+            return await self._refunded(t, action, tx_hash, receipt.height)
         found = await self._find_refund(route, t, packet)
         if found is not None:
-            return self._refunded(t, action, found.tx_hash, found.height)
-        ctx.store.mark_action(
+            return await self._refunded(t, action, found.tx_hash, found.height)
+        await ctx.store.mark_action(
             action.id, ActionStatus.FAILED, tx_hash=tx_hash, reason=receipt.reason
         )
         raise ChainRejected(f"refund 0x{tx_hash.hex()} failed: {receipt.reason}")
 
-    def _refunded(
+    async def _refunded(
         self, t: TransferRecord, action: ActionRecord, tx_hash: bytes, height: int
     ) -> TransferRecord:
-        self.ctx.store.mark_action(
+        await self.ctx.store.mark_action(
             action.id, ActionStatus.SUCCEEDED, tx_hash=tx_hash, height=Height(height)
         )
-        return self.ctx.move(t, S.REFUNDED, f"refunded by 0x{tx_hash.hex()} in block {height}")
+        return await self.ctx.move(
+            t, S.REFUNDED, f"refunded by 0x{tx_hash.hex()} in block {height}"
+        )
 
     async def _find_refund(
         self, route: RouteRecord, t: TransferRecord, packet: Packet
     ) -> ChainEvent | None:
-        """The source's ``timeout_packet`` event of ``packet``, searched from the noted floor."""
-        floor = self.ctx.store.cursor(refund_floor_key(t.id))
+        """The source's ``timeout_packet`` event of ``packet``, searched from the floor noted on
+        the ``refund`` journal row."""
+        action = await self.ctx.store.action(t.id, REFUND)
+        floor = None if action is None else action.search_floor
         if floor is None:
             return None
         source = self.ctx.adapter(route.source)
@@ -690,8 +699,10 @@ class NotaryProtocol:
     async def _find_delivery(
         self, route: RouteRecord, t: TransferRecord, packet: Packet
     ) -> ChainEvent | None:
-        """The destination's event that delivered ``packet``, searched from the noted floor."""
-        floor = self.ctx.store.cursor(delivery_floor_key(t.id))
+        """The destination's event that delivered ``packet``, searched from the floor noted on
+        the ``deliver`` journal row."""
+        action = await self.ctx.store.action(t.id, DELIVER)
+        floor = None if action is None else action.search_floor
         if floor is None:
             return None
         dest = self.ctx.adapter(route.destination)
@@ -730,7 +741,5 @@ __all__ = [
     "REFUND",
     "SOURCE_SUBMIT",
     "NotaryProtocol",
-    "delivery_floor_key",
     "is_refund_event",
-    "refund_floor_key",
 ]

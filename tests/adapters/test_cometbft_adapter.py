@@ -170,3 +170,70 @@ def test_send_packet_events_and_receipts_are_read_from_their_shapes() -> None:
     ]
     assert events[0].attributes["packet_sequence"] == "5"
     assert (receipt.height, receipt.success) == (7, True)
+
+
+# --- event_from_proof: the send_packet's fields against the proven ICS-04 commitment ----------
+
+PACKET_ATTRS = {
+    "packet_src_port": "transfer",
+    "packet_src_channel": "channel-0",
+    "packet_sequence": "5",
+    "packet_timeout_height": "1-1000",
+    "packet_timeout_timestamp": "1700000000000000000",
+    "packet_data_hex": b'{"amount":"10","denom":"uatom"}'.hex(),
+}
+COMMITMENT_KEY = b"commitments/ports/transfer/channels/channel-0/sequences/5"
+
+
+def _ics04(timestamp: int, revision: int, height: int, data: bytes) -> bytes:
+    """ICS-04 (ibc-go ``CommitPacket``): sha256(timestamp ‖ rev number ‖ rev height ‖
+    sha256(data)), each integer 8 bytes big-endian."""
+    head = timestamp.to_bytes(8, "big") + revision.to_bytes(8, "big") + height.to_bytes(8, "big")
+    return hashlib.sha256(head + hashlib.sha256(data).digest()).digest()
+
+
+def _event(**changes: str) -> Any:
+    from core.types import ChainEvent
+
+    attrs = {**PACKET_ATTRS, **changes}
+    return ChainEvent("fake-chain", Height(7), EventKind.SEND_PACKET, b"\x01" * 32, (0, 1), attrs)
+
+
+def _proof(value: bytes, key: bytes = COMMITMENT_KEY) -> Any:
+    from core.types import InclusionProof
+
+    return InclusionProof("fake-chain", Height(8), "ics23", key, value, ())
+
+
+GOOD = _ics04(1_700_000_000_000_000_000, 1, 1000, b'{"amount":"10","denom":"uatom"}')
+
+
+def test_event_from_proof_returns_the_event_its_commitment_proves() -> None:
+    adapter = adapter_on(FakeCometNode(), "fake-chain")
+    event = _event()
+    assert adapter.event_from_proof(event, _proof(GOOD), b"\x00" * 32) is event
+    asyncio.run(adapter.aclose())
+
+
+@pytest.mark.parametrize(
+    ("event", "proof", "check"),
+    [
+        pytest.param(_event(packet_data_hex=b"{}".hex()), _proof(GOOD), "value", id="data"),
+        pytest.param(_event(packet_timeout_height="1-1001"), _proof(GOOD), "value", id="timeout"),
+        pytest.param(
+            _event(packet_timeout_timestamp="1"), _proof(GOOD), "value", id="timeout timestamp"
+        ),
+        pytest.param(_event(packet_sequence="6"), _proof(GOOD), "position", id="sequence"),
+        pytest.param(_event(), _proof(GOOD, COMMITMENT_KEY + b"0"), "position", id="proof key"),
+        pytest.param(_event(), _proof(b"\x00" * 32), "value", id="proven value"),
+        pytest.param(_event(packet_data_hex="zz"), _proof(GOOD), "value", id="undecodable data"),
+    ],
+)
+def test_event_from_proof_refuses_an_event_its_commitment_does_not_prove(
+    event: Any, proof: Any, check: str
+) -> None:
+    adapter = adapter_on(FakeCometNode(), "fake-chain")
+    with pytest.raises(InvalidInput) as refused:
+        adapter.event_from_proof(event, proof, b"\x00" * 32)
+    asyncio.run(adapter.aclose())
+    assert refused.value.details["check"] == check

@@ -16,11 +16,13 @@ import pytest
 
 from adapters.pujiang import PujiangAdapter
 from adapters.pujiang.conformance import PujiangTarget, target_from_config
+from adapters.pujiang.source_tx import PujiangSourceTransactions
 from adapters.testing import ChainAdapterConformance, Kit
 from core.errors import VerificationError
 from core.ids import Height
 from core.seams import ChainAdapter, LightClient
-from core.types import ChainEvent, EventKind, HeaderUpdate, InclusionProof
+from core.types import ChainEvent, EventKind, HeaderUpdate, InclusionProof, SendIntent, SourceSend
+from proofs.pujiang.codec import compute_tx_hash, decode_transaction
 from tests.fixtures.devnet import CHAIN_ID, InProcessDevnet, account_seed
 
 
@@ -92,6 +94,37 @@ class LaxVerification(PujiangAdapter):
         return LaxLightClient(super().light_client())  # type: ignore[return-value]
 
 
+class LaxSourceRules(PujiangSourceTransactions):
+    """Believes the signature: a send by the sender is taken for whatever the intent says."""
+
+    def validate_signed_send(self, intent: SendIntent, raw: bytes) -> SourceSend:
+        tx = decode_transaction(raw)
+        return self._journaled(raw, compute_tx_hash(tx, self.hash_fn))
+
+
+class LaxSignedSends(PujiangAdapter):
+    def source_transactions(self) -> PujiangSourceTransactions:
+        return LaxSourceRules(self.chain_id, self.hash_fn)
+
+
+class MisnamedSourceRules(PujiangSourceTransactions):
+    """Journals the right transaction under another hash."""
+
+    def validate_signed_send(self, intent: SendIntent, raw: bytes) -> SourceSend:
+        sent = super().validate_signed_send(intent, raw)
+        return replace(sent, tx_hash=self.hash_fn(sent.tx_hash))
+
+
+class MisnamedSignedSends(PujiangAdapter):
+    def source_transactions(self) -> PujiangSourceTransactions:
+        return MisnamedSourceRules(self.chain_id, self.hash_fn)
+
+
+class HtlcWithoutTiming(PujiangAdapter):
+    def chain_timing(self) -> None:  # type: ignore[override]
+        return None
+
+
 class BrokenTarget(PujiangTarget):
     adapter_class: type[PujiangAdapter] = PujiangAdapter
 
@@ -136,6 +169,9 @@ CAUGHT = (AssertionError, VerificationError, pytest.fail.Exception)
         (ForgivingRanges, "test_bad_ranges_are_rejected_clearly"),
         (HidesSendPackets, "test_triggered_event_is_found_in_its_block"),
         (LaxVerification, "test_tampered_headers_are_rejected"),
+        (LaxSignedSends, "test_forged_signed_sends_are_refused"),
+        (MisnamedSignedSends, "test_a_checked_signed_send_is_the_transaction_the_chain_executes"),
+        (HtlcWithoutTiming, "test_an_htlc_comes_with_the_chains_timing"),
     ],
 )
 def test_the_kit_fails_an_adapter_with_one_bug(
@@ -161,5 +197,8 @@ def test_the_same_checks_pass_on_the_unbroken_adapter(
         "test_bad_ranges_are_rejected_clearly",
         "test_triggered_event_is_found_in_its_block",
         "test_tampered_headers_are_rejected",
+        "test_forged_signed_sends_are_refused",
+        "test_a_checked_signed_send_is_the_transaction_the_chain_executes",
+        "test_an_htlc_comes_with_the_chains_timing",
     ):
         getattr(suite, check)(kit)

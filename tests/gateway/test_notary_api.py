@@ -130,6 +130,45 @@ async def test_signature_of_another_key_is_rejected(
     assert store.signatures(proven) == []
 
 
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _high_s_twin(signature: str) -> str:
+    """The malleated twin of a valid signature: (r, n - s, v flipped) recovers the same key."""
+    raw = bytes.fromhex(signature[2:])
+    s = SECP256K1_N - int.from_bytes(raw[32:64], "big")
+    return "0x" + (raw[:32] + s.to_bytes(32, "big") + bytes([raw[64] ^ 1])).hex()
+
+
+def _v_minus_27(signature: str) -> str:
+    raw = bytes.fromhex(signature[2:])
+    return "0x" + (raw[:64] + bytes([raw[64] - 27])).hex()
+
+
+@pytest.mark.parametrize(
+    ("malleate", "code"),
+    [
+        pytest.param(_high_s_twin, "quorum-high-s", id="high-s twin of a valid signature"),
+        pytest.param(_v_minus_27, "quorum-bad-v", id="v 0/1 instead of 27/28"),
+        pytest.param(lambda sig: sig[:-2], "invalid-input", id="64 bytes (the schema refuses)"),
+    ],
+)
+async def test_intake_refuses_what_the_quorum_would_not_count(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any, malleate: Any, code: str
+) -> None:
+    """Intake and quorum share one recovery rule (low s, v 27/28): a twin is never stored."""
+    proven = transfer_in(store, clock, 1, TransferState.PROVEN)
+    body = attestation(proven)
+    body["signature"] = malleate(body["signature"])
+    headers = {"X-API-Key": keys.notary}
+    assert_problem(await api.post("/v1/notary/attestations", json=body, headers=headers), 422, code)
+    assert store.signatures(proven) == []
+    valid = attestation(proven)
+    accepted = await api.post("/v1/notary/attestations", json=valid, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    assert [s.signature.hex() for s in store.signatures(proven)] == [valid["signature"][2:]]
+
+
 async def test_attestation_for_a_packet_in_the_wrong_state_is_409(
     api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
 ) -> None:

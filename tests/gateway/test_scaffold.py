@@ -27,7 +27,8 @@ from gateway import scaffold
 
 FAMILY = "lake_chain"
 BROKEN = "sunk_chain"
-KIT_CHECKS = 18  # ChainAdapterConformance's test methods
+KIT_CHECKS = 27  # ChainAdapterConformance's test methods
+DECLARED = 2  # identity and the declared capabilities pass before any method is written
 
 
 # --- names and rendering (no install) ----------------------------------------------------
@@ -224,12 +225,13 @@ def test_generated_tests_run_the_kit_identity_passes_the_rest_names_what_to_writ
     assert len(kit) == KIT_CHECKS
     assert len(outcomes) == len(own) + len(kit)
     assert kit.pop("test_identity_and_seams_are_declared") == ("passed", "")
+    assert kit.pop("test_hub_capabilities_are_declared") == ("passed", "")
     for name, (outcome, message) in kit.items():
         assert outcome == "failed", name
         assert "NotImplementedError" in message, (name, message)
         assert "is not written yet" in message, (name, message)
     # The plugin's summary table is printed, one line per check.
-    assert f"TestLakeChainConformance: 1/{KIT_CHECKS} checks passed" in result.stdout
+    assert f"TestLakeChainConformance: {DECLARED}/{KIT_CHECKS} checks passed" in result.stdout
     assert "[ok] test_identity_and_seams_are_declared" in result.stdout
 
 
@@ -241,7 +243,7 @@ def test_kit_runs_by_configuration_against_the_installed_family(installed: Insta
         "--pyargs", "adapters.testing.configured", cwd=package,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout[-3000:]
-    assert f"TestConfiguredChain: 1/{KIT_CHECKS} checks passed" in result.stdout
+    assert f"TestConfiguredChain: {DECLARED}/{KIT_CHECKS} checks passed" in result.stdout
     assert "[ok] test_identity_and_seams_are_declared" in result.stdout
     assert "LakeChainAdapter.latest_height (src/pjgw_adapter_lake_chain/adapter.py)" in (
         result.stdout

@@ -10,6 +10,7 @@ from typing import Any
 from core.ids import ChainId, Height
 from core.records import ClientRecord
 from core.states import TransferState
+from relayer.engine import Relayer
 from relayer.settings import Checkpoint
 from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.fixtures.devnet import InProcessDevnet
@@ -48,7 +49,8 @@ def test_a_frozen_source_client_stops_the_route_and_says_why(
     status = asyncio.run(scenario())
     assert status[ROUTE].state == "stopped"
     assert "fork at 7" in status[ROUTE].reason
-    assert store.cursor(ROUTE) is None  # the watcher did not run
+    # The watcher of the route's source did not run.
+    assert store.cursor(Relayer.chain_cursor_key(ChainId(DEVNET_CHAIN))) is None
     assert store.transfer_by_source_tx(ChainId(DEVNET_CHAIN), tx_hash) is None
 
 

@@ -132,17 +132,30 @@ def test_client_round_trips_and_save_replaces_consensus_states(store: SqlStore) 
     assert (cleared.consensus_states, cleared.trusted_height) == ({}, 31)
 
 
-def test_sending_a_hub_signed_source_action_gives_the_transfer_its_source_tx(
+def test_a_hub_signed_source_tx_is_set_once_and_marking_an_action_changes_only_the_action(
     store: SqlStore,
 ) -> None:
     """A ``from_account`` transfer has no source tx until the hub signs and sends it; the
-    watcher then finds the transfer by that hash instead of creating a second one."""
+    relayer then sets it (``set_source_tx``) so the watcher finds the transfer by that hash
+    instead of creating a second one. ``mark_action`` has no side effect on the transfer."""
     record, _ = store.create_transfer(new_transfer(), 1.0)
     assert record.source_tx is None
     act = store.record_action(record.id, "source_submit", A, ChainAction("k", {}, "i"), 1.0)
     store.mark_action(act.id, ActionStatus.SENT, tx_hash=b"\x07" * 32)
+    assert store.transfer(record.id).source_tx is None  # marking touched only the journal
+    store.set_source_tx(record.id, b"\x07" * 32)
     assert store.transfer(record.id).source_tx == b"\x07" * 32
     assert store.transfer_by_source_tx(A, b"\x07" * 32).id == record.id  # type: ignore[union-attr]
-    deliver = store.record_action(record.id, "deliver", B, ChainAction("d", {}, "j"), 2.0)
-    store.mark_action(deliver.id, ActionStatus.SENT, tx_hash=b"\x08" * 32)
-    assert store.transfer(record.id).source_tx == b"\x07" * 32  # other steps never touch it
+    store.set_source_tx(record.id, b"\x08" * 32)
+    assert store.transfer(record.id).source_tx == b"\x07" * 32  # set once, never replaced
+
+
+def test_the_search_floor_is_kept_on_the_journal_row(store: SqlStore) -> None:
+    record, _ = store.create_transfer(new_transfer(), 1.0)
+    deliver = store.record_action(
+        record.id, "deliver", B, ChainAction("d", {}, "j"), 2.0, search_floor=Height(41)
+    )
+    assert deliver.search_floor == 41
+    assert store.action(record.id, "deliver").search_floor == 41  # type: ignore[union-attr]
+    plain = store.record_action(record.id, "refund", A, ChainAction("r", {}, "k"), 3.0)
+    assert plain.search_floor is None

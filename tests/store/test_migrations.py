@@ -121,3 +121,52 @@ def test_missing_postgresql_binaries_fail_rather_than_skip(tmp_path: Path) -> No
 
 def test_the_installed_postgresql_binaries_are_found() -> None:
     assert (find_pg_bin() / "pg_ctl").exists()
+
+
+def test_0003_moves_the_per_transfer_floor_cursors_onto_their_journal_rows(
+    store_url: str,
+) -> None:
+    """A store written at 0002 (floors as ``deliver-floor:<id>`` cursor rows) upgrades to
+    floors on the ``actions`` rows, and the cursor rows are gone; other cursors stay."""
+    from sqlalchemy import text
+
+    from core.ids import ChainId
+    from core.records import ChainRecord, NewTransfer, RouteProtocol, RouteRecord, TransferKind
+    from gateway.store.codec import dumps
+    from gateway.store.migrate import upgrade_engine
+
+    engine = create_engine(parse_url(store_url))
+    try:
+        upgrade_engine(engine, "0002")
+        store = SqlStore(store_url)  # tables of 0002 that 0003 leaves as they are
+        try:
+            store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
+            store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
+            store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
+            new = NewTransfer("r", TransferKind.ASSET, "0x" + "01" * 20, "0x" + "02" * 20, "u", 5)
+            record, _ = store.create_transfer(new, 1.0)
+        finally:
+            store.close()
+        with engine.begin() as conn:  # the 0002 journal row, as that schema holds it
+            conn.execute(
+                text(
+                    "INSERT INTO actions (transfer_id, step, chain_id, kind, payload, "
+                    "idempotency_key, status, reason, recorded_at) "
+                    "VALUES (:t, 'deliver', 'b', 'd', :p, 'k', 'recorded', '', 1.0)"
+                ),
+                {"t": record.id, "p": dumps({})},
+            )
+            conn.execute(
+                text("INSERT INTO cursors (key, height) VALUES (:k, 77), ('r', 5)"),
+                {"k": f"deliver-floor:{record.id}"},
+            )
+        upgrade_engine(engine, "head")
+        store = SqlStore(store_url)
+        try:
+            assert store.action(record.id, "deliver").search_floor == 77  # type: ignore[union-attr]
+            assert store.cursor(f"deliver-floor:{record.id}") is None
+            assert store.cursor("r") == 5
+        finally:
+            store.close()
+    finally:
+        engine.dispose()

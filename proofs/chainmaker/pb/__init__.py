@@ -1,0 +1,1 @@
+"""Generated protobuf code for ChainMaker's messages (see chainmaker.proto)."""

@@ -1,0 +1,178 @@
+"""The relayer's store: every call crosses one executor boundary, so none blocks the event loop.
+
+The ``Store`` seam is synchronous (SQLAlchemy sessions, one database
+transaction per call); the relayer runs its watchers and route workers on the
+event loop it may share with the API (``pjgw serve``). A SQLite fsync or a
+PostgreSQL round trip made on that loop stalls every route and every request
+for its duration. ``AsyncStore`` runs each call in a small dedicated thread
+pool instead and is what the relayer's code awaits; the pool is bounded
+(writes serialise in the database anyway) and its threads are named so a
+stack dump says whose they are.
+
+Only what the relayer uses is here, each with the seam's signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import ParamSpec, TypeVar
+
+from core.ids import ChainId, Height, PacketId
+from core.records import (
+    ActionRecord,
+    ActionStatus,
+    ChainRecord,
+    ClientRecord,
+    NewTransfer,
+    RouteRecord,
+    SignatureRecord,
+    TransferRecord,
+)
+from core.seams import Store
+from core.states import TransferState
+from core.types import ChainAction
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+STORE_THREADS = 4
+
+
+class AsyncStore:
+    """``Store`` calls as coroutines, each run in the store's own thread pool."""
+
+    def __init__(self, store: Store, *, threads: int = STORE_THREADS) -> None:
+        self.sync = store
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pjgw-store")
+
+    async def _call(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(method, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the pool once the calls under way are done (the store is the caller's)."""
+        self._pool.shutdown(wait=True)
+
+    # chains and routes
+    async def chains(self) -> list[ChainRecord]:
+        return await self._call(self.sync.chains)
+
+    async def routes(self) -> list[RouteRecord]:
+        return await self._call(self.sync.routes)
+
+    async def route(self, route_id: str) -> RouteRecord:
+        return await self._call(self.sync.route, route_id)
+
+    # transfers
+    async def create_transfer(self, new: NewTransfer, now: float) -> tuple[TransferRecord, bool]:
+        return await self._call(self.sync.create_transfer, new, now)
+
+    async def transfer_by_packet(self, packet: PacketId) -> TransferRecord | None:
+        return await self._call(self.sync.transfer_by_packet, packet)
+
+    async def transfer_by_source_tx(
+        self, chain_id: ChainId, tx_hash: bytes
+    ) -> TransferRecord | None:
+        return await self._call(self.sync.transfer_by_source_tx, chain_id, tx_hash)
+
+    async def transition(
+        self,
+        transfer_id: str,
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        *,
+        worker: str | None = None,
+        **fields: object,
+    ) -> TransferRecord:
+        return await self._call(
+            self.sync.transition, transfer_id, expected, new, reason, now, worker=worker, **fields
+        )
+
+    async def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
+        await self._call(self.sync.note, transfer_id, reason, now, retry_at=retry_at)
+
+    async def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
+        await self._call(self.sync.set_source_tx, transfer_id, tx_hash)
+
+    # work distribution
+    async def claim_due(
+        self,
+        worker: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        *,
+        route_id: str | None = None,
+    ) -> list[TransferRecord]:
+        return await self._call(
+            self.sync.claim_due, worker, now, lease_seconds, limit, route_id=route_id
+        )
+
+    async def release(self, transfer_id: str, worker: str) -> None:
+        await self._call(self.sync.release, transfer_id, worker)
+
+    # the journal
+    async def record_action(
+        self,
+        transfer_id: str,
+        step: str,
+        chain_id: ChainId,
+        action: ChainAction,
+        now: float,
+        *,
+        search_floor: Height | None = None,
+    ) -> ActionRecord:
+        return await self._call(
+            self.sync.record_action,
+            transfer_id,
+            step,
+            chain_id,
+            action,
+            now,
+            search_floor=search_floor,
+        )
+
+    async def action(self, transfer_id: str, step: str) -> ActionRecord | None:
+        return await self._call(self.sync.action, transfer_id, step)
+
+    async def mark_action(
+        self,
+        action_id: int,
+        status: ActionStatus,
+        *,
+        tx_hash: bytes | None = None,
+        height: Height | None = None,
+        reason: str = "",
+    ) -> None:
+        await self._call(
+            self.sync.mark_action, action_id, status, tx_hash=tx_hash, height=height, reason=reason
+        )
+
+    # source scanning
+    async def cursor(self, key: str) -> Height | None:
+        return await self._call(self.sync.cursor, key)
+
+    async def advance_cursor(self, key: str, height: Height) -> None:
+        await self._call(self.sync.advance_cursor, key, height)
+
+    # light clients
+    async def client(self, chain_id: ChainId) -> ClientRecord | None:
+        return await self._call(self.sync.client, chain_id)
+
+    async def save_client(self, record: ClientRecord) -> None:
+        await self._call(self.sync.save_client, record)
+
+    # notaries
+    async def signatures(self, transfer_id: str) -> list[SignatureRecord]:
+        return await self._call(self.sync.signatures, transfer_id)
+
+    async def signatures_of(self, transfer_ids: Sequence[str]) -> dict[str, list[SignatureRecord]]:
+        return await self._call(self.sync.signatures_of, transfer_ids)
+
+
+__all__ = ["STORE_THREADS", "AsyncStore"]
