@@ -80,8 +80,12 @@ from core.types import (
     TxReceipt,
 )
 
-SEAM_VERSION = "1.0"
-"""The version of the ``ChainAdapter`` / ``LightClient`` contract this hub speaks (MAJOR.MINOR)."""
+SEAM_VERSION = "2.0"
+"""The version of the ``ChainAdapter`` / ``LightClient`` contract this hub speaks (MAJOR.MINOR).
+
+2.0 (relay core v2): ``header_update``, ``client_codec``, ``prove_state``,
+``event_from_proof`` and the composed capabilities became part of the seam, so
+a 1.x package must be rebuilt (it would be found unable to be relayed)."""
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 

@@ -3,6 +3,7 @@
     .venv/bin/python bench/devnet.py                   # both measurements (about 40 s)
     .venv/bin/python bench/devnet.py --mode inproc     # DevnetNode in this process
     .venv/bin/python bench/devnet.py --mode http       # a `python -m devnet run` process
+    .venv/bin/python bench/devnet.py --mode batch      # the same, 100 txs per POST /v1/txs
 
 Every transaction is a real Ed25519-signed ``transfer`` (signed up front, not
 timed), checked by the node on admission (decode, chain id, signature, nonce)
@@ -14,6 +15,8 @@ and executed in a block signed by all 4 validators (BLS) and stored in SQLite.
   processes each keep ``--concurrency`` ``POST /v1/txs`` requests in flight over
   keep-alive connections (the client processes share the machine's cores with
   the node).
+* ``batch``: as ``http``, each request a batch ``POST /v1/txs`` ``{"txs": [...]}``
+  of the lane's next ``--batch`` transactions (the answer has one result each).
 
 The figure is ``transactions / (last commit - first submission)``, the time to
 the block that commits the last one included, so block waits are counted.
@@ -109,26 +112,37 @@ def bench_inproc(count: int, accounts: int) -> dict[str, float]:
     }
 
 
-async def _post_all(url: str, lanes: list[list[bytes]]) -> None:
+async def _post_all(url: str, lanes: list[list[bytes]], batch: int) -> None:
     """One request in flight per lane; a lane owns whole senders, so each sender's
-    nonces reach the node in order (the mempool admits only the next nonce)."""
+    nonces reach the node in order (the mempool admits only the next nonce).
+    ``batch`` > 1: each request is a batch of the lane's next ``batch`` transactions."""
     limits = httpx.Limits(max_connections=len(lanes), max_keepalive_connections=len(lanes))
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
         async def worker(lane: list[bytes]) -> None:
-            for tx in lane:
-                response = await client.post("/v1/txs", json={"tx": "0x" + tx.hex()})
-                if response.status_code != 202:
-                    raise RuntimeError(response.text)
+            if batch <= 1:
+                for tx in lane:
+                    response = await client.post("/v1/txs", json={"tx": "0x" + tx.hex()})
+                    if response.status_code != 202:
+                        raise RuntimeError(response.text)
+                return
+            for start in range(0, len(lane), batch):
+                chunk = ["0x" + tx.hex() for tx in lane[start : start + batch]]
+                response = await client.post("/v1/txs", json={"txs": chunk})
+                refused = [r for r in response.json()["results"] if r["status"] != 202]
+                if response.status_code != 200 or refused:
+                    raise RuntimeError(response.text[:500])
 
         await asyncio.gather(*(worker(lane) for lane in lanes))
 
 
-def _client_process(url: str, lanes: list[list[bytes]]) -> None:
-    asyncio.run(_post_all(url, lanes))
+def _client_process(url: str, lanes: list[list[bytes]], batch: int) -> None:
+    asyncio.run(_post_all(url, lanes, batch))
 
 
-def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dict[str, float]:
+def bench_http(
+    count: int, accounts: int, clients: int, concurrency: int, batch: int = 1
+) -> dict[str, float]:
     txs = sign_transfers(count, accounts)
     data = Path(tempfile.mkdtemp(prefix="devnet-bench-"))
     port = _free_port()
@@ -160,7 +174,9 @@ def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dic
         shares = [lanes[c::clients] for c in range(clients)]
         context = multiprocessing.get_context("spawn")
         begin = time.perf_counter()
-        workers = [context.Process(target=_client_process, args=(url, share)) for share in shares]
+        workers = [
+            context.Process(target=_client_process, args=(url, share, batch)) for share in shares
+        ]
         for w in workers:
             w.start()
         for w in workers:
@@ -196,12 +212,14 @@ def bench_http(count: int, accounts: int, clients: int, concurrency: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("inproc", "http", "both"), default="both")
+    parser.add_argument("--mode", choices=("inproc", "http", "batch", "both"), default="both")
     parser.add_argument("--txs", type=int, default=20_000)
     parser.add_argument("--http-txs", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=64)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=100, help="transactions per batch request")
+    parser.add_argument("--batch-txs", type=int, default=40_000)
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
@@ -219,6 +237,13 @@ def main() -> None:
             f"over HTTP:  {r['txs']:.0f} transfers in {r['total_s']:.2f} s over {r['blocks']:.0f} "
             f"blocks (posted in {r['admit_s']:.2f} s, {args.clients} client processes x "
             f"{args.concurrency} in flight): {r['tps']:,.0f} tx/s committed"
+        )
+    if args.mode in ("batch", "both"):
+        r = bench_http(args.batch_txs, args.accounts, args.clients, args.concurrency, args.batch)
+        print(
+            f"batches:    {r['txs']:.0f} transfers in {r['total_s']:.2f} s over {r['blocks']:.0f} "
+            f"blocks (posted in {r['admit_s']:.2f} s as batches of {args.batch}, {args.clients} "
+            f"client processes x {args.concurrency} in flight): {r['tps']:,.0f} tx/s committed"
         )
 
 

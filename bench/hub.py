@@ -63,7 +63,9 @@ def serve(db_url: str, port: int, synchronous: str) -> None:
     from gateway.settings import Settings
     from gateway.store import SqlStore
 
-    app = create_app(Settings(), SqlStore(db_url, sqlite_synchronous=synchronous))
+    # no rate limits: one load generator is one address and one key
+    settings = Settings(rate_per_address=0, rate_per_key=0)
+    app = create_app(settings, SqlStore(db_url, sqlite_synchronous=synchronous))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

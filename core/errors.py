@@ -15,6 +15,11 @@ boundary where they occur with ``raise ... from err``; they never leak.
     PjgwError
     ├── ConfigError                    settings or chain configuration invalid
     ├── InvalidInput                   a caller sent something malformed or out of bounds
+    │   ├── TooLarge                   a request body over its route's bound (413)
+    │   ├── UriTooLong                 a request target over its bound (414)
+    │   ├── HeadersTooLarge            request headers over their bound (431)
+    │   └── TooComplex                 JSON nested, keyed or numbered past its bounds
+    ├── RequestTimeout                 the request body did not arrive in time (408)
     ├── NotFound
     ├── Conflict                       idempotency or uniqueness clash
     ├── InvalidTransition              a state change the transition table forbids
@@ -72,6 +77,41 @@ class InvalidInput(PjgwError):
 
     code = "invalid-input"
     http_status = 422
+
+
+class TooLarge(InvalidInput):
+    """The request body exceeds the bound of its route."""
+
+    code = "too-large"
+    http_status = 413
+
+
+class UriTooLong(InvalidInput):
+    """The request target (path and query) exceeds its bound."""
+
+    code = "uri-too-long"
+    http_status = 414
+
+
+class HeadersTooLarge(InvalidInput):
+    """The request headers exceed their bound (count or bytes)."""
+
+    code = "headers-too-large"
+    http_status = 431
+
+
+class TooComplex(InvalidInput):
+    """The JSON body is nested too deep, has too many keys or too long a number."""
+
+    code = "too-complex"
+
+
+class RequestTimeout(PjgwError):
+    """The request body did not arrive within the server's deadline."""
+
+    code = "request-timeout"
+    retryable = True
+    http_status = 408
 
 
 class NotFound(PjgwError):

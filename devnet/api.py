@@ -19,17 +19,20 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Body, FastAPI, Path, Query
-from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import APIRouter, Body, FastAPI, Path, Query, Response
+from pydantic import BaseModel, Field, model_validator
 
 from core.errors import Conflict, InvalidInput
+from core.http_limits import InputBounds, InputLimits
 from devnet.node import MAX_LIMIT, DevnetNode, hex0x
-from devnet.problems import install_problem_handlers, problem
+from devnet.problems import error_document, install_problem_handlers
 from devnet.txs import MAX_TX_BYTES
 from proofs.pujiang import codec
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_BATCH_TXS = 1000
+MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
+"""``POST /v1/txs`` with a batch: at most 1,000 transactions in at most 4 MiB of JSON."""
 MAX_HEIGHT = 2**63 - 1
 _HEX = re.compile(r"^0x(?:[0-9a-fA-F]{2})*$")
 
@@ -48,8 +51,20 @@ def parse_hex(text: str, what: str, *, max_bytes: int, exact: bool = False) -> b
     return data
 
 
+TxHex = Annotated[str, Field(max_length=2 + 2 * MAX_TX_BYTES, description="0x hex of a signed tx")]
+
+
 class TxIn(BaseModel):
-    tx: str = Field(max_length=2 + 2 * MAX_TX_BYTES, description="0x hex of the signed tx")
+    """One transaction (``tx``) or a batch (``txs``), exactly one of the two."""
+
+    tx: TxHex | None = None
+    txs: list[TxHex] | None = Field(default=None, min_length=1, max_length=MAX_BATCH_TXS)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TxIn:
+        if (self.tx is None) == (self.txs is None):
+            raise ValueError("give exactly one of tx and txs")
+        return self
 
 
 class EquivocateIn(BaseModel):
@@ -67,38 +82,14 @@ class OfflineIn(BaseModel):
     validators: list[int] = Field(max_length=1024)
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes before anything parses them (413)."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise InvalidInput(f"request body exceeds {self.limit} bytes")
-            return message
-
-        await self.app(scope, limited, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413, "too-large", f"request body exceeds {self.limit} bytes", scope.get("path", "")
-        )
-        await response(scope, receive, send)
+def input_limits(body_seconds: float) -> InputLimits:
+    """Every request bounded before parsing (``core.http_limits``): 256 KiB bodies, JSON at
+    most 32 deep, 10,000 keys, 100-character numbers, 8 KiB targets, 100 headers (16 KiB)."""
+    return InputLimits(
+        body_bytes=MAX_BODY_BYTES,
+        route_bodies={"POST /v1/txs": MAX_BATCH_BODY_BYTES},
+        body_seconds=body_seconds,
+    )
 
 
 def _router(node: DevnetNode) -> APIRouter:
@@ -144,9 +135,14 @@ def _router(node: DevnetNode) -> APIRouter:
         return node.query_state_proof(parse_hex(key, "key", max_bytes=1024), height)
 
     @router.post("/v1/txs", status_code=202)
-    def submit(body: TxIn) -> dict[str, object]:
-        raw = parse_hex(body.tx, "tx", max_bytes=MAX_TX_BYTES)
-        return {"tx_hash": hex0x(node.submit(raw))}
+    def submit(body: TxIn, response: Response) -> dict[str, object]:
+        """202 ``{tx_hash}`` for ``tx``; 200 ``{results}`` for ``txs``, one per entry in order:
+        ``{status: 202, tx_hash}`` or the entry's problem (an entry's refusal stops nothing)."""
+        if body.tx is not None:
+            raw = parse_hex(body.tx, "tx", max_bytes=MAX_TX_BYTES)
+            return {"tx_hash": hex0x(node.submit(raw))}
+        response.status_code = 200
+        return {"results": _submit_batch(node, body.txs or [])}
 
     @router.get("/v1/txs/{tx_hash}")
     def tx(tx_hash: Annotated[str, Path(max_length=66)]) -> dict[str, object]:
@@ -169,6 +165,28 @@ def _router(node: DevnetNode) -> APIRouter:
         return node.query_account(parse_hex(address, "address", max_bytes=20, exact=True))
 
     return router
+
+
+def _submit_batch(node: DevnetNode, texts: list[str]) -> list[dict[str, object]]:
+    """Each entry's answer: malformed hex is refused alone, the rest go to the node at once."""
+    answers: list[dict[str, object] | None] = []
+    raws: list[bytes] = []
+    for index, text in enumerate(texts):
+        try:
+            raws.append(parse_hex(text, "tx", max_bytes=MAX_TX_BYTES))
+            answers.append(None)
+        except InvalidInput as err:
+            answers.append(error_document(err, f"/v1/txs#{index}"))
+    outcomes = iter(node.submit_many(raws))
+    for index, answer in enumerate(answers):
+        if answer is None:
+            outcome = next(outcomes)
+            answers[index] = (
+                {"status": 202, "tx_hash": hex0x(outcome)}
+                if isinstance(outcome, bytes)
+                else error_document(outcome, f"/v1/txs#{index}")
+            )
+    return [a for a in answers if a is not None]
 
 
 def _faults_router(node: DevnetNode) -> APIRouter:
@@ -210,5 +228,5 @@ def create_app(node: DevnetNode) -> FastAPI:
     app.include_router(_router(node))
     if node.config.faults:
         app.include_router(_faults_router(node))
-    app.add_middleware(BodyLimit)
+    app.add_middleware(InputBounds, limits=input_limits(node.config.request_seconds))
     return app

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from core.errors import ConfigError
+from core.runtime import bound_recursion
 from devnet.config import NodeConfig, parse_duration
 from devnet.genesis import ACCOUNTS_FILE, GENESIS_FILE
 
@@ -44,6 +45,9 @@ def run(
     seed: str | None = typer.Option(None, help="Hex seed of every dev key (new chains: random)"),
     faults: bool = typer.Option(False, help="Enable /v1/faults/* (equivocation, offline)"),
     log_level: str = typer.Option("info", help="debug, info, warning or error"),
+    request_timeout: str = typer.Option(
+        "10s", help="A request's head, then its body, must each arrive within this (else 408)"
+    ),
 ) -> None:
     """Start a devnet node, or resume the chain already in --data."""
     from devnet.server import serve
@@ -65,6 +69,7 @@ def run(
         block_time=parse_duration(block_time),
         instant=instant,
         faults=faults,
+        request_seconds=parse_duration(request_timeout),
         explicit=frozenset(given),
         **given,  # type: ignore[arg-type]
     )
@@ -98,6 +103,7 @@ def register(pjgw: typer.Typer) -> None:
 
 
 def main() -> None:
+    bound_recursion()
     try:
         app()
     except ConfigError as err:

@@ -21,6 +21,7 @@ MAX_ACCOUNTS = 1000
 MAX_NOTARIES = 32
 MIN_BLOCK_TIME = 0.05
 MAX_BLOCK_TIME = 60.0
+MAX_REQUEST_SECONDS = 600.0
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
 
@@ -58,6 +59,8 @@ class NodeConfig:
     max_block_txs: int = 5000
     max_block_bytes: int = 8 * 1024 * 1024
     mempool_size: int = 50_000
+    request_seconds: float = 10.0
+    """A request's head, and then its body, must each arrive within this (else 408)."""
     explicit: frozenset[str] = field(default_factory=frozenset)
     """Names of the chain-defining options the operator gave (checked against genesis)."""
 
@@ -71,6 +74,10 @@ class NodeConfig:
             raise ConfigError(
                 f"--block-time must be {MIN_BLOCK_TIME}s..{MAX_BLOCK_TIME:.0f}s, "
                 f"not {self.block_time}s"
+            )
+        if not 0 < self.request_seconds <= MAX_REQUEST_SECONDS:
+            raise ConfigError(
+                f"--request-timeout must be over 0 and at most {MAX_REQUEST_SECONDS:.0f}s"
             )
         if self.hash_profile not in ("sha256", "sm3"):
             raise ConfigError(f"--hash must be sha256 or sm3, not {self.hash_profile!r}")

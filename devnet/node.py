@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.errors import ConfigError, InvalidInput, NotFound
+from core.errors import ConfigError, InvalidInput, NotFound, PjgwError
 from devnet.chain import (
     COMMITTED,
     FAILED,
@@ -62,7 +62,7 @@ from devnet.state import (
     nonce_key,
 )
 from devnet.store import BlockRow, BlockWrite, EventRow, Store
-from devnet.txs import CheckedTx, TxRejected, check_tx
+from devnet.txs import CheckedTx, TxRejected, check_tx, core_error
 from proofs.merkle import inclusion_proof
 from proofs.pujiang import codec
 
@@ -211,6 +211,26 @@ class DevnetNode:
         if self.config.instant:
             self.produce_block()
         return checked.hash
+
+    def submit_many(self, raws: Sequence[bytes]) -> list[bytes | PjgwError]:
+        """``submit`` for each, in order: its hash or its error (one refusal stops nothing).
+
+        Instant mode commits the accepted ones in one block, not a block each.
+        """
+        results: list[bytes | PjgwError] = []
+        for raw in raws:
+            try:
+                checked = check_tx(raw, self.chain_id, self.hash_fn)
+                self.mempool.add(checked, self.committed_nonce)
+            except TxRejected as rejection:
+                results.append(core_error(rejection))
+            except PjgwError as err:  # already queued, mempool full
+                results.append(err)
+            else:
+                results.append(checked.hash)
+        if self.config.instant and any(isinstance(r, bytes) for r in results):
+            self.produce_block()
+        return results
 
     def produce_block(self, txs: Sequence[bytes] | None = None) -> Tip:
         """Make, sign and store the next block: from the mempool, or exactly ``txs``.

@@ -10,6 +10,7 @@ a bare 500: their text stays in the node's log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,14 +18,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import PjgwError
+from core.problem import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from devnet.txs import TxRejected, core_error
 
-PROBLEM_BASE = "https://pujiang.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.devnet.api")
 
 
-def problem(status: int, code: str, detail: str, instance: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {
         "type": PROBLEM_BASE + code,
         "title": code,
@@ -34,18 +41,28 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: object)
         "code": code,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+def error_document(exc: PjgwError, instance: str) -> dict[str, object]:
+    """The problem body of ``exc``: also each refused entry of a batch ``POST /v1/txs``."""
+    return {
+        "type": PROBLEM_BASE + exc.code,
+        "title": exc.code,
+        "status": exc.http_status,
+        "detail": exc.message,
+        "instance": instance,
+        "code": exc.code,
+        "retryable": exc.retryable,
+        **{k: v for k, v in exc.details.items() if isinstance(v, str | int)},
+    }
 
 
 def error_response(exc: PjgwError, instance: str) -> JSONResponse:
-    return problem(
-        exc.http_status,
-        exc.code,
-        exc.message,
-        instance,
-        retryable=exc.retryable,
-        **{k: v for k, v in exc.details.items() if isinstance(v, str | int)},
-    )
+    body = error_document(exc, instance)
+    return JSONResponse(body, status_code=exc.http_status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -71,7 +88,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
             exc.status_code, f"http-{exc.status_code}"
         )
-        return problem(exc.status_code, code, str(exc.detail), request.url.path)
+        # 405 keeps Starlette's ``Allow`` header (RFC 9110)
+        return problem(exc.status_code, code, str(exc.detail), request.url.path, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

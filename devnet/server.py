@@ -13,12 +13,19 @@ import signal
 from types import FrameType
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from core.http_server import HeadDeadline, ServerLimits
+from core.runtime import bound_recursion
 from devnet.api import create_app
 from devnet.config import NodeConfig
 from devnet.node import DevnetNode
 
 log = logging.getLogger("pjgw.devnet")
+
+
+class _Protocol(HeadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request head (``core.http_server``)."""
 
 
 class _Server(uvicorn.Server):
@@ -67,8 +74,11 @@ def serve(config: NodeConfig, host: str, port: int, log_level: str = "info") -> 
                 log_level="warning" if log_level.lower() != "debug" else "debug",
                 access_log=False,
                 timeout_graceful_shutdown=5,
+                # 512 connections, 5 s idle keep-alive, 32 KiB request heads
+                **ServerLimits(head_seconds=config.request_seconds).uvicorn_options(_Protocol),  # type: ignore[arg-type]
             )
         )
+        bound_recursion()  # after every import of the node: py_ecc raises it at import
         server.run()
     finally:
         node.close()

@@ -25,15 +25,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from adapters.registry import Registry, discover
+from core.http_limits import InputBounds
 from core.seams import Store
 from gateway.auth import KeyCache
 from gateway.families import Families
 from gateway.keystore import FileKeystore, ManagedAccounts
+from gateway.limits import input_limits
+from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
+from gateway.ratelimit import RateLimits
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
+from gateway.streams import StreamSlots
 
 SSE_POLL_SECONDS = 0.5
 
@@ -76,8 +81,12 @@ def create_app(
     state.families = families
     state.get_registry = families.registry
     state.metrics = metrics.ApiMetrics(holder.get)
-    app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)
+    state.streams = StreamSlots(settings.max_event_streams, settings.max_event_streams_per_address)
+    app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
+    app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked
+    app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
     install_problem_handlers(app)
+    install_openapi(app, settings)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
         app.include_router(module.router)
     return app

@@ -25,18 +25,26 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
 from adapters.registry import discover
+from core.http_server import HeadDeadline
 from core.ids import ChainId
+from core.runtime import bound_recursion
 from core.seams import ChainAdapter, Closable
 from gateway.app import create_app
+from gateway.limits import server_limits
 from gateway.settings import Settings
 from gateway.store import SqlStore
 from relayer.engine import Relayer
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.hub")
+
+
+class _Protocol(HeadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request head (``core.http_server``)."""
 
 
 def worker_id() -> str:
@@ -100,11 +108,17 @@ async def run_hub(
         apply_chains_file(store, chains)
         adapters = build_adapters(chains)
     app = create_app(settings, store=store, adapters=adapters)
+    bound_recursion()  # after the adapters' imports: py_ecc raises it at import
     server: uvicorn.Server | None = None
     tasks: list[asyncio.Task[None]] = []
     if with_api:
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on"
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            lifespan="on",
+            **server_limits(settings).uvicorn_options(_Protocol),  # type: ignore[arg-type]
         )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

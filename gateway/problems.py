@@ -20,9 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, InvalidInput, PjgwError, all_error_classes
+from core.problem import PROBLEM_MEDIA_TYPE, problem_type
 
-PROBLEM_BASE = "https://pujiang.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pjgw.api")
 HTLC_DETAILS = ("t1", "t2", "delta", "min_t1", "max_t2", "min_t2", "max_seconds", "left", "needed")
 """Numeric details of ``proofs.htlc.errors`` a problem carries, so a client can fix its terms."""
@@ -55,16 +54,28 @@ class NotImplementedYet(PjgwError):
     http_status = 501
 
 
+class RateLimited(PjgwError):
+    """Too many requests from this address or key; ``Retry-After`` says when to come back."""
+
+    code = "rate-limited"
+    retryable = True
+    http_status = 429
+
+
+class StreamsExhausted(PjgwError):
+    """Every event-stream slot of the hub is taken; ``Retry-After`` says when to retry."""
+
+    code = "streams-exhausted"
+    retryable = True
+    http_status = 503
+
+
 class NotReady(PjgwError):
     """A dependency of the hub (store, a chain) is not reachable."""
 
     code = "not-ready"
     retryable = True
     http_status = 503
-
-
-def problem_type(code: str) -> str:
-    return PROBLEM_BASE + code
 
 
 def problem_table() -> list[tuple[str, int, str]]:
@@ -120,8 +131,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(PjgwError)
     async def _pjgw(request: Request, exc: PjgwError) -> JSONResponse:
         headers = (
-            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.http_status == 401 else None
+            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.http_status == 401 else {}
         )
+        retry_after = exc.details.get("retry_after")
+        if isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
         return problem_response(
             exc.http_status,
             exc.code,
@@ -153,7 +167,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             401: "unauthorized",
             403: "forbidden",
         }.get(exc.status_code, f"http-{exc.status_code}")
-        return problem_response(exc.status_code, code, code, str(exc.detail), request.url.path)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not just one route's (RFC 9110)
+            from gateway.openapi import allowed_methods
+
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem_response(
+            exc.status_code, code, code, str(exc.detail), request.url.path, headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -34,6 +34,25 @@ class Settings(BaseSettings):
     require_read_key: bool = Field(False, description="GET endpoints need an API key too")
     keystore_dir: Path | None = Field(None, description="encrypted managed-account keys")
     keystore_password: SecretStr | None = None
+    # Bounds on input and connections (gateway/limits.py, core/http_limits.py; docs/api.md)
+    request_body_seconds: float = Field(
+        10.0, gt=0, le=600, description="a request body must arrive within this (else 408)"
+    )
+    request_head_seconds: float = Field(
+        10.0, gt=0, le=600, description="a request head must arrive within this (else 408)"
+    )
+    max_connections: int = Field(
+        512, ge=1, le=65535, description="connections served at once; beyond them uvicorn's 503"
+    )
+    # Rate limits (gateway/ratelimit.py, gateway/streams.py): token buckets, 0 = no limit
+    rate_per_address: float = Field(100.0, ge=0, description="requests/s per client address")
+    burst_per_address: int = Field(200, ge=1, description="requests at once per client address")
+    rate_per_key: float = Field(500.0, ge=0, description="requests/s per API key")
+    burst_per_key: int = Field(1000, ge=1, description="requests at once per API key")
+    max_event_streams: int = Field(256, ge=1, le=65535, description="open SSE streams in total")
+    max_event_streams_per_address: int = Field(
+        16, ge=1, le=65535, description="open SSE streams per client address"
+    )
 
     def store_url(self) -> str:
         """``database_url``, or the embedded default ``sqlite:///<data_dir>/hub.db``."""

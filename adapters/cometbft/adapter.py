@@ -60,7 +60,7 @@ class CometBftAdapter:
     """``core.seams.ChainAdapter`` over one CometBFT node's RPC."""
 
     family: ClassVar[str] = FAMILY
-    seam_version: ClassVar[str] = "1.0"
+    seam_version: ClassVar[str] = "2.0"
     settings_model: ClassVar[type[CometBftSettings]] = CometBftSettings
     chain_id_option: ClassVar[str] = "chain_id"
     key_format: ClassVar[str] = ""  # no managed accounts: the hub signs no Cosmos SDK tx

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
+from core.runtime import bound_recursion
 from gateway.cli.adapters import adapter_app, adapters_app
 from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
@@ -113,6 +114,7 @@ def doctor() -> None:
 
 
 def main() -> None:
+    bound_recursion()
     try:
         app()
     except PjgwError as err:

@@ -49,6 +49,8 @@ from gateway.schemas.swaps import (
     swap_transactions,
 )
 from gateway.schemas.transfers import ActionOut
+from gateway.store.codec import PAGE_CURSOR_PATTERN
+from gateway.streams import stream_slot
 from proofs.htlc.errors import ClaimWindowClosed
 from proofs.htlc.rules import validate_preimage, validate_terms
 from proofs.htlc.timing import (
@@ -257,7 +259,7 @@ def list_swaps(
     status: SwapState | None = None,
     chain: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=100, pattern=PAGE_CURSOR_PATTERN)] = None,
 ) -> SwapPage:
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     page, next_cursor = store.list_swaps(
@@ -275,6 +277,7 @@ def _existing(swap_id: str, store: Annotated[SwapStore, Depends(get_store)]) -> 
 async def swap_events(
     request: Request,
     swap: Annotated[SwapRecord, Depends(_existing)],
+    _slot: Annotated[None, Depends(stream_slot)],
     store: Annotated[SwapStore, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,

@@ -51,6 +51,8 @@ from gateway.schemas.transfers import (
     TransferRequest,
     TransferSummary,
 )
+from gateway.store.codec import PAGE_CURSOR_PATTERN
+from gateway.streams import stream_slot
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
@@ -173,7 +175,7 @@ def list_transfers(
     status: TransferState | None = None,
     chain: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=100, pattern=PAGE_CURSOR_PATTERN)] = None,
 ) -> TransferPage:
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page.
 
@@ -195,6 +197,7 @@ def _existing(transfer_id: str, store: Annotated[Store, Depends(get_store)]) -> 
 async def transfer_events(
     request: Request,
     transfer: Annotated[TransferRecord, Depends(_existing)],
+    _slot: Annotated[None, Depends(stream_slot)],
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0)] = 0,

@@ -39,6 +39,23 @@ def _hex_bounded(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
+def decimal_below(bound: int) -> str:
+    """A regular expression of the decimal strings (leading zeros allowed, at most as many
+    digits as ``bound``) whose value is below ``bound``: the schema's form of the rule."""
+    digits = str(bound)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}" if len(digits) > 1 else None
+    same_length = []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            low = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            rest = len(digits) - i - 1
+            same_length.append(digits[:i] + low + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "^(?:" + "|".join(filter(None, [shorter, *same_length])) + ")$"
+
+
+UINT256_PATTERN = decimal_below(UINT256_LIMIT)
+
+
 def _decimal_amount(value: str) -> str:
     if not _DECIMAL.fullmatch(value):
         raise ValueError("amount is a decimal string of digits")
@@ -60,7 +77,11 @@ Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$"), AfterV
 Hex65 = Annotated[
     str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$"), AfterValidator(str.lower)
 ]
-DecimalAmount = Annotated[str, Field(max_length=78), AfterValidator(_decimal_amount)]
+DecimalAmount = Annotated[
+    str,
+    Field(min_length=1, max_length=78, pattern=UINT256_PATTERN),
+    AfterValidator(_decimal_amount),
+]
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
 Denom = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/:._-]{0,128}$")]
 AddressText = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]

@@ -42,7 +42,7 @@ class SwapLegRequest(BaseModel):
         pattern=r"^[A-Za-z0-9/:._-]+$",
         description="a Pujiang denom, an ERC-20 address, or 'native'",
     )
-    amount: DecimalAmount
+    amount: DecimalAmount = Field(json_schema_extra={"allOf": [{"pattern": "[1-9]"}]})
     timelock: int | None = Field(
         None,
         ge=1,
@@ -110,7 +110,10 @@ class SwapClaimRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    preimage: SecretStr = Field(description="the 32-byte secret, 0x + 64 hex digits")
+    preimage: SecretStr = Field(
+        description="the 32-byte secret, 0x + 64 hex digits",
+        json_schema_extra={"pattern": "^0x[0-9a-fA-F]{64}$", "writeOnly": True},
+    )
 
     @field_validator("preimage")
     @classmethod

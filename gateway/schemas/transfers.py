@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
@@ -23,10 +23,28 @@ from gateway.schemas.common import (
 MAX_TIMEOUT_SECONDS = MAX_INT63 // 1000  # still a uint64 once in milliseconds
 
 
+_RULES: dict[str, Any] = {
+    # what ``_check`` enforces, in the schema's terms
+    "oneOf": [
+        {"required": ["signed_tx"], "properties": {"signed_tx": {"type": "string"}}},
+        {"required": ["from_account"], "properties": {"from_account": {"type": "string"}}},
+    ],
+    "anyOf": [
+        {"required": ["timeout_height"], "properties": {"timeout_height": {"minimum": 1}}},
+        {"required": ["timeout_seconds"], "properties": {"timeout_seconds": {"minimum": 1}}},
+    ],
+    "if": {"required": ["kind"], "properties": {"kind": {"const": "asset"}}},
+    "then": {
+        "required": ["amount", "denom"],
+        "properties": {"amount": {"pattern": "[1-9]"}, "denom": {"minLength": 1}},
+    },
+}
+
+
 class TransferRequest(BaseModel):
     """``POST /v1/transfers``. Exactly one of ``signed_tx`` / ``from_account`` starts it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_RULES)
 
     route_id: Name
     kind: TransferKind

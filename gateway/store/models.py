@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -65,6 +66,9 @@ class Route(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
 
 
+_PENDING_SOURCE_TX = "packet_sequence IS NULL AND source_tx IS NOT NULL"
+
+
 class Transfer(Base):
     __tablename__ = "transfers"
     __table_args__ = (
@@ -75,6 +79,16 @@ class Transfer(Base):
         Index("ix_transfers_due", "next_attempt_at"),
         Index("ix_transfers_state", "state"),
         Index("ix_transfers_source_tx", "source_chain", "source_tx"),
+        # One request-made transfer per source transaction (migration 0004): the packet-less
+        # rows only, since one transaction may emit several packets, each its own transfer.
+        Index(
+            "uq_transfers_pending_source_tx",
+            "source_chain",
+            "source_tx",
+            unique=True,
+            sqlite_where=text(_PENDING_SOURCE_TX),
+            postgresql_where=text(_PENDING_SOURCE_TX),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

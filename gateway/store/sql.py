@@ -268,6 +268,13 @@ class SqlStore(SwapStoreMixin):
             route = s.get(Route, new.route_id)
             if route is None:
                 raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
+            if new.packet is None and new.source_tx is not None:
+                # One source transaction is one transfer, whatever the idempotency key; a
+                # concurrent insert of the same one fails uq_transfers_pending_source_tx and
+                # the retry lands here.
+                found = s.scalar(_pending_by_source_tx(route.source, new.source_tx))
+                if found is not None:
+                    return transfer_record(found), False
             if new.packet is not None and (
                 new.packet.source != route.source or new.packet.destination != route.destination
             ):
@@ -842,6 +849,14 @@ def _by_packet(packet: PacketId) -> Select[tuple[Transfer]]:
         Transfer.packet_source == str(packet.source),
         Transfer.packet_destination == str(packet.destination),
         Transfer.packet_sequence == packet.sequence,
+    )
+
+
+def _pending_by_source_tx(chain: str, tx_hash: bytes) -> Select[tuple[Transfer]]:
+    return select(Transfer).where(
+        Transfer.source_chain == chain,
+        Transfer.source_tx == bytes(tx_hash),
+        Transfer.packet_sequence.is_(None),
     )
 
 

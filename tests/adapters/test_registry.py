@@ -86,11 +86,11 @@ def test_plugin_of_another_major_seam_version_is_broken_by_name(site: Path) -> N
         site,
         "pjgw-test-future",
         {"futurechain": "pjgw_test_future:Adapter"},
-        {"pjgw_test_future": "class Adapter:\n    seam_version = '2.0'\n"},
+        {"pjgw_test_future": "class Adapter:\n    seam_version = '3.0'\n"},
     )
     registry = discover()
     assert "futurechain" not in registry.adapters
-    assert "built for seam version 2.0" in registry.broken["futurechain"]
+    assert "built for seam version 3.0" in registry.broken["futurechain"]
     assert "pjgw-test-future 1.2.3" in registry.broken["futurechain"]
 
 
@@ -99,10 +99,10 @@ def test_plugin_of_the_same_major_seam_version_loads_and_reports_it(site: Path) 
         site,
         "pjgw-test-minor",
         {"minorchain": "pjgw_test_minor:Adapter"},
-        {"pjgw_test_minor": "class Adapter:\n    seam_version = '1.9'\n"},
+        {"pjgw_test_minor": "class Adapter:\n    seam_version = '2.9'\n"},
     )
     registry = discover()
-    assert registry.adapters["minorchain"].seam_version == "1.9"
+    assert registry.adapters["minorchain"].seam_version == "2.9"
     assert "minorchain" not in registry.broken
 
 

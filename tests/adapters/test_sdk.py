@@ -54,9 +54,9 @@ def test_settings_model_of_reads_the_attribute_or_the_settings_annotation(
     ("declared", "problem"),
     [
         (SEAM_VERSION, None),
-        ("1.99", None),
-        ("2.0", "built for seam version 2.0"),
-        ("0.9", "built for seam version 0.9"),
+        ("2.99", None),
+        ("3.0", "built for seam version 3.0"),
+        ("1.0", "built for seam version 1.0"),
         ("1", "must be 'MAJOR.MINOR'"),
         ("1.0.0", "must be 'MAJOR.MINOR'"),
         (1.0, "must be 'MAJOR.MINOR'"),

@@ -27,7 +27,13 @@ def test_only_transient_failures_are_retryable() -> None:
     # Only the core tree: other layers (the devnet's MempoolFull) may refine these.
     core_classes = [c for c in all_error_classes() if c.__module__ == "core.errors"]
     retryable = {cls.__name__ for cls in core_classes if cls.retryable}
-    assert retryable == {"ChainUnavailable", "ReorgDetected", "StoreUnavailable", "LeaseLost"}
+    assert retryable == {
+        "ChainUnavailable",
+        "ReorgDetected",
+        "StoreUnavailable",
+        "LeaseLost",
+        "RequestTimeout",
+    }
     assert not any(
         issubclass(cls, VerificationError) and cls.retryable for cls in all_error_classes()
     )

@@ -111,8 +111,10 @@ async def test_refused_submissions_are_problems_with_a_reason(
     assert_problem(
         await api.post("/v1/txs", json={"tx": "0x" + "00" * 70_000}), 422, "invalid-input"
     )
-    huge = b'{"tx": "0x' + b"00" * 200_000 + b'"}'
+    huge = b'{"tx": "0x' + b"00" * (2 << 20) + b'"}'  # over the 4 MiB bound of a batch
     assert_problem(await api.post("/v1/txs", content=huge), 413, "too-large")
+    big = b'{"blob": "' + b"00" * 200_000 + b'"}'  # other bodies: 256 KiB
+    assert_problem(await api.post("/v1/faults/offline", content=big), 413, "too-large")
     assert_problem(await api.get("/v1/txs/0x" + "00" * 32), 404, "not-found")
     assert_problem(await api.get("/v1/txs/0x1234"), 422, "invalid-input")
 
@@ -205,3 +207,54 @@ async def test_fault_endpoints(chain_factory: Callable[..., Chain]) -> None:
         assert_problem(
             await api.post("/v1/faults/equivocate", json={"height": 7}), 404, "not-found"
         )
+
+
+@pytest.mark.anyio
+async def test_a_batch_answers_each_entry_in_order(api: httpx.AsyncClient, chain: Chain) -> None:
+    good = [chain.sign(0, "transfer", [chain.address(1), b"upj", 1]) for _ in range(3)]
+    forged = codec.encode(
+        codec.decode_transaction(chain.sign(1, "transfer", [chain.address(0), b"upj", 1])).copy(
+            signature=bytes(64)
+        )
+    )
+    gap = chain.sign(2, "transfer", [chain.address(0), b"upj", 1], nonce=9)
+    entries = ["0x" + good[0].hex(), "0xabc", "0x" + forged.hex(), "0x" + good[1].hex()]
+    entries += ["0x" + good[1].hex(), "0x" + gap.hex(), "0x" + good[2].hex()]
+    response = await api.post("/v1/txs", json={"txs": entries})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [202, 422, 422, 202, 409, 409, 202]
+    assert [r.get("code") for r in results] == [
+        None, "invalid-input", "bad-signature", None, "conflict", "conflict", None
+    ]  # fmt: skip
+    assert results[5]["reason"] == "wrong-nonce"
+    assert results[1]["instance"] == "/v1/txs#1"
+    assert [r["tx_hash"] for r in results if r["status"] == 202] == [
+        "0x" + chain.hash_fn(tx).hex() for tx in good
+    ]
+    chain.node.produce_block()
+    for tx in good:
+        assert chain.node.query_tx(chain.hash_fn(tx))["status"] == "committed"
+
+
+@pytest.mark.anyio
+async def test_a_batch_is_bounded_and_exclusive_with_tx(api: httpx.AsyncClient) -> None:
+    one = "0x" + "00" * 8
+    assert_problem(await api.post("/v1/txs", json={"tx": one, "txs": [one]}), 422, "invalid-input")
+    assert_problem(await api.post("/v1/txs", json={"txs": []}), 422, "invalid-input")
+    assert_problem(await api.post("/v1/txs", json={"txs": [one] * 1001}), 422, "invalid-input")
+    assert (await api.post("/v1/txs", json={"txs": [one] * 1000})).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_an_instant_node_commits_a_batch_in_one_block(
+    chain_factory: Callable[..., Chain],
+) -> None:
+    chain = chain_factory(instant=True)
+    before = chain.node.height
+    txs = [chain.sign(0, "transfer", [chain.address(1), b"upj", 1]) for _ in range(5)]
+    async with client_for(chain) as api:
+        response = await api.post("/v1/txs", json={"txs": ["0x" + t.hex() for t in txs]})
+    assert [r["status"] for r in response.json()["results"]] == [202] * 5
+    assert chain.node.height == before + 1
+    assert chain.node.header(chain.node.height).tx_count == 5

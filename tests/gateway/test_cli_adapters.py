@@ -64,7 +64,7 @@ class GoodSettings(BaseModel):
 
 class GoodAdapter:
     family = "goodchain"
-    seam_version = "1.4"
+    seam_version = "2.4"
 
     def __init__(self, settings: GoodSettings) -> None:
         self.settings = settings
@@ -97,7 +97,7 @@ def test_list_json_shows_an_installed_plugin_with_distribution_version_and_setti
         "kind": "plugin",
         "distribution": "pjgw-cli-test-good",
         "version": "2.5.0",
-        "seam_version": "1.4",
+        "seam_version": "2.4",
         "target": "pjgw_cli_test_good:GoodAdapter",
         "settings_model": "pjgw_cli_test_good.GoodSettings",
         "required_settings": ["url", "chain_id"],
@@ -141,11 +141,11 @@ def test_list_reports_a_plugin_of_another_major_seam_version_as_broken(site: Pat
         site,
         "pjgw-cli-test-future",
         {"futurechain": "pjgw_cli_test_future:Adapter"},
-        {"pjgw_cli_test_future": "class Adapter:\n    seam_version = '2.0'\n"},
+        {"pjgw_cli_test_future": "class Adapter:\n    seam_version = '3.0'\n"},
     )
     future = _listed()["futurechain"]
     assert future["status"] == "broken"
-    assert future["error"].startswith("built for seam version 2.0, this hub speaks 1.0")
+    assert future["error"].startswith("built for seam version 3.0, this hub speaks 2.0")
 
 
 def test_list_with_a_family_claimed_twice_exits_with_an_error_not_a_traceback(

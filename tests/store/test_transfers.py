@@ -148,6 +148,46 @@ def test_concurrent_creates_with_one_idempotency_key_make_one_transfer(store: Sq
     assert sum(created for _, created in results) == 1
 
 
+def test_concurrent_creates_of_one_source_tx_with_other_keys_make_one_transfer(
+    store: SqlStore,
+) -> None:
+    """The race of docs/api.md: one signed transaction, six requests, six idempotency keys."""
+    results: list[tuple[str, bool]] = []
+    barrier = threading.Barrier(6)
+
+    def create(key: str) -> None:
+        barrier.wait()
+        rec, created = store.create_transfer(
+            new_transfer(source_tx=b"\x5a" * 32), 1.0, idempotency_key=key, request_hash=b"h"
+        )
+        results.append((rec.id, created))
+
+    threads = [threading.Thread(target=create, args=(f"key-{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6
+    assert len({tid for tid, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert len(store.list_transfers()[0]) == 1
+
+
+def test_one_source_tx_may_carry_several_packets(store: SqlStore) -> None:
+    """The watcher's transfers (packet set) share a transaction; only packet-less ones are one
+    per transaction."""
+    tx = b"\x6b" * 32
+    first, _ = store.create_transfer(new_transfer(sequence=1, source_tx=tx), 1.0)
+    second, created = store.create_transfer(new_transfer(sequence=2, source_tx=tx), 1.0)
+    assert created
+    assert second.id != first.id
+    pending, created = store.create_transfer(new_transfer(source_tx=tx), 1.0)
+    assert created  # no packet-less transfer of this transaction yet
+    again, created = store.create_transfer(new_transfer(source_tx=tx), 2.0, idempotency_key="k")
+    assert not created
+    assert again.id == pending.id
+
+
 def test_a_packet_is_tracked_once(store: SqlStore) -> None:
     first, _ = store.create_transfer(new_transfer(sequence=9), 1.0)
     again, created = store.create_transfer(new_transfer(sequence=9, amount=1), 2.0)

@@ -19,7 +19,7 @@ from adapters.verify_block import (
 )
 from core.errors import InvalidInput
 from proofs.chainmaker import compute_chain_trust
-from tests.fixtures.chainmaker import BLOCK_FILES, trust_doc
+from tests.proofs.chainmaker.helpers import BLOCK_FILES, trust_doc
 
 REPO = Path(__file__).resolve().parents[2]
 CM_TRUST = REPO / "docs" / "trust" / "chainmaker-chain1.json"

@@ -1,8 +1,5 @@
-"""The real ChainMaker v2.3.2 blocks of ``chain1``, read in place, and their trust.
-
-``cm_dir``, ``cm_blocks`` and ``cm_trusts`` for this folder; the node ids, the
-block files and the trust derivation are ``tests.fixtures.chainmaker``'s.
-"""
+"""Fixtures of the ChainMaker tests: the real blocks of ``chain1``, read in place, and their
+trust (names and helpers in ``helpers.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from typing import Any
 import pytest
 
 from proofs.chainmaker import ChainTrust, compute_chain_trust
-from tests.fixtures.chainmaker import BLOCK_FILES, load_json, trust_doc
+from tests.proofs.chainmaker.helpers import BLOCK_FILES, load_json, trust_doc
 
 
 @pytest.fixture(scope="session")

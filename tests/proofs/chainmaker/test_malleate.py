@@ -25,7 +25,7 @@ from proofs.chainmaker.encoding import (
 from proofs.chainmaker.pb import chainmaker_pb2 as pb
 from proofs.chainmaker.verifier import verify_tx_inclusion
 from proofs.hashing import SHA256
-from tests.fixtures.chainmaker import NODES
+from tests.proofs.chainmaker.helpers import NODES
 
 ORG1, ORG2, ORG3, ORG4 = (
     "QmVkqwwEEnfPjw7RiKoYUqN7hFN3tcQaG4aUJLZUF6U4L7",

@@ -23,7 +23,7 @@ from proofs.chainmaker import (
 from proofs.chainmaker.encoding import compute_tx_hash, encode
 from proofs.chainmaker.pb import chainmaker_pb2 as pb
 from proofs.hashing import SHA256, SM3
-from tests.fixtures.chainmaker import BLOCK_FILES, FULL_BLOCKS, NODES, trust_for
+from tests.proofs.chainmaker.helpers import BLOCK_FILES, FULL_BLOCKS, NODES, trust_for
 
 
 @pytest.mark.parametrize("height", sorted(BLOCK_FILES))

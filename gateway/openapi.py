@@ -1,0 +1,229 @@
+"""The OpenAPI document of the hub, completed with what FastAPI cannot infer.
+
+FastAPI documents each operation's success and its request validation; the rest
+of what the hub answers comes from elsewhere: problem+json errors raised in
+handlers, the store and the adapters, refusals by the middlewares in front
+(``core.http_limits``, ``gateway.ratelimit``), keys read by ``gateway.auth``.
+``openapi_document`` adds them, so the served document (and ``docs/openapi.json``,
+kept equal by a test) lists for every operation
+
+* every status it can answer, each error as ``application/problem+json`` with
+  the ``Problem`` schema (``Retry-After`` on 429 and 503, ``WWW-Authenticate``
+  on 401);
+* its security: ``ApiKey`` (``X-API-Key``) or ``Bearer``, required for mutating
+  and notary calls, optional (``{}``) for reads unless ``require_read_key``;
+* the alternative success status of idempotent creates (200 on a replay).
+
+``STATUSES`` names the statuses particular to each operation; a test checks it
+covers every route, and schemathesis that nothing else is ever answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import FastAPI, routing
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import Match
+
+from core.problem import PROBLEM_MEDIA_TYPE
+from gateway.auth import admin_access, client_access, notary_access, read_access
+from gateway.settings import Settings
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `type` is https://pujiang.dev/problems/<code>.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+        "retryable": {"type": "boolean"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+            },
+        },
+    },
+}
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "Bearer": {"type": "http", "scheme": "bearer"},
+}
+KEYED = [{"ApiKey": []}, {"Bearer": []}]
+
+REASONS = {
+    400: "Malformed request (a body that is not UTF-8 JSON)",
+    401: "No API key, or an unknown one",
+    403: "The key's role may not call this",
+    404: "Not found",
+    408: "The request head or body did not arrive in time",
+    409: "Conflict with the current state",
+    413: "The body exceeds this route's bound",
+    414: "The request target exceeds its bound",
+    422: "Invalid input",
+    429: "Rate limited",
+    431: "The request headers exceed their bound",
+    500: "Internal error (logged, never detailed)",
+    501: "Not supported by this hub yet",
+    502: "A chain refused or answered badly",
+    503: "A dependency (store, chain) is unavailable, or every stream slot is taken",
+}
+
+COMMON = frozenset({408, 414, 422, 429, 431, 500, 503})
+"""What any operation may answer: the input bounds, the rate limits, a store outage."""
+WITH_BODY = frozenset({400, 413})
+
+STATUSES: dict[tuple[str, str], frozenset[int]] = {
+    ("GET", "/healthz"): frozenset(),
+    ("GET", "/readyz"): frozenset(),
+    ("GET", "/v1/info"): frozenset(),
+    ("POST", "/v1/transfers"): frozenset({404, 409, 501, 502}),
+    ("GET", "/v1/transfers"): frozenset(),
+    ("GET", "/v1/transfers/{transfer_id}"): frozenset({404}),
+    ("GET", "/v1/transfers/{transfer_id}/events"): frozenset({404}),
+    ("POST", "/v1/swaps"): frozenset({404, 409, 501, 502}),
+    ("GET", "/v1/swaps"): frozenset(),
+    ("POST", "/v1/swaps/{swap_id}/claim"): frozenset({404, 409}),
+    ("GET", "/v1/swaps/{swap_id}/leg2-check"): frozenset({404, 409, 502}),
+    ("GET", "/v1/swaps/{swap_id}"): frozenset({404}),
+    ("GET", "/v1/swaps/{swap_id}/events"): frozenset({404}),
+    ("GET", "/v1/chains"): frozenset(),
+    ("POST", "/v1/chains"): frozenset(),
+    ("GET", "/v1/chains/{chain_id}/client"): frozenset({404}),
+    ("GET", "/v1/routes"): frozenset(),
+    ("POST", "/v1/routes"): frozenset({404}),
+    ("GET", "/v1/notary/requests"): frozenset(),
+    ("POST", "/v1/notary/attestations"): frozenset({404, 409}),
+}
+"""Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
+
+REPLAYED = frozenset(
+    {
+        ("POST", "/v1/transfers"),
+        ("POST", "/v1/swaps"),
+        ("POST", "/v1/chains"),
+        ("POST", "/v1/routes"),
+    }
+)
+"""Creates that answer 200 (not 201) when the request repeats (idempotency) or updates."""
+
+
+def api_routes(app: FastAPI) -> Iterator[Any]:
+    """The app's documented API routes, with their full paths (routers included)."""
+    for context in routing.iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
+            yield context
+
+
+def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """Every method some route serves at the path of ``scope`` (for a 405's ``Allow``)."""
+    found: set[str] = set()
+    for context in routing.iter_route_contexts(app.routes):
+        methods = context.methods
+        if methods and context.matches(scope)[0] is not Match.NONE:
+            found |= methods
+    return sorted(found)
+
+
+def _auth_of(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call in (read_access, client_access, admin_access, notary_access):
+            yield sub.call
+        yield from _auth_of(sub)
+
+
+def _problem(status: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": REASONS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if status in (429, 503):
+        answer["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
+    if status == 401:
+        answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    return answer
+
+
+def _complete(operation: dict[str, Any], route: Any, method: str, settings: Settings) -> None:
+    key = (method, route.path_format)
+    statuses = set(COMMON | STATUSES[key])
+    if "requestBody" in operation:
+        statuses |= WITH_BODY
+    auth = set(_auth_of(route.dependant))
+    if auth - {read_access}:
+        statuses |= {401, 403}
+        operation["security"] = KEYED
+    elif auth:
+        if settings.require_read_key:
+            statuses.add(401)
+            operation["security"] = KEYED
+        else:
+            statuses.add(401)  # a key presented but unknown is still refused
+            operation["security"] = [{}, *KEYED]
+    else:
+        operation["security"] = []
+    responses = operation["responses"]
+    if key in REPLAYED:
+        created = next(code for code in responses if code.startswith("2"))
+        responses.setdefault("200", {**responses[created], "description": "Replayed or updated"})
+    for status in sorted(statuses):
+        responses[str(status)] = _problem(status)
+
+
+def openapi_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """The app's OpenAPI, completed (cached on the app as FastAPI does)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        routes=app.routes,
+    )
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    components["securitySchemes"] = SECURITY_SCHEMES
+    for route in api_routes(app):
+        for method in route.methods:
+            operation = document["paths"][route.path_format][method.lower()]
+            _complete(operation, route, method, settings)
+    app.openapi_schema = document
+    return document
+
+
+def install_openapi(app: FastAPI, settings: Settings) -> None:
+    app.openapi = lambda: openapi_document(app, settings)  # type: ignore[method-assign]
+
+
+__all__ = ["STATUSES", "allowed_methods", "api_routes", "install_openapi", "openapi_document"]
+
+
+def main() -> None:
+    """``python -m gateway.openapi > docs/openapi.json``: the document a default hub serves."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from gateway.app import create_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(Settings(data_dir=Path(folder)))
+        print(json.dumps(app.openapi(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
