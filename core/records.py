@@ -146,13 +146,15 @@ class ActionRecord:
 
 @dataclass(frozen=True, slots=True)
 class SignatureRecord:
-    """A notary's attestation of one packet digest."""
+    """A notary's attestation of one packet digest: its ``delivery`` or ``nondelivery``
+    statement (a notary makes at most one of each per packet)."""
 
     transfer_id: str
     notary: str  # the notary's address or key id
     digest: bytes
     signature: bytes
     at: float
+    kind: str = "delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ class EquivocationRecord:
     digest_b: bytes
     signature_b: bytes
     at: float
+    kind: str = "delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +189,12 @@ class ClientRecord:
     conflicting header with its commit); empty while the client is not frozen."""
 
 
+STATEMENT_KINDS = ("delivery", "nondelivery")
+"""What a notary states about a packet: deliver it (to its destination), or refund it."""
+
+
 __all__ = [
+    "STATEMENT_KINDS",
     "ActionRecord",
     "ActionStatus",
     "ChainRecord",

@@ -454,9 +454,18 @@ class Store(Protocol):
     def add_signature(
         self, record: SignatureRecord, route_id: str, sequence: int
     ) -> EquivocationRecord | None:
-        """Store an attestation; when the same notary already signed another digest
-        for ``(route_id, sequence)``, store and return the equivocation evidence
-        instead (the signature is then not counted)."""
+        """Store an attestation (its ``record.kind`` statement); when the same notary
+        already made that statement for ``(route_id, sequence)`` over another digest,
+        store and return the equivocation evidence instead (the signature is then
+        not counted). A notary's delivery and non-delivery of one packet are two
+        statements, never equivocation."""
+        ...
+
+    def statements_owed(self, notary: str, limit: int) -> list[tuple[TransferRecord, str]]:
+        """Up to ``limit`` ``(transfer, kind)`` that ``notary`` has not stated yet, oldest
+        first: ``delivery`` of ``proven`` packets, ``nondelivery`` of ``timed_out`` ones
+        (only transfers whose packet event is recorded). The one query behind the
+        notaries' work, through the API and in the embedded mode."""
         ...
 
     def signatures(self, transfer_id: str) -> list[SignatureRecord]: ...

@@ -9,11 +9,11 @@ delivers one attestation. Two sources:
   ``X-API-Key``). Every request has a timeout; network failures are
   ``ChainUnavailable``-like retryable ``StoreUnavailable`` errors for the loop.
 * ``StoreWorkSource``: the embedded mode, straight on the hub's ``core.seams.Store``:
-  transfers in state ``proven`` that lack this notary's signature (``delivery``)
-  and ``timed_out`` ones it has not attested as not delivered (``nondelivery``,
-  also when it attested their delivery: the notary decides with its non-receipt
-  proof); attestations through ``store.add_signature`` under
-  ``statement_key(route, kind)`` (which reports equivocation evidence).
+  the statements this notary owes (``Store.statements_owed``: ``delivery`` of
+  ``proven`` transfers, ``nondelivery`` of ``timed_out`` ones, also when it
+  attested their delivery: the notary decides with its non-receipt proof);
+  attestations through ``store.add_signature`` with their kind (which reports
+  equivocation evidence).
 
 ``run_notary`` is the loop: fetch, attest each item (refusals are logged with
 their reason and the item skipped), submit, sleep when idle.
@@ -31,9 +31,7 @@ import httpx
 
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
-from core.states import TransferState
 from notary.service import Attestation, Notary, WorkItem
-from proofs.notary.nondelivery import statement_key
 
 log = logging.getLogger("pjgw.notary")
 
@@ -102,35 +100,19 @@ class HttpWorkSource:
 
 
 class StoreWorkSource:
-    """Embedded mode: the store's ``proven`` and ``timed_out`` transfers this notary owes.
-
-    The store's signature rows carry no kind, so which timed-out transfers this
-    notary already attested as not delivered is remembered here (for the
-    transfers still timed out); after a restart it is asked once more and
-    answers from its signed log, the same signature.
-    """
+    """Embedded mode: the statements this notary owes, by the store's one query
+    (``Store.statements_owed``, the same the hub's API answers with)."""
 
     def __init__(self, store: Any, notary: str, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.notary = notary.lower()
         self._clock = clock
-        self._nondelivered: set[str] = set()
 
     async def fetch(self, limit: int) -> list[WorkItem]:
         items: list[WorkItem] = []
-        proven, _ = self.store.list_transfers(state=TransferState.PROVEN, limit=limit)
-        for record in proven:
-            if not self._signed(record.id):
-                items.extend(_item(record, "delivery"))
-        timed_out, _ = self.store.list_transfers(state=TransferState.TIMED_OUT, limit=limit)
-        self._nondelivered &= {r.id for r in timed_out}
-        for record in timed_out:
-            if record.id not in self._nondelivered:
-                items.extend(_item(record, "nondelivery"))
-        return items[:limit]
-
-    def _signed(self, transfer_id: str) -> bool:
-        return any(s.notary.lower() == self.notary for s in self.store.signatures(transfer_id))
+        for record, kind in self.store.statements_owed(self.notary, limit):
+            items.extend(_item(record, kind))
+        return items
 
     async def submit(self, attestation: Attestation) -> None:
         record = self.store.transfer(attestation.transfer_id)
@@ -141,14 +123,13 @@ class StoreWorkSource:
                 digest=attestation.digest,
                 signature=attestation.signature,
                 at=self._clock(),
+                kind=attestation.kind,
             ),
-            statement_key(record.route_id, attestation.kind),
+            record.route_id,
             record.packet.sequence if record.packet else 0,
         )
         if evidence is not None:
             log.error("the store reports equivocation evidence for %s", attestation.notary)
-        elif attestation.kind == "nondelivery":
-            self._nondelivered.add(attestation.transfer_id)
 
 
 def _item(record: Any, kind: str) -> list[WorkItem]:

@@ -9,16 +9,17 @@ hub never asks it to trust the hub.
 An attestation is checked before it is stored: the 65-byte ``r‖s‖v``
 secp256k1 signature must recover to ``notary`` over ``digest``, and when an
 adapter for the chain that will check it has a bridge (``BridgeChain``), ``digest``
-must be that chain's digest of the transfer's packet. It is stored under
-``statement_key(route, kind)``: a notary that signed another digest OF THE
-SAME KIND for the same ``(route, sequence)`` is an equivocation: the
-store keeps both signatures as evidence and the answer is a 409 problem
-``…/equivocation``.
+must be that chain's digest of the transfer's packet. It is stored as its
+kind of statement: a notary that signed another digest OF THE SAME KIND for
+the same ``(route, sequence)`` is an equivocation: the store keeps both
+signatures as evidence and the answer is a 409 problem ``…/equivocation``.
+What a notary owes is one store query (``Store.statements_owed``), the same
+the embedded notary uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -33,17 +34,10 @@ from gateway.problems import Equivocation
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
 from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
 from proofs.notary.ecdsa import recover
-from proofs.notary.nondelivery import statement_key
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
 
 MAX_ITEMS = 200
-SCAN_PAGE = 200
-SCAN_PAGES = 10  # bounds the work of one request when a notary is far behind
-_KINDS: tuple[tuple[TransferState, WorkKind], ...] = (
-    (TransferState.PROVEN, "delivery"),
-    (TransferState.TIMED_OUT, "nondelivery"),
-)
 _DELIVERY_STATES = frozenset(
     {
         TransferState.PROVEN,
@@ -58,56 +52,14 @@ _NONDELIVERY_STATES = frozenset({TransferState.TIMED_OUT, TransferState.REFUNDED
 
 @router.get("/requests", response_model=list[WorkItem])
 def work_items(
-    request: Request,
     store: Annotated[Store, Depends(get_store)],
-    catalog: Annotated[Catalog, Depends(get_catalog)],
     _: Annotated[Principal, Depends(notary_access)],
     notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
 ) -> list[WorkItem]:
-    """Oldest work is not guaranteed first: pages are newest first, up to ``limit`` items."""
-    me = notary.lower()
-    items: list[WorkItem] = []
-    for state, kind in _KINDS:
-        cursor: str | None = None
-        for _page in range(SCAN_PAGES):
-            page, cursor = store.list_transfers(state=state, after=cursor, limit=SCAN_PAGE)
-            signed = store.signatures_of([t.id for t in page])  # one read per page
-            for t in page:
-                if t.packet is None or _signed_by(request, catalog, signed[t.id], t, me, kind):
-                    continue
-                items.append(_item(t, kind))
-                if len(items) >= limit:
-                    return items
-            if cursor is None:
-                break
-    return items
-
-
-def _signed_by(
-    request: Request,
-    catalog: Catalog,
-    signatures: Sequence[SignatureRecord],
-    t: TransferRecord,
-    notary: str,
-    kind: WorkKind,
-) -> bool:
-    """Has ``notary`` made the ``kind`` statement for this transfer?
-
-    A notary makes at most one delivery and one non-delivery statement per
-    packet (``proofs.notary.nondelivery``), so one that attested delivery is
-    still asked for non-delivery once the transfer timed out. Signatures carry
-    no kind: a non-delivery is recognised by its digest, which this hub computes
-    when it has an adapter of the source chain; without one, a notary with
-    fewer than two signatures is asked again and answers from its signed log.
-    """
-    mine = [s for s in signatures if s.notary.lower() == notary]
-    if kind == "delivery":
-        return bool(mine)
-    expected = _expected_digest(request, catalog, t, "nondelivery")
-    if expected is None:
-        return len(mine) >= 2
-    return any(s.digest == expected for s in mine)
+    """The statements ``notary`` owes, oldest first, up to ``limit`` items."""
+    owed = store.statements_owed(notary.lower(), limit)
+    return [_item(t, kind) for t, kind in owed]  # type: ignore[arg-type]
 
 
 def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
@@ -151,9 +103,8 @@ def attest(
     expected = _expected_digest(request, catalog, transfer, body.kind)
     if expected is not None and expected != digest:
         raise InvalidInput(f"digest is not this packet's {body.kind} digest", field="digest")
-    record = SignatureRecord(transfer.id, notary, digest, signature, clock())
-    key = statement_key(transfer.route_id, body.kind)
-    evidence = store.add_signature(record, key, packet.sequence)
+    record = SignatureRecord(transfer.id, notary, digest, signature, clock(), body.kind)
+    evidence = store.add_signature(record, transfer.route_id, packet.sequence)
     if evidence is not None:
         raise Equivocation(
             f"notary {notary} already signed another digest for "

@@ -95,4 +95,5 @@ def equivocation_record(r: Equivocation) -> EquivocationRecord:
         digest_b=bytes(r.digest_b),
         signature_b=bytes(r.signature_b),
         at=r.at,
+        kind=r.kind,
     )

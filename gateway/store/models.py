@@ -194,7 +194,9 @@ class NotarySignature(Base):
 
     __tablename__ = "notary_signatures"
     __table_args__ = (
-        UniqueConstraint("route_id", "sequence", "notary", name="uq_notary_signatures_packet"),
+        UniqueConstraint(
+            "route_id", "sequence", "kind", "notary", name="uq_notary_signatures_statement"
+        ),
         Index("ix_notary_signatures_transfer", "transfer_id"),
     )
 
@@ -206,13 +208,14 @@ class NotarySignature(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(16), server_default="delivery")
 
 
 class Equivocation(Base):
     __tablename__ = "equivocations"
     __table_args__ = (
         UniqueConstraint(
-            "notary", "route_id", "sequence", "digest_b", name="uq_equivocations_evidence"
+            "notary", "route_id", "sequence", "kind", "digest_b", name="uq_equivocations_evidence"
         ),
     )
 
@@ -225,6 +228,7 @@ class Equivocation(Base):
     digest_b: Mapped[bytes] = mapped_column(LargeBinary)
     signature_b: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(16), server_default="delivery")
 
 
 class ApiKey(Base):

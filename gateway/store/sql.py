@@ -42,6 +42,7 @@ from core.errors import (
 )
 from core.ids import ChainId, Height, PacketId
 from core.records import (
+    STATEMENT_KINDS,
     ActionRecord,
     ActionStatus,
     ChainRecord,
@@ -91,6 +92,11 @@ MAX_UINT256 = 2**256 - 1
 TRANSITION_FIELDS = frozenset(
     {"packet", "source_tx", "source_height", "source_position", "source_event", "dest_tx"}
 )
+_OWED: tuple[tuple[TransferState, str], ...] = (
+    (TransferState.PROVEN, "delivery"),
+    (TransferState.TIMED_OUT, "nondelivery"),
+)
+"""Which statement a transfer in a state is owed by each notary (``statements_owed``)."""
 _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
@@ -680,11 +686,15 @@ class SqlStore(SwapStoreMixin):
     def add_signature(
         self, record: SignatureRecord, route_id: str, sequence: int
     ) -> EquivocationRecord | None:
+        if record.kind not in STATEMENT_KINDS:
+            raise InvalidInput(f"unknown statement kind {record.kind!r}", field="kind")
+
         def work(s: Session) -> EquivocationRecord | None:
             first = s.scalar(
                 select(NotarySignature).where(
                     NotarySignature.route_id == route_id,
                     NotarySignature.sequence == sequence,
+                    NotarySignature.kind == record.kind,
                     NotarySignature.notary == record.notary,
                 )
             )
@@ -699,6 +709,7 @@ class SqlStore(SwapStoreMixin):
                         transfer_id=record.transfer_id,
                         route_id=route_id,
                         sequence=sequence,
+                        kind=record.kind,
                         notary=record.notary,
                         digest=bytes(record.digest),
                         signature=bytes(record.signature),
@@ -714,6 +725,7 @@ class SqlStore(SwapStoreMixin):
                     Equivocation.notary == record.notary,
                     Equivocation.route_id == route_id,
                     Equivocation.sequence == sequence,
+                    Equivocation.kind == record.kind,
                     Equivocation.digest_b == record.digest,
                 )
             )
@@ -722,6 +734,7 @@ class SqlStore(SwapStoreMixin):
                     notary=record.notary,
                     route_id=route_id,
                     sequence=sequence,
+                    kind=record.kind,
                     digest_a=first.digest,
                     signature_a=first.signature,
                     digest_b=bytes(record.digest),
@@ -735,15 +748,7 @@ class SqlStore(SwapStoreMixin):
         return self._write_retrying(work)
 
     def signatures(self, transfer_id: str) -> list[SignatureRecord]:
-        with self._read() as s:
-            rows = s.scalars(
-                select(NotarySignature)
-                .where(NotarySignature.transfer_id == transfer_id)
-                .order_by(NotarySignature.id)
-            )
-            return [
-                SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at) for r in rows
-            ]
+        return self.signatures_of([transfer_id])[transfer_id]
 
     def signatures_of(self, transfer_ids: Sequence[str]) -> dict[str, list[SignatureRecord]]:
         found: dict[str, list[SignatureRecord]] = {tid: [] for tid in transfer_ids}
@@ -757,9 +762,39 @@ class SqlStore(SwapStoreMixin):
             )
             for r in rows:
                 found[r.transfer_id].append(
-                    SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at)
+                    SignatureRecord(r.transfer_id, r.notary, r.digest, r.signature, r.at, r.kind)
                 )
         return found
+
+    def statements_owed(self, notary: str, limit: int) -> list[tuple[TransferRecord, str]]:
+        owed: list[tuple[TransferRecord, str]] = []
+        with self._read() as s:
+            for state, kind in _OWED:
+                made = (
+                    select(NotarySignature.id)
+                    .where(
+                        NotarySignature.transfer_id == Transfer.id,
+                        NotarySignature.kind == kind,
+                        func.lower(NotarySignature.notary) == notary.lower(),
+                    )
+                    .exists()
+                )
+                rows = s.scalars(
+                    select(Transfer)
+                    .where(
+                        Transfer.state == state.value,
+                        Transfer.packet_sequence.is_not(None),
+                        Transfer.source_tx.is_not(None),
+                        Transfer.source_height.is_not(None),
+                        ~made,
+                    )
+                    .order_by(Transfer.created_at, Transfer.id)
+                    .limit(limit - len(owed))
+                )
+                owed.extend((transfer_record(r), kind) for r in rows)
+                if len(owed) >= limit:
+                    break
+        return owed
 
     def equivocations(self) -> list[EquivocationRecord]:
         with self._read() as s:

@@ -20,8 +20,8 @@ and B proves it was not.
 :func:`statement_verdict` is the signed log's rule built on it: per packet at
 most one delivery digest and one non-delivery digest; a non-delivery after
 a delivery only with the non-receipt proof; never a delivery after a
-non-delivery (the refund may already be paid). :func:`statement_key` names
-a statement in the hub's store. The receipt-entry locations of both
+non-delivery (the refund may already be paid); the hub's store keeps each
+statement with its kind. The receipt-entry locations of both
 destination families are here too, so their derivation is tested once.
 """
 
@@ -121,19 +121,6 @@ def statement_verdict(
     return Statement.NEW
 
 
-def statement_key(route_id: str, kind: str) -> str:
-    """The key the hub's store counts one statement per notary and packet under.
-
-    Delivery keeps the route id (the store's rows from before this rule stay
-    valid); non-delivery gets its own key, so one notary's delivery and
-    non-delivery of a packet are two statements, and two different
-    non-delivery digests are still equivocation.
-    """
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown statement kind {kind!r}")
-    return route_id if kind == DELIVERY else f"{route_id}#{NONDELIVERY}"
-
-
 def compute_pujiang_recv_key(source_chain: str, sequence: int) -> bytes:
     """The devnet bridge's receipt entry ``recv/<source>/<seq 8 bytes BE>``."""
     return b"recv/" + source_chain.encode("ascii") + b"/" + sequence.to_bytes(8, "big")
@@ -156,6 +143,5 @@ __all__ = [
     "compute_pujiang_recv_key",
     "is_timeout_passed",
     "nondelivery_verdict",
-    "statement_key",
     "statement_verdict",
 ]

@@ -44,10 +44,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0004"
+        assert current_revision(store.engine) == head_revision() == "0005"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0004"
+        assert current_revision(store.engine) == "0005"
     finally:
         store.close()
 
@@ -79,7 +79,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0004" in " ".join(result.output.split())
+    assert "revision 0005" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
@@ -166,6 +166,52 @@ def test_0003_moves_the_per_transfer_floor_cursors_onto_their_journal_rows(
             assert store.action(record.id, "deliver").search_floor == 77  # type: ignore[union-attr]
             assert store.cursor(f"deliver-floor:{record.id}") is None
             assert store.cursor("r") == 5
+        finally:
+            store.close()
+    finally:
+        engine.dispose()
+
+
+def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
+    store_url: str,
+) -> None:
+    """Signature rows written under ``<route>#nondelivery`` (before 0005) become
+    ``kind = nondelivery`` rows of the route; delivery rows stay delivery."""
+    from sqlalchemy import text
+
+    from core.ids import ChainId
+    from core.records import ChainRecord, NewTransfer, RouteProtocol, RouteRecord, TransferKind
+    from gateway.store.migrate import upgrade_engine
+
+    engine = create_engine(parse_url(store_url))
+    try:
+        upgrade_engine(engine, "0004")
+        store = SqlStore(store_url)
+        try:
+            store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
+            store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
+            store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
+            new = NewTransfer("r", TransferKind.ASSET, "0x" + "01" * 20, "0x" + "02" * 20, "u", 5)
+            record, _ = store.create_transfer(new, 1.0)
+        finally:
+            store.close()
+        with engine.begin() as conn:  # the 0004 rows, as that schema held them
+            for route, digest in (("r", b"\x01" * 32), ("r#nondelivery", b"\x02" * 32)):
+                conn.execute(
+                    text(
+                        "INSERT INTO notary_signatures (transfer_id, route_id, sequence, notary, "
+                        "digest, signature, at) VALUES (:t, :r, 7, 'n1', :d, :s, 1.0)"
+                    ),
+                    {"t": record.id, "r": route, "d": digest, "s": b"sig"},
+                )
+        upgrade_engine(engine, "head")
+        store = SqlStore(store_url)
+        try:
+            found = sorted((s.kind, s.digest) for s in store.signatures(record.id))
+            assert found == [("delivery", b"\x01" * 32), ("nondelivery", b"\x02" * 32)]
+            with engine.connect() as conn:
+                routes = set(conn.execute(text("SELECT route_id FROM notary_signatures")).scalars())
+            assert routes == {"r"}
         finally:
             store.close()
     finally:

@@ -152,3 +152,71 @@ def test_repr_never_shows_the_url(store_url: str) -> None:
 
 def test_chain_id_type_survives(store: SqlStore) -> None:
     assert all(isinstance(c.chain_id, ChainId) for c in store.chains())
+
+
+# --- statement kinds and the one "statements owed" query ----------------------------------
+
+
+def _in_state(store: SqlStore, sequence: int, state: TransferState, at: float) -> str:
+    """A transfer with its packet event recorded, moved to ``state`` (proven or timed_out)."""
+    record, _ = store.create_transfer(
+        new_transfer(
+            sequence=sequence, state=TransferState.SOURCE_FINAL, source_tx=bytes([sequence]) * 32
+        ),
+        at,
+    )
+    nxt = TransferState.PROVEN if state is TransferState.PROVEN else TransferState.TIMED_OUT
+    store.transition(
+        record.id, TransferState.SOURCE_FINAL, nxt, "test", at, source_height=10 + sequence
+    )
+    return record.id
+
+
+def test_a_notarys_delivery_and_nondelivery_of_one_packet_are_two_statements(
+    store: SqlStore,
+) -> None:
+    record, _ = store.create_transfer(new_transfer(sequence=9), 1.0)
+    delivery = SignatureRecord(record.id, "n1", b"\x01" * 32, b"s1", 1.0, "delivery")
+    refund = SignatureRecord(record.id, "n1", b"\x02" * 32, b"s2", 2.0, "nondelivery")
+    assert store.add_signature(delivery, ROUTE_AB, 9) is None
+    assert store.add_signature(refund, ROUTE_AB, 9) is None  # another kind: no equivocation
+    assert [s.kind for s in store.signatures(record.id)] == ["delivery", "nondelivery"]
+    other = SignatureRecord(record.id, "n1", b"\x03" * 32, b"s3", 3.0, "nondelivery")
+    evidence = store.add_signature(other, ROUTE_AB, 9)
+    assert evidence is not None
+    assert (evidence.kind, evidence.route_id, evidence.digest_a) == (
+        "nondelivery",
+        ROUTE_AB,
+        b"\x02" * 32,
+    )
+    with pytest.raises(InvalidInput):
+        store.add_signature(
+            SignatureRecord(record.id, "n2", b"\x04" * 32, b"s4", 4.0, "refund"), ROUTE_AB, 9
+        )
+
+
+def test_statements_owed_are_delivery_of_proven_and_nondelivery_of_timed_out_oldest_first(
+    store: SqlStore,
+) -> None:
+    proven = _in_state(store, 21, TransferState.PROVEN, 1.0)
+    timed_out = _in_state(store, 22, TransferState.TIMED_OUT, 2.0)
+    older_proven = _in_state(store, 23, TransferState.PROVEN, 0.5)
+    store.create_transfer(new_transfer(sequence=24), 0.1)  # no event recorded: owes nothing
+    owed = store.statements_owed("N1", 10)
+    assert [(t.id, kind) for t, kind in owed] == [
+        (older_proven, "delivery"),
+        (proven, "delivery"),
+        (timed_out, "nondelivery"),
+    ]
+    # n1 states delivery of the timed-out packet earlier: it still owes its non-delivery.
+    store.add_signature(SignatureRecord(timed_out, "n1", b"\x05" * 32, b"s", 3.0), ROUTE_AB, 22)
+    store.add_signature(SignatureRecord(proven, "n1", b"\x06" * 32, b"s", 3.0), ROUTE_AB, 21)
+    owed = store.statements_owed("n1", 10)
+    assert [(t.id, kind) for t, kind in owed] == [
+        (older_proven, "delivery"),
+        (timed_out, "nondelivery"),
+    ]
+    refund = SignatureRecord(timed_out, "n1", b"\x07" * 32, b"s", 4.0, "nondelivery")
+    store.add_signature(refund, ROUTE_AB, 22)
+    assert [t.id for t, _ in store.statements_owed("n1", 10)] == [older_proven]
+    assert [t.id for t, _ in store.statements_owed("n2", 1)] == [older_proven]  # the limit

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
 from devnet.state import recv_key
 from notary.errors import WouldEquivocate
 from notary.signed_log import SignedLog
@@ -21,7 +20,6 @@ from proofs.notary.nondelivery import (
     compute_pujiang_recv_key,
     is_timeout_passed,
     nondelivery_verdict,
-    statement_key,
     statement_verdict,
 )
 
@@ -99,13 +97,6 @@ def test_statement_rules(delivery: bytes, other: bytes) -> None:
     assert statement_verdict(after_nondelivery, "delivery", delivery, nonreceipt_proven=True) is (
         Statement.AFTER_NONDELIVERY
     )
-
-
-def test_statement_keys_keep_delivery_on_the_route_and_separate_nondelivery() -> None:
-    assert statement_key("r", "delivery") == "r"
-    assert statement_key("r", "nondelivery") == "r#nondelivery"
-    with pytest.raises(InvalidInput, match="unknown statement kind"):
-        statement_key("r", "refund")
 
 
 @given(st.sampled_from(["pujiang-devnet", "a", "anvil-31337"]), st.integers(1, 2**64 - 1))
