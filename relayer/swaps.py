@@ -57,6 +57,7 @@ from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
 from core.seams import ChainAdapter, HtlcChain
 from core.states import TERMINAL_SWAP_STATES, SwapState, is_transition_allowed
+from core.steps import swap_step
 from core.swaps import HtlcEndpoint, HtlcEvent, LegState, SwapLegRecord, SwapRecord, SwapStore
 from core.types import ChainAction, EventKind
 from proofs.htlc.errors import ClaimWindowClosed
@@ -291,7 +292,7 @@ class SwapWatchtower:
         """Mark the hub's own claim/refund SUCCEEDED when the final event is its transaction."""
         kind = "claim" if event.kind is EventKind.HTLC_CLAIMED else "refund"
         attempt = 1
-        while found := self.store.swap_action(swap_id, _step_name(f"{kind}_leg{leg}", attempt)):
+        while found := self.store.swap_action(swap_id, swap_step(kind, leg, attempt)):
             if found.tx_hash == event.tx_hash and found.status is not ActionStatus.SUCCEEDED:
                 self.store.mark_swap_action(
                     found.id, ActionStatus.SUCCEEDED, tx_hash=event.tx_hash, height=event.height
@@ -380,9 +381,10 @@ class SwapWatchtower:
         leg = swap.leg(plan.leg)
         if leg.lock_id is None:
             return False
-        base = f"{plan.kind}_leg{plan.leg}"
         last, attempt = None, 0
-        while (found := self.store.swap_action(swap.id, _step_name(base, attempt + 1))) is not None:
+        while (
+            found := self.store.swap_action(swap.id, swap_step(plan.kind, plan.leg, attempt + 1))
+        ) is not None:
             last, attempt = found, attempt + 1
         endpoint = self.endpoint(leg.chain_id)
         if last is not None and last.status is ActionStatus.SUCCEEDED:
@@ -402,7 +404,7 @@ class SwapWatchtower:
         # Nothing yet, or the last attempt failed: a new attempt, if the lock is still open.
         if await endpoint.lock_status(leg.lock_id) is not LegState.LOCKED:
             return False  # closed on chain; the scan records how once it is final
-        step = _step_name(base, attempt + 1)
+        step = swap_step(plan.kind, plan.leg, attempt + 1)
         key = f"swap:{swap.id}:{step}"
         if plan.kind == "claim":
             if swap.preimage is None:
@@ -450,10 +452,6 @@ class SwapWatchtower:
             journal.id, status, height=receipt.height, reason=receipt.reason
         )
         return True
-
-
-def _step_name(base: str, attempt: int) -> str:
-    return base if attempt == 1 else f"{base}#{attempt}"
 
 
 def _terms_mismatch(leg: SwapLegRecord, event: HtlcEvent) -> str:

@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 from core.records import ChainRecord
 from core.seams import SourceChain, SourceTransactions
+from core.steps import Step
 from core.types import ChainAction, SendIntent
 from gateway.families import Families
 from gateway.keystore import ManagedAccounts
 from gateway.problems import NotImplementedYet, NotReady
 from gateway.schemas.transfers import TransferRequest
 
-SOURCE_STEP = "source_submit"
+SOURCE_STEP = Step.SOURCE_SUBMIT
 NONCE_TIMEOUT = 10.0
 """Seconds to wait for the source chain's committed nonce of a managed account."""
 

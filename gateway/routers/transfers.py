@@ -23,6 +23,7 @@ from core.ids import ChainId
 from core.records import ActionRecord, NewTransfer, TransferRecord
 from core.seams import Store
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
+from core.steps import Step
 from gateway.auth import Principal, client_access, read_access
 from gateway.families import Families
 from gateway.routers.deps import (
@@ -57,7 +58,7 @@ from gateway.streams import stream_slot
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 MAX_LIST = 200
-KNOWN_STEPS = (SOURCE_STEP, "deliver", "dest_submit", "refund", "ack")
+KNOWN_STEPS = tuple(Step)  # the journal rows a transfer can have
 """Journal steps shown by ``GET /v1/transfers/{id}`` when the store cannot list them all."""
 
 IdempotencyKey = Annotated[

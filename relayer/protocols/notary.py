@@ -46,16 +46,17 @@ from core.ids import Height, PacketId
 from core.records import ActionRecord, ActionStatus, RouteRecord, TransferRecord
 from core.seams import ChainAdapter
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
+from core.steps import Step
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt
 from relayer.protocols.base import Context, log
 from relayer.quorum import collect_quorum
 
 LISTED_HEIGHTS = 32
 """Source blocks whose event listing the protocol keeps (final blocks: they never change)."""
-SOURCE_SUBMIT = "source_submit"
-DELIVER = "deliver"
-REFUND = "refund"
-ACK = "ack"
+SOURCE_SUBMIT = Step.SOURCE_SUBMIT
+DELIVER = Step.DELIVER
+REFUND = Step.REFUND
+ACK = Step.ACK
 """Action step of a transfer's acknowledgement: the destination's receive event, recorded."""
 RECEIVE_EVENT = "receive_event"
 RECEIVED_BLOCKS = 16
