@@ -62,7 +62,7 @@ def postgres() -> Iterator[str]:
     """A throw-away PostgreSQL cluster (the tests' own), a fresh database; its URL."""
     import psycopg
 
-    from tests.store.pg import PgCluster, find_pg_bin
+    from tests.fixtures.postgres import PgCluster, find_pg_bin
 
     cluster = PgCluster(find_pg_bin())  # fsync off: a throw-away cluster, see docs/benchmarks.md
     cluster.start()
