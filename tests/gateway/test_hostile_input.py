@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,24 +109,28 @@ def _post(server: Server, body: bytes, keyed: bool) -> Answer:
     return exchange(server.port, head("POST", server.post_path, headers), body)
 
 
-BODIES: dict[str, tuple[bytes, int | None, str | None]] = {
-    # name: (body, expected status or None for any 4xx, expected problem code)
-    "100k nested arrays": (b"[" * 100_000 + b"]" * 100_000, 422, "too-complex"),
-    "40k nested objects": (b'{"a":' * 40_000 + b"1" + b"}" * 40_000, 422, "too-complex"),
-    "64 MiB string": (b'{"tx": "' + b"a" * (64 << 20) + b'"}', 413, "too-large"),
-    "200k-digit number": (b'{"tx": ' + b"7" * 200_000 + b"}", 422, "too-complex"),
-    "invalid UTF-8": (b'{"tx": "\xff\xfe\xfd", "route_id": "\xc3\x28"}', None, None),
+BODIES: dict[str, tuple[Callable[[], bytes], int | None, str | None]] = {
+    # name: (body, expected status or None for any 4xx, expected problem code); built per test
+    "100k nested arrays": (lambda: b"[" * 100_000 + b"]" * 100_000, 422, "too-complex"),
+    "40k nested objects": (lambda: b'{"a":' * 40_000 + b"1" + b"}" * 40_000, 422, "too-complex"),
+    "64 MiB string": (lambda: b'{"tx": "' + b"a" * (64 << 20) + b'"}', 413, "too-large"),
+    "200k-digit number": (lambda: b'{"tx": ' + b"7" * 200_000 + b"}", 422, "too-complex"),
+    "invalid UTF-8": (lambda: b'{"tx": "\xff\xfe\xfd", "route_id": "\xc3\x28"}', None, None),
     # 3.3 MB: over the hub's bound (413), within the devnet's 4 MiB batch bound (422)
-    "300k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}", None, None),
-    "20k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
+    "300k keys": (
+        lambda: b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}",
+        None,
+        None,
+    ),
+    "20k keys": (lambda: b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
 }
 
 
 @pytest.mark.parametrize("keyed", [False, True], ids=["no key", "key"])
 @pytest.mark.parametrize("case", list(BODIES))
 def test_hostile_body_is_a_4xx_and_the_server_lives(server: Server, case: str, keyed: bool) -> None:
-    body, status, code = BODIES[case]
-    answer = _post(server, body, keyed)
+    make, status, code = BODIES[case]
+    answer = _post(server, make(), keyed)
     assert answer.status is not None, "closed without an answer"
     assert 400 <= answer.status < 500, (answer.status, answer.body[:300])
     if status is not None:
