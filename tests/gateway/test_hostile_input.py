@@ -53,10 +53,10 @@ class Server:
         assert httpx.get(self.url + "/healthz", timeout=30).status_code == 200
 
 
-def _start(name: str, tmp: Path) -> Server:
+def _start(name: str, tmp: Path, **extra_env: str) -> Server:
     port = free_port()
     log = tmp / f"{name}.log"
-    env = dict(os.environ)
+    env = dict(os.environ) | extra_env
     if name == "hub":
         argv = [PJGW, "serve", "--no-relay", "--port", str(port)]
         env |= {
@@ -228,3 +228,24 @@ def test_slow_clients_are_cut_off_while_others_are_served(server: Server) -> Non
     assert [a.status for a in bodies] == [408] * SLOW_CLIENTS
     assert {a.problem()["code"] for a in heads + bodies} == {"request-timeout"}
     server.assert_alive()
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
+    """Beyond ``PJGW_MAX_CONNECTIONS_PER_ADDRESS`` idle connections from one address the next
+    is refused (429); once the idle ones are cut at the head deadline, requests are served."""
+    hub = _start("hub", tmp_path, PJGW_MAX_CONNECTIONS_PER_ADDRESS="3")
+    try:
+        idle = [socket.create_connection((LOOPBACK, hub.port), timeout=60) for _ in range(3)]
+        try:
+            refused = exchange(hub.port, head("GET", "/healthz"))
+            assert refused.status == 429
+            assert refused.problem()["code"] == "rate-limited"
+            for sock in idle:  # each cut by the head deadline, with a 408
+                assert read_answer(sock).status == 408
+        finally:
+            for sock in idle:
+                sock.close()
+        hub.assert_alive()
+    finally:
+        os.kill(hub.process.pid, signal.SIGTERM)
+        hub.process.wait(timeout=30)
