@@ -27,6 +27,7 @@ import pytest
 
 from tests.http_raw import Answer, exchange, head, read_answer
 from tests.net import LOOPBACK, free_port
+from tests.proofs.test_rlp_bounds import nested_lists
 
 REPO = Path(__file__).resolve().parents[2]
 PJGW = str(Path(sys.executable).parent / "pjgw")
@@ -123,6 +124,12 @@ BODIES: dict[str, tuple[Callable[[], bytes], int | None, str | None]] = {
         None,
     ),
     "20k keys": (lambda: b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
+    # a transaction of 20,000 nested RLP lists (60 KB): the devnet decodes it (it answered 500)
+    "20k-deep RLP tx": (
+        lambda: b'{"tx": "0x%s"}' % nested_lists(20_000).hex().encode(),
+        None,
+        None,
+    ),
 }
 
 
