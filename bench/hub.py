@@ -12,12 +12,17 @@ transfer: a real Ed25519-signed Pujiang ``bridge_send`` (signed up front, not
 timed) with its own ``Idempotency-Key``, so each one is validated (decode,
 signature, sender, arguments), stored ``requested`` and journaled. Both
 processes share the machine's cores. Prints requests/s and p50/p90/p99.
+
+First, in the same run, the same load against a bare FastAPI app (``--serve-bare``:
+one POST endpoint taking the same JSON as a dict, no middleware, no store): the
+stack's ceiling on this machine, and the hub's figure as a share of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import platform
@@ -69,6 +74,26 @@ def serve(db_url: str, port: int, synchronous: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def serve_bare(port: int) -> None:
+    """The ceiling: a bare FastAPI app (no middleware, no store) taking the same JSON body."""
+    from typing import Any
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/transfers", status_code=201)
+    async def create(body: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "tr_bare", "state": "requested", "route_id": body.get("route_id")}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
 def bodies(count: int, offset: int) -> list[dict[str, object]]:
     from adapters.pujiang.actions import TxSigner, build_signed_tx
 
@@ -94,40 +119,94 @@ def bodies(count: int, offset: int) -> list[dict[str, object]]:
     return out
 
 
+def request_bytes(key: str, index: int, body: dict[str, object]) -> bytes:
+    """One keep-alive ``POST /v1/transfers``, encoded before the clock starts."""
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /v1/transfers HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"X-API-Key: {key}\r\nIdempotency-Key: bench-{index}\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    """Send one request, read its whole answer (``Content-Length``); the status."""
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
 async def load(
     url: str, key: str, seconds: float, concurrency: int, work: list[dict[str, object]]
 ) -> tuple[list[float], int, float]:
+    """``concurrency`` keep-alive connections, one request in flight on each. A bare asyncio
+    HTTP/1.1 client: httpx's async client topped out near 150 requests/s here, below the
+    servers it was measuring (it was the bottleneck of the figures before 2026-12-06)."""
     latencies: list[float] = []
     errors = 0
     next_index = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0) as client:
-        started = time.perf_counter()
-        deadline = started + seconds
+    encoded = [request_bytes(key, i, body) for i, body in enumerate(work)]
+    host, port = url.removeprefix("http://").split(":")
+    started = time.perf_counter()
+    deadline = started + seconds
 
-        async def worker() -> None:
-            nonlocal errors, next_index
-            while time.perf_counter() < deadline and next_index < len(work):
+    async def worker() -> None:
+        nonlocal errors, next_index
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.perf_counter() < deadline and next_index < len(encoded):
                 i = next_index
                 next_index += 1
                 t0 = time.perf_counter()
-                response = await client.post(
-                    "/v1/transfers",
-                    json=work[i],
-                    headers={"X-API-Key": key, "Idempotency-Key": f"bench-{i}"},
-                )
+                status = await exchange(reader, writer, encoded[i])
                 latencies.append(time.perf_counter() - t0)
-                if response.status_code != 201:
+                if status != 201:
                     errors += 1
+        finally:
+            writer.close()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     return latencies, errors, elapsed
 
 
 def client_process(url: str, key: str, seconds: float, concurrency: int, queue: object) -> None:
     work = bodies(int(seconds * 4000) + 1000, 0)  # more than the hub can take in the window
     queue.put(asyncio.run(load(url, key, seconds, concurrency, work)))  # type: ignore[attr-defined]
+
+
+def run_load(
+    serve_args: list[str], key: str, seconds: float, concurrency: int
+) -> tuple[list[float], int, float]:
+    """Start a server process (``--serve ...`` or ``--serve-bare``), load it, stop it."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, *serve_args, str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        client = ctx.Process(target=client_process, args=(url, key, seconds, concurrency, queue))
+        client.start()
+        result = queue.get()
+        client.join()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return result  # type: ignore[no-any-return]
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -147,39 +226,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pjgw-bench-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'hub.db'}"
         key = seed(db_url)
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", db_url, str(port), args.synchronous], cwd=ROOT
+        bare = run_load(["--serve-bare"], key, args.seconds, args.concurrency)
+        latencies, errors, elapsed = run_load(
+            ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            ctx = multiprocessing.get_context("spawn")
-            queue = ctx.Queue()
-            client = ctx.Process(
-                target=client_process, args=(url, key, args.seconds, args.concurrency, queue)
-            )
-            client.start()
-            latencies, errors, elapsed = queue.get()
-            client.join()
-        finally:
-            server.terminate()
-            server.wait(10)
     ordered = sorted(latencies)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
+    )
+    bare_rate = len(bare[0]) / bare[2]
+    bare_sorted = sorted(bare[0])
+    print(
+        f"bare FastAPI POST (same body, no middleware, no store): {bare_rate:,.0f} requests/s, "
+        f"p99 {percentile(bare_sorted, 0.99) * 1e3:.1f} ms (the stack's ceiling here)"
     )
     print(
         f"POST /v1/transfers (signed_tx, SQLite WAL synchronous={args.synchronous}), "
         f"1 client process x {args.concurrency} in flight, {elapsed:.1f} s"
     )
     print(f"  requests: {len(ordered)}  errors: {errors}")
-    print(f"  throughput: {len(ordered) / elapsed:,.0f} requests/s")
+    rate = len(ordered) / elapsed
+    print(f"  throughput: {rate:,.0f} requests/s ({rate / bare_rate:.0%} of the bare endpoint)")
     print(
         f"  latency ms: p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
         f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
@@ -188,6 +255,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        serve(sys.argv[2], int(sys.argv[4]), sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--serve-bare":
+        serve_bare(int(sys.argv[2]))
     else:
         main()

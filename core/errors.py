@@ -20,6 +20,7 @@ boundary where they occur with ``raise ... from err``; they never leak.
     │   ├── HeadersTooLarge            request headers over their bound (431)
     │   └── TooComplex                 JSON nested, keyed or numbered past its bounds
     ├── RequestTimeout                 the request body did not arrive in time (408)
+    ├── RateLimited (retry)            too many requests or connections from one client (429)
     ├── NotFound
     ├── Conflict                       idempotency or uniqueness clash
     ├── InvalidTransition              a state change the transition table forbids
@@ -112,6 +113,14 @@ class RequestTimeout(PjgwError):
     code = "request-timeout"
     retryable = True
     http_status = 408
+
+
+class RateLimited(PjgwError):
+    """Too many requests (or connections) from this client; ``Retry-After`` says when."""
+
+    code = "rate-limited"
+    retryable = True
+    http_status = 429
 
 
 class NotFound(PjgwError):

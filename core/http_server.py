@@ -8,12 +8,14 @@ closes), how long an idle keep-alive connection stays open. One gap remains
 there: uvicorn waits for a request head without a deadline, and any byte
 resets its keep-alive timer, so a client sending its headers a byte a second
 holds a connection (and a ``limit_concurrency`` slot) forever. ``HeadDeadline``
-closes such a connection after ``head_seconds`` with a 408 problem.
+closes such a connection after ``head_seconds`` with a 408 problem, and refuses
+a connection beyond ``max_per_address`` open from one client address (429
+``rate-limited``), so one client cannot take every ``limit_concurrency`` slot.
 
 core imports no web library: a server builds its protocol class as
 ``class Protocol(HeadDeadline, H11Protocol)`` and passes ``uvicorn_options``
-to ``uvicorn.Config``. ``HeadDeadline`` relies on three members of uvicorn's
-``H11Protocol`` (``cycle``, ``transport``, ``loop``) and its hooks
+to ``uvicorn.Config``. ``HeadDeadline`` relies on four members of uvicorn's
+``H11Protocol`` (``client``, ``cycle``, ``transport``, ``loop``) and its hooks
 ``connection_made``, ``handle_events``, ``on_response_complete`` and
 ``connection_lost``; ``tests/gateway/test_hostile_input.py`` holds it to them.
 """
@@ -22,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core.errors import RequestTimeout
+from core.errors import PjgwError, RateLimited, RequestTimeout
 from core.problem import PROBLEM_MEDIA_TYPE, problem_document
 
 
@@ -34,6 +37,7 @@ class ServerLimits:
     """Connection bounds of one server (see the module docstring for what each bounds)."""
 
     max_connections: int = 512
+    max_per_address: int = 128
     head_seconds: float = 10.0
     keep_alive_seconds: int = 5
     head_bytes: int = 32 * 1024
@@ -42,20 +46,25 @@ class ServerLimits:
         """Keyword arguments for ``uvicorn.Config``; ``protocol`` mixes in ``HeadDeadline``."""
         if not issubclass(protocol, HeadDeadline):
             raise TypeError("the protocol class must mix in HeadDeadline")
+        bounds = {
+            "head_seconds": self.head_seconds,
+            "max_per_address": self.max_per_address,
+            "open_by_address": Counter(),  # this server's own count
+        }
         return {
-            "http": type(protocol.__name__, (protocol,), {"head_seconds": self.head_seconds}),
+            "http": type(protocol.__name__, (protocol,), bounds),
             "limit_concurrency": self.max_connections,
             "timeout_keep_alive": self.keep_alive_seconds,
             "h11_max_incomplete_event_size": self.head_bytes,
         }
 
 
-def _timeout_answer(seconds: float) -> bytes:
-    error = RequestTimeout(f"the request head did not arrive within {seconds:g} s")
+def _raw_answer(error: PjgwError, reason: str, extra: str = "") -> bytes:
+    """A whole HTTP/1.1 problem answer, for a connection h11 has no request on yet."""
     body = json.dumps(problem_document(error, "")).encode()
     head = (
-        f"HTTP/1.1 408 Request Timeout\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        f"HTTP/1.1 {error.http_status} {reason}\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
+        f"content-length: {len(body)}\r\n{extra}connection: close\r\n\r\n"
     )
     return head.encode() + body
 
@@ -64,6 +73,9 @@ class HeadDeadline:
     """Mixin before uvicorn's ``H11Protocol``: a request head must be complete in time."""
 
     head_seconds: ClassVar[float] = 10.0
+    max_per_address: ClassVar[int] = 128
+    open_by_address: ClassVar[Counter[str]] = Counter()
+    client: Any
     cycle: Any
     transport: Any
     loop: Any
@@ -71,6 +83,13 @@ class HeadDeadline:
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)  # type: ignore[misc]
+        self._address = str(self.client[0]) if self.client else ""
+        self.open_by_address[self._address] += 1
+        if self.open_by_address[self._address] > self.max_per_address:
+            error = RateLimited(f"more than {self.max_per_address} connections from one address")
+            transport.write(_raw_answer(error, "Too Many Requests", "retry-after: 1\r\n"))
+            transport.close()
+            return
         self._arm_head_deadline()
 
     def handle_events(self) -> None:
@@ -86,6 +105,11 @@ class HeadDeadline:
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_deadline()
+        address = getattr(self, "_address", None)
+        if address is not None:
+            self.open_by_address[address] -= 1
+            if self.open_by_address[address] <= 0:
+                del self.open_by_address[address]
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm_head_deadline(self) -> None:
@@ -101,7 +125,10 @@ class HeadDeadline:
     def _head_expired(self, waiting: Any) -> None:
         self._head_timer = None
         if self.cycle is waiting and not self.transport.is_closing():
-            self.transport.write(_timeout_answer(self.head_seconds))
+            error = RequestTimeout(
+                f"the request head did not arrive within {self.head_seconds:g} s"
+            )
+            self.transport.write(_raw_answer(error, "Request Timeout"))
             self.transport.close()
 
 

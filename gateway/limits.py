@@ -34,7 +34,9 @@ def input_limits(settings: Settings) -> InputLimits:
 
 def server_limits(settings: Settings) -> ServerLimits:
     return ServerLimits(
-        max_connections=settings.max_connections, head_seconds=settings.request_head_seconds
+        max_connections=settings.max_connections,
+        max_per_address=settings.max_connections_per_address,
+        head_seconds=settings.request_head_seconds,
     )
 
 

@@ -29,8 +29,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
+from adapters.registry import Registry
+from core.errors import PjgwError
 from core.problem import PROBLEM_MEDIA_TYPE
 from gateway.auth import admin_access, client_access, notary_access, read_access
+from gateway.routers.chains import settings_model
 from gateway.settings import Settings
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -181,6 +184,29 @@ def _complete(operation: dict[str, Any], route: Any, method: str, settings: Sett
         responses[str(status)] = _problem(status)
 
 
+def _chain_settings_by_family(schemas: dict[str, Any], registry: Registry) -> None:
+    """``ChainIn``: ``family`` one of the installed families, ``settings`` that family's model
+    (what ``POST /v1/chains`` validates them with), one ``oneOf`` branch per family."""
+    branches = []
+    for family in sorted(registry.adapters):
+        try:
+            model = settings_model(registry, family)
+        except PjgwError:  # a family without a settings model takes any object, as the handler
+            branches.append({"properties": {"family": {"const": family}}})
+            continue
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(found.pop("$defs", {}))
+        schemas[model.__name__] = found
+        ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+        branch: dict[str, Any] = {"properties": {"family": {"const": family}, "settings": ref}}
+        if found.get("required"):  # then an absent settings ({}) is refused too
+            branch["required"] = ["settings"]
+        branches.append(branch)
+    chain_in = schemas["ChainIn"]
+    chain_in["properties"]["family"]["enum"] = sorted(registry.adapters)
+    chain_in["oneOf"] = branches
+
+
 def openapi_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """The app's OpenAPI, completed (cached on the app as FastAPI does)."""
     if app.openapi_schema is not None:
@@ -201,6 +227,7 @@ def openapi_document(app: FastAPI, settings: Settings) -> dict[str, Any]:
         for method in route.methods:
             operation = document["paths"][route.path_format][method.lower()]
             _complete(operation, route, method, settings)
+    _chain_settings_by_family(schemas, app.state.get_registry())
     app.openapi_schema = document
     return document
 

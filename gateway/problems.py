@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, InvalidInput, PjgwError, all_error_classes
+from core.errors import Conflict, InvalidInput, PjgwError, RateLimited, all_error_classes
 from core.problem import PROBLEM_MEDIA_TYPE, problem_type
 
 log = logging.getLogger("pjgw.api")
@@ -52,14 +52,6 @@ class NotImplementedYet(PjgwError):
 
     code = "not-implemented"
     http_status = 501
-
-
-class RateLimited(PjgwError):
-    """Too many requests from this address or key; ``Retry-After`` says when to come back."""
-
-    code = "rate-limited"
-    retryable = True
-    http_status = 429
 
 
 class StreamsExhausted(PjgwError):
@@ -182,3 +174,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             500, "internal", "Internal", "internal error (logged by the hub)", request.url.path
         )
+
+
+__all__ = ["RateLimited"]  # re-exported: core.errors holds it (the servers refuse with it)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_connections: int = Field(
         512, ge=1, le=65535, description="connections served at once; beyond them uvicorn's 503"
     )
+    max_connections_per_address: int = Field(
+        128, ge=1, le=65535, description="connections open at once from one address (else 429)"
+    )
     # Rate limits (gateway/ratelimit.py, gateway/streams.py): token buckets, 0 = no limit
     rate_per_address: float = Field(100.0, ge=0, description="requests/s per client address")
     burst_per_address: int = Field(200, ge=1, description="requests at once per client address")

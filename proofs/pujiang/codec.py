@@ -24,6 +24,7 @@ from rlp.sedes import BigEndianInt, Binary, CountableList, List, Serializable, b
 from core.errors import BadEncoding, InvalidInput
 from proofs.hashing import SHA256, HashFunction, get_hash_function
 from proofs.merkle import merkle_root
+from proofs.rlp_bounds import MAX_WIRE_DEPTH, list_depth
 
 FORMAT_VERSION = 1
 HASH_LENGTH = 32
@@ -212,6 +213,8 @@ def encode(obj: Serializable | Sequence[Serializable]) -> bytes:
 def _decode(data: bytes, sedes: object, what: str) -> S:  # type: ignore[type-var]
     if not isinstance(data, bytes | bytearray):
         raise BadEncoding(f"{what} must be bytes, not {type(data).__name__}")
+    if list_depth(bytes(data)) > MAX_WIRE_DEPTH:  # before rlp recurses into it
+        raise BadEncoding(f"{what} nests lists deeper than {MAX_WIRE_DEPTH} levels")
     try:
         return rlp.decode(bytes(data), sedes=sedes, strict=True)  # type: ignore[no-any-return]
     except rlp.exceptions.RLPException as err:

@@ -33,6 +33,7 @@ def test_only_transient_failures_are_retryable() -> None:
         "StoreUnavailable",
         "LeaseLost",
         "RequestTimeout",
+        "RateLimited",
     }
     assert not any(
         issubclass(cls, VerificationError) and cls.retryable for cls in all_error_classes()

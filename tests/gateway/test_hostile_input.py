@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import pytest
 from tests.fixtures.tiers import starts
 from tests.http_raw import Answer, exchange, head, read_answer
 from tests.net import LOOPBACK, free_port
+from tests.proofs.test_rlp_bounds import nested_lists
 
 REPO = Path(__file__).resolve().parents[2]
 PJGW = str(Path(sys.executable).parent / "pjgw")
@@ -54,10 +55,10 @@ class Server:
         assert httpx.get(self.url + "/healthz", timeout=30).status_code == 200
 
 
-def _start(name: str, tmp: Path) -> Server:
+def _start(name: str, tmp: Path, **extra_env: str) -> Server:
     port = free_port()
     log = tmp / f"{name}.log"
-    env = dict(os.environ)
+    env = dict(os.environ) | extra_env
     if name == "hub":
         argv = [PJGW, "serve", "--no-relay", "--port", str(port)]
         env |= {
@@ -111,24 +112,34 @@ def _post(server: Server, body: bytes, keyed: bool) -> Answer:
     return exchange(server.port, head("POST", server.post_path, headers), body)
 
 
-BODIES: dict[str, tuple[bytes, int | None, str | None]] = {
-    # name: (body, expected status or None for any 4xx, expected problem code)
-    "100k nested arrays": (b"[" * 100_000 + b"]" * 100_000, 422, "too-complex"),
-    "40k nested objects": (b'{"a":' * 40_000 + b"1" + b"}" * 40_000, 422, "too-complex"),
-    "64 MiB string": (b'{"tx": "' + b"a" * (64 << 20) + b'"}', 413, "too-large"),
-    "200k-digit number": (b'{"tx": ' + b"7" * 200_000 + b"}", 422, "too-complex"),
-    "invalid UTF-8": (b'{"tx": "\xff\xfe\xfd", "route_id": "\xc3\x28"}', None, None),
+BODIES: dict[str, tuple[Callable[[], bytes], int | None, str | None]] = {
+    # name: (body, expected status or None for any 4xx, expected problem code); built per test
+    "100k nested arrays": (lambda: b"[" * 100_000 + b"]" * 100_000, 422, "too-complex"),
+    "40k nested objects": (lambda: b'{"a":' * 40_000 + b"1" + b"}" * 40_000, 422, "too-complex"),
+    "64 MiB string": (lambda: b'{"tx": "' + b"a" * (64 << 20) + b'"}', 413, "too-large"),
+    "200k-digit number": (lambda: b'{"tx": ' + b"7" * 200_000 + b"}", 422, "too-complex"),
+    "invalid UTF-8": (lambda: b'{"tx": "\xff\xfe\xfd", "route_id": "\xc3\x28"}', None, None),
     # 3.3 MB: over the hub's bound (413), within the devnet's 4 MiB batch bound (422)
-    "300k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}", None, None),
-    "20k keys": (b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
+    "300k keys": (
+        lambda: b"{" + b",".join(b'"k%d":0' % i for i in range(300_000)) + b"}",
+        None,
+        None,
+    ),
+    "20k keys": (lambda: b"{" + b",".join(b'"k%d":0' % i for i in range(20_000)) + b"}", 422, None),
+    # a transaction of 20,000 nested RLP lists (60 KB): the devnet decodes it (it answered 500)
+    "20k-deep RLP tx": (
+        lambda: b'{"tx": "0x%s"}' % nested_lists(20_000).hex().encode(),
+        None,
+        None,
+    ),
 }
 
 
 @pytest.mark.parametrize("keyed", [False, True], ids=["no key", "key"])
 @pytest.mark.parametrize("case", list(BODIES))
 def test_hostile_body_is_a_4xx_and_the_server_lives(server: Server, case: str, keyed: bool) -> None:
-    body, status, code = BODIES[case]
-    answer = _post(server, body, keyed)
+    make, status, code = BODIES[case]
+    answer = _post(server, make(), keyed)
     assert answer.status is not None, "closed without an answer"
     assert 400 <= answer.status < 500, (answer.status, answer.body[:300])
     if status is not None:
@@ -226,3 +237,24 @@ def test_slow_clients_are_cut_off_while_others_are_served(server: Server) -> Non
     assert [a.status for a in bodies] == [408] * SLOW_CLIENTS
     assert {a.problem()["code"] for a in heads + bodies} == {"request-timeout"}
     server.assert_alive()
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
+    """Beyond ``PJGW_MAX_CONNECTIONS_PER_ADDRESS`` idle connections from one address the next
+    is refused (429); once the idle ones are cut at the head deadline, requests are served."""
+    hub = _start("hub", tmp_path, PJGW_MAX_CONNECTIONS_PER_ADDRESS="3")
+    try:
+        idle = [socket.create_connection((LOOPBACK, hub.port), timeout=60) for _ in range(3)]
+        try:
+            refused = exchange(hub.port, head("GET", "/healthz"))
+            assert refused.status == 429
+            assert refused.problem()["code"] == "rate-limited"
+            for sock in idle:  # each cut by the head deadline, with a 408
+                assert read_answer(sock).status == 408
+        finally:
+            for sock in idle:
+                sock.close()
+        hub.assert_alive()
+    finally:
+        os.kill(hub.process.pid, signal.SIGTERM)
+        hub.process.wait(timeout=30)

@@ -7,6 +7,9 @@ a chain, a route and keys. Requests carry the key each operation needs (notary e
 notary key, the rest an admin key); schemathesis also sends them without one
 (``ignored_auth``).
 
+Cases are derandomized (the same every run, so CI cannot flake on a new draw); a random
+run of 150 examples per operation and 100 stateful ones also found nothing (2026-12-06).
+
 One allowance, per operation and named here: ``positive_data_acceptance`` also accepts 422
 where a request's validity depends on the hub's state or on cryptography, which no JSON
 Schema can state (docs/api.md, "What the schema cannot say"). Everything that is a function
@@ -37,7 +40,9 @@ STATEFUL = (
     "POST /v1/transfers",  # a registered route, addresses of its families, a valid signature
     "POST /v1/swaps",  # registered chains, two distinct ones, addresses of their families
     "POST /v1/routes",  # registered source and destination, two distinct chains
-    "POST /v1/chains",  # settings that the family's own adapter accepts
+    # the family's settings model is in the schema (oneOf by family), not its validators
+    # (URL schemes, ...) nor that the settings' chain id equals the body's
+    "POST /v1/chains",
     "POST /v1/notary/attestations",  # a signature that recovers to the notary over the digest
 )
 CONFIG = SchemathesisConfig.from_str(
@@ -74,7 +79,7 @@ def _key(path: str) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: schemathesis.Case) -> None:
     case.call_and_validate(headers={"X-API-Key": _key(case.path)})
 
@@ -101,5 +106,9 @@ class _HubStateMachine(schema.as_state_machine()):  # type: ignore[misc]
 
 TestStatefulPhase = _HubStateMachine.TestCase
 TestStatefulPhase.settings = settings(
-    max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=25,
+    stateful_step_count=6,
+    deadline=None,
+    derandomize=True,  # the same cases every run: CI does not flake; a deeper random run
+    suppress_health_check=list(HealthCheck),  # (150 examples, 100 stateful) found nothing
 )

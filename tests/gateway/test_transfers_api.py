@@ -261,3 +261,13 @@ async def test_event_stream_delivers_a_change_made_by_another_thread_and_ends(
 
 async def test_event_stream_of_unknown_transfer_is_404_problem(api: httpx.AsyncClient) -> None:
     assert_problem(await api.get("/v1/transfers/tr_none/events"), 404, "not-found")
+
+
+async def test_a_signed_tx_of_deeply_nested_rlp_is_refused_not_a_crash(
+    api: httpx.AsyncClient, keys: Keys
+) -> None:
+    from tests.proofs.test_rlp_bounds import nested_lists
+
+    deep = "0x" + nested_lists(20_000).hex()
+    problem = assert_problem(await post(api, keys, body(signed_tx=deep)), 422, "invalid-input")
+    assert "deeper than" in problem["detail"]
