@@ -239,6 +239,7 @@ def test_slow_clients_are_cut_off_while_others_are_served(server: Server) -> Non
     server.assert_alive()
 
 
+@pytest.mark.stack
 def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
     """Beyond ``PJGW_MAX_CONNECTIONS_PER_ADDRESS`` idle connections from one address the next
     is refused (429); once the idle ones are cut at the head deadline, requests are served."""
