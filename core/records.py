@@ -108,6 +108,11 @@ class TransferRecord:
     updated_at: float
     lease_owner: str | None = None
     lease_until: float | None = None
+    packet_data: dict[str, object] | None = None
+    """The packet as the source's event carries it (``core.types.packet_to_data``), stored
+    when the watcher first sees it, so later steps never list the block again."""
+    source_attributes: dict[str, object] | None = None
+    """The event's plain attributes (what the family needs to prove it again)."""
 
 
 @dataclass(frozen=True, slots=True)

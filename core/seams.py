@@ -376,6 +376,16 @@ class Store(Protocol):
         source_position, source_event, dest_tx) atomically; returns the new record."""
         ...
 
+    def attach_source_event(
+        self, transfer_id: str, reason: str, now: float, **fields: object
+    ) -> TransferRecord:
+        """Record the packet event a watcher found on a ``requested`` transfer (the fields
+        ``transition`` takes: packet, source_tx, source_height, source_position,
+        source_event, packet_data, source_attributes) without moving its state: the
+        route's protocol owns every state change. ``InvalidTransition`` when it has one
+        already (another relayer recorded it)."""
+        ...
+
     def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         """Keep the state, record why it waits (``reason``), count an attempt, and
         make the transfer due again at ``retry_at`` (backoff is the caller's)."""

@@ -8,6 +8,7 @@ client look inside.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -107,6 +108,51 @@ class Packet:
     payload: bytes = b""
     timeout_height: int = 0
     timeout_time_ms: int = 0
+
+
+def packet_to_data(packet: Packet) -> dict[str, object]:
+    """The packet as plain data (str, int, bytes): what the store keeps of it."""
+    return {
+        "source_chain": str(packet.source_chain),
+        "dest_chain": str(packet.dest_chain),
+        "sequence": packet.sequence,
+        "sender": bytes(packet.sender),
+        "receiver": bytes(packet.receiver),
+        "denom": packet.denom,
+        "amount": packet.amount,
+        "payload": bytes(packet.payload),
+        "timeout_height": packet.timeout_height,
+        "timeout_time_ms": packet.timeout_time_ms,
+    }
+
+
+def packet_from_data(data: Mapping[str, object]) -> Packet:
+    """The inverse of :func:`packet_to_data`."""
+    return Packet(
+        source_chain=ChainId(str(data["source_chain"])),
+        dest_chain=ChainId(str(data["dest_chain"])),
+        sequence=int(data["sequence"]),  # type: ignore[call-overload]
+        sender=bytes(data["sender"]),  # type: ignore[arg-type]
+        receiver=bytes(data["receiver"]),  # type: ignore[arg-type]
+        denom=str(data["denom"]),
+        amount=int(data["amount"]),  # type: ignore[call-overload]
+        payload=bytes(data["payload"]),  # type: ignore[arg-type]
+        timeout_height=int(data["timeout_height"]),  # type: ignore[call-overload]
+        timeout_time_ms=int(data["timeout_time_ms"]),  # type: ignore[call-overload]
+    )
+
+
+def plain_attributes(attributes: Mapping[str, object]) -> dict[str, object]:
+    """The attributes whose values are plain data (str, int, bool, bytes, None, lists and
+    tuples of those): what a store can keep of an event. A family's decoded objects are
+    left out; what they carry is in the stored packet."""
+
+    def plain(value: object) -> bool:
+        if value is None or isinstance(value, str | int | bool | bytes):
+            return True
+        return isinstance(value, list | tuple) and all(plain(v) for v in value)
+
+    return {k: v for k, v in attributes.items() if plain(v)}
 
 
 @dataclass(frozen=True, slots=True)

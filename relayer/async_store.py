@@ -93,6 +93,11 @@ class AsyncStore:
             self.sync.transition, transfer_id, expected, new, reason, now, worker=worker, **fields
         )
 
+    async def attach_source_event(
+        self, transfer_id: str, reason: str, now: float, **fields: object
+    ) -> TransferRecord:
+        return await self._call(self.sync.attach_source_event, transfer_id, reason, now, **fields)
+
     async def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         await self._call(self.sync.note, transfer_id, reason, now, retry_at=retry_at)
 

@@ -51,7 +51,7 @@ from core.records import (
 from core.seams import ChainAdapter, Store, TransferProtocol
 from core.states import TransferState
 from core.swaps import SwapStore
-from core.types import ChainEvent, EventKind, Packet
+from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
 from relayer.protocols.base import Context
@@ -361,20 +361,23 @@ class Relayer:
                 ),
                 now,
             )
-        if found.state is not TransferState.REQUESTED:
+        if found.state is not TransferState.REQUESTED or found.source_height is not None:
             return  # recorded before (a chunk read again after a crash)
+        # The packet, its event and where it sits are stored now, once: later steps never
+        # list the block again. The state change is the protocol's (requested ->
+        # source_committed), on its next step.
         with contextlib.suppress(InvalidTransition):  # another relayer recorded it meanwhile
-            await self.db.transition(
+            await self.db.attach_source_event(
                 found.id,
-                TransferState.REQUESTED,
-                TransferState.SOURCE_COMMITTED,
-                f"send_packet {pid} in block {event.height} of {route.source}",
+                f"send_packet {pid} seen in block {event.height} of {route.source}",
                 now,
                 packet=pid,
                 source_tx=event.tx_hash,
                 source_height=event.height,
                 source_position=tuple(event.position),
                 source_event=event.raw,
+                packet_data=packet_to_data(packet),
+                source_attributes=plain_attributes(event.attributes),
             )
 
     # --- working --------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def transfer_record(r: Transfer) -> TransferRecord:
         updated_at=r.updated_at,
         lease_owner=r.lease_owner,
         lease_until=r.lease_until,
+        packet_data=None if r.packet_data is None else dict(r.packet_data),
+        source_attributes=None if r.source_attributes is None else dict(r.source_attributes),
     )
 
 

@@ -122,6 +122,8 @@ class Transfer(Base):
     lease_until: Mapped[float | None] = mapped_column(Double)
     idempotency_key: Mapped[str | None] = mapped_column(String(256), unique=True)
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    packet_data: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
+    source_attributes: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
 
 
 class HistoryEntry(Base):

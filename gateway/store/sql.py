@@ -89,7 +89,16 @@ MAX_PAGE = 1000
 MAX_UINT256 = 2**256 - 1
 # The fields ``transition`` may set besides the state (the seam's list).
 TRANSITION_FIELDS = frozenset(
-    {"packet", "source_tx", "source_height", "source_position", "source_event", "dest_tx"}
+    {
+        "packet",
+        "source_tx",
+        "source_height",
+        "source_position",
+        "source_event",
+        "dest_tx",
+        "packet_data",
+        "source_attributes",
+    }
 )
 _OWED: tuple[tuple[TransferState, str], ...] = (
     (TransferState.PROVEN, "delivery"),
@@ -433,6 +442,40 @@ class SqlStore(SwapStoreMixin):
                 tx_hash, chain_id = row.source_tx, row.source_chain
             journal.add_history(
                 s, TRANSFER, transfer_id, now, row.state, reason, tx_hash=tx_hash, chain_id=chain_id
+            )
+            s.flush()
+            return transfer_record(row)
+
+    def attach_source_event(
+        self, transfer_id: str, reason: str, now: float, **fields: object
+    ) -> TransferRecord:
+        unknown = set(fields) - TRANSITION_FIELDS
+        if unknown:
+            raise InvalidInput(f"cannot attach {sorted(unknown)}", field="fields")
+        values = _transition_values(fields)
+        with self._write() as s:
+            row = s.get(Transfer, transfer_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            if row.state != TransferState.REQUESTED.value or row.source_height is not None:
+                raise InvalidTransition(
+                    f"transfer {transfer_id} has its packet event already ({row.state})",
+                    current=row.state,
+                )
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.reason = reason
+            row.next_attempt_at = now  # the protocol moves it on at once
+            row.updated_at = now
+            journal.add_history(
+                s,
+                TRANSFER,
+                transfer_id,
+                now,
+                row.state,
+                reason,
+                tx_hash=row.source_tx,
+                chain_id=row.source_chain,
             )
             s.flush()
             return transfer_record(row)
@@ -875,6 +918,8 @@ def _transition_values(fields: dict[str, object]) -> dict[str, Any]:
             out[name] = None if value is None else tuple(value)  # type: ignore[arg-type]
         elif name == "source_event":
             out[name] = b"" if value is None else bytes(value)  # type: ignore[arg-type]
+        elif name in ("packet_data", "source_attributes"):
+            out[name] = None if value is None else dict(value)  # type: ignore[call-overload]
         else:  # source_tx, dest_tx
             out[name] = None if value is None else bytes(value)  # type: ignore[arg-type]
     return out

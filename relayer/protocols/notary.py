@@ -47,7 +47,7 @@ from core.records import ActionRecord, ActionStatus, RouteRecord, TransferRecord
 from core.seams import ChainAdapter
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from core.steps import Step
-from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt
+from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.protocols.base import Context, log
 from relayer.quorum import collect_quorum
 
@@ -108,6 +108,7 @@ class NotaryProtocol:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._events: dict[str, ChainEvent] = {}
+        self._packets: dict[str, Packet] = {}
         # One listing per FINAL source block for all its packets (a block holds hundreds
         # under load): shared tasks, so concurrent steps of one block read it once.
         self._listings: OrderedDict[tuple[str, int], asyncio.Task[list[ChainEvent]]] = OrderedDict()
@@ -150,6 +151,7 @@ class NotaryProtocol:
             log.warning("transfer %s: release failed: %s", t.id, err)
         if t.state in TERMINAL_TRANSFER_STATES:
             self._events.pop(t.id, None)
+            self._packets.pop(t.id, None)
 
     async def step(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         """One step out of ``t.state``; the new record when it moved, else ``None``."""
@@ -170,6 +172,13 @@ class NotaryProtocol:
 
     async def _requested(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
         ctx = self.ctx
+        if t.packet is not None and t.source_height is not None:
+            # The watcher recorded the packet event on this transfer.
+            return await ctx.move(
+                t,
+                S.SOURCE_COMMITTED,
+                f"send_packet {t.packet} in block {t.source_height} of {route.source}",
+            )
         action = await ctx.store.action(t.id, SOURCE_SUBMIT)
         if action is None:
             await ctx.wait(t, "waiting for the packet to appear on the source chain")
@@ -640,7 +649,30 @@ class NotaryProtocol:
         family's adapter knows how to decode it.
         """
         event = self._events.get(t.id)
+        if event is None and t.packet_data is not None and t.source_attributes is not None:
+            if t.source_height is None or t.source_position is None or t.source_tx is None:
+                raise InvalidInput(f"transfer {t.id} has no recorded packet event yet")
+            # Stored when the watcher first saw it: no listing of the block again.
+            event = ChainEvent(
+                chain_id=route.source,
+                height=Height(t.source_height),
+                kind=EventKind.SEND_PACKET,
+                tx_hash=t.source_tx,
+                position=tuple(t.source_position),
+                attributes=dict(t.source_attributes),
+                raw=t.source_event,
+            )
+            packet = packet_from_data(t.packet_data)
+            if t.packet is not None and packet_id(packet) != t.packet:
+                raise BadProof(
+                    f"the stored packet is {packet_id(packet)}, not {t.packet}", check="packet-id"
+                )
+            self._events[t.id] = event
+            self._packets[t.id] = packet
+            return event, packet
         if event is None:
+            # A transfer recorded before the packet was stored with it (migration 0007):
+            # its event is read again from its block, once.
             if t.source_height is None or t.source_position is None:
                 raise InvalidInput(f"transfer {t.id} has no recorded packet event yet")
             height = Height(t.source_height)
@@ -660,6 +692,9 @@ class NotaryProtocol:
                     f"the packet event of {t.id} is no longer at {route.source} height {height}"
                 )
             self._events[t.id] = event
+        cached = self._packets.get(t.id)
+        if cached is not None:
+            return event, cached
         packet = self.ctx.bridge(route.source).packet_of(event)
         if t.packet is not None and packet_id(packet) != t.packet:
             raise BadProof(

@@ -255,3 +255,43 @@ def test_packet_id_of_the_completed_transfer_names_devnet_anvil_and_the_sequence
     assert (proven.packet.source, proven.packet.destination) == (DEVNET_CHAIN, LOCAL_CHAIN)
     assert proven.source_tx == tx_hash
     assert proven.source_event  # the raw leaf the proof was checked against
+
+
+def test_after_the_watcher_no_step_lists_the_packets_block_again(
+    devnet: InProcessDevnet, evm: Anvil, store: Any
+) -> None:
+    """The packet, its event and its attributes are stored when the watcher first sees the
+    block; proving, attesting and delivering read them from the store, not the node."""
+    deadline = int(time.time()) + 3600
+    tx_hash = send_from_devnet(devnet, bytes.fromhex(evm.alice[2:]), deadline, store)
+    listings: list[tuple[int, int]] = []
+
+    async def scenario() -> Any:
+        relayer = relayer_for(store, devnet, evm, "relayer-no-relist")
+        source = relayer.adapters[ChainId(DEVNET_CHAIN)]
+        real = source.events
+
+        async def counted(start: Any, end: Any) -> Any:
+            listings.append((int(start), int(end)))
+            return await real(start, end)
+
+        source.events = counted  # type: ignore[method-assign]
+        notaries = pujiang_adapter(devnet)  # the stand-in notaries read the chain themselves
+        dest = relayer.adapters[ChainId(LOCAL_CHAIN)]
+        try:
+            for _ in range(60):
+                await relayer.run_once()
+                await sign_proven(store, notaries, dest, time.time())  # type: ignore[arg-type]
+                found = store.transfer_by_source_tx(ChainId(DEVNET_CHAIN), tx_hash)
+                if found is not None and found.state is TransferState.COMPLETED:
+                    return found
+            raise AssertionError("the transfer did not complete")
+        finally:
+            await notaries.aclose()
+            await close(relayer)
+
+    done = asyncio.run(scenario())
+    assert done.packet_data is not None
+    assert done.packet_data["sequence"] == done.packet.sequence
+    height = int(done.source_height)
+    assert sum(1 for start, end in listings if start <= height <= end) == 1, listings
