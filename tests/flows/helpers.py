@@ -30,7 +30,14 @@ from tests.fixtures.anvil import CHAIN_ID as EVM_CHAIN_ID
 from tests.fixtures.anvil import LOCAL_CHAIN
 from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
-from tests.fixtures.relay import NOTARIES, NOTARY_KEYS, ROUTE, THRESHOLD, Anvil, pujiang_adapter
+from tests.fixtures.relay import (
+    NOTARIES,
+    NOTARY_KEYS,
+    ROUTE,
+    Anvil,
+    pujiang_adapter,
+    relay_evm_settings,
+)
 from tests.flows.conservation import AnvilView, Asset, DevnetView
 
 DEVNET_TO_ANVIL = ROUTE
@@ -169,19 +176,7 @@ def anvil_settings(env: Anvil) -> EvmChainSettings:
     anvil stamps each block one second after its parent here, so its clock runs
     ahead of the wall clock by about one second per block mined this session.
     """
-    return EvmChainSettings(
-        chain=LOCAL_CHAIN,
-        rpc_url=env.node.url,
-        evm_chain_id=EVM_CHAIN_ID,
-        bridge_address=env.bridge.address,
-        confirmations=0,
-        signer_key=env.relayer_key,
-        read_retries=1,
-        retry_backoff=0.05,
-        committee_threshold=THRESHOLD,
-        committee=NOTARIES,
-        max_clock_drift=HOUR,
-    )
+    return relay_evm_settings(env, max_clock_drift=HOUR)
 
 
 async def close(relayer: Relayer) -> None:
