@@ -1,10 +1,12 @@
 """Which chain families the hub can talk to: built-ins plus installed packages.
 
-Built-in families register explicitly (``BUILTIN``); a chain team's package
-registers under the entry-point group ``pujiang_gateway.adapters`` in its own
-``pyproject.toml`` and is found here at start-up, the way pytest finds its
-plugins. A package that fails to import, or that was built for another major
-seam version (``adapters.sdk.SEAM_VERSION``), is reported by name and skipped:
+Every family, the built-in ones included, registers under the entry-point group
+``pujiang_gateway.adapters`` in its package's ``pyproject.toml`` and is found
+here at start-up, the way pytest finds its plugins: the hub's own families are
+the entry points of its own distribution (listed as ``builtin``), and nothing
+distinguishes them from a chain team's package. A package that fails to
+import, or that was built for another major seam version
+(``adapters.sdk.SEAM_VERSION``), is reported by name and skipped:
 one broken plugin must not take the hub down. Two packages claiming one family
 name is a configuration error, because the hub could not tell which to trust.
 """
@@ -15,18 +17,13 @@ import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
-from adapters.sdk import SEAM_VERSION, check_seam_version
+from adapters.sdk import check_seam_version
 from core.errors import ConfigError
 
 ENTRY_POINT_GROUP = "pujiang_gateway.adapters"
 
-# family -> "module:attribute"; imported lazily so a missing optional dependency
-# of one family never stops the others.
-BUILTIN: dict[str, str] = {
-    "pujiang": "adapters.pujiang:PujiangAdapter",
-    "evm": "adapters.evm.adapter:EvmAdapter",
-    "cometbft": "adapters.cometbft:CometBftAdapter",
-}
+HUB_DISTRIBUTION = "pujiang-gateway"
+"""The hub's own distribution: the families it ships are listed as ``builtin``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +76,10 @@ def discover(*, check_imports: bool = True) -> Registry:
     Raises ``ConfigError`` when two sources claim the same family name.
     """
     registry = Registry()
-    for family, target in BUILTIN.items():
-        registry.adapters[family] = AdapterInfo(family, target, "builtin", "", SEAM_VERSION)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist_name, dist_version = _describe(ep)
+        if dist_name == HUB_DISTRIBUTION:  # the built-in families, registered like any other
+            dist_name, dist_version = "builtin", ""
         if ep.name in registry.adapters or ep.name in registry.broken:
             other = registry.adapters.get(ep.name)
             raise ConfigError(

@@ -206,6 +206,7 @@ class EvmAdapter:
     """
 
     family: ClassVar[str] = FAMILY
+    seam_version: ClassVar[str] = "2.0"
     chain_id_option: ClassVar[str] = "chain"
     key_format: ClassVar[str] = source_tx.KEY_FORMAT
 

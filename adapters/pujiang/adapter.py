@@ -67,6 +67,8 @@ class PujiangAdapter:
     """
 
     family = "pujiang"
+    seam_version = "2.0"
+    """The adapter seam version this family was written for (``adapters.sdk.SEAM_VERSION``)."""
     chain_id_option: ClassVar[str] = "chain_id"
     key_format: ClassVar[str] = source_tx.KEY_FORMAT
 

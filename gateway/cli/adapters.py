@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from adapters.registry import BUILTIN, ENTRY_POINT_GROUP, discover
+from adapters.registry import ENTRY_POINT_GROUP, discover
 from adapters.sdk import SEAM_VERSION, settings_model_of
 from core.errors import PjgwError
 from gateway import scaffold
@@ -115,7 +115,7 @@ def inventory() -> list[FamilyInfo]:
 
 def installed_family_names() -> set[str]:
     """Every family name taken, broken plugins included (without importing any)."""
-    return set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 @adapters_app.callback()
