@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hub.py                      # 10 s, 1 client process, 32 in flight
     .venv/bin/python bench/hub.py --seconds 5 --concurrency 64
+    .venv/bin/python bench/hub.py --postgres --workers 1,2,4   # throw-away PostgreSQL
 
 The hub runs as its own process (``uvicorn`` serving ``gateway.app.create_app``
 on a SQLite file in WAL mode; ``synchronous=FULL`` as the store's default,
@@ -72,6 +73,29 @@ def serve(db_url: str, port: int, synchronous: str) -> None:
     settings = Settings(rate_per_address=0, rate_per_key=0)
     app = create_app(settings, SqlStore(db_url, sqlite_synchronous=synchronous))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def serve_pg(db_url: str, workers: int, port: int) -> None:
+    """The hub on PostgreSQL with ``workers`` uvicorn worker processes (each its own app)."""
+    import uvicorn
+
+    os.environ.update(
+        {
+            "PJGW_DATABASE_URL": db_url,
+            "PJGW_RATE_PER_ADDRESS": "0",  # one load generator is one address and one key
+            "PJGW_RATE_PER_KEY": "0",
+            "PJGW_LOG_LEVEL": "warning",
+        }
+    )
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def serve_bare(port: int) -> None:
@@ -145,7 +169,12 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
 
 
 async def load(
-    url: str, key: str, seconds: float, concurrency: int, work: list[dict[str, object]]
+    url: str,
+    key: str,
+    seconds: float,
+    concurrency: int,
+    work: list[dict[str, object]],
+    offset: int = 0,
 ) -> tuple[list[float], int, float]:
     """``concurrency`` keep-alive connections, one request in flight on each. A bare asyncio
     HTTP/1.1 client: httpx's async client topped out near 150 requests/s here, below the
@@ -153,7 +182,7 @@ async def load(
     latencies: list[float] = []
     errors = 0
     next_index = 0
-    encoded = [request_bytes(key, i, body) for i, body in enumerate(work)]
+    encoded = [request_bytes(key, offset + i, body) for i, body in enumerate(work)]
     host, port = url.removeprefix("http://").split(":")
     started = time.perf_counter()
     deadline = started + seconds
@@ -178,15 +207,21 @@ async def load(
     return latencies, errors, elapsed
 
 
-def client_process(url: str, key: str, seconds: float, concurrency: int, queue: object) -> None:
-    work = bodies(int(seconds * 4000) + 1000, 0)  # more than the hub can take in the window
-    queue.put(asyncio.run(load(url, key, seconds, concurrency, work)))  # type: ignore[attr-defined]
+def client_process(
+    url: str, key: str, seconds: float, concurrency: int, offset: int, queue: object
+) -> None:
+    """``offset``: where this run's nonces (and idempotency keys) start, so runs against one
+    database never repeat a transaction."""
+    work = bodies(int(seconds * 4000) + 1000, offset)  # more than the hub can take in the window
+    result = asyncio.run(load(url, key, seconds, concurrency, work, offset))
+    queue.put(result)  # type: ignore[attr-defined]
 
 
 def run_load(
-    serve_args: list[str], key: str, seconds: float, concurrency: int
+    serve_args: list[str], key: str, seconds: float, concurrency: int, offset: int = 0
 ) -> tuple[list[float], int, float]:
-    """Start a server process (``--serve ...`` or ``--serve-bare``), load it, stop it."""
+    """Start a server process (``--serve ...``, ``--serve-pg ...``, ``--serve-bare``), load it,
+    stop it."""
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, *serve_args, str(port)], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
@@ -199,7 +234,9 @@ def run_load(
                 time.sleep(0.1)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        client = ctx.Process(target=client_process, args=(url, key, seconds, concurrency, queue))
+        client = ctx.Process(
+            target=client_process, args=(url, key, seconds, concurrency, offset, queue)
+        )
         client.start()
         result = queue.get()
         client.join()
@@ -221,32 +258,58 @@ def main() -> None:
     parser.add_argument(
         "--synchronous", choices=("FULL", "NORMAL"), default="FULL", help="SQLite durability"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throw-away PostgreSQL cluster (fsync off) instead of SQLite, see --workers",
+    )
+    parser.add_argument("--workers", default="1,2,4", help="uvicorn workers per run (--postgres)")
     args = parser.parse_args()
-
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory(prefix="pjgw-bench-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'hub.db'}"
         key = seed(db_url)
         bare = run_load(["--serve-bare"], key, args.seconds, args.concurrency)
-        latencies, errors, elapsed = run_load(
-            ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
+        bare_rate = len(bare[0]) / bare[2]
+        print(
+            f"bare FastAPI POST (same body, no middleware, no store): {bare_rate:,.0f} "
+            f"requests/s, p99 {percentile(sorted(bare[0]), 0.99) * 1e3:.1f} ms (the ceiling here)"
         )
+        if not args.postgres:
+            result = run_load(
+                ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
+            )
+            report(f"SQLite WAL synchronous={args.synchronous}", result, args, bare_rate)
+            return
+        from tests.store.pg import PgCluster, find_pg_bin
+
+        cluster = PgCluster(find_pg_bin())
+        cluster.start()
+        try:
+            key = seed(cluster.url)
+            for run, workers in enumerate(int(w) for w in args.workers.split(",")):
+                serve_args = ["--serve-pg", cluster.url, str(workers)]
+                offset = run * 1_000_000
+                result = run_load(serve_args, key, args.seconds, args.concurrency, offset)
+                report(f"PostgreSQL, {workers} uvicorn workers", result, args, bare_rate)
+        finally:
+            cluster.stop()
+
+
+def report(
+    store: str, result: tuple[list[float], int, float], args: argparse.Namespace, bare: float
+) -> None:
+    latencies, errors, elapsed = result
     ordered = sorted(latencies)
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
-    )
-    bare_rate = len(bare[0]) / bare[2]
-    bare_sorted = sorted(bare[0])
-    print(
-        f"bare FastAPI POST (same body, no middleware, no store): {bare_rate:,.0f} requests/s, "
-        f"p99 {percentile(bare_sorted, 0.99) * 1e3:.1f} ms (the stack's ceiling here)"
-    )
-    print(
-        f"POST /v1/transfers (signed_tx, SQLite WAL synchronous={args.synchronous}), "
+        f"POST /v1/transfers (signed_tx, {store}), "
         f"1 client process x {args.concurrency} in flight, {elapsed:.1f} s"
     )
     print(f"  requests: {len(ordered)}  errors: {errors}")
     rate = len(ordered) / elapsed
-    print(f"  throughput: {rate:,.0f} requests/s ({rate / bare_rate:.0%} of the bare endpoint)")
+    print(f"  throughput: {rate:,.0f} requests/s ({rate / bare:.0%} of the bare endpoint)")
     print(
         f"  latency ms: p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
         f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
@@ -256,6 +319,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[4]), sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--serve-pg":
+        serve_pg(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "--serve-bare":
         serve_bare(int(sys.argv[2]))
     else:
