@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -100,8 +101,6 @@ def serve_pg(db_url: str, workers: int, port: int) -> None:
 
 def serve_bare(port: int) -> None:
     """The ceiling: a bare FastAPI app (no middleware, no store) taking the same JSON body."""
-    from typing import Any
-
     import uvicorn
     from fastapi import FastAPI
 
@@ -114,6 +113,14 @@ def serve_bare(port: int) -> None:
     @app.post("/v1/transfers", status_code=201)
     async def create(body: dict[str, Any]) -> dict[str, Any]:
         return {"id": "tr_bare", "state": "requested", "route_id": body.get("route_id")}
+
+    @app.get("/v1/transfers")
+    async def listing() -> dict[str, Any]:
+        return {"items": [{"id": "tr_bare"}], "next_cursor": None}
+
+    @app.get("/v1/transfers/{transfer_id}")
+    async def read(transfer_id: str) -> dict[str, Any]:
+        return {"id": transfer_id, "state": "requested"}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -169,20 +176,15 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
 
 
 async def load(
-    url: str,
-    key: str,
-    seconds: float,
-    concurrency: int,
-    work: list[dict[str, object]],
-    offset: int = 0,
+    url: str, encoded: list[bytes], seconds: float, concurrency: int, expected: int
 ) -> tuple[list[float], int, float]:
-    """``concurrency`` keep-alive connections, one request in flight on each. A bare asyncio
-    HTTP/1.1 client: httpx's async client topped out near 150 requests/s here, below the
-    servers it was measuring (it was the bottleneck of the figures before 2026-12-06)."""
+    """``concurrency`` keep-alive connections, one request in flight on each, the requests of
+    ``encoded`` in order until it runs out or ``seconds`` pass. A bare asyncio HTTP/1.1
+    client: httpx's async client topped out near 150 requests/s here, below the servers it
+    was measuring (it was the bottleneck of the figures before 2026-12-06)."""
     latencies: list[float] = []
     errors = 0
     next_index = 0
-    encoded = [request_bytes(key, offset + i, body) for i, body in enumerate(work)]
     host, port = url.removeprefix("http://").split(":")
     started = time.perf_counter()
     deadline = started + seconds
@@ -197,7 +199,7 @@ async def load(
                 t0 = time.perf_counter()
                 status = await exchange(reader, writer, encoded[i])
                 latencies.append(time.perf_counter() - t0)
-                if status != 201:
+                if status != expected:
                     errors += 1
         finally:
             writer.close()
@@ -207,19 +209,30 @@ async def load(
     return latencies, errors, elapsed
 
 
+Result = tuple[list[float], int, float]
+
+
 def client_process(
     url: str, key: str, seconds: float, concurrency: int, offset: int, queue: object
 ) -> None:
     """``offset``: where this run's nonces (and idempotency keys) start, so runs against one
     database never repeat a transaction."""
     work = bodies(int(seconds * 4000) + 1000, offset)  # more than the hub can take in the window
-    result = asyncio.run(load(url, key, seconds, concurrency, work, offset))
-    queue.put(result)  # type: ignore[attr-defined]
+    posts = [request_bytes(key, offset + i, body) for i, body in enumerate(work)]
+    created = asyncio.run(load(url, posts, seconds, concurrency, 201))
+    page = httpx.get(url + "/v1/transfers", params={"limit": 200}, timeout=30).json()
+    ids = [item["id"] for item in page["items"]]
+    gets = [
+        f"GET /v1/transfers/{ids[i % len(ids)]} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+        for i in range(int(seconds * 8000) + 1000)
+    ]
+    read = asyncio.run(load(url, gets, seconds, concurrency, 200))
+    queue.put((created, read))  # type: ignore[attr-defined]
 
 
 def run_load(
     serve_args: list[str], key: str, seconds: float, concurrency: int, offset: int = 0
-) -> tuple[list[float], int, float]:
+) -> tuple[Result, Result]:
     """Start a server process (``--serve ...``, ``--serve-pg ...``, ``--serve-bare``), load it,
     stop it."""
     port = free_port()
@@ -272,16 +285,12 @@ def main() -> None:
         db_url = f"sqlite:///{Path(tmp) / 'hub.db'}"
         key = seed(db_url)
         bare = run_load(["--serve-bare"], key, args.seconds, args.concurrency)
-        bare_rate = len(bare[0]) / bare[2]
-        print(
-            f"bare FastAPI POST (same body, no middleware, no store): {bare_rate:,.0f} "
-            f"requests/s, p99 {percentile(sorted(bare[0]), 0.99) * 1e3:.1f} ms (the ceiling here)"
-        )
+        report("bare FastAPI (same bodies, no middleware, no store: the ceiling here)", bare, args)
         if not args.postgres:
             result = run_load(
                 ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
             )
-            report(f"SQLite WAL synchronous={args.synchronous}", result, args, bare_rate)
+            report(f"hub, SQLite WAL synchronous={args.synchronous}", result, args, bare)
             return
         from tests.store.pg import PgCluster, find_pg_bin
 
@@ -293,27 +302,33 @@ def main() -> None:
                 serve_args = ["--serve-pg", cluster.url, str(workers)]
                 offset = run * 1_000_000
                 result = run_load(serve_args, key, args.seconds, args.concurrency, offset)
-                report(f"PostgreSQL, {workers} uvicorn workers", result, args, bare_rate)
+                report(f"hub, PostgreSQL, {workers} uvicorn workers", result, args, bare)
         finally:
             cluster.stop()
 
 
 def report(
-    store: str, result: tuple[list[float], int, float], args: argparse.Namespace, bare: float
+    server: str,
+    results: tuple[Result, Result],
+    args: argparse.Namespace,
+    bare: tuple[Result, Result] | None = None,
 ) -> None:
-    latencies, errors, elapsed = result
-    ordered = sorted(latencies)
-    print(
-        f"POST /v1/transfers (signed_tx, {store}), "
-        f"1 client process x {args.concurrency} in flight, {elapsed:.1f} s"
-    )
-    print(f"  requests: {len(ordered)}  errors: {errors}")
-    rate = len(ordered) / elapsed
-    print(f"  throughput: {rate:,.0f} requests/s ({rate / bare:.0%} of the bare endpoint)")
-    print(
-        f"  latency ms: p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
-        f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
-    )
+    """Requests/s and latency of the POST run then the GET run, and their share of bare's."""
+    print(f"{server}: 1 client process x {args.concurrency} in flight, {args.seconds:g} s a run")
+    for name, (latencies, errors, elapsed), base in zip(
+        ("POST /v1/transfers", "GET /v1/transfers/{id}"),
+        results,
+        bare or (None, None),
+        strict=True,
+    ):
+        ordered = sorted(latencies)
+        rate = len(ordered) / elapsed
+        share = f" ({rate / (len(base[0]) / base[2]):.0%} of bare)" if base else ""
+        print(
+            f"  {name}: {rate:,.0f} requests/s{share}, {len(ordered)} requests, {errors} errors; "
+            f"latency ms p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
+            f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
+        )
 
 
 if __name__ == "__main__":
