@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hub.py                      # 10 s, 1 client process, 32 in flight
     .venv/bin/python bench/hub.py --seconds 5 --concurrency 64
+    .venv/bin/python bench/hub.py --postgres --workers 1,2,4   # throw-away PostgreSQL
 
 The hub runs as its own process (``uvicorn`` serving ``gateway.app.create_app``
 on a SQLite file in WAL mode; ``synchronous=FULL`` as the store's default,
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -74,10 +76,31 @@ def serve(db_url: str, port: int, synchronous: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def serve_pg(db_url: str, workers: int, port: int) -> None:
+    """The hub on PostgreSQL with ``workers`` uvicorn worker processes (each its own app)."""
+    import uvicorn
+
+    os.environ.update(
+        {
+            "PJGW_DATABASE_URL": db_url,
+            "PJGW_RATE_PER_ADDRESS": "0",  # one load generator is one address and one key
+            "PJGW_RATE_PER_KEY": "0",
+            "PJGW_LOG_LEVEL": "warning",
+        }
+    )
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
 def serve_bare(port: int) -> None:
     """The ceiling: a bare FastAPI app (no middleware, no store) taking the same JSON body."""
-    from typing import Any
-
     import uvicorn
     from fastapi import FastAPI
 
@@ -90,6 +113,14 @@ def serve_bare(port: int) -> None:
     @app.post("/v1/transfers", status_code=201)
     async def create(body: dict[str, Any]) -> dict[str, Any]:
         return {"id": "tr_bare", "state": "requested", "route_id": body.get("route_id")}
+
+    @app.get("/v1/transfers")
+    async def listing() -> dict[str, Any]:
+        return {"items": [{"id": "tr_bare"}], "next_cursor": None}
+
+    @app.get("/v1/transfers/{transfer_id}")
+    async def read(transfer_id: str) -> dict[str, Any]:
+        return {"id": transfer_id, "state": "requested"}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -145,15 +176,15 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
 
 
 async def load(
-    url: str, key: str, seconds: float, concurrency: int, work: list[dict[str, object]]
+    url: str, encoded: list[bytes], seconds: float, concurrency: int, expected: int
 ) -> tuple[list[float], int, float]:
-    """``concurrency`` keep-alive connections, one request in flight on each. A bare asyncio
-    HTTP/1.1 client: httpx's async client topped out near 150 requests/s here, below the
-    servers it was measuring (it was the bottleneck of the figures before 2026-12-06)."""
+    """``concurrency`` keep-alive connections, one request in flight on each, the requests of
+    ``encoded`` in order until it runs out or ``seconds`` pass. A bare asyncio HTTP/1.1
+    client: httpx's async client topped out near 150 requests/s here, below the servers it
+    was measuring (it was the bottleneck of the figures before 2026-12-06)."""
     latencies: list[float] = []
     errors = 0
     next_index = 0
-    encoded = [request_bytes(key, i, body) for i, body in enumerate(work)]
     host, port = url.removeprefix("http://").split(":")
     started = time.perf_counter()
     deadline = started + seconds
@@ -168,7 +199,7 @@ async def load(
                 t0 = time.perf_counter()
                 status = await exchange(reader, writer, encoded[i])
                 latencies.append(time.perf_counter() - t0)
-                if status != 201:
+                if status != expected:
                     errors += 1
         finally:
             writer.close()
@@ -178,15 +209,32 @@ async def load(
     return latencies, errors, elapsed
 
 
-def client_process(url: str, key: str, seconds: float, concurrency: int, queue: object) -> None:
-    work = bodies(int(seconds * 4000) + 1000, 0)  # more than the hub can take in the window
-    queue.put(asyncio.run(load(url, key, seconds, concurrency, work)))  # type: ignore[attr-defined]
+Result = tuple[list[float], int, float]
+
+
+def client_process(
+    url: str, key: str, seconds: float, concurrency: int, offset: int, queue: object
+) -> None:
+    """``offset``: where this run's nonces (and idempotency keys) start, so runs against one
+    database never repeat a transaction."""
+    work = bodies(int(seconds * 4000) + 1000, offset)  # more than the hub can take in the window
+    posts = [request_bytes(key, offset + i, body) for i, body in enumerate(work)]
+    created = asyncio.run(load(url, posts, seconds, concurrency, 201))
+    page = httpx.get(url + "/v1/transfers", params={"limit": 200}, timeout=30).json()
+    ids = [item["id"] for item in page["items"]]
+    gets = [
+        f"GET /v1/transfers/{ids[i % len(ids)]} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+        for i in range(int(seconds * 8000) + 1000)
+    ]
+    read = asyncio.run(load(url, gets, seconds, concurrency, 200))
+    queue.put((created, read))  # type: ignore[attr-defined]
 
 
 def run_load(
-    serve_args: list[str], key: str, seconds: float, concurrency: int
-) -> tuple[list[float], int, float]:
-    """Start a server process (``--serve ...`` or ``--serve-bare``), load it, stop it."""
+    serve_args: list[str], key: str, seconds: float, concurrency: int, offset: int = 0
+) -> tuple[Result, Result]:
+    """Start a server process (``--serve ...``, ``--serve-pg ...``, ``--serve-bare``), load it,
+    stop it."""
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, *serve_args, str(port)], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
@@ -199,7 +247,9 @@ def run_load(
                 time.sleep(0.1)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        client = ctx.Process(target=client_process, args=(url, key, seconds, concurrency, queue))
+        client = ctx.Process(
+            target=client_process, args=(url, key, seconds, concurrency, offset, queue)
+        )
         client.start()
         result = queue.get()
         client.join()
@@ -221,41 +271,71 @@ def main() -> None:
     parser.add_argument(
         "--synchronous", choices=("FULL", "NORMAL"), default="FULL", help="SQLite durability"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throw-away PostgreSQL cluster (fsync off) instead of SQLite, see --workers",
+    )
+    parser.add_argument("--workers", default="1,2,4", help="uvicorn workers per run (--postgres)")
     args = parser.parse_args()
-
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory(prefix="pjgw-bench-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'hub.db'}"
         key = seed(db_url)
         bare = run_load(["--serve-bare"], key, args.seconds, args.concurrency)
-        latencies, errors, elapsed = run_load(
-            ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
+        report("bare FastAPI (same bodies, no middleware, no store: the ceiling here)", bare, args)
+        if not args.postgres:
+            result = run_load(
+                ["--serve", db_url, args.synchronous], key, args.seconds, args.concurrency
+            )
+            report(f"hub, SQLite WAL synchronous={args.synchronous}", result, args, bare)
+            return
+        from tests.store.pg import PgCluster, find_pg_bin
+
+        cluster = PgCluster(find_pg_bin())
+        cluster.start()
+        try:
+            key = seed(cluster.url)
+            for run, workers in enumerate(int(w) for w in args.workers.split(",")):
+                serve_args = ["--serve-pg", cluster.url, str(workers)]
+                offset = run * 1_000_000
+                result = run_load(serve_args, key, args.seconds, args.concurrency, offset)
+                report(f"hub, PostgreSQL, {workers} uvicorn workers", result, args, bare)
+        finally:
+            cluster.stop()
+
+
+def report(
+    server: str,
+    results: tuple[Result, Result],
+    args: argparse.Namespace,
+    bare: tuple[Result, Result] | None = None,
+) -> None:
+    """Requests/s and latency of the POST run then the GET run, and their share of bare's."""
+    print(f"{server}: 1 client process x {args.concurrency} in flight, {args.seconds:g} s a run")
+    for name, (latencies, errors, elapsed), base in zip(
+        ("POST /v1/transfers", "GET /v1/transfers/{id}"),
+        results,
+        bare or (None, None),
+        strict=True,
+    ):
+        ordered = sorted(latencies)
+        rate = len(ordered) / elapsed
+        share = f" ({rate / (len(base[0]) / base[2]):.0%} of bare)" if base else ""
+        print(
+            f"  {name}: {rate:,.0f} requests/s{share}, {len(ordered)} requests, {errors} errors; "
+            f"latency ms p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
+            f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
         )
-    ordered = sorted(latencies)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
-    )
-    bare_rate = len(bare[0]) / bare[2]
-    bare_sorted = sorted(bare[0])
-    print(
-        f"bare FastAPI POST (same body, no middleware, no store): {bare_rate:,.0f} requests/s, "
-        f"p99 {percentile(bare_sorted, 0.99) * 1e3:.1f} ms (the stack's ceiling here)"
-    )
-    print(
-        f"POST /v1/transfers (signed_tx, SQLite WAL synchronous={args.synchronous}), "
-        f"1 client process x {args.concurrency} in flight, {elapsed:.1f} s"
-    )
-    print(f"  requests: {len(ordered)}  errors: {errors}")
-    rate = len(ordered) / elapsed
-    print(f"  throughput: {rate:,.0f} requests/s ({rate / bare_rate:.0%} of the bare endpoint)")
-    print(
-        f"  latency ms: p50 {percentile(ordered, 0.5) * 1e3:.1f}  "
-        f"p90 {percentile(ordered, 0.9) * 1e3:.1f}  p99 {percentile(ordered, 0.99) * 1e3:.1f}"
-    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[4]), sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--serve-pg":
+        serve_pg(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "--serve-bare":
         serve_bare(int(sys.argv[2]))
     else:

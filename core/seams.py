@@ -341,6 +341,9 @@ class Store(Protocol):
         Same idempotency key and request hash -> the first transfer, ``created``
         False; same key, other hash -> ``Conflict``. A ``new.packet`` already
         stored -> that transfer, ``created`` False (a packet is tracked once).
+        Without a packet, a ``new.source_tx`` already stored on the route's source
+        chain -> that transfer, ``created`` False, whatever the key (one source
+        transaction is one transfer), also under concurrent calls.
         """
         ...
 

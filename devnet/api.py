@@ -134,7 +134,11 @@ def _router(node: DevnetNode) -> APIRouter:
     ) -> dict[str, object]:
         return node.query_state_proof(parse_hex(key, "key", max_bytes=1024), height)
 
-    @router.post("/v1/txs", status_code=202)
+    @router.post(
+        "/v1/txs",
+        status_code=202,
+        responses={200: {"description": "a batch (txs): one result per transaction, in order"}},
+    )
     def submit(body: TxIn, response: Response) -> dict[str, object]:
         """202 ``{tx_hash}`` for ``tx``; 200 ``{results}`` for ``txs``, one per entry in order:
         ``{status: 202, tx_hash}`` or the entry's problem (an entry's refusal stops nothing)."""

@@ -23,17 +23,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI, routing
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
-from starlette.routing import Match
 
 from adapters.registry import Registry
 from core.errors import PjgwError
 from core.problem import PROBLEM_MEDIA_TYPE
 from gateway.auth import admin_access, client_access, notary_access, read_access
 from gateway.routers.chains import settings_model
+from gateway.routes import api_routes
 from gateway.settings import Settings
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -120,23 +119,6 @@ REPLAYED = frozenset(
     }
 )
 """Creates that answer 200 (not 201) when the request repeats (idempotency) or updates."""
-
-
-def api_routes(app: FastAPI) -> Iterator[Any]:
-    """The app's documented API routes, with their full paths (routers included)."""
-    for context in routing.iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
-            yield context
-
-
-def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
-    """Every method some route serves at the path of ``scope`` (for a 405's ``Allow``)."""
-    found: set[str] = set()
-    for context in routing.iter_route_contexts(app.routes):
-        methods = context.methods
-        if methods and context.matches(scope)[0] is not Match.NONE:
-            found |= methods
-    return sorted(found)
 
 
 def _auth_of(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -236,7 +218,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
     app.openapi = lambda: openapi_document(app, settings)  # type: ignore[method-assign]
 
 
-__all__ = ["STATUSES", "allowed_methods", "api_routes", "install_openapi", "openapi_document"]
+__all__ = ["STATUSES", "install_openapi", "openapi_document"]
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, InvalidInput, PjgwError, RateLimited, all_error_classes
 from core.problem import PROBLEM_MEDIA_TYPE, problem_type
+from gateway.routes import allowed_methods
 
 log = logging.getLogger("pjgw.api")
 HTLC_DETAILS = ("t1", "t2", "delta", "min_t1", "max_t2", "min_t2", "max_seconds", "left", "needed")
@@ -161,8 +162,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, f"http-{exc.status_code}")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method of the path, not just one route's (RFC 9110)
-            from gateway.openapi import allowed_methods
-
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return problem_response(
             exc.status_code, code, code, str(exc.detail), request.url.path, headers=headers

@@ -140,17 +140,11 @@ def _create(
     signed: SourceTx | None,
     source_chain: ChainId,
 ) -> tuple[TransferRecord, bool, ActionRecord | None]:
-    prior = None
-    if signed is not None and signed.tx_hash is not None:
-        # One source transaction is one transfer, whatever key a client retries with
-        # (as the store tracks one packet once).
-        prior = store.transfer_by_source_tx(source_chain, signed.tx_hash)
-    if prior is not None:
-        record, created = prior, False
-    else:
-        record, created = store.create_transfer(
-            new, now, idempotency_key=key, request_hash=request_hash
-        )
+    # One source transaction is one transfer, whatever key a client retries with: the store
+    # looks it up in the creating transaction (unique index, migration 0004).
+    record, created = store.create_transfer(
+        new, now, idempotency_key=key, request_hash=request_hash
+    )
     # A transfer created just now has no journal yet: skip the read.
     existing = None if created else store.action(record.id, SOURCE_STEP)
     if existing is not None or signed is None:

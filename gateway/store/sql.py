@@ -283,10 +283,10 @@ class SqlStore(SwapStoreMixin):
             if route is None:
                 raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
             if new.packet is None and new.source_tx is not None:
-                # One source transaction is one transfer, whatever the idempotency key; a
-                # concurrent insert of the same one fails uq_transfers_pending_source_tx and
-                # the retry lands here.
-                found = s.scalar(_pending_by_source_tx(route.source, new.source_tx))
+                # One source transaction is one transfer, whatever the idempotency key (also
+                # once the watcher gave it its packet); a concurrent insert of the same one
+                # fails uq_transfers_pending_source_tx and the retry lands here.
+                found = s.scalar(_by_source_tx(route.source, new.source_tx))
                 if found is not None:
                     return transfer_record(found), False
             if new.packet is not None and (
@@ -889,11 +889,14 @@ def _by_packet(packet: PacketId) -> Select[tuple[Transfer]]:
     )
 
 
-def _pending_by_source_tx(chain: str, tx_hash: bytes) -> Select[tuple[Transfer]]:
-    return select(Transfer).where(
-        Transfer.source_chain == chain,
-        Transfer.source_tx == bytes(tx_hash),
-        Transfer.packet_sequence.is_(None),
+def _by_source_tx(chain: str, tx_hash: bytes) -> Select[tuple[Transfer]]:
+    """The oldest transfer of a source transaction (a transaction with several packets has
+    several; the one made from the request, if any, is the oldest)."""
+    return (
+        select(Transfer)
+        .where(Transfer.source_chain == chain, Transfer.source_tx == bytes(tx_hash))
+        .order_by(Transfer.created_at, Transfer.id)
+        .limit(1)
     )
 
 

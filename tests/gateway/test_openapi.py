@@ -29,7 +29,8 @@ from schemathesis.config import SchemathesisConfig
 from core.ids import ChainId
 from core.records import ChainRecord, RouteProtocol, RouteRecord
 from gateway.app import create_app
-from gateway.openapi import STATUSES, api_routes
+from gateway.openapi import STATUSES
+from gateway.routes import api_routes
 from gateway.settings import Settings
 from gateway.store import SqlStore
 from tests.gateway.helpers import EVM, PJ, ROUTE

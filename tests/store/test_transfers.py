@@ -174,18 +174,22 @@ def test_concurrent_creates_of_one_source_tx_with_other_keys_make_one_transfer(
 
 
 def test_one_source_tx_may_carry_several_packets(store: SqlStore) -> None:
-    """The watcher's transfers (packet set) share a transaction; only packet-less ones are one
-    per transaction."""
+    """A request's transfer is one per transaction (the oldest of it is returned, whatever the
+    key); the watcher's transfers (packet set) of one transaction are one per packet."""
     tx = b"\x6b" * 32
-    first, _ = store.create_transfer(new_transfer(sequence=1, source_tx=tx), 1.0)
-    second, created = store.create_transfer(new_transfer(sequence=2, source_tx=tx), 1.0)
+    requested, created = store.create_transfer(new_transfer(source_tx=tx), 1.0)
     assert created
-    assert second.id != first.id
-    pending, created = store.create_transfer(new_transfer(source_tx=tx), 1.0)
-    assert created  # no packet-less transfer of this transaction yet
     again, created = store.create_transfer(new_transfer(source_tx=tx), 2.0, idempotency_key="k")
     assert not created
-    assert again.id == pending.id
+    assert again.id == requested.id
+    first, created = store.create_transfer(new_transfer(sequence=1, source_tx=tx), 3.0)
+    second, created_too = store.create_transfer(new_transfer(sequence=2, source_tx=tx), 3.0)
+    assert created
+    assert created_too
+    assert len({requested.id, first.id, second.id}) == 3
+    later, created = store.create_transfer(new_transfer(source_tx=tx), 4.0, idempotency_key="j")
+    assert not created
+    assert later.id == requested.id
 
 
 def test_a_packet_is_tracked_once(store: SqlStore) -> None:
