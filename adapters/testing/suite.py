@@ -100,7 +100,11 @@ class Kit:
 
     def verified(self, height: int, checkpoint_height: int | None = None) -> tuple[object, object]:
         """``(client_state, consensus_state)`` of ``height`` verified from a checkpoint below it."""
-        cp = checkpoint_height if checkpoint_height is not None else max(1, height - 1)
+        cp = (
+            checkpoint_height
+            if checkpoint_height is not None
+            else max(self.target.lowest_height, height - 1)
+        )
         client, trusted = self.checkpoint(cp)
         if cp == height:
             return client, trusted
@@ -255,7 +259,7 @@ class ChainAdapterConformance:
         """The finalized header verifies, skipping, from an older trusted checkpoint."""
         kit.ensure_history()  # at least one block after the first
         top = kit.run(kit.adapter.finalized_height())
-        checkpoint = max(1, top - 2 * kit.target.header_span)
+        checkpoint = max(kit.target.lowest_height, top - 2 * kit.target.header_span)
         assert checkpoint < top, "the chain is too short to verify anything"
         client, trusted = kit.checkpoint(checkpoint)
         header = kit.run(kit.adapter.header_update(Height(checkpoint), top))
@@ -265,7 +269,7 @@ class ChainAdapterConformance:
         """Consecutive headers each verify from the consensus state of the one before."""
         kit.ensure_history()
         top = kit.run(kit.adapter.finalized_height())
-        start = max(1, top - kit.target.header_span)
+        start = max(kit.target.lowest_height, top - kit.target.header_span)
         client, consensus = kit.checkpoint(start)
         for height in range(start + 1, top + 1):
             header = kit.run(kit.adapter.header(Height(height)))
@@ -274,7 +278,7 @@ class ChainAdapterConformance:
     def test_tampered_headers_are_rejected(self, kit: Kit) -> None:
         """Each malleation of a header or its evidence (commit) raises a VerificationError."""
         top = kit.run(kit.adapter.finalized_height())
-        client, trusted = kit.checkpoint(max(1, top - 1))
+        client, trusted = kit.checkpoint(max(kit.target.lowest_height, top - 1))
         if top == 1:
             pytest.fail("the chain needs two blocks for this check")
         header = kit.run(kit.adapter.header(top))
@@ -333,7 +337,7 @@ class ChainAdapterConformance:
     def test_events_are_in_chain_order(self, kit: Kit) -> None:
         """events(a, b) lists heights in [a, b] ascending, positions ascending per height."""
         bridge = kit.bridge_event()
-        start = max(1, bridge.height - kit.target.header_span)
+        start = max(kit.target.lowest_height, bridge.height - kit.target.header_span)
         events = kit.run(kit.adapter.events(Height(start), bridge.height))
         keys = [(e.height, e.position) for e in events]
         assert keys == sorted(keys)
@@ -343,7 +347,7 @@ class ChainAdapterConformance:
     def test_events_do_not_depend_on_how_a_range_is_split(self, kit: Kit) -> None:
         """events(a, b) == events(a, m) + events(m+1, b): chunking loses and repeats nothing."""
         bridge = kit.bridge_event()
-        start = max(1, bridge.height - kit.target.header_span)
+        start = max(kit.target.lowest_height, bridge.height - kit.target.header_span)
         end = bridge.height
         whole = kit.run(kit.adapter.events(Height(start), end))
         parts: list[ChainEvent] = []

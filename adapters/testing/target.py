@@ -39,6 +39,10 @@ class ConformanceTarget(ABC):
     header_span: int = 4
     """How many consecutive headers the range-verification check walks."""
 
+    lowest_height: int = 1
+    """The lowest height the node serves (a pruned node, a recording that starts late):
+    the kit takes its checkpoints at or above it."""
+
     offline: bool = False
     """True for a target over recorded data, with no node that can act: the checks
     that need the chain to do something (cause a ``send_packet``, commit a
