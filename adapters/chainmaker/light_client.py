@@ -145,6 +145,8 @@ class ChainMakerLightClient:
             raise BadProof("ChainMaker proves inclusion only, not absence", check="absence")
         if int(proof.height) != state.trusted.height:
             raise RootMismatch("the proof is for another height", check="height")
+        if str(proof.chain_id) != state.trusted.trust.chain_id:
+            raise RootMismatch("the proof is for another chain", check="chain")
         if len(proof.key) != 8:
             raise BadProof("the key is an 8-byte index", check="key")
         index = int.from_bytes(proof.key, "big")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from adapters.chainmaker import ChainMakerAdapter, ChainMakerSettings
@@ -26,6 +28,8 @@ from adapters.registry import discover
 from core.errors import (
     BadEncoding,
     BadProof,
+    ChainError,
+    ChainUnavailable,
     ConfigError,
     InvalidHeader,
     InvalidInput,
@@ -33,7 +37,7 @@ from core.errors import (
     RootMismatch,
     VerificationError,
 )
-from core.ids import Height
+from core.ids import ChainId, Height
 from core.types import HeaderUpdate, InclusionProof
 from proofs.chainmaker import errors as cm
 from tests.adapters.chainmaker_recording import CHAIN_ID, ChainMakerRecording
@@ -202,6 +206,7 @@ def _proof_rows(proof: InclusionProof) -> dict[str, tuple[InclusionProof, type[E
         "a path step past the depth": (replace(proof, nodes=(bytes(32),)), cm.BadMerklePath),
         "a 4-byte key": (replace(proof, key=bytes(4)), BadProof),
         "another height": (replace(proof, height=Height(proof.height + 1)), RootMismatch),
+        "another chain": (replace(proof, chain_id=ChainId("chain2")), RootMismatch),
         "an unknown kind": (replace(proof, kind="chainmaker-state"), BadProof),
         "an absence claimed": (replace(proof, value=b""), BadProof),
     }
@@ -215,6 +220,7 @@ def _proof_rows(proof: InclusionProof) -> dict[str, tuple[InclusionProof, type[E
         "a path step past the depth",
         "a 4-byte key",
         "another height",
+        "another chain",
         "an unknown kind",
         "an absence claimed",
     ],
@@ -319,3 +325,61 @@ def test_an_unusable_trust_file_is_a_config_error(tmp_path: Path) -> None:
     other.write_text(TRUST_FILE.read_text().replace('"chain1"', '"chain2"'))
     with pytest.raises(ConfigError):
         ChainMakerAdapter(_settings(trust_file=str(other)))
+
+
+# --- the bridge's answers, translated at the boundary -------------------------------------
+
+
+def _answering(handler: Callable[[httpx.Request], httpx.Response]) -> ChainMakerAdapter:
+    return ChainMakerAdapter(_settings(), transport=httpx.MockTransport(handler))
+
+
+def _block_json(height: int) -> dict[str, object]:
+    return ChainMakerRecording(vectors_dir()).blocks[height]
+
+
+def _timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("slow", request=request)
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("refused", request=request)
+
+
+def _other_chain(request: httpx.Request) -> httpx.Response:
+    doc = json.loads(json.dumps(_block_json(2)))
+    doc["block"]["header"]["chain_id"] = "chain2"
+    return httpx.Response(200, json=doc)
+
+
+BRIDGE_ROWS: dict[str, tuple[Callable[[httpx.Request], httpx.Response], type[Exception]]] = {
+    "a timeout": (_timeout, ChainUnavailable),
+    "a refused connection": (_refused, ChainUnavailable),
+    "a 503": (lambda r: httpx.Response(503, text="busy"), ChainUnavailable),
+    "a 404": (lambda r: httpx.Response(404, json={}), NotFound),
+    "a 400": (lambda r: httpx.Response(400, json={}), ChainError),
+    "not JSON": (lambda r: httpx.Response(200, text="<html>"), ChainError),
+    "a JSON list": (lambda r: httpx.Response(200, json=[]), ChainError),
+    "a block that does not decode": (
+        lambda r: httpx.Response(200, json={"block": {"header": {"nope": 1}}}),
+        ChainError,
+    ),
+    "another height's block": (lambda r: httpx.Response(200, json=_block_json(3)), ChainError),
+    "another chain's block": (_other_chain, ChainError),
+}
+
+
+@pytest.mark.parametrize("row", list(BRIDGE_ROWS))
+def test_the_bridges_failures_become_the_seams_errors(row: str) -> None:
+    handler, error = BRIDGE_ROWS[row]
+    adapter = _answering(handler)
+    with pytest.raises(error) as caught:
+        _run(adapter.header(Height(2)), adapter)
+    assert type(caught.value) is error  # a ChainError is not retried, ChainUnavailable is
+
+
+def test_a_height_that_is_not_an_integer_is_a_chain_error() -> None:
+    for body in ({"block_height": "x"}, {"block_height": True}, {}):
+        adapter = _answering(lambda r, b=body: httpx.Response(200, json=b))
+        with pytest.raises(ChainError):
+            _run(adapter.latest_height(), adapter)
