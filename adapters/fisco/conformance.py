@@ -115,9 +115,11 @@ def fisco_header_malleations(header: HeaderUpdate) -> dict[str, HeaderUpdate]:
     cases["signatures: v flipped"] = with_sigs([(first_index, flip(first_sig, -1)), *sigs[1:]])
     cases["signatures: one dropped"] = with_sigs(sigs[1:])
     cases["signatures: one duplicated"] = with_sigs([*sigs[:-1], sigs[0]])
-    cases["signatures: an index moved to another sealer"] = with_sigs(
-        [((first_index + 1) % n, first_sig), *sigs[1:]]
-    )
+    unused = sorted(set(range(n)) - {i for i, _ in sigs})
+    if unused:  # a sealer that did not sign (a 1-sealer chain has none)
+        cases["signatures: an index moved to a sealer that did not sign"] = with_sigs(
+            [(unused[0], first_sig), *sigs[1:]]
+        )
     cases["signatures: an index past the list"] = with_sigs([(n, first_sig), *sigs[1:]])
     cases["signatures: none"] = replace(header, evidence=rlp.encode([]))
     cases["hash: another block's hash claimed"] = replace(header, hash=flip(header.hash, 0))
@@ -125,7 +127,7 @@ def fisco_header_malleations(header: HeaderUpdate) -> dict[str, HeaderUpdate]:
     cases["header: transactions root changed, re-hashed"] = rehashed(
         transactions_root=flip(parsed.transactions_root, 0)
     )
-    cases["header: timestamp changed, re-hashed"] = rehashed(timestamp=parsed.timestamp - 1)
+    cases["header: timestamp changed, re-hashed"] = rehashed(timestamp=parsed.timestamp + 1)
     cases["header: sealer field past the list, re-hashed"] = rehashed(sealer=n)
     keys = list(parsed.sealer_list)
     keys[first_index] = flip(keys[first_index], 0)
