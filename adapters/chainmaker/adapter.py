@@ -39,10 +39,9 @@ from adapters.chainmaker.light_client import (
     encode_evidence,
 )
 from adapters.chainmaker.settings import ChainMakerSettings
+from adapters.read_only import ReadOnlyFamily
 from core.errors import ChainError, ConfigError, InvalidInput, NotFound, VerificationError
 from core.ids import ChainId, Height
-from core.seams import AccountSigner, BridgeEndpoint, ChainTimingFigures, SourceTransactions
-from core.swaps import HtlcEndpoint
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.chainmaker.encoding import (
     compute_merkle_path,
@@ -59,7 +58,7 @@ _ADDRESS = re.compile(r"^(?:0x)?([0-9a-fA-F]{40})$")
 _TX_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
-class ChainMakerAdapter:
+class ChainMakerAdapter(ReadOnlyFamily):
     """``core.seams.ChainAdapter`` over one ChainMaker chain's gateway/SDK bridge."""
 
     family: ClassVar[str] = FAMILY
@@ -251,30 +250,6 @@ class ChainMakerAdapter:
     @classmethod
     def address_bytes(cls, value: str) -> bytes:
         return bytes.fromhex(cls.validate_address(value))
-
-    @classmethod
-    def validate_asset(cls, value: str, field: str = "asset") -> str:
-        raise InvalidInput(f"{field}: chainmaker chains hold no HTLC of the hub", field=field)
-
-    @classmethod
-    def account_signer(cls, secret: bytes) -> AccountSigner:
-        raise InvalidInput("managed accounts do not exist for chainmaker chains")
-
-    def source_transactions(self) -> SourceTransactions | None:
-        """None: the hub cannot check or sign ChainMaker sends yet."""
-        return None
-
-    async def account_nonce(self, address: bytes) -> int:
-        raise ConfigError(f"{self.chain_id}: chainmaker accounts have no nonce the hub reads")
-
-    def htlc(self) -> HtlcEndpoint | None:
-        return None
-
-    def chain_timing(self) -> ChainTimingFigures | None:
-        return None
-
-    def bridge(self) -> BridgeEndpoint | None:
-        return None
 
     def light_client(self) -> ChainMakerLightClient:
         return self._light

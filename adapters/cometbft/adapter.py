@@ -36,10 +36,9 @@ import httpx
 from adapters.cometbft.client_codec import CometBftClientCodec
 from adapters.cometbft.rpc import CometRpc, CometRpcError
 from adapters.cometbft.settings import CometBftSettings
-from core.errors import ChainError, ChainRejected, ConfigError, InvalidInput, NotFound
+from adapters.read_only import ReadOnlyFamily
+from core.errors import ChainError, ChainRejected, InvalidInput, NotFound
 from core.ids import ChainId, Height
-from core.seams import AccountSigner, BridgeEndpoint, ChainTimingFigures, SourceTransactions
-from core.swaps import HtlcEndpoint
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.cometbft import (
     ICS23_ABSENCE_PROOF_KIND,
@@ -56,7 +55,7 @@ _ADDRESS = re.compile(r"^\S{1,128}$")
 _TX_IN_MEMPOOL_CACHE = 19  # Cosmos SDK ErrTxInMempoolCache: the same bytes are already queued
 
 
-class CometBftAdapter:
+class CometBftAdapter(ReadOnlyFamily):
     """``core.seams.ChainAdapter`` over one CometBFT node's RPC."""
 
     family: ClassVar[str] = FAMILY
@@ -264,30 +263,6 @@ class CometBftAdapter:
     @classmethod
     def address_bytes(cls, value: str) -> bytes:
         return cls.validate_address(value).encode()
-
-    @classmethod
-    def validate_asset(cls, value: str, field: str = "asset") -> str:
-        raise InvalidInput(f"{field}: cometbft chains hold no HTLC of the hub", field=field)
-
-    @classmethod
-    def account_signer(cls, secret: bytes) -> AccountSigner:
-        raise InvalidInput("managed accounts do not exist for cometbft chains")
-
-    def source_transactions(self) -> SourceTransactions | None:
-        """None: transfers do not start from a CometBFT chain through the API yet."""
-        return None
-
-    async def account_nonce(self, address: bytes) -> int:
-        raise ConfigError(f"{self.chain_id}: the cometbft adapter reads no account sequences")
-
-    def htlc(self) -> HtlcEndpoint | None:
-        return None
-
-    def chain_timing(self) -> ChainTimingFigures | None:
-        return None
-
-    def bridge(self) -> BridgeEndpoint | None:
-        return None
 
     def light_client(self) -> CometBftLightClient:
         return self._light

@@ -37,10 +37,9 @@ from adapters.fisco.light_client import (
 )
 from adapters.fisco.rpc import FiscoRpc, FiscoRpcError, quantity
 from adapters.fisco.settings import FiscoSettings
+from adapters.read_only import ReadOnlyFamily
 from core.errors import BadEncoding, ConfigError, InvalidInput, NotFound
 from core.ids import ChainId, Height
-from core.seams import AccountSigner, BridgeEndpoint, ChainTimingFigures, SourceTransactions
-from core.swaps import HtlcEndpoint
 from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.fisco import decode_header, decode_proof
 
@@ -49,7 +48,7 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NO_SIGNING = "the hub signs no FISCO BCOS transactions yet"
 
 
-class FiscoAdapter:
+class FiscoAdapter(ReadOnlyFamily):
     """``core.seams.ChainAdapter`` over one FISCO BCOS 2.x node's JSON-RPC (one group)."""
 
     family: ClassVar[str] = FAMILY
@@ -199,30 +198,6 @@ class FiscoAdapter:
     @classmethod
     def address_bytes(cls, value: str) -> bytes:
         return bytes.fromhex(cls.validate_address(value)[2:])
-
-    @classmethod
-    def validate_asset(cls, value: str, field: str = "asset") -> str:
-        raise InvalidInput(f"{field}: fisco chains hold no HTLC of the hub", field=field)
-
-    @classmethod
-    def account_signer(cls, secret: bytes) -> AccountSigner:
-        raise InvalidInput("managed accounts do not exist for fisco chains")
-
-    def source_transactions(self) -> SourceTransactions | None:
-        """None: transfers do not start from a FISCO chain through the API (no bridge there)."""
-        return None
-
-    async def account_nonce(self, address: bytes) -> int:
-        raise ConfigError(f"{self.chain_id}: the fisco adapter reads no account nonces")
-
-    def htlc(self) -> HtlcEndpoint | None:
-        return None
-
-    def chain_timing(self) -> ChainTimingFigures | None:
-        return None
-
-    def bridge(self) -> BridgeEndpoint | None:
-        return None
 
     def light_client(self) -> FiscoLightClient:
         return self._light
