@@ -130,3 +130,64 @@ def test_the_genesis_records_the_scheme_and_a_standard_genesis_hash_is_unchanged
 def test_sm2_accounts_need_sm3_hashes(tmp_path: object) -> None:
     with pytest.raises(ConfigError):
         NodeConfig(data_dir=tmp_path, account_scheme="sm2")  # type: ignore[arg-type]
+
+
+def test_crypto_gm_means_sm3_and_sm2_and_refuses_a_contradicting_hash() -> None:
+    from devnet.cli import _crypto
+
+    assert _crypto("gm", None) == ("sm3", "sm2")
+    assert _crypto("gm", "sm3") == ("sm3", "sm2")
+    assert _crypto("standard", None) == ("sha256", "ed25519")
+    assert _crypto(None, "sm3") == ("sm3", None)  # --hash sm3 alone: Ed25519 accounts
+    with pytest.raises(ConfigError, match="hashes with sm3"):
+        _crypto("gm", "sha256")
+    with pytest.raises(ConfigError, match="standard or gm"):
+        _crypto("fips", None)
+
+
+def test_a_gm_restart_keeps_its_scheme_and_refuses_another(
+    gm: Chain, chain_factory: Callable[..., Chain]
+) -> None:
+    data_dir = gm.node.config.data_dir
+    gm.node.close()
+    again = chain_factory(data_dir=data_dir)  # options left out: taken from the genesis
+    assert again.node.genesis.account_scheme == "sm2"
+    again.node.close()
+    with pytest.raises(ConfigError, match="account_scheme"):
+        chain_factory(
+            data_dir=data_dir,
+            account_scheme="ed25519",
+            explicit=frozenset({"account_scheme"}),
+        )
+
+
+def test_the_accounts_command_shows_the_sm2_seeds(gm: Chain) -> None:
+    from typer.testing import CliRunner
+
+    from devnet.cli import app
+
+    result = CliRunner().invoke(app, ["accounts", "--data", str(gm.node.config.data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "(sm3, sm2 accounts)" in result.output
+    assert "0x" + gm.address(0).hex() in result.output
+
+
+def test_a_standard_genesis_hash_is_the_seven_item_list_of_before(chain: Chain) -> None:
+    """No ``account_scheme`` item on a standard chain: its genesis hash did not move."""
+    g = chain.node.genesis
+    accounts_list = [
+        [a.address, [[d.encode(), n] for d, n in sorted(a.balances.items())]] for a in g.accounts
+    ]
+    before = rlp.encode(
+        [
+            b"pujiang/genesis/v1",
+            g.chain_id_bytes,
+            g.hash_profile.encode(),
+            g.genesis_time_ms,
+            list(g.validators),
+            accounts_list,
+            [g.notary_threshold, list(g.notaries)],
+        ]
+    )
+    assert g.hash() == g.hash_fn(before)
+    assert chain.address(0) == g.hash_fn(bytes(keys.account_key(g.seed, 0).verify_key))[:20]
