@@ -424,7 +424,8 @@ class PujiangAdapter:
 
     @classmethod
     def account_signer(cls, secret: bytes) -> PujiangAccount:
-        """A managed account's signer from its 32-byte Ed25519 seed (``ManagedKeys``)."""
+        """A managed account's signer from its 32-byte seed (``ManagedKeys``; Ed25519, or SM2
+        on a gm chain: ``PujiangAccount.signer_for``)."""
         return PujiangAccount(secret)
 
     # --- capabilities the hub uses (core.seams: SourceChain, HtlcChain) ---------------
