@@ -18,6 +18,7 @@ from core.errors import ConfigError
 from core.runtime import bound_recursion
 from devnet.config import NodeConfig, parse_duration
 from devnet.genesis import ACCOUNTS_FILE, GENESIS_FILE
+from proofs.pujiang.accounts import CRYPTO_PROFILES
 
 app = typer.Typer(help="The reference Pujiang subchain node (devnet).", no_args_is_help=True)
 
@@ -39,6 +40,11 @@ def run(
     hash_profile: str | None = typer.Option(
         None, "--hash", help="Hash profile sha256 or sm3 (new chains: sha256)"
     ),
+    crypto: str | None = typer.Option(
+        None,
+        "--crypto",
+        help="standard (sha256, Ed25519 accounts) or gm (SM3, SM2 accounts); new chains: standard",
+    ),
     accounts: int | None = typer.Option(None, help="Funded dev accounts (new chains: 4)"),
     notaries: int | None = typer.Option(None, help="Notary committee size (new chains: 3)"),
     notary_threshold: int | None = typer.Option(None, help="Notary threshold (new chains: 2)"),
@@ -52,10 +58,12 @@ def run(
     """Start a devnet node, or resume the chain already in --data."""
     from devnet.server import serve
 
+    hash_profile, account_scheme = _crypto(crypto, hash_profile)
     chosen = {
         "chain_id": chain_id,
         "validators": validators,
         "hash_profile": hash_profile,
+        "account_scheme": account_scheme,
         "accounts": accounts,
         "notaries": notaries,
         "notary_threshold": notary_threshold,
@@ -76,6 +84,21 @@ def run(
     serve(config, host, port, log_level)
 
 
+def _crypto(crypto: str | None, hash_profile: str | None) -> tuple[str | None, str | None]:
+    """``(hash_profile, account_scheme)`` of ``--crypto`` and ``--hash`` (``None``: not given).
+
+    ``--crypto`` names both; a ``--hash`` that contradicts it is an error, not a mix.
+    """
+    if crypto is None:
+        return hash_profile, None
+    if crypto not in CRYPTO_PROFILES:
+        raise ConfigError(f"--crypto must be {' or '.join(CRYPTO_PROFILES)}, not {crypto!r}")
+    profile, scheme = CRYPTO_PROFILES[crypto]
+    if hash_profile is not None and hash_profile != profile:
+        raise ConfigError(f"--crypto {crypto} hashes with {profile}, not --hash {hash_profile}")
+    return profile, scheme
+
+
 def _seed(text: str | None) -> bytes | None:
     if text is None:
         return None
@@ -89,12 +112,14 @@ def _seed(text: str | None) -> bytes | None:
 def show_accounts(
     data: Annotated[Path, typer.Option("--data", help="Data directory of the node")],
 ) -> None:
-    """Print the dev accounts of a data directory (addresses and Ed25519 seeds: dev only)."""
+    """Print the dev accounts of a data directory (addresses and key seeds: dev only)."""
     genesis = json.loads((data / GENESIS_FILE).read_text())
     accounts = json.loads((data / ACCOUNTS_FILE).read_text())
-    typer.echo(f"chain {genesis['chain_id']} ({genesis['hash_profile']})")
+    scheme = genesis.get("account_scheme", "ed25519")
+    shown = genesis["hash_profile"] + ("" if scheme == "ed25519" else f", {scheme} accounts")
+    typer.echo(f"chain {genesis['chain_id']} ({shown})")
     for account in accounts:
-        typer.echo(f"{account['name']:8} {account['address']}  seed {account['ed25519_seed']}")
+        typer.echo(f"{account['name']:8} {account['address']}  seed {account[scheme + '_seed']}")
 
 
 def register(pjgw: typer.Typer) -> None:

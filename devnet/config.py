@@ -51,6 +51,8 @@ class NodeConfig:
     block_time: float | None = 1.0
     instant: bool = False
     hash_profile: str = "sha256"
+    account_scheme: str = "ed25519"
+    """``ed25519`` (``--crypto standard``) or ``sm2`` (``--crypto gm``, with ``sm3``)."""
     accounts: int = 4
     notaries: int = 3
     notary_threshold: int = 2
@@ -81,6 +83,10 @@ class NodeConfig:
             )
         if self.hash_profile not in ("sha256", "sm3"):
             raise ConfigError(f"--hash must be sha256 or sm3, not {self.hash_profile!r}")
+        if self.account_scheme not in ("ed25519", "sm2"):
+            raise ConfigError(f"account scheme must be ed25519 or sm2, not {self.account_scheme!r}")
+        if (self.hash_profile, self.account_scheme) == ("sha256", "sm2"):
+            raise ConfigError("SM2 accounts come with SM3 hashes (--crypto gm), not sha256")
         if not 1 <= self.accounts <= MAX_ACCOUNTS:
             raise ConfigError(f"--accounts must be 1..{MAX_ACCOUNTS}, not {self.accounts}")
         if not 1 <= self.notaries <= MAX_NOTARIES:

@@ -5,11 +5,15 @@ profile, start time, the seed every dev key derives from, the first
 validator set (with proofs of possession), the funded dev accounts and the
 notary committee. It is written to ``genesis.json`` (public content plus the
 seed) together with two files of dev secrets for the tour and the tests,
-``accounts.json`` (Ed25519 keys) and ``notaries.json`` (secp256k1 keys).
+``accounts.json`` (Ed25519 or SM2 keys) and ``notaries.json`` (secp256k1 keys).
 
-``genesis_hash`` commits to everything but the seed:
+The account scheme (``ed25519``, or ``sm2`` on a ``gm`` chain) is part of the
+genesis, so a chain says how its transactions are signed. ``genesis_hash``
+commits to everything but the seed:
 ``H(rlp([b"pujiang/genesis/v1", chain_id, hash_profile, genesis_time_ms,
-validators, [[address, [[denom, amount], ...]], ...], [threshold, [notary, ...]]]))``.
+validators, [[address, [[denom, amount], ...]], ...], [threshold, [notary, ...]]
+(, account_scheme)]))`` where ``account_scheme`` is appended only when it is not
+``ed25519``: a standard chain's genesis hash is what it was before SM2 existed.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from devnet.state import (
     encode_uint,
 )
 from proofs.hashing import HashFunction
+from proofs.pujiang import accounts as schemes
 from proofs.pujiang import codec
 
 GENESIS_TAG = b"pujiang/genesis/v1"
@@ -64,6 +69,16 @@ class Genesis:
     notary_threshold: int
     notaries: tuple[bytes, ...]
     keyring_size: int
+    account_scheme: str = schemes.ED25519
+
+    @property
+    def crypto(self) -> str:
+        """``standard``, ``gm``, or ``custom`` (e.g. ``--hash sm3`` with Ed25519 accounts)."""
+        return schemes.crypto_profile_name(self.hash_profile, self.account_scheme) or "custom"
+
+    def account_key(self, index: int) -> keys.AccountKey:
+        """Dev account ``index``'s key under this chain's scheme."""
+        return keys.scheme_account_key(self.seed, index, self.account_scheme)
 
     @property
     def hash_fn(self) -> HashFunction:
@@ -78,19 +93,18 @@ class Genesis:
             [a.address, [[d.encode(), n] for d, n in sorted(a.balances.items())]]
             for a in self.accounts
         ]
-        return self.hash_fn(
-            rlp.encode(
-                [
-                    GENESIS_TAG,
-                    self.chain_id_bytes,
-                    self.hash_profile.encode(),
-                    self.genesis_time_ms,
-                    list(self.validators),
-                    accounts,
-                    [self.notary_threshold, list(self.notaries)],
-                ]
-            )
-        )
+        items: list[object] = [
+            GENESIS_TAG,
+            self.chain_id_bytes,
+            self.hash_profile.encode(),
+            self.genesis_time_ms,
+            list(self.validators),
+            accounts,
+            [self.notary_threshold, list(self.notaries)],
+        ]
+        if self.account_scheme != schemes.ED25519:
+            items.append(self.account_scheme.encode())
+        return self.hash_fn(rlp.encode(items))
 
     def initial_state(self) -> dict[bytes, bytes]:
         state: dict[bytes, bytes] = {}
@@ -128,7 +142,9 @@ def create_genesis(config: NodeConfig, now_ms: int) -> Genesis:
     accounts = tuple(
         GenesisAccount(
             name=keys.account_name(i),
-            address=keys.Account(keys.account_key(seed, i), hash_fn).address,
+            address=keys.Account(
+                keys.scheme_account_key(seed, i, config.account_scheme), hash_fn
+            ).address,
             balances=dict(GENESIS_BALANCES),
         )
         for i in range(config.accounts)
@@ -144,6 +160,7 @@ def create_genesis(config: NodeConfig, now_ms: int) -> Genesis:
         notary_threshold=config.notary_threshold,
         notaries=tuple(notaries),
         keyring_size=config.validators + KEYRING_SPARE,
+        account_scheme=config.account_scheme,
     )
 
 
@@ -161,6 +178,8 @@ def save_genesis(genesis: Genesis, data_dir: Path) -> None:
     document = {
         "chain_id": genesis.chain_id,
         "hash_profile": genesis.hash_profile,
+        "account_scheme": genesis.account_scheme,
+        "crypto": genesis.crypto,
         "genesis_time_ms": genesis.genesis_time_ms,
         "genesis_hash": _hex(genesis.hash()),
         "seed": _hex(genesis.seed),
@@ -178,15 +197,7 @@ def save_genesis(genesis: Genesis, data_dir: Path) -> None:
             "members": [_hex(m) for m in genesis.notaries],
         },
     }
-    accounts = [
-        {
-            "name": a.name,
-            "address": _hex(a.address),
-            "ed25519_seed": _hex(bytes(keys.account_key(genesis.seed, i))),
-            "ed25519_pubkey": _hex(bytes(keys.account_key(genesis.seed, i).verify_key)),
-        }
-        for i, a in enumerate(genesis.accounts)
-    ]
+    accounts = [_account_secrets(genesis, i, a) for i, a in enumerate(genesis.accounts)]
     notary_keys = [keys.notary_key(genesis.seed, i) for i in range(len(genesis.notaries))]
     notaries = {
         "threshold": genesis.notary_threshold,
@@ -197,6 +208,18 @@ def save_genesis(genesis: Genesis, data_dir: Path) -> None:
     _write(data_dir / GENESIS_FILE, document)
     _write(data_dir / ACCOUNTS_FILE, accounts)
     _write(data_dir / NOTARIES_FILE, notaries)
+
+
+def _account_secrets(genesis: Genesis, index: int, account: GenesisAccount) -> dict[str, str]:
+    """One ``accounts.json`` entry: the key fields are named after the chain's scheme."""
+    key = genesis.account_key(index)
+    scheme = genesis.account_scheme
+    return {
+        "name": account.name,
+        "address": _hex(account.address),
+        f"{scheme}_seed": _hex(bytes(key)),
+        f"{scheme}_pubkey": _hex(keys.public_key(key)),
+    }
 
 
 def _write(path: Path, content: object) -> None:
@@ -237,9 +260,12 @@ def load_genesis(data_dir: Path) -> Genesis | None:
             notary_threshold=int(doc["notaries"]["threshold"]),
             notaries=tuple(_unhex(m) for m in doc["notaries"]["members"]),
             keyring_size=int(doc["keyring_size"]),
+            account_scheme=doc.get("account_scheme", schemes.ED25519),
         )
     except (KeyError, ValueError, TypeError) as err:
         raise ConfigError(f"{path} is not a devnet genesis: {err}") from err
+    if genesis.account_scheme not in schemes.ACCOUNT_SCHEMES:
+        raise ConfigError(f"{path}: unknown account scheme {genesis.account_scheme!r}")
     if _unhex(doc.get("genesis_hash", "")) != genesis.hash():
         raise ConfigError(f"{path} was edited: its genesis_hash no longer matches its content")
     return genesis
@@ -251,6 +277,7 @@ def check_matches(genesis: Genesis, config: NodeConfig) -> None:
         "chain_id": genesis.chain_id,
         "validators": len(genesis.validators),
         "hash_profile": genesis.hash_profile,
+        "account_scheme": genesis.account_scheme,
         "accounts": len(genesis.accounts),
         "notaries": len(genesis.notaries),
         "notary_threshold": genesis.notary_threshold,

@@ -5,7 +5,9 @@ Every key of a devnet derives from the 32-byte seed in its genesis, so a restart
 without a key store:
 
 * validator ``i``: ``bls.keygen(seed, key_info=b"pujiang-devnet/validator/<i>")``;
-* account ``i``: Ed25519 from ``sha256(seed ‖ b"pujiang-devnet/account/<i>")``;
+* account ``i``: the 32-byte ``sha256(seed ‖ b"pujiang-devnet/account/<i>")``, an Ed25519
+  seed on a ``standard`` chain, an SM2 key (``proofs.pujiang.accounts.sm2_secret``) on a
+  ``gm`` chain;
 * notary ``i``: secp256k1 from ``sha256(seed ‖ b"pujiang-devnet/notary/<i>")``.
 
 SECURITY: the seed is every secret of the chain. That is the point of a devnet
@@ -29,7 +31,7 @@ from nacl.signing import SigningKey
 
 import proofs.bls as bls
 from proofs.hashing import SHA256, HashFunction, keccak256
-from proofs.pujiang import codec
+from proofs.pujiang import accounts, codec
 
 VALIDATOR_INFO = b"pujiang-devnet/validator/"
 ACCOUNT_INFO = b"pujiang-devnet/account/"
@@ -45,6 +47,38 @@ def validator_secret(seed: bytes, index: int) -> int:
 def account_key(seed: bytes, index: int) -> SigningKey:
     """The Ed25519 key of dev account ``index``."""
     return SigningKey(hashlib.sha256(seed + ACCOUNT_INFO + str(index).encode()).digest())
+
+
+class SM2AccountKey:
+    """An SM2 account key from a 32-byte seed, with ``SigningKey``'s two uses (gm chains)."""
+
+    __slots__ = ("pubkey", "seed")
+
+    def __init__(self, seed: bytes) -> None:
+        self.seed = seed
+        self.pubkey = accounts.sm2_public_key(seed)
+
+    def sign(self, message: bytes) -> bytes:
+        """The raw 64-byte ``r||s`` (a ``SigningKey`` returns a ``SignedMessage``)."""
+        return accounts.sm2_sign(self.seed, message)
+
+    def __bytes__(self) -> bytes:
+        return self.seed
+
+
+AccountKey = SigningKey | SM2AccountKey
+"""An account's signing key, of the chain's scheme."""
+
+
+def scheme_account_key(seed: bytes, index: int, scheme: str = accounts.ED25519) -> AccountKey:
+    """Dev account ``index``'s key under ``scheme`` (the same 32-byte seed for both)."""
+    key = account_key(seed, index)
+    return SM2AccountKey(bytes(key)) if scheme == accounts.SM2 else key
+
+
+def public_key(key: AccountKey) -> bytes:
+    """The public key a transaction carries (32-byte Ed25519, 65-byte ``04||x||y`` SM2)."""
+    return key.pubkey if isinstance(key, SM2AccountKey) else bytes(key.verify_key)
 
 
 def account_name(index: int) -> str:
@@ -65,12 +99,12 @@ def notary_address(key: PrivateKey) -> bytes:
 class Account:
     """A key that signs transactions, with its address on one chain's hash profile."""
 
-    key: SigningKey
+    key: AccountKey
     hash_fn: HashFunction = SHA256
 
     @property
     def pubkey(self) -> bytes:
-        return bytes(self.key.verify_key)
+        return public_key(self.key)
 
     @property
     def address(self) -> bytes:
@@ -78,7 +112,7 @@ class Account:
 
 
 def sign_tx(
-    key: SigningKey, chain_id: str | bytes, nonce: int, kind: str | bytes, args: codec.RawItem
+    key: AccountKey, chain_id: str | bytes, nonce: int, kind: str | bytes, args: codec.RawItem
 ) -> bytes:
     """The raw bytes of a signed transaction (``rlp([body, pubkey, signature])``)."""
     body = codec.TxBody(
@@ -87,10 +121,17 @@ def sign_tx(
         kind=kind.encode() if isinstance(kind, str) else kind,
         args=codec.to_raw(args),
     )
-    signature = key.sign(codec.compute_tx_signing_message(body)).signature
+    message = codec.compute_tx_signing_message(body)
     return rlp.encode(
-        codec.Transaction(body=body, pubkey=bytes(key.verify_key), signature=signature)
+        codec.Transaction(body=body, pubkey=public_key(key), signature=_sign(key, message))
     )
+
+
+def _sign(key: AccountKey, message: bytes) -> bytes:
+    """64 bytes either way: Ed25519 ``R||S`` or SM2 ``r||s``."""
+    if isinstance(key, SM2AccountKey):
+        return key.sign(message)
+    return key.sign(message).signature
 
 
 def sign_digest(key: PrivateKey, digest: bytes) -> bytes:

@@ -206,7 +206,7 @@ class DevnetNode:
         Raises ``TxRejected`` (see ``devnet.txs.core_error`` for the API's mapping),
         ``Conflict`` when it is already queued, ``MempoolFull``.
         """
-        checked = check_tx(raw, self.chain_id, self.hash_fn)
+        checked = check_tx(raw, self.chain_id, self.hash_fn, self.genesis.account_scheme)
         self.mempool.add(checked, self.committed_nonce)
         if self.config.instant:
             self.produce_block()
@@ -220,7 +220,7 @@ class DevnetNode:
         results: list[bytes | PjgwError] = []
         for raw in raws:
             try:
-                checked = check_tx(raw, self.chain_id, self.hash_fn)
+                checked = check_tx(raw, self.chain_id, self.hash_fn, self.genesis.account_scheme)
                 self.mempool.add(checked, self.committed_nonce)
             except TxRejected as rejection:
                 results.append(core_error(rejection))
@@ -249,7 +249,9 @@ class DevnetNode:
             refused: list[Receipt] = []
             for raw in txs:
                 try:
-                    checked.append(check_tx(raw, self.chain_id, self.hash_fn))
+                    checked.append(
+                        check_tx(raw, self.chain_id, self.hash_fn, self.genesis.account_scheme)
+                    )
                 except TxRejected as rejection:
                     refused.append(Receipt(self.hash_fn(raw), FAILED, None, None, rejection.text))
             return self._commit_block(checked, refused)
@@ -447,7 +449,7 @@ class DevnetNode:
 
     def query_status(self) -> dict[str, object]:
         tip = self.tip
-        return {
+        status: dict[str, object] = {
             "chain_id": self.genesis.chain_id,
             "hash_profile": self.genesis.hash_profile,
             "latest_height": tip.height,
@@ -455,6 +457,10 @@ class DevnetNode:
             "latest_time_ms": tip.header.time_ms,
             "genesis_hash": hex0x(self.genesis.hash()),
         }
+        if self.genesis.account_scheme != "ed25519":
+            # absent means Ed25519: a standard chain answers exactly as before SM2
+            status["account_scheme"] = self.genesis.account_scheme
+        return status
 
     def query_block(self, height: int) -> dict[str, object]:
         row = self._block_row(height)

@@ -1,10 +1,11 @@
 """Transaction admission: what a node checks before a transaction may enter a block.
 
 ``check_tx`` is the stateless part (size, canonical RLP, chain id, known kind,
-Ed25519 signature), done once when a transaction is submitted; the nonce is
-checked against the account at submission and again at execution. A rejection
-is a ``TxRejected`` whose ``reason`` (``"<code>: <message>"``) is what a
-receipt shows; the codes are stable (``Reason``) so clients can switch on them.
+account signature: Ed25519, or SM2 on a ``gm`` chain), done once when a
+transaction is submitted; the nonce is checked against the account at
+submission and again at execution. A rejection is a ``TxRejected`` whose
+``reason`` (``"<code>: <message>"``) is what a receipt shows; the codes are stable
+(``Reason``) so clients can switch on them.
 
 Every rejection a transaction can meet, here or in ``devnet.modules``, is one
 of ``Reason``; ``core_error`` maps each to the error of ``core.errors`` the
@@ -21,7 +22,7 @@ from nacl.signing import VerifyKey
 
 from core.errors import BadEncoding, BadSignature, Conflict, InvalidInput, PjgwError
 from proofs.hashing import HashFunction
-from proofs.pujiang import codec
+from proofs.pujiang import accounts, codec
 
 MAX_TX_BYTES = 64 * 1024
 
@@ -112,8 +113,14 @@ KINDS = frozenset(
 )
 
 
-def check_tx(raw: bytes, chain_id: bytes, hash_fn: HashFunction) -> CheckedTx:
-    """Size, canonical decoding, chain id, kind, then the signature (the costly check last)."""
+def check_tx(
+    raw: bytes, chain_id: bytes, hash_fn: HashFunction, scheme: str = accounts.ED25519
+) -> CheckedTx:
+    """Size, canonical decoding, chain id, kind, then the signature (the costly check last).
+
+    ``scheme`` is the chain's account scheme (its genesis): a key of the other
+    scheme is a bad signature, never a second way in.
+    """
     if len(raw) > MAX_TX_BYTES:
         raise TxRejected(Reason.TOO_LARGE, f"{len(raw)} bytes, at most {MAX_TX_BYTES}")
     try:
@@ -132,10 +139,15 @@ def check_tx(raw: bytes, chain_id: bytes, hash_fn: HashFunction) -> CheckedTx:
     args = _as_lists(body.args)
     if not isinstance(args, list):
         raise TxRejected(Reason.BAD_ARGS, "args must be an RLP list")
-    try:
-        VerifyKey(tx.pubkey).verify(codec.compute_tx_signing_message(body), tx.signature)
-    except (BadSignatureError, ValueError) as err:
-        raise TxRejected(Reason.BAD_SIGNATURE, "Ed25519 signature does not verify") from err
+    message = codec.compute_tx_signing_message(body)
+    if scheme == accounts.SM2:
+        if not accounts.is_valid_sm2_tx_signature(tx.pubkey, message, tx.signature):
+            raise TxRejected(Reason.BAD_SIGNATURE, "SM2 signature does not verify")
+    else:
+        try:
+            VerifyKey(tx.pubkey).verify(message, tx.signature)
+        except (BadSignatureError, ValueError) as err:
+            raise TxRejected(Reason.BAD_SIGNATURE, "Ed25519 signature does not verify") from err
     return CheckedTx(
         raw=raw,
         hash=hash_fn(raw),

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from core.errors import BadEncoding, ConfigError, InvalidInput
 from core.types import ChainAction
 from proofs.hashing import SHA256, HashFunction
+from proofs.pujiang import accounts
 from proofs.pujiang.codec import (
     Packet,
     Transaction,
@@ -50,26 +51,42 @@ ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
 
 class TxSigner:
-    """An Ed25519 account key (RFC 8032). The seed never appears in a repr or a log."""
+    """An account key of the chain's scheme from a 32-byte seed: Ed25519 (RFC 8032) on a
+    standard chain, SM2 on a ``gm`` one (``proofs.pujiang.accounts``). The seed never
+    appears in a repr or a log."""
 
-    __slots__ = ("_key", "pubkey")
+    __slots__ = ("_key", "_seed", "pubkey", "scheme")
 
-    def __init__(self, seed: bytes) -> None:
+    def __init__(self, seed: bytes, scheme: str = accounts.ED25519) -> None:
         if len(seed) != 32:
-            raise ConfigError("an Ed25519 seed is 32 bytes")
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
-        self.pubkey = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            raise ConfigError("an account seed is 32 bytes")
+        if scheme not in accounts.ACCOUNT_SCHEMES:
+            raise ConfigError(f"unknown account scheme {scheme!r}")
+        self.scheme = scheme
+        self._key: Ed25519PrivateKey | None = None
+        self._seed: bytes | None = None
+        if scheme == accounts.SM2:
+            self._seed = seed
+            self.pubkey = accounts.sm2_public_key(seed)
+        else:
+            self._key = Ed25519PrivateKey.from_private_bytes(seed)
+            self.pubkey = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     def address(self, hash_fn: HashFunction = SHA256) -> bytes:
         return compute_address(self.pubkey, hash_fn)
 
     def sign(self, body: TxBody) -> bytes:
         """The encoded transaction ``rlp([body, pubkey, signature])``."""
-        signature = self._key.sign(compute_tx_signing_message(body))
+        message = compute_tx_signing_message(body)
+        if self._key is not None:
+            signature = self._key.sign(message)
+        else:
+            assert self._seed is not None  # an SM2 signer holds its seed
+            signature = accounts.sm2_sign(self._seed, message)
         return encode(Transaction(body=body, pubkey=self.pubkey, signature=signature))
 
     def __repr__(self) -> str:
-        return f"TxSigner(pubkey=0x{self.pubkey.hex()})"
+        return f"TxSigner({self.scheme}, pubkey=0x{self.pubkey.hex()})"
 
 
 def build_signed_tx(signer: TxSigner, chain_id: str, nonce: int, kind: str, args: object) -> bytes:

@@ -85,7 +85,7 @@ class PujiangAdapter:
         extra = {"sleep": sleep} if sleep is not None else {}
         self.node = NodeClient(settings, transport=transport, **extra)
         seed = settings.relayer_seed
-        self._signer = actions.TxSigner(seed) if seed is not None else None
+        self._signer = actions.TxSigner(seed, settings.account_scheme) if seed is not None else None
         self._next_nonce: int | None = None
         self._valsets: OrderedDict[bytes, bytes] = OrderedDict()
 
@@ -110,6 +110,12 @@ class PujiangAdapter:
             raise ConfigError(
                 f"chain {self.chain_id} hashes with {profile!r}, "
                 f"configured as {self.settings.hash_profile!r}"
+            )
+        scheme = answer.get("account_scheme", "ed25519")  # absent: a standard chain
+        if scheme != self.settings.account_scheme:
+            raise ConfigError(
+                f"chain {self.chain_id} accounts sign with {scheme!r}, "
+                f"configured as {self.settings.account_scheme!r}"
             )
         return answer
 
@@ -418,14 +424,15 @@ class PujiangAdapter:
 
     @classmethod
     def account_signer(cls, secret: bytes) -> PujiangAccount:
-        """A managed account's signer from its 32-byte Ed25519 seed (``ManagedKeys``)."""
+        """A managed account's signer from its 32-byte seed (``ManagedKeys``; Ed25519, or SM2
+        on a gm chain: ``PujiangAccount.signer_for``)."""
         return PujiangAccount(secret)
 
     # --- capabilities the hub uses (core.seams: SourceChain, HtlcChain) ---------------
 
     def source_transactions(self) -> PujiangSourceTransactions:
         """Client-signed sends checked, hub-signed ones built, for this chain."""
-        return PujiangSourceTransactions(self.chain_id, self.hash_fn)
+        return PujiangSourceTransactions(self.chain_id, self.hash_fn, self.settings.account_scheme)
 
     def htlc(self) -> PujiangHtlc:
         """The devnet ``htlc`` module of this chain (every Pujiang chain has it)."""

@@ -52,7 +52,9 @@ class PujiangTargetOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sender_key: SecretStr = Field(description="Ed25519 seed (hex) of an account holding `denom`")
+    sender_key: SecretStr = Field(
+        description="32-byte seed (hex) of an account holding `denom` (Ed25519, or SM2 on gm)"
+    )
     dest_chain: str = "pjgw-conformance"
     receiver: str = "0x" + "ab" * 20
     denom: str = "upj"
@@ -66,7 +68,7 @@ class PujiangTargetOptions(BaseModel):
     @classmethod
     def _check_seed(cls, value: SecretStr) -> SecretStr:
         if not SEED_PATTERN.fullmatch(value.get_secret_value()):
-            raise ValueError("sender_key must be a 32-byte Ed25519 seed in hex")
+            raise ValueError("sender_key must be a 32-byte seed in hex")
         return value
 
 
@@ -86,7 +88,7 @@ class PujiangTarget(ConformanceTarget):
         self.name = f"pujiang:{settings.chain_id}"
         self.wait_timeout = options.wait_timeout
         seed = bytes.fromhex(options.sender_key.get_secret_value().removeprefix("0x"))
-        self._sender = TxSigner(seed)
+        self._sender = TxSigner(seed, settings.account_scheme)  # the chain's scheme
         self._nonce: int | None = None
 
     def make_adapter(self) -> ChainAdapter:

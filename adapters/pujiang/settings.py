@@ -22,7 +22,7 @@ EVENTS_RANGE_BOUND = 1000
 
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 SEED_PATTERN = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
-"""An Ed25519 seed in hex (32 bytes), with or without ``0x``."""
+"""An account seed in hex (32 bytes), with or without ``0x``."""
 
 
 class PujiangSettings(BaseSettings):
@@ -38,6 +38,10 @@ class PujiangSettings(BaseSettings):
     url: str = Field(description="Base URL of the node's HTTP API, e.g. http://127.0.0.1:26650")
     chain_id: str = Field(description="The chain id the node must serve (checked on status)")
     hash_profile: Literal["sha256", "sm3"] = "sha256"
+    account_scheme: Literal["ed25519", "sm2"] = Field(
+        "ed25519",
+        description="How the chain's accounts sign (its genesis): sm2 on a gm chain (with sm3)",
+    )
     timeout: float = Field(10.0, gt=0, le=300, description="Seconds for one HTTP exchange")
     connect_timeout: float = Field(5.0, gt=0, le=60)
     retry_attempts: int = Field(
@@ -54,7 +58,9 @@ class PujiangSettings(BaseSettings):
     page_limit: int = Field(EVENTS_RANGE_BOUND, ge=1, le=EVENTS_RANGE_BOUND)
     max_connections: int = Field(10, ge=1, le=200)
     relayer_key: SecretStr | None = Field(
-        None, description="Ed25519 seed (32 bytes hex) that signs bridge_recv/bridge_timeout"
+        None,
+        description="32-byte seed (hex) of the account that signs bridge_recv/bridge_timeout: "
+        "an Ed25519 seed, or the SM2 key seed of proofs.pujiang.accounts on a gm chain",
     )
     # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
@@ -89,7 +95,7 @@ class PujiangSettings(BaseSettings):
     @classmethod
     def _check_relayer_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not SEED_PATTERN.fullmatch(value.get_secret_value()):
-            raise ValueError("relayer_key must be a 32-byte Ed25519 seed in hex")
+            raise ValueError("relayer_key must be a 32-byte seed in hex")
         return value
 
     def chain_timing(self) -> ChainTiming:
@@ -112,7 +118,7 @@ class PujiangSettings(BaseSettings):
 
     @property
     def relayer_seed(self) -> bytes | None:
-        """The relayer's Ed25519 seed bytes (unwrapped only when signing)."""
+        """The relayer's 32 seed bytes (unwrapped only when signing)."""
         if self.relayer_key is None:
             return None
         text = self.relayer_key.get_secret_value()

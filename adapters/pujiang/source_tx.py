@@ -5,13 +5,14 @@ The send a request describes is one bridge-module transaction
 timeout_height, timeout_ms]`` for an asset, ``bridge_send_message [dest_chain,
 receiver, payload, timeout_height, timeout_ms]`` for a message. A client-signed
 one must be exactly that transaction (its arguments re-encoded and compared
-byte for byte), for this chain, by the request's sender; the Ed25519 signature
-is checked last, being the dearest check. Either way the journal gets a
-``raw_tx`` whose idempotency key is the transaction hash, so a resend after a
-crash is the same transaction.
+byte for byte), for this chain, by the request's sender; the signature (the
+chain's account scheme: Ed25519, or SM2 on a ``gm`` chain) is checked last,
+being the dearest check. Either way the journal gets a ``raw_tx`` whose
+idempotency key is the transaction hash, so a resend after a crash is the same
+transaction.
 
 Addresses are ``0x`` + 40 hex digits, ``H(pubkey)[:20]`` with the chain's hash
-profile; a managed account's key is an Ed25519 seed.
+profile; a managed account's key is a 32-byte seed, read under the chain's scheme.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.records import TransferKind
 from core.seams import AccountSigner
 from core.types import SendIntent, SourceSend
 from proofs.hashing import SHA256, HashFunction
-from proofs.pujiang import codec
+from proofs.pujiang import accounts, codec
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 KEY_FORMAT = "pjgw-aead-v1"
@@ -51,14 +52,23 @@ def address_bytes(value: str) -> bytes:
 
 
 class PujiangAccount:
-    """A managed account's Ed25519 key (``AccountSigner``); the seed never leaves it."""
+    """A managed account's key seed (``AccountSigner``); the seed never leaves it.
 
-    __slots__ = ("signer",)
+    ``signer`` is its Ed25519 key; ``signer_for`` gives the key of another scheme
+    (SM2 on a ``gm`` chain) from the same 32 bytes.
+    """
+
+    __slots__ = ("_sm2", "signer")
 
     def __init__(self, seed: bytes) -> None:
         if not isinstance(seed, bytes) or len(seed) != 32:
-            raise InvalidInput("a pujiang account key is a 32-byte Ed25519 seed")
+            raise InvalidInput("a pujiang account key is a 32-byte seed")
         self.signer = actions.TxSigner(seed)
+        self._sm2 = actions.TxSigner(seed, accounts.SM2)
+
+    def signer_for(self, scheme: str) -> actions.TxSigner:
+        """The account's key under a chain's scheme (the same seed for both)."""
+        return self._sm2 if scheme == accounts.SM2 else self.signer
 
     @property
     def address(self) -> bytes:
@@ -105,9 +115,12 @@ class PujiangSourceTransactions:
 
     signs_for_accounts = True
 
-    def __init__(self, chain_id: ChainId, hash_fn: HashFunction) -> None:
+    def __init__(
+        self, chain_id: ChainId, hash_fn: HashFunction, scheme: str = accounts.ED25519
+    ) -> None:
         self.chain_id = chain_id
         self.hash_fn = hash_fn
+        self.scheme = scheme
 
     def validate_signed_send(self, intent: SendIntent, raw: bytes) -> SourceSend:
         """``raw`` as the journaled ``raw_tx`` once it is ``intent``'s send. Checks, in order:
@@ -117,7 +130,7 @@ class PujiangSourceTransactions:
         3. its public key's address is ``intent.sender``;
         4. its kind is the intent's (``bridge_send`` / ``bridge_send_message``);
         5. its arguments equal the intent's, re-encoded;
-        6. the Ed25519 signature over the body verifies (``BadSignature``).
+        6. the signature over the body verifies under the chain's scheme (``BadSignature``).
         """
         self._check_intent(intent)
         try:
@@ -134,17 +147,20 @@ class PujiangSourceTransactions:
             raise _bad(f"a {intent.kind} transfer is a {kind} transaction, not {signed_kind!r}")
         if rlp.encode(tx.body.args) != rlp.encode(codec.to_raw(args)):
             raise _bad("its arguments differ from the request (receiver, amount, timeouts…)")
-        try:
-            Ed25519PublicKey.from_public_bytes(tx.pubkey).verify(
-                tx.signature, codec.compute_tx_signing_message(tx.body)
-            )
-        except (InvalidSignature, ValueError):
-            raise BadSignature("signed_tx: the Ed25519 signature does not verify") from None
+        message = codec.compute_tx_signing_message(tx.body)
+        if self.scheme == accounts.SM2:
+            if not accounts.is_valid_sm2_tx_signature(tx.pubkey, message, tx.signature):
+                raise BadSignature("signed_tx: the SM2 signature does not verify")
+        else:
+            try:
+                Ed25519PublicKey.from_public_bytes(tx.pubkey).verify(tx.signature, message)
+            except (InvalidSignature, ValueError):
+                raise BadSignature("signed_tx: the Ed25519 signature does not verify") from None
         return self._journaled(raw, codec.compute_tx_hash(tx, self.hash_fn))
 
     def account_address(self, signer: AccountSigner) -> bytes:
         """The account's address under THIS chain's hash profile."""
-        return _account(signer).signer.address(self.hash_fn)
+        return _account(signer).signer_for(self.scheme).address(self.hash_fn)
 
     async def build_signed_send(
         self, intent: SendIntent, signer: AccountSigner, nonce: int
@@ -153,7 +169,7 @@ class PujiangSourceTransactions:
         self._check_intent(intent)
         kind, args = compute_send_args(intent)
         raw = actions.build_signed_tx(
-            _account(signer).signer, str(self.chain_id), nonce, kind, args
+            _account(signer).signer_for(self.scheme), str(self.chain_id), nonce, kind, args
         )
         return self._journaled(raw, self.hash_fn(raw))
 

@@ -168,12 +168,30 @@ class TxBody(Serializable):
     )
 
 
+class _AccountKey(Binary):
+    """An account public key: 32 bytes (Ed25519) or 65 bytes ``04||x||y`` (SM2, gm chains).
+
+    Exactly those two lengths decode; which one a chain accepts is its account
+    scheme's business (``devnet.txs.check_tx``, ``proofs.pujiang.accounts``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(ACCOUNT_KEY_LENGTHS[0], ACCOUNT_KEY_LENGTHS[-1])
+
+    def is_valid_length(self, length: int) -> bool:
+        return length in ACCOUNT_KEY_LENGTHS
+
+
+ACCOUNT_KEY_LENGTHS = (32, 65)
+"""Ed25519 and SM2 (``04||x||y``) public keys."""
+
+
 class Transaction(Serializable):
-    """A signed transaction: Ed25519 over ``rlp([TX_TAG, body])``."""
+    """A signed transaction: Ed25519 (or SM2 on a gm chain) over ``rlp([TX_TAG, body])``."""
 
     fields = (
         ("body", TxBody),
-        ("pubkey", Binary.fixed_length(32)),
+        ("pubkey", _AccountKey()),
         ("signature", Binary.fixed_length(64)),
     )
 
@@ -301,7 +319,8 @@ def compute_tx_hash(tx: Transaction, hash_fn: HashFunction = SHA256) -> bytes:
 
 
 def compute_address(pubkey: bytes, hash_fn: HashFunction = SHA256) -> bytes:
-    """An account's 20-byte address: the head of the hash of its Ed25519 key."""
+    """An account's 20-byte address: the head of the hash of its public key (Ed25519's 32
+    bytes, or SM2's 65 bytes ``04||x||y`` on a gm chain)."""
     return hash_fn(pubkey)[:20]
 
 

@@ -221,3 +221,29 @@ def test_sigterm_stops_cleanly_and_pjgw_resumes_it(tmp_path: Path, start_node) -
     conflicting = start_node(data, "--validators", "5")
     assert conflicting.process.wait(timeout=30) == 2
     assert "holds chain" in conflicting.log.read_text()
+
+
+def test_crypto_gm_starts_an_sm3_chain_whose_accounts_sign_with_sm2(
+    tmp_path: Path, start_node
+) -> None:  # type: ignore[no-untyped-def]
+    from proofs.hashing import sm3
+    from proofs.pujiang.accounts import SM2
+
+    data = tmp_path / "data"
+    node = start_node(data, "--chain-id", CHAIN, "--crypto", "gm", "--seed", SEED.hex())
+    node.wait_ready()
+    with httpx.Client(base_url=node.url, timeout=10) as client:
+        status = get(client, "/v1/status")
+        assert status["hash_profile"] == "sm3"
+        assert status["account_scheme"] == "sm2"
+        alice = keys.scheme_account_key(SEED, 0, SM2)
+        to = keys.Account(keys.scheme_account_key(SEED, 1, SM2), sm3).address
+        tx = keys.sign_tx(alice, CHAIN, 0, "transfer", [to, b"upj", 1])
+        assert client.post("/v1/txs", json={"tx": "0x" + tx.hex()}).status_code == 202
+        ed = keys.sign_tx(keys.account_key(SEED, 0), CHAIN, 1, "transfer", [to, b"upj", 1])
+        refused = client.post("/v1/txs", json={"tx": "0x" + ed.hex()})
+        assert refused.status_code == 422
+        assert "bad-signature" in refused.text
+    conflicting = start_node(data, "--crypto", "standard")
+    assert conflicting.process.wait(timeout=30) == 2
+    assert "holds chain" in conflicting.log.read_text()
