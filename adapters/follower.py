@@ -309,7 +309,7 @@ class LightClientFollower:
             record = await self._anchor(chain_id, height, now)
         client = codec.decode_client(record.client_state)
         if height in record.consensus_states:
-            state = await self._decode(chain_id, height, record.consensus_states[height], client)
+            state = await self._state_at(chain_id, record, height, client)
             if recheck:
                 await self._recheck(chain_id, record, client, state, now)
             return self._verified(chain_id, client, state)
@@ -343,9 +343,7 @@ class LightClientFollower:
     ) -> object:
         """Verify forward from the trusted ``base_height`` to ``height`` (bisecting if needed)."""
         adapter, lc, codec = self.parts(chain_id)
-        base = await self._decode(
-            chain_id, base_height, record.consensus_states[base_height], client
-        )
+        base = await self._state_at(chain_id, record, base_height, client)
         # The node must still serve the trusted base: one that now serves another valid
         # header there has been shown a fork (ibc-go checks a header at a known height).
         await self._recheck(chain_id, record, client, base, now, cached=False)
@@ -394,7 +392,7 @@ class LightClientFollower:
         ):
             if neighbour_height is None:
                 continue
-            neighbour = self._decoded_now(chain_id, record, neighbour_height, client)
+            neighbour = await self._state_at(chain_id, record, neighbour_height, client)
             other = codec.state_time_ms(neighbour)
             if (other >= time_ms) if must_be_earlier else (other <= time_ms):
                 reason = (
@@ -406,17 +404,6 @@ class LightClientFollower:
                 )
                 await self._freeze(chain_id, reason, evidence)
                 raise ClientFrozen(f"light client of {chain_id} froze: {reason}", chain=chain_id)
-
-    def _decoded_now(
-        self, chain_id: ChainId, record: ClientRecord, height: int, client: object
-    ) -> object:
-        data = record.consensus_states[height]
-        key = (chain_id, height, hashlib.sha256(data).digest())
-        found = self._decoded.get(key)
-        if found is None:
-            found = self.parts(chain_id)[2].decode_consensus(data, client)
-            self._remember(key, found)
-        return found
 
     async def _recheck(
         self,
@@ -453,9 +440,7 @@ class LightClientFollower:
                 check="trusted-header",
             )
         base_height = max(below)
-        base = await self._decode(
-            chain_id, base_height, record.consensus_states[base_height], client
-        )
+        base = await self._state_at(chain_id, record, base_height, client)
         update = await adapter.header_update(Height(base_height), Height(height))
         # A conflicting header that does NOT verify is the node's lie, not the chain's
         # misbehaviour: it is refused and the client stays as it is.
@@ -488,9 +473,7 @@ class LightClientFollower:
                 "configure an older checkpoint to relay it",
                 chain=chain_id,
             )
-        expected = codec.state_hash(
-            await self._decode(chain_id, low, record.consensus_states[low], client)
-        )
+        expected = codec.state_hash(await self._state_at(chain_id, record, low, client))
         current = low
         while current > height:
             header = await adapter.header(Height(current))
@@ -547,7 +530,12 @@ class LightClientFollower:
         await asyncio.to_thread(self.persistence.save, record)
         return record
 
-    async def _decode(self, chain_id: ChainId, height: int, data: bytes, client: object) -> object:
+    async def _state_at(
+        self, chain_id: ChainId, record: ClientRecord, height: int, client: object
+    ) -> object:
+        """The decoded consensus state ``record`` stores at ``height`` (decoded once per
+        distinct bytes; decoding checks validator keys again, so it runs off the loop)."""
+        data = record.consensus_states[height]
         key = (chain_id, height, hashlib.sha256(data).digest())
         found = self._decoded.get(key)
         if found is None:
