@@ -20,11 +20,12 @@ from core.errors import NotFound
 from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
 from core.types import ChainAction
-from gateway.store.models import Action, HistoryEntry
+from gateway.store.models import Action, HistoryEntry, Swap, Transfer
 
 Subject = Literal["transfer", "swap"]
 TRANSFER: Subject = "transfer"
 SWAP: Subject = "swap"
+_MODELS: dict[str, type[Transfer] | type[Swap]] = {TRANSFER: Transfer, SWAP: Swap}
 
 
 def find_action(s: Session, subject: Subject, subject_id: str, step: str) -> ActionRecord | None:
@@ -47,13 +48,13 @@ def record_action(
     *,
     search_floor: Height | None = None,
 ) -> ActionRecord:
-    """Journal ``action`` (idempotent on ``(subject, id, step)``: the first record wins).
-
-    CONTRACT: the caller checked that the subject exists.
-    """
+    """Journal ``action`` (idempotent on ``(subject, id, step)``: the first record wins);
+    ``NotFound`` when no such transfer or swap exists."""
     found = find_action(s, subject, subject_id, step)
     if found is not None:
         return found
+    if s.get(_MODELS[subject], subject_id) is None:
+        raise NotFound(f"{subject} {subject_id!r} not found", **{f"{subject}_id": subject_id})
     row = Action(
         subject=subject,
         subject_id=subject_id,

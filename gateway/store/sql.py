@@ -557,11 +557,6 @@ class SqlStore(SwapStoreMixin):
         search_floor: Height | None = None,
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
-            found = journal.find_action(s, TRANSFER, transfer_id, step)
-            if found is not None:
-                return found
-            if s.get(Transfer, transfer_id) is None:
-                raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
             return journal.record_action(
                 s, TRANSFER, transfer_id, step, chain_id, action, now, search_floor=search_floor
             )

@@ -321,11 +321,6 @@ class SwapStoreMixin:
         self, swap_id: str, step: str, chain_id: ChainId, action: ChainAction, now: float
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
-            found = journal.find_action(s, SWAP, swap_id, step)
-            if found is not None:
-                return found
-            if s.get(Swap, swap_id) is None:
-                raise NotFound(f"swap {swap_id!r} not found", swap_id=swap_id)
             return journal.record_action(s, SWAP, swap_id, step, chain_id, action, now)
 
         return self._write_retrying(work)
