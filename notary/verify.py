@@ -28,11 +28,11 @@ header, trusted on first use (``docs/notary.md``).
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 
+from adapters.block_listings import BlockListings
 from adapters.follower import LightClientFollower, Verified
 from core.errors import InvalidInput
-from core.ids import ChainId, Height
+from core.ids import ChainId
 from core.seams import ChainAdapter
 from core.types import ChainEvent, Packet
 from notary.errors import EventNotFound, PacketMismatch
@@ -49,7 +49,7 @@ class ChainVerifier:
         self.chain_id = ChainId(str(adapter.chain_id))
         self.follower = follower
         # A notary attests many packets of one block at once: one listing per height.
-        self._listings: OrderedDict[int, asyncio.Task[list[ChainEvent]]] = OrderedDict()
+        self._listings = BlockListings(CACHED_HEIGHTS)
 
     async def consensus_at(self, height: int, *, recheck: bool = False) -> Verified:
         """The verified consensus state at ``height``."""
@@ -59,24 +59,12 @@ class ChainVerifier:
         """A verified consensus state at the chain's finalized height (timeouts)."""
         return await self.follower.latest_verified(self.chain_id)
 
-    async def _events_at(self, height: int) -> list[ChainEvent]:
-        task = self._listings.get(height)
-        if task is None or (task.done() and task.exception() is not None):
-            task = asyncio.ensure_future(self._list(height))
-            self._listings[height] = task
-            self._listings.move_to_end(height)
-            while len(self._listings) > CACHED_HEIGHTS:
-                self._listings.popitem(last=False)
-        return await asyncio.shield(task)
-
-    async def _list(self, height: int) -> list[ChainEvent]:
-        return list(await self.adapter.events(Height(height), Height(height)))
-
     async def proven_event(
         self, height: int, position: tuple[int, ...], tx_hash: bytes
     ) -> ChainEvent:
         """The event at ``(height, position)`` of ``tx_hash``, proven and re-decoded."""
-        listed = [e for e in await self._events_at(height) if tuple(e.position) == tuple(position)]
+        events = await self._listings.events(self.adapter, height)
+        listed = [e for e in events if tuple(e.position) == tuple(position)]
         if not listed or listed[0].tx_hash != tx_hash:
             raise EventNotFound(
                 f"no bridge event at {self.chain_id} height {height} position {list(position)} "

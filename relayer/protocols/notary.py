@@ -28,12 +28,12 @@ sequence, so even a lost race delivers once.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_hash.auto import keccak
 
+from adapters.block_listings import BlockListings
 from core.errors import (
     BadProof,
     ChainRejected,
@@ -51,16 +51,15 @@ from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, pa
 from relayer.protocols.base import Context, log
 from relayer.quorum import collect_quorum
 
-LISTED_HEIGHTS = 32
-"""Source blocks whose event listing the protocol keeps (final blocks: they never change)."""
+LISTED_HEIGHTS = 48
+"""Final blocks (source blocks of packets, destination blocks of their receipts) whose event
+listing the protocol keeps: they never change."""
 SOURCE_SUBMIT = Step.SOURCE_SUBMIT
 DELIVER = Step.DELIVER
 REFUND = Step.REFUND
 ACK = Step.ACK
 """Action step of a transfer's acknowledgement: the destination's receive event, recorded."""
 RECEIVE_EVENT = "receive_event"
-RECEIVED_BLOCKS = 16
-"""Destination blocks whose receive events are kept for acknowledgements."""
 
 S = TransferState
 
@@ -111,8 +110,8 @@ class NotaryProtocol:
         self._packets: dict[str, Packet] = {}
         # One listing per FINAL source block for all its packets (a block holds hundreds
         # under load): shared tasks, so concurrent steps of one block read it once.
-        self._listings: OrderedDict[tuple[str, int], asyncio.Task[list[ChainEvent]]] = OrderedDict()
-        self._received: dict[tuple[str, int], list[ChainEvent]] = {}  # acks: block -> events
+        # One listing per final block, source or destination, for all its packets.
+        self._listings = BlockListings(LISTED_HEIGHTS)
 
     # --- the engine's entry point ---------------------------------------------------------
 
@@ -535,16 +534,8 @@ class NotaryProtocol:
     async def _receive_events(self, route: RouteRecord, height: int) -> list[ChainEvent]:
         """The destination's receive events at ``height``, read once for every transfer
         delivered in that block (a batch lands many in one block)."""
-        key = (route.destination, height)
-        found = self._received.get(key)
-        if found is None:
-            dest = self.ctx.adapter(route.destination)
-            events = await dest.events(Height(height), Height(height))
-            found = [e for e in events if e.kind is EventKind.RECEIVE_PACKET]
-            self._received[key] = found
-            while len(self._received) > RECEIVED_BLOCKS:
-                self._received.pop(next(iter(self._received)))
-        return found
+        events = await self._listings.events(self.ctx.adapter(route.destination), height)
+        return [e for e in events if e.kind is EventKind.RECEIVE_PACKET]
 
     # --- timed_out -> refunded ------------------------------------------------------------
 
@@ -676,7 +667,7 @@ class NotaryProtocol:
             if t.source_height is None or t.source_position is None:
                 raise InvalidInput(f"transfer {t.id} has no recorded packet event yet")
             height = Height(t.source_height)
-            events = await self._source_events(route, height)
+            events = await self._listings.events(self.ctx.adapter(route.source), height)
             position = tuple(t.source_position)
             for candidate in events:
                 if (
@@ -687,7 +678,7 @@ class NotaryProtocol:
                     event = candidate
                     break
             if event is None:
-                self._listings.pop((str(route.source), int(height)), None)  # read afresh
+                self._listings.forget(route.source, height)  # read afresh
                 raise ReorgDetected(
                     f"the packet event of {t.id} is no longer at {route.source} height {height}"
                 )
@@ -702,22 +693,6 @@ class NotaryProtocol:
                 check="packet-id",
             )
         return event, packet
-
-    async def _source_events(self, route: RouteRecord, height: Height) -> list[ChainEvent]:
-        key = (str(route.source), int(height))
-        task = self._listings.get(key)
-        if task is None:
-            source = self.ctx.adapter(route.source)
-            task = asyncio.ensure_future(_listing(source, height))
-            self._listings[key] = task
-            while len(self._listings) > LISTED_HEIGHTS:
-                self._listings.popitem(last=False)
-        try:
-            return await asyncio.shield(task)
-        except Exception:
-            if self._listings.get(key) is task:
-                del self._listings[key]
-            raise
 
     async def _is_timed_out(self, route: RouteRecord, packet: Packet) -> bool:
         """Whether the destination's finalized block passed the packet's timeout."""
@@ -755,10 +730,6 @@ class NotaryProtocol:
                     return event
             start = end + 1
         return None
-
-
-async def _listing(adapter: ChainAdapter, height: Height) -> list[ChainEvent]:
-    return list(await adapter.events(height, height))
 
 
 async def _receipt(adapter: ChainAdapter, tx_hash: bytes | None) -> TxReceipt | None:
