@@ -24,31 +24,16 @@ from adapters.chainmaker import ChainMakerAdapter, ChainMakerSettings
 from adapters.follower import (
     Anchor,
     ClientPersistence,
-    FilePersistence,
     FollowerSettings,
     LightClientFollower,
-    StorePersistence,
 )
 from core.errors import ConfigError, VerificationError
 from core.ids import ChainId, Height
-from gateway.store import SqlStore
 from proofs.chainmaker.errors import UnknownConfig
 from tests.adapters.chainmaker_recording import CHAIN_ID, ChainMakerRecording
 from tests.adapters.test_chainmaker_conformance import TRUST_FILE
+from tests.fixtures.follower import PERSISTENCE_BACKENDS, file_persistence
 from tests.fixtures.vectors import vectors_dir
-
-
-def _file(tmp_path: Path) -> ClientPersistence:
-    return FilePersistence(tmp_path / "clients")
-
-
-def _store(tmp_path: Path) -> ClientPersistence:
-    store = SqlStore(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.migrate()
-    return StorePersistence(store)
-
-
-BACKENDS = [pytest.param(_file, id="notary files"), pytest.param(_store, id="hub store")]
 
 
 def _follow(
@@ -92,7 +77,7 @@ def _hash_hex(recording: ChainMakerRecording, height: int) -> str:
 
 
 @pytest.mark.parametrize(("anchor", "target"), [(2, 3), (30, 34)])
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_the_follower_verifies_real_blocks_forward_from_a_checkpoint(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path, anchor: int, target: int
 ) -> None:
@@ -111,7 +96,7 @@ def test_the_follower_verifies_real_blocks_forward_from_a_checkpoint(
     assert codec.state_time_ms(stored) // 1000 == recording.block_time(target)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_the_follower_refuses_a_block_under_a_configuration_it_never_verified(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:
@@ -132,7 +117,7 @@ def test_a_checkpoint_the_chain_does_not_match_is_the_operators_to_fix(tmp_path:
     )
     adapter = ChainMakerAdapter(settings, transport=recording)
     follower = LightClientFollower(
-        _file(tmp_path),
+        file_persistence(tmp_path),
         {ChainId(CHAIN_ID): adapter},
         FollowerSettings(
             checkpoints={CHAIN_ID: Anchor(2, bytes(32))},

@@ -21,36 +21,21 @@ from adapters.cometbft import CometBftAdapter, CometBftSettings
 from adapters.follower import (
     Anchor,
     ClientPersistence,
-    FilePersistence,
     FollowerSettings,
     LightClientFollower,
-    StorePersistence,
 )
 from core.errors import ClientFrozen, InsufficientPower
 from core.ids import ChainId, Height
-from gateway.store import SqlStore
 from proofs.cometbft import parse_time
 from proofs.cometbft.hashing import header_hash
 from proofs.cometbft.light_client import decode_envelope
 from tests.adapters.cometbft_recording import CometBftRecording
+from tests.fixtures.follower import PERSISTENCE_BACKENDS
 from tests.fixtures.vectors import vectors_dir
 
 NS = 1_000_000_000
 VALSET_HALVES = "MC4_4_faulty_TestValsetHalves.json"
 CHANGES_FULLY = "MC4_4_faulty_TestValsetChangesFully.json"
-
-
-def _file(tmp_path: Path) -> ClientPersistence:
-    return FilePersistence(tmp_path / "clients")
-
-
-def _store(tmp_path: Path) -> ClientPersistence:
-    store = SqlStore(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.migrate()
-    return StorePersistence(store)
-
-
-BACKENDS = [pytest.param(_file, id="notary files"), pytest.param(_store, id="hub store")]
 
 
 def _follow(
@@ -98,7 +83,7 @@ def _follow(
     return asyncio.run(run()), recording, adapter, follower
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_the_follower_skips_from_a_checkpoint_over_a_halved_validator_set(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:
@@ -114,7 +99,7 @@ def test_the_follower_skips_from_a_checkpoint_over_a_halved_validator_set(
     assert codec.state_hash(stored) == verified.header_hash  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_the_follower_bisects_across_a_validator_set_the_trusted_one_barely_signs(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:

@@ -24,32 +24,17 @@ from adapters.fisco import FiscoAdapter, FiscoSettings
 from adapters.follower import (
     Anchor,
     ClientPersistence,
-    FilePersistence,
     FollowerSettings,
     LightClientFollower,
-    StorePersistence,
 )
 from core.errors import ConfigError, NotFound, RootMismatch
 from core.ids import ChainId
-from gateway.store import SqlStore
 from tests.adapters.fisco_recording import FOUR_SEALERS, ONE_SEALER, FiscoRecording
+from tests.fixtures.follower import PERSISTENCE_BACKENDS
 from tests.fixtures.vectors import vectors_dir
 
 TRUST_FILE = Path(__file__).resolve().parents[2] / "docs" / "trust" / "fisco-4sealers.json"
 CHAIN = ChainId("fisco-recorded-4")
-
-
-def _file(tmp_path: Path) -> ClientPersistence:
-    return FilePersistence(tmp_path / "clients")
-
-
-def _store(tmp_path: Path) -> ClientPersistence:
-    store = SqlStore(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.migrate()
-    return StorePersistence(store)
-
-
-BACKENDS = [pytest.param(_file, id="notary files"), pytest.param(_store, id="hub store")]
 
 
 def _follower(
@@ -85,7 +70,7 @@ def _run(adapter: FiscoAdapter, call: Callable[[], object]) -> object:
     return asyncio.run(run())
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_the_follower_anchors_at_the_checkpoint_and_persists_what_it_trusts(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:
@@ -111,7 +96,7 @@ def test_the_follower_anchors_at_the_checkpoint_and_persists_what_it_trusts(
     assert len(stored.sealers) == 4
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_another_header_served_at_the_trusted_height_is_refused(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:
@@ -128,7 +113,7 @@ def test_another_header_served_at_the_trusted_height_is_refused(
     assert not record.frozen
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", PERSISTENCE_BACKENDS)
 def test_a_checkpoint_the_node_does_not_match_and_a_height_above_the_tip(
     backend: Callable[[Path], ClientPersistence], tmp_path: Path
 ) -> None:
