@@ -26,7 +26,8 @@ from typing import Any, Self
 
 import httpx
 
-from core.errors import ChainError, ChainUnavailable, NotFound
+from adapters.jsonrpc import post_call, require_available
+from core.errors import ChainError, NotFound
 
 _HEIGHT_UNAVAILABLE = re.compile(
     r"must be less than or equal to the current blockchain height"
@@ -71,23 +72,12 @@ class CometRpc:
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """``method(params)``'s ``result`` object, or a typed error (see the module docstring)."""
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        try:
-            response = await self._client.post(self.url, json=body)
-        except httpx.TimeoutException as err:
-            raise ChainUnavailable(f"CometBFT RPC {method} timed out") from err
-        except httpx.TransportError as err:
-            raise ChainUnavailable(f"CometBFT RPC {method}: {type(err).__name__}") from err
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise ChainUnavailable(f"CometBFT RPC {method}: HTTP {response.status_code}, not JSON")
+        label = f"CometBFT RPC {method}"
+        answer, status = await post_call(self._client, self.url, body, label)
         error = answer.get("error")
         if error is not None:
             raise _rpc_error(method, error)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise ChainUnavailable(f"CometBFT RPC {method}: HTTP {response.status_code}")
+        require_available(status, label)
         result = answer.get("result")
         if not isinstance(result, dict):
             raise CometRpcError(f"CometBFT RPC {method}: no result object")

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from core.errors import ChainError, ChainUnavailable
+from adapters.jsonrpc import post_call, require_available
+from core.errors import ChainError
 
 
 class FiscoRpcError(ChainError):
@@ -50,24 +51,13 @@ class FiscoRpc:
             "method": method,
             "params": [self.group_id, *params],
         }
-        try:
-            response = await self._client.post(self.url, json=body)
-        except httpx.TimeoutException as err:
-            raise ChainUnavailable(f"FISCO RPC {method} timed out") from err
-        except httpx.TransportError as err:
-            raise ChainUnavailable(f"FISCO RPC {method}: {type(err).__name__}") from err
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise ChainUnavailable(f"FISCO RPC {method}: HTTP {response.status_code}, not JSON")
+        label = f"FISCO RPC {method}"
+        answer, status = await post_call(self._client, self.url, body, label)
         error = answer.get("error")
         if error is not None:
             message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-            raise FiscoRpcError(f"FISCO RPC {method} refused: {message[:200]}")
-        if response.status_code == 429 or response.status_code >= 500:
-            raise ChainUnavailable(f"FISCO RPC {method}: HTTP {response.status_code}")
+            raise FiscoRpcError(f"{label} refused: {message[:200]}")
+        require_available(status, label)
         return answer.get("result")
 
     async def block_number(self) -> int:
