@@ -1,4 +1,4 @@
-"""A notary's chains file (TOML) and key file.
+"""A notary's chains file (TOML).
 
 ```toml
 [chains.pujiang-devnet]
@@ -6,7 +6,8 @@ family = "pujiang"
 url = "http://127.0.0.1:26650"
 # notary-only keys (not adapter settings):
 # checkpoint_height = 120
-# checkpoint_hash = "0x…"        # an operator checkpoint; overrides trust on first use
+# checkpoint_hash = "0x…"        # an operator checkpoint: the anchor of a chain the notary
+#                                 # has no client file for yet (instead of trust on first use)
 # trusting_period = 1209600      # seconds (Pujiang)
 
 [chains.anvil-31337]
