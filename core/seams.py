@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Protocol, runtime_checkable
 
+from core.batches import BatchMember, BatchStatement
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
@@ -271,6 +272,49 @@ class BridgeEndpoint(Protocol):
 
     def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
         """True when ``event`` (read from this chain) reports ``packet`` delivered here."""
+        ...
+
+    # --- batches (core.batches, proofs.notary.batch, docs/notary.md "Batches") ---------
+    # THIS chain is the acting chain: the destination for DELIVERY roots, the source for
+    # NONDELIVERY, ACK and ERROR_ACK roots.
+
+    def batch_hash_name(self) -> str:
+        """The hash of the batch trees THIS chain's bridge checks, by its name in
+        ``proofs.hashing.HASH_FUNCTIONS`` (``keccak256`` on EVM, the chain's profile,
+        ``sha256`` or ``sm3``, on Pujiang)."""
+        ...
+
+    def batch_leaf(self, packet: Packet) -> bytes:
+        """The 32-byte leaf value of ``packet`` in the batch trees THIS chain checks (the
+        same for every kind: the kind is in the statement)."""
+        ...
+
+    def committee_epoch(self) -> int:
+        """The epoch of the committee THIS chain's bridge trusts (as configured)."""
+        ...
+
+    def batch_digest(self, statement: BatchStatement) -> bytes:
+        """What notaries sign so that THIS chain stores ``statement.root``."""
+        ...
+
+    def batch_capacity(self) -> int:
+        """Most batch members one transaction of this chain carries (its gas or size
+        limit): the relayer splits a certified batch into transactions of this size."""
+        ...
+
+    def store_root_action(
+        self, statement: BatchStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """Store a certified root here (idempotency key: the statement); a root already
+        stored is not an error for the relayer (``is_root_stored``)."""
+        ...
+
+    def batch_action(
+        self, statement: BatchStatement, members: Sequence[BatchMember]
+    ) -> ChainAction:
+        """Act on ``members`` of a stored root: deliver them (``DELIVERY``), refund them
+        (``NONDELIVERY``, ``ERROR_ACK``) or clear them (``ACK``), in one transaction. A
+        member that fails for a reason of its own does not revert the others."""
         ...
 
 
