@@ -196,7 +196,9 @@ def list_routes(
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
 ) -> list[RouteOut]:
-    return [RouteOut.of(r) for r in store.routes()]
+    """Every route with what its relayers last reported (running, stopped and why)."""
+    statuses = store.route_statuses()
+    return [RouteOut.of(r, statuses) for r in store.routes()]
 
 
 @router.post("/routes", status_code=201, response_model=RouteOut)
