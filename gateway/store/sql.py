@@ -83,6 +83,7 @@ from gateway.store.models import (
     RouteStatusRow,
     Transfer,
 )
+from gateway.store.operator import OperatorReadsMixin
 from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
@@ -112,11 +113,12 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin):
+class SqlStore(SwapStoreMixin, OperatorReadsMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
-    ``ping`` for readiness and ``counts_by_state`` for metrics.
+    ``ping`` for readiness, ``counts_by_state`` for metrics, and the dashboard's
+    reads (``gateway.store.operator``).
 
     ``sqlite_synchronous`` is ``NORMAL`` by default (WAL: durable across a hub
     crash, the last commits may be lost on power failure; see docs/store.md);
