@@ -26,6 +26,7 @@ from core.states import TransferState
 from gateway.sessions import COOKIE
 from gateway.store import SqlStore
 from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
+from tests.store.test_swaps import new_swap
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]
 
@@ -94,7 +95,8 @@ def seeded(store: SqlStore, clock: Any) -> dict[str, str]:
             ROUTE, "relayer-7", "stopped", f"light client of {PJ} frozen", 40, now, now
         )
     )
-    return {"plain": plain.id, "hostile": hostile.id}
+    swap, _ = store.create_swap(new_swap(), now)
+    return {"plain": plain.id, "hostile": hostile.id, "swap": swap.id}
 
 
 async def login(api: httpx.AsyncClient, key: str) -> str:
@@ -108,7 +110,7 @@ async def login(api: httpx.AsyncClient, key: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("path", [*PAGES, "/ui/transfers/tr_x"])
+@pytest.mark.parametrize("path", [*PAGES, "/ui/transfers/tr_x", "/ui/swaps/sw_x"])
 async def test_a_page_without_a_key_sends_the_browser_to_the_login_form(
     api: httpx.AsyncClient, path: str
 ) -> None:
@@ -154,6 +156,12 @@ async def test_the_pages_show_what_the_store_holds(
     detail = (await api.get(f"/ui/transfers/{seeded['plain']}", headers=headers)).text
     for text in ("dest_submitted", "quorum", "0x" + "ab" * 32, "0x" + "cd" * 32, "0x" + "99" * 20):
         assert text in detail
+    swaps = (await api.get("/ui/swaps", headers=headers)).text
+    assert f"/ui/swaps/{seeded['swap']}" in swaps
+    assert "ucny on chain-a" in swaps
+    swap = (await api.get(f"/ui/swaps/{seeded['swap']}", headers=headers)).text
+    assert "0xalice-a → 0xbob-a" in swap
+    assert "proposed" in swap
     missing = await api.get("/ui/transfers/tr_none", headers=headers)
     assert missing.status_code == 404
     assert "no transfer" in missing.text
