@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
 from core.records import TransferRecord
-from core.states import TERMINAL_TRANSFER_STATES
+from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from gateway.store.convert import transfer_record
 from gateway.store.models import Action, HistoryEntry, NotarySignature, Swap, Transfer
 
@@ -75,6 +75,7 @@ class OperatorReadsMixin:
     if TYPE_CHECKING:
 
         def _read(self) -> AbstractContextManager[Session]: ...
+        def counts_by_state(self) -> dict[TransferState, int]: ...
 
     def find_transfers(self, text: str, limit: int = 50) -> list[TransferRecord]:
         """Transfers matching ``text``, newest first: a transaction hash (32 bytes, hex)

@@ -9,6 +9,7 @@ same seams as the API and record who did them.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,6 +30,7 @@ from gateway.ui.access import operator, viewer
 from gateway.ui.render import HEADERS, page
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("pjgw.ui")
 
 PAGE = 50
 RECENT = 10
@@ -61,7 +63,7 @@ def _routes_with_status(store: Store) -> list[dict[str, Any]]:
 def overview(request: Request, principal: Viewer, store: StoreDep) -> HTMLResponse:
     reads = _operator_reads(store)
     now = request.app.state.clock()
-    counts: dict[TransferState, int] = getattr(store, "counts_by_state", dict)()
+    counts = reads.counts_by_state()
     clients = [(c, store.client(c.chain_id)) for c in store.chains()]
     recent, _ = store.list_transfers(limit=RECENT)
     _, waiting = reads.backing_off(now, 1)
@@ -115,6 +117,7 @@ def route_action(
         )
     )
     request.app.state.catalog.invalidate()
+    log.warning("route %s %sd by operator %s", route_id, action, principal.name)
     return RedirectResponse("/ui/routes", status_code=303, headers=HEADERS)
 
 
