@@ -18,10 +18,17 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
-from core.records import TransferRecord
+from core.records import EquivocationRecord, TransferRecord
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
-from gateway.store.convert import transfer_record
-from gateway.store.models import Action, HistoryEntry, NotarySignature, Swap, Transfer
+from gateway.store.convert import equivocation_record, transfer_record
+from gateway.store.models import (
+    Action,
+    Equivocation,
+    HistoryEntry,
+    NotarySignature,
+    Swap,
+    Transfer,
+)
 
 MAX_ROWS = 200
 MAX_QUERY = 256
@@ -146,6 +153,15 @@ class OperatorReadsMixin:
                 )
                 for r in s.scalars(query)
             ]
+
+    def recent_equivocations(self, limit: int = 50) -> tuple[list[EquivocationRecord], int]:
+        """The newest equivocation evidence and how much there is in all."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(Equivocation).order_by(Equivocation.id.desc()).limit(_limit(limit))
+            ).all()
+            total = s.scalar(select(func.count()).select_from(Equivocation))
+            return [equivocation_record(r) for r in rows], int(total or 0)
 
     def leases(self, now: float, limit: int = 50) -> list[Lease]:
         """Transfers and swaps whose lease is held at ``now``, the soonest to expire first."""

@@ -76,7 +76,7 @@ def overview(request: Request, principal: Viewer, store: StoreDep) -> HTMLRespon
         routes=_routes_with_status(store),
         recent=recent,
         waiting=waiting,
-        equivocations=len(store.equivocations()),
+        equivocations=reads.recent_equivocations(1)[1],
         notaries=reads.notary_activity(),
     )
 
@@ -230,7 +230,7 @@ def notaries(request: Request, principal: Viewer, store: StoreDep) -> HTMLRespon
         principal,
         notaries=reads.notary_activity(),
         statements=reads.recent_statements(PAGE),
-        equivocations=store.equivocations()[-PAGE:],
+        equivocations=reads.recent_equivocations(PAGE)[0],
     )
 
 

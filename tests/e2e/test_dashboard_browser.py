@@ -58,6 +58,14 @@ def shoot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+def test_a_missing_chromium_fails_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
+        chromium(object())
+
+
 @pytest.mark.timeout(300)
 def test_a_transfer_reaches_completed_on_its_dashboard_page_without_a_reload(
     devnet: DevnetProcess, stamped: Anvil, hub: Hub

@@ -78,6 +78,19 @@ def test_notary_activity_counts_statements_and_last_seen(store: SqlStore) -> Non
     assert recent == [("n2", first, "delivery"), ("n1", second, "nondelivery")]
 
 
+def test_recent_equivocations_newest_first_with_the_total(store: SqlStore) -> None:
+    first, _ = _two(store)
+    assert store.recent_equivocations() == ([], 0)
+    for n, digest in enumerate((b"\x01", b"\x02", b"\x03")):
+        made = store.add_signature(
+            SignatureRecord(first, "n1", digest * 32, b"s", float(n)), ROUTE_AB, 1
+        )
+        assert (made is None) == (n == 0)  # the first is the statement, the others conflict
+    found, total = store.recent_equivocations(1)
+    assert total == 2
+    assert [e.digest_b for e in found] == [b"\x03" * 32]
+
+
 def test_leases_lists_held_transfer_and_swap_leases_soonest_first(store: SqlStore) -> None:
     first, second = _two(store)
     store.claim_due("relayer-1", 30.0, 60.0, 1)  # first (longest waiting): until 90
