@@ -194,11 +194,34 @@ class ClientRecord:
     conflicting header with its commit); empty while the client is not frozen."""
 
 
+ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error")
+"""What a relayer reports of a route: relaying, stopped (a frozen client), a protocol not
+built yet, or an error (an adapter that cannot be built, a watcher that failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStatusRecord:
+    """One relayer process's report of one route: what it is doing and why.
+
+    Several relayers may relay a route; each keeps its own row (``worker``), so an
+    operator sees which process says what and when it last said it (``updated_at``).
+    """
+
+    route_id: str
+    worker: str
+    state: str  # one of ROUTE_STATUS_STATES
+    reason: str
+    cursor: int | None  # the source height this relayer's watcher reached
+    since: float  # when the route entered ``state`` in this relayer
+    updated_at: float  # when this relayer last reported
+
+
 STATEMENT_KINDS = ("delivery", "nondelivery")
 """What a notary states about a packet: deliver it (to its destination), or refund it."""
 
 
 __all__ = [
+    "ROUTE_STATUS_STATES",
     "STATEMENT_KINDS",
     "ActionRecord",
     "ActionStatus",
@@ -208,6 +231,7 @@ __all__ = [
     "NewTransfer",
     "RouteProtocol",
     "RouteRecord",
+    "RouteStatusRecord",
     "SignatureRecord",
     "TransferEventRecord",
     "TransferKind",

@@ -25,6 +25,7 @@ from core.records import (
     EquivocationRecord,
     NewTransfer,
     RouteRecord,
+    RouteStatusRecord,
     SignatureRecord,
     TransferEventRecord,
     TransferRecord,
@@ -369,6 +370,16 @@ class Store(Protocol):
     def routes(self) -> list[RouteRecord]: ...
     def route(self, route_id: str) -> RouteRecord:
         """``NotFound`` when unknown."""
+        ...
+
+    def report_route_status(self, status: RouteStatusRecord) -> None:
+        """Keep ``status`` as its relayer's latest word on the route (one row per
+        ``(route_id, worker)``, replaced); ``InvalidInput`` for a state not in
+        ``ROUTE_STATUS_STATES``."""
+        ...
+
+    def route_statuses(self) -> list[RouteStatusRecord]:
+        """Every relayer's latest report on every route, newest report first."""
         ...
 
     # transfers

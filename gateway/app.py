@@ -6,7 +6,8 @@ without touching the environment. Everything the routers share hangs off
 ``app.state``: ``settings``, ``get_store()``, ``adapters`` (a provider of
 ``ChainAdapter`` by chain id, or None), ``accounts`` (the managed-account
 keystore, or None), ``clock``, ``catalog``, ``families`` (each chain family's
-adapter class and rules, ``gateway.families``), ``metrics``.
+adapter class and rules, ``gateway.families``), ``metrics``, ``sessions`` (the
+dashboard's session cookies, ``gateway.sessions``).
 
 Without a ``store`` the app opens ``settings.store_url()`` on first use (not
 at construction, so building an app never touches a disk); an embedded
@@ -39,6 +40,7 @@ from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
 from gateway.streams import StreamSlots
+from gateway.ui import install as install_dashboard
 
 SSE_POLL_SECONDS = 0.5
 
@@ -89,6 +91,7 @@ def create_app(
     install_openapi(app, settings)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
         app.include_router(module.router)
+    install_dashboard(app)  # /ui: the operator dashboard (not in the OpenAPI document)
     return app
 
 

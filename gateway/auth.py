@@ -1,6 +1,7 @@
 """API keys and roles: who may call what.
 
-A key travels in ``X-API-Key`` or ``Authorization: Bearer``. Three roles:
+A key travels in ``X-API-Key`` or ``Authorization: Bearer`` (or, for reads and the
+dashboard only, sealed in the dashboard's session cookie: ``gateway.sessions``). Three roles:
 ``client`` (mutating transfer calls), ``admin`` (chains, routes, keys; also
 allowed what a client may do), ``notary`` (the notary endpoints only). Reads
 need no key unless ``Settings.require_read_key``. A missing or unknown key is
@@ -30,6 +31,7 @@ from enum import StrEnum
 from fastapi import Request
 
 from gateway.problems import Forbidden, Unauthorized
+from gateway.sessions import session_of
 
 CACHE_SECONDS = 10.0
 CACHE_SIZE = 1024
@@ -88,11 +90,26 @@ def presented_key(request: Request) -> str | None:
     return key
 
 
-def authenticate(request: Request) -> Principal | None:
-    """The caller, or None when no key was presented; ``Unauthorized`` for an unknown key."""
+def authenticate(request: Request, *, session: bool = False) -> Principal | None:
+    """The caller, or None when no key was presented; ``Unauthorized`` for an unknown key.
+
+    ``session``: a request without a key header may present the dashboard's session
+    cookie instead. Only reads and the dashboard pass it (a cookie rides along on any
+    request the browser makes, so it must never authorize an API write).
+    """
     key = presented_key(request)
+    if key is None and session:
+        opened = session_of(request)
+        key = None if opened is None else opened.key
     if key is None:
         return None
+    return principal_of(request, key)
+
+
+def principal_of(request: Request, key: str) -> Principal:
+    """Who ``key`` is (the dev key, the cache, then the store); ``Unauthorized`` if nobody."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Unauthorized("the API key is malformed")
     state = request.app.state
     dev = state.settings.dev_api_key
     if dev is not None and hmac.compare_digest(key.encode(), dev.get_secret_value().encode()):
@@ -139,7 +156,7 @@ def read_access(request: Request) -> Principal | None:
     """Reads are open unless ``require_read_key``; then any known key will do."""
     if not request.app.state.settings.require_read_key:
         return None
-    principal = authenticate(request)
+    principal = authenticate(request, session=True)
     if principal is None:
         raise Unauthorized("this hub requires an API key for reads (X-API-Key)")
     return principal
@@ -157,6 +174,7 @@ __all__ = [
     "authenticate",
     "client_access",
     "notary_access",
+    "principal_of",
     "read_access",
     "require",
 ]

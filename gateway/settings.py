@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     require_read_key: bool = Field(False, description="GET endpoints need an API key too")
     keystore_dir: Path | None = Field(None, description="encrypted managed-account keys")
     keystore_password: SecretStr | None = None
+    # The operator dashboard (gateway/ui, gateway/sessions.py; docs/operator-guide.md)
+    ui_session_secret: SecretStr | None = Field(
+        None, description="seals dashboard session cookies; unset: random per process"
+    )
+    ui_session_hours: float = Field(
+        8.0, gt=0, le=24 * 7, description="a dashboard login lasts this long"
+    )
     # Bounds on input and connections (gateway/limits.py, core/http_limits.py; docs/api.md)
     request_body_seconds: float = Field(
         10.0, gt=0, le=600, description="a request body must arrive within this (else 408)"

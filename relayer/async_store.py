@@ -28,6 +28,7 @@ from core.records import (
     ClientRecord,
     NewTransfer,
     RouteRecord,
+    RouteStatusRecord,
     SignatureRecord,
     TransferRecord,
 )
@@ -157,6 +158,9 @@ class AsyncStore:
         await self._call(
             self.sync.mark_action, action_id, status, tx_hash=tx_hash, height=height, reason=reason
         )
+
+    async def report_route_status(self, status: RouteStatusRecord) -> None:
+        await self._call(self.sync.report_route_status, status)
 
     # source scanning
     async def cursor(self, key: str) -> Height | None:

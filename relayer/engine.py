@@ -5,8 +5,9 @@ slow or dead chain delays only what depends on it:
 
 * **routes** (the supervisor loop, every ``poll_interval``): read the enabled
   routes; a route whose source light client is frozen is stopped and says why
-  (:meth:`Relayer.route_status`); tasks are started for new chains and
-  routes and ended for those gone;
+  (:meth:`Relayer.route_status`, reported to the store with
+  ``Store.report_route_status`` so the API and the dashboard of any process
+  see it); tasks are started for new chains and routes and ended for those gone;
 * **a watcher per source chain**: reads the chain's events ONCE per finalized
   range, from the chain's cursor (``chain:<id>``) in chunks of
   ``chunk_size``, and hands each ``send_packet`` to the route it is for (by
@@ -45,6 +46,7 @@ from core.records import (
     NewTransfer,
     RouteProtocol,
     RouteRecord,
+    RouteStatusRecord,
     TransferKind,
     TransferRecord,
 )
@@ -66,6 +68,11 @@ PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: NotaryProtocol,
 }
 """Protocol implementations by ``RouteRecord.protocol`` (``htlc``, ``light_client``: later)."""
+
+STATUS_HEARTBEAT_SECONDS = 10.0
+"""A route's status is written to the store when its state (or, off ``running``, its
+reason) changes, and otherwise at most this often: a running route's reason names the
+height scanned, which changes every pass, and a write per pass per route is waste."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,7 @@ class Relayer:
         self._status: dict[str, RouteStatus] = {}
         self._scanned: dict[ChainId, int] = {}  # source chain -> the height its watcher reached
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
+        self._reported: dict[str, tuple[str, str, float]] = {}  # route -> (state, reason, at)
         # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
         self.swaps = (
             SwapWatchtower(store, self.adapters, worker_id=worker_id, clock=clock)
@@ -145,6 +153,39 @@ class Relayer:
             route.route_id, state, reason, None if cursor is None else int(cursor), since
         )
 
+    async def report_statuses(self) -> int:
+        """Write each route's status that changed (or is due a heartbeat) to the store, as
+        this relayer's report (``worker_id``); the number written. A failed write is
+        logged and retried on the next pass."""
+        now = self.clock()
+        written = 0
+        for route_id, status in list(self._status.items()):
+            last = self._reported.get(route_id)
+            if (
+                last is not None
+                and last[0] == status.state
+                and (status.state == "running" or last[1] == status.reason)
+                and now - last[2] < STATUS_HEARTBEAT_SECONDS
+            ):
+                continue
+            record = RouteStatusRecord(
+                route_id,
+                self.worker_id,
+                status.state,
+                status.reason,
+                status.cursor,
+                status.since,
+                now,
+            )
+            try:
+                await self.db.report_route_status(record)
+            except PjgwError as err:
+                log.warning("route %s: could not report its status: %s", route_id, err)
+                continue
+            self._reported[route_id] = (status.state, status.reason, now)
+            written += 1
+        return written
+
     def _freeze_route(self, route: RouteRecord, reason: str) -> None:
         self._stopped[route.route_id] = reason
         self._set_status(route, "stopped", reason)
@@ -164,6 +205,7 @@ class Relayer:
                 except Exception:  # the store may be briefly away: keep what runs
                     log.exception("reading the routes failed")
                     wanted = {}
+                await self.report_statuses()
                 for name, work in wanted.items():
                     if name not in tasks or tasks[name].done():
                         tasks[name] = group.create_task(self._loop(name, work, stop), name=name)
@@ -214,6 +256,7 @@ class Relayer:
                 stepped += await self.swaps.run_once()
             except Exception:  # the swap pass must not stop transfers (or the reverse)
                 log.exception("swap watchtower pass failed")
+        await self.report_statuses()
         return stepped
 
     def _by_source(self, routes: list[RouteRecord]) -> dict[ChainId, list[RouteRecord]]:
@@ -228,6 +271,7 @@ class Relayer:
         running = []
         for route in await self.db.routes():
             if not route.enabled:
+                self._set_status(route, "stopped", "disabled by an operator")
                 continue
             if route.protocol not in self._protocols:
                 self._set_status(route, "unsupported", f"protocol {route.protocol} not built yet")
@@ -422,4 +466,4 @@ class Relayer:
                 log.warning("transfer %s: could not park: %s", t.id, err)
 
 
-__all__ = ["PROTOCOLS", "Relayer", "RouteStatus"]
+__all__ = ["PROTOCOLS", "STATUS_HEARTBEAT_SECONDS", "Relayer", "RouteStatus"]

@@ -145,6 +145,14 @@ def chain_client(
     client = store.client(chain.chain_id)
     if client is None:
         raise NotFound(f"chain {chain_id!r} has no light client yet", chain_id=chain_id)
+    return client_status(request, chain, client, clock())
+
+
+def client_status(
+    request: Request, chain: ChainRecord, client: ClientRecord, now: float
+) -> ClientOut:
+    """``client`` with its trusting period and the seconds it has left at ``now`` (the
+    API's answer and the dashboard's chains page)."""
     period = chain.settings.get("trusting_period")
     if period is None:
         try:
@@ -155,7 +163,7 @@ def chain_client(
     expires_in = None
     trusted_time = _trusted_time(request, chain, client)
     if trusted_time is not None and period is not None:
-        expires_in = max(0.0, float(trusted_time) + float(period) - clock())
+        expires_in = max(0.0, float(trusted_time) + float(period) - now)
     return ClientOut.of(client, None if period is None else int(period), expires_in)
 
 
@@ -196,7 +204,9 @@ def list_routes(
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
 ) -> list[RouteOut]:
-    return [RouteOut.of(r) for r in store.routes()]
+    """Every route with what its relayers last reported (running, stopped and why)."""
+    statuses = store.route_statuses()
+    return [RouteOut.of(r, statuses) for r in store.routes()]
 
 
 @router.post("/routes", status_code=201, response_model=RouteOut)
@@ -229,4 +239,4 @@ def register_route(
     return RouteOut.of(record)
 
 
-__all__ = ["redact", "router", "settings_model", "validate_settings"]
+__all__ = ["client_status", "redact", "router", "settings_model", "validate_settings"]

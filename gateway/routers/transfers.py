@@ -159,6 +159,12 @@ def get_transfer(
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal | None, Depends(read_access)],
 ) -> TransferOut:
+    return transfer_detail(store, transfer_id)
+
+
+def transfer_detail(store: Store, transfer_id: str) -> TransferOut:
+    """A transfer with its journal, its chain transactions and its whole history
+    (``NotFound`` when unknown): the API's answer and the dashboard's page."""
     record = store.transfer(transfer_id)
     return _detail(record, _actions(store, transfer_id), store.history(transfer_id))
 
@@ -248,4 +254,4 @@ def _detail(record: TransferRecord, actions: list, history: list) -> TransferOut
     )
 
 
-__all__ = ["router"]
+__all__ = ["router", "transfer_detail"]

@@ -13,7 +13,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.records import ChainRecord, ClientRecord, RouteProtocol, RouteRecord
+from core.records import ChainRecord, ClientRecord, RouteProtocol, RouteRecord, RouteStatusRecord
 from gateway.schemas.common import Name
 
 ChainIdText = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -61,6 +61,28 @@ class RouteIn(BaseModel):
         return self
 
 
+class RouteStatusOut(BaseModel):
+    """One relayer process's latest report on the route."""
+
+    worker: str = Field(description="the relayer process (its worker id)")
+    state: str = Field(description="running, stopped, unsupported or error")
+    reason: str = Field(description="why, in words (the frozen client's reason when stopped)")
+    cursor: int | None = Field(None, description="the source height its watcher reached")
+    since: float = Field(description="unix seconds: when the route entered this state")
+    updated_at: float = Field(description="unix seconds: when this relayer last reported")
+
+    @classmethod
+    def of(cls, s: RouteStatusRecord) -> Self:
+        return cls(
+            worker=s.worker,
+            state=s.state,
+            reason=s.reason,
+            cursor=s.cursor,
+            since=s.since,
+            updated_at=s.updated_at,
+        )
+
+
 class RouteOut(BaseModel):
     route_id: str
     source: str
@@ -68,9 +90,16 @@ class RouteOut(BaseModel):
     protocol: RouteProtocol
     settings: dict[str, Any]
     enabled: bool
+    status: str | None = Field(
+        None, description="the state in the newest relayer report; null before any report"
+    )
+    statuses: list[RouteStatusOut] = Field(
+        default_factory=list, description="each relayer process's latest report, newest first"
+    )
 
     @classmethod
-    def of(cls, r: RouteRecord) -> Self:
+    def of(cls, r: RouteRecord, statuses: list[RouteStatusRecord] | None = None) -> Self:
+        mine = [RouteStatusOut.of(s) for s in statuses or () if s.route_id == r.route_id]
         return cls(
             route_id=r.route_id,
             source=str(r.source),
@@ -78,6 +107,8 @@ class RouteOut(BaseModel):
             protocol=r.protocol,
             settings=dict(r.settings),
             enabled=r.enabled,
+            status=mine[0].state if mine else None,
+            statuses=mine,
         )
 
 
@@ -119,4 +150,4 @@ def _evidence(data: bytes) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else {"value": found}
 
 
-__all__ = ["ChainIn", "ChainOut", "ClientOut", "RouteIn", "RouteOut"]
+__all__ = ["ChainIn", "ChainOut", "ClientOut", "RouteIn", "RouteOut", "RouteStatusOut"]

@@ -66,6 +66,21 @@ class Route(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
 
 
+class RouteStatusRow(Base):
+    """Each relayer process's latest report on a route (migration 0008): replaced, not
+    appended, so the table holds one row per route and relayer."""
+
+    __tablename__ = "route_status"
+
+    route_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    cursor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    since: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
 _PENDING_SOURCE_TX = "packet_sequence IS NULL AND source_tx IS NOT NULL"
 
 
@@ -315,6 +330,7 @@ __all__ = [
     "LightClientRow",
     "NotarySignature",
     "Route",
+    "RouteStatusRow",
     "Swap",
     "SwapLeg",
     "Transfer",

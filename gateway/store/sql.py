@@ -42,6 +42,7 @@ from core.errors import (
 )
 from core.ids import ChainId, Height, PacketId
 from core.records import (
+    ROUTE_STATUS_STATES,
     STATEMENT_KINDS,
     ActionRecord,
     ActionStatus,
@@ -51,6 +52,7 @@ from core.records import (
     NewTransfer,
     RouteProtocol,
     RouteRecord,
+    RouteStatusRecord,
     SignatureRecord,
     TransferEventRecord,
     TransferKind,
@@ -78,8 +80,10 @@ from gateway.store.models import (
     LightClientRow,
     NotarySignature,
     Route,
+    RouteStatusRow,
     Transfer,
 )
+from gateway.store.operator import OperatorReadsMixin
 from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
@@ -109,11 +113,12 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin):
+class SqlStore(SwapStoreMixin, OperatorReadsMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
-    ``ping`` for readiness and ``counts_by_state`` for metrics.
+    ``ping`` for readiness, ``counts_by_state`` for metrics, and the dashboard's
+    reads (``gateway.store.operator``).
 
     ``sqlite_synchronous`` is ``NORMAL`` by default (WAL: durable across a hub
     crash, the last commits may be lost on power failure; see docs/store.md);
@@ -250,6 +255,43 @@ class SqlStore(SwapStoreMixin):
             if row is None:
                 raise NotFound(f"route {route_id!r} not found", route_id=route_id)
             return route_record(row)
+
+    def report_route_status(self, status: RouteStatusRecord) -> None:
+        if status.state not in ROUTE_STATUS_STATES:
+            raise InvalidInput(f"unknown route state {status.state!r}", field="state")
+        if not status.worker or len(status.worker) > 128:
+            raise InvalidInput("a route status needs a worker name of 1-128 characters")
+        values = {
+            "route_id": status.route_id,
+            "worker": status.worker,
+            "state": status.state,
+            "reason": status.reason,
+            "cursor": status.cursor,
+            "since": status.since,
+            "updated_at": status.updated_at,
+        }
+        with self._write() as s:
+            stmt = self._insert(s)(RouteStatusRow).values(**values)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[RouteStatusRow.route_id, RouteStatusRow.worker],
+                    set_={k: stmt.excluded[k] for k in values if k not in ("route_id", "worker")},
+                )
+            )
+
+    def route_statuses(self) -> list[RouteStatusRecord]:
+        with self._read() as s:
+            rows = s.scalars(
+                select(RouteStatusRow).order_by(
+                    RouteStatusRow.updated_at.desc(), RouteStatusRow.route_id, RouteStatusRow.worker
+                )
+            ).all()
+            return [
+                RouteStatusRecord(
+                    r.route_id, r.worker, r.state, r.reason, r.cursor, r.since, r.updated_at
+                )
+                for r in rows
+            ]
 
     # -- transfers --------------------------------------------------------------
 

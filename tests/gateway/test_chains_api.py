@@ -72,6 +72,29 @@ async def test_routes_register_between_known_chains(api: httpx.AsyncClient, keys
     assert_problem(await api.post("/v1/routes", json=loop, headers=headers), 422, "invalid-input")
 
 
+async def test_routes_carry_each_relayers_latest_status_newest_first(
+    api: httpx.AsyncClient, store: SqlStore
+) -> None:
+    from core.records import RouteStatusRecord
+    from tests.gateway.helpers import BACK, ROUTE
+
+    listed = {r["route_id"]: r for r in (await api.get("/v1/routes")).json()}
+    assert (listed[ROUTE]["status"], listed[ROUTE]["statuses"]) == (None, [])
+    store.report_route_status(RouteStatusRecord(ROUTE, "r-1", "running", "scanned", 9, 1.0, 5.0))
+    store.report_route_status(
+        RouteStatusRecord(ROUTE, "r-2", "stopped", "light client frozen: fork", None, 6.0, 7.0)
+    )
+    listed = {r["route_id"]: r for r in (await api.get("/v1/routes")).json()}
+    assert listed[ROUTE]["status"] == "stopped"
+    assert [
+        (s["worker"], s["state"], s["reason"], s["cursor"]) for s in listed[ROUTE]["statuses"]
+    ] == [
+        ("r-2", "stopped", "light client frozen: fork", None),
+        ("r-1", "running", "scanned", 9),
+    ]
+    assert (listed[BACK]["status"], listed[BACK]["statuses"]) == (None, [])
+
+
 async def test_client_status_reports_height_frozen_and_expiry(
     api: httpx.AsyncClient, app: Any, store: SqlStore, clock: Any
 ) -> None:

@@ -182,6 +182,8 @@ def test_a_devnet_packet_reaches_anvil_and_the_wrapped_balance_rises_by_the_amou
     assert store.action(done.id, DELIVER).status is ActionStatus.SUCCEEDED
     assert store.client(ChainId(DEVNET_CHAIN)).trusted_height >= done.source_height
     assert status[ROUTE].state == "running"
+    reported = {(s.route_id, s.worker): s.state for s in store.route_statuses()}
+    assert reported[(ROUTE, "relayer-a")] == "running"  # the store holds what the API shows
     assert deliveries_on_anvil(evm, done.packet.sequence) == 1
 
 

@@ -49,6 +49,14 @@ def test_a_frozen_source_client_stops_the_route_and_says_why(
     status = asyncio.run(scenario())
     assert status[ROUTE].state == "stopped"
     assert "fork at 7" in status[ROUTE].reason
+    # ... and reported to the store, where the API and the dashboard read it.
+    [reported] = store.route_statuses()
+    assert (reported.route_id, reported.worker, reported.state) == (
+        ROUTE,
+        "relayer-frozen",
+        "stopped",
+    )
+    assert "fork at 7" in reported.reason
     # The watcher of the route's source did not run.
     assert store.cursor(Relayer.chain_cursor_key(ChainId(DEVNET_CHAIN))) is None
     assert store.transfer_by_source_tx(ChainId(DEVNET_CHAIN), tx_hash) is None
