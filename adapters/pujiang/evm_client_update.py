@@ -122,4 +122,15 @@ def encode_update(
     return abi_encode([UPDATE_ABI], [value])
 
 
-__all__ = ["UPDATE_ABI", "commit_signature", "encode_update", "update_tuple"]
+PROOF_ABI = ["uint64", "uint64", "uint64", "uint64", "bytes32[]"]
+
+
+def encode_packet_proof(
+    height: int, tx_index: int, event_index: int, leaf_index: int, path: list[bytes]
+) -> bytes:
+    """``PujiangLightClient.verifyPacket``'s proof: where the ``send_packet`` event sits in
+    the events root of ``height`` (the contract rebuilds the leaf from the packet itself)."""
+    return abi_encode(PROOF_ABI, [height, tx_index, event_index, leaf_index, list(path)])
+
+
+__all__ = ["UPDATE_ABI", "commit_signature", "encode_packet_proof", "encode_update", "update_tuple"]
