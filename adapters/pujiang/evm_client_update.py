@@ -34,6 +34,8 @@ UPDATE_ABI = "(uint64,bytes,bytes,bytes,bytes,uint256[],bytes,uint256[])"
 """``PujiangLightClient.Update``: trustedHeight, header, commit, signature, keys, powers,
 trustedKeys, trustedPowers."""
 
+ONCHAIN_CLIENT_KIND = "bls12381-minpk-rfc6962-v1"
+"""The verification ``PujiangLightClient.sol`` performs (``core.seams.OnChainUpdate.kind``)."""
 SUPPORTED_PROFILE = "sha256"
 SIGNATURE_INDEX = 4
 
@@ -133,4 +135,11 @@ def encode_packet_proof(
     return abi_encode(PROOF_ABI, [height, tx_index, event_index, leaf_index, list(path)])
 
 
-__all__ = ["UPDATE_ABI", "commit_signature", "encode_packet_proof", "encode_update", "update_tuple"]
+__all__ = [
+    "ONCHAIN_CLIENT_KIND",
+    "UPDATE_ABI",
+    "commit_signature",
+    "encode_packet_proof",
+    "encode_update",
+    "update_tuple",
+]
