@@ -53,6 +53,15 @@ from relayer.protocols.notary import NotaryProtocol
 S = TransferState
 MAX_BISECTION = 32
 """Intermediate headers tried for one update before giving up (each halves the gap)."""
+PENDING_UPDATE_S = 30.0
+"""An update sent for a height is not sent again for this long: the packets of its block
+wait for it to land instead of each rebuilding it (the adapter would dedupe the send, but
+not the header fetches before it)."""
+REMEMBERED_HEIGHTS = 4096
+"""Heights per route known to be held on chain (a client never forgets one; a freeze is
+found by the next height's status read, and the bridge refuses deliveries meanwhile)."""
+
+Route = tuple[ChainId, ChainId]
 
 
 class LightClientProtocol(NotaryProtocol):
@@ -62,7 +71,10 @@ class LightClientProtocol(NotaryProtocol):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self._locks: dict[tuple[ChainId, ChainId], asyncio.Lock] = {}
+        self._locks: dict[Route, asyncio.Lock] = {}
+        self._held: dict[Route, dict[int, None]] = {}  # insertion-ordered sets of heights
+        self._kind: dict[Route, str] = {}
+        self._pending: dict[tuple[ChainId, ChainId, int], float] = {}
 
     def _parts(self, route: RouteRecord) -> tuple[OnChainClientHost, OnChainClientSource]:
         dest = self.ctx.adapter(route.destination)
@@ -84,19 +96,45 @@ class LightClientProtocol(NotaryProtocol):
             return await self.ctx.move(t, S.TIMED_OUT, "the destination passed the timeout")
         host, source = self._parts(route)
         height = Height(int(event.height))
-        lock = self._locks.setdefault((route.source, route.destination), asyncio.Lock())
+        pair = (route.source, route.destination)
+        where = f"the light client of {route.source} on {route.destination}"
+        if int(height) in self._held.get(pair, {}):
+            return await self.ctx.move(t, S.ATTESTED, f"{where} holds height {height}")
+        lock = self._locks.setdefault(pair, asyncio.Lock())
         async with lock:
             status = await host.onchain_client_status(route.source, height)
-            where = f"the light client of {route.source} on {route.destination} ({status.client})"
+            where = f"{where} ({status.client})"
             if status.frozen:
                 raise ClientFrozen(f"{where} is frozen: misbehaviour was submitted to it")
+            self._kind[pair] = status.kind
             if status.holds:
+                self._remember(pair, int(height))
                 return await self.ctx.move(t, S.ATTESTED, f"{where} holds height {height}")
             if status.kind not in source.onchain_client_kinds:
                 raise ConfigError(f"{where} verifies {status.kind}: {route.source} cannot")
-            sent = await self._update(route, host, source, status, height)
+            key = (route.source, route.destination, int(height))
+            sent_at = self._pending.get(key)
+            if sent_at is not None and self.ctx.now() - sent_at < PENDING_UPDATE_S:
+                await self.ctx.wait(t, f"an update to {height} was sent; waiting for {where}")
+                return None
+            sent, reached = await self._update(route, host, source, status, height)
+            if reached:
+                self._pending[key] = self.ctx.now()
+                self._prune()
         await self.ctx.wait(t, f"{sent}; waiting for {where} to hold height {height}")
         return None
+
+    def _remember(self, pair: Route, height: int) -> None:
+        held = self._held.setdefault(pair, {})
+        held[height] = None
+        while len(held) > REMEMBERED_HEIGHTS:
+            held.pop(next(iter(held)))
+        self._pending.pop((pair[0], pair[1], height), None)
+
+    def _prune(self) -> None:
+        now = self.ctx.now()
+        for key in [k for k, at in self._pending.items() if now - at >= PENDING_UPDATE_S]:
+            del self._pending[key]
 
     async def _update(
         self,
@@ -105,8 +143,9 @@ class LightClientProtocol(NotaryProtocol):
         source: OnChainClientSource,
         status: OnChainClientStatus,
         height: Height,
-    ) -> str:
-        """Send one update towards ``height``; what was sent (for the transfer's history)."""
+    ) -> tuple[str, bool]:
+        """Send one update towards ``height``: what was sent (for the transfer's history)
+        and whether it was ``height`` itself (not an intermediate header)."""
         if status.trusted is None:
             raise ConfigError(
                 f"the light client of {route.source} holds no height below {height}: "
@@ -131,8 +170,12 @@ class LightClientProtocol(NotaryProtocol):
                     raise ChainRejected(f"client update refused: {err.message}") from err
                 target = (trusted + target) // 2
                 continue
-            towards = "" if target == int(height) else f" (towards {height})"
-            return f"client update {trusted} -> {target}{towards} sent as 0x{tx_hash.hex()}"
+            reached = target == int(height)
+            towards = "" if reached else f" (towards {height})"
+            return (
+                f"client update {trusted} -> {target}{towards} sent as 0x{tx_hash.hex()}",
+                reached,
+            )
         raise ChainRejected(f"no update path from {trusted} to {height} in {MAX_BISECTION} headers")
 
     # --- attested -> dest_submitted: delivery with the inclusion proof ---------------------
@@ -142,13 +185,18 @@ class LightClientProtocol(NotaryProtocol):
     ) -> ChainAction | None:
         event, _packet = await self._event_and_packet(route, t)
         host, source = self._parts(route)
-        status = await host.onchain_client_status(route.source, Height(int(event.height)))
-        if not status.holds:
-            await self.ctx.wait(t, f"the client of {route.source} does not hold {event.height}")
-            return None
+        pair = (route.source, route.destination)
+        kind = self._kind.get(pair)
+        if kind is None or int(event.height) not in self._held.get(pair, {}):
+            status = await host.onchain_client_status(route.source, Height(int(event.height)))
+            if not status.holds:
+                await self.ctx.wait(t, f"the client of {route.source} does not hold {event.height}")
+                return None
+            kind = self._kind[pair] = status.kind
+            self._remember(pair, int(event.height))
         proof = await self.ctx.adapter(route.source).prove(event)
         return host.deliver_with_proof_action(
-            packet, source.onchain_packet_proof(status.kind, event, proof)
+            packet, source.onchain_packet_proof(kind, event, proof)
         )
 
 

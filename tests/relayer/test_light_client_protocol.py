@@ -90,7 +90,8 @@ def status(trusted: int | None) -> OnChainClientStatus:
 
 def update(
     p: LightClientProtocol, host: Host, source: Source, trusted: int | None, height: int
-) -> str:
+) -> tuple[str, bool]:
+    """What the protocol sent, and whether it reached ``height`` itself."""
     return asyncio.run(p._update(ROUTE, host, source, status(trusted), Height(height)))
 
 
@@ -101,18 +102,20 @@ def test_the_stand_ins_are_the_capabilities() -> None:
 
 def test_one_skip_when_the_client_accepts_it() -> None:
     host, keeper = Host(max_skip=100), Keeper()
-    said = update(protocol(keeper), host, Source(), 10, 50)
+    said, reached = update(protocol(keeper), host, Source(), 10, 50)
     assert host.sent == [(10, 50)]
     assert keeper.verified == [50]
     assert "10 -> 50" in said
+    assert reached
 
 
 def test_a_refused_skip_sends_the_midpoint_first() -> None:
     host, keeper = Host(max_skip=10), Keeper()
-    said = update(protocol(keeper), host, Source(), 10, 50)
+    said, reached = update(protocol(keeper), host, Source(), 10, 50)
     assert host.sent == [(10, 20)]  # 50 refused, then 30, then 20 accepted
     assert keeper.verified == [50, 30, 20]
     assert "towards 50" in said
+    assert not reached  # an intermediate: the next step sends again from 20
 
 
 def test_a_header_the_hub_did_not_verify_is_never_sent() -> None:
