@@ -74,6 +74,7 @@ class LightClientProtocol(NotaryProtocol):
         self._locks: dict[Route, asyncio.Lock] = {}
         self._held: dict[Route, dict[int, None]] = {}  # insertion-ordered sets of heights
         self._kind: dict[Route, str] = {}
+        self._client: dict[Route, str] = {}  # the client the remembered heights are of
         self._pending: dict[tuple[ChainId, ChainId, int], float] = {}
 
     def _parts(self, route: RouteRecord) -> tuple[OnChainClientHost, OnChainClientSource]:
@@ -106,7 +107,7 @@ class LightClientProtocol(NotaryProtocol):
             where = f"{where} ({status.client})"
             if status.frozen:
                 raise ClientFrozen(f"{where} is frozen: misbehaviour was submitted to it")
-            self._kind[pair] = status.kind
+            self._seen(pair, status)
             if status.holds:
                 self._remember(pair, int(height))
                 return await self.ctx.move(t, S.ATTESTED, f"{where} holds height {height}")
@@ -123,6 +124,13 @@ class LightClientProtocol(NotaryProtocol):
                 self._prune()
         await self.ctx.wait(t, f"{sent}; waiting for {where} to hold height {height}")
         return None
+
+    def _seen(self, pair: Route, status: OnChainClientStatus) -> None:
+        """Note the client read; another client (the admin replaced it) forgets the heights."""
+        if self._client.get(pair) != status.client:
+            self._held.pop(pair, None)
+            self._client[pair] = status.client
+        self._kind[pair] = status.kind
 
     def _remember(self, pair: Route, height: int) -> None:
         held = self._held.setdefault(pair, {})
@@ -192,7 +200,8 @@ class LightClientProtocol(NotaryProtocol):
             if not status.holds:
                 await self.ctx.wait(t, f"the client of {route.source} does not hold {event.height}")
                 return None
-            kind = self._kind[pair] = status.kind
+            self._seen(pair, status)
+            kind = status.kind
             self._remember(pair, int(event.height))
         proof = await self.ctx.adapter(route.source).prove(event)
         return host.deliver_with_proof_action(
