@@ -1051,7 +1051,13 @@ class EvmAdapter:
     def _client_host(self) -> EvmClientHost:
         if self.settings.bridge_address is None:
             raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
-        return EvmClientHost(self.reader.call, self.settings.bridge_address, self.submit)
+        return EvmClientHost(
+            self.reader.call,
+            self.settings.bridge_address,
+            self.submit,
+            from_block=self.settings.start_height,
+            log_range=self.settings.log_range,
+        )
 
     async def onchain_client_status(self, source: ChainId, height: Height) -> OnChainClientStatus:
         """The bridge's light client of ``source`` (``ConfigError`` when it names none)."""

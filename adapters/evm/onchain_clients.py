@@ -45,8 +45,13 @@ class EvmClientHost:
         read: Read,
         bridge_address: str,
         submit: Callable[[ChainAction], Awaitable[bytes]],
+        *,
+        from_block: int = 0,
+        log_range: int = 2_000,
     ) -> None:
         self._read = read
+        self._from_block = from_block
+        self._log_range = log_range
         self._bridge = bridge_address
         self._submit = submit
         self._bridge_abi = load_artifact("Bridge")
@@ -89,15 +94,29 @@ class EvmClientHost:
         )
 
     async def _held_below(self, client: str, height: int) -> int | None:
-        """The highest height below ``height`` the client holds, from its ``ClientUpdated`` logs."""
+        """The highest height below ``height`` the client holds, from its ``ClientUpdated`` logs
+        since the chain's configured ``start_height`` (the bridge's deployment; only read when
+        a packet is older than the client's latest height)."""
         topic = "0x" + keccak(b"ClientUpdated(uint64,bytes32,bytes32)").hex()
-        logs = await self._read(
-            "eth_getLogs",
-            {"address": client, "fromBlock": "0x0", "toBlock": "latest", "topics": [topic]},
-        )
-        heights = [int(log["topics"][1], 16) for log in logs if len(log.get("topics", [])) > 1]
-        below = [h for h in heights if h < height]
-        return max(below) if below else None
+        latest = int(await self._read("eth_blockNumber"), 16)
+        best: int | None = None
+        for start in range(self._from_block, latest + 1, self._log_range):
+            end = min(latest, start + self._log_range - 1)
+            logs = await self._read(
+                "eth_getLogs",
+                {
+                    "address": client,
+                    "fromBlock": hex(start),
+                    "toBlock": hex(end),
+                    "topics": [topic],
+                },
+            )
+            for log in logs:
+                topics = log.get("topics", [])
+                held = int(topics[1], 16) if len(topics) > 1 else None
+                if held is not None and held < height and (best is None or held > best):
+                    best = held
+        return best
 
     async def submit_update(self, status: OnChainClientStatus, update: OnChainUpdate) -> bytes:
         if update.kind != CLIENT_KIND:

@@ -14,7 +14,7 @@ import asyncio
 import time
 from typing import Any
 
-from core.ids import ChainId
+from core.ids import ChainId, Height
 from core.records import RouteProtocol, RouteRecord
 from core.states import TransferState
 from devnet import keys
@@ -135,3 +135,35 @@ def test_every_packet_of_a_block_is_served_by_one_client_update(
     assert [e.args["height"] for e in updated][1:] == [
         done[0].source_height
     ]  # checkpoint, then one
+
+
+def test_the_host_reads_held_heights_and_the_trusted_height_below_a_packet(
+    devnet: InProcessDevnet, evm: Anvil
+) -> None:
+    lc = light_client_on_anvil(devnet, evm)
+    anchor = int(lc.view("latestHeight"))
+    for _ in range(6):
+        devnet.node.produce_block()
+
+    async def scenario() -> list[Any]:
+        source, dest = pujiang_adapter(devnet), evm_adapter(evm)
+        try:
+            first = await dest.onchain_client_status(ChainId(DEVNET_CHAIN), Height(anchor + 5))
+            update = await source.onchain_client_update(
+                first.kind, Height(anchor), Height(anchor + 5)
+            )
+            await dest.wait_receipt(await dest.submit_client_update(first, update))
+            return [
+                await dest.onchain_client_status(ChainId(DEVNET_CHAIN), Height(h))
+                for h in (anchor + 2, anchor + 5, anchor + 6)
+            ]
+        finally:
+            await source.aclose()
+            await dest.aclose()
+
+    below, held, above = asyncio.run(scenario())
+    assert (below.holds, below.trusted) == (False, anchor)  # from the client's logs
+    assert (held.holds, held.latest) == (True, anchor + 5)
+    assert (above.holds, above.trusted) == (False, anchor + 5)  # its latest height
+    assert not above.frozen
+    assert above.client == lc.address
