@@ -11,7 +11,11 @@ node and anvil as processes, both with 1 s blocks, the Bridge deployed, three
 * ``pg-1``: the API alone (``pjgw serve --no-relay``) + 1 ``pjgw relay``
   process, on a throw-away PostgreSQL cluster;
 * ``pg-2``: the same with 2 ``pjgw relay`` processes sharing the work
-  through the store's leases.
+  through the store's leases;
+* ``sqlite-lc``: ``sqlite`` with ``devnet-to-anvil`` switched to a
+  ``light_client`` route (``POST /v1/routes``) once the stack is up: anvil's
+  ``PujiangLightClient`` checks the devnet's commits, no notary signature is
+  used (the notaries still run) — ``docs/light-client-route.md``.
 
 The load is ``--transfers`` signed devnet ``bridge_send`` transactions from
 the three funded dev accounts (each sender's nonces in order), posted to the
@@ -220,7 +224,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def run_setup(name: str, count: int, database_url: str | None, relayers: int) -> dict[str, float]:
+def switch_to_light_client(info: dict[str, object]) -> None:
+    """``devnet-to-anvil`` becomes a ``light_client`` route (the tour's step 5)."""
+    from devtools.devstack import DEVNET_CHAIN, EVM_CHAIN, ROUTE_OUT
+
+    answer = httpx.post(
+        f"{info['api']}/v1/routes",
+        headers={"X-API-Key": str(info["api_key"])},
+        json={
+            "route_id": ROUTE_OUT,
+            "source": DEVNET_CHAIN,
+            "destination": EVM_CHAIN,
+            "protocol": "light_client",
+        },
+        timeout=10,
+    )
+    answer.raise_for_status()
+
+
+def run_setup(
+    name: str, count: int, database_url: str | None, relayers: int, *, light_client: bool = False
+) -> dict[str, float]:
     try:
         from devtools.devstack import DevStack, DevStackOptions
     except ImportError:  # the layout before the re-housing (a baseline checkout)
@@ -243,6 +267,8 @@ def run_setup(name: str, count: int, database_url: str | None, relayers: int) ->
         stack = DevStack(options)
         try:
             info = stack.up()
+            if light_client:
+                switch_to_light_client(info)
             lanes = signed_sends(info, count)
             seen = Observed()
             api_latencies: list[float] = []
@@ -298,8 +324,9 @@ def main() -> None:
     print(f"{args.transfers} transfers devnet -> anvil, 1 s blocks, 3 notaries (2 of 3)")
     results = {}
     for setup in args.setups.split(","):
-        if setup == "sqlite":
-            results[setup] = run_setup(setup, args.transfers, None, 0)
+        if setup in ("sqlite", "sqlite-lc"):
+            light = setup == "sqlite-lc"
+            results[setup] = run_setup(setup, args.transfers, None, 0, light_client=light)
         else:
             with postgres() as url:
                 results[setup] = run_setup(setup, args.transfers, url, int(setup.split("-")[1]))
@@ -315,6 +342,9 @@ def main() -> None:
             f"p50 {r['api_p50_ms']:.1f} ms  p99 {r['api_p99_ms']:.1f} ms",
             flush=True,
         )
+    if "sqlite" in results and "sqlite-lc" in results:
+        ratio = results["sqlite-lc"]["tps"] / results["sqlite"]["tps"]
+        print(f"  light-client route / notary route on SQLite: x{ratio:.2f}")
     if "pg-1" in results and "pg-2" in results:
         ratio = results["pg-2"]["tps"] / results["pg-1"]["tps"]
         print(f"  2 relayers / 1 relayer on PostgreSQL: x{ratio:.2f}")

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IMessageReceiver} from "./IMessageReceiver.sol";
+import {IPacketVerifier} from "./IPacketVerifier.sol";
 import {SafeTransfer} from "./SafeTransfer.sol";
 import {WrappedToken} from "./WrappedToken.sol";
 
@@ -60,6 +61,8 @@ contract Bridge {
     event Unpaused(address by);
     /// @notice The admin role moved.
     event AdminChanged(address previousAdmin, address newAdmin);
+    /// @notice Packets from `sourceChain` may now arrive with proofs checked by `client`.
+    event LightClientSet(string sourceChain, address client);
 
     // --------------------------------------------------------------- constants
 
@@ -121,6 +124,10 @@ contract Bridge {
     mapping(bytes32 => address) public voucherOf;
     /// @notice True for the vouchers this bridge deployed.
     mapping(address => bool) public isVoucher;
+
+    /// @notice Light client per source chain, for `receivePacketWithProof`:
+    ///         lightClientOf[keccak256(sourceChain)] (address(0) = none: notary route only).
+    mapping(bytes32 => address) public lightClientOf;
 
     uint256 private _entered = 1;
 
@@ -285,6 +292,38 @@ contract Bridge {
             _deliverAsset(packet, source, to);
         }
         emit RecvPacket(packet.sourceChain, packet.sequence, packetHash, packet);
+    }
+
+    /// @notice Deliver a packet proven against a light client of its source chain (a
+    ///         `light_client` route: no notary certificate; docs/light-client-route.md).
+    /// @dev The same checks and delivery as `receivePacket`; the certificate check is replaced
+    ///      by the admin-set client's `verifyPacket` (inclusion of the packet in a consensus
+    ///      state the client verified). SECURITY: the client, not the relayer, is trusted.
+    /// @param packet The packet as the source emitted it.
+    /// @param proof The light client's proof (for PujiangLightClient: height, event position, path).
+    function receivePacketWithProof(Packet calldata packet, bytes calldata proof) external whenNotPaused nonReentrant {
+        require(keccak256(bytes(packet.destChain)) == _localKey, "Bridge: packet is not for this chain");
+        bytes32 source = keccak256(bytes(packet.sourceChain));
+        require(source != _localKey && packet.sequence > 0, "Bridge: invalid packet identity");
+        require(!received[source][packet.sequence], "Bridge: packet already received");
+        require(packet.timeoutHeight == 0 || block.number < packet.timeoutHeight, "Bridge: packet timed out (height)");
+        require(
+            packet.timeoutTimestamp == 0 || block.timestamp < packet.timeoutTimestamp,
+            "Bridge: packet timed out (timestamp)"
+        );
+        address client = lightClientOf[source];
+        require(client != address(0), "Bridge: no light client for the source chain");
+        IPacketVerifier(client).verifyPacket(abi.encode(packet), proof);
+        received[source][packet.sequence] = true;
+        require(packet.receiver.length == 20, "Bridge: receiver is not an address");
+        address to = address(bytes20(packet.receiver));
+        if (bytes(packet.denom).length == 0) {
+            _deliverMessage(packet, to);
+        } else {
+            require(packet.amount > 0 && packet.payload.length == 0, "Bridge: malformed asset packet");
+            _deliverAsset(packet, source, to);
+        }
+        emit RecvPacket(packet.sourceChain, packet.sequence, hashPacket(packet), packet);
     }
 
     function _deliverMessage(Packet calldata packet, address to) private {
@@ -525,6 +564,14 @@ contract Bridge {
         require(newAdmin != address(0), "Bridge: admin is zero");
         emit AdminChanged(admin, newAdmin);
         admin = newAdmin;
+    }
+
+    /// @notice Set (or clear, with address(0)) the light client of `sourceChain`.
+    /// @param sourceChain The source chain's id in the hub.
+    /// @param client Its light client (an `IPacketVerifier`).
+    function setLightClient(string calldata sourceChain, address client) external onlyAdmin {
+        lightClientOf[keccak256(bytes(sourceChain))] = client;
+        emit LightClientSet(sourceChain, client);
     }
 
     // ------------------------------------------------------------------ strings

@@ -13,6 +13,7 @@ implementer; ``SECURITY:`` a trust assumption.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from core.batches import BatchMember, BatchStatement
@@ -730,6 +731,83 @@ class BridgeChain(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OnChainClientStatus:
+    """The destination's on-chain light client of one source chain, as read now.
+
+    ``client`` locates it on the destination (opaque: an address on EVM);
+    ``kind`` names the verification it performs (what its updates must be encoded
+    for); ``holds`` says whether it has a consensus state at the height asked
+    about; ``trusted`` is its highest held height below that one (``None``:
+    none), the height an update is verified from.
+    """
+
+    client: str
+    kind: str
+    latest: Height
+    frozen: bool
+    holds: bool
+    trusted: Height | None
+
+
+@dataclass(frozen=True, slots=True)
+class OnChainUpdate:
+    """A source header with its commit and keys, encoded for an on-chain client of ``kind``.
+
+    ``header_hash`` is the hash of the header inside ``data``: the relayer
+    sends an update only when its own light client verified that very header.
+    """
+
+    kind: str
+    height: Height
+    header_hash: bytes
+    data: bytes
+
+
+@runtime_checkable
+class OnChainClientHost(Protocol):
+    """A destination adapter whose bridge checks packets with its own light clients of
+    other chains (a ``light_client`` route: no notaries). ``docs/capabilities.md``.
+
+    SECURITY: the on-chain client, not the relayer, decides; a lying relayer can
+    only fail to relay. Updates are idempotent (the same header twice changes
+    nothing), so they are not journaled.
+    """
+
+    async def onchain_client_status(self, source: ChainId, height: Height) -> OnChainClientStatus:
+        """The client of ``source`` (``ConfigError`` when the bridge has none)."""
+        ...
+
+    async def submit_client_update(
+        self, status: OnChainClientStatus, update: OnChainUpdate
+    ) -> bytes:
+        """Send the update to the client; the transaction hash. ``InsufficientPower``
+        (check ``trust-overlap``) when the client needs an intermediate header first;
+        ``ChainRejected`` with the client's reason for any other refusal."""
+        ...
+
+    def deliver_with_proof_action(self, packet: Packet, proof: bytes) -> ChainAction:
+        """The bridge's delivery of ``packet`` with the source adapter's ``proof``."""
+        ...
+
+
+@runtime_checkable
+class OnChainClientSource(Protocol):
+    """A source adapter that encodes its headers and packet proofs for on-chain clients."""
+
+    onchain_client_kinds: frozenset[str]
+
+    async def onchain_client_update(
+        self, kind: str, trusted: Height, target: Height
+    ) -> OnChainUpdate:
+        """The header at ``target`` with what a client of ``kind`` holding ``trusted`` needs."""
+        ...
+
+    def onchain_packet_proof(self, kind: str, event: ChainEvent, proof: InclusionProof) -> bytes:
+        """The inclusion ``proof`` of a ``send_packet`` ``event`` (from ``prove``), for ``kind``."""
+        ...
+
+
 @runtime_checkable
 class Closable(Protocol):
     """An adapter holding connections, released once by its owner."""
@@ -758,6 +836,10 @@ __all__ = [
     "InclusionProof",
     "LightClient",
     "ManagedKeys",
+    "OnChainClientHost",
+    "OnChainClientSource",
+    "OnChainClientStatus",
+    "OnChainUpdate",
     "SourceChain",
     "SourceTransactions",
     "Store",

@@ -7,7 +7,10 @@ What it starts, in order (``docs/devstack.md`` says why each choice):
    (1 s blocks, its well-known test mnemonic) side by side;
 2. on anvil: ``Bridge`` (committee = the devnet's three genesis notaries,
    threshold two), ``TestToken`` (minted to alice and bob),
-   ``ExampleMessageReceiver`` and ``HashedTimelock`` (atomic swaps, docs/htlc.md);
+   ``ExampleMessageReceiver`` and ``HashedTimelock`` (atomic swaps, docs/htlc.md),
+   and a ``PujiangLightClient`` of the devnet anchored at its newest block and
+   named by the bridge (so ``devnet-to-anvil`` can be switched to a
+   ``light_client`` route, docs/light-client-route.md);
 3. the hub's chains file (with the relayers' keys) and the notaries' copy
    (without), both routes devnet <-> anvil, an admin API key, one notary API
    key per notary, a keystore holding alice's devnet key as the managed
@@ -118,6 +121,7 @@ class Contracts:
     receiver: str
     deploy_height: int
     htlc: str | None = None  # HashedTimelock: the swap legs on anvil (docs/htlc.md)
+    light_client: str | None = None  # PujiangLightClient of the devnet (light_client routes)
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -356,6 +360,53 @@ async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
     )
 
 
+LIGHT_CLIENT_TRUSTING_MS = 14 * 24 * 3600 * 1000
+LIGHT_CLIENT_DRIFT_MS = 10_000
+
+
+async def deploy_light_client(
+    anvil_url: str, devnet_url: str, accounts: DevAccounts, bridge: str
+) -> str:
+    """A ``PujiangLightClient`` of the devnet on anvil, its checkpoint the devnet's newest
+    block (trusted: this process started the devnet), set on the bridge by its admin."""
+    import httpx
+
+    from adapters.evm.artifacts import load_artifact
+    from adapters.evm.rpc import JsonRpcClient
+
+    async with httpx.AsyncClient(base_url=devnet_url, timeout=10.0) as devnet:
+        status = (await devnet.get("/v1/status")).raise_for_status().json()
+        height = int(status["latest_height"])
+        block = (await devnet.get(f"/v1/blocks/{height}")).raise_for_status().json()
+    header = bytes.fromhex(block["header"].removeprefix("0x"))
+    header_hash = bytes.fromhex(block["hash"].removeprefix("0x"))
+    admin = accounts.anvil["admin"][0]
+    client_art, bridge_art = load_artifact("PujiangLightClient"), load_artifact("Bridge")
+    async with JsonRpcClient(anvil_url, timeout=10.0) as rpc:
+
+        async def send(data: bytes, to: str | None = None) -> dict[str, Any]:
+            tx = {"from": admin, "data": "0x" + data.hex(), "gas": hex(10**7)}
+            if to is not None:
+                tx["to"] = to
+            tx_hash = await rpc.call("eth_sendTransaction", tx)
+            deadline = time.monotonic() + 60
+            while (receipt := await rpc.call("eth_getTransactionReceipt", tx_hash)) is None:
+                if time.monotonic() > deadline:
+                    raise ProcessFailed("anvil mined no block for a minute")
+                await asyncio.sleep(0.1)
+            if int(receipt["status"], 16) != 1:
+                raise ProcessFailed(f"a light-client transaction failed on anvil ({tx_hash})")
+            return receipt  # type: ignore[no-any-return]
+
+        deployed = await send(
+            client_art.encode_deploy(DEVNET_CHAIN, LIGHT_CLIENT_TRUSTING_MS, LIGHT_CLIENT_DRIFT_MS)
+        )
+        client = str(deployed["contractAddress"])
+        await send(client_art.encode_call("initialize", height, header_hash, header), client)
+        await send(bridge_art.encode_call("setLightClient", DEVNET_CHAIN, client), bridge)
+    return client
+
+
 # --- chains files --------------------------------------------------------------------------------
 
 
@@ -437,6 +488,10 @@ class DevStack:
         sup.wait_healthy("anvil")
         self._say("deploying Bridge, TestToken, ExampleMessageReceiver, HashedTimelock on anvil")
         contracts = asyncio.run(deploy_contracts(options.anvil_url, accounts))
+        self._say("deploying the devnet's light client on anvil (for light_client routes)")
+        contracts.light_client = asyncio.run(
+            deploy_light_client(options.anvil_url, options.devnet_url, accounts, contracts.bridge)
+        )
         hub_chains, notary_chains = data / "hub.toml", data / "notary.toml"
         write_secret(hub_chains, chains_toml(options, accounts, contracts, hub=True))
         notary_chains.write_text(chains_toml(options, accounts, contracts, hub=False))
@@ -515,6 +570,7 @@ class DevStack:
                     "test_token": contracts.token,
                     "message_receiver": contracts.receiver,
                     "htlc": contracts.htlc,
+                    "light_client": contracts.light_client,
                 },
             },
             "routes": {
@@ -562,6 +618,7 @@ class DevStack:
         out.print(f"                    TestToken (TT) {anvil['test_token']}")
         out.print(f"                    ExampleMessageReceiver {anvil['message_receiver']}")
         out.print(f"                    HashedTimelock {anvil.get('htlc')}")
+        out.print(f"                    PujiangLightClient {anvil.get('light_client')}")
         out.print(f"  routes       {ROUTE_OUT}, {ROUTE_BACK} (notary, {THRESHOLD} of {NOTARIES})")
         out.print("  test accounts (public dev keys in stack.json)")
         for name, chains in info["accounts"].items():

@@ -57,6 +57,7 @@ from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attr
 from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
 from relayer.protocols.base import Context
+from relayer.protocols.light_client import LightClientProtocol
 from relayer.protocols.notary import NotaryProtocol
 from relayer.retry import describe
 from relayer.settings import RelayerSettings
@@ -66,8 +67,9 @@ log = logging.getLogger("pjgw.relayer")
 
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: NotaryProtocol,
+    RouteProtocol.LIGHT_CLIENT: LightClientProtocol,
 }
-"""Protocol implementations by ``RouteRecord.protocol`` (``htlc``, ``light_client``: later)."""
+"""Protocol implementations by ``RouteRecord.protocol`` (``htlc``: later)."""
 
 STATUS_HEARTBEAT_SECONDS = 10.0
 """A route's status is written to the store when its state (or, off ``running``, its

@@ -47,6 +47,7 @@ from adapters.evm.certificate import BridgeDomain, Packet
 from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
 from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
+from adapters.evm.onchain_clients import EvmClientHost
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
 from adapters.evm.scanner import (
     BlockHashStore,
@@ -68,7 +69,9 @@ from core.errors import (
     ReorgDetected,
 )
 from core.ids import ChainId, Height
+from core.seams import OnChainClientStatus, OnChainUpdate
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
+from core.types import Packet as CorePacket
 from proofs.evm.client import (
     PROOF_KIND,
     STORAGE_PROOF_KIND,
@@ -1042,6 +1045,34 @@ class EvmAdapter:
         descendants = self._descendants_needed()
         step = max(1, self.settings.max_header_segment - descendants - 1)
         return EvmClientCodec(self.light_client(), self.settings.client_state(), step)
+
+    # --- light_client routes: the bridge's on-chain clients (core.seams.OnChainClientHost) ----
+
+    def _client_host(self) -> EvmClientHost:
+        if self.settings.bridge_address is None:
+            raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
+        return EvmClientHost(
+            self.reader.call,
+            self.settings.bridge_address,
+            self.submit,
+            from_block=self.settings.start_height,
+            log_range=self.settings.log_range,
+        )
+
+    async def onchain_client_status(self, source: ChainId, height: Height) -> OnChainClientStatus:
+        """The bridge's light client of ``source`` (``ConfigError`` when it names none)."""
+        return await self._client_host().status(source, height)
+
+    async def submit_client_update(
+        self, status: OnChainClientStatus, update: OnChainUpdate
+    ) -> bytes:
+        """``updateClient`` on the client; ``InsufficientPower`` (``trust-overlap``) when it
+        needs an intermediate header first."""
+        return await self._client_host().submit_update(status, update)
+
+    def deliver_with_proof_action(self, packet: CorePacket, proof: bytes) -> ChainAction:
+        """``bridge.receivePacketWithProof(packet, proof)``."""
+        return self._client_host().deliver_action(packet, proof)
 
     def bridge(self) -> EvmBridge:
         """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured)."""

@@ -23,14 +23,20 @@ from adapters.pujiang import actions, source_tx, state_proofs, wire
 from adapters.pujiang.bridge import PujiangBridge
 from adapters.pujiang.client import NodeClient, Sleep
 from adapters.pujiang.client_codec import PujiangClientCodec
+from adapters.pujiang.evm_client_update import (
+    ONCHAIN_CLIENT_KIND,
+    encode_packet_proof,
+    encode_update,
+)
 from adapters.pujiang.settings import PujiangSettings
 from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
 from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
-from core.seams import LightClient
+from core.seams import LightClient, OnChainUpdate
 from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
 from proofs.htlc.timing import ChainTiming
 from proofs.pujiang import codec
+from proofs.pujiang.envelope import decode_header_evidence
 from proofs.pujiang.light_client import (
     EVENT_PROOF_KIND,
     PujiangLightClient,
@@ -463,6 +469,39 @@ class PujiangAdapter:
         """Persistence of this chain's light-client states (with its hash profile)."""
         return PujiangClientCodec(str(self.chain_id), self.settings.hash_profile)
 
+    # --- light_client routes: updates and proofs for on-chain clients ------------------
+
+    onchain_client_kinds: ClassVar[frozenset[str]] = frozenset({ONCHAIN_CLIENT_KIND})
+
+    async def onchain_client_update(
+        self, kind: str, trusted: Height, target: Height
+    ) -> OnChainUpdate:
+        """The header at ``target``, its commit and the keys an on-chain client holding
+        ``trusted`` needs (``evm_client_update``); the sha256 profile only."""
+        _check_kind(kind)
+        update = await self.header(target)
+        commit, validators = decode_header_evidence(update.evidence)
+        _, trusted_validators = decode_header_evidence((await self.header(trusted)).evidence)
+        data = encode_update(
+            int(trusted),
+            update.encoded,
+            commit,
+            validators,
+            trusted_validators,
+            hash_profile=self.settings.hash_profile,
+        )
+        return OnChainUpdate(kind, update.height, update.hash, data)
+
+    def onchain_packet_proof(self, kind: str, event: ChainEvent, proof: InclusionProof) -> bytes:
+        """Where the event sits (height, its transaction and event index, leaf index) and its
+        audit path: the contract rebuilds the leaf from the packet it is given."""
+        _check_kind(kind)
+        leaf = codec.decode_event(proof.value)
+        index = int.from_bytes(proof.key, "big")
+        return encode_packet_proof(
+            int(proof.height), leaf.tx_index, leaf.event_index, index, list(proof.nodes)
+        )
+
     def bridge(self) -> PujiangBridge:
         """The ``BridgeEndpoint`` of this chain's bridge module (committee as configured)."""
         return PujiangBridge(
@@ -504,3 +543,8 @@ def _height(value: int, name: str) -> Height:
 
 
 __all__ = ["PROOF_KIND", "PujiangAdapter", "encode_leaf_index"]
+
+
+def _check_kind(kind: str) -> None:
+    if kind != ONCHAIN_CLIENT_KIND:
+        raise ConfigError(f"a Pujiang chain encodes updates for {ONCHAIN_CLIENT_KIND}, not {kind}")

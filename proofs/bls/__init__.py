@@ -73,6 +73,8 @@ __all__ = [
     "aggregate_verify",
     "batch_verify",
     "current_backend",
+    "eip2537_g1",
+    "eip2537_g2",
     "fast_aggregate_verify",
     "get_backend",
     "hash_to_g2",
@@ -737,3 +739,18 @@ class ValidatorSetKeys:
 
 AggregateKeyCache = ValidatorSetKeys
 """The name the design page uses for :class:`ValidatorSetKeys`."""
+
+
+def eip2537_g1(pubkey: bytes) -> bytes:
+    """A 48-byte compressed G1 key in EIP-2537's uncompressed 128-byte encoding.
+
+    For EVM contracts that use the BLS12-381 precompiles (they take no compressed
+    points). ``BadEncoding`` when the bytes are not a point; the identity maps to
+    128 zero bytes and no subgroup check is made: the contract checks both.
+    """
+    return _ref.eip2537_g1(_encoded(pubkey, PUBKEY_LENGTH, "public key"))
+
+
+def eip2537_g2(signature: bytes) -> bytes:
+    """A 96-byte compressed G2 signature in EIP-2537's 256-byte encoding (see ``eip2537_g1``)."""
+    return _ref.eip2537_g2(_encoded(signature, SIGNATURE_LENGTH, "signature"))

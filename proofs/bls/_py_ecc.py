@@ -162,3 +162,30 @@ class PyEccBackend:
 def keygen(ikm: bytes, key_info: bytes) -> int:
     """IETF KeyGen (draft-irtf-cfrg-bls-signature-04 §2.3): HKDF-SHA256, reduced mod r."""
     return int(G2ProofOfPossession.KeyGen(ikm, key_info))
+
+
+def eip2537_g1(data: bytes) -> bytes:
+    """A compressed G1 point as EIP-2537's 128 bytes (x, y each 64 bytes, big-endian).
+
+    The identity becomes 128 zero bytes (EIP-2537's infinity); no subgroup check here.
+    """
+    try:
+        point = pubkey_to_G1(data)
+    except _DECODE_ERRORS as err:
+        raise BadEncoding(f"G1 point does not decode: {err}") from err
+    if point == Z1:
+        return bytes(128)
+    x, y = normalize(point)
+    return int(x).to_bytes(64, "big") + int(y).to_bytes(64, "big")
+
+
+def eip2537_g2(data: bytes) -> bytes:
+    """A compressed G2 point as EIP-2537's 256 bytes (x.c0, x.c1, y.c0, y.c1, 64 bytes each)."""
+    try:
+        point = signature_to_G2(data)
+    except _DECODE_ERRORS as err:
+        raise BadEncoding(f"G2 point does not decode: {err}") from err
+    if point[2] == point[2].zero():
+        return bytes(256)
+    x, y = normalize(point)
+    return b"".join(int(c).to_bytes(64, "big") for c in (*x.coeffs, *y.coeffs))

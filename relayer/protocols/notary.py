@@ -306,15 +306,9 @@ class NotaryProtocol:
         if action is None:
             if await self._is_timed_out(route, packet):
                 return await ctx.move(t, S.TIMED_OUT, "the destination passed the packet's timeout")
-            quorum = await self._quorum(t, route, packet, delivery=True)
-            if not quorum.reached:
-                await ctx.wait(
-                    t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}"
-                )
+            chain_action = await self.delivery_action(route, t, packet)
+            if chain_action is None:
                 return None
-            chain_action = ctx.bridge(route.destination).deliver_action(
-                packet, quorum.certificate()
-            )
             # A delivery of this packet, by anyone, can only be at or above the height
             # noted now (the transfer was not attested before): the search after a crash
             # starts there, recorded on the journal row itself.
@@ -354,6 +348,20 @@ class NotaryProtocol:
                 dest_tx=found.tx_hash,
             )
         return _Send(t, action, replay_action(action))
+
+    async def delivery_action(
+        self, route: RouteRecord, t: TransferRecord, packet: Packet
+    ) -> ChainAction | None:
+        """The destination's delivery of ``packet`` (here: with the notary certificate), or
+        ``None`` after noting why it cannot be built yet. The ``light_client`` protocol
+        overrides it (a proof instead of a certificate)."""
+        quorum = await self._quorum(t, route, packet, delivery=True)
+        if not quorum.reached:
+            await self.ctx.wait(
+                t, f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold}"
+            )
+            return None
+        return self.ctx.bridge(route.destination).deliver_action(packet, quorum.certificate())
 
     async def _sent(
         self, t: TransferRecord, action: ActionRecord, tx_hash: bytes

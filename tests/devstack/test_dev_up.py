@@ -200,6 +200,34 @@ def test_dev_up_runs_the_tour_both_ways_and_ctrl_c_stops_every_process(tmp_path:
         assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == AMOUNT - BACK
         assert _devnet_balance(devnet["url"], alice_pj) == devnet_before - AMOUNT + BACK
 
+        # The same transfer on a light-client route (README step 5): the route is switched
+        # through the API and anvil's PujiangLightClient checks the devnet's validators.
+        switched = httpx.post(
+            f"{info['api']}/v1/routes",
+            headers={"X-API-Key": info["api_key"]},
+            json={
+                "route_id": "devnet-to-anvil",
+                "source": "pujiang-devnet",
+                "destination": "anvil-31337",
+                "protocol": "light_client",
+            },
+            timeout=10,
+        )
+        assert switched.status_code == 200, switched.text
+        assert anvil["light_client"]
+        created = _cli(
+            "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", alice_evm,
+            "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=data,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        followed = _cli(
+            "status", created.stdout.strip().splitlines()[-1], "--timeout", "150", data=data
+        )
+        assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
+        assert "completed" in followed.stdout
+        assert "holds height" in followed.stdout  # attested by the on-chain client, not notaries
+        assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == 2 * AMOUNT - BACK
+
         shown = _cli("balances", "alice", data=data)
         assert shown.returncode == 0, shown.stdout + shown.stderr
         assert "pujiang-devnet/upj" in shown.stdout, shown.stdout
