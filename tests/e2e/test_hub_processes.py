@@ -81,6 +81,7 @@ def test_a_transfer_created_through_the_api_reaches_anvil_through_hub_and_notary
                     PJGW,
                     "notary",
                     "run",
+                    "--insecure-plaintext-key",
                     "--key-file",
                     str(key_file),
                     "--hub",
