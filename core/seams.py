@@ -116,7 +116,12 @@ class ChainAdapter(Protocol):
         ...
 
     async def receipt(self, tx_hash: bytes) -> TxReceipt:
-        """The receipt of a submitted transaction (pending fields ``None``)."""
+        """The receipt of a submitted transaction (pending fields ``None``).
+
+        CONTRACT: when the adapter replaced the transaction (a fee bump: same
+        nonce, higher fees), the hash ``submit`` returned answers for it, and
+        ``TxReceipt.tx_hash`` names the transaction that was mined.
+        """
         ...
 
     async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
