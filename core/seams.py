@@ -627,6 +627,10 @@ class SignerHealth(Protocol):
 
     def signer_alarms(self) -> list[str]: ...
 
+    def signer_balances(self) -> dict[str, int | None]:
+        """Each sending account's balance at the last read (smallest unit; None before it)."""
+        ...
+
 
 @runtime_checkable
 class ManagedKeys(Protocol):
