@@ -62,6 +62,7 @@ from adapters.evm.scanner import (
 from adapters.evm.settings import EvmChainSettings
 from adapters.evm.source_tx import EvmAccount, EvmSourceTransactions
 from adapters.signers import LocalSigner, open_signer
+from adapters.signers.refs import warn_plaintext
 from core.errors import (
     ChainError,
     ChainRejected,
@@ -299,6 +300,7 @@ class EvmAdapter:
         signers: list[Signer] = []
         if settings.signer_key is not None:
             signers.append(_plaintext_signer(settings.signer_key))
+            warn_plaintext(settings.chain, "signer_key")
         for ref in settings.signers:
             signers.append(
                 open_signer(ref, SECP256K1, insecure_plaintext=settings.insecure_plaintext_key)

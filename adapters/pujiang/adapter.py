@@ -26,6 +26,7 @@ from adapters.pujiang.client_codec import PujiangClientCodec
 from adapters.pujiang.settings import PujiangSettings
 from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
 from adapters.signers import open_signer
+from adapters.signers.refs import warn_plaintext
 from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.seams import LightClient
@@ -78,7 +79,10 @@ def _relayer_signer(settings: PujiangSettings) -> actions.TxSigner | None:
         )
         return actions.TxSigner(signer, settings.account_scheme)
     seed = settings.relayer_seed
-    return actions.TxSigner(seed, settings.account_scheme) if seed is not None else None
+    if seed is None:
+        return None
+    warn_plaintext(settings.chain_id, "relayer_key")
+    return actions.TxSigner(seed, settings.account_scheme)
 
 
 class PujiangAdapter:

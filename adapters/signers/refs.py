@@ -19,6 +19,7 @@ SECURITY: errors name the reference's form and path, never a password, PIN or ke
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from adapters.signers.local import LocalSigner
 from core.errors import ConfigError, InvalidInput
 from core.seams import SECP256K1, Signer
 
+_log = logging.getLogger(__name__)
 MAX_REF = 2_000
 PASSWORD_ENV = "PJGW_KEYSTORE_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 MODULE_ENV = "PJGW_PKCS11_MODULE"
@@ -80,6 +82,22 @@ def open_signer(
     )
 
 
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_plaintext(chain: str, setting: str) -> None:
+    """Log once per chain and setting that a plaintext key from the settings signs (the
+    development path); the value is never read here."""
+    if (chain, setting) not in _warned:
+        _warned.add((chain, setting))
+        _log.warning(
+            "chain %s signs with the plaintext %s: development only; keep the key in the "
+            "keystore or an HSM (docs/operator-guide.md, key management)",
+            chain,
+            setting,
+        )
+
+
 def describe(ref: str) -> str:
     """What a reference names, safe to log (no query: no password or PIN source)."""
     kind, _, rest = ref.partition(":")
@@ -125,4 +143,4 @@ def _secret(
     raise ConfigError(f"no {what}: name a file or set {variable or 'its variable'}")
 
 
-__all__ = ["MODULE_ENV", "PASSWORD_ENV", "describe", "open_signer"]
+__all__ = ["MODULE_ENV", "PASSWORD_ENV", "describe", "open_signer", "warn_plaintext"]
