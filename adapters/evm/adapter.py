@@ -281,6 +281,7 @@ class EvmAdapter:
         self.address: str | None = first.address if first else None
         self.nonces = first.nonces if first else NonceManager(self._pending_nonce)
         self._flights: dict[bytes, InFlight] = {}
+        self._replaced: OrderedDict[bytes, InFlight] = OrderedDict()
         self._maintainer: asyncio.Task[None] | None = None
         self._submitted: OrderedDict[str, _Sent] = OrderedDict()
         self._proof_cache: OrderedDict[bytes, asyncio.Task[_BlockReceipts]] = OrderedDict()
@@ -829,6 +830,11 @@ class EvmAdapter:
         self._in_flight(account, key, nonce, call, gas, quote, tx_hash)
         return tx_hash
 
+    def _replacement(self, tx_hash: bytes) -> InFlight | None:
+        """The transaction ``tx_hash`` started when a fee bump replaced it (else None)."""
+        flight = self._flights.get(tx_hash) or self._replaced.get(tx_hash)
+        return flight if flight is not None and len(flight.hashes) > 1 else None
+
     def _estimator(self) -> str:
         """The ``from`` of gas estimates: the pool's first account (contracts here do not
         depend on which relayer account sends)."""
@@ -854,9 +860,14 @@ class EvmAdapter:
             self._land(self._flights[stale])
 
     def _land(self, flight: InFlight) -> None:
-        """``flight`` is mined (or its nonce used): forget it."""
+        """``flight`` is mined (or its nonce used): forget it, except that a replaced one's
+        hashes keep naming it (bounded), so its first hash still answers for it."""
         for tx_hash in flight.hashes:
             self._flights.pop(tx_hash, None)
+            if len(flight.hashes) > 1:
+                self._replaced[tx_hash] = flight
+        while len(self._replaced) > _SUBMITTED_KEYS:
+            self._replaced.popitem(last=False)
         account = self.pool.by_address(flight.address)
         if account is not None and account.in_flight.get(flight.nonce) is flight:
             del account.in_flight[flight.nonce]
@@ -1032,7 +1043,7 @@ class EvmAdapter:
         (``eth_getTransactionByHash``), else ``NotFound``: a relayer must not wait
         forever on a hash the chain never saw (dropped from the pool, or wrong).
         """
-        replaced = {h: f for h in tx_hashes if (f := self._flights.get(h)) and len(f.hashes) > 1}
+        replaced = {h: f for h in tx_hashes if (f := self._replacement(h)) is not None}
         if replaced:
             return await self._receipts_across_replacements(tx_hashes, replaced)
         answers = await self._receipt_answers(tx_hashes)
@@ -1142,17 +1153,22 @@ class EvmAdapter:
         while self._waiters:
             hashes = list(self._waiters)
             try:  # one cheap batch per poll: a hash not yet known to the node just waits
-                answers = await self._receipt_answers(hashes)
-                found = [self._tx_receipt(h, a) for h, a in zip(hashes, answers, strict=True)]
+                replaced = {h: f for h in hashes if (f := self._replacement(h)) is not None}
+                plain = [h for h in hashes if h not in replaced]
+                answers = await self._receipt_answers(plain) if plain else []
+                found = [(h, self._tx_receipt(h, a)) for h, a in zip(plain, answers, strict=True)]
+                if replaced:  # a fee bump replaced it: whichever of its transactions is mined
+                    bumped = await self._receipts_across_replacements(list(replaced), replaced)
+                    found += list(zip(replaced, bumped, strict=True))
             except Exception as err:  # the waiters get the failure; a new wait restarts polling
                 for futures in self._waiters.values():
                     for future in futures:
                         if not future.done():
                             future.set_exception(err)
                 return
-            for receipt in found:
+            for waited, receipt in found:
                 if receipt.height is not None:
-                    for future in self._waiters.pop(receipt.tx_hash, []):
+                    for future in self._waiters.pop(waited, []):
                         if not future.done():
                             future.set_result(receipt)
             if self._waiters:

@@ -169,6 +169,7 @@ def test_a_transaction_stuck_under_a_low_fee_is_replaced_with_a_higher_one_and_m
                 await rpc.call("evm_setAutomine", True)
             receipt = await adapter.receipt(first)  # the journaled hash answers for its replacement
             assert receipt.success
+            assert await adapter.wait_receipt(first) == receipt  # and so do the waiters
             assert receipt.tx_hash != first
             mined = await rpc.call("eth_getTransactionByHash", "0x" + receipt.tx_hash.hex())
             assert int(mined["nonce"], 16) == int(sent["nonce"], 16)  # same nonce
