@@ -129,8 +129,15 @@ def generate_key(where: TokenKey, scheme: str = SECP256K1) -> bytes:
     returns its public key (SEC1 uncompressed). ``ConfigError`` when the label is taken."""
     if scheme not in CURVES:
         raise InvalidInput(f"PKCS#11 signers sign {' or '.join(CURVES)}, not {scheme!r}")
-    token = pkcs11.lib(where.module).get_token(token_label=where.token)
-    with _session(token, where.pin, rw=True) as session:
+    try:
+        token = pkcs11.lib(where.module).get_token(token_label=where.token)
+        opened = _session(token, where.pin, rw=True)
+    except (pkcs11.PKCS11Error, RuntimeError, OSError) as err:
+        raise ConfigError(
+            f"PKCS#11 token {where.token!r} (module {where.module}) does not open: "
+            f"{type(err).__name__}"
+        ) from None
+    with opened as session:
         taken = list(session.get_objects({Attribute.LABEL: where.label}))
         if taken:
             raise ConfigError(f"PKCS#11 token {where.token!r} already holds {where.label!r}")

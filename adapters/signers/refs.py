@@ -23,6 +23,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from adapters.key_files import read_key_file
@@ -30,6 +31,9 @@ from adapters.signers.keystore_files import open_key_file
 from adapters.signers.local import LocalSigner
 from core.errors import ConfigError, InvalidInput
 from core.seams import SECP256K1, Signer
+
+if TYPE_CHECKING:
+    from adapters.signers.pkcs11 import TokenKey
 
 _log = logging.getLogger(__name__)
 MAX_REF = 2_000
@@ -63,23 +67,34 @@ def open_signer(
         password = _secret(query, "password", PASSWORD_ENV, env, "keystore password")
         return open_key_file(Path(unquote(path)), password, scheme)
     if kind == "pkcs11":
-        from adapters.signers.pkcs11 import Pkcs11Signer, TokenKey
+        from adapters.signers.pkcs11 import Pkcs11Signer
 
-        path, query = _split_query(rest)
-        attrs = dict(_pairs(path, ";"))
-        if "pin-value" in query:
-            raise ConfigError("a pkcs11 URI must not hold its PIN: use pin-source=<file>")
-        module = query.get("module-path") or env.get(MODULE_ENV, "")
-        if not module or "token" not in attrs or "object" not in attrs:
-            raise ConfigError(
-                "a pkcs11 URI needs token=, object= and module-path= (or PJGW_PKCS11_MODULE)"
-            )
-        pin = _secret(query, "pin", None, env, "PKCS#11 PIN", source_key="pin-source")
-        return Pkcs11Signer(TokenKey(module, attrs["token"], attrs["object"], pin), scheme)
+        return Pkcs11Signer(token_key(ref, env=env), scheme)
     raise ConfigError(
         f"unknown signer reference kind {kind!r:.20}: use keystore:, pkcs11: or file: "
         "(the last with --insecure-plaintext-key)"
     )
+
+
+def token_key(ref: str, *, env: Mapping[str, str] | None = None) -> TokenKey:
+    """Where a ``pkcs11:`` reference's key lives (module, token, label, PIN from its source)."""
+    from adapters.signers.pkcs11 import TokenKey
+
+    env = os.environ if env is None else env
+    kind, _, rest = ref.partition(":")
+    if kind != "pkcs11":
+        raise ConfigError("not a pkcs11: reference")
+    path, query = _split_query(rest)
+    attrs = dict(_pairs(path, ";"))
+    if "pin-value" in query:
+        raise ConfigError("a pkcs11 URI must not hold its PIN: use pin-source=<file>")
+    module = query.get("module-path") or env.get(MODULE_ENV, "")
+    if not module or "token" not in attrs or "object" not in attrs:
+        raise ConfigError(
+            "a pkcs11 URI needs token=, object= and module-path= (or PJGW_PKCS11_MODULE)"
+        )
+    pin = _secret(query, "pin", None, env, "PKCS#11 PIN", source_key="pin-source")
+    return TokenKey(module, attrs["token"], attrs["object"], pin)
 
 
 _warned: set[tuple[str, str]] = set()
@@ -143,4 +158,11 @@ def _secret(
     raise ConfigError(f"no {what}: name a file or set {variable or 'its variable'}")
 
 
-__all__ = ["MODULE_ENV", "PASSWORD_ENV", "describe", "open_signer", "warn_plaintext"]
+__all__ = [
+    "MODULE_ENV",
+    "PASSWORD_ENV",
+    "describe",
+    "open_signer",
+    "token_key",
+    "warn_plaintext",
+]
