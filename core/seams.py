@@ -119,7 +119,12 @@ class ChainAdapter(Protocol):
         ...
 
     async def receipt(self, tx_hash: bytes) -> TxReceipt:
-        """The receipt of a submitted transaction (pending fields ``None``)."""
+        """The receipt of a submitted transaction (pending fields ``None``).
+
+        CONTRACT: when the adapter replaced the transaction (a fee bump: same
+        nonce, higher fees), the hash ``submit`` returned answers for it, and
+        ``TxReceipt.tx_hash`` names the transaction that was mined.
+        """
         ...
 
     async def header_update(self, trusted: Height, target: Height) -> HeaderUpdate:
@@ -623,6 +628,66 @@ class AccountSigner(Protocol):
         ...
 
 
+SECP256K1 = "secp256k1"
+"""ECDSA on secp256k1 (Ethereum, the notaries): ``sign_digest`` gives 65 bytes r ‖ s ‖ v."""
+P256 = "p256"
+"""ECDSA on NIST P-256 (ChainMaker, FISCO's ``ecdsa`` accounts, RIP-7212): r ‖ s ‖ v too."""
+ED25519 = "ed25519"
+"""Ed25519 (RFC 8032, the Pujiang devnet's accounts): ``sign_digest`` signs the message."""
+SM2 = "sm2"
+"""SM2 (GB/T 32918.2) over SM3 with the default user id: ``sign_digest`` signs the message."""
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """One key, wherever it lives (an encrypted keystore file, a PKCS#11 token, memory).
+
+    Every key the hub and the notaries use signs through this seam: notary
+    attestations, relayer transactions on each family (the family encodes the
+    transaction and asks for a signature over its signing digest), the hub's
+    managed accounts. Back-ends live in ``adapters.signers``; a key rotation
+    swaps one signer object for another.
+
+    ``sign_digest`` per ``scheme``: ``secp256k1`` and ``p256`` take a 32-byte
+    digest and return ``r ‖ s ‖ v`` (65 bytes, ``s`` at most n/2, ``v`` 27 or 28
+    the recovery id of the normalised signature); ``ed25519`` and ``sm2`` take
+    the message itself (those schemes hash inside) and return their 64 bytes.
+
+    SECURITY: the secret never leaves the object (for an HSM it never leaves
+    the token): no repr, log line or error shows it. ``label`` is a
+    non-secret name for logs (``keystore:notary-1``, ``pkcs11:hub/notary-1``).
+    CONTRACT: ``sign_digest`` raises ``InvalidInput`` for a digest of the wrong
+    length and ``ConfigError`` when the back-end cannot sign (token gone, key
+    locked), never quoting key material.
+    """
+
+    scheme: str
+    label: str
+
+    @property
+    def public_key(self) -> bytes:
+        """SEC1 uncompressed point (65 bytes) for ECDSA; the raw 32 bytes for Ed25519."""
+        ...
+
+    def sign_digest(self, digest: bytes) -> bytes: ...
+
+
+@runtime_checkable
+class SignerHealth(Protocol):
+    """An adapter that sends from accounts it watches (a signer pool's balances).
+
+    CONTRACT: cheap and synchronous (the figures of the last scheduled read);
+    ``signer_alarms`` names each account below its alarm threshold or refused
+    for lack of funds, by address and reason, never by key.
+    """
+
+    def signer_alarms(self) -> list[str]: ...
+
+    def signer_balances(self) -> dict[str, int | None]:
+        """Each sending account's balance at the last read (smallest unit; None before it)."""
+        ...
+
+
 @runtime_checkable
 class ManagedKeys(Protocol):
     """How a family's hub-managed account keys are kept, as class members of its adapter.
@@ -821,6 +886,10 @@ def is_chain_adapter(obj: object) -> bool:
 
 
 __all__ = [
+    "ED25519",
+    "P256",
+    "SECP256K1",
+    "SM2",
     "AccountSigner",
     "BridgeChain",
     "BridgeEndpoint",
@@ -840,6 +909,8 @@ __all__ = [
     "OnChainClientSource",
     "OnChainClientStatus",
     "OnChainUpdate",
+    "Signer",
+    "SignerHealth",
     "SourceChain",
     "SourceTransactions",
     "Store",

@@ -285,7 +285,9 @@ def notary_spec(
 ) -> ChildSpec:
     pjgw = str(Path(options.python).parent / "pjgw")
     home = data / f"notary-{index}"
-    command = [pjgw, "notary", "run", "--key-file", str(home / "notary.key")]
+    # The dev stack's keys derive from public constants: plaintext is fine here, explicitly.
+    command = [pjgw, "notary", "run", "--insecure-plaintext-key"]
+    command += ["--key-file", str(home / "notary.key")]
     command += ["--hub", options.api_url, "--config", str(config), "--data", str(home / "state")]
     command += ["--poll-interval", f"{options.relayer_poll:g}"]
     # The API key travels in the environment, not on the command line (ps shows argv).

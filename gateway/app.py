@@ -82,7 +82,7 @@ def create_app(
     state.sse_poll_seconds = SSE_POLL_SECONDS
     state.families = families
     state.get_registry = families.registry
-    state.metrics = metrics.ApiMetrics(holder.get)
+    state.metrics = metrics.ApiMetrics(holder.get, adapters)
     state.streams = StreamSlots(settings.max_event_streams, settings.max_event_streams_per_address)
     app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
     app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked

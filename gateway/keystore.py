@@ -15,7 +15,9 @@ with ``Settings.keystore_password``, in the format the account's family names
   open. (For families with no standard keystore format; this mirrors v3's
   fields with an AEAD in place of CTR + MAC.)
 
-The family turns an opened secret into its signer (``ManagedKeys.account_signer``)
+The two formats are read and sealed by ``adapters.signers.keystore_files``, below
+the notary and the relayer, so their keys (``keystore:<file>`` signers) live in the
+same files. The family turns an opened secret into its signer (``ManagedKeys.account_signer``)
 and names its address; the keystore imports no family. Decrypted keys stay in
 memory once unlocked (scrypt is deliberately slow).
 
@@ -36,13 +38,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_account import Account
 from pydantic import SecretStr
 
 from adapters.registry import discover
+from adapters.signers.keystore_files import aad, seal, unseal
 from core.errors import ConfigError, InvalidInput, NotFound
 from core.seams import AccountSigner, ManagedKeys
 
@@ -129,7 +129,7 @@ class FileKeystore:
         if keys.key_format == ETH_KEYSTORE_V3:
             document = Account.encrypt(secret, password, kdf="scrypt", iterations=scrypt_n)
         else:
-            document = _seal(secret, password, _aad(name, family, address), scrypt_n)
+            document = seal(secret, password, aad(name, family, address), scrypt_n)
             document["address"] = address[2:]
         document["pjgw"] = {"name": name, "family": family}
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ class FileKeystore:
             except ValueError:
                 raise ConfigError(f"managed account {name!r} does not unlock") from None
         else:
-            secret = _open(document, password, _aad(name, public.family, public.address))
+            secret = unseal(document, password, aad(name, public.family, public.address))
         try:
             unlocked = keys.account_signer(secret)
         except InvalidInput:
@@ -199,52 +199,6 @@ class FileKeystore:
 def _check_name(name: str) -> None:
     if not _NAME.fullmatch(name):
         raise InvalidInput("an account name is 1-64 characters of A-Z a-z 0-9 . _ -")
-
-
-def _aad(name: str, family: str, address: str) -> bytes:
-    return f"pjgw-keystore/v1|{family}|{name}|{address}".encode()
-
-
-def _kdf(salt: bytes, n: int) -> Scrypt:
-    return Scrypt(salt=salt, length=32, n=n, r=8, p=1)
-
-
-def _seal(secret: bytes, password: str, aad: bytes, n: int) -> dict[str, Any]:
-    salt = secrets.token_bytes(32)
-    nonce = secrets.token_bytes(12)
-    key = _kdf(salt, n).derive(password.encode())
-    ciphertext = AESGCM(key).encrypt(nonce, secret, aad)
-    return {
-        "version": 1,
-        "crypto": {
-            "kdf": "scrypt",
-            "kdfparams": {"n": n, "r": 8, "p": 1, "dklen": 32, "salt": salt.hex()},
-            "cipher": "aes-256-gcm",
-            "nonce": nonce.hex(),
-            "ciphertext": ciphertext.hex(),
-        },
-    }
-
-
-def _open(document: dict[str, Any], password: str, aad: bytes) -> bytes:
-    try:
-        crypto = document["crypto"]
-        params = crypto["kdfparams"]
-        if crypto["kdf"] != "scrypt" or crypto["cipher"] != "aes-256-gcm":
-            raise ValueError("unsupported")
-        n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
-        if n > 2**20 or r != 8 or p != 1:  # bound the work a planted file can cost
-            raise ValueError("unsupported")
-        key = Scrypt(salt=bytes.fromhex(params["salt"]), length=32, n=n, r=r, p=p).derive(
-            password.encode()
-        )
-        return AESGCM(key).decrypt(
-            bytes.fromhex(crypto["nonce"]), bytes.fromhex(crypto["ciphertext"]), aad
-        )
-    except InvalidTag:
-        raise ConfigError("managed account does not unlock (password or file)") from None
-    except (KeyError, TypeError, ValueError):
-        raise ConfigError("managed account: keystore file is malformed") from None
 
 
 __all__ = ["FileKeystore", "ManagedAccount", "ManagedAccounts"]

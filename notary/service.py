@@ -33,14 +33,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
+from adapters.signers import LocalSigner
 from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
+from core.seams import SECP256K1, Signer
 from core.types import EventKind
 from notary.checkpoints import CheckpointFile
 from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
 from notary.signed_log import SignedLog
 from notary.verify import ChainVerifier
-from proofs.notary.ecdsa import address_of_private_key, sign
+from proofs.hashing import keccak256
 from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
 
 log = logging.getLogger("pjgw.notary")
@@ -117,21 +119,21 @@ class Attestation:
 
 
 class _Key:
-    """The notary's secp256k1 secret, confined: it prints and lets out only its address."""
+    """The notary's key behind the signer seam (``core.seams.Signer``: keystore, HSM, or
+    raw bytes in tests and development), confined: it prints and lets out only its address."""
 
-    __slots__ = ("_secret", "address")
+    __slots__ = ("_signer", "address")
 
-    def __init__(self, secret: bytes) -> None:
-        if not isinstance(secret, bytes) or len(secret) != 32:
-            raise InvalidInput("a notary key is 32 bytes")
-        try:
-            self.address = "0x" + address_of_private_key(secret).hex()
-        except Exception:  # coincurve: out of range; never quote the value
-            raise InvalidInput("the notary key is not a valid secp256k1 secret") from None
-        self._secret = secret
+    def __init__(self, key: bytes | Signer) -> None:
+        if isinstance(key, bytes):
+            key = LocalSigner(key, SECP256K1, label="memory")
+        if not isinstance(key, Signer) or key.scheme != SECP256K1:
+            raise InvalidInput("a notary key is a secp256k1 signer or 32 bytes")
+        self._signer = key
+        self.address = "0x" + keccak256(key.public_key[1:])[12:].hex()
 
     def sign(self, digest: bytes) -> bytes:
-        return sign(self._secret, digest)
+        return self._signer.sign_digest(digest)
 
     def __repr__(self) -> str:
         return f"_Key({self.address})"
@@ -175,7 +177,7 @@ class Notary:
 
     def __init__(
         self,
-        key: bytes,
+        key: bytes | Signer,
         adapters: Mapping[str, Any],
         routes: Mapping[str, Route],
         data_dir: Path,

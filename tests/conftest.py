@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.anvil",
     "tests.fixtures.relay",
     "tests.fixtures.postgres",
+    "tests.fixtures.softhsm",
 ]

@@ -9,8 +9,10 @@ What it adds to the JSON-RPC client (``rpc.py``):
   read in chunks of ``log_range`` blocks;
 * receipt-log proofs (kind ``"mpt-receipt"``) built from ``eth_getBlockReceipts``:
   the receipts trie of a block is built once and serves every event of it;
-* transactions signed with eth-account from the configured key, fees capped
-  (``fees.py``), nonces from one ``NonceManager`` so that many can be in flight;
+* transactions signed through the signer seam (``core.seams.Signer``: keystore,
+  PKCS#11, or ``signer_key`` for development) by a pool of accounts (``pool.py``),
+  fees capped (``fees.py``), nonces from one ``NonceManager`` per account so that
+  many can be in flight; stuck ones replaced with higher fees, balances watched;
   a ``raw_tx`` signed elsewhere (an API client's ``signed_tx``) is sent as is;
 * a ``LogScanner`` factory for the relayer's reorg-aware scanning (``scanner.py``).
 
@@ -18,25 +20,25 @@ It never verifies anything (the light client does) and never loops waiting
 for the chain, except in ``wait_receipt``/``wait_receipts``, which are for
 tools, tests and benchmarks and are bounded by ``receipt_timeout``.
 
-SECURITY: the signer key lives only inside ``_Signer`` (an eth-keys key
-object); it is never put in a repr, a log line or an exception message.
+SECURITY: the signer keys live only inside their ``Signer`` objects (or their
+HSM); no key is ever put in a repr, a log line or an exception message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import rlp
-from eth_account import Account
-from eth_keys import keys
-from eth_utils import event_abi_to_log_topic
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 from pydantic import SecretStr
 from trie import HexaryTrie
 
@@ -48,6 +50,7 @@ from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
 from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
 from adapters.evm.onchain_clients import EvmClientHost
+from adapters.evm.pool import InFlight, PoolAccount, SignerPool
 from adapters.evm.rpc import MAX_BATCH, JsonRpcClient
 from adapters.evm.scanner import (
     BlockHashStore,
@@ -59,6 +62,8 @@ from adapters.evm.scanner import (
 )
 from adapters.evm.settings import EvmChainSettings
 from adapters.evm.source_tx import EvmAccount, EvmSourceTransactions
+from adapters.signers import LocalSigner, open_signer
+from adapters.signers.refs import warn_plaintext
 from core.errors import (
     ChainError,
     ChainRejected,
@@ -69,7 +74,7 @@ from core.errors import (
     ReorgDetected,
 )
 from core.ids import ChainId, Height
-from core.seams import OnChainClientStatus, OnChainUpdate
+from core.seams import SECP256K1, OnChainClientStatus, OnChainUpdate, Signer
 from core.types import ChainAction, ChainEvent, EventKind, HeaderUpdate, InclusionProof, TxReceipt
 from core.types import Packet as CorePacket
 from proofs.evm.client import (
@@ -104,6 +109,8 @@ EVENT_KINDS: Mapping[tuple[str, str], EventKind] = {
 
 _CONTRACTS = {"bridge": "Bridge", "htlc": "HashedTimelock"}
 RAW_TX = "raw_tx"
+_NONCE_ATTEMPTS = 3
+_log = logging.getLogger(__name__)
 """A transaction signed elsewhere (the API's ``signed_tx``): ``{"tx": "0x…"}``, sent as is."""
 _PROOF_CACHE_BLOCKS = 16
 _SUBMITTED_KEYS = 10_000
@@ -157,24 +164,22 @@ class _BlockReceipts:
 
 
 class _Signer:
-    """The sending account's key, confined: it prints, and lets out, only its address.
+    """A pool account's transaction signing over the signer seam: it prints only its address.
 
     Transactions are encoded here (EIP-1559 type 2 when the quote has a base
-    fee, EIP-155 legacy otherwise) and their signing hash signed with
-    eth-account's ``unsafe_sign_hash``: the same bytes as
-    ``Account.sign_transaction`` (the tests compare them), at a third of the
-    cost, because eth-account re-validates the dict and re-derives the public
-    key on every call.
+    fee, EIP-155 legacy otherwise) and their signing hash signed by the
+    account's ``core.seams.Signer`` (keystore, HSM, or memory), whose r ‖ s ‖ v
+    gives the y parity: the same bytes as ``Account.sign_transaction`` for a
+    key in memory (the tests compare them).
     """
 
-    __slots__ = ("_key", "address")
+    __slots__ = ("_signer", "address")
 
-    def __init__(self, secret: SecretStr) -> None:
-        try:
-            self._key = keys.PrivateKey(bytes.fromhex(secret.get_secret_value().removeprefix("0x")))
-        except Exception as err:  # eth-keys raises several classes; never quote the value
-            raise ConfigError("signer_key is not a valid secp256k1 private key") from err
-        self.address: str = self._key.public_key.to_checksum_address()
+    def __init__(self, signer: Signer) -> None:
+        if signer.scheme != SECP256K1:
+            raise ConfigError(f"an EVM signer is secp256k1, not {signer.scheme}")
+        self._signer = signer
+        self.address: str = to_checksum_address(keccak256(signer.public_key[1:])[12:])
 
     def __repr__(self) -> str:
         return f"_Signer({self.address})"
@@ -197,8 +202,22 @@ class _Signer:
         return raw, keccak256(raw)
 
     def _sign_hash(self, digest: bytes) -> tuple[int, int, int]:
-        signed = Account.unsafe_sign_hash(digest, private_key=self._key)
-        return signed.v - 27, signed.r, signed.s
+        signature = self._signer.sign_digest(digest)
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+        return signature[64] - 27, r, s
+
+
+def _is_out_of_funds(err: ChainRejected) -> bool:
+    text = err.message.lower()
+    return "insufficient funds" in text or "insufficient balance" in text
+
+
+def _plaintext_signer(secret: SecretStr) -> Signer:
+    try:
+        key = bytes.fromhex(secret.get_secret_value().removeprefix("0x"))
+        return LocalSigner(key, SECP256K1, label="signer_key")
+    except (ValueError, InvalidInput):  # never quote the value
+        raise ConfigError("signer_key is not a valid secp256k1 private key") from None
 
 
 class EvmAdapter:
@@ -252,10 +271,20 @@ class EvmAdapter:
                 quote_ttl=settings.fee_quote_ttl,
             ),
         )
-        key = settings.signer_key
-        self._signer_or_none = _Signer(key) if key is not None else None
-        self.address: str | None = self._signer_or_none.address if self._signer_or_none else None
-        self.nonces = NonceManager(self._pending_nonce)
+        self.pool = SignerPool(
+            str(settings.chain_id),
+            self._pool_accounts(settings),
+            alarm_wei=settings.balance_alarm_wei,
+            bump_percent=settings.fee_bump_percent,
+            replace_after=settings.replace_after,
+        )
+        first = self.pool.accounts[0] if self.pool else None
+        self._signer_or_none = self._tx_signers[first.address] if first else None
+        self.address: str | None = first.address if first else None
+        self.nonces = first.nonces if first else NonceManager(self._pending_nonce)
+        self._flights: dict[bytes, InFlight] = {}
+        self._replaced: OrderedDict[bytes, InFlight] = OrderedDict()
+        self._maintainer: asyncio.Task[None] | None = None
         self._submitted: OrderedDict[str, _Sent] = OrderedDict()
         self._proof_cache: OrderedDict[bytes, asyncio.Task[_BlockReceipts]] = OrderedDict()
         self._artifacts: dict[str, Artifact] = {}
@@ -269,9 +298,46 @@ class EvmAdapter:
             f"signer={self.address!r})"
         )
 
+    def _pool_accounts(self, settings: EvmChainSettings) -> list[PoolAccount]:
+        """The signer pool: ``signer_key`` (plaintext, development) first, then ``signers``."""
+        signers: list[Signer] = []
+        if settings.signer_key is not None:
+            signers.append(_plaintext_signer(settings.signer_key))
+            warn_plaintext(settings.chain, "signer_key")
+        for ref in settings.signers:
+            signers.append(
+                open_signer(ref, SECP256K1, insecure_plaintext=settings.insecure_plaintext_key)
+            )
+        self._tx_signers: dict[str, _Signer] = {}
+        accounts = []
+        for signer in signers:
+            tx_signer = _Signer(signer)
+            if tx_signer.address in self._tx_signers:
+                raise ConfigError(f"{settings.chain}: signer {tx_signer.address} is listed twice")
+            self._tx_signers[tx_signer.address] = tx_signer
+            accounts.append(
+                PoolAccount(signer, tx_signer.address, NonceManager(self._pending_of(tx_signer)))
+            )
+        return accounts
+
+    def _pending_of(self, signer: _Signer) -> Callable[[], Awaitable[int]]:
+        async def pending() -> int:
+            return _int(
+                await self.reader.call("eth_getTransactionCount", signer.address, "pending"),
+                "eth_getTransactionCount",
+            )
+
+        return pending
+
     # --- lifecycle ------------------------------------------------------------------------
 
     async def aclose(self) -> None:
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+        for account in self.pool.accounts:
+            close = getattr(account.signer, "close", None)
+            if close is not None:
+                close()
         if self._poller is not None:
             self._poller.cancel()
         for task in self._proof_cache.values():
@@ -685,57 +751,128 @@ class EvmAdapter:
     def _sign(self, call: _Call, gas: int, quote: FeeQuote, nonce: int) -> tuple[bytes, bytes]:
         return self._signer().sign(self.settings.evm_chain_id, call, gas, quote, nonce)
 
+    def _sign_as(
+        self, account: PoolAccount, call: _Call, gas: int, quote: FeeQuote, nonce: int
+    ) -> tuple[bytes, bytes]:
+        signer = self._tx_signers[account.address]
+        return signer.sign(self.settings.evm_chain_id, call, gas, quote, nonce)
+
     async def submit(self, action: ChainAction) -> bytes:
-        """Sign and send ``action``; return its transaction hash without waiting.
+        """Sign and send ``action`` from an account of the pool; return its transaction hash.
 
         Gas is estimated (a reverting call raises the node's ``ChainRejected``
-        with its reason) and fees are capped before a nonce is taken. The same
-        ``idempotency_key`` is never sent as two transactions by this process:
-        a key already accepted returns its hash, a key whose send timed out is
-        resent as the same signed bytes. Across processes the contracts reject
-        replays.
+        with its reason) and fees are capped before a nonce is taken; the
+        account is the least-loaded one that can pay (``SignerEmpty`` when none
+        can). The same ``idempotency_key`` is never sent as two transactions by
+        this process: a key already accepted returns its hash, a key whose send
+        timed out is resent as the same signed bytes. A nonce another sender
+        took is recovered at once by re-reading the account's pending nonce and
+        signing again (``NonceTaken`` only after ``_NONCE_ATTEMPTS``). Across
+        processes the contracts reject replays.
         """
         if action.kind == RAW_TX:
             return await self._submit_raw(action)
-        account = self._signer()
+        self._signer()
         key = action.idempotency_key
         known = self._submitted.get(key)
         if known is not None and (known.accepted or await self._resend(key, known)):
             return known.tx_hash
         call = self._call_of(action)
+        self._start_maintenance()
         gas = call.gas
         if gas is None:
             gas = await self.fees.estimate_gas(
-                {"from": account.address, "to": call.to, "data": call.data, "value": call.value}
+                {"from": self._estimator(), "to": call.to, "data": call.data, "value": call.value}
             )
         quote = await self.fees.quote()
-        nonce = await self.nonces.reserve()
+        for attempt in range(_NONCE_ATTEMPTS):
+            account = self.pool.pick(gas * quote.price_ceiling)
+            try:
+                return await self._submit_from(account, key, call, gas, quote)
+            except ChainRejected as err:
+                if _is_out_of_funds(err) and call.value == 0:  # fresher than the last read
+                    self.pool.record_balance(account, 0)
+                    continue
+                if not isinstance(err, NonceTaken) or attempt == _NONCE_ATTEMPTS - 1:
+                    raise
+                await account.nonces.recover()
+        self.pool.pick(gas * quote.price_ceiling)  # SignerEmpty when every account is out
+        raise ChainRejected(f"no signer of {self.chain_id} could send: out of funds")
+
+    async def _submit_from(
+        self, account: PoolAccount, key: str, call: _Call, gas: int, quote: FeeQuote
+    ) -> bytes:
+        nonce = await account.nonces.reserve()
         try:
-            raw, tx_hash = self._sign(call, gas, quote, nonce)
+            raw, tx_hash = self._sign_as(account, call, gas, quote, nonce)
         except BaseException:
-            self.nonces.release(nonce)
+            account.nonces.release(nonce)
             raise
         sent = self._remember(key, _Sent(tx_hash, raw, accepted=False))
         try:
             await self._send_raw(raw)
         except ChainRejected as err:
             if is_already_known(err):
-                self.nonces.confirm(nonce)
+                account.nonces.confirm(nonce)
                 sent.accepted = True
+                self._in_flight(account, key, nonce, call, gas, quote, tx_hash)
                 return tx_hash
-            self.nonces.settle(nonce, err)
+            account.nonces.settle(nonce, err)
             self._submitted.pop(key, None)
             if "underpriced" in err.message.lower():
                 self.fees.forget()
-            if is_nonce_used(err):  # our counter was behind: signed again, it goes through
+            if is_nonce_used(err):  # our counter was behind: re-read, sign again
                 raise NonceTaken(err.message, **err.details) from err
             raise
         except BaseException:
-            self.nonces.doubt(nonce)  # it may have reached the node: keep the bytes to resend
+            account.nonces.doubt(nonce)  # it may have reached the node: keep the bytes to resend
             raise
-        self.nonces.confirm(nonce)
+        account.nonces.confirm(nonce)
         sent.accepted = True
+        self._in_flight(account, key, nonce, call, gas, quote, tx_hash)
         return tx_hash
+
+    def _replacement(self, tx_hash: bytes) -> InFlight | None:
+        """The transaction ``tx_hash`` started when a fee bump replaced it (else None)."""
+        flight = self._flights.get(tx_hash) or self._replaced.get(tx_hash)
+        return flight if flight is not None and len(flight.hashes) > 1 else None
+
+    def _estimator(self) -> str:
+        """The ``from`` of gas estimates: the pool's first account (contracts here do not
+        depend on which relayer account sends)."""
+        return self._signer().address
+
+    def _in_flight(
+        self,
+        account: PoolAccount,
+        key: str,
+        nonce: int,
+        call: _Call,
+        gas: int,
+        quote: FeeQuote,
+        tx_hash: bytes,
+    ) -> None:
+        flight = InFlight(
+            key, nonce, call, gas, quote, tx_hash, tx_hash, time.monotonic(), account.address
+        )
+        account.in_flight[nonce] = flight
+        self._flights[tx_hash] = flight
+        while len(self._flights) > _SUBMITTED_KEYS:
+            stale = next(iter(self._flights))
+            self._land(self._flights[stale])
+
+    def _land(self, flight: InFlight) -> None:
+        """``flight`` is mined (or its nonce used): forget it, except that a replaced one's
+        hashes keep naming it (bounded), so its first hash still answers for it."""
+        for tx_hash in flight.hashes:
+            self._flights.pop(tx_hash, None)
+            if len(flight.hashes) > 1:
+                self._replaced[tx_hash] = flight
+        while len(self._replaced) > _SUBMITTED_KEYS:
+            self._replaced.popitem(last=False)
+        account = self.pool.by_address(flight.address)
+        if account is not None and account.in_flight.get(flight.nonce) is flight:
+            del account.in_flight[flight.nonce]
 
     async def _submit_raw(self, action: ChainAction) -> bytes:
         """Send a transaction signed elsewhere (``raw_tx`` ``{"tx": hex}``) as is; its hash.
@@ -787,13 +924,16 @@ class EvmAdapter:
         return sent
 
     async def submit_many(self, actions: Sequence[ChainAction]) -> list[bytes | ChainRejected]:
-        """Submit ``actions`` with batched JSON-RPC: one estimate batch, one send batch per 1,000.
+        """Submit ``actions`` with batched JSON-RPC: one estimate batch, then per pool account
+        one send batch per 1,000, the actions spread evenly over the accounts.
 
         Returns, per action, its transaction hash or the ``ChainRejected`` that
         refused it (a revert in the estimate, a node refusal). Actions whose key
-        was submitted before go through :meth:`submit` one by one.
+        was submitted before, and those refused for a nonce another sender took
+        (after the account's nonce is re-read), go through :meth:`submit` one by one.
         """
-        account = self._signer()
+        self._signer()
+        self._start_maintenance()
         results: list[bytes | ChainRejected | None] = [None] * len(actions)
         fresh = []
         for i, action in enumerate(actions):
@@ -805,7 +945,7 @@ class EvmAdapter:
         to_estimate = [i for i in fresh if calls[i].gas is None]
         estimates = await self.fees.estimate_many(
             [
-                {"from": account.address, "to": c.to, "data": c.data, "value": c.value}
+                {"from": self._estimator(), "to": c.to, "data": c.data, "value": c.value}
                 for c in (calls[i] for i in to_estimate)
             ]
         )
@@ -818,51 +958,74 @@ class EvmAdapter:
         ready = [i for i in fresh if i in gas]
         if ready:
             quote = await self.fees.quote()
-            nonces = await self.nonces.reserve_many(len(ready))
-            signed = {
-                i: self._sign(calls[i], gas[i], quote, n)
-                for i, n in zip(ready, nonces, strict=True)
-            }
-            for first in range(0, len(ready), MAX_BATCH):
-                chunk = ready[first : first + MAX_BATCH]
-                chunk_nonces = nonces[first : first + MAX_BATCH]
-                await self._send_batch(actions, chunk, chunk_nonces, signed, results)
+            cost = max(gas[i] for i in ready) * quote.price_ceiling  # the fee, not the value
+            groups: dict[str, list[int]] = {}
+            for i, account in zip(ready, self.pool.spread(len(ready), cost), strict=True):
+                groups.setdefault(account.address, []).append(i)
+            retry: list[int] = []
+            for address, indices in groups.items():
+                account = self.pool.by_address(address)
+                assert account is not None
+                nonces = await account.nonces.reserve_many(len(indices))
+                signed = {
+                    i: self._sign_as(account, calls[i], gas[i], quote, n)
+                    for i, n in zip(indices, nonces, strict=True)
+                }
+                for first in range(0, len(indices), MAX_BATCH):
+                    chunk = indices[first : first + MAX_BATCH]
+                    chunk_nonces = nonces[first : first + MAX_BATCH]
+                    await self._send_batch(
+                        account, actions, chunk, chunk_nonces, signed, results, (calls, gas, quote)
+                    )
+                taken = [i for i in indices if isinstance(results[i], NonceTaken)]
+                if taken:
+                    await account.nonces.recover()
+                    retry += taken
+            for i in retry:
+                try:
+                    results[i] = await self.submit(actions[i])
+                except ChainRejected as err:
+                    results[i] = err
         return [r if r is not None else ChainRejected("not sent") for r in results]
 
     async def _send_batch(
         self,
+        account: PoolAccount,
         actions: Sequence[ChainAction],
         chunk: list[int],
         nonces: list[int],
         signed: Mapping[int, tuple[bytes, bytes]],
         results: list[bytes | ChainRejected | None],
+        built: tuple[Mapping[int, _Call], Mapping[int, int], FeeQuote],
     ) -> None:
+        calls, gas, quote = built
         for i in chunk:
             raw, tx_hash = signed[i]
             self._remember(actions[i].idempotency_key, _Sent(tx_hash, raw, accepted=False))
-        calls = [("eth_sendRawTransaction", ["0x" + signed[i][0].hex()]) for i in chunk]
+        batch = [("eth_sendRawTransaction", ["0x" + signed[i][0].hex()]) for i in chunk]
         try:
             if self.settings.rpc_batching:
                 answers = await self._rpc.batch(
-                    calls, strict=False, timeout=self.settings.batch_timeout
+                    batch, strict=False, timeout=self.settings.batch_timeout
                 )
             else:
-                answers = [await self._send_one_collecting(method, p) for method, p in calls]
+                answers = [await self._send_one_collecting(method, p) for method, p in batch]
         except BaseException:
             for nonce in nonces:
-                self.nonces.doubt(nonce)
+                account.nonces.doubt(nonce)
             raise
         for i, nonce, answer in zip(chunk, nonces, answers, strict=True):
             key = actions[i].idempotency_key
             if isinstance(answer, ChainRejected) and not is_already_known(answer):
-                self.nonces.settle(nonce, answer)
+                account.nonces.settle(nonce, answer)
                 self._submitted.pop(key, None)
                 taken = is_nonce_used(answer)
                 results[i] = NonceTaken(answer.message, **answer.details) if taken else answer
                 continue
-            self.nonces.confirm(nonce)
+            account.nonces.confirm(nonce)
             self._submitted[key].accepted = True
             results[i] = signed[i][1]
+            self._in_flight(account, key, nonce, calls[i], gas[i], quote, signed[i][1])
 
     async def _send_one_collecting(self, method: str, params: list[Any]) -> Any:
         try:
@@ -882,7 +1045,13 @@ class EvmAdapter:
         (``eth_getTransactionByHash``), else ``NotFound``: a relayer must not wait
         forever on a hash the chain never saw (dropped from the pool, or wrong).
         """
+        replaced = {h: f for h in tx_hashes if (f := self._replacement(h)) is not None}
+        if replaced:
+            return await self._receipts_across_replacements(tx_hashes, replaced)
         answers = await self._receipt_answers(tx_hashes)
+        for h, a in zip(tx_hashes, answers, strict=True):
+            if isinstance(a, Mapping) and a.get("blockNumber") is not None and h in self._flights:
+                self._land(self._flights[h])
         missing = [h for h, a in zip(tx_hashes, answers, strict=True) if not isinstance(a, Mapping)]
         if missing:
             known = await self.reader.batch(
@@ -895,6 +1064,32 @@ class EvmAdapter:
                     tx_hash="0x" + unknown[0].hex(),
                 )
         return [self._tx_receipt(h, a) for h, a in zip(tx_hashes, answers, strict=True)]
+
+    async def _receipts_across_replacements(
+        self, tx_hashes: Sequence[bytes], replaced: Mapping[bytes, InFlight]
+    ) -> list[TxReceipt]:
+        """Receipts where some hashes were replaced by a fee bump: each answers with the
+        receipt of whichever of its transactions (same nonce) was mined, that one's hash in
+        ``TxReceipt.tx_hash``; pending while none is."""
+        out = []
+        for tx_hash in tx_hashes:
+            flight = replaced.get(tx_hash)
+            if flight is None:
+                out.extend(await self.receipts([tx_hash]))
+                continue
+            hashes = list(reversed(flight.hashes))
+            answers = await self._receipt_answers(hashes)
+            mined = [
+                (h, a)
+                for h, a in zip(hashes, answers, strict=True)
+                if isinstance(a, Mapping) and a.get("blockNumber") is not None
+            ]
+            if mined:
+                self._land(flight)
+                out.append(self._tx_receipt(*mined[0]))
+            else:
+                out.append(TxReceipt(self.chain_id, flight.tx_hash, height=None, success=None))
+        return out
 
     async def _receipt_answers(self, tx_hashes: Sequence[bytes]) -> list[object]:
         return list(
@@ -960,17 +1155,22 @@ class EvmAdapter:
         while self._waiters:
             hashes = list(self._waiters)
             try:  # one cheap batch per poll: a hash not yet known to the node just waits
-                answers = await self._receipt_answers(hashes)
-                found = [self._tx_receipt(h, a) for h, a in zip(hashes, answers, strict=True)]
+                replaced = {h: f for h in hashes if (f := self._replacement(h)) is not None}
+                plain = [h for h in hashes if h not in replaced]
+                answers = await self._receipt_answers(plain) if plain else []
+                found = [(h, self._tx_receipt(h, a)) for h, a in zip(plain, answers, strict=True)]
+                if replaced:  # a fee bump replaced it: whichever of its transactions is mined
+                    bumped = await self._receipts_across_replacements(list(replaced), replaced)
+                    found += list(zip(replaced, bumped, strict=True))
             except Exception as err:  # the waiters get the failure; a new wait restarts polling
                 for futures in self._waiters.values():
                     for future in futures:
                         if not future.done():
                             future.set_exception(err)
                 return
-            for receipt in found:
+            for waited, receipt in found:
                 if receipt.height is not None:
-                    for future in self._waiters.pop(receipt.tx_hash, []):
+                    for future in self._waiters.pop(waited, []):
                         if not future.done():
                             future.set_result(receipt)
             if self._waiters:
@@ -981,6 +1181,110 @@ class EvmAdapter:
         return _int(
             await self.reader.call("eth_getTransactionCount", address, "pending"),
             "eth_getTransactionCount",
+        )
+
+    # --- the signer pool: balances, stuck transactions (pool.py) ---------------------------
+
+    def signer_alarms(self) -> list[str]:
+        """Accounts below the balance alarm at the last read (``SignerHealth``)."""
+        return self.pool.alarms()
+
+    def signer_balances(self) -> dict[str, int | None]:
+        """Each pool account's balance at the last read (wei; None before the first)."""
+        return self.pool.balances()
+
+    def _start_maintenance(self) -> None:
+        """The pool's schedule (balances, replacements) runs while the adapter sends."""
+        if self._maintainer is None or self._maintainer.done():
+            self._maintainer = asyncio.ensure_future(self._maintain_forever())
+
+    async def _maintain_forever(self) -> None:
+        while True:
+            try:
+                await self.maintain()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # a node hiccup must not end the schedule
+                _log.warning("signer pool of %s: %s", self.chain_id, type(err).__name__)
+            await asyncio.sleep(self.settings.balance_check_interval)
+
+    async def maintain(self, now: float | None = None) -> None:
+        """One scheduled pass: read every account's balance (alarm at the threshold), forget
+        mined transactions, replace those unmined for ``replace_after`` seconds with higher
+        fees (same nonce, capped). ``now``: monotonic seconds (tests pass their own)."""
+        if not self.pool:
+            return
+        now = time.monotonic() if now is None else now
+        accounts = self.pool.accounts
+        reads = [("eth_getBalance", [a.address, "latest"]) for a in accounts]
+        reads += [("eth_getTransactionCount", [a.address, "latest"]) for a in accounts]
+        answers = await self.reader.batch(reads, strict=False)
+        for account, balance, count in zip(
+            accounts, answers[: len(accounts)], answers[len(accounts) :], strict=True
+        ):
+            if isinstance(balance, str):
+                self.pool.record_balance(account, _int(balance, "eth_getBalance"))
+            if isinstance(count, str):
+                mined_below = _int(count, "eth_getTransactionCount")
+                for flight in [f for n, f in account.in_flight.items() if n < mined_below]:
+                    self._land(flight)
+        stuck = [
+            f
+            for a in accounts
+            for f in a.in_flight.values()
+            if now - f.sent_at >= self.pool.replace_after
+        ]
+        if not stuck:
+            return
+        self.fees.forget()
+        fresh = await self.fees.quote()
+        for flight in stuck:
+            await self._replace(flight, fresh, now)
+
+    async def _replace(self, flight: InFlight, fresh: FeeQuote, now: float) -> None:
+        """Re-sign ``flight`` at its nonce with bumped fees and send it; its key and hashes
+        follow the replacement (``receipts`` of the first hash answers for it)."""
+        limits = self.fees.limits
+        quote = self.pool.bumped(
+            flight.quote, fresh, limits.max_fee_per_gas_cap, limits.max_priority_fee_cap
+        )
+        account = self.pool.by_address(flight.address)
+        if quote is None or account is None:
+            _log.warning(
+                "%s: transaction 0x%s (nonce %d of %s) is unmined at the fee cap",
+                self.chain_id,
+                flight.tx_hash.hex(),
+                flight.nonce,
+                flight.address,
+            )
+            flight.sent_at = now
+            return
+        call = flight.call
+        assert isinstance(call, _Call)
+        raw, tx_hash = self._sign_as(account, call, flight.gas, quote, flight.nonce)
+        try:
+            await self._send_raw(raw)
+        except ChainRejected as err:
+            if "underpriced" not in err.message.lower() and is_nonce_used(err):
+                self._land(flight)  # the earlier one was mined meanwhile
+            else:
+                _log.warning("%s: replacement refused: %s", self.chain_id, err.message[:200])
+            return
+        flight.hashes.append(tx_hash)
+        flight.tx_hash, flight.quote, flight.sent_at = tx_hash, quote, now
+        flight.replacements += 1
+        self.pool.replaced += 1
+        self._flights[tx_hash] = flight
+        sent = self._submitted.get(flight.key)
+        if sent is not None:
+            sent.tx_hash, sent.raw = tx_hash, raw
+        _log.info(
+            "%s: replaced nonce %d of %s with 0x%s (max fee %s)",
+            self.chain_id,
+            flight.nonce,
+            flight.address,
+            tx_hash.hex(),
+            quote.price_ceiling,
         )
 
     # --- family rules (class-level: the API asks them with only a ChainRecord) ------------

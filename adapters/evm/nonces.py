@@ -129,6 +129,23 @@ class NonceManager:
         self._stale = False
         return pending
 
+    async def recover(self) -> None:
+        """Re-read the chain's pending nonce NOW and move past it (a nonce was taken by
+        another sender): everything below the pending nonce is used, so the counter
+        jumps there when it is behind, released nonces below it are dropped, and the
+        next reservation is fresh. No backoff: the answer is one read away."""
+        async with self._lock:
+            pending = await self._fetch_pending()
+            if isinstance(pending, bool) or not isinstance(pending, int) or pending < 0:
+                raise InvalidInput("the pending nonce must be a non-negative integer")
+            self.resyncs += 1
+            if self._next is None or pending > self._next:
+                self._next = pending
+            self._free = [n for n in self._free if n >= pending]
+            heapq.heapify(self._free)
+            if not self._outstanding:
+                self._stale = False
+
     def confirm(self, nonce: int) -> None:
         """A node accepted the transaction with ``nonce``."""
         self._outstanding.discard(nonce)

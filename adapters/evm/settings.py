@@ -76,8 +76,27 @@ class EvmChainSettings(BaseSettings):
     receipt_poll_interval: float = Field(0.05, gt=0, le=60, description="wait_receipt polling")
     receipt_timeout: float = Field(120.0, gt=0, le=3_600, description="wait_receipt bound")
 
-    # the account that sends transactions; absent for a read-only adapter
+    # the accounts that send transactions (the signer pool); none for a read-only adapter
     signer_key: SecretStr | None = Field(None, repr=False)
+    signers: tuple[str, ...] = Field(
+        (),
+        max_length=64,
+        description="the signer pool: keystore:<file> or pkcs11:<RFC 7512 URI> references "
+        "(file:<path> only with insecure_plaintext_key); see docs/operator-guide.md",
+    )
+    insecure_plaintext_key: bool = Field(
+        False, description="allow file: signer references (plaintext keys): development only"
+    )
+    replace_after: float = Field(
+        30.0, gt=0, le=3_600, description="seconds before an unmined transaction is replaced"
+    )
+    fee_bump_percent: float = Field(
+        12.5, ge=10, le=100, description="raise of both fees in a replacement (nodes want >= 10)"
+    )
+    balance_alarm_wei: int = Field(10**17, ge=0, description="alarm below this balance (wei)")
+    balance_check_interval: float = Field(
+        15.0, gt=0, le=3_600, description="seconds between balance reads and stuck-tx checks"
+    )
 
     # the notary committee the bridge trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=100, description="signatures a certificate needs")

@@ -29,13 +29,13 @@ import rlp
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError as AbiDecodingError
 from eth_account import Account
-from eth_keys import keys
 from eth_utils import is_checksum_address
 
+from adapters.signers import LocalSigner
 from core.errors import ConfigError, InvalidInput
 from core.ids import ChainId
 from core.records import TransferKind
-from core.seams import AccountSigner
+from core.seams import SECP256K1, AccountSigner
 from core.swaps import NATIVE_ASSET
 from core.types import ChainAction, SendIntent, SourceSend
 from proofs.hashing import keccak256
@@ -81,16 +81,17 @@ def validate_asset(value: str, field: str = "asset") -> str:
 
 
 class EvmAccount:
-    """A managed account's secp256k1 key (``AccountSigner``); the key never leaves it."""
+    """A managed account's secp256k1 key (``AccountSigner``) behind the signer seam
+    (``signer``: a ``core.seams.Signer``); the key never leaves it."""
 
-    __slots__ = ("_key", "address")
+    __slots__ = ("address", "signer")
 
     def __init__(self, secret: bytes) -> None:
         try:
-            self._key = keys.PrivateKey(secret)
-        except Exception:  # eth-keys raises several classes; never quote the value
+            self.signer = LocalSigner(secret, SECP256K1, label="managed-account")
+        except InvalidInput:  # never quote the value
             raise InvalidInput("an evm account key is a valid 32-byte secp256k1 key") from None
-        self.address: bytes = self._key.public_key.to_canonical_address()
+        self.address: bytes = keccak256(self.signer.public_key[1:])[12:]
 
     def __repr__(self) -> str:
         return f"EvmAccount(0x{self.address.hex()})"

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
+from adapters.signers import LocalSigner
 from core.errors import BadEncoding, ConfigError, InvalidInput
+from core.seams import Signer
 from core.types import ChainAction
 from proofs.hashing import SHA256, HashFunction
 from proofs.pujiang import accounts
@@ -51,38 +50,36 @@ ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
 
 class TxSigner:
-    """An account key of the chain's scheme from a 32-byte seed: Ed25519 (RFC 8032) on a
-    standard chain, SM2 on a ``gm`` one (``proofs.pujiang.accounts``). The seed never
-    appears in a repr or a log."""
+    """An account key of the chain's scheme behind the signer seam (``core.seams.Signer``):
+    Ed25519 (RFC 8032) on a standard chain, SM2 on a ``gm`` one (``proofs.pujiang.accounts``).
+    Built from a signer (a keystore file's, ``relayer_signer``) or, for development, a
+    32-byte seed (``relayer_key``). The key never appears in a repr or a log."""
 
-    __slots__ = ("_key", "_seed", "pubkey", "scheme")
+    __slots__ = ("_signer", "pubkey", "scheme")
 
-    def __init__(self, seed: bytes, scheme: str = accounts.ED25519) -> None:
-        if len(seed) != 32:
-            raise ConfigError("an account seed is 32 bytes")
+    def __init__(self, seed: bytes | Signer, scheme: str = accounts.ED25519) -> None:
         if scheme not in accounts.ACCOUNT_SCHEMES:
             raise ConfigError(f"unknown account scheme {scheme!r}")
+        if isinstance(seed, bytes):
+            if len(seed) != 32:
+                raise ConfigError("an account seed is 32 bytes")
+            try:
+                seed = LocalSigner(seed, scheme, label="relayer_key")
+            except InvalidInput as err:
+                raise ConfigError(err.message) from None
+        if seed.scheme != scheme:
+            raise ConfigError(f"the relayer signer signs {seed.scheme}, the chain wants {scheme}")
+        self._signer = seed
         self.scheme = scheme
-        self._key: Ed25519PrivateKey | None = None
-        self._seed: bytes | None = None
-        if scheme == accounts.SM2:
-            self._seed = seed
-            self.pubkey = accounts.sm2_public_key(seed)
-        else:
-            self._key = Ed25519PrivateKey.from_private_bytes(seed)
-            self.pubkey = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.pubkey = seed.public_key
 
     def address(self, hash_fn: HashFunction = SHA256) -> bytes:
         return compute_address(self.pubkey, hash_fn)
 
     def sign(self, body: TxBody) -> bytes:
-        """The encoded transaction ``rlp([body, pubkey, signature])``."""
-        message = compute_tx_signing_message(body)
-        if self._key is not None:
-            signature = self._key.sign(message)
-        else:
-            assert self._seed is not None  # an SM2 signer holds its seed
-            signature = accounts.sm2_sign(self._seed, message)
+        """The encoded transaction ``rlp([body, pubkey, signature])`` (Ed25519 and SM2 sign
+        the message itself: the seam's ``sign_digest`` takes it whole)."""
+        signature = self._signer.sign_digest(compute_tx_signing_message(body))
         return encode(Transaction(body=body, pubkey=self.pubkey, signature=signature))
 
     def __repr__(self) -> str:

@@ -30,6 +30,8 @@ from adapters.pujiang.evm_client_update import (
 )
 from adapters.pujiang.settings import PujiangSettings
 from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
+from adapters.signers import open_signer
+from adapters.signers.refs import warn_plaintext
 from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.seams import LightClient, OnChainUpdate
@@ -65,6 +67,30 @@ class NonceAhead(ChainRejected):
     retryable = True
 
 
+def _relayer_signer(settings: PujiangSettings) -> actions.TxSigner | None:
+    """The relayer account: ``relayer_signer`` (the signer seam) or the dev ``relayer_key``.
+
+    One account per process here, not a pool: the devnet orders an account's
+    transactions by nonce as EVM does, but its blocks come every second with no
+    fee market, so nothing is stuck behind a low fee (docs/operator-guide.md)."""
+    if settings.relayer_signer is not None and settings.relayer_key is not None:
+        raise ConfigError(
+            f"chain {settings.chain_id}: give relayer_signer or relayer_key, not both"
+        )
+    if settings.relayer_signer is not None:
+        signer = open_signer(
+            settings.relayer_signer,
+            settings.account_scheme,
+            insecure_plaintext=settings.insecure_plaintext_key,
+        )
+        return actions.TxSigner(signer, settings.account_scheme)
+    seed = settings.relayer_seed
+    if seed is None:
+        return None
+    warn_plaintext(settings.chain_id, "relayer_key")
+    return actions.TxSigner(seed, settings.account_scheme)
+
+
 class PujiangAdapter:
     """One Pujiang subchain, reached over HTTP. Use as ``async with`` or call ``aclose()``.
 
@@ -90,8 +116,7 @@ class PujiangAdapter:
         self.hash_fn = codec.hash_profile(settings.hash_profile)
         extra = {"sleep": sleep} if sleep is not None else {}
         self.node = NodeClient(settings, transport=transport, **extra)
-        seed = settings.relayer_seed
-        self._signer = actions.TxSigner(seed, settings.account_scheme) if seed is not None else None
+        self._signer = _relayer_signer(settings)
         self._next_nonce: int | None = None
         self._valsets: OrderedDict[bytes, bytes] = OrderedDict()
 

@@ -62,6 +62,16 @@ class PujiangSettings(BaseSettings):
         description="32-byte seed (hex) of the account that signs bridge_recv/bridge_timeout: "
         "an Ed25519 seed, or the SM2 key seed of proofs.pujiang.accounts on a gm chain",
     )
+    relayer_signer: str | None = Field(
+        None,
+        max_length=2_000,
+        description="the relayer account as a signer reference instead of relayer_key: "
+        "keystore:<file> (a pjgw-aead-v1 file of the account's seed) or file:<path> with "
+        "insecure_plaintext_key; see docs/operator-guide.md, key management",
+    )
+    insecure_plaintext_key: bool = Field(
+        False, description="allow a file: relayer_signer (a plaintext seed): development only"
+    )
     # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
     committee: tuple[str, ...] = Field((), max_length=256, description="member 0x addresses")

@@ -27,6 +27,7 @@ from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
 from gateway.cli.notary import notary_app
 from gateway.cli.plugins import register_plugins
+from gateway.cli.signer import signer_app
 from gateway.settings import Settings
 
 app = typer.Typer(help="Pujiang Gateway: the cross-chain hub.", no_args_is_help=True)
@@ -36,6 +37,7 @@ app.add_typer(adapters_app, name="adapters")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
+app.add_typer(signer_app, name="signer")
 register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 

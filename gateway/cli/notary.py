@@ -17,7 +17,6 @@ notary_app = typer.Typer(help="Notary signer service.", no_args_is_help=True)
 
 @notary_app.command("run")
 def run(
-    key_file: Annotated[Path, typer.Option(help="File with the notary's secp256k1 key (hex)")],
     hub: Annotated[str, typer.Option(help="Hub base URL, e.g. http://127.0.0.1:8080")],
     config: Annotated[Path, typer.Option(help="Chains and routes (TOML), see docs/notary.md")],
     data: Annotated[Path, typer.Option(help="Data directory: checkpoints and the signed log")],
@@ -28,15 +27,32 @@ def run(
     api_key_file: Annotated[
         Path | None, typer.Option(help="Read the hub API key from this file instead")
     ] = None,
+    signer: Annotated[
+        str | None,
+        typer.Option(
+            help="The notary's key: keystore:<file> (password in PJGW_KEYSTORE_PASSWORD) or "
+            "an RFC 7512 pkcs11: URI with pin-source (docs/operator-guide.md, key management)"
+        ),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(help="A plaintext hex key file: development only, needs the flag below"),
+    ] = None,
+    insecure_plaintext_key: Annotated[
+        bool, typer.Option(help="Allow --key-file (a plaintext key): development only")
+    ] = False,
 ) -> None:
     """Poll the hub for work, verify each item with this notary's light clients, sign."""
+    if (signer is None) == (key_file is None):
+        typer.echo("pjgw notary: give exactly one of --signer and --key-file", err=True)
+        raise typer.Exit(2)
     if api_key_file is not None:
         try:
             api_key = api_key_file.read_text().strip()
         except OSError:
             typer.echo(f"pjgw notary: cannot read the API key file {api_key_file}", err=True)
             raise typer.Exit(2) from None
-    from adapters.key_files import read_key_file
+    from adapters.signers import open_signer
     from notary.config import load_config
     from notary.service import Notary
     from notary.work import HttpWorkSource, run_notary
@@ -44,9 +60,11 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the verdicts
     try:
+        ref = signer if signer is not None else f"file:{key_file}"
+        key = open_signer(ref, insecure_plaintext=insecure_plaintext_key)
         settings = load_config(config)
         notary = Notary(
-            read_key_file(key_file),
+            key,
             settings.adapters,
             settings.routes,
             data,
@@ -55,7 +73,7 @@ def run(
     except PjgwError as err:
         typer.echo(f"pjgw notary: {err}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"notary {notary.address} polling {hub}")
+    typer.echo(f"notary {notary.address} ({key.label}) polling {hub}")
 
     async def main() -> None:
         source = HttpWorkSource(hub, api_key, notary.address)

@@ -20,6 +20,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.seams import SignerHealth
 from core.states import TransferState
 from gateway.auth import Principal, read_access
 
@@ -31,7 +32,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class ApiMetrics:
     """The app's metrics in its own registry."""
 
-    def __init__(self, store: Callable[[], Any]) -> None:
+    def __init__(self, store: Callable[[], Any], adapters: Any = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "pjgw_http_requests",
@@ -47,6 +48,7 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(_TransfersByState(store))
+        self.registry.register(_SignerBalances(store, adapters))
 
 
 class _TransfersByState(Collector):
@@ -65,6 +67,44 @@ class _TransfersByState(Collector):
             for state, n in counts().items():
                 family.add_metric([str(TransferState(state))], float(n))
         yield family
+
+
+class _SignerBalances(Collector):
+    """The sending accounts of every adapter with a signer pool (``SignerHealth``), read from
+    the pool's last scheduled balance read: no node is asked at scrape time."""
+
+    def __init__(self, store: Callable[[], Any], adapters: Any) -> None:
+        self._store = store
+        self._adapters = adapters
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        balance = GaugeMetricFamily(
+            "pjgw_signer_balance_wei",
+            "A sending account's balance at the last scheduled read",
+            labels=["chain", "address"],
+        )
+        low = GaugeMetricFamily(
+            "pjgw_signer_low_balance",
+            "1 when a sending account is below its chain's balance alarm",
+            labels=["chain", "address"],
+        )
+        if self._adapters is not None:
+            chains = getattr(self._store(), "chains", None)
+            for chain in chains() if chains is not None else []:
+                adapter = self._adapters.get(str(chain.chain_id))
+                if not isinstance(adapter, SignerHealth):
+                    continue
+                alarms = " ".join(adapter.signer_alarms())
+                for address, wei in adapter.signer_balances().items():
+                    labels = [str(chain.chain_id), address]
+                    if wei is not None:
+                        balance.add_metric(labels, float(wei))
+                    low.add_metric(labels, 1.0 if address in alarms else 0.0)
+        yield balance
+        yield low
 
 
 class MetricsMiddleware:

@@ -1,5 +1,10 @@
 """``GET /readyz``: the store answers and every registered chain's adapter is reachable.
 
+Degraded (200, ``"status": "degraded"``) when an adapter's sending accounts are
+below their balance alarm (``core.seams.SignerHealth``): the hub still serves
+and relays from its other accounts, but an operator must top one up. The
+reasons name the chain and the account's address, never a key.
+
 Each check has its own time limit (``READY_TIMEOUT``), and the checks run
 concurrently, so a hung node costs one timeout, not one per chain. Without
 an adapter provider on ``app.state`` (an API-only process) only the store is
@@ -15,7 +20,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 
 from core.records import ChainRecord
-from core.seams import Store
+from core.seams import SignerHealth, Store
 from gateway.problems import NotReady
 from gateway.routers.deps import adapter_for, get_store
 
@@ -25,7 +30,9 @@ READY_TIMEOUT = 3.0
 
 
 @router.get("/readyz")
-async def readyz(request: Request, store: Annotated[Store, Depends(get_store)]) -> dict[str, str]:
+async def readyz(
+    request: Request, store: Annotated[Store, Depends(get_store)]
+) -> dict[str, str | list[str]]:
     timeout = float(getattr(request.app.state, "ready_timeout", READY_TIMEOUT))
     failed: list[dict[str, str]] = []
     try:
@@ -34,13 +41,20 @@ async def readyz(request: Request, store: Annotated[Store, Depends(get_store)]) 
     except Exception as err:  # any failure of the store means not ready
         raise NotReady("the store does not answer", failed=[_why("store", err)]) from None
     provider = request.app.state.adapters
+    alarms: list[str] = []
     if provider is not None:
         enabled = [c for c in chains if c.enabled]
         results = await asyncio.gather(*(_check_chain(provider, c, timeout) for c in enabled))
         failed = [r for r in results if r is not None]
+        for chain in enabled:
+            adapter = adapter_for(provider, str(chain.chain_id))  # type: ignore[arg-type]
+            if isinstance(adapter, SignerHealth):
+                alarms += adapter.signer_alarms()
     if failed:
         names = ", ".join(f["check"] for f in failed)
         raise NotReady(f"not ready: {names}", failed=failed)
+    if alarms:
+        return {"status": "degraded", "signer_alarms": alarms}
     return {"status": "ready"}
 
 

@@ -439,10 +439,11 @@ class NotaryProtocol:
         receipt = await _receipt(dest, tx_hash) if tx_hash else None
         if receipt is not None and receipt.success and receipt.height is not None and tx_hash:
             _event, packet = await self._event_and_packet(route, t)
-            ack = await self._acknowledge(route, t, packet, tx_hash, int(receipt.height))
+            mined = receipt.tx_hash  # a fee-bumped replacement's hash when the sender replaced it
+            ack = await self._acknowledge(route, t, packet, mined, int(receipt.height))
             if action is not None:
                 await ctx.store.mark_action(
-                    action.id, ActionStatus.SUCCEEDED, tx_hash=tx_hash, height=receipt.height
+                    action.id, ActionStatus.SUCCEEDED, tx_hash=mined, height=receipt.height
                 )
             return await ctx.move(
                 t,

@@ -104,7 +104,7 @@ def test_keys_create_token_file_creates_once_and_then_leaves_it(tmp_path: Path) 
 def test_notary_run_with_a_missing_api_key_file_exits_2_with_a_reason(tmp_path: Path) -> None:
     result = _pjgw(
         [
-            "notary", "run",
+            "notary", "run", "--insecure-plaintext-key",
             "--key-file", str(REPO_ROOT / "deploy" / "secrets" / "dev" / "notary-0.key"),
             "--hub", "http://127.0.0.1:9",
             "--config", str(CHAINS),

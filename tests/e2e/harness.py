@@ -388,6 +388,7 @@ class Hub:
             PJGW,
             "notary",
             "run",
+            "--insecure-plaintext-key",
             "--key-file",
             str(key_file),
             "--hub",

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.signers.keystore_files import write_v3
 from core.states import TERMINAL_TRANSFER_STATES
 from tests.e2e.harness import (
     AMOUNT,
@@ -35,6 +36,7 @@ from tests.fixtures.relay import NOTARY_KEYS, ROUTE, Anvil
 from tests.fixtures.tiers import starts
 from tests.net import free_port
 
+KEYSTORE_PASSWORD = "e2e-keystore-password"  # a throw-away password
 OWN_ANVIL = True  # an anvil of its own, not the folder's (tests.fixtures.anvil)
 pytestmark = pytest.mark.stack  # the hub's processes, started by the tests themselves
 
@@ -69,20 +71,27 @@ def test_a_transfer_created_through_the_api_reaches_anvil_through_hub_and_notary
         processes.start(
             "hub",
             [PJGW, "serve", "--chains", str(tmp_path / "hub.toml"), "--port", str(port)],
-            {"PJGW_DATA_DIR": str(hub_dir), "PJGW_LOG_LEVEL": "warning", **FAST_RELAYER},
+            {"PJGW_DATA_DIR": str(hub_dir), "PJGW_LOG_LEVEL": "info", **FAST_RELAYER},
         )
         wait_http(hub_url + "/healthz")
         for i, (key, token) in enumerate(zip(NOTARY_KEYS, notary_tokens, strict=True)):
-            key_file = tmp_path / f"notary-{i}.key"
-            key_file.write_text(key.hex())
+            # notary 0 keeps its key in the encrypted keystore, the others in the dev flag's
+            # plaintext files: both paths of `pjgw notary run`
+            if i == 0:
+                store = tmp_path / "keystore" / "notary-0.json"
+                write_v3(store, key, KEYSTORE_PASSWORD, "notary-0", scrypt_n=2**4)
+                key_options = ["--signer", f"keystore:{store}"]
+            else:
+                key_file = tmp_path / f"notary-{i}.key"
+                key_file.write_text(key.hex())
+                key_options = ["--insecure-plaintext-key", "--key-file", str(key_file)]
             processes.start(
                 f"notary-{i}",
                 [
                     PJGW,
                     "notary",
                     "run",
-                    "--key-file",
-                    str(key_file),
+                    *key_options,
                     "--hub",
                     hub_url,
                     "--config",
@@ -94,7 +103,7 @@ def test_a_transfer_created_through_the_api_reaches_anvil_through_hub_and_notary
                     "--poll-interval",
                     "0.2",
                 ],
-                {},
+                {"PJGW_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD},
             )
         sender, tx = signed_send(devnet.url, env.alice, int(env.chain.timestamp()) + 3600)
         body = {
@@ -125,3 +134,13 @@ def test_a_transfer_created_through_the_api_reaches_anvil_through_hub_and_notary
     finally:
         processes.stop()
         env.chain.call("anvil_removeBlockTimestampInterval")
+    # no key (nor the keystore's password) in any line any process wrote
+    logs = {path.name: path.read_text(errors="replace") for path in tmp_path.glob("*.log")}
+    assert {"hub.log", "notary-0.log", "notary-1.log", "notary-2.log"} <= set(logs)
+    assert "(keystore:notary-0) polling" in logs["notary-0.log"]
+    secrets = [k.hex() for k in NOTARY_KEYS] + [env.relayer_key.removeprefix("0x").lower()]
+    secrets.append(KEYSTORE_PASSWORD)
+    for name, text in logs.items():
+        lowered = text.lower()
+        for secret in secrets:
+            assert secret.lower() not in lowered, f"{name} holds a key or password"

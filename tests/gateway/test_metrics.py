@@ -87,3 +87,47 @@ def test_every_error_class_has_a_stable_problem_type() -> None:
     assert len(set(types)) == len(types)  # one type per class
     assert (problem_type("equivocation"), 409, "Equivocation") in table
     assert all(400 <= status < 600 for _, status, _ in table)
+
+
+class _PoolAdapter:
+    """A reachable chain whose signer pool reports balances (``core.seams.SignerHealth``)."""
+
+    def __init__(self, chain: str, balances: dict[str, int | None], alarm: int) -> None:
+        self.chain, self.balances, self.alarm = chain, balances, alarm
+
+    async def latest_height(self) -> int:
+        return 7
+
+    def signer_alarms(self) -> list[str]:
+        return [
+            f"{self.chain} signer {a}: balance {b} wei below {self.alarm}"
+            for a, b in self.balances.items()
+            if b is not None and b < self.alarm
+        ]
+
+    def signer_balances(self) -> dict[str, int | None]:
+        return dict(self.balances)
+
+
+async def test_readyz_is_degraded_and_metrics_show_a_signer_below_its_alarm(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    funded, drained = "0x" + "11" * 20, "0x" + "22" * 20
+    adapters = {
+        PJ: _PoolAdapter(PJ, {}, 10),
+        "anvil-1": _PoolAdapter("anvil-1", {funded: 10**18, drained: 0}, 10**17),
+    }
+    async with _app_with(tmp_path, store, adapters) as api:
+        response = await api.get("/readyz")
+        assert response.status_code == 200
+        assert response.json() == {
+            "status": "degraded",
+            "signer_alarms": [f"anvil-1 signer {drained}: balance 0 wei below {10**17}"],
+        }
+        text = (await api.get("/metrics")).text
+    assert f'pjgw_signer_balance_wei{{address="{drained}",chain="anvil-1"}} 0.0' in text
+    assert f'pjgw_signer_low_balance{{address="{drained}",chain="anvil-1"}} 1.0' in text
+    assert f'pjgw_signer_low_balance{{address="{funded}",chain="anvil-1"}} 0.0' in text
+    adapters["anvil-1"].balances[drained] = 10**18  # topped up: ready again
+    async with _app_with(tmp_path, store, adapters) as api:
+        assert (await api.get("/readyz")).json() == {"status": "ready"}
