@@ -18,6 +18,10 @@ PROJECT=${PJGW_DOCKER_TEST_PROJECT:-pjgw-docker-test}
 STOP_TIMEOUT=30
 started=$(date +%s)
 
+step() {  # a progress line with the seconds since the start
+    echo ">> [$(($(date +%s) - started)) s] $*"
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -47,7 +51,7 @@ finish() {
         compose ps -a >&2 || true
         compose logs --no-color --timestamps >&2 || true
     fi
-    echo ">> docker-compose down --volumes"
+    step "docker-compose down --volumes"
     compose down --volumes --remove-orphans --timeout "$STOP_TIMEOUT" >/dev/null 2>&1 || true
     rm -rf "$work"
     echo ">> docker-test took $(($(date +%s) - started)) s; $([ "$status" -eq 0 ] && echo passed || echo FAILED)"
@@ -55,16 +59,16 @@ finish() {
 }
 trap finish EXIT
 
-echo ">> building the images"
+step "building the images"
 deploy/docker/build.sh
 
-echo ">> a stack left over by an earlier run is removed first"
+step "a stack left over by an earlier run is removed first"
 compose down --volumes --remove-orphans --timeout "$STOP_TIMEOUT" >/dev/null 2>&1 || true
 
-echo ">> docker-compose up (project $PROJECT; API on 127.0.0.1:$PJGW_API_PORT)"
+step "docker-compose up (project $PROJECT; API on 127.0.0.1:$PJGW_API_PORT)"
 compose up -d --no-build
 
-echo ">> published ports: loopback only"
+step "published ports: loopback only"
 for service in hub devnet anvil; do
     published=$(compose port "$service" "$(case $service in hub) echo 8080 ;; devnet) echo 26657 ;; anvil) echo 8545 ;; esac)")
     case "$published" in
@@ -87,12 +91,12 @@ while True:
         time.sleep(1)
 PY
 
-echo ">> the transfers (deploy/docker/smoke.py in a container of the hub's image)"
+step "the transfers (deploy/docker/smoke.py in a container of the hub's image)"
 compose run --rm --no-deps -T -e DEVNET_SEED="$DEVNET_SEED" \
     -v "$REPO/deploy/docker/smoke.py:/opt/pjgw-smoke/smoke.py:ro" \
     hub python /opt/pjgw-smoke/smoke.py
 
-echo ">> docker-compose stop: every process ends on SIGTERM within ${STOP_TIMEOUT} s"
+step "docker-compose stop: every process ends on SIGTERM within ${STOP_TIMEOUT} s"
 compose stop --timeout "$STOP_TIMEOUT"
 killed=0
 for id in $(compose ps -q); do
