@@ -1,5 +1,7 @@
 """``pjgw notary run`` stops on SIGTERM, as ``docker stop`` / ``docker-compose down`` ask.
 
+The command is compose's own ``notary-0`` command, run here with local paths.
+
 A container's PID 1 gets no default signal action: a process that installs no SIGTERM
 handler ignores ``docker stop`` and is killed after the timeout (exit 137), its signed
 log and adapters never closed. ``make docker-test`` found exactly that for the three
@@ -15,17 +17,32 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.files import CHAINS, DEV_SECRETS, PJGW
+from tests.deploy.files import CHAINS, DEV_SECRETS, PJGW, compose
 from tests.net import LOOPBACK, free_port
 
 pytestmark = pytest.mark.stack  # starts a notary process
 
 
+def _local(command: list[str], tmp_path: Path) -> list[str]:
+    """compose's ``notary-0`` command with its container paths swapped for local ones."""
+    token = tmp_path / "notary-0.token"
+    token.write_text("unused\n")
+    swap = {
+        "pjgw": PJGW,
+        "/run/secrets/notary-0.key": str(DEV_SECRETS / "notary-0.key"),
+        "http://hub:8080": f"http://{LOOPBACK}:{free_port()}",  # nothing listens: it retries
+        "/etc/pjgw/chains.toml": str(CHAINS),
+        "/var/lib/pjgw/notary": str(tmp_path / "data"),
+        "/var/lib/pjgw-tokens/notary-0.token": str(token),
+    }
+    return [swap.get(word, word) for word in command]
+
+
 def test_notary_run_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
     log = tmp_path / "notary.log"
-    command = [PJGW, "notary", "run", "--key-file", str(DEV_SECRETS / "notary-0.key")]
-    command += ["--hub", f"http://{LOOPBACK}:{free_port()}", "--config", str(CHAINS)]
-    command += ["--data", str(tmp_path / "data"), "--api-key", "unused", "--poll-interval", "0.2"]
+    command = _local(list(compose()["services"]["notary-0"]["command"]), tmp_path)
+    assert command[:3] == [PJGW, "notary", "run"]
+    command += ["--poll-interval", "0.2"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         try:
