@@ -1,10 +1,15 @@
-# syntax=docker/dockerfile:1
 # Pujiang Gateway: one image for every Python process of a deployment
 # (`pjgw serve`, `pjgw relay`, `pjgw notary run`, `pjgw db upgrade`, `python -m devnet run`),
 # plus an `anvil` target for the development EVM chain. docs/operator-guide.md explains it.
 #
-#   docker build -t pujiang-gateway .                 # the hub image (target: runtime)
-#   docker build -t pujiang-anvil --target anvil .    # anvil 1.7.1 from the npm lockfile
+# No image registry is needed: every stage starts from a LOCAL Debian bookworm image that
+# deploy/docker/base-image.sh makes with debootstrap from the Debian mirror (`docker
+# import`), and deploy/docker/build.sh builds everything in order (BuildKit: the runtime
+# stage bind-mounts the wheel):
+#
+#   deploy/docker/build.sh                 # pujiang-base, pujiang-node, then the images below
+#   DOCKER_BUILDKIT=1 docker build -t pujiang-gateway:dev --target runtime .
+#   DOCKER_BUILDKIT=1 docker build -t pujiang-anvil:dev --target anvil .
 #
 # Contracts: the EVM adapter reads the compiled ABIs (build/contracts/*.json) at run
 # time to encode calls and decode the Bridge's events, and the artifacts are build
@@ -12,8 +17,17 @@
 # solc-js and lockfile as `make contracts`, and only the JSON artifacts reach the
 # runtime image: no node, no solc there.
 
+# The local base images (deploy/docker/): Debian bookworm minbase with python3 and
+# python3-venv, and the same plus Debian's nodejs and npm for the build-only stage.
+ARG BASE_IMAGE=pujiang-base:bookworm
+ARG NODE_IMAGE=pujiang-node:bookworm
+
 # ---- contracts: solc-js compiles contracts/*.sol; the lockfile also brings anvil ----
-FROM node:22-bookworm-slim AS contracts
+FROM ${NODE_IMAGE} AS contracts
+# npm's registry (build.sh passes `npm config get registry` of the building machine)
+ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
+# the system trust store, which holds the building machine's local CAs (base-image.sh)
+ARG NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -21,7 +35,7 @@ COPY contracts/ contracts/
 RUN node contracts/build.mjs build/contracts
 
 # ---- anvil: the development EVM chain of deploy/compose.yaml (linux/amd64 only) ----
-FROM python:3.11-slim AS anvil
+FROM ${BASE_IMAGE} AS anvil
 COPY --from=contracts /src/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil /usr/local/bin/anvil
 RUN groupadd --system --gid 10002 anvil \
     && useradd --system --no-log-init --uid 10002 --gid 10002 --shell /usr/sbin/nologin anvil \
@@ -30,14 +44,18 @@ USER 10002:10002
 WORKDIR /var/lib/anvil
 VOLUME ["/var/lib/anvil"]
 EXPOSE 8545
-# python, not curl: the slim image has no curl; eth_chainId answers once anvil listens.
+# python, not curl: the base image has no curl; eth_chainId answers once anvil listens.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
-    CMD ["python", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8545', b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}', {'Content-Type': 'application/json'}), timeout=2)"]
+    CMD ["python3", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8545', b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}', {'Content-Type': 'application/json'}), timeout=2)"]
 ENTRYPOINT ["anvil"]
 CMD ["--host", "0.0.0.0", "--port", "8545", "--prune-history", "--disable-block-gas-limit", "--state", "/var/lib/anvil/state.json"]
 
 # ---- wheel: the project as a wheel (the same `pip wheel .` works outside Docker) ----
-FROM python:3.11-slim AS wheel
+FROM ${BASE_IMAGE} AS wheel
+# PyPI's index (build.sh passes the building machine's pip index)
+ARG PIP_INDEX_URL=https://pypi.org/simple
+# pip trusts the system store (with the building machine's local CAs), not its own bundle
+ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY core/ core/
@@ -48,11 +66,18 @@ COPY notary/ notary/
 COPY gateway/ gateway/
 COPY devnet/ devnet/
 COPY devtools/ devtools/
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN python3 -m venv /opt/build \
+    && /opt/build/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # ---- runtime: the hub and its processes ----
-FROM python:3.11-slim AS runtime
-ENV PYTHONDONTWRITEBYTECODE=1 \
+FROM ${BASE_IMAGE} AS runtime
+ARG PIP_INDEX_URL=https://pypi.org/simple
+ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+# Debian's python3 in a virtual environment (PEP 668: Debian's own site-packages stay
+# untouched); its bin/ comes first on PATH, so `python` and `pjgw` are the venv's.
+ENV VIRTUAL_ENV=/opt/pjgw \
+    PATH=/opt/pjgw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -60,6 +85,7 @@ WORKDIR /app
 
 # Dependencies in their own layer: it is rebuilt only when pyproject.toml changes.
 # The list (and the fast BLS extra) is read from pyproject itself, so it cannot drift.
+RUN python3 -m venv /opt/pjgw
 COPY pyproject.toml ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['fast']))" > /tmp/requirements.txt \
     && pip install --requirement /tmp/requirements.txt \

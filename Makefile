@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP      := node_modules/.installed
 CONTRACTS_STAMP := build/contracts/.built
 
-.PHONY: install run test test-fast lint bench clean node_modules contracts
+.PHONY: install run test test-fast lint bench clean node_modules contracts docker-build docker-test
 
 install: $(STAMP) $(NODE_STAMP) $(CONTRACTS_STAMP)
 
@@ -52,6 +52,16 @@ test: lint
 # store on SQLite); tests marked chain, postgres, stack or slow are left to `make test`.
 test-fast: lint
 	$(BIN)/pytest -m "not chain and not postgres and not stack and not slow"
+
+# Docker for real (docs/operator-guide.md, "Docker and deploy/compose.yaml"): the images from a
+# local Debian bookworm base (debootstrap + docker import, no registry), then the compose stack
+# up, a transfer each way, balances checked on both chains, a clean stop, `down --volumes`.
+# Needs a running dockerd, docker-compose and debootstrap (.ci/run installs them).
+docker-build:
+	deploy/docker/build.sh
+
+docker-test:
+	deploy/docker/test.sh
 
 # Every benchmark prints its figures; docs/benchmarks.md keeps the latest ones.
 bench: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -76,9 +77,16 @@ def run(
     typer.echo(f"notary {notary.address} ({key.label}) polling {hub}")
 
     async def main() -> None:
+        # SIGTERM (docker stop, systemd) ends the loop between rounds like Ctrl-C, so the
+        # adapters and the signed log are closed. It must be handled: as a container's
+        # PID 1 a process without a handler never sees SIGTERM, and is killed later.
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         source = HttpWorkSource(hub, api_key, notary.address)
         try:
-            await run_notary(notary, source, poll_interval=poll_interval)
+            await run_notary(notary, source, poll_interval=poll_interval, stop=stop)
         finally:
             await source.aclose()
             for adapter in notary.adapters.values():

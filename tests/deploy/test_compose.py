@@ -78,7 +78,7 @@ def test_every_process_of_the_issue_is_a_service() -> None:
     assert commands["hub"] == ["pjgw", "serve", "--no-relay", "--chains", "/etc/pjgw/chains.toml"]
     assert commands["migrate"] == ["pjgw", "db", "upgrade"]
     assert commands["devnet"][:4] == ["python", "-m", "devnet", "run"]
-    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["postgres"]["image"].startswith("pujiang-postgres:")
 
 
 # typer >= 0.16 vendors click; its UsageError is BadParameter's base class either way

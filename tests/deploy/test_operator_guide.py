@@ -66,13 +66,21 @@ def _code_names() -> set[str]:
     return names
 
 
+def _deploy_names() -> set[str]:
+    """The variables compose.yaml and the Docker scripts read (``${PJGW_…}``, ``PJGW_…:-``)."""
+    names: set[str] = set()
+    for path in [REPO_ROOT / "deploy" / "compose.yaml", *(REPO_ROOT / "deploy").rglob("*.sh")]:
+        names |= set(re.findall(r"\$\{(PJGW_[A-Z0-9_]+)", path.read_text()))
+    return names
+
+
 def test_every_pjgw_variable_the_guide_names_exists() -> None:
     settings = {name for model in SETTINGS for name, _ in _fields(model)}
     from adapters.evm.settings import EvmChainSettings
     from adapters.pujiang.settings import PujiangSettings
 
     families = {name for m in (EvmChainSettings, PujiangSettings) for name, _ in _fields(m)}
-    known = settings | families | _code_names()
+    known = settings | families | _code_names() | _deploy_names()
     mentioned = set(re.findall(r"PJGW_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_<])", GUIDE.read_text()))
     assert mentioned - known == set()
 
