@@ -10,7 +10,6 @@ gateway never imports them, so the layers stay one-way.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
+from core.logs import configure_logging
 from core.runtime import bound_recursion
 from gateway.cli.adapters import adapter_app, adapters_app
 from gateway.cli.db import db_app
@@ -62,9 +62,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     console.print(
         f"[bold]Pujiang Gateway[/] API on http://{settings.host}:{settings.port} "
         f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)"
@@ -86,9 +84,7 @@ def relay(
 
     settings = Settings()
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.store_url()).render_as_string(hide_password=True)
