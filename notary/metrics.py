@@ -57,6 +57,9 @@ class NotaryMetrics:
             registry=r,
         )
 
+        for kind in ("delivery", "nondelivery"):  # a silent notary shows 0, not nothing
+            self.attestations.labels(kind)
+
     def watch_signed_log(self, statements: Callable[[], int]) -> None:
         """Export the signed log's statement count, read at scrape time."""
         self.registry.register(_SignedLogSize(statements))

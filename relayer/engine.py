@@ -345,6 +345,7 @@ class Relayer:
                 label = str(chain_id)
                 self.metrics.client_height.labels(label).set(after.trusted_height)
                 self.metrics.client_expiry.labels(label).set(after.expires_in(self.clock()))
+                self.metrics.client_period.labels(label).set(after.trusting_period)
                 self.metrics.client_frozen.labels(label).set(1.0 if after.frozen else 0.0)
         return 0
 
@@ -357,8 +358,7 @@ class Relayer:
 
     async def _watch_guarded(self, chain_id: ChainId, routes: list[RouteRecord]) -> None:
         try:
-            with log_context(chain=chain_id):
-                await self.watch_chain(chain_id, routes)
+            await self.watch_chain(chain_id, routes)
         except Exception as err:  # one chain's trouble must not stop the others
             for route in routes:
                 self._set_status(route, "error", describe(err))
@@ -366,7 +366,15 @@ class Relayer:
 
     async def watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None = None) -> int:
         """Record the new ``send_packet`` events of ``chain_id`` for its routes, chunk by
-        chunk, each finalized range listed once; the count recorded."""
+        chunk, each finalized range listed once; the count recorded (its log lines carry
+        the chain)."""
+        with log_context(chain=chain_id):
+            recorded = await self._watch_chain(chain_id, routes)
+            if recorded:
+                log.info("%d packet(s) of %s recorded", recorded, chain_id)
+            return recorded
+
+    async def _watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None) -> int:
         if routes is None:
             routes = self._by_source(await self._routes()).get(chain_id, [])
         routes = [r for r in routes if r.route_id not in self._stopped]

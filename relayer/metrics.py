@@ -105,6 +105,12 @@ class RelayerMetrics:
             ("chain",),
             registry=r,
         )
+        self.client_period = Gauge(
+            "pjgw_relayer_client_trusting_period_seconds",
+            "The light client's trusting period (a state is trusted this long after its time)",
+            ("chain",),
+            registry=r,
+        )
         self.client_frozen = Gauge(
             "pjgw_relayer_client_frozen",
             "1 when the light client is frozen",

@@ -10,6 +10,7 @@ gateway never imports them, so the layers stay one-way.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -63,11 +64,20 @@ def serve(
     settings = Settings(**overrides)
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
     configure_logging(settings.log_level, settings.log_format)
-    console.print(
-        f"[bold]Pujiang Gateway[/] API on http://{settings.host}:{settings.port} "
-        f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)"
+    _banner(
+        settings,
+        f"API on http://{settings.host}:{settings.port} "
+        f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)",
     )
     asyncio.run(run_hub(settings, chains, with_relayer=relay))
+
+
+def _banner(settings: Settings, text: str) -> None:
+    """The start-up line: for the terminal, or a log line when every line must be JSON."""
+    if settings.log_format == "json":
+        logging.getLogger("pjgw.hub").info("Pujiang Gateway %s", text)
+    else:
+        console.print(f"[bold]Pujiang Gateway[/] {escape(text)}")
 
 
 @app.command()
@@ -88,7 +98,7 @@ def relay(
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.store_url()).render_as_string(hide_password=True)
-    console.print(f"[bold]Pujiang Gateway[/] relayer on the store {escape(where)}")
+    _banner(settings, f"relayer on the store {where}")
     asyncio.run(run_hub(settings, chains, with_api=False))
 
 

@@ -66,7 +66,7 @@ def run(
     except PjgwError as err:
         typer.echo(f"pjgw notary: {err}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"notary {notary.address} polling {hub}")
+    logging.getLogger("pjgw.notary").info("notary %s polling %s", notary.address, hub)
     metrics_server = None
     if metrics_port:
         from prometheus_client.exposition import start_http_server
