@@ -87,3 +87,15 @@ def test_every_error_class_has_a_stable_problem_type() -> None:
     assert len(set(types)) == len(types)  # one type per class
     assert (problem_type("equivocation"), 409, "Equivocation") in table
     assert all(400 <= status < 600 for _, status, _ in table)
+
+
+async def test_every_response_carries_a_request_id_a_well_formed_one_kept(
+    api: httpx.AsyncClient,
+) -> None:
+    kept = await api.get("/healthz", headers={"X-Request-Id": "client-id_1.2"})
+    assert kept.headers["x-request-id"] == "client-id_1.2"
+    for hostile in (b"a b", b"x" * 65, "evil\u00e9".encode(), b"id\r"):
+        replaced = await api.get("/healthz", headers={"X-Request-Id": hostile})
+        assert replaced.headers["x-request-id"].encode() != hostile
+        assert len(replaced.headers["x-request-id"]) == 16
+    assert len((await api.get("/healthz")).headers["x-request-id"]) == 16
