@@ -160,8 +160,9 @@ class Relayer:
         return dict(self._status)
 
     def route_states(self) -> dict[str, str]:
-        """Route id -> ``running``/``stopped``/``unsupported``/``error`` (for the metrics)."""
-        return {route: status.state for route, status in self._status.items()}
+        """Route id -> ``running``/``stopped``/``unsupported``/``error`` (for the metrics, read
+        in the scraper's thread: the dict is copied first, in one step)."""
+        return {route: status.state for route, status in self._status.copy().items()}
 
     @property
     def sync_store(self) -> Store:
