@@ -179,7 +179,8 @@ def test_every_process_exports_metrics_that_move_and_logs_json_lines_without_sec
     for i, n in enumerate(attested):
         notary, was = after[f"notary-{i}"], before[f"notary-{i}"]
         assert value(was, "pjgw_notary_attestations_total", kind="delivery") == 0
-        assert value(notary, "pjgw_notary_signed_log_statements") == n
+        # one statement per packet, however often its signature was handed out
+        assert value(notary, "pjgw_notary_signed_log_statements") == min(n, 1)
         assert (
             value(notary, "pjgw_notary_verification_duration_seconds_count", kind="delivery") >= n
         )
