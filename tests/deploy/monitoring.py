@@ -29,7 +29,8 @@ SCRAPE_CONFIG = PROMETHEUS / "prometheus.yml"
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "pujiang-gateway.json"
 
 PENDING = {
-    "pjgw_relayer_signer_balance": "issue 20: the signer pool reports balances (seam capability)",
+    "pjgw_signer_low_balance": "issue 20's signer pool: exported by the API on main, merged later",
+    "pjgw_signer_balance_wei": "issue 20's signer pool: exported by the API on main, merged later",
 }
 """Names the rules and dashboard use that no process exports yet, with the issue that adds them."""
 
