@@ -66,6 +66,9 @@ from core.types import HeaderUpdate
 
 RECHECKED_HEIGHTS = 1024
 """Heights per chain whose served header was compared with the trusted one (LRU)."""
+REFRESH_FRACTION = 1 / 3
+"""A client is refreshed once less than this share of its trusting period is left (as
+go-relayer and hermes do), traffic or not, so an idle route never lets it expire."""
 
 
 # --- persistence ----------------------------------------------------------------------------
@@ -212,6 +215,41 @@ class Verified:
     header_hash: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class ClientExpiry:
+    """When a client's newest trusted state leaves its trusting period (unix seconds)."""
+
+    chain_id: ChainId
+    trusted_height: int
+    trusted_time: float
+    trusting_period: int
+    frozen: bool
+
+    @property
+    def expires_at(self) -> float:
+        return self.trusted_time + self.trusting_period
+
+    def expires_in(self, now: float) -> float:
+        """Seconds left at ``now`` (0 once expired)."""
+        return max(0.0, self.expires_at - now)
+
+    def is_due(self, now: float, fraction: float = REFRESH_FRACTION) -> bool:
+        """True when an unfrozen client has ``fraction`` of its trusting period left or less."""
+        return not self.frozen and self.expires_at - now <= self.trusting_period * fraction
+
+
+def client_expiry(codec: ClientCodec, record: ClientRecord, consensus: object) -> ClientExpiry:
+    """The expiry of ``record`` whose state at its trusted height is ``consensus`` (decoded)."""
+    client = codec.decode_client(record.client_state)
+    return ClientExpiry(
+        record.chain_id,
+        int(record.trusted_height),
+        codec.state_time_ms(consensus) / 1000,
+        int(codec.trusting_period(client)),
+        record.frozen,
+    )
+
+
 def encode_evidence(
     kind: str, height: int, trusted_hash: bytes, header: HeaderUpdate, conflicting_hash: bytes
 ) -> bytes:
@@ -272,6 +310,31 @@ class LightClientFollower:
             self._clients[chain_id] = (adapter.light_client(), adapter.client_codec())
         lc, codec = self._clients[chain_id]
         return adapter, lc, codec
+
+    async def expiry(self, chain_id: ChainId) -> ClientExpiry | None:
+        """The expiry of the client of ``chain_id`` (``None`` before it is anchored)."""
+        record = await self._load(chain_id)
+        if record is None or int(record.trusted_height) not in record.consensus_states:
+            return None
+        codec = self.parts(chain_id)[2]
+        client = codec.decode_client(record.client_state)
+        state = await self._state_at(chain_id, record, int(record.trusted_height), client)
+        return client_expiry(codec, record, state)
+
+    async def refresh(
+        self, chain_id: ChainId, *, fraction: float = REFRESH_FRACTION
+    ) -> ClientExpiry | None:
+        """Advance the client to the finalized height when ``fraction`` of its trusting
+        period or less is left; its expiry afterwards (``None``: never anchored, which only
+        traffic does, at the height it needs).
+
+        Raises what ``latest_verified`` raises (a frozen client is left as it is).
+        """
+        expiry = await self.expiry(chain_id)
+        if expiry is None or not expiry.is_due(self.clock(), fraction):
+            return expiry
+        await self.latest_verified(chain_id)
+        return await self.expiry(chain_id)
 
     # --- verified states --------------------------------------------------------------
 
@@ -588,12 +651,15 @@ class LightClientFollower:
 
 
 __all__ = [
+    "REFRESH_FRACTION",
     "Anchor",
+    "ClientExpiry",
     "ClientPersistence",
     "FilePersistence",
     "FollowerSettings",
     "LightClientFollower",
     "StorePersistence",
     "Verified",
+    "client_expiry",
     "encode_evidence",
 ]

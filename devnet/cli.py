@@ -54,6 +54,9 @@ def run(
     request_timeout: str = typer.Option(
         "10s", help="A request's head, then its body, must each arrive within this (else 408)"
     ),
+    metrics_port: int = typer.Option(
+        0, min=0, max=65535, help="Serve Prometheus metrics on this port of --host (0: none)"
+    ),
 ) -> None:
     """Start a devnet node, or resume the chain already in --data."""
     from devnet.server import serve
@@ -81,7 +84,7 @@ def run(
         explicit=frozenset(given),
         **given,  # type: ignore[arg-type]
     )
-    serve(config, host, port, log_level)
+    serve(config, host, port, log_level, metrics_port=metrics_port)
 
 
 def _crypto(crypto: str | None, hash_profile: str | None) -> tuple[str | None, str | None]:

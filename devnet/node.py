@@ -103,6 +103,8 @@ class DevnetNode:
         self._offline: frozenset[bytes] = frozenset()
         self._served_forks: dict[int, tuple[codec.Header, codec.Commit]] = {}
         self._history: OrderedDict[int, StateTree] = OrderedDict()
+        self.txs_committed = 0
+        """Transactions included in blocks made by this process (for the metrics)."""
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.db_path)
         try:
@@ -343,6 +345,7 @@ class DevnetNode:
         if execution.accepted_valset is not None:
             self._schedule.add(height + 2, execution.accepted_valset[1])
         self._tip = Tip(height, header_hash, header, commit)
+        self.txs_committed += len(execution.included)
         log.debug("block %d: %d txs, %d events", height, header.tx_count, header.event_count)
         return self._tip
 

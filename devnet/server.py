@@ -13,12 +13,16 @@ import signal
 from types import FrameType
 
 import uvicorn
+from prometheus_client.exposition import start_http_server
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from core.http_server import HeadDeadline, ServerLimits
+from core.logs import configure_logging, log_format
 from core.runtime import bound_recursion
 from devnet.api import create_app
 from devnet.config import NodeConfig
+from devnet.metrics import node_registry
 from devnet.node import DevnetNode
 
 log = logging.getLogger("pjgw.devnet")
@@ -43,14 +47,25 @@ class _Server(uvicorn.Server):
             self.should_exit = True
 
 
-def serve(config: NodeConfig, host: str, port: int, log_level: str = "info") -> None:
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def serve(
+    config: NodeConfig,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    *,
+    metrics_port: int = 0,
+) -> None:
+    """Serve the node; ``metrics_port`` (not 0): Prometheus metrics there, on ``host``."""
+    configure_logging(log_level)  # PJGW_LOG_FORMAT=json: JSON lines (core.logs)
     node = DevnetNode(config)
+    metrics_server = None
     try:
         app = create_app(node)
         node.start()
+        if metrics_port:
+            metrics_server, _ = start_http_server(
+                metrics_port, addr=host, registry=node_registry(node)
+            )
         mode = (
             "instant (a block per transaction, POST /v1/blocks)"
             if config.instant
@@ -72,6 +87,7 @@ def serve(config: NodeConfig, host: str, port: int, log_level: str = "info") -> 
                 host=host,
                 port=port,
                 log_level="warning" if log_level.lower() != "debug" else "debug",
+                log_config=None if log_format() == "json" else LOGGING_CONFIG,
                 access_log=False,
                 timeout_graceful_shutdown=5,
                 # 512 connections, 5 s idle keep-alive, 32 KiB request heads
@@ -81,5 +97,8 @@ def serve(config: NodeConfig, host: str, port: int, log_level: str = "info") -> 
         bound_recursion()  # after every import of the node: py_ecc raises it at import
         server.run()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         node.close()
         log.info("devnet %s stopped at height %d", node.genesis.chain_id, node.height)

@@ -35,6 +35,7 @@ from gateway.limits import input_limits
 from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimits
+from gateway.request_ids import RequestIds
 from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
@@ -87,6 +88,7 @@ def create_app(
     app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
     app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     install_problem_handlers(app)
     install_openapi(app, settings)
     for module in (health, ready, metrics, info, transfers, swaps, chains, notary):

@@ -10,6 +10,11 @@ names itself with a distinct ``worker_id`` (host, pid and a random suffix).
 The chains file (``adapters.chains_file``) is applied to the store at start:
 chains and routes in the file are upserted, so the file stays the operator's
 source of truth; chains registered through ``POST /v1/chains`` live alongside.
+
+Metrics: the API's and the relayer's instruments share ONE registry per process
+(``GET /metrics`` of the API serves both); ``PJGW_RELAYER_METRICS_PORT`` also
+serves it on a port of its own, which is how a relayer process without the API
+(``pjgw relay``) is scraped.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
+from prometheus_client.exposition import start_http_server
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
@@ -38,6 +45,7 @@ from gateway.limits import server_limits
 from gateway.settings import Settings
 from gateway.store import SqlStore
 from relayer.engine import Relayer
+from relayer.metrics import RelayerMetrics
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.hub")
@@ -108,6 +116,8 @@ async def run_hub(
         apply_chains_file(store, chains)
         adapters = build_adapters(chains)
     app = create_app(settings, store=store, adapters=adapters)
+    relayer_settings = relayer_settings or RelayerSettings()
+    registry = app.state.metrics.registry  # one registry per process: API and relayer
     bound_recursion()  # after the adapters' imports: py_ecc raises it at import
     server: uvicorn.Server | None = None
     tasks: list[asyncio.Task[None]] = []
@@ -117,6 +127,8 @@ async def run_hub(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            # JSON logs: uvicorn's lines go through the root handler (core.logs) too
+            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
             lifespan="on",
             **server_limits(settings).uvicorn_options(_Protocol),  # type: ignore[arg-type]
         )
@@ -128,10 +140,22 @@ async def run_hub(
             store,
             adapters,
             worker_id=worker_id(),
-            settings=relayer_settings or RelayerSettings(),
+            settings=relayer_settings,
+            metrics=RelayerMetrics(registry),
+            transfer_counts=False,  # the API's collector exports pjgw_transfers already
         )
         app.state.relayer = relayer
         tasks.append(asyncio.create_task(relayer.run(stop), name="relayer"))
+    metrics_server = None
+    if relayer_settings.metrics_port:
+        metrics_server, _thread = start_http_server(
+            relayer_settings.metrics_port, addr=relayer_settings.metrics_host, registry=registry
+        )
+        log.info(
+            "metrics on http://%s:%d/metrics",
+            relayer_settings.metrics_host,
+            relayer_settings.metrics_port,
+        )
     try:
         done, _ = await asyncio.wait(
             [*tasks, asyncio.create_task(stop.wait(), name="stop")],
@@ -146,4 +170,7 @@ async def run_hub(
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
         await close_adapters(adapters)
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         store.close()

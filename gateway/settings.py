@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     bls_backend: Literal["auto", "py_ecc", "milagro"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, with transfer, route, chain, request"
+    )
     # Store (gateway/store, docs/store.md); a secret: a PostgreSQL URL may hold a password.
     database_url: SecretStr | None = Field(
         None, description="sqlite:///file or postgresql+psycopg://…; default <data_dir>/hub.db"

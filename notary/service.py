@@ -36,10 +36,12 @@ from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightCl
 from adapters.signers import LocalSigner
 from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
+from core.logs import log_context
 from core.seams import SECP256K1, Signer
 from core.types import EventKind
 from notary.checkpoints import CheckpointFile
 from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
+from notary.metrics import NotaryMetrics
 from notary.signed_log import SignedLog
 from notary.verify import ChainVerifier
 from proofs.hashing import keccak256
@@ -184,6 +186,7 @@ class Notary:
         *,
         chain_options: Mapping[str, Mapping[str, Any]] | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: NotaryMetrics | None = None,
     ) -> None:
         self._key = _Key(key)
         self.address = self._key.address
@@ -193,6 +196,8 @@ class Notary:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.signed_log = SignedLog(data_dir)
         self._clock = clock
+        self.metrics = metrics or NotaryMetrics()
+        self.metrics.watch_signed_log(self.signed_log.count)
         options = {c: dict(o) for c, o in (chain_options or {}).items()}
         self.follower = LightClientFollower(
             FilePersistence(data_dir / CLIENTS_DIR),
@@ -231,7 +236,20 @@ class Notary:
         return failed
 
     async def attest(self, work: WorkItem) -> Attestation:
-        """Verify ``work`` and sign it (module docstring); a typed refusal otherwise."""
+        """Verify ``work`` and sign it (module docstring); a typed refusal otherwise.
+
+        Counted and timed (``notary.metrics``); its log lines carry the transfer and route."""
+        started = time.perf_counter()
+        with log_context(transfer_id=work.transfer_id, route=work.route_id):
+            try:
+                attestation = await self._attest(work)
+            except PjgwError as err:
+                self.metrics.refused(work.kind, err.code, time.perf_counter() - started)
+                raise
+            self.metrics.attested(work.kind, time.perf_counter() - started, self._clock())
+            return attestation
+
+    async def _attest(self, work: WorkItem) -> Attestation:
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")

@@ -68,6 +68,12 @@ class SignedLog:
     def close(self) -> None:
         self._db.close()
 
+    def count(self) -> int:
+        """How many statements the log holds (its size, for the metrics)."""
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM statements").fetchone()
+        return int(n)
+
     def signed(self, route_id: str, sequence: int) -> Signed | None:
         """``{kind: (digest, signature)}`` already signed for this packet, ``None`` if nothing."""
         rows = self._db.execute(

@@ -176,7 +176,9 @@ async def run_once(
             await source.submit(attestation)
             return True
 
-    return sum(await asyncio.gather(*(one(item) for item in await source.fetch(limit))))
+    items = await source.fetch(limit)
+    notary.metrics.last_poll.set(time.time())
+    return sum(await asyncio.gather(*(one(item) for item in items)))
 
 
 async def run_notary(

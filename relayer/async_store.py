@@ -30,6 +30,7 @@ from core.records import (
     RouteRecord,
     RouteStatusRecord,
     SignatureRecord,
+    TransferEventRecord,
     TransferRecord,
 )
 from core.seams import Store
@@ -98,6 +99,9 @@ class AsyncStore:
         self, transfer_id: str, reason: str, now: float, **fields: object
     ) -> TransferRecord:
         return await self._call(self.sync.attach_source_event, transfer_id, reason, now, **fields)
+
+    async def history(self, transfer_id: str) -> list[TransferEventRecord]:
+        return await self._call(self.sync.history, transfer_id)
 
     async def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         await self._call(self.sync.note, transfer_id, reason, now, retry_at=retry_at)

@@ -18,7 +18,15 @@ slow or dead chain delays only what depends on it:
   (``relayer.protocols``), which steps them, batches deliveries, and applies
   the one retry policy;
 * **the swap watchtower** (``relayer.swaps.SwapWatchtower``) when the store
-  keeps swaps.
+  keeps swaps;
+* **the light-client keeper** (every ``client_refresh_interval``): each source
+  chain's client is advanced to the finalized height once a third of its
+  trusting period or less is left, traffic or not, so an idle route never lets
+  its trusted state expire (``LightClientFollower.refresh``).
+
+Metrics (``relayer.metrics``) are observed as the work happens; every adapter
+call of the watchers, protocols and light clients crosses ``relayer.metered``,
+which counts RPC failures by chain.
 
 :meth:`Relayer.run_once` is one pass of all of it (watchers, then workers, each
 concurrently), for tests and tools.
@@ -41,6 +49,7 @@ from functools import partial
 from adapters.chains_file import build_adapter
 from core.errors import InvalidInput, InvalidTransition, NotFound, PjgwError
 from core.ids import ChainId, Height, PacketId
+from core.logs import log_context
 from core.records import (
     ChainRecord,
     NewTransfer,
@@ -56,6 +65,8 @@ from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
+from relayer.metered import MeteredAdapters
+from relayer.metrics import RelayerMetrics
 from relayer.protocols.base import Context
 from relayer.protocols.light_client import LightClientProtocol
 from relayer.protocols.notary import NotaryProtocol
@@ -64,6 +75,9 @@ from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
 
 log = logging.getLogger("pjgw.relayer")
+
+CLIENTS_TASK = "clients"
+"""The task that keeps every source chain's light client inside its trusting period."""
 
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: NotaryProtocol,
@@ -104,6 +118,8 @@ class Relayer:
         clock: Callable[[], float] = time.time,
         settings: RelayerSettings | None = None,
         adapter_factory: Callable[[ChainRecord], ChainAdapter] | None = None,
+        metrics: RelayerMetrics | None = None,
+        transfer_counts: bool = True,
     ) -> None:
         if not worker_id:
             raise InvalidInput("a relayer needs a worker id", field="worker_id")
@@ -115,17 +131,22 @@ class Relayer:
         self.worker_id = worker_id
         self.clock = clock
         self.settings = settings or RelayerSettings()
-        self.keeper = relayer_follower(store, self.adapters, self.settings, clock)
+        self.metrics = metrics or RelayerMetrics()
+        """``transfer_counts=False``: the hub's API already exports ``pjgw_transfers``."""
+        # What the relayer's own code calls: the same adapters, each RPC failure counted.
+        self.chains = MeteredAdapters(self.adapters, self.metrics.rpc_error)
+        self.keeper = relayer_follower(store, self.chains, self.settings, clock)
         self.db = AsyncStore(store)
         """Every store call of the relayer crosses this boundary (``relayer/async_store.py``)."""
         self.ctx = Context(
             store=self.db,
-            adapters=self.adapters,
+            adapters=self.chains,
             keeper=self.keeper,
             settings=self.settings,
             clock=clock,
             worker_id=worker_id,
             on_freeze=self._freeze_route,
+            metrics=self.metrics,
         )
         self._protocols: dict[RouteProtocol, TransferProtocol] = {
             name: make(self.ctx) for name, make in PROTOCOLS.items()
@@ -140,12 +161,23 @@ class Relayer:
             if isinstance(store, SwapStore)
             else None
         )
+        self.metrics.watch(self, with_transfer_counts=transfer_counts)
 
     # --- status -------------------------------------------------------------------------
 
     def route_status(self) -> dict[str, RouteStatus]:
         """Every route this relayer knows, with its state and the reason."""
         return dict(self._status)
+
+    def route_states(self) -> dict[str, str]:
+        """Route id -> ``running``/``stopped``/``unsupported``/``error`` (for the metrics, read
+        in the scraper's thread: the dict is copied first, in one step)."""
+        return {route: status.state for route, status in self._status.copy().items()}
+
+    @property
+    def sync_store(self) -> Store:
+        """The store itself, for the metrics' scrape-time reads (in the scraper's thread)."""
+        return self.store
 
     def _set_status(self, route: RouteRecord, state: str, reason: str) -> None:
         old = self._status.get(route.route_id)
@@ -210,7 +242,14 @@ class Relayer:
                 await self.report_statuses()
                 for name, work in wanted.items():
                     if name not in tasks or tasks[name].done():
-                        tasks[name] = group.create_task(self._loop(name, work, stop), name=name)
+                        interval = (
+                            self.settings.client_refresh_interval
+                            if name == CLIENTS_TASK
+                            else self.settings.poll_interval
+                        )
+                        tasks[name] = group.create_task(
+                            self._loop(name, work, stop, interval), name=name
+                        )
                 for name in [n for n in tasks if n not in wanted]:
                     tasks.pop(name).cancel()
                 with contextlib.suppress(TimeoutError):
@@ -226,12 +265,21 @@ class Relayer:
             wanted[f"route:{route.route_id}"] = partial(self.work_route, route.route_id)
         if self.swaps is not None:
             wanted["swaps"] = self.swaps.run_once
+        sources = sorted({r.source for r in routes})
+        if sources:
+            wanted[CLIENTS_TASK] = partial(self.refresh_clients, sources)
         return wanted
 
     async def _loop(
-        self, name: str, work: Callable[[], Awaitable[int]], stop: asyncio.Event
+        self,
+        name: str,
+        work: Callable[[], Awaitable[int]],
+        stop: asyncio.Event,
+        interval: float | None = None,
     ) -> None:
-        """``work`` pass after pass until ``stop``; a failed pass is logged and retried."""
+        """``work`` pass after pass until ``stop``; a failed pass is logged and retried; an
+        idle pass waits ``interval`` (default ``poll_interval``)."""
+        interval = self.settings.poll_interval if interval is None else interval
         while not stop.is_set():
             try:
                 done = await work()
@@ -240,7 +288,7 @@ class Relayer:
                 done = 0
             if not done:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
+                    await asyncio.wait_for(stop.wait(), interval)
 
     async def run_once(self) -> int:
         """One pass of everything: the watchers, then the route workers (each set running
@@ -252,6 +300,7 @@ class Relayer:
                 for chain, chain_routes in self._by_source(routes).items()
             )
         )
+        await self.refresh_clients(sorted({r.source for r in routes}))
         stepped = sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
         if self.swaps is not None:
             try:
@@ -312,6 +361,41 @@ class Relayer:
             log.info("built the %s adapter of %s (registered at run time)", record.family, chain_id)
         return ""
 
+    # --- light clients --------------------------------------------------------------------
+
+    async def refresh_clients(self, chains: list[ChainId]) -> int:
+        """Refresh each chain's light client when a third of its trusting period or less is
+        left (``LightClientFollower.refresh``) and publish its height and expiry; always 0
+        (the keeper's loop waits ``client_refresh_interval`` between passes).
+
+        A chain whose client cannot be refreshed now (node down, header refused) is logged
+        and tried again next pass; a frozen client is left to the operator.
+        """
+        for chain_id in chains:
+            with log_context(chain=chain_id):
+                try:
+                    before = await self.keeper.expiry(chain_id)
+                    after = await self.keeper.refresh(chain_id)
+                except Exception as err:  # one chain's trouble must not stop the others
+                    log.warning("refreshing the light client of %s: %s", chain_id, describe(err))
+                    continue
+                if after is None:
+                    continue
+                if before is not None and after.trusted_height != before.trusted_height:
+                    self.metrics.client_refreshes.labels(str(chain_id)).inc()
+                    log.info(
+                        "light client of %s refreshed to height %d (%.0f s of trust were left)",
+                        chain_id,
+                        after.trusted_height,
+                        before.expires_in(self.clock()),
+                    )
+                label = str(chain_id)
+                self.metrics.client_height.labels(label).set(after.trusted_height)
+                self.metrics.client_expiry.labels(label).set(after.expires_in(self.clock()))
+                self.metrics.client_period.labels(label).set(after.trusting_period)
+                self.metrics.client_frozen.labels(label).set(1.0 if after.frozen else 0.0)
+        return 0
+
     # --- watching -------------------------------------------------------------------------
 
     @staticmethod
@@ -329,7 +413,15 @@ class Relayer:
 
     async def watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None = None) -> int:
         """Record the new ``send_packet`` events of ``chain_id`` for its routes, chunk by
-        chunk, each finalized range listed once; the count recorded."""
+        chunk, each finalized range listed once; the count recorded (its log lines carry
+        the chain)."""
+        with log_context(chain=chain_id):
+            recorded = await self._watch_chain(chain_id, routes)
+            if recorded:
+                log.info("%d packet(s) of %s recorded", recorded, chain_id)
+            return recorded
+
+    async def _watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None) -> int:
         if routes is None:
             routes = self._by_source(await self._routes()).get(chain_id, [])
         routes = [r for r in routes if r.route_id not in self._stopped]
@@ -342,11 +434,13 @@ class Relayer:
         key = self.chain_cursor_key(chain_id)
         recorded = 0
         final = int(await source.finalized_height())
+        self.metrics.finalized_height.labels(str(chain_id)).set(final)
         for _ in range(self.settings.max_chunks_per_pass):
             cursor = await self.db.cursor(key)
             start = (
                 int(cursor) + 1 if cursor is not None else await self._first_height(routes, starts)
             )
+            self.metrics.cursor_height.labels(str(chain_id)).set(start - 1)
             if start > final:
                 break
             end = min(final, start + self.settings.chunk_size - 1)
@@ -361,6 +455,7 @@ class Relayer:
                 recorded += 1
             await self.db.advance_cursor(key, Height(end))
             self._scanned[chain_id] = end
+            self.metrics.cursor_height.labels(str(chain_id)).set(end)
         for route in routes:
             self._set_status(route, "running", f"scanned to {chain_id} height {final}")
         return recorded
@@ -468,4 +563,4 @@ class Relayer:
                 log.warning("transfer %s: could not park: %s", t.id, err)
 
 
-__all__ = ["PROTOCOLS", "STATUS_HEARTBEAT_SECONDS", "Relayer", "RouteStatus"]
+__all__ = ["CLIENTS_TASK", "PROTOCOLS", "STATUS_HEARTBEAT_SECONDS", "Relayer", "RouteStatus"]

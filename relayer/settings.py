@@ -86,6 +86,19 @@ class RelayerSettings(BaseSettings):
         description="heights verified downwards from the lowest trusted state (parent-hash chain)",
     )
     max_consensus_states: int = Field(256, ge=2, le=100_000, description="kept per chain")
+    client_refresh_interval: float = Field(
+        30.0,
+        gt=0,
+        le=86_400,
+        description="seconds between checks that refresh a light client with a third of its "
+        "trusting period left",
+    )
+
+    # metrics (relayer/metrics.py; docs/operator-guide.md)
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus port of a relayer process (0: none)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="address the metrics port binds")
 
     def client_params(self, chain_id: str) -> ClientParams:
         return self.clients.get(chain_id) or ClientParams()

@@ -129,6 +129,9 @@ class ChainMakerClientCodec:
     def state_time_ms(self, state: object) -> int:
         return _consensus(state).trusted.timestamp * 1000
 
+    def trusting_period(self, client: object) -> int:
+        return _client(client).params.trusting_period_s
+
     def header_hash(self, header: HeaderUpdate) -> bytes:
         parsed = decode_header(header.encoded)
         return compute_block_hash(parsed, self._hash_for(parsed.pre_conf_height))

@@ -127,6 +127,11 @@ class CometBftClientCodec:
     def state_time_ms(self, state: object) -> int:
         return _state(state).time_ns // 1_000_000
 
+    def trusting_period(self, client: object) -> int:
+        if not isinstance(client, CometClientState):
+            raise ConfigError("not a CometBFT client state")
+        return client.options.trusting_period_ns // 1_000_000_000
+
     def header_hash(self, header: HeaderUpdate) -> bytes:
         return header_hash(decode_envelope(header).header)
 

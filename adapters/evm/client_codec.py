@@ -91,6 +91,11 @@ class EvmClientCodec:
     def state_time_ms(self, state: object) -> int:
         return int(_state(state).timestamp) * 1000
 
+    def trusting_period(self, client: object) -> int:
+        if not isinstance(client, EvmClientState):
+            raise ConfigError("not an EVM client state")
+        return int(client.trusting_period)
+
     def header_hash(self, header: HeaderUpdate) -> bytes:
         return self.light_client.policy.compute_hash(decode_header(header.encoded))
 

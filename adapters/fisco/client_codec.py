@@ -116,6 +116,11 @@ class FiscoClientCodec:
     def state_time_ms(self, state: object) -> int:
         return _state(state).timestamp_ms
 
+    def trusting_period(self, client: object) -> int:
+        if not isinstance(client, FiscoClientState):
+            raise ConfigError("not a FISCO client state")
+        return int(client.trusting_period)
+
     def header_hash(self, header: HeaderUpdate) -> bytes:
         return compute_header_hash(decode_update(header))
 

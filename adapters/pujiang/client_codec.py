@@ -154,6 +154,11 @@ class PujiangClientCodec:
     def state_time_ms(self, state: object) -> int:
         return _state(state).time_ms
 
+    def trusting_period(self, client: object) -> int:
+        if not isinstance(client, ClientState):
+            raise ConfigError("not a Pujiang client state")
+        return client.trusting_period_ms // 1000
+
     def header_hash(self, header: HeaderUpdate) -> bytes:
         return self._hash(header.encoded)
 

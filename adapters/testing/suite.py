@@ -320,6 +320,7 @@ class ChainAdapterConformance:
         assert codec.state_height(decoded) == int(top)
         assert codec.state_hash(decoded) == codec.header_hash(header) == header.hash
         assert codec.state_time_ms(decoded) // 1000 == header.time
+        assert codec.trusting_period(client_again) == codec.trusting_period(client) > 0
         plain = kit.run(kit.adapter.header(top))
         anchored = codec.anchor(client, plain, codec.header_hash(plain), kit.target.now())
         assert codec.state_hash(anchored) == codec.state_hash(state)

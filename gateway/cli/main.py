@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from core.errors import PjgwError
+from core.logs import configure_logging
 from core.runtime import bound_recursion
 from gateway.cli.adapters import adapter_app, adapters_app
 from gateway.cli.db import db_app
@@ -64,14 +65,21 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    console.print(
-        f"[bold]Pujiang Gateway[/] API on http://{settings.host}:{settings.port} "
-        f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)"
+    configure_logging(settings.log_level, settings.log_format)
+    _banner(
+        settings,
+        f"API on http://{settings.host}:{settings.port} "
+        f"(try: curl -s http://{settings.host}:{settings.port}/v1/info)",
     )
     asyncio.run(run_hub(settings, chains, with_relayer=relay))
+
+
+def _banner(settings: Settings, text: str) -> None:
+    """The start-up line: for the terminal, or a log line when every line must be JSON."""
+    if settings.log_format == "json":
+        logging.getLogger("pjgw.hub").info("Pujiang Gateway %s", text)
+    else:
+        console.print(f"[bold]Pujiang Gateway[/] {escape(text)}")
 
 
 @app.command()
@@ -88,13 +96,11 @@ def relay(
 
     settings = Settings()
     os.environ.setdefault("PJGW_BLS_BACKEND", settings.bls_backend)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.store_url()).render_as_string(hide_password=True)
-    console.print(f"[bold]Pujiang Gateway[/] relayer on the store {escape(where)}")
+    _banner(settings, f"relayer on the store {where}")
     asyncio.run(run_hub(settings, chains, with_api=False))
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from core.errors import PjgwError
+from core.logs import configure_logging
 
 notary_app = typer.Typer(help="Notary signer service.", no_args_is_help=True)
 
@@ -42,6 +43,16 @@ def run(
     insecure_plaintext_key: Annotated[
         bool, typer.Option(help="Allow --key-file (a plaintext key): development only")
     ] = False,
+    metrics_port: int = typer.Option(
+        0,
+        min=0,
+        max=65535,
+        envvar="PJGW_NOTARY_METRICS_PORT",
+        help="Serve Prometheus metrics on this port (0: none)",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1", envvar="PJGW_NOTARY_METRICS_HOST", help="Address the metrics port binds"
+    ),
 ) -> None:
     """Poll the hub for work, verify each item with this notary's light clients, sign."""
     if (signer is None) == (key_file is None):
@@ -58,7 +69,7 @@ def run(
     from notary.service import Notary
     from notary.work import HttpWorkSource, run_notary
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging("INFO")  # PJGW_LOG_FORMAT=json: JSON lines (core.logs)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the verdicts
     try:
         ref = signer if signer is not None else f"file:{key_file}"
@@ -74,7 +85,16 @@ def run(
     except PjgwError as err:
         typer.echo(f"pjgw notary: {err}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"notary {notary.address} ({key.label}) polling {hub}")
+    logging.getLogger("pjgw.notary").info(
+        "notary %s (%s) polling %s", notary.address, key.label, hub
+    )
+    metrics_server = None
+    if metrics_port:
+        from prometheus_client.exposition import start_http_server
+
+        metrics_server, _ = start_http_server(
+            metrics_port, addr=metrics_host, registry=notary.metrics.registry
+        )
 
     async def main() -> None:
         # SIGTERM (docker stop, systemd) ends the loop between rounds like Ctrl-C, so the
@@ -92,6 +112,9 @@ def run(
             for adapter in notary.adapters.values():
                 await adapter.aclose()
             notary.close()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from adapters.follower import client_expiry
 from adapters.registry import Registry
 from adapters.sdk import settings_model_of
 from core.errors import InvalidInput, NotFound, PjgwError
@@ -134,9 +135,11 @@ def chain_client(
 ) -> ClientOut:
     """Trusted height, frozen (and why), and seconds left in the trusting period.
 
-    ``expires_in`` needs the trusted header's time, which lives in the
-    family-encoded consensus state: the chain's ``ClientCodec`` reads it when this
-    process has the chain's adapter, else it is null. ``evidence`` is what the
+    ``expires_in`` is the trusted header's time plus the trusting period, minus
+    the clock: both live in the family-encoded states, so the chain's
+    ``ClientCodec`` reads them when this process has the chain's adapter (every
+    chain of the hub's chains file); without one the period falls back to the
+    chain's settings and ``expires_in`` is null. ``evidence`` is what the
     light-client follower froze on (the conflicting header with its commit).
     """
     chain = next((c for c in store.chains() if str(c.chain_id) == chain_id), None)
@@ -153,7 +156,9 @@ def client_status(
 ) -> ClientOut:
     """``client`` with its trusting period and the seconds it has left at ``now`` (the
     API's answer and the dashboard's chains page)."""
-    period = chain.settings.get("trusting_period")
+    trusted_time, period = _trusted_time(request, chain, client)
+    if period is None:
+        period = chain.settings.get("trusting_period")
     if period is None:
         try:
             model = settings_model(_registry(request), chain.family)
@@ -161,41 +166,46 @@ def client_status(
         except Exception:  # the client status is still worth answering
             period = None
     expires_in = None
-    trusted_time = _trusted_time(request, chain, client)
     if trusted_time is not None and period is not None:
         expires_in = max(0.0, float(trusted_time) + float(period) - now)
     return ClientOut.of(client, None if period is None else int(period), expires_in)
 
 
-_TIMES: dict[tuple[str, bytes], float] = {}
-"""Trusted header times by (chain, encoded consensus state): decoding checks keys again."""
+_TIMES: dict[tuple[str, bytes, bytes], tuple[float, int]] = {}
+"""(trusted header time, trusting period) by (chain, client state, consensus state):
+decoding checks keys again, so it is done once per distinct state."""
 
 
-def _trusted_time(request: Request, chain: ChainRecord, client: ClientRecord) -> float | None:
-    """Unix seconds of the trusted header, decoded by the chain's own ``ClientCodec``.
+def _trusted_time(
+    request: Request, chain: ChainRecord, client: ClientRecord
+) -> tuple[float | None, int | None]:
+    """Unix seconds of the trusted header and the client's trusting period, decoded by the
+    chain's own ``ClientCodec`` (``adapters.follower.client_expiry``).
 
-    ``app.state.consensus_time`` (``(chain, client) -> seconds | None``) overrides it
-    (tests); without an adapter of the chain in this process, or when the stored
-    state does not decode, the answer is None rather than an error.
+    ``app.state.consensus_time`` (``(chain, client) -> seconds | None``) overrides the
+    time (tests; the period then comes from the settings); without an adapter of the
+    chain in this process, or when the stored state does not decode, both are None
+    rather than an error.
     """
     override = getattr(request.app.state, "consensus_time", None)
     if override is not None:
         value = override(chain, client)
-        return None if value is None else float(value)
+        return (None if value is None else float(value)), None
     data = client.consensus_states.get(int(client.trusted_height))
     adapter = adapter_for(getattr(request.app.state, "adapters", None), str(chain.chain_id))
     if data is None or adapter is None:
-        return None
-    key = (str(chain.chain_id), data)
+        return None, None
+    key = (str(chain.chain_id), client.client_state, data)
     if key not in _TIMES:
         try:
             codec = adapter.client_codec()
             state = codec.decode_consensus(data, codec.decode_client(client.client_state))
+            expiry = client_expiry(codec, client, state)
         except PjgwError:
-            return None
+            return None, None
         if len(_TIMES) > 1024:
             _TIMES.clear()
-        _TIMES[key] = codec.state_time_ms(state) / 1000
+        _TIMES[key] = (expiry.trusted_time, expiry.trusting_period)
     return _TIMES[key]
 
 

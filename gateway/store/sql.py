@@ -899,6 +899,19 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
             counts[TransferState(state)] = int(n)
         return counts
 
+    def work_queue(self, worker: str, now: float) -> tuple[int, int]:
+        """``(waiting, leased)`` for the relayer's metrics: non-terminal transfers not due
+        before ``now`` (backing off or waiting), and those ``worker`` holds a live lease on."""
+        live = Transfer.state.not_in(_TERMINAL)
+        with self._read() as s:
+            waiting = s.scalar(select(func.count()).where(live, Transfer.next_attempt_at > now))
+            leased = s.scalar(
+                select(func.count()).where(
+                    live, Transfer.lease_owner == worker, Transfer.lease_until > now
+                )
+            )
+        return int(waiting or 0), int(leased or 0)
+
 
 # -- row <-> record ---------------------------------------------------------------
 

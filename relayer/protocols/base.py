@@ -12,16 +12,19 @@ operator, freeze the route).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.follower import LightClientFollower
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
+from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
 from core.seams import BridgeEndpoint, ChainAdapter
 from core.states import TRANSFER_TRANSITIONS, TransferState
 from relayer.async_store import AsyncStore
+from relayer.metrics import RelayerMetrics
 from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.settings import RelayerSettings
 
@@ -39,6 +42,7 @@ class Context:
     clock: Callable[[], float]
     worker_id: str
     on_freeze: Callable[[RouteRecord, str], None]
+    metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
     _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
 
     def now(self) -> float:
@@ -65,11 +69,25 @@ class Context:
         self, t: TransferRecord, new: TransferState, reason: str, **fields: object
     ) -> TransferRecord:
         """Compare-and-set ``t.state -> new`` under this worker's lease (one DB transaction)."""
+        now = self.now()
         moved = await self.store.transition(
-            t.id, t.state, new, reason, self.now(), worker=self.worker_id, **fields
+            t.id, t.state, new, reason, now, worker=self.worker_id, **fields
         )
         log.info("transfer %s: %s -> %s (%s)", t.id, t.state, new, reason)
+        self.metrics.transitions.labels(str(new)).inc()
+        if new is TransferState.ATTESTED:
+            await self._observe_quorum_wait(moved, now)
         return moved
+
+    async def _observe_quorum_wait(self, t: TransferRecord, now: float) -> None:
+        """``proven`` -> ``attested`` from the journal's history (whichever process proved it)."""
+        try:
+            history = await self.store.history(t.id)
+        except PjgwError:
+            return
+        proven = [e.at for e in history if e.state is TransferState.PROVEN]
+        if proven:
+            self.metrics.quorum_wait.labels(t.route_id).observe(max(0.0, now - min(proven)))
 
     async def wait(self, t: TransferRecord, reason: str, delay: float | None = None) -> None:
         """Keep the state, say why, and come back after ``delay`` (default ``wait_interval``)."""
@@ -87,12 +105,22 @@ class Context:
     async def guarded(
         self, route: RouteRecord, t: TransferRecord, work: Awaitable[TransferRecord | None]
     ) -> TransferRecord | None:
-        """Run one step; an error becomes the policy's note, rejection or freeze."""
-        try:
-            return await work
-        except Exception as err:  # every error of a step is handled by the one policy
-            await self.handle_error(route, t, err)
-            return None
+        """Run one step; an error becomes the policy's note, rejection or freeze.
+
+        The step is timed (``pjgw_relayer_step_duration_seconds``) and its log lines
+        carry the transfer id and route (``core.logs``)."""
+        started = time.perf_counter()
+        outcome = "error"
+        with log_context(transfer_id=t.id, route=route.route_id):
+            try:
+                result = await work
+                outcome = "waited" if result is None else "moved"
+                return result
+            except Exception as err:  # every error of a step is handled by the one policy
+                await self.handle_error(route, t, err)
+                return None
+            finally:
+                self.metrics.observe_step(t.state, outcome, time.perf_counter() - started)
 
     async def handle_error(self, route: RouteRecord, t: TransferRecord, err: BaseException) -> None:
         disposition = classify(err)

@@ -9,11 +9,11 @@ import pytest
 from prometheus_client.exposition import generate_latest
 from pydantic_settings import BaseSettings
 
-from gateway.routers.metrics import ApiMetrics
 from gateway.settings import Settings
 from notary.config import NOTARY_KEYS
 from relayer.settings import RelayerSettings
 from tests.deploy.files import GUIDE, REPO_ROOT
+from tests.deploy.monitoring import process_registries
 
 SETTINGS: list[type[BaseSettings]] = [Settings, RelayerSettings]
 CODE_DIRS = ("core", "proofs", "adapters", "relayer", "gateway", "devnet", "contracts")
@@ -86,14 +86,15 @@ def test_every_pjgw_variable_the_guide_names_exists() -> None:
 
 
 def test_every_exported_metric_is_documented() -> None:
-    """All families of the API's registry, with one series each so every sample name shows."""
-    metrics = ApiMetrics(lambda: None)
-    metrics.requests.labels("GET", "/healthz", "200").inc()
-    metrics.latency.labels("GET", "/healthz").observe(0.01)
-    exposition = generate_latest(metrics.registry).decode()
-    families = re.findall(r"^# TYPE (\S+) ", exposition, flags=re.MULTILINE)
-    assert "pjgw_transfers" in families
-    for family in families:
+    """All families of every process's registry (API, relayer, notary, devnet node), with one
+    series each so every sample name shows."""
+    families: set[str] = set()
+    for registry in process_registries():
+        exposition = generate_latest(registry).decode()
+        families |= set(re.findall(r"^# TYPE (\S+) ", exposition, flags=re.MULTILINE))
+    assert {"pjgw_transfers", "pjgw_relayer_route_up", "pjgw_notary_refusals_total"} <= families
+    assert "pjgw_devnet_height" in families
+    for family in sorted(families):
         _row(family)
 
 

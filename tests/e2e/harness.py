@@ -359,12 +359,13 @@ class Hub:
         path.write_text(text)
         return path
 
-    def start_api(self, chains: Path) -> str:
+    def start_api(self, chains: Path, **env: str) -> str:
         """``pjgw serve --no-relay``: the API only; returns its base URL once it answers."""
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         command = [PJGW, "serve", "--no-relay", "--chains", str(chains), "--port", str(port)]
-        self.processes.start("api", command, {**self.store_env, "PJGW_LOG_LEVEL": "warning"})
+        environment = {**self.store_env, "PJGW_LOG_LEVEL": "warning", **env}
+        self.processes.start("api", command, environment)
         wait_http(self.url + "/healthz")
         return self.url
 
@@ -378,7 +379,7 @@ class Hub:
             create_key(self.store_env, f"notary-{i}", "notary") for i in range(len(NOTARY_KEYS))
         )
 
-    def start_notary(self, index: int, chains: Path) -> subprocess.Popen[bytes]:
+    def start_notary(self, index: int, chains: Path, **env: str) -> subprocess.Popen[bytes]:
         """``pjgw notary run``: notary ``index`` of the devnet's genesis committee."""
         if not self.notary_tokens:
             self.make_notary_keys()
@@ -402,7 +403,7 @@ class Hub:
             "--poll-interval",
             "0.2",
         ]
-        return self.processes.start(f"notary-{index}", command, {})
+        return self.processes.start(f"notary-{index}", command, env)
 
     def states(self) -> Counter[str]:
         return transfer_states(self.url)

@@ -131,3 +131,15 @@ async def test_readyz_is_degraded_and_metrics_show_a_signer_below_its_alarm(
     adapters["anvil-1"].balances[drained] = 10**18  # topped up: ready again
     async with _app_with(tmp_path, store, adapters) as api:
         assert (await api.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_every_response_carries_a_request_id_a_well_formed_one_kept(
+    api: httpx.AsyncClient,
+) -> None:
+    kept = await api.get("/healthz", headers={"X-Request-Id": "client-id_1.2"})
+    assert kept.headers["x-request-id"] == "client-id_1.2"
+    for hostile in (b"a b", b"x" * 65, "evil\u00e9".encode(), b"id\r"):
+        replaced = await api.get("/healthz", headers={"X-Request-Id": hostile})
+        assert replaced.headers["x-request-id"].encode() != hostile
+        assert len(replaced.headers["x-request-id"]) == 16
+    assert len((await api.get("/healthz")).headers["x-request-id"]) == 16

@@ -88,3 +88,19 @@ def test_concurrent_workers_never_claim_the_same_transfer(store: SqlStore) -> No
     assert set(claims.values()) == {1}
     owners = {store.transfer(tid).lease_owner for tid in claims}
     assert owners <= {"w0", "w1", "w2", "w3"}
+
+
+def test_work_queue_counts_waiting_transfers_and_one_workers_live_leases(store: SqlStore) -> None:
+    """The relayer's ``pjgw_relayer_backoff_queue`` and ``pjgw_relayer_leases_held``."""
+    due, _ = store.create_transfer(new_transfer(), 1.0)
+    waiting, _ = store.create_transfer(new_transfer(), 1.0)
+    store.note(waiting.id, "retrying: node down", 2.0, retry_at=50.0)
+    done, _ = store.create_transfer(new_transfer(), 1.0)
+    store.note(done.id, "wait", 2.0, retry_at=50.0)
+    store.transition(done.id, S.REQUESTED, S.REJECTED, "policy", 3.0)  # terminal: not counted
+    assert store.work_queue("w1", 10.0) == (1, 0)
+    assert [r.id for r in store.claim_due("w1", 10.0, 30.0, 10)] == [due.id]
+    assert store.work_queue("w1", 10.0) == (1, 1)
+    assert store.work_queue("w2", 10.0) == (1, 0)  # another worker's lease is not ours
+    assert store.work_queue("w1", 45.0) == (1, 0)  # the lease ran out at 40
+    assert store.work_queue("w1", 60.0) == (0, 0)  # the backoff is over: due again
