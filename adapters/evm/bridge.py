@@ -54,9 +54,12 @@ BATCH_ENTRY = {
 """The entry point that acts on members of a stored root of each kind (the contract
 refuses a statement of another kind: "Bridge: statement kind does not match")."""
 
-BATCH_CAPACITY = 64
+BATCH_CAPACITY = 128
 """Most members one ``receiveBatch`` carries: the largest power of two whose gas stays
-under half of a 30M block gas limit (``bench/batch_gas.py``, ``docs/benchmarks.md``)."""
+under half of a 30M block gas limit. Measured by ``bench/batch_gas.py``
+(``docs/benchmarks.md``): ``receiveBatch`` ≈ 36k + 88k gas per asset member, so 170
+members fit 15M and 341 fit 30M; half leaves room for members that cost more (a
+message receiver's callback) and for the block's other transactions."""
 
 
 def statement_abi(statement: BatchStatement) -> tuple[object, ...]:
