@@ -25,6 +25,9 @@ from proofs.notary.ecdsa import to_address
 class BridgeBase(ABC):
     """The shared half of a ``core.seams.BridgeEndpoint``; subclasses add the actions."""
 
+    ROOT_STORED_REFUSAL: str = ""
+    """The text of the chain's refusal of a batch root it already stored (the family's)."""
+
     def __init__(
         self,
         chain_id: ChainId,
@@ -107,6 +110,12 @@ class BridgeBase(ABC):
 
     def committee_epoch(self) -> int:
         return self._epoch
+
+    def is_root_stored_refusal(self, reason: str) -> bool:
+        """True when ``reason`` (a ``ChainRejected``'s ``reason`` detail or a failed
+        ``TxReceipt.reason``) is this chain refusing a root it already stored: for the
+        relayer, the root is stored."""
+        return bool(self.ROOT_STORED_REFUSAL) and self.ROOT_STORED_REFUSAL in reason
 
     def check_acting_chain(self, statement: BatchStatement) -> None:
         """``InvalidInput`` unless THIS chain acts on ``statement`` (see ``BatchKind``)."""

@@ -313,7 +313,13 @@ class BridgeEndpoint(Protocol):
         self, statement: BatchStatement, certificate: Sequence[bytes]
     ) -> ChainAction:
         """Store a certified root here (idempotency key: the statement); a root already
-        stored is not an error for the relayer (``is_root_stored``)."""
+        stored is refused by the chain, which the relayer reads as done
+        (``is_root_stored_refusal``)."""
+        ...
+
+    def is_root_stored_refusal(self, reason: str) -> bool:
+        """True when ``reason`` (a ``ChainRejected`` reason or a failed receipt's) is this
+        chain refusing ``store_root_action`` because the root is already stored."""
         ...
 
     def batch_action(

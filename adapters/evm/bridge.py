@@ -125,6 +125,8 @@ class EvmBridge(BridgeBase):
     """The bridge of one EVM chain: ``chain_id`` as the hub names it, ``domain`` its EIP-712
     domain, ``threshold``/``members`` the committee as configured."""
 
+    ROOT_STORED_REFUSAL = "Bridge: root already stored"
+
     def __init__(
         self,
         chain_id: ChainId,
@@ -180,7 +182,7 @@ class EvmBridge(BridgeBase):
         """``submitRoot(statement, signatures)``, signatures sorted by recovered signer.
 
         Key: the route, epoch, kind and root (a second send is refused on chain with
-        "Bridge: root already stored", which the relayer reads as done)."""
+        "Bridge: root already stored": ``is_root_stored_refusal``)."""
         signatures = order_by_signer(self.batch_digest(statement), certificate)
         return ChainAction(
             SUBMIT_ROOT,

@@ -106,6 +106,8 @@ def _statement_key(statement: BatchStatement) -> str:
 class PujiangBridge(BridgeBase):
     """The bridge module of one Pujiang chain (``hash_fn``: its genesis hash profile)."""
 
+    ROOT_STORED_REFUSAL = "root-stored:"  # devnet.txs.Reason.ROOT_STORED, in a receipt
+
     def __init__(
         self,
         chain_id: ChainId,

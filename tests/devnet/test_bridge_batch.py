@@ -15,7 +15,9 @@ import pytest
 import rlp
 from coincurve import PrivateKey
 
+from adapters.pujiang.bridge import PujiangBridge
 from core.batches import BatchKind
+from core.ids import ChainId
 from devnet import keys
 from devnet.modules.notary import read_committee_epoch
 from devnet.state import NOTARIES_KEY, Committed, failed_key, packet_key, recv_key
@@ -122,7 +124,11 @@ def test_a_member_whose_delivery_fails_fails_alone(chain: Chain) -> None:
 def test_a_root_is_stored_once(chain: Chain) -> None:
     batch = inbound(chain)
     store(chain, batch.statement)
-    assert reason_of(store(chain, batch.statement)) == Reason.ROOT_STORED
+    again = store(chain, batch.statement)
+    assert reason_of(again) == Reason.ROOT_STORED
+    endpoint = PujiangBridge(ChainId(CHAIN), chain.hash_fn)
+    assert endpoint.is_root_stored_refusal(str(again["reason"]))
+    assert not endpoint.is_root_stored_refusal("root-unknown: no such batch root is stored here")
 
 
 # --- refusals: storing a root ----------------------------------------------------------------

@@ -228,10 +228,13 @@ def test_a_replayed_root_is_refused(env: Env) -> None:
     batch = inbound_batch(env)
     store(env, batch)
     certificate = env.certify(batch.digest(env.domain))
-    assert (
-        env.bridge.revert_reason("submitRoot", batch.statement, certificate, sender=env.relayer)
-        == "Bridge: root already stored"
+    reason = env.bridge.revert_reason(
+        "submitRoot", batch.statement, certificate, sender=env.relayer
     )
+    assert reason == "Bridge: root already stored"
+    endpoint = EvmBridge(ChainId(LOCAL_CHAIN), env.domain)
+    assert endpoint.is_root_stored_refusal(f"eth_estimateGas: {reason}")
+    assert not endpoint.is_root_stored_refusal("Bridge: root of another committee epoch")
 
 
 def test_a_root_of_the_old_epoch_is_refused_after_a_rotation(env: Env) -> None:
