@@ -76,6 +76,14 @@ def from_wire_packet(packet: codec.Packet) -> Packet:
     )
 
 
+MAX_TX_BYTES = 64 * 1024
+"""A Pujiang chain's largest transaction (``docs/devnet.md``: at most 64 KiB)."""
+BATCH_CAPACITY = 128
+"""Members per batch transaction: 128 asset members with 7-hash proofs sign to ~45 KB
+(256 would be ~98 KB); members with payloads may need smaller slices (``batch_action``
+refuses a slice that cannot fit)."""
+TX_OVERHEAD = 512  # body fields, public key, signature and RLP headers around the args
+
 BATCH_ACTION = {
     BatchKind.DELIVERY: actions.BRIDGE_RECV_BATCH,
     BatchKind.NONDELIVERY: actions.BRIDGE_REFUND_BATCH,
@@ -164,8 +172,8 @@ class PujiangBridge(BridgeBase):
         return codec.compute_batch_digest(to_wire_statement(statement), self.hash_fn)
 
     def batch_capacity(self) -> int:
-        """The module's bound on members per transaction (``codec.MAX_BATCH_MEMBERS``)."""
-        return codec.MAX_BATCH_MEMBERS
+        """Members per transaction under the chain's 64 KiB transaction bound."""
+        return BATCH_CAPACITY
 
     def store_root_action(
         self, statement: BatchStatement, certificate: Sequence[bytes]
@@ -192,9 +200,17 @@ class PujiangBridge(BridgeBase):
         ]
         indices = b"".join(m.index.to_bytes(2, "big") for m in members)
         key = f"{kind}:{_statement_key(statement)}:{hashlib.sha256(indices).hexdigest()[:16]}"
-        return actions.batch_members_action(
+        action = actions.batch_members_action(
             kind, to_wire_statement(statement), wire, idempotency_key=key
         )
+        size = sum(len(str(v)) // 2 for v in action.payload.values()) + TX_OVERHEAD
+        if size > MAX_TX_BYTES:
+            raise InvalidInput(
+                f"{len(members)} members make a transaction of about {size} bytes, more than "
+                f"the chain's {MAX_TX_BYTES}: split the slice",
+                field="members",
+            )
+        return action
 
     def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """``bridge_recv`` of ``packet`` here (this is its destination)."""

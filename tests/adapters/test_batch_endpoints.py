@@ -240,3 +240,24 @@ def test_pujiang_batch_actions_decode_into_the_transaction_args(
         (to_wire_packet(packets[1]), 1, list(proofs[1]))
     ]
     assert codec.encode(members[0].packet) == codec.encode(to_wire_packet(packets[1]))
+
+
+def test_pujiang_batch_capacity_fits_the_transaction_bound_and_more_is_refused() -> None:
+    bridge = PujiangBridge(PJ, SHA256)
+    packets = [packet(i + 1, EVM, PJ) for i in range(256)]
+    leaves = [bridge.batch_leaf(p) for p in packets]
+    proofs = compute_batch_proofs(leaves, hash_fn=SHA256)
+    s = BatchStatement(str(EVM), str(PJ), 1, BatchKind.DELIVERY, 256, b"\x07" * 32)
+    members = [BatchMember(p, i, proofs[i]) for i, p in enumerate(packets)]
+    capacity = bridge.batch_capacity()
+    action = bridge.batch_action(s, members[:capacity])
+    signed = actions.build_signed_tx(
+        actions.TxSigner(b"\x01" * 32),
+        str(PJ),
+        0,
+        action.kind,
+        actions.tx_args(action.kind, action.payload),
+    )
+    assert len(signed) <= 64 * 1024
+    with pytest.raises(InvalidInput, match="split the slice"):
+        bridge.batch_action(s, members)

@@ -15,8 +15,9 @@ import pytest
 import rlp
 from coincurve import PrivateKey
 
-from adapters.pujiang.bridge import PujiangBridge
-from core.batches import BatchKind
+from adapters.pujiang import actions
+from adapters.pujiang.bridge import PujiangBridge, from_wire_packet
+from core.batches import BatchKind, BatchMember, BatchStatement
 from core.ids import ChainId
 from devnet import keys
 from devnet.modules.notary import read_committee_epoch
@@ -368,3 +369,24 @@ def test_a_refund_of_a_packet_that_differs_from_its_commitment_is_refused(chain:
     forged = members[1].copy(packet=members[1].packet.copy(amount=10**6))
     receipt = act(chain, "bridge_refund_batch", batch.statement, [members[0], forged])
     assert reason_of(receipt) == Reason.UNKNOWN_PACKET
+
+
+def test_a_full_capacity_slice_is_one_transaction_the_chain_accepts(chain: Chain) -> None:
+    """``PujiangBridge.batch_capacity()`` members, built by the adapter, in one block."""
+    endpoint = PujiangBridge(ChainId(CHAIN), chain.hash_fn)
+    capacity = endpoint.batch_capacity()
+    batch = inbound(chain, capacity)
+    store(chain, batch.statement)
+    core_statement = BatchStatement(
+        OTHER, CHAIN, 1, BatchKind.DELIVERY, capacity, batch.statement.root
+    )
+    members = [
+        BatchMember(from_wire_packet(p), i, batch.proofs[i]) for i, p in enumerate(batch.packets)
+    ]
+    action = endpoint.batch_action(core_statement, members)
+
+    receipt = chain.run1(2, action.kind, actions.tx_args(action.kind, action.payload))
+
+    assert receipt["status"] == "committed"
+    assert kinds(receipt) == ["recv_packet"] * capacity
+    assert chain.balance(1, "evm-1/uusdc") == sum(10 + i for i in range(capacity))
