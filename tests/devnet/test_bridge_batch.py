@@ -23,6 +23,7 @@ from devnet import keys
 from devnet.modules.notary import read_committee_epoch
 from devnet.state import NOTARIES_KEY, Committed, failed_key, packet_key, recv_key
 from devnet.txs import Reason
+from proofs.hashing import SHA256
 from proofs.notary.batch import compute_batch_proofs, compute_batch_root
 from proofs.pujiang import codec
 from tests.devnet.test_bridge import FAR, escrow, foreign_packet, send, sent_packet
@@ -390,3 +391,21 @@ def test_a_full_capacity_slice_is_one_transaction_the_chain_accepts(chain: Chain
     assert receipt["status"] == "committed"
     assert kinds(receipt) == ["recv_packet"] * capacity
     assert chain.balance(1, "evm-1/uusdc") == sum(10 + i for i in range(capacity))
+
+
+def test_an_sm3_chain_checks_its_batches_with_sm3(chain_factory: Callable[..., Chain]) -> None:
+    """The gm profile: the tree and the statement digest are SM3, and a sha256 root fails."""
+    gm = chain_factory(hash_profile="sm3", account_scheme="sm2")
+    batch = inbound(gm, 3)
+    assert store(gm, batch.statement)["status"] == "committed"
+    receipt = act(gm, "bridge_recv_batch", batch.statement, batch.members())
+    assert kinds(receipt) == ["recv_packet"] * 3
+
+    fresh = make_batch(gm, [foreign_packet(gm, 10 + i) for i in range(3)])
+    leaves = [codec.compute_packet_digest(p, SHA256) for p in fresh.packets]
+    sha_root = _with(fresh.statement, root=compute_batch_root(leaves, hash_fn=SHA256))
+    assert store(gm, sha_root)["status"] == "committed"  # any root may be certified ...
+    proofs = compute_batch_proofs(leaves, hash_fn=SHA256)
+    members = [m.copy(proof=list(p)) for m, p in zip(fresh.members(), proofs, strict=True)]
+    # ... but its sha256 proofs do not verify in the chain's SM3 tree
+    assert reason_of(act(gm, "bridge_recv_batch", sha_root, members)) == Reason.NOT_IN_ROOT
