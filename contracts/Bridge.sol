@@ -438,6 +438,11 @@ contract Bridge {
 
     /// @notice Most packets one batch statement covers.
     uint256 public constant MAX_BATCH_SIZE = 256;
+    /// @notice Gas each delivery of a batch gets (a message receiver's callback included);
+    ///         a delivery that needs more fails on its own and is refunded on its source.
+    ///         Room for the first delivery of a denomination, which deploys its voucher.
+    uint256 public constant MEMBER_GAS = 1_500_000;
+    uint256 private constant MEMBER_GAS_RESERVE = MEMBER_GAS * 64 / 63 + 10_000;
     bytes32 private constant BATCH_TYPEHASH = keccak256(
         "PacketBatch(string sourceChain,string destChain,uint64 epoch,uint8 kind,uint32 size,bytes32 root)"
     );
@@ -482,8 +487,10 @@ contract Bridge {
     ///      timed out, leaf `indices[i]` of the root by `proofs[i]`; any of these failing
     ///      reverts the batch. A delivery that fails for the packet's own reason (receiver
     ///      reverts, token refuses, escrow short) does not: the packet is marked received and
-    ///      failed (`PacketFailed`). A delivery that runs out of gas reverts the batch (a
-    ///      relayer cannot fail packets by starving them of gas).
+    ///      failed (`PacketFailed`). Each delivery runs with exactly MEMBER_GAS: a batch
+    ///      sent with less gas left than that reverts ("out of gas in a delivery"), so a
+    ///      relayer cannot fail packets by starving them, and a receiver that needs more
+    ///      fails alone.
     /// @param statement The stored statement.
     /// @param packets Packets of the batch (any subset, any order).
     /// @param indices Each packet's leaf index.
@@ -501,11 +508,12 @@ contract Bridge {
             bytes32 packetHash = hashPacket(packet);
             _requireMember(packetHash, indices[i], proofs[i], statement);
             received[source][packet.sequence] = true;
-            uint256 before = gasleft();
-            try this.deliverBatchMember(packet, source) {
+            // The delivery gets exactly MEMBER_GAS (EIP-150 passes at most 63/64 of what is
+            // left): a member that fails within it failed on its own, not for want of gas.
+            require(gasleft() >= MEMBER_GAS_RESERVE, "Bridge: out of gas in a delivery");
+            try this.deliverBatchMember{gas: MEMBER_GAS}(packet, source) {
                 emit RecvPacket(packet.sourceChain, packet.sequence, packetHash, packet);
             } catch (bytes memory reason) {
-                require(gasleft() > before / 64, "Bridge: out of gas in a delivery");
                 failed[source][packet.sequence] = true;
                 emit PacketFailed(packet.sourceChain, packet.sequence, packetHash, packet, reason);
             }

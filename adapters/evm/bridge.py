@@ -58,8 +58,9 @@ BATCH_CAPACITY = 128
 """Most members one ``receiveBatch`` carries: the largest power of two whose gas stays
 under half of a 30M block gas limit. Measured by ``bench/batch_gas.py``
 (``docs/benchmarks.md``): ``receiveBatch`` ≈ 36k + 88k gas per asset member, so 170
-members fit 15M and 341 fit 30M; half leaves room for members that cost more (a
-message receiver's callback) and for the block's other transactions."""
+members fit 15M and 340 fit 30M; half leaves room for members that cost more (a
+message receiver's callback), for the block's other transactions and for the
+1.53M of gas limit the contract reserves for each delivery (``MEMBER_GAS``)."""
 
 
 def statement_abi(statement: BatchStatement) -> tuple[object, ...]:

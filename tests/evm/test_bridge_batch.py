@@ -23,6 +23,7 @@ from adapters.evm.certificate import (
     compute_rotation_digest,
 )
 from core.batches import BatchKind, BatchStatement
+from core.errors import ChainRejected
 from core.ids import ChainId
 from tests.evm.batches import Batch, make_batch
 from tests.fixtures.anvil import LOCAL_CHAIN, REMOTE_CHAIN, THRESHOLD, Env, make_committee
@@ -125,6 +126,43 @@ def test_a_member_refused_by_its_receiver_fails_alone(env: Env) -> None:
     assert not env.bridge.view("failed", SOURCE, 1)
     assert env.receiver.view("messageCount") == 0
     assert voucher_balance(env, env.alice) == 40
+
+
+def test_a_member_whose_receiver_exhausts_its_gas_fails_alone(env: Env) -> None:
+    greedy = env.chain.deploy("GreedyReceiver", sender=env.admin)
+    packets = [
+        env.inbound(sequence=1, amount=10),
+        env.inbound(
+            sequence=2, denom="", amount=0, payload=b"x", receiver=bytes.fromhex(greedy.address[2:])
+        ),
+        env.inbound(sequence=3, amount=30),
+    ]
+    batch = make_batch(packets)
+    store(env, batch)
+
+    receipt = env.bridge.transact(
+        "receiveBatch", batch.statement, *batch.members(), sender=env.relayer
+    )
+
+    assert [e.args["sequence"] for e in receipt.named("RecvPacket")] == [1, 3]
+    (failed,) = receipt.named("PacketFailed")
+    assert failed.args["sequence"] == 2
+    assert b"Bridge: message receiver rejected the packet" in failed.args["reason"]
+    assert env.bridge.view("failed", SOURCE, 2)
+    assert voucher_balance(env, env.alice) == 40
+
+
+def test_a_batch_without_gas_for_a_whole_delivery_reverts(env: Env) -> None:
+    """A relayer cannot fail members by starving them: too little gas reverts the batch."""
+    batch = inbound_batch(env, 2)
+    store(env, batch)
+    member_gas = env.bridge.view("MEMBER_GAS")
+    data = env.bridge.artifact.encode_call("receiveBatch", batch.statement, *batch.members())
+    call = {"from": env.relayer, "to": env.bridge.address, "data": "0x" + data.hex()}
+    with pytest.raises(ChainRejected) as refused:
+        env.chain.call("eth_call", {**call, "gas": hex(member_gas)}, "latest")
+    assert refused.value.details["reason"] == "Bridge: out of gas in a delivery"
+    assert not env.bridge.view("received", SOURCE, 1)
 
 
 def test_only_the_bridge_calls_its_batch_member_delivery(env: Env) -> None:
