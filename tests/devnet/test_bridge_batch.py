@@ -15,10 +15,11 @@ import pytest
 import rlp
 from coincurve import PrivateKey
 
-from adapters.pujiang import actions
+from adapters.pujiang import actions, wire
 from adapters.pujiang.bridge import PujiangBridge, from_wire_packet
 from core.batches import BatchKind, BatchMember, BatchStatement
-from core.ids import ChainId
+from core.ids import ChainId, Height
+from core.types import ChainEvent, EventKind
 from devnet import keys
 from devnet.modules.notary import read_committee_epoch
 from devnet.state import NOTARIES_KEY, Committed, failed_key, packet_key, recv_key
@@ -77,6 +78,19 @@ def inbound(chain: Chain, size: int = 4) -> Batch:
     return make_batch(chain, [foreign_packet(chain, i + 1, amount=10 + i) for i in range(size)])
 
 
+def chain_event(chain: Chain, item: dict[str, object]) -> ChainEvent:
+    """A receipt's event as the Pujiang adapter hands it to the hub."""
+    decoded = codec.decode_event(bytes.fromhex(str(item["event"])[2:]))
+    return ChainEvent(
+        chain_id=ChainId(CHAIN),
+        height=Height(0),
+        kind=wire.EVENT_KINDS[decoded.kind],
+        tx_hash=b"\x00" * 32,
+        position=(decoded.tx_index, decoded.event_index),
+        attributes=wire.event_attributes(decoded),
+    )
+
+
 def kinds(receipt: dict[str, object]) -> list[str]:
     return [e["kind"] for e in receipt["events"]]  # type: ignore[index, union-attr]
 
@@ -121,6 +135,18 @@ def test_a_member_whose_delivery_fails_fails_alone(chain: Chain) -> None:
     assert chain.node.state_value(failed_key(OTHER.encode(), 1)) is None
     assert chain.balance(1, "evm-1/uusdc") == 12
     assert escrow(chain) == 10
+
+    # the adapter reads the failure as PACKET_FAILED, matched to its packet (ERROR_ACK)
+    endpoint = PujiangBridge(ChainId(CHAIN), chain.hash_fn)
+    events = [chain_event(chain, e) for e in receipt["events"]]  # type: ignore[union-attr]
+    assert [e.kind for e in events] == [
+        EventKind.RECEIVE_PACKET,
+        EventKind.PACKET_FAILED,
+        EventKind.RECEIVE_PACKET,
+    ]
+    assert endpoint.is_failed_event(events[1], from_wire_packet(packets[1]))
+    assert not endpoint.is_failed_event(events[1], from_wire_packet(packets[0]))
+    assert endpoint.is_delivered_event(events[0], from_wire_packet(packets[0]))
 
 
 def test_a_root_is_stored_once(chain: Chain) -> None:

@@ -8,6 +8,7 @@ transaction that fails on chain with the contract's exact reason.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -15,16 +16,19 @@ from typing import Any
 import pytest
 from eth_hash.auto import keccak
 
-from adapters.evm.bridge import EvmBridge, statement_abi
+from adapters.evm.adapter import EvmAdapter
+from adapters.evm.bridge import EvmBridge, from_evm_packet, statement_abi
 from adapters.evm.certificate import (
     Packet,
     compute_packet_digest,
     compute_packet_hash,
     compute_rotation_digest,
 )
+from adapters.evm.settings import EvmChainSettings
 from core.batches import BatchKind, BatchStatement
 from core.errors import ChainRejected
-from core.ids import ChainId
+from core.ids import ChainId, Height
+from core.types import ChainEvent, EventKind
 from tests.evm.batches import Batch, make_batch
 from tests.fixtures.anvil import LOCAL_CHAIN, REMOTE_CHAIN, THRESHOLD, Env, make_committee
 
@@ -126,6 +130,36 @@ def test_a_member_refused_by_its_receiver_fails_alone(env: Env) -> None:
     assert not env.bridge.view("failed", SOURCE, 1)
     assert env.receiver.view("messageCount") == 0
     assert voucher_balance(env, env.alice) == 40
+
+
+def test_the_adapter_reads_a_failed_member_for_its_error_ack(
+    env: Env, evm_settings: Callable[..., EvmChainSettings]
+) -> None:
+    """``PacketFailed`` is a ``PACKET_FAILED`` event the endpoint matches to its packet."""
+    env.receiver.transact("setRejecting", True, sender=env.admin)
+    to_receiver = bytes.fromhex(env.receiver.address[2:])
+    packets = [
+        env.inbound(sequence=1, amount=10),
+        env.inbound(sequence=2, denom="", amount=0, payload=b"ping", receiver=to_receiver),
+    ]
+    batch = make_batch(packets)
+    store(env, batch)
+    receipt = env.bridge.transact(
+        "receiveBatch", batch.statement, *batch.members(), sender=env.relayer
+    )
+
+    async def read() -> tuple[list[ChainEvent], EvmBridge]:
+        async with EvmAdapter(evm_settings()) as adapter:
+            height = Height(receipt.block_number)
+            return await adapter.events(height, height), adapter.bridge()
+
+    events, endpoint = asyncio.run(read())
+    delivered, failed = (from_evm_packet(p) for p in packets)
+    assert [e.kind for e in events] == [EventKind.RECEIVE_PACKET, EventKind.PACKET_FAILED]
+    assert endpoint.is_delivered_event(events[0], delivered)
+    assert endpoint.is_failed_event(events[1], failed)
+    assert not endpoint.is_failed_event(events[1], delivered)
+    assert not endpoint.is_delivered_event(events[1], failed)
 
 
 def test_a_member_whose_receiver_exhausts_its_gas_fails_alone(env: Env) -> None:
