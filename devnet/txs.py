@@ -114,6 +114,7 @@ KINDS = frozenset(
         "bridge_recv_batch",
         "bridge_refund_batch",
         "bridge_ack_batch",
+        "notary_rotate",
         "htlc_lock",
         "htlc_claim",
         "htlc_refund",

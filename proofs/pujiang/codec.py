@@ -43,6 +43,7 @@ VALSET_TAG = b"pujiang/valset/v1"
 PACKET_TAG = b"pujiang/packet/v1"
 NONDELIVERY_TAG = b"pujiang/nondelivery/v1"
 BATCH_TAG = b"pujiang/batch/v1"
+ROTATION_TAG = b"pujiang/notary-rotation/v1"
 MAX_BATCH_PROOF = 8  # hashes in a proof of a batch of at most 256 (core.batches.MAX_BATCH_SIZE)
 MAX_BATCH_MEMBERS = 256
 
@@ -388,6 +389,18 @@ def compute_batch_digest(statement: BatchStatement, hash_fn: HashFunction = SHA2
             ]
         )
     )
+
+
+def compute_notary_rotation_digest(
+    chain_id: bytes,
+    epoch: int,
+    threshold: int,
+    members: Sequence[bytes],
+    hash_fn: HashFunction = SHA256,
+) -> bytes:
+    """What the CURRENT notary committee signs to hand over to the committee of ``epoch``:
+    ``H(rlp([b"pujiang/notary-rotation/v1", chain_id, epoch, threshold, [member, ...]]))``."""
+    return hash_fn(rlp.encode([ROTATION_TAG, chain_id, epoch, threshold, list(members)]))
 
 
 # --- bitmaps and sets -------------------------------------------------------------

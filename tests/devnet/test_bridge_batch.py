@@ -435,3 +435,69 @@ def test_an_sm3_chain_checks_its_batches_with_sm3(chain_factory: Callable[..., C
     members = [m.copy(proof=list(p)) for m, p in zip(fresh.members(), proofs, strict=True)]
     # ... but its sha256 proofs do not verify in the chain's SM3 tree
     assert reason_of(act(gm, "bridge_recv_batch", sha_root, members)) == Reason.NOT_IN_ROOT
+
+
+# --- committee rotation and old epochs -----------------------------------------------------
+
+NEXT = [PrivateKey(bytes([0x70 + i]) * 32) for i in range(3)]
+
+
+def committee_epoch(chain: Chain) -> int:
+    value = chain.node.state_value(NOTARIES_KEY)
+    assert value is not None
+    return read_committee_epoch(Committed({NOTARIES_KEY: value}))
+
+
+def rotate(
+    chain: Chain, epoch: int, threshold: int, members: list[bytes], signers: list[PrivateKey]
+) -> dict[str, object]:
+    digest = codec.compute_notary_rotation_digest(
+        CHAIN.encode(), epoch, threshold, members, chain.hash_fn
+    )
+    certificate = keys.sign_certificate(signers, digest)
+    return chain.run1(3, "notary_rotate", [epoch, threshold, members, certificate])
+
+
+def test_a_root_of_the_old_epoch_is_refused_after_a_rotation(chain: Chain) -> None:
+    batch = inbound(chain)
+    old_statement = batch.statement  # epoch 1, certified below by the old committee
+    members = [keys.notary_address(k) for k in NEXT]
+    assert rotate(chain, 2, 2, members, chain.notaries[:2])["status"] == "committed"
+    assert committee_epoch(chain) == 2
+
+    assert reason_of(store(chain, old_statement)) == Reason.WRONG_EPOCH
+    renewed = _with(old_statement, epoch=2)
+    assert reason_of(store(chain, renewed)) == Reason.BAD_CERTIFICATE  # old members
+    digest = codec.compute_batch_digest(renewed, chain.hash_fn)
+    by_new = keys.sign_certificate(NEXT[:2], digest)
+    assert chain.run1(2, "bridge_store_root", [renewed, by_new])["status"] == "committed"
+    delivered = act(chain, "bridge_recv_batch", renewed, batch.members())
+    assert kinds(delivered) == ["recv_packet"] * 4
+
+
+@pytest.mark.parametrize(
+    ("epoch", "threshold", "members", "reason"),
+    [
+        (1, 2, 3, Reason.WRONG_EPOCH),  # the current epoch again: a replayed rotation
+        (3, 2, 3, Reason.WRONG_EPOCH),  # skipping an epoch
+        (2, 1, 3, Reason.BAD_ARGS),  # not a majority
+        (2, 4, 3, Reason.BAD_ARGS),  # more than the members
+        (2, 2, 0, Reason.BAD_ARGS),  # no members
+    ],
+    ids=["replayed-epoch", "skipped-epoch", "minority", "threshold-over-size", "empty"],
+)
+def test_a_bad_rotation_is_refused(
+    chain: Chain, epoch: int, threshold: int, members: int, reason: Reason
+) -> None:
+    addresses = [keys.notary_address(k) for k in NEXT[:members]]
+    assert reason_of(rotate(chain, epoch, threshold, addresses, chain.notaries[:2])) == reason
+    assert committee_epoch(chain) == 1
+
+
+def test_a_rotation_needs_the_current_committee_and_distinct_members(chain: Chain) -> None:
+    members = [keys.notary_address(k) for k in NEXT]
+    assert reason_of(rotate(chain, 2, 2, members, NEXT[:2])) == Reason.BAD_CERTIFICATE
+    twice = [members[0], members[0], members[1]]
+    assert reason_of(rotate(chain, 2, 2, twice, chain.notaries[:2])) == Reason.BAD_ARGS
+    assert rotate(chain, 2, 2, members, chain.notaries[:2])["status"] == "committed"
+    assert reason_of(rotate(chain, 2, 2, members, chain.notaries[:2])) == Reason.WRONG_EPOCH
