@@ -25,10 +25,12 @@ from adapters.evm.certificate import (
     compute_rotation_digest,
 )
 from adapters.evm.settings import EvmChainSettings
-from core.batches import BatchKind, BatchStatement
+from core.batches import BatchKind, BatchMember, BatchStatement
 from core.errors import ChainRejected
 from core.ids import ChainId, Height
-from core.types import ChainEvent, EventKind
+from core.types import ChainEvent, EventKind, TxReceipt
+from proofs.hashing import get_hash_function
+from proofs.notary.batch import compute_batch_proofs, compute_batch_root
 from tests.evm.batches import Batch, make_batch
 from tests.fixtures.anvil import LOCAL_CHAIN, REMOTE_CHAIN, THRESHOLD, Env, make_committee
 
@@ -542,3 +544,55 @@ def test_a_refund_of_a_packet_that_differs_from_its_commitment_is_refused(env: E
         )
         == "Bridge: packet differs from its commitment"
     )
+
+
+# --- through the adapter: the endpoint's actions are the transactions the contract takes ----
+
+
+def test_the_endpoints_actions_store_and_deliver_through_the_adapter(
+    env: Env, evm_settings: Callable[..., EvmChainSettings]
+) -> None:
+    packets = [from_evm_packet(env.inbound(sequence=i + 1, amount=5 + i)) for i in range(6)]
+
+    async def scenario() -> tuple[TxReceipt, list[TxReceipt], ChainRejected]:
+        members = tuple(n.address for n in env.committee)
+        settings = evm_settings(committee_threshold=THRESHOLD, committee=members)
+        async with EvmAdapter(settings) as adapter:
+            bridge = adapter.bridge()
+            hash_fn = get_hash_function(bridge.batch_hash_name())
+            leaves = [bridge.batch_leaf(p) for p in packets]
+            proofs = compute_batch_proofs(leaves, hash_fn=hash_fn)
+            statement = BatchStatement(
+                REMOTE_CHAIN,
+                LOCAL_CHAIN,
+                bridge.committee_epoch(),
+                BatchKind.DELIVERY,
+                len(packets),
+                compute_batch_root(leaves, hash_fn=hash_fn),
+            )
+            certificate = env.certify(bridge.batch_digest(statement))[::-1]  # any order
+            stored = await adapter.wait_receipt(
+                await adapter.submit(bridge.store_root_action(statement, certificate))
+            )
+            with pytest.raises(ChainRejected) as again:
+                await adapter.submit(
+                    dataclasses.replace(
+                        bridge.store_root_action(statement, certificate), idempotency_key="again"
+                    )
+                )
+            slices = [
+                [BatchMember(packets[i], i, proofs[i]) for i in chosen]
+                for chosen in ((0, 1, 2), (5, 4, 3))
+            ]
+            delivered = [
+                await adapter.wait_receipt(await adapter.submit(bridge.batch_action(statement, s)))
+                for s in slices
+            ]
+            return stored, delivered, again.value
+
+    stored, delivered, again = asyncio.run(scenario())
+    assert stored.success is True
+    assert [r.success for r in delivered] == [True, True]
+    endpoint = EvmBridge(ChainId(LOCAL_CHAIN), env.domain)
+    assert endpoint.is_root_stored_refusal(str(again.details["reason"]))
+    assert voucher_balance(env, env.alice) == sum(5 + i for i in range(6))
