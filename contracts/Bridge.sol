@@ -472,8 +472,8 @@ contract Bridge {
         bool delivery = statement.kind == KIND_DELIVERY;
         bytes32 acting = keccak256(bytes(delivery ? statement.destChain : statement.sourceChain));
         bytes32 other = keccak256(bytes(delivery ? statement.sourceChain : statement.destChain));
-        require(acting == _localKey && other != _localKey, "Bridge: root is not for this chain");
-        require(statement.epoch == epoch, "Bridge: root of another committee epoch");
+        require(acting == _localKey && other != _localKey, "Bridge: root not for this chain");
+        require(statement.epoch == epoch, "Bridge: root of another epoch");
         require(statement.size > 0 && statement.size <= MAX_BATCH_SIZE, "Bridge: batch size out of range");
         bytes32 digest = batchDigest(statement);
         require(!rootStored[digest], "Bridge: root already stored");
@@ -504,7 +504,7 @@ contract Bridge {
         bytes32 source = _storedBatch(statement, KIND_DELIVERY, packets.length, indices.length, proofs.length);
         for (uint256 i = 0; i < packets.length; ++i) {
             Packet calldata packet = packets[i];
-            require(_checkInbound(packet) == source, "Bridge: packet route differs from the statement");
+            require(_checkInbound(packet) == source, "Bridge: packet of another route");
             bytes32 packetHash = hashPacket(packet);
             _requireMember(packetHash, indices[i], proofs[i], statement);
             received[source][packet.sequence] = true;
@@ -525,7 +525,7 @@ contract Bridge {
     /// @param packet The packet (already checked and marked received by `receiveBatch`).
     /// @param source keccak256 of its source chain.
     function deliverBatchMember(Packet calldata packet, bytes32 source) external {
-        require(msg.sender == address(this), "Bridge: only the bridge delivers a batch member");
+        require(msg.sender == address(this), "Bridge: caller is not the bridge");
         _deliver(packet, source);
     }
 
@@ -598,7 +598,7 @@ contract Bridge {
         bool ack
     ) private {
         (bytes32 route, bytes32 packetHash) = _pending(packet);
-        require(route == dest, "Bridge: packet route differs from the statement");
+        require(route == dest, "Bridge: packet of another route");
         _requireMember(packetHash, index, proof, statement);
         delete commitments[route][packet.sequence];
         if (ack) {
@@ -618,9 +618,9 @@ contract Bridge {
     {
         require(
             statement.kind == kind || (kind == KIND_NONDELIVERY && statement.kind == KIND_ERROR_ACK),
-            "Bridge: statement kind does not match"
+            "Bridge: wrong statement kind"
         );
-        require(n > 0 && n == ni && n == np, "Bridge: batch arrays differ in length");
+        require(n > 0 && n == ni && n == np, "Bridge: batch arrays mismatch");
         require(rootStored[batchDigest(statement)], "Bridge: root not stored");
         return keccak256(bytes(kind == KIND_DELIVERY ? statement.sourceChain : statement.destChain));
     }

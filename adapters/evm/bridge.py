@@ -52,7 +52,7 @@ BATCH_ENTRY = {
     BatchKind.ACK: "bridge.acknowledgeBatch",
 }
 """The entry point that acts on members of a stored root of each kind (the contract
-refuses a statement of another kind: "Bridge: statement kind does not match")."""
+refuses a statement of another kind: "Bridge: wrong statement kind")."""
 
 BATCH_CAPACITY = 128
 """Most members one ``receiveBatch`` carries: the largest power of two whose gas stays
