@@ -288,6 +288,13 @@ class BridgeEndpoint(Protocol):
         """True when ``event`` (read from this chain) reports ``packet`` delivered here."""
         ...
 
+    def is_failed_event(self, event: ChainEvent, packet: Packet) -> bool:
+        """True when ``event`` (a ``PACKET_FAILED`` event read from this chain) reports
+        ``packet`` received in a batch but refused by its receiver or token: it is marked
+        received here (never delivered later) and an ``ERROR_ACK`` root refunds it on its
+        source."""
+        ...
+
     # --- batches (core.batches, proofs.notary.batch, docs/notary.md "Batches") ---------
     # THIS chain is the acting chain: the destination for DELIVERY roots, the source for
     # NONDELIVERY, ACK and ERROR_ACK roots.
@@ -320,7 +327,13 @@ class BridgeEndpoint(Protocol):
         self, statement: BatchStatement, certificate: Sequence[bytes]
     ) -> ChainAction:
         """Store a certified root here (idempotency key: the statement); a root already
-        stored is not an error for the relayer (``is_root_stored``)."""
+        stored is refused by the chain, which the relayer reads as done
+        (``is_root_stored_refusal``)."""
+        ...
+
+    def is_root_stored_refusal(self, reason: str) -> bool:
+        """True when ``reason`` (a ``ChainRejected`` reason or a failed receipt's) is this
+        chain refusing ``store_root_action`` because the root is already stored."""
         ...
 
     def batch_action(

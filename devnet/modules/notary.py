@@ -3,7 +3,8 @@
 A certificate is ``rlp([[signature, ...]])`` (``codec.Certificate``), each
 signature 65 bytes ``r ‖ s ‖ v`` over a 32-byte digest
 (``codec.compute_packet_digest`` or ``compute_nondelivery_digest``). The
-committee (``notaries`` state entry: ``rlp([threshold, [address, ...]])``)
+committee (``notaries`` state entry: ``rlp([threshold, [address, ...], epoch])``;
+an entry without ``epoch``, as every genesis so far wrote it, is epoch 1)
 names members by Ethereum-style address, ``keccak256(x ‖ y)[12:]`` of the
 uncompressed secp256k1 key, so one notary key serves both the EVM bridge and
 Pujiang subchains.
@@ -18,8 +19,18 @@ Pujiang subchains.
 4. no member signs twice.
 
 Any bad signature rejects the whole certificate (a relayer must not pad one
-with junk). SECURITY: the devnet trusts any packet a quorum of its committee
-signs; the notaries are the ones who run light clients of the source chain.
+with junk).
+
+``notary_rotate [epoch, threshold, [member, ...], certificate]`` hands over to a
+new committee: ``epoch`` is the current one + 1 (so a rotation works once), the
+members are distinct 20-byte addresses (1 .. 32), the threshold a strict
+majority, and the certificate the CURRENT committee's over
+``codec.compute_notary_rotation_digest``. Batch roots name the epoch of the
+committee that signed them; a root of an older epoch is refused after a
+rotation (``devnet.modules.batches``).
+
+SECURITY: the devnet trusts any packet a quorum of its committee signs; the
+notaries are the ones who run light clients of the source chain.
 """
 
 from __future__ import annotations
@@ -29,7 +40,14 @@ from typing import cast
 import rlp
 from coincurve import PublicKey
 
-from devnet.modules.context import as_serializable
+from devnet.modules.context import (
+    ADDRESS_LENGTH,
+    TxContext,
+    as_bytes,
+    as_serializable,
+    as_uint,
+    unpack,
+)
 from devnet.state import NOTARIES_KEY, Reader
 from devnet.txs import Reason, TxRejected
 from proofs.hashing import keccak256
@@ -41,11 +59,23 @@ HALF_N = SECP256K1_N // 2
 
 def read_committee(state: Reader) -> tuple[int, frozenset[bytes]]:
     """``(threshold, members)`` from the ``notaries`` entry."""
+    threshold, members, _ = _committee_entry(state)
+    return threshold, members
+
+
+def read_committee_epoch(state: Reader) -> int:
+    """The committee's epoch (1 for an entry of the two-item form)."""
+    return _committee_entry(state)[2]
+
+
+def _committee_entry(state: Reader) -> tuple[int, frozenset[bytes], int]:
     value = state.get(NOTARIES_KEY)
     if value is None:
         raise TxRejected(Reason.BAD_CERTIFICATE, "this chain has no notary committee")
-    threshold, members = rlp.decode(value)
-    return codec.raw_int(threshold, "threshold"), frozenset(members)
+    items = rlp.decode(value)
+    threshold, members = items[0], items[1]
+    epoch = codec.raw_int(items[2], "epoch") if len(items) > 2 else 1
+    return codec.raw_int(threshold, "threshold"), frozenset(members), epoch
 
 
 def recover_address(signature: bytes, digest: bytes) -> bytes:
@@ -91,3 +121,33 @@ def validate_certificate(item: object, digest: bytes, state: Reader) -> list[byt
             )
         signers.append(address)
     return signers
+
+
+MAX_COMMITTEE = 32  # devnet.config.MAX_NOTARIES
+
+
+def notary_rotate(ctx: TxContext, args: object) -> None:
+    """``[epoch, threshold, [member, ...], certificate]``: the next committee takes office."""
+    names = ("epoch", "threshold", "members", "certificate")
+    epoch_item, threshold_item, members_item, certificate_item = unpack(
+        args, names, "notary_rotate"
+    )
+    epoch = as_uint(epoch_item, "epoch")
+    current = read_committee_epoch(ctx.state)
+    if epoch != current + 1:
+        raise TxRejected(
+            Reason.WRONG_EPOCH, f"rotation to epoch {epoch}, the next epoch is {current + 1}"
+        )
+    threshold = as_uint(threshold_item, "threshold")
+    if not isinstance(members_item, list) or not 1 <= len(members_item) <= MAX_COMMITTEE:
+        raise TxRejected(Reason.BAD_ARGS, f"members is a list of 1 .. {MAX_COMMITTEE} addresses")
+    members = [as_bytes(m, "member", size=ADDRESS_LENGTH) for m in members_item]
+    if len(set(members)) != len(members):
+        raise TxRejected(Reason.BAD_ARGS, "a member is listed twice")
+    if not (threshold <= len(members) and 2 * threshold > len(members)):
+        raise TxRejected(Reason.BAD_ARGS, "the threshold must be a majority of the members")
+    digest = codec.compute_notary_rotation_digest(
+        ctx.block.chain_id, epoch, threshold, members, ctx.hash_fn
+    )
+    validate_certificate(certificate_item, digest, ctx.state)
+    ctx.state.set(NOTARIES_KEY, rlp.encode([threshold, members, epoch]))
