@@ -68,6 +68,7 @@ class RouteOut(BaseModel):
     protocol: RouteProtocol
     settings: dict[str, Any]
     enabled: bool
+    paused_reason: str | None = None  # why a supervisor paused it (null: not paused)
 
     @classmethod
     def of(cls, r: RouteRecord) -> Self:
@@ -78,6 +79,7 @@ class RouteOut(BaseModel):
             protocol=r.protocol,
             settings=dict(r.settings),
             enabled=r.enabled,
+            paused_reason=r.paused_reason,
         )
 
 

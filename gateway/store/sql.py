@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,7 +59,9 @@ from core.records import (
 )
 from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
 from core.types import ChainAction
+from gateway.audit import log as audit
 from gateway.store import journal
+from gateway.store.audit import AuditStoreMixin, chain_snapshot, route_snapshot
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -109,7 +112,7 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin):
+class SqlStore(SwapStoreMixin, AuditStoreMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
@@ -118,6 +121,9 @@ class SqlStore(SwapStoreMixin):
     ``sqlite_synchronous`` is ``NORMAL`` by default (WAL: durable across a hub
     crash, the last commits may be lost on power failure; see docs/store.md);
     ``FULL`` fsyncs every commit at about a fifth of the write rate.
+
+    Every change is audited in its own transaction (``gateway.audit.log``: entries
+    staged by the change, chained on at commit; ``AuditStoreMixin``).
     """
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
@@ -127,6 +133,8 @@ class SqlStore(SwapStoreMixin):
         self._writer = sessionmaker(
             self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        audit.install(self._writer)
+        audit.install(self._reader)  # nothing stages in a read, but nothing is lost if it did
 
     def __repr__(self) -> str:  # never the URL: it may carry a password
         return f"SqlStore(dialect={self.dialect!r})"
@@ -198,7 +206,9 @@ class SqlStore(SwapStoreMixin):
 
     # -- chains and routes ------------------------------------------------------
 
-    def upsert_chain(self, chain: ChainRecord) -> None:
+    def upsert_chain(self, chain: ChainRecord, *, now: float | None = None) -> None:
+        """Register or replace a chain (audited ``chain.register``/``chain.update``; the
+        entry keeps a digest of the settings, never the settings: they may hold secrets)."""
         values = {
             "chain_id": str(chain.chain_id),
             "family": chain.family,
@@ -206,6 +216,17 @@ class SqlStore(SwapStoreMixin):
             "enabled": chain.enabled,
         }
         with self._write() as s:
+            old = s.get(Chain, values["chain_id"])
+            before = None if old is None else chain_snapshot(old.family, old.settings, old.enabled)
+            audit.stage(
+                s,
+                "chain.register" if old is None else "chain.update",
+                "chain",
+                values["chain_id"],
+                _now(now),
+                before=before,
+                after=chain_snapshot(chain.family, chain.settings, chain.enabled),
+            )
             stmt = self._insert(s)(Chain).values(**values)
             s.execute(
                 stmt.on_conflict_do_update(
@@ -222,7 +243,9 @@ class SqlStore(SwapStoreMixin):
                 for r in rows
             ]
 
-    def upsert_route(self, route: RouteRecord) -> None:
+    def upsert_route(self, route: RouteRecord, *, now: float | None = None) -> None:
+        """Register or replace a route (audited ``route.register``/``route.update``); a
+        supervisor's pause (``paused_reason``) is kept."""
         values = {
             "route_id": route.route_id,
             "source": str(route.source),
@@ -232,6 +255,16 @@ class SqlStore(SwapStoreMixin):
             "enabled": route.enabled,
         }
         with self._write() as s:
+            old = s.get(Route, route.route_id)
+            audit.stage(
+                s,
+                "route.register" if old is None else "route.update",
+                "route",
+                route.route_id,
+                _now(now),
+                before=None if old is None else route_snapshot(route_record(old)),
+                after=route_snapshot(route),
+            )
             stmt = self._insert(s)(Route).values(**values)
             s.execute(
                 stmt.on_conflict_do_update(
@@ -337,6 +370,7 @@ class SqlStore(SwapStoreMixin):
                 row.reason,
                 tx_hash=new.source_tx,
                 chain_id=route.source if new.source_tx else None,
+                action="create",
             )
             s.flush()
             return transfer_record(row), True
@@ -441,7 +475,16 @@ class SqlStore(SwapStoreMixin):
             elif fields.get("source_tx") is not None:
                 tx_hash, chain_id = row.source_tx, row.source_chain
             journal.add_history(
-                s, TRANSFER, transfer_id, now, row.state, reason, tx_hash=tx_hash, chain_id=chain_id
+                s,
+                TRANSFER,
+                transfer_id,
+                now,
+                row.state,
+                reason,
+                tx_hash=tx_hash,
+                chain_id=chain_id,
+                action="transition",
+                before=TransferState(expected).value,
             )
             s.flush()
             return transfer_record(row)
@@ -476,6 +519,7 @@ class SqlStore(SwapStoreMixin):
                 reason,
                 tx_hash=row.source_tx,
                 chain_id=row.source_chain,
+                action="source_event",
             )
             s.flush()
             return transfer_record(row)
@@ -809,6 +853,7 @@ class SqlStore(SwapStoreMixin):
         token = "pjgw_" + secrets.token_urlsafe(32)
         try:
             with self._write() as s:
+                audit.stage(s, "key.create", "key", name, now, after={"role": role})
                 s.add(
                     ApiKey(
                         name=name,
@@ -832,8 +877,17 @@ class SqlStore(SwapStoreMixin):
                 return None
             return row.name, row.role
 
-    def revoke_api_key(self, name: str) -> None:
+    def revoke_api_key(self, name: str, *, now: float | None = None) -> None:
         with self._write() as s:
+            audit.stage(
+                s,
+                "key.revoke",
+                "key",
+                name,
+                _now(now),
+                before={"revoked": False},
+                after={"revoked": True},
+            )
             result = s.execute(
                 update(ApiKey)
                 .where(ApiKey.name == name)
@@ -859,6 +913,11 @@ class SqlStore(SwapStoreMixin):
 
 
 # -- row <-> record ---------------------------------------------------------------
+
+
+def _now(now: float | None) -> float:
+    """The caller's clock, or the wall clock for seam methods that take none."""
+    return time.time() if now is None else now
 
 
 def _token_hash(token: str) -> bytes:
