@@ -109,6 +109,7 @@ KINDS = frozenset(
         "htlc_claim",
         "htlc_refund",
         "validator_update",
+        "anchor",
     }
 )
 

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from adapters.registry import Registry, discover
 from core.http_limits import InputBounds
 from core.seams import Store
+from gateway.audit.request_id import RequestIds
 from gateway.auth import KeyCache
 from gateway.families import Families
 from gateway.keystore import FileKeystore, ManagedAccounts
@@ -34,7 +35,18 @@ from gateway.limits import input_limits
 from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimits
-from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
+from gateway.routers import (
+    audit,
+    chains,
+    health,
+    info,
+    metrics,
+    notary,
+    operations,
+    ready,
+    swaps,
+    transfers,
+)
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
@@ -85,9 +97,21 @@ def create_app(
     app.add_middleware(InputBounds, limits=input_limits(settings))  # before anything parses
     app.add_middleware(RateLimits, settings=settings)  # before bodies are read or keys checked
     app.add_middleware(metrics.MetricsMiddleware, metrics=state.metrics)  # counts refusals too
+    app.add_middleware(RequestIds)  # outermost: every answer, refusals too, names its request
     install_problem_handlers(app)
     install_openapi(app, settings)
-    for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
+    for module in (
+        health,
+        ready,
+        metrics,
+        info,
+        operations,  # before transfers: its POST /v1/transfers/{id}/… paths are more specific
+        transfers,
+        swaps,
+        chains,
+        notary,
+        audit,
+    ):
         app.include_router(module.router)
     return app
 

@@ -6,6 +6,8 @@ A ``ChainAction`` of this family is one of:
 ``bridge_recv``     ``{"packet": hex, "certificate": hex, "nonce"?: int}``: deliver a
                     packet with the notary certificate, signed with the relayer key.
 ``bridge_timeout``  same payload: a non-delivery certificate refunds the sender.
+``anchor``          ``{"digest": hex}``: record 32 bytes in the chain's state under the
+                    relayer account (the hub's audit-log heads; ``devnet/modules/anchor.py``).
 
 Payload values are ``0x`` hex strings (``bytes`` are accepted too) so the
 relayer can journal an action as JSON before it is sent. A builder fills in
@@ -46,7 +48,8 @@ BRIDGE_RECV = "bridge_recv"
 BRIDGE_TIMEOUT = "bridge_timeout"
 HTLC_CLAIM = "htlc_claim"  # {"htlc_id": hex, "preimage": hex}: pays the HTLC's receiver
 HTLC_REFUND = "htlc_refund"  # {"htlc_id": hex}: pays the HTLC's sender back
-SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT, HTLC_CLAIM, HTLC_REFUND)
+ANCHOR = "anchor"  # {"digest": hex}: 32 bytes recorded under the signer (audit anchors)
+SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT, HTLC_CLAIM, HTLC_REFUND, ANCHOR)
 ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
 
@@ -199,6 +202,11 @@ def tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
         return [payload_bytes(payload, "htlc_id"), payload_bytes(payload, "preimage")]
     if kind == HTLC_REFUND:
         return [payload_bytes(payload, "htlc_id")]
+    if kind == ANCHOR:
+        digest = payload_bytes(payload, "digest")
+        if len(digest) != 32:
+            raise InvalidInput("an anchored digest is 32 bytes", field="digest")
+        return [digest]
     return packet_tx_args(payload)
 
 

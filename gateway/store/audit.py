@@ -47,6 +47,7 @@ class CheckpointRecord:
     anchor_chain: str | None = None
     anchor_tx: bytes | None = None
     anchor_height: int | None = None
+    anchor_account: bytes | None = None
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:
@@ -187,9 +188,16 @@ class AuditStoreMixin:
             ]
 
     def anchor_audit_checkpoint(
-        self, seq: int, chain_id: str, tx_hash: bytes, height: int | None, now: float
+        self,
+        seq: int,
+        chain_id: str,
+        tx_hash: bytes,
+        height: int | None,
+        account: bytes,
+        now: float,
     ) -> CheckpointRecord:
-        """Record where checkpoint ``seq``'s hash was written on a chain; audited."""
+        """Record where checkpoint ``seq``'s hash was written on a chain (by ``account``);
+        audited."""
         with self._write() as s:
             row = s.get(AuditCheckpoint, seq, with_for_update=True)
             if row is None:
@@ -199,6 +207,7 @@ class AuditStoreMixin:
                 bytes(tx_hash),
                 height,
             )
+            row.anchor_account = bytes(account)
             audit.stage(
                 s,
                 "audit.anchor",
@@ -209,6 +218,7 @@ class AuditStoreMixin:
                     "chain_id": str(chain_id),
                     "tx_hash": "0x" + bytes(tx_hash).hex(),
                     "height": height,
+                    "account": "0x" + bytes(account).hex(),
                     "hash": bytes(row.hash).hex(),
                 },
             )
@@ -364,6 +374,7 @@ def _checkpoint(r: AuditCheckpoint) -> CheckpointRecord:
         anchor_chain=r.anchor_chain,
         anchor_tx=None if r.anchor_tx is None else bytes(r.anchor_tx),
         anchor_height=r.anchor_height,
+        anchor_account=None if r.anchor_account is None else bytes(r.anchor_account),
     )
 
 

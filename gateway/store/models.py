@@ -354,6 +354,7 @@ class AuditCheckpoint(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(65))
     anchor_chain: Mapped[str | None] = mapped_column(String(63), nullable=True)
     anchor_tx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    anchor_account: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     anchor_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 

@@ -87,7 +87,7 @@ from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
 
-API_ROLES = frozenset({"admin", "client", "notary"})
+API_ROLES = frozenset({"admin", "client", "notary", "supervisor"})
 MAX_PAGE = 1000
 MAX_UINT256 = 2**256 - 1
 # The fields ``transition`` may set besides the state (the seam's list).

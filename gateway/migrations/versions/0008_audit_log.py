@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("signature", sa.LargeBinary(65), nullable=False),
         sa.Column("anchor_chain", sa.String(63), nullable=True),
         sa.Column("anchor_tx", sa.LargeBinary(), nullable=True),
+        sa.Column("anchor_account", sa.LargeBinary(), nullable=True),
         sa.Column("anchor_height", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_audit_checkpoints"),
     )
