@@ -302,4 +302,17 @@ def rewind(
     _call(api, f"/v1/chains/{chain}/cursor/rewind", {"height": height, "reason": reason})
 
 
+@ops_app.command()
+def unfreeze(
+    chain: str,
+    height: Annotated[int, typer.Option(help="The new trust anchor's height")],
+    hash: Annotated[str, typer.Option(help="Its header hash (0x…), taken outside the node")],
+    reason: Reason,
+    api: Api = DEFAULT_API,
+) -> None:
+    """Replace a frozen light client by one trusting a new anchor (admin)."""
+    body = {"height": height, "hash": hash, "reason": reason}
+    _call(api, f"/v1/chains/{chain}/client/unfreeze", body)
+
+
 __all__ = ["audit_app", "evidence_app", "ops_app"]

@@ -4,8 +4,9 @@ Supervisor or admin: pause and resume a route with a reason
 (``POST /v1/routes/{id}/pause|resume``; a paused route's worker leases nothing,
 its packets are still recorded) and read the notary equivocation evidence.
 Admin only: retry a transfer now (clear its backoff), reject a stuck transfer
-(where the transition table allows ``rejected``), and rewind a chain's scan
-cursor (never below the chain's floor: the lowest start height of its routes).
+(where the transition table allows ``rejected``), rewind a chain's scan cursor
+(never below the chain's floor: the lowest start height of its routes), and
+unfreeze a light client with a new trust anchor (checked by the one follower).
 Every change is one store transaction with its audit entry, written as the
 calling key (``gateway.audit.context``).
 """
@@ -15,17 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 
-from core.errors import NotFound
+from adapters.follower import Anchor
+from core.errors import ConfigError, InvalidInput, NotFound, VerificationError
 from core.ids import ChainId, Height
 from core.records import RouteRecord
 from gateway.auth import Principal, admin_access, supervisor_access
-from gateway.routers.deps import Catalog, get_catalog, get_clock, get_store
-from gateway.schemas.audit import EvidenceOut, ReasonIn, RewindIn, RewindOut
-from gateway.schemas.chains import RouteOut
+from gateway.routers.deps import (
+    Catalog,
+    adapter_for,
+    get_adapters,
+    get_catalog,
+    get_clock,
+    get_store,
+)
+from gateway.schemas.audit import EvidenceOut, ReasonIn, RewindIn, RewindOut, UnfreezeIn
+from gateway.schemas.chains import ClientOut, RouteOut
 from gateway.schemas.transfers import TransferSummary
 from relayer.engine import Relayer
+from relayer.follower import relayer_follower
+from relayer.settings import RelayerSettings
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
@@ -127,6 +139,33 @@ def rewind_cursor(
     return RewindOut(
         chain_id=chain_id, cursor=key, old_height=int(old), new_height=int(new), floor=floor
     )
+
+
+@router.post("/chains/{chain_id}/client/unfreeze", response_model=ClientOut)
+async def unfreeze_client(
+    request: Request,
+    chain_id: str,
+    body: UnfreezeIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> ClientOut:
+    """Replace a frozen light client by one trusting a new anchor ``(height, hash)`` taken
+    outside the node (``client.unfreeze``, with the freeze's evidence digest): the header the
+    node serves at ``height`` must hash to ``hash`` (else 422), through the one follower.
+    The relayer resumes the chain's routes on its next pass."""
+    store = _store(request)
+    adapter = adapter_for(get_adapters(request), chain_id)
+    if adapter is None:
+        raise NotFound(f"this hub process serves no chain {chain_id!r}", chain_id=chain_id)
+    settings = getattr(request.app.state, "relayer_settings", None) or RelayerSettings()
+    follower = relayer_follower(store, {ChainId(chain_id): adapter}, settings, clock)
+    anchor = Anchor(body.height, bytes.fromhex(body.hash[2:]))
+    try:
+        record = await follower.anchored_record(ChainId(chain_id), anchor)
+    except (ConfigError, VerificationError) as err:
+        raise InvalidInput(f"the new anchor does not hold: {err.message}", field="hash") from err
+    saved = await to_thread.run_sync(lambda: store.unfreeze_client(record, body.reason, clock()))
+    return ClientOut.of(saved, None, None)
 
 
 @router.get("/evidence/equivocations", response_model=list[EvidenceOut])

@@ -662,7 +662,65 @@ class SqlStore(SwapStoreMixin, AuditStoreMixin):
     # -- light clients ----------------------------------------------------------
 
     def save_client(self, record: ClientRecord) -> None:
-        """Replace the client and its consensus states by ``record`` (the caller prunes)."""
+        """Replace the client and its consensus states by ``record`` (the caller prunes); a
+        client that freezes here is audited (``client.freeze``, with its reason)."""
+        with self._write() as s:
+            if record.frozen:
+                was = s.scalar(
+                    select(LightClientRow.frozen).where(
+                        LightClientRow.chain_id == str(record.chain_id)
+                    )
+                )
+                if not was:
+                    audit.stage(
+                        s,
+                        "client.freeze",
+                        "chain",
+                        str(record.chain_id),
+                        record.updated_at,
+                        before={"frozen": False},
+                        after={
+                            "frozen": True,
+                            "trusted_height": int(Height(record.trusted_height)),
+                            "evidence_sha256": hashlib.sha256(bytes(record.evidence)).hexdigest(),
+                        },
+                        reason=record.frozen_reason[:1024],
+                    )
+            self._save_client(s, record)
+
+    def unfreeze_client(self, record: ClientRecord, reason: str, now: float) -> ClientRecord:
+        """Replace a FROZEN client by ``record`` (a new trust anchor, unfrozen), audited as
+        ``client.unfreeze`` with the freeze it ends; ``Conflict`` unless it is frozen."""
+        if record.frozen:
+            raise InvalidInput("the new client record must not be frozen", field="record")
+        if not reason.strip():
+            raise InvalidInput("a reason is required", field="reason")
+        with self._write() as s:
+            old = s.get(LightClientRow, str(record.chain_id), with_for_update=True)
+            if old is None or not old.frozen:
+                raise Conflict(
+                    f"the light client of {record.chain_id} is not frozen: nothing to unfreeze",
+                    chain_id=str(record.chain_id),
+                )
+            audit.stage(
+                s,
+                "client.unfreeze",
+                "chain",
+                str(record.chain_id),
+                now,
+                before={
+                    "trusted_height": int(old.trusted_height),
+                    "frozen": True,
+                    "frozen_reason": old.frozen_reason,
+                    "evidence_sha256": hashlib.sha256(old.evidence or b"").hexdigest(),
+                },
+                after={"trusted_height": int(Height(record.trusted_height)), "frozen": False},
+                reason=reason.strip()[:1024],
+            )
+            self._save_client(s, record)
+        return record
+
+    def _save_client(self, s: Session, record: ClientRecord) -> None:
         values = {
             "chain_id": str(record.chain_id),
             "client_state": bytes(record.client_state),
@@ -673,33 +731,30 @@ class SqlStore(SwapStoreMixin, AuditStoreMixin):
             "evidence": bytes(record.evidence) or None,
         }
         heights = {int(Height(h)): bytes(v) for h, v in record.consensus_states.items()}
-        with self._write() as s:
-            insert = self._insert(s)
-            stmt = insert(LightClientRow).values(**values)
+        insert = self._insert(s)
+        stmt = insert(LightClientRow).values(**values)
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[LightClientRow.chain_id],
+                set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
+            )
+        )
+        stale = delete(ConsensusStateRow).where(ConsensusStateRow.chain_id == values["chain_id"])
+        if heights:
+            stale = stale.where(ConsensusStateRow.height.not_in(list(heights)))
+        s.execute(stale)
+        if heights:
+            cs = insert(ConsensusStateRow)
             s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[LightClientRow.chain_id],
-                    set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
-                )
+                cs.on_conflict_do_update(
+                    index_elements=[ConsensusStateRow.chain_id, ConsensusStateRow.height],
+                    set_={"state": cs.excluded.state},
+                ),
+                [
+                    {"chain_id": values["chain_id"], "height": h, "state": v}
+                    for h, v in sorted(heights.items())
+                ],
             )
-            stale = delete(ConsensusStateRow).where(
-                ConsensusStateRow.chain_id == values["chain_id"]
-            )
-            if heights:
-                stale = stale.where(ConsensusStateRow.height.not_in(list(heights)))
-            s.execute(stale)
-            if heights:
-                cs = insert(ConsensusStateRow)
-                s.execute(
-                    cs.on_conflict_do_update(
-                        index_elements=[ConsensusStateRow.chain_id, ConsensusStateRow.height],
-                        set_={"state": cs.excluded.state},
-                    ),
-                    [
-                        {"chain_id": values["chain_id"], "height": h, "state": v}
-                        for h, v in sorted(heights.items())
-                    ],
-                )
 
     def client(self, chain_id: ChainId) -> ClientRecord | None:
         with self._read() as s:

@@ -202,3 +202,95 @@ def test_a_rewound_cursor_scans_again_without_a_second_transfer(
     assert deliveries_on_anvil(evm, done.packet.sequence) == 1
     rewinds, _ = store.audit_entries(action="cursor.rewind")
     assert rewinds[-1]["before"]["height"] == scanned
+
+
+def test_a_frozen_light_client_unfreezes_with_a_new_anchor_and_the_route_delivers(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, tmp_path: Any
+) -> None:
+    """The devnet client freezes (as the follower persists a freeze); the route stops; an admin
+    gives a new trust anchor through the API (a wrong hash is refused), and the transfer sent
+    meanwhile is delivered."""
+    import dataclasses
+
+    import httpx
+    from pydantic import SecretStr
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+
+    first = _send(devnet, evm, store)
+    run = relayer_for(store, devnet, evm, "relayer-before")
+
+    async def before() -> None:
+        try:
+            await drive(run, store, devnet, evm, TransferState.COMPLETED, first)
+        finally:
+            await close(run)
+
+    asyncio.run(before())
+    chain = ChainId(DEVNET_CHAIN)
+    trusted = store.client(chain)
+    store.save_client(
+        dataclasses.replace(
+            trusted, frozen=True, frozen_reason="fork at height 3", evidence=b"conflicting header"
+        )
+    )
+    second = _send(devnet, evm, store)
+    admin = "unfreeze-admin"
+    api_adapter = pujiang_adapter(devnet)
+    app = create_app(
+        Settings(data_dir=tmp_path, dev_api_key=SecretStr(admin)),
+        store,
+        {DEVNET_CHAIN: api_adapter},
+    )
+
+    async def scenario() -> Any:
+        relayer = relayer_for(store, devnet, evm, "relayer-after")
+        try:
+            for _ in range(3):
+                await relayer.run_once()
+            stopped = relayer.route_status()[ROUTE]
+            waiting = _transfer(store, second)
+            height = devnet.node.height
+            header = await api_adapter.header(Height(height))
+            good = "0x" + api_adapter.client_codec().header_hash(header).hex()
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://hub"
+            ) as hub:
+                url = f"/v1/chains/{DEVNET_CHAIN}/client/unfreeze"
+                headers = {"X-API-Key": admin}
+                wrong = await hub.post(
+                    url,
+                    json={"height": height, "hash": "0x" + "00" * 32, "reason": "x"},
+                    headers=headers,
+                )
+                ok = await hub.post(
+                    url,
+                    json={"height": height, "hash": good, "reason": "fork resolved off-chain"},
+                    headers=headers,
+                )
+                again = await hub.post(
+                    url, json={"height": height, "hash": good, "reason": "again"}, headers=headers
+                )
+            done = await drive(relayer, store, devnet, evm, TransferState.COMPLETED, second)
+            return stopped, waiting, wrong, ok, again, done
+        finally:
+            await close(relayer)
+            await api_adapter.aclose()
+
+    stopped, waiting, wrong, ok, again, done = asyncio.run(scenario())
+    assert stopped.state != "running"
+    assert "frozen" in stopped.reason
+    assert waiting is None  # a stopped route does not even scan
+    assert wrong.status_code == 422, wrong.text
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["frozen"] is False
+    assert again.status_code == 409
+    assert done.state is TransferState.COMPLETED
+    entries, _ = store.audit_entries(subject="chain", subject_id=DEVNET_CHAIN)
+    actions = [e["action"] for e in entries]
+    assert actions[-2:] == ["client.freeze", "client.unfreeze"]
+    unfreeze = entries[-1]
+    assert unfreeze["actor"] == "dev"
+    assert unfreeze["before"]["frozen_reason"] == "fork at height 3"
+    _chain_verifies(store)

@@ -200,3 +200,30 @@ def test_a_cursor_rewinds_only_backwards_and_not_below_its_floor(store: SqlStore
     assert (last["action"], last["before"]["height"], last["after"]["height"]) == (
         "cursor.rewind", 100, 40,
     )  # fmt: skip
+
+
+def test_a_client_freeze_is_recorded_and_only_a_frozen_client_unfreezes(store: SqlStore) -> None:
+    from core.records import ClientRecord
+
+    record = ClientRecord(A, b"client", {5: b"state"}, Height(5), updated_at=9.0)
+    store.save_client(record)
+    with pytest.raises(Conflict):
+        store.unfreeze_client(record, "not frozen", 10.0)
+    frozen = ClientRecord(A, b"client", {5: b"state"}, Height(5), True, "fork", 11.0, b"ev")
+    store.save_client(frozen)
+    store.save_client(frozen)  # saved again frozen: one freeze
+    fresh = ClientRecord(A, b"client2", {9: b"state9"}, Height(9), updated_at=12.0)
+    with acting_as("ops", "admin"):
+        store.unfreeze_client(fresh, "new anchor", 12.0)
+    after = store.client(A)
+    assert after is not None
+    assert (after.frozen, after.trusted_height, after.consensus_states) == (
+        False,
+        9,
+        {9: b"state9"},
+    )
+    freeze, unfreeze = _all(store, subject="chain", subject_id=str(A))[-2:]
+    assert (freeze["action"], freeze["reason"]) == ("client.freeze", "fork")
+    assert (unfreeze["action"], unfreeze["actor"]) == ("client.unfreeze", "ops")
+    assert unfreeze["before"]["trusted_height"] == 5
+    assert unfreeze["after"] == {"trusted_height": 9, "frozen": False}
