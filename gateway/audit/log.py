@@ -17,6 +17,7 @@ skipped the lock would fail on it rather than fork the chain.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,9 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.audit import context
 from gateway.audit.context import Caller
 from gateway.store.models import AuditEntry, AuditHead
-from proofs.audit import ENTRY_VERSION, GENESIS, canonical_bytes, compute_entry_hash
+from proofs.audit import ENTRY_VERSION, GENESIS, canonical_bytes
 
 _PENDING = "pjgw_audit_pending"
+_HEAD = AuditHead.__table__
+_ENTRIES = AuditEntry.__table__
 MAX_REASON = 1024
 
 
@@ -97,11 +100,12 @@ def entry_of(seq: int, staged: Staged) -> dict[str, Any]:
 
 def append(s: Session, staged: Sequence[Staged]) -> int:
     """Chain ``staged`` onto the log under the head lock; the new head's ``seq``."""
+    # Core statements on the tables (not ORM entities): the append is on every commit.
     head = s.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+    ).one_or_none()
     if head is None:  # a schema made without the migration's seed row (create_all)
-        s.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
+        s.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS))
         seq, prev = 0, GENESIS
     else:
         seq, prev = int(head.seq), bytes(head.hash)
@@ -109,7 +113,8 @@ def append(s: Session, staged: Sequence[Staged]) -> int:
     for item in staged:
         seq += 1
         entry = entry_of(seq, item)
-        digest = compute_entry_hash(entry, prev)
+        body = canonical_bytes(entry)
+        digest = hashlib.sha256(body + prev).digest()  # = proofs.audit.compute_entry_hash
         rows.append(
             {
                 "seq": seq,
@@ -119,19 +124,14 @@ def append(s: Session, staged: Sequence[Staged]) -> int:
                 "action": item.action,
                 "subject": item.subject,
                 "subject_id": item.subject_id[:128],
-                "body": canonical_bytes(entry).decode(),
+                "body": body.decode(),
                 "prev": prev,
                 "hash": digest,
             }
         )
         prev = digest
-    s.execute(insert(AuditEntry), rows)
-    s.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=seq, hash=prev)
-        .execution_options(synchronize_session=False)
-    )
+    s.execute(insert(_ENTRIES), rows)
+    s.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
     return seq
 
 
