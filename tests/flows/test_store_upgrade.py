@@ -16,7 +16,7 @@ import asyncio
 import time
 
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
-from gateway.store.migrate import alembic_config, current_revision, upgrade_engine
+from gateway.store.migrate import alembic_config, current_revision, head_revision, upgrade_engine
 from tests.fixtures.anvil import LOCAL_CHAIN
 from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.flows.conservation import Asset, check_conservation
@@ -70,7 +70,7 @@ def test_transfers_in_flight_cross_the_journal_migration_and_complete(flows: Flo
     assert any(journal is not None for journal in journals.values())
 
     middle, head = _down_and_up(flows)
-    assert (middle, head) == ("0005", "0007")
+    assert (middle, head) == ("0005", head_revision())
     for t, reasons in histories.items():
         assert [h.reason for h in flows.store.history(t)] == reasons
         journal = flows.store.action(t, "deliver")
