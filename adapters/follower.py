@@ -552,11 +552,25 @@ class LightClientFollower:
         await self._save(chain_id, codec, {height: state})
         return state
 
+    async def anchored_record(self, chain_id: ChainId, anchor: Anchor) -> ClientRecord:
+        """A new client of ``chain_id`` trusting ``anchor`` (an operator's new trust anchor
+        after a freeze), checked against the header the node serves there, NOT saved: the
+        caller replaces the frozen record with it. ``ConfigError`` when they differ."""
+        return await self._anchored(chain_id, anchor.height, int(self.clock()), anchor)
+
     async def _anchor(self, chain_id: ChainId, height: int, now: int) -> ClientRecord:
+        record = await self._anchored(
+            chain_id, height, now, self.settings.checkpoints.get(str(chain_id))
+        )
+        await asyncio.to_thread(self.persistence.save, record)
+        return record
+
+    async def _anchored(
+        self, chain_id: ChainId, height: int, now: int, checkpoint: Anchor | None
+    ) -> ClientRecord:
         adapter, _, codec = self.parts(chain_id)
         trusting_period, drift = self.settings.trusting_period(chain_id)
         client = codec.initial_client_state(trusting_period, drift)
-        checkpoint = self.settings.checkpoints.get(str(chain_id))
         if checkpoint is not None:
             anchor_height, trusted_hash = checkpoint.height, checkpoint.hash
             header = await adapter.header(Height(anchor_height))
@@ -583,15 +597,13 @@ class LightClientFollower:
                 f"the configured checkpoint: {err.message}",
                 chain=chain_id,
             ) from err
-        record = ClientRecord(
+        return ClientRecord(
             chain_id=chain_id,
             client_state=codec.encode_client(client),
             consensus_states={anchor_height: codec.encode_consensus(state)},
             trusted_height=Height(anchor_height),
             updated_at=self.clock(),
         )
-        await asyncio.to_thread(self.persistence.save, record)
-        return record
 
     async def _state_at(
         self, chain_id: ChainId, record: ClientRecord, height: int, client: object

@@ -53,6 +53,7 @@ from core.errors import (
 from core.ids import ChainId, Height
 from core.seams import (
     AccountSigner,
+    AnchorChain,
     BridgeChain,
     BridgeEndpoint,
     ChainAdapter,
@@ -175,6 +176,7 @@ def _is_model(obj: object) -> bool:
 __all__ = [
     "SEAM_VERSION",
     "AccountSigner",
+    "AnchorChain",
     "BadEncoding",
     "BadProof",
     "BadSignature",

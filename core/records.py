@@ -57,6 +57,9 @@ class RouteRecord:
     protocol: RouteProtocol
     settings: dict[str, object] = field(default_factory=dict)
     enabled: bool = True
+    # A supervisor's pause (``None``: running): the route's worker leases nothing while
+    # it is set; its packets are still recorded. Not written by ``upsert_route``.
+    paused_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

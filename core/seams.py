@@ -894,6 +894,35 @@ class OnChainClientSource(Protocol):
 
 
 @runtime_checkable
+class AnchorChain(Protocol):
+    """An adapter that records a 32-byte digest on its chain and finds it again: where the
+    hub anchors the head of its audit log (``docs/supervision.md``).
+
+    SECURITY: reading an anchor back trusts the node answering (or, for a family that
+    proves state, the proof it serves); a supervisor checks against a node of their own.
+    """
+
+    @property
+    def anchor_account(self) -> bytes | None:
+        """The account this adapter anchors as (its signing key's address); None without one."""
+        ...
+
+    async def anchor_digest(self, digest: bytes) -> bytes:
+        """Send a transaction recording ``digest`` as :attr:`anchor_account`; its hash, not
+        waited for (``receipt`` tells when it is in).
+
+        CONTRACT: ``InvalidInput`` unless 32 bytes; ``ConfigError`` without a signing key;
+        anchoring a digest twice is harmless (the first height stays).
+        """
+        ...
+
+    async def anchored_height(self, digest: bytes, account: bytes) -> Height | None:
+        """The height of the block in which ``account`` first recorded ``digest``, from the
+        chain's committed state; None when it never did."""
+        ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """An adapter holding connections, released once by its owner."""
 
@@ -911,6 +940,7 @@ __all__ = [
     "SECP256K1",
     "SM2",
     "AccountSigner",
+    "AnchorChain",
     "BridgeChain",
     "BridgeEndpoint",
     "ChainAction",

@@ -35,6 +35,7 @@ PACKET_PREFIX = b"packet/"
 INBOX_PREFIX = b"inbox/"
 BATCH_ROOT_PREFIX = b"batchroot/"
 FAILED_PREFIX = b"failed/"
+ANCHOR_PREFIX = b"anchor/"
 VALSET_KEY = b"valset"
 NOTARIES_KEY = b"notaries"
 
@@ -79,6 +80,12 @@ def failed_key(source_chain: bytes, sequence: int) -> bytes:
 def inbox_key(receiver: bytes, source_chain: bytes, sequence: int) -> bytes:
     """A delivered message: ``inbox/ receiver(20) / source / sequence(8)`` -> payload."""
     return INBOX_PREFIX + receiver + b"/" + source_chain + b"/" + sequence.to_bytes(8, "big")
+
+
+def anchor_key(sender: bytes, digest: bytes) -> bytes:
+    """A digest an account anchored (the hub's audit-log heads): ``anchor/ sender(20) /
+    digest(32)`` -> the height of the block that recorded it (first time only)."""
+    return ANCHOR_PREFIX + sender + b"/" + digest
 
 
 def encode_uint(value: int) -> bytes:

@@ -119,6 +119,7 @@ KINDS = frozenset(
         "htlc_claim",
         "htlc_refund",
         "validator_update",
+        "anchor",
     }
 )
 

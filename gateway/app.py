@@ -36,7 +36,18 @@ from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimits
 from gateway.request_ids import RequestIds
-from gateway.routers import chains, health, info, metrics, notary, ready, swaps, transfers
+from gateway.routers import (
+    audit,
+    chains,
+    health,
+    info,
+    metrics,
+    notary,
+    operations,
+    ready,
+    swaps,
+    transfers,
+)
 from gateway.routers.deps import AdapterProvider, Catalog
 from gateway.routers.transfer_source import NonceBook
 from gateway.settings import Settings, get_settings
@@ -91,7 +102,18 @@ def create_app(
     app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     install_problem_handlers(app)
     install_openapi(app, settings)
-    for module in (health, ready, metrics, info, transfers, swaps, chains, notary):
+    for module in (
+        health,
+        ready,
+        metrics,
+        info,
+        operations,  # before transfers: its POST /v1/transfers/{id}/… paths are more specific
+        transfers,
+        swaps,
+        chains,
+        notary,
+        audit,
+    ):
         app.include_router(module.router)
     install_dashboard(app)  # /ui: the operator dashboard (not in the OpenAPI document)
     return app

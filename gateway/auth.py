@@ -1,11 +1,16 @@
 """API keys and roles: who may call what.
 
 A key travels in ``X-API-Key`` or ``Authorization: Bearer`` (or, for reads and the
-dashboard only, sealed in the dashboard's session cookie: ``gateway.sessions``). Three roles:
-``client`` (mutating transfer calls), ``admin`` (chains, routes, keys; also
-allowed what a client may do), ``notary`` (the notary endpoints only). Reads
-need no key unless ``Settings.require_read_key``. A missing or unknown key is
-401, a known key of another role 403, both as problem+json.
+dashboard only, sealed in the dashboard's session cookie: ``gateway.sessions``). Four roles:
+``client`` (mutating transfer calls), ``admin`` (chains, routes, keys, the
+operator tools; also allowed what a client may do), ``notary`` (the notary
+endpoints only), ``supervisor`` (reads everything, the audit log included, and
+may pause and resume a route; nothing else: it creates no transfer and changes
+no chain, route or key; ``docs/supervision.md``). Reads need no key unless
+``Settings.require_read_key``; the audit log always needs a supervisor or admin
+key. A missing or unknown key is 401, a known key of another role 403, both as
+problem+json. The authenticated key's name and role are handed to the audit
+log (``gateway.audit.context``) for the entries the request writes.
 
 Keys are checked by the store (``verify_api_key``, which compares hashes);
 a verified key is remembered for ``CACHE_SECONDS`` under the sha256 of the
@@ -30,6 +35,7 @@ from enum import StrEnum
 
 from fastapi import Request
 
+from gateway.audit import context as audit_context
 from gateway.problems import Forbidden, Unauthorized
 from gateway.sessions import session_of
 
@@ -42,6 +48,7 @@ class Role(StrEnum):
     CLIENT = "client"
     ADMIN = "admin"
     NOTARY = "notary"
+    SUPERVISOR = "supervisor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +99,19 @@ def presented_key(request: Request) -> str | None:
 
 def authenticate(request: Request, *, session: bool = False) -> Principal | None:
     """The caller, or None when no key was presented; ``Unauthorized`` for an unknown key.
+    The caller is named to the audit log for the rest of the request.
 
     ``session``: a request without a key header may present the dashboard's session
     cookie instead. Only reads and the dashboard pass it (a cookie rides along on any
     request the browser makes, so it must never authorize an API write).
     """
+    principal = _authenticate(request, session=session)
+    if principal is not None:
+        audit_context.set_actor(principal.name, str(principal.role))
+    return principal
+
+
+def _authenticate(request: Request, *, session: bool) -> Principal | None:
     key = presented_key(request)
     if key is None and session:
         opened = session_of(request)
@@ -165,6 +180,8 @@ def read_access(request: Request) -> Principal | None:
 client_access = require(Role.CLIENT, Role.ADMIN)
 admin_access = require(Role.ADMIN)
 notary_access = require(Role.NOTARY)
+supervisor_access = require(Role.SUPERVISOR, Role.ADMIN)
+"""Reading the audit log, pausing and resuming routes: a supervisor, or an admin."""
 
 __all__ = [
     "KeyCache",
@@ -177,4 +194,5 @@ __all__ = [
     "principal_of",
     "read_access",
     "require",
+    "supervisor_access",
 ]

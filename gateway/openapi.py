@@ -30,7 +30,13 @@ from fastapi.openapi.utils import get_openapi
 from adapters.registry import Registry
 from core.errors import PjgwError
 from core.problem import PROBLEM_MEDIA_TYPE
-from gateway.auth import admin_access, client_access, notary_access, read_access
+from gateway.auth import (
+    admin_access,
+    client_access,
+    notary_access,
+    read_access,
+    supervisor_access,
+)
 from gateway.routers.chains import settings_model
 from gateway.routes import api_routes
 from gateway.settings import Settings
@@ -107,6 +113,18 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/v1/routes"): frozenset({404}),
     ("GET", "/v1/notary/requests"): frozenset(),
     ("POST", "/v1/notary/attestations"): frozenset({404, 409}),
+    ("GET", "/v1/audit"): frozenset(),
+    ("GET", "/v1/audit/head"): frozenset(),
+    ("GET", "/v1/audit/checkpoints"): frozenset(),
+    ("POST", "/v1/audit/checkpoints"): frozenset({409, 501}),
+    ("POST", "/v1/audit/checkpoints/{seq}/anchor"): frozenset({404, 502}),
+    ("POST", "/v1/routes/{route_id}/pause"): frozenset({404}),
+    ("POST", "/v1/routes/{route_id}/resume"): frozenset({404, 409}),
+    ("POST", "/v1/transfers/{transfer_id}/retry"): frozenset({404, 409}),
+    ("POST", "/v1/transfers/{transfer_id}/reject"): frozenset({404, 409}),
+    ("POST", "/v1/chains/{chain_id}/cursor/rewind"): frozenset({404}),
+    ("POST", "/v1/chains/{chain_id}/client/unfreeze"): frozenset({404, 409, 502}),
+    ("GET", "/v1/evidence/equivocations"): frozenset(),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 
@@ -123,7 +141,13 @@ REPLAYED = frozenset(
 
 def _auth_of(dependant: Dependant) -> Iterator[Callable[..., Any]]:
     for sub in dependant.dependencies:
-        if sub.call in (read_access, client_access, admin_access, notary_access):
+        if sub.call in (
+            read_access,
+            client_access,
+            admin_access,
+            notary_access,
+            supervisor_access,
+        ):
             yield sub.call
         yield from _auth_of(sub)
 

@@ -4,7 +4,8 @@ A caller's own ``X-Request-Id`` is kept when it is a short token (letters,
 digits, ``.``, ``_``, ``-``; at most 64), so a client can follow its request
 through the hub's logs; anything else is replaced by a fresh random id (a
 hostile header never reaches a log line). The id is put in the log context
-(``core.logs``) for the whole request, streamed responses included.
+(``core.logs``) for the whole request, streamed responses included, and in the audit
+context (``gateway.audit.context``), so every audit entry the request writes names it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logs import log_context
+from gateway.audit import context as audit_context
 
 HEADER = b"x-request-id"
 _TOKEN = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -46,8 +48,12 @@ class RequestIds:
                 message = {**message, "headers": [*headers, (HEADER, rid.encode())]}
             await send(message)
 
-        with log_context(request_id=rid):
-            await self.app(scope, receive, send_with_id)
+        token = audit_context.begin_request(rid)
+        try:
+            with log_context(request_id=rid):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            audit_context.end_request(token)
 
 
 __all__ = ["HEADER", "RequestIds", "request_id"]

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         16, ge=1, le=65535, description="open SSE streams per client address"
     )
 
+    # The audit log (gateway/audit, docs/supervision.md): the hub's checkpoint key
+    audit_key: SecretStr | None = Field(
+        None, description="hex secp256k1 secret that signs audit checkpoints (never logged)"
+    )
+    audit_key_file: Path | None = Field(
+        None, description="file holding the audit checkpoint key as hex (0600), if no audit_key"
+    )
+
     def store_url(self) -> str:
         """``database_url``, or the embedded default ``sqlite:///<data_dir>/hub.db``."""
         if self.database_url is not None and self.database_url.get_secret_value():

@@ -526,8 +526,12 @@ class Relayer:
     async def work_route(self, route_id: str) -> int:
         """Lease the route's due transfers and hand them to its protocol; the number leased.
 
-        A stopped, disabled or unsupported route parks its transfers with the reason.
+        A stopped, disabled or unsupported route parks its transfers with the reason; a
+        route a supervisor paused (``paused_reason``) leases nothing at all.
         """
+        paused = await self._paused(route_id)
+        if paused is not None:
+            return 0
         claimed = await self.db.claim_due(
             self.worker_id,
             self.clock(),
@@ -552,6 +556,16 @@ class Relayer:
             return len(claimed)
         await self._protocols[route.protocol].process(route, claimed)
         return len(claimed)
+
+    async def _paused(self, route_id: str) -> str | None:
+        """Why a supervisor paused the route (its status says so), or None."""
+        try:
+            route = await self.db.route(route_id)
+        except NotFound:
+            return None
+        if route.paused_reason is not None:
+            self._set_status(route, "paused", route.paused_reason)
+        return route.paused_reason
 
     async def _park(self, transfers: list[TransferRecord], reason: str) -> None:
         now = self.clock()

@@ -13,6 +13,8 @@ A ``ChainAction`` of this family is one of:
 ``bridge_refund_batch`` same payload: refund members of a stored NONDELIVERY or
                     ERROR_ACK root on their source.
 ``bridge_ack_batch`` same payload: clear members of a stored ACK root on their source.
+``anchor``          ``{"digest": hex}``: record 32 bytes in the chain's state under the
+                    relayer account (the hub's audit-log heads; ``devnet/modules/anchor.py``).
 
 Payload values are ``0x`` hex strings (``bytes`` are accepted too) so the
 relayer can journal an action as JSON before it is sent. A builder fills in
@@ -64,6 +66,7 @@ BRIDGE_ACK_BATCH = "bridge_ack_batch"
 BATCH_KINDS = (BRIDGE_RECV_BATCH, BRIDGE_REFUND_BATCH, BRIDGE_ACK_BATCH)
 HTLC_CLAIM = "htlc_claim"  # {"htlc_id": hex, "preimage": hex}: pays the HTLC's receiver
 HTLC_REFUND = "htlc_refund"  # {"htlc_id": hex}: pays the HTLC's sender back
+ANCHOR = "anchor"  # {"digest": hex}: 32 bytes recorded under the signer (audit anchors)
 SIGNED_KINDS = (
     BRIDGE_RECV,
     BRIDGE_TIMEOUT,
@@ -71,6 +74,7 @@ SIGNED_KINDS = (
     HTLC_REFUND,
     BRIDGE_STORE_ROOT,
     *BATCH_KINDS,
+    ANCHOR,
 )
 ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
@@ -252,6 +256,11 @@ def tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
         return [payload_bytes(payload, "htlc_id")]
     if kind == BRIDGE_STORE_ROOT or kind in BATCH_KINDS:
         return batch_tx_args(kind, payload)
+    if kind == ANCHOR:
+        digest = payload_bytes(payload, "digest")
+        if len(digest) != 32:
+            raise InvalidInput("an anchored digest is 32 bytes", field="digest")
+        return [digest]
     return packet_tx_args(payload)
 
 

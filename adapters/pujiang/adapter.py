@@ -435,6 +435,32 @@ class PujiangAdapter:
             raise ChainError(f"node named the tx 0x{served.hex()}, its hash is 0x{tx_hash.hex()}")
         return tx_hash
 
+    # --- audit anchors (core.seams.AnchorChain) ---------------------------------------
+
+    @property
+    def anchor_account(self) -> bytes | None:
+        return self.relayer_address
+
+    async def anchor_digest(self, digest: bytes) -> bytes:
+        """An ``anchor`` transaction of ``digest`` signed with the relayer key; its hash."""
+        if len(digest) != 32:
+            raise InvalidInput("an anchored digest is 32 bytes", field="digest")
+        action = ChainAction(
+            actions.ANCHOR, {"digest": "0x" + digest.hex()}, f"anchor:{digest.hex()}"
+        )
+        return await self.submit(action)
+
+    async def anchored_height(self, digest: bytes, account: bytes) -> Height | None:
+        """The height stored under ``anchor/ account / digest`` (the node's committed state)."""
+        if len(digest) != 32 or len(account) != 20:
+            raise InvalidInput("a digest is 32 bytes and an account 20", field="digest")
+        key = b"anchor/" + account + b"/" + digest
+        answer = await self.node.get("/v1/proofs/state", {"key": "0x" + key.hex()})
+        if answer.get("value") is None:
+            return None
+        value = wire.hex_field(answer, "value", f"anchor 0x{digest.hex()}")
+        return Height(int.from_bytes(value, "big"))
+
     # --- family rules (class-level: the API asks them with only a ChainRecord) ----------
 
     @classmethod

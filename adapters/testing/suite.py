@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ from core.errors import (
 )
 from core.ids import ChainId, Height
 from core.seams import (
+    AnchorChain,
     BridgeChain,
     ChainAdapter,
     FamilyRules,
@@ -502,6 +504,25 @@ class ChainAdapterConformance:
         classes = (FamilyRules, ManagedKeys)
         missing += [p.__name__ for p in classes if not isinstance(type(kit.adapter), p)]
         assert not missing, f"capabilities not declared: {missing}"
+
+    def test_an_anchored_digest_is_found_under_its_account_at_its_block(self, kit: Kit) -> None:
+        """A chain declaring ``AnchorChain`` (the audit log's anchors) records a digest in the
+        block its receipt names and finds it there; a digest never anchored, or the same one
+        under another account, is not found."""
+        if not isinstance(kit.adapter, AnchorChain):
+            pytest.skip("the family does not declare AnchorChain (anchoring is refused by name)")
+        account = kit.adapter.anchor_account
+        if account is None:
+            pytest.skip("the adapter has no signing key to anchor with")
+        kit.require_live("a transaction the chain commits")
+        digest = hashlib.sha256(f"{kit.adapter.chain_id}/{time.time_ns()}".encode()).digest()
+        receipt = kit.run(kit.wait_for(kit.run(kit.adapter.anchor_digest(digest))))
+        assert receipt.success is True, receipt
+        assert kit.run(kit.adapter.anchored_height(digest, account)) == receipt.height
+        other = hashlib.sha256(digest).digest()
+        assert kit.run(kit.adapter.anchored_height(other, account)) is None
+        stranger = bytes(len(account))
+        assert kit.run(kit.adapter.anchored_height(digest, stranger)) is None
 
     def test_an_htlc_comes_with_the_chains_timing(self, kit: Kit) -> None:
         """A chain with an HTLC endpoint gives the timing its timelocks need, all sane."""

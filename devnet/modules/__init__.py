@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from devnet.modules import bank, batches, bridge, htlc, notary, validators
+from devnet.modules import anchor, bank, batches, bridge, htlc, notary, validators
 from devnet.modules.context import TxContext
 
 Handler = Callable[[TxContext, object], None]
@@ -24,4 +24,5 @@ HANDLERS: dict[str, Handler] = {
     "htlc_claim": htlc.htlc_claim,
     "htlc_refund": htlc.htlc_refund,
     "validator_update": validators.validator_update,
+    "anchor": anchor.anchor,
 }

@@ -18,7 +18,10 @@ from rich.console import Console
 keys_app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
 console = Console()
 
-ROLE_HELP = "client (transfers), admin (chains, routes), notary (attestations)"
+ROLE_HELP = (
+    "client (transfers), admin (chains, routes, operator tools), notary (attestations), "
+    "supervisor (reads, the audit log, pausing routes)"
+)
 
 
 def _store(url: str | None):  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """``pjgw``: the command line of the hub (typer).
 
 The hub's own commands live in this package (``serve``, ``relay``, ``doctor``,
-``db``, ``keys``, ``notary``, ``adapters``/``adapter``). Commands of other
+``db``, ``keys``, ``notary``, ``adapters``/``adapter``, ``audit``, ``evidence``,
+``ops``). Commands of other
 parts (the devnet node, the dev stack and its tour, a chain family's tools)
 register themselves through the ``pujiang_gateway.cli`` entry-point group
 (:mod:`gateway.cli.plugins`), exactly as an installed package would: the
@@ -24,6 +25,7 @@ from core.errors import PjgwError
 from core.logs import configure_logging
 from core.runtime import bound_recursion
 from gateway.cli.adapters import adapter_app, adapters_app
+from gateway.cli.audit import audit_app, evidence_app, ops_app
 from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
 from gateway.cli.notary import notary_app
@@ -39,6 +41,9 @@ app.add_typer(adapter_app, name="adapter")
 app.add_typer(notary_app, name="notary")
 app.add_typer(keys_app, name="keys")
 app.add_typer(signer_app, name="signer")
+app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(ops_app, name="ops")
 register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 

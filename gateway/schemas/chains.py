@@ -96,6 +96,7 @@ class RouteOut(BaseModel):
     statuses: list[RouteStatusOut] = Field(
         default_factory=list, description="each relayer process's latest report, newest first"
     )
+    paused_reason: str | None = None  # why a supervisor paused it (null: not paused)
 
     @classmethod
     def of(cls, r: RouteRecord, statuses: list[RouteStatusRecord] | None = None) -> Self:
@@ -109,6 +110,7 @@ class RouteOut(BaseModel):
             enabled=r.enabled,
             status=mine[0].state if mine else None,
             statuses=mine,
+            paused_reason=r.paused_reason,
         )
 
 

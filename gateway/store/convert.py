@@ -27,6 +27,7 @@ def route_record(r: Route) -> RouteRecord:
         protocol=RouteProtocol(r.protocol),
         settings=dict(r.settings),
         enabled=r.enabled,
+        paused_reason=r.paused_reason,
     )
 
 

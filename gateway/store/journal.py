@@ -7,10 +7,17 @@ notes are appended to the ``history`` table. Before this module the store had a
 copy of each for swaps (``swap_actions``, ``swap_events``); migration 0006 moved
 their rows here. These functions run inside the caller's session (one database
 transaction per store call, as everywhere in the store).
+
+Every history line is also an entry of the audit log (``gateway.audit.log``),
+staged here in the same transaction: the one place state changes are written is
+the one place they are audited. ``action`` names the change (``transfer.create``,
+``transfer.transition``, ``swap.note``, …; ``docs/supervision.md``), ``before``
+the state it left when the caller knows it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -20,6 +27,7 @@ from core.errors import NotFound
 from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
 from core.types import ChainAction
+from gateway.audit import log as audit
 from gateway.store.models import Action, HistoryEntry, Swap, Transfer
 
 Subject = Literal["transfer", "swap"]
@@ -112,7 +120,29 @@ def add_history(
     leg: int | None = None,
     tx_hash: bytes | None = None,
     chain_id: str | None = None,
+    action: str = "note",
+    before: str | Mapping[str, Any] | None = None,
+    after_extra: Mapping[str, Any] | None = None,
 ) -> None:
+    """Append a history line and stage its audit entry ``<subject>.<action>`` (``before``: the
+    state left, or a fuller snapshot; ``after_extra``: fields the tool changed besides)."""
+    after: dict[str, object] = {"state": state, **(after_extra or {})}
+    if leg is not None:
+        after["leg"] = leg
+    if tx_hash is not None:
+        after["tx_hash"] = "0x" + bytes(tx_hash).hex()
+    if chain_id is not None:
+        after["chain_id"] = chain_id
+    audit.stage(
+        s,
+        f"{subject}.{action}",
+        subject,
+        subject_id,
+        now,
+        before={"state": before} if isinstance(before, str) else before,
+        after=after,
+        reason=reason,
+    )
     s.add(
         HistoryEntry(
             subject=subject,

@@ -64,6 +64,9 @@ class Route(Base):
     protocol: Mapped[str] = mapped_column(String(32))
     settings: Mapped[Any] = mapped_column(TaggedJson, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    # Set by a supervisor's or admin's pause (migration 0008): the route's worker leases
+    # nothing while it holds a reason; its watcher still records the route's packets.
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RouteStatusRow(Base):
@@ -318,9 +321,64 @@ class SwapLeg(Base):
     refund_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+# -- the audit log (migration 0008, gateway/audit, docs/supervision.md) ------------------
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained audit log. Append-only; ``body`` is the RFC 8785 text
+    that was hashed, the other columns copy its fields for the filters."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_subject", "subject", "subject_id", "seq"),
+        Index("ix_audit_log_actor", "actor", "seq"),
+        Index("ix_audit_log_at", "at_ms"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    prev: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The one row (``id = 1``) every append locks: the chain's last ``seq`` and hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditCheckpoint(Base):
+    """The hub's signature over a head, and where it was anchored (if it was)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    signer: Mapped[str] = mapped_column(String(42))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(65))
+    anchor_chain: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    anchor_tx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    anchor_account: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    anchor_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 __all__ = [
     "Action",
     "ApiKey",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "Chain",
     "ConsensusStateRow",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -60,7 +61,9 @@ from core.records import (
 )
 from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
 from core.types import ChainAction
+from gateway.audit import log as audit
 from gateway.store import journal
+from gateway.store.audit import AuditStoreMixin, chain_snapshot, route_snapshot
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -88,7 +91,7 @@ from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
 
-API_ROLES = frozenset({"admin", "client", "notary"})
+API_ROLES = frozenset({"admin", "client", "notary", "supervisor"})
 MAX_PAGE = 1000
 MAX_UINT256 = 2**256 - 1
 # The fields ``transition`` may set besides the state (the seam's list).
@@ -113,7 +116,7 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin, OperatorReadsMixin):
+class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
@@ -123,6 +126,9 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
     ``sqlite_synchronous`` is ``NORMAL`` by default (WAL: durable across a hub
     crash, the last commits may be lost on power failure; see docs/store.md);
     ``FULL`` fsyncs every commit at about a fifth of the write rate.
+
+    Every change is audited in its own transaction (``gateway.audit.log``: entries
+    staged by the change, chained on at commit; ``AuditStoreMixin``).
     """
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
@@ -132,6 +138,8 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
         self._writer = sessionmaker(
             self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        audit.install(self._writer)
+        audit.install(self._reader)  # nothing stages in a read, but nothing is lost if it did
 
     def __repr__(self) -> str:  # never the URL: it may carry a password
         return f"SqlStore(dialect={self.dialect!r})"
@@ -203,7 +211,9 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
 
     # -- chains and routes ------------------------------------------------------
 
-    def upsert_chain(self, chain: ChainRecord) -> None:
+    def upsert_chain(self, chain: ChainRecord, *, now: float | None = None) -> None:
+        """Register or replace a chain (audited ``chain.register``/``chain.update``; the
+        entry keeps a digest of the settings, never the settings: they may hold secrets)."""
         values = {
             "chain_id": str(chain.chain_id),
             "family": chain.family,
@@ -211,6 +221,17 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
             "enabled": chain.enabled,
         }
         with self._write() as s:
+            old = s.get(Chain, values["chain_id"])
+            before = None if old is None else chain_snapshot(old.family, old.settings, old.enabled)
+            audit.stage(
+                s,
+                "chain.register" if old is None else "chain.update",
+                "chain",
+                values["chain_id"],
+                _now(now),
+                before=before,
+                after=chain_snapshot(chain.family, chain.settings, chain.enabled),
+            )
             stmt = self._insert(s)(Chain).values(**values)
             s.execute(
                 stmt.on_conflict_do_update(
@@ -227,7 +248,9 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
                 for r in rows
             ]
 
-    def upsert_route(self, route: RouteRecord) -> None:
+    def upsert_route(self, route: RouteRecord, *, now: float | None = None) -> None:
+        """Register or replace a route (audited ``route.register``/``route.update``); a
+        supervisor's pause (``paused_reason``) is kept."""
         values = {
             "route_id": route.route_id,
             "source": str(route.source),
@@ -237,6 +260,16 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
             "enabled": route.enabled,
         }
         with self._write() as s:
+            old = s.get(Route, route.route_id)
+            audit.stage(
+                s,
+                "route.register" if old is None else "route.update",
+                "route",
+                route.route_id,
+                _now(now),
+                before=None if old is None else route_snapshot(route_record(old)),
+                after=route_snapshot(route),
+            )
             stmt = self._insert(s)(Route).values(**values)
             s.execute(
                 stmt.on_conflict_do_update(
@@ -379,6 +412,7 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
                 row.reason,
                 tx_hash=new.source_tx,
                 chain_id=route.source if new.source_tx else None,
+                action="create",
             )
             s.flush()
             return transfer_record(row), True
@@ -483,7 +517,16 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
             elif fields.get("source_tx") is not None:
                 tx_hash, chain_id = row.source_tx, row.source_chain
             journal.add_history(
-                s, TRANSFER, transfer_id, now, row.state, reason, tx_hash=tx_hash, chain_id=chain_id
+                s,
+                TRANSFER,
+                transfer_id,
+                now,
+                row.state,
+                reason,
+                tx_hash=tx_hash,
+                chain_id=chain_id,
+                action="transition",
+                before=TransferState(expected).value,
             )
             s.flush()
             return transfer_record(row)
@@ -518,6 +561,7 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
                 reason,
                 tx_hash=row.source_tx,
                 chain_id=row.source_chain,
+                action="source_event",
             )
             s.flush()
             return transfer_record(row)
@@ -660,7 +704,65 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
     # -- light clients ----------------------------------------------------------
 
     def save_client(self, record: ClientRecord) -> None:
-        """Replace the client and its consensus states by ``record`` (the caller prunes)."""
+        """Replace the client and its consensus states by ``record`` (the caller prunes); a
+        client that freezes here is audited (``client.freeze``, with its reason)."""
+        with self._write() as s:
+            if record.frozen:
+                was = s.scalar(
+                    select(LightClientRow.frozen).where(
+                        LightClientRow.chain_id == str(record.chain_id)
+                    )
+                )
+                if not was:
+                    audit.stage(
+                        s,
+                        "client.freeze",
+                        "chain",
+                        str(record.chain_id),
+                        record.updated_at,
+                        before={"frozen": False},
+                        after={
+                            "frozen": True,
+                            "trusted_height": int(Height(record.trusted_height)),
+                            "evidence_sha256": hashlib.sha256(bytes(record.evidence)).hexdigest(),
+                        },
+                        reason=record.frozen_reason[:1024],
+                    )
+            self._save_client(s, record)
+
+    def unfreeze_client(self, record: ClientRecord, reason: str, now: float) -> ClientRecord:
+        """Replace a FROZEN client by ``record`` (a new trust anchor, unfrozen), audited as
+        ``client.unfreeze`` with the freeze it ends; ``Conflict`` unless it is frozen."""
+        if record.frozen:
+            raise InvalidInput("the new client record must not be frozen", field="record")
+        if not reason.strip():
+            raise InvalidInput("a reason is required", field="reason")
+        with self._write() as s:
+            old = s.get(LightClientRow, str(record.chain_id), with_for_update=True)
+            if old is None or not old.frozen:
+                raise Conflict(
+                    f"the light client of {record.chain_id} is not frozen: nothing to unfreeze",
+                    chain_id=str(record.chain_id),
+                )
+            audit.stage(
+                s,
+                "client.unfreeze",
+                "chain",
+                str(record.chain_id),
+                now,
+                before={
+                    "trusted_height": int(old.trusted_height),
+                    "frozen": True,
+                    "frozen_reason": old.frozen_reason,
+                    "evidence_sha256": hashlib.sha256(old.evidence or b"").hexdigest(),
+                },
+                after={"trusted_height": int(Height(record.trusted_height)), "frozen": False},
+                reason=reason.strip()[:1024],
+            )
+            self._save_client(s, record)
+        return record
+
+    def _save_client(self, s: Session, record: ClientRecord) -> None:
         values = {
             "chain_id": str(record.chain_id),
             "client_state": bytes(record.client_state),
@@ -671,33 +773,30 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
             "evidence": bytes(record.evidence) or None,
         }
         heights = {int(Height(h)): bytes(v) for h, v in record.consensus_states.items()}
-        with self._write() as s:
-            insert = self._insert(s)
-            stmt = insert(LightClientRow).values(**values)
+        insert = self._insert(s)
+        stmt = insert(LightClientRow).values(**values)
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[LightClientRow.chain_id],
+                set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
+            )
+        )
+        stale = delete(ConsensusStateRow).where(ConsensusStateRow.chain_id == values["chain_id"])
+        if heights:
+            stale = stale.where(ConsensusStateRow.height.not_in(list(heights)))
+        s.execute(stale)
+        if heights:
+            cs = insert(ConsensusStateRow)
             s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[LightClientRow.chain_id],
-                    set_={k: stmt.excluded[k] for k in values if k != "chain_id"},
-                )
+                cs.on_conflict_do_update(
+                    index_elements=[ConsensusStateRow.chain_id, ConsensusStateRow.height],
+                    set_={"state": cs.excluded.state},
+                ),
+                [
+                    {"chain_id": values["chain_id"], "height": h, "state": v}
+                    for h, v in sorted(heights.items())
+                ],
             )
-            stale = delete(ConsensusStateRow).where(
-                ConsensusStateRow.chain_id == values["chain_id"]
-            )
-            if heights:
-                stale = stale.where(ConsensusStateRow.height.not_in(list(heights)))
-            s.execute(stale)
-            if heights:
-                cs = insert(ConsensusStateRow)
-                s.execute(
-                    cs.on_conflict_do_update(
-                        index_elements=[ConsensusStateRow.chain_id, ConsensusStateRow.height],
-                        set_={"state": cs.excluded.state},
-                    ),
-                    [
-                        {"chain_id": values["chain_id"], "height": h, "state": v}
-                        for h, v in sorted(heights.items())
-                    ],
-                )
 
     def client(self, chain_id: ChainId) -> ClientRecord | None:
         with self._read() as s:
@@ -851,6 +950,7 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
         token = "pjgw_" + secrets.token_urlsafe(32)
         try:
             with self._write() as s:
+                audit.stage(s, "key.create", "key", name, now, after={"role": role})
                 s.add(
                     ApiKey(
                         name=name,
@@ -874,8 +974,17 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
                 return None
             return row.name, row.role
 
-    def revoke_api_key(self, name: str) -> None:
+    def revoke_api_key(self, name: str, *, now: float | None = None) -> None:
         with self._write() as s:
+            audit.stage(
+                s,
+                "key.revoke",
+                "key",
+                name,
+                _now(now),
+                before={"revoked": False},
+                after={"revoked": True},
+            )
             result = s.execute(
                 update(ApiKey)
                 .where(ApiKey.name == name)
@@ -914,6 +1023,11 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin):
 
 
 # -- row <-> record ---------------------------------------------------------------
+
+
+def _now(now: float | None) -> float:
+    """The caller's clock, or the wall clock for seam methods that take none."""
+    return time.time() if now is None else now
 
 
 def _token_hash(token: str) -> bytes:

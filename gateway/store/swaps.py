@@ -103,7 +103,7 @@ class SwapStoreMixin:
             s.flush()
             for index, leg in ((1, new.leg1), (2, new.leg2)):
                 s.add(_leg_row(row.id, index, leg))
-            journal.add_history(s, SWAP, row.id, now, row.state, new.reason)
+            journal.add_history(s, SWAP, row.id, now, row.state, new.reason, action="create")
             s.flush()
             return _swap_record(s, row), True
 
@@ -234,6 +234,8 @@ class SwapStoreMixin:
                 leg=leg_index,
                 tx_hash=tx_hash,
                 chain_id=chain_id,
+                action="transition",
+                before=expected.value,
             )
             s.flush()
             return _swap_record(s, row)
@@ -250,7 +252,13 @@ class SwapStoreMixin:
                 row.next_attempt_at = now
                 row.updated_at = now
                 journal.add_history(
-                    s, SWAP, swap_id, now, row.state, "preimage delegated to the hub for claiming"
+                    s,
+                    SWAP,
+                    swap_id,
+                    now,
+                    row.state,
+                    "preimage delegated to the hub for claiming",
+                    action="preimage",
                 )
             s.flush()
             return _swap_record(s, row)

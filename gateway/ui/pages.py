@@ -10,13 +10,12 @@ same seams as the API and record who did them.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from core.errors import InvalidInput, NotFound
-from core.records import RouteRecord
 from core.seams import Store
 from core.states import TERMINAL_TRANSFER_STATES, SwapState, TransferState
 from core.swaps import SwapStore
@@ -101,21 +100,17 @@ def routes(request: Request, principal: Viewer, store: StoreDep) -> HTMLResponse
 def route_action(
     request: Request, route_id: str, action: str, principal: Operator, store: StoreDep
 ) -> RedirectResponse:
-    """Pause (``disable``) or resume (``enable``) a route: its relayers park its transfers
-    while it is disabled and pick them up again once it is enabled."""
+    """Pause (``disable``) or resume (``enable``) a route: its relayers lease none of its
+    transfers while it is paused and pick them up again once it is resumed. Both go through
+    the store's audited operator tools, so the audit log names the operator."""
     if action not in ("enable", "disable"):
         raise NotFound(f"no route action {action!r}")
-    route = store.route(route_id)
-    store.upsert_route(
-        RouteRecord(
-            route.route_id,
-            route.source,
-            route.destination,
-            route.protocol,
-            dict(route.settings),
-            enabled=action == "enable",
-        )
-    )
+    now = request.app.state.clock()
+    audited = cast(Any, store)
+    if action == "disable":
+        audited.pause_route(route_id, f"paused from the dashboard by {principal.name}", now)
+    elif store.route(route_id).paused_reason is not None:
+        audited.resume_route(route_id, f"resumed from the dashboard by {principal.name}", now)
     request.app.state.catalog.invalidate()
     log.warning("route %s %sd by operator %s", route_id, action, principal.name)
     return RedirectResponse("/ui/routes", status_code=303, headers=HEADERS)
@@ -181,7 +176,9 @@ def retry_transfer(
     if record.state in TERMINAL_TRANSFER_STATES:
         raise InvalidInput(f"transfer {transfer_id} is {record.state}: nothing to retry")
     now = request.app.state.clock()
-    store.note(transfer_id, f"retry now, asked by operator {principal.name}", now, retry_at=now)
+    cast(Any, store).retry_transfer_now(
+        transfer_id, f"retry now, asked by operator {principal.name}", now
+    )
     return RedirectResponse(f"/ui/transfers/{transfer_id}", status_code=303, headers=HEADERS)
 
 

@@ -138,9 +138,11 @@ def test_a_transfer_reaches_completed_on_its_dashboard_page_without_a_reload(
                 shoot(page, "search")
                 page.goto(f"{url}/ui/routes")
             page.click(f"[id='{ROUTE}'] button.action")  # an admin pauses the route
-            expect(page.locator(f"[id='{ROUTE}']")).to_contain_text("disabled")
+            expect(page.locator(f"[id='{ROUTE}']")).to_contain_text("paused")
             routes = httpx.get(url + "/v1/routes", timeout=10).json()
-            assert {r["route_id"]: r["enabled"] for r in routes}[ROUTE] is False
+            assert {r["route_id"]: r["paused_reason"] for r in routes}[ROUTE] == (
+                "paused from the dashboard by operator"
+            )
         finally:
             browser.close()
     # (read after the browser is closed: Playwright's sync API holds an event loop)

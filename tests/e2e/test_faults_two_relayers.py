@@ -105,4 +105,26 @@ def test_two_relayers_on_one_postgres_send_each_packet_to_anvil_exactly_once(
     assert set(delivered.values()) == {1}, context
     assert voucher_balance(env, env.alice) == before + total * AMOUNT
     assert_conserved(devnet.url, env, start_block=first_block)
+    _audit_chain_is_one(pg_url)
     print(f"\n{total} transfers, 2 relayers on PostgreSQL: {elapsed:.1f} s; {context}")
+
+
+def _audit_chain_is_one(url: str) -> None:
+    """The two relayer processes and the API appended to one audit chain: it verifies from
+    the genesis link to the head, with no gap or fork (docs/supervision.md)."""
+    from gateway.store import SqlStore
+    from proofs.audit import validate_chain
+
+    store = SqlStore(url)
+    try:
+        entries, after = [], 0
+        while True:
+            page, cursor = store.audit_entries(after_seq=after, limit=1000)
+            entries += page
+            if cursor is None:
+                break
+            after = cursor
+        assert validate_chain(entries).hash == store.audit_head()[1]
+        assert {e["actor"] for e in entries} >= {"hub"}  # the relayers' steps are in it
+    finally:
+        store.close()

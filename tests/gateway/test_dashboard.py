@@ -256,7 +256,7 @@ async def test_a_read_key_cannot_act(api: httpx.AsyncClient, keys: Keys, store: 
 async def test_an_action_without_a_key_is_401(api: httpx.AsyncClient, store: SqlStore) -> None:
     response = await api.post(f"/ui/routes/{ROUTE}/disable")
     assert response.status_code == 401
-    assert store.route(ROUTE).enabled
+    assert store.route(ROUTE).paused_reason is None
 
 
 async def test_admin_pauses_and_resumes_a_route_through_the_forms(
@@ -265,11 +265,13 @@ async def test_admin_pauses_and_resumes_a_route_through_the_forms(
     csrf = await login(api, keys.admin)
     paused = await api.post(f"/ui/routes/{ROUTE}/disable", data={"csrf": csrf})
     assert paused.status_code == 303
-    assert not store.route(ROUTE).enabled
-    assert "Resume (enable)" in (await api.get("/ui/routes")).text
+    assert store.route(ROUTE).paused_reason == "paused from the dashboard by ops"
+    assert "Resume" in (await api.get("/ui/routes")).text
+    entries, _ = store.audit_entries(action="route.pause")
+    assert [e["actor"] for e in entries] == ["ops"]  # the audit log names the operator
     resumed = await api.post(f"/ui/routes/{ROUTE}/enable", data={"csrf": csrf})
     assert resumed.status_code == 303
-    assert store.route(ROUTE).enabled
+    assert store.route(ROUTE).paused_reason is None
 
 
 @pytest.mark.parametrize("csrf", [None, "", "forged-token"])
@@ -281,7 +283,7 @@ async def test_an_admin_session_form_without_its_csrf_token_is_refused(
     response = await api.post(f"/ui/routes/{ROUTE}/disable", data=data)
     assert response.status_code == 403
     assert "CSRF" in response.text
-    assert store.route(ROUTE).enabled
+    assert store.route(ROUTE).paused_reason is None
 
 
 async def test_admin_retry_makes_a_waiting_transfer_due_now(
@@ -293,7 +295,9 @@ async def test_admin_retry_makes_a_waiting_transfer_due_now(
     assert response.status_code == 303
     record = store.transfer(waiting)
     assert record.next_attempt_at <= clock.now
-    assert record.reason == "retry now, asked by operator ops"
+    assert record.attempts == 0
+    entries, _ = store.audit_entries(subject_id=waiting, action="transfer.retry_now")
+    assert [e["actor"] for e in entries] == ["ops"]  # audited, naming the operator
 
 
 async def test_the_session_cookie_reads_the_event_stream_but_never_writes_the_api(

@@ -37,6 +37,7 @@ from tests.gateway.helpers import EVM, PJ, ROUTE
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "openapi-test-admin-key"
+AUDIT_KEY = "11" * 32
 STATEFUL = (
     "POST /v1/transfers",  # a registered route, addresses of its families, a valid signature
     "POST /v1/swaps",  # registered chains, two distinct ones, addresses of their families
@@ -65,7 +66,13 @@ def _app_and_notary_key() -> tuple[object, str]:
     )
     store.upsert_route(RouteRecord(ROUTE, ChainId(PJ), ChainId(EVM), RouteProtocol.NOTARY))
     notary = store.create_api_key("notary-1", "notary", 1.0)
-    hub = Settings(data_dir=folder, dev_api_key=ADMIN, rate_per_address=0, rate_per_key=0)
+    hub = Settings(
+        data_dir=folder,
+        dev_api_key=ADMIN,
+        rate_per_address=0,
+        rate_per_key=0,
+        audit_key=AUDIT_KEY,  # checkpoints are signed (without a key: 501, documented)
+    )
     app = create_app(hub, store)
     app.state.sse_poll_seconds = 0.01
     return app, notary

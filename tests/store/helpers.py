@@ -78,3 +78,36 @@ def transfer_row(i: int, state: TransferState) -> dict[str, Any]:
         "idempotency_key": None,
         "request_hash": None,
     }
+
+
+def insert_old_chains_and_route(conn: Any) -> None:
+    """Chains ``a``, ``b`` and route ``r`` (a -> b) as rows of a schema before 0009, for
+    migration tests: the store's own code speaks the newest schema only."""
+    import sqlalchemy as sa
+
+    from gateway.store.codec import dumps
+
+    chains = sa.table(
+        "chains", sa.column("chain_id"), sa.column("family"), sa.column("settings"),
+        sa.column("enabled"),
+    )  # fmt: skip
+    routes = sa.table(
+        "routes", sa.column("route_id"), sa.column("source"), sa.column("destination"),
+        sa.column("protocol"), sa.column("settings"), sa.column("enabled"),
+    )  # fmt: skip
+    for chain_id, family in (("a", "pujiang"), ("b", "evm")):
+        conn.execute(
+            sa.insert(chains),
+            {"chain_id": chain_id, "family": family, "settings": dumps({}), "enabled": True},
+        )
+    conn.execute(
+        sa.insert(routes),
+        {
+            "route_id": "r",
+            "source": "a",
+            "destination": "b",
+            "protocol": "notary",
+            "settings": dumps({}),
+            "enabled": True,
+        },
+    )

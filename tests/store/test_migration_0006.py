@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import create_engine
 
 from core.ids import ChainId
-from core.records import ActionStatus, ChainRecord, RouteProtocol, RouteRecord
+from core.records import ActionStatus
 from core.states import SwapState, TransferState
 from core.types import ChainAction
 from gateway.store import SqlStore
@@ -27,7 +27,7 @@ from gateway.store.codec import dumps
 from gateway.store.engine import parse_url
 from gateway.store.migrate import alembic_config, upgrade_engine
 from gateway.store.models import Swap, SwapLeg, Transfer
-from tests.store.helpers import transfer_row
+from tests.store.helpers import insert_old_chains_and_route, transfer_row
 
 OLD_TRANSFER_EVENTS = sa.table(
     "transfer_events",
@@ -123,13 +123,9 @@ def old_store(store_url: str) -> tuple[str, list[str], list[str]]:
     state, each with history lines and journal rows in the old tables."""
     engine = create_engine(parse_url(store_url))
     upgrade_engine(engine, "0005")
-    store = SqlStore(store_url)  # chains and routes: tables 0006 leaves as they are
-    store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
-    store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
-    store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
-    store.close()
     transfers, swaps = [], []
     with engine.begin() as conn:
+        insert_old_chains_and_route(conn)  # tables 0006 leaves as they are
         for i, state in enumerate(TransferState, start=1):
             row = transfer_row(i, state)
             conn.execute(sa.insert(Transfer.__table__), row)

@@ -19,12 +19,15 @@ from gateway.store.engine import parse_url
 from gateway.store.migrate import current_revision, head_revision
 from gateway.store.models import Base, Transfer
 from tests.fixtures.postgres import find_pg_bin
-from tests.store.helpers import transfer_row
+from tests.store.helpers import insert_old_chains_and_route, transfer_row
 
 TABLES = {
     "actions",
     "alembic_version",
     "api_keys",
+    "audit_checkpoints",
+    "audit_head",
+    "audit_log",
     "chains",
     "consensus_states",
     "cursors",
@@ -46,10 +49,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0008"
+        assert current_revision(store.engine) == head_revision() == "0009"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0008"
+        assert current_revision(store.engine) == "0009"
     finally:
         store.close()
 
@@ -81,7 +84,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0008" in " ".join(result.output.split())
+    assert "revision 0009" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
@@ -132,23 +135,15 @@ def test_0003_moves_the_per_transfer_floor_cursors_onto_their_journal_rows(
     floors on the ``actions`` rows, and the cursor rows are gone; other cursors stay."""
     from sqlalchemy import text
 
-    from core.ids import ChainId
-    from core.records import ChainRecord, RouteProtocol, RouteRecord
     from gateway.store.codec import dumps
     from gateway.store.migrate import upgrade_engine
 
     engine = create_engine(parse_url(store_url))
     try:
         upgrade_engine(engine, "0002")
-        store = SqlStore(store_url)  # tables of 0002 that 0003 leaves as they are
-        try:
-            store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
-            store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
-            store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
-        finally:
-            store.close()
         row = transfer_row(5, TransferState.ATTESTED)
         with engine.begin() as conn:
+            insert_old_chains_and_route(conn)  # tables of 0002 that 0003 leaves as they are
             conn.execute(insert(Transfer.__table__), row)
         record = SimpleNamespace(id=row["id"])
         with engine.begin() as conn:  # the 0002 journal row, as that schema holds it
@@ -183,22 +178,14 @@ def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
     ``kind = nondelivery`` rows of the route; delivery rows stay delivery."""
     from sqlalchemy import text
 
-    from core.ids import ChainId
-    from core.records import ChainRecord, RouteProtocol, RouteRecord
     from gateway.store.migrate import upgrade_engine
 
     engine = create_engine(parse_url(store_url))
     try:
         upgrade_engine(engine, "0004")
-        store = SqlStore(store_url)
-        try:
-            store.upsert_chain(ChainRecord(ChainId("a"), "pujiang"))
-            store.upsert_chain(ChainRecord(ChainId("b"), "evm"))
-            store.upsert_route(RouteRecord("r", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY))
-        finally:
-            store.close()
         row = transfer_row(5, TransferState.ATTESTED)
         with engine.begin() as conn:
+            insert_old_chains_and_route(conn)
             conn.execute(insert(Transfer.__table__), row)
         record = SimpleNamespace(id=row["id"])
         with engine.begin() as conn:  # the 0004 rows, as that schema held them

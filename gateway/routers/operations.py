@@ -1,0 +1,180 @@
+"""The supervisor's levers and the operator tools (``docs/supervision.md``), each audited.
+
+Supervisor or admin: pause and resume a route with a reason
+(``POST /v1/routes/{id}/pause|resume``; a paused route's worker leases nothing,
+its packets are still recorded) and read the notary equivocation evidence.
+Admin only: retry a transfer now (clear its backoff), reject a stuck transfer
+(where the transition table allows ``rejected``), rewind a chain's scan cursor
+(never below the chain's floor: the lowest start height of its routes), and
+unfreeze a light client with a new trust anchor (checked by the one follower).
+Every change is one store transaction with its audit entry, written as the
+calling key (``gateway.audit.context``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request
+
+from adapters.follower import Anchor
+from core.errors import ConfigError, InvalidInput, NotFound, VerificationError
+from core.ids import ChainId, Height
+from core.records import RouteRecord
+from gateway.auth import Principal, admin_access, supervisor_access
+from gateway.routers.deps import (
+    Catalog,
+    adapter_for,
+    get_adapters,
+    get_catalog,
+    get_clock,
+    get_store,
+)
+from gateway.schemas.audit import EvidenceOut, ReasonIn, RewindIn, RewindOut, UnfreezeIn
+from gateway.schemas.chains import ClientOut, RouteOut
+from gateway.schemas.transfers import TransferSummary
+from relayer.engine import Relayer
+from relayer.follower import relayer_follower
+from relayer.settings import RelayerSettings
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+Clock = Annotated[Callable[[], float], Depends(get_clock)]
+
+
+def _store(request: Request) -> Any:
+    return get_store(request)
+
+
+@router.post("/routes/{route_id}/pause", response_model=RouteOut)
+def pause_route(
+    request: Request,
+    route_id: str,
+    body: ReasonIn,
+    clock: Clock,
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    _: Annotated[Principal, Depends(supervisor_access)],
+) -> RouteOut:
+    """Stop the route's worker with a reason (``route.pause``); again: a new reason."""
+    route = _store(request).pause_route(route_id, body.reason, clock())
+    catalog.invalidate()
+    return RouteOut.of(route)
+
+
+@router.post("/routes/{route_id}/resume", response_model=RouteOut)
+def resume_route(
+    request: Request,
+    route_id: str,
+    body: ReasonIn,
+    clock: Clock,
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    _: Annotated[Principal, Depends(supervisor_access)],
+) -> RouteOut:
+    """Let a paused route work again (``route.resume``); 409 when it is not paused."""
+    route = _store(request).resume_route(route_id, body.reason, clock())
+    catalog.invalidate()
+    return RouteOut.of(route)
+
+
+@router.post("/transfers/{transfer_id}/retry", response_model=TransferSummary)
+def retry_now(
+    request: Request,
+    transfer_id: str,
+    body: ReasonIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> TransferSummary:
+    """Make a live transfer due now with its attempts reset (``transfer.retry_now``)."""
+    return TransferSummary.of(_store(request).retry_transfer_now(transfer_id, body.reason, clock()))
+
+
+@router.post("/transfers/{transfer_id}/reject", response_model=TransferSummary)
+def reject(
+    request: Request,
+    transfer_id: str,
+    body: ReasonIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> TransferSummary:
+    """Reject a stuck transfer (``transfer.reject``): 409 ``invalid-transition`` from a state
+    the table does not allow (once submitted to its destination, only the chain decides)."""
+    return TransferSummary.of(_store(request).reject_transfer(transfer_id, body.reason, clock()))
+
+
+def chain_floor(routes: list[RouteRecord], chain_id: str) -> int:
+    """The lowest height a chain's scan may be rewound to: the lowest ``start_height`` of the
+    routes leaving it (0 when a route sets none)."""
+    starts = []
+    for route in routes:
+        if str(route.source) != chain_id:
+            continue
+        start = route.settings.get("start_height")
+        ok = isinstance(start, int) and not isinstance(start, bool) and start >= 0
+        starts.append(start if ok else 0)
+    if not starts:
+        raise NotFound(
+            f"no route leaves chain {chain_id!r}: it has no scan cursor", chain_id=chain_id
+        )
+    return max(0, min(starts) - 1)  # type: ignore[type-var]
+
+
+@router.post("/chains/{chain_id}/cursor/rewind", response_model=RewindOut)
+def rewind_cursor(
+    request: Request,
+    chain_id: str,
+    body: RewindIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> RewindOut:
+    """Scan ``chain_id`` again from ``height + 1`` (``cursor.rewind``): bounded below by the
+    chain's floor, and only backwards. Packets seen again are matched to their transfers."""
+    store = _store(request)
+    floor = chain_floor(store.routes(), chain_id)
+    key = Relayer.chain_cursor_key(ChainId(chain_id))
+    old, new = store.rewind_cursor_to(
+        key, Height(body.height), Height(floor), body.reason, clock(), chain_id=chain_id
+    )
+    return RewindOut(
+        chain_id=chain_id, cursor=key, old_height=int(old), new_height=int(new), floor=floor
+    )
+
+
+@router.post("/chains/{chain_id}/client/unfreeze", response_model=ClientOut)
+async def unfreeze_client(
+    request: Request,
+    chain_id: str,
+    body: UnfreezeIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> ClientOut:
+    """Replace a frozen light client by one trusting a new anchor ``(height, hash)`` taken
+    outside the node (``client.unfreeze``, with the freeze's evidence digest): the header the
+    node serves at ``height`` must hash to ``hash`` (else 422), through the one follower.
+    The relayer resumes the chain's routes on its next pass."""
+    store = _store(request)
+    adapter = adapter_for(get_adapters(request), chain_id)
+    if adapter is None:
+        raise NotFound(f"this hub process serves no chain {chain_id!r}", chain_id=chain_id)
+    settings = getattr(request.app.state, "relayer_settings", None) or RelayerSettings()
+    follower = relayer_follower(store, {ChainId(chain_id): adapter}, settings, clock)
+    anchor = Anchor(body.height, bytes.fromhex(body.hash[2:]))
+    try:
+        record = await follower.anchored_record(ChainId(chain_id), anchor)
+    except (ConfigError, VerificationError) as err:
+        raise InvalidInput(f"the new anchor does not hold: {err.message}", field="hash") from err
+    saved = await to_thread.run_sync(lambda: store.unfreeze_client(record, body.reason, clock()))
+    return ClientOut.of(saved, None, None)
+
+
+@router.get("/evidence/equivocations", response_model=list[EvidenceOut])
+def equivocations(
+    request: Request, _: Annotated[Principal, Depends(supervisor_access)]
+) -> list[EvidenceOut]:
+    """Every notary equivocation the hub caught: both signed statements and the notary's
+    address, for penalties (``pjgw evidence verify`` checks a file of them offline)."""
+    return [EvidenceOut.of(e) for e in _store(request).equivocations()]
+
+
+__all__ = ["chain_floor", "router"]

@@ -1,0 +1,215 @@
+"""The audit log's hash chain and its signed checkpoints: the pure rules (``docs/supervision.md``).
+
+An audit entry is a JSON object; its bytes are the RFC 8785 canonical form
+(JSON Canonicalization Scheme, through the ``rfc8785`` package, so two
+implementations agree byte for byte). Each entry commits to the previous one::
+
+    hash_0 = 32 zero bytes                       (the genesis link)
+    hash_n = sha256(canonical_bytes(entry_n) ‖ hash_{n-1})
+
+and ``entry_n["seq"] == n`` (from 1, no gaps), so removing, changing,
+inserting or reordering an entry breaks the chain at that entry. Values are
+restricted to what RFC 8785 renders exactly: strings, integers in
+±(2**53 − 1), booleans, null, arrays and objects (no floats: times are
+integer milliseconds).
+
+A checkpoint is the hub's secp256k1 signature over
+``sha256("pjgw-audit-checkpoint-v1" ‖ seq (8 bytes BE) ‖ head hash ‖ at_ms (8 bytes BE))``
+(``r ‖ s ‖ v``, low ``s``, v 27/28: the notaries' rule, ``proofs.notary.ecdsa``), so
+anyone holding the hub's address can check that the hub vouched for a head.
+
+:func:`validate_chain` checks, per entry in order: the entry is an object with
+the fields of :data:`ENTRY_FIELDS` (``AuditBroken: malformed``), its ``seq`` is
+the next one (``out-of-order``: a removed, inserted or moved entry), its
+``prev`` is the previous hash (``prev-mismatch``) and its ``hash`` is the one
+recomputed (``hash-mismatch``: a changed entry). Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from core.errors import InvalidInput, VerificationError
+from proofs.notary.ecdsa import PUJIANG_BRIDGE, address_of_private_key, recover, sign, to_address
+
+GENESIS = bytes(32)
+CHECKPOINT_DOMAIN = b"pjgw-audit-checkpoint-v1"
+ENTRY_VERSION = 1
+MAX_SAFE_INT = 2**53 - 1
+ENTRY_FIELDS = (
+    "v",
+    "seq",
+    "at_ms",
+    "actor",
+    "role",
+    "request_id",
+    "action",
+    "subject",
+    "subject_id",
+    "before",
+    "after",
+    "reason",
+)
+"""The hashed fields of an entry (``prev`` and ``hash`` travel beside them in an export)."""
+
+
+class AuditBroken(VerificationError):
+    """The audit chain does not verify; ``details["seq"]`` names the first bad entry."""
+
+    code = "audit-broken"
+
+
+def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of the hashed fields of ``entry`` (``InvalidInput`` on a value it
+    cannot render exactly: a float, an integer past 2**53 − 1, a non-string key)."""
+    body = {name: entry[name] for name in ENTRY_FIELDS if name in entry}
+    _check_values(body, "entry")
+    try:
+        return rfc8785.dumps(body)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
+        raise InvalidInput(f"audit entry cannot be canonicalized: {err}", field="entry") from err
+
+
+def compute_entry_hash(entry: Mapping[str, Any], prev: bytes) -> bytes:
+    """``sha256(canonical_bytes(entry) ‖ prev)``."""
+    if len(prev) != 32:
+        raise InvalidInput("a previous hash is 32 bytes", field="prev")
+    return hashlib.sha256(canonical_bytes(entry) + bytes(prev)).digest()
+
+
+def _check_values(value: Any, where: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise InvalidInput(f"{where}: integer {value} outside ±(2**53-1)", field="entry")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_values(item, where)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(f"{where}: a non-string key", field="entry")
+            _check_values(item, f"{where}.{key}")
+        return
+    raise InvalidInput(f"{where}: {type(value).__name__} is not allowed", field="entry")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """Where a verified chain ends: its last ``seq`` and hash (``GENESIS`` when empty)."""
+
+    seq: int
+    hash: bytes
+
+
+def validate_chain(
+    entries: Iterable[Mapping[str, Any]], *, start: ChainHead = ChainHead(0, GENESIS)
+) -> ChainHead:
+    """Check an exported run of entries (each with ``prev`` and ``hash`` as hex) from
+    ``start``; its head, or ``AuditBroken`` naming the first bad entry (see the module)."""
+    seq, head = start.seq, start.hash
+    for position, entry in enumerate(entries, 1):
+        if not isinstance(entry, Mapping) or any(f not in entry for f in (*ENTRY_FIELDS, "hash")):
+            raise AuditBroken(
+                f"entry at line {position} is malformed", seq=seq + 1, position=position
+            )
+        expected = seq + 1
+        if entry["seq"] != expected:
+            raise AuditBroken(
+                f"entry {expected} expected, found {entry['seq']!r} "
+                "(an entry was removed, inserted or moved)",
+                seq=expected,
+                position=position,
+                reason="out-of-order",
+            )
+        if "prev" in entry and _unhex(entry["prev"], expected) != head:
+            raise AuditBroken(
+                f"entry {expected}: prev does not link to entry {seq}",
+                seq=expected,
+                position=position,
+                reason="prev-mismatch",
+            )
+        try:
+            recomputed = compute_entry_hash(entry, head)
+        except InvalidInput as err:
+            raise AuditBroken(
+                f"entry {expected}: {err.message}", seq=expected, position=position
+            ) from err
+        if _unhex(entry["hash"], expected) != recomputed:
+            raise AuditBroken(
+                f"entry {expected}: hash does not match its content (changed?)",
+                seq=expected,
+                position=position,
+                reason="hash-mismatch",
+            )
+        seq, head = expected, recomputed
+    return ChainHead(seq, head)
+
+
+def _unhex(value: Any, seq: int) -> bytes:
+    try:
+        raw = bytes.fromhex(str(value).removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise AuditBroken(f"entry {seq}: a hash is 32 bytes of hex", seq=seq, reason="malformed")
+    return raw
+
+
+# -- checkpoints -------------------------------------------------------------------------
+
+
+def compute_checkpoint_digest(seq: int, head: bytes, at_ms: int) -> bytes:
+    """The 32 bytes a checkpoint signs (see the module)."""
+    if len(head) != 32:
+        raise InvalidInput("a head hash is 32 bytes", field="head")
+    if not (0 <= seq < 2**64 and 0 <= at_ms < 2**64):
+        raise InvalidInput("seq and at_ms are uint64", field="seq")
+    return hashlib.sha256(
+        CHECKPOINT_DOMAIN + seq.to_bytes(8, "big") + bytes(head) + at_ms.to_bytes(8, "big")
+    ).digest()
+
+
+def sign_checkpoint(secret: bytes, seq: int, head: bytes, at_ms: int) -> bytes:
+    """The hub's 65-byte signature over a checkpoint."""
+    return sign(secret, compute_checkpoint_digest(seq, head, at_ms))
+
+
+def signer_address(secret: bytes) -> bytes:
+    return address_of_private_key(secret)
+
+
+def is_checkpoint_signed_by(
+    signer: bytes | str, seq: int, head: bytes, at_ms: int, signature: bytes
+) -> bool:
+    """Whether ``signature`` over the checkpoint recovers to ``signer`` (never raises)."""
+    try:
+        digest = compute_checkpoint_digest(seq, head, at_ms)
+        return recover(digest, signature, PUJIANG_BRIDGE) == to_address(signer)
+    except (VerificationError, InvalidInput, ValueError):
+        return False
+
+
+__all__ = [
+    "CHECKPOINT_DOMAIN",
+    "ENTRY_FIELDS",
+    "ENTRY_VERSION",
+    "GENESIS",
+    "AuditBroken",
+    "ChainHead",
+    "canonical_bytes",
+    "compute_checkpoint_digest",
+    "compute_entry_hash",
+    "is_checkpoint_signed_by",
+    "sign_checkpoint",
+    "signer_address",
+    "validate_chain",
+]
