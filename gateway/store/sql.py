@@ -59,6 +59,7 @@ from core.records import (
 from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
 from core.types import ChainAction
 from gateway.store import journal
+from gateway.store.batches import BatchStoreMixin
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -109,7 +110,7 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin):
+class SqlStore(SwapStoreMixin, BatchStoreMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),

@@ -25,6 +25,9 @@ TABLES = {
     "actions",
     "alembic_version",
     "api_keys",
+    "batch_members",
+    "batch_signatures",
+    "batches",
     "chains",
     "consensus_states",
     "cursors",
@@ -45,10 +48,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0007"
+        assert current_revision(store.engine) == head_revision() == "0008"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0007"
+        assert current_revision(store.engine) == "0008"
     finally:
         store.close()
 
@@ -80,7 +83,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0007" in " ".join(result.output.split())
+    assert "revision 0008" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
@@ -221,3 +224,26 @@ def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
             store.close()
     finally:
         engine.dispose()
+
+
+def test_0008_adds_the_batch_tables_and_downgrades_to_0007(store_url: str) -> None:
+    from alembic import command
+
+    from gateway.store.migrate import alembic_config
+
+    store = SqlStore(store_url)
+    try:
+        store.migrate()
+        assert {"batches", "batch_members", "batch_signatures"} <= set(
+            inspect(store.engine).get_table_names()
+        )
+        config = alembic_config()
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0007")
+        assert not {"batches", "batch_members", "batch_signatures"} & set(
+            inspect(store.engine).get_table_names()
+        )
+        assert current_revision(store.engine) == "0007"
+    finally:
+        store.close()
