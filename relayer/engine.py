@@ -54,8 +54,8 @@ from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
-from relayer.protocols.base import Context
-from relayer.protocols.notary import NotaryProtocol
+from relayer.protocols.base import BatchDriver, Context
+from relayer.protocols.batched import BatchedNotaryProtocol
 from relayer.retry import describe
 from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
@@ -63,7 +63,7 @@ from relayer.swaps import SwapWatchtower
 log = logging.getLogger("pjgw.relayer")
 
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
-    RouteProtocol.NOTARY: NotaryProtocol,
+    RouteProtocol.NOTARY: BatchedNotaryProtocol,
 }
 """Protocol implementations by ``RouteRecord.protocol`` (``htlc``, ``light_client``: later)."""
 
@@ -386,7 +386,9 @@ class Relayer:
         """Lease the route's due transfers and hand them to its protocol; the number leased.
 
         A stopped, disabled or unsupported route parks its transfers with the reason.
+        A protocol that drives work of its own (``BatchDriver``: batches) is driven first.
         """
+        driven = await self._drive(route_id)
         claimed = await self.db.claim_due(
             self.worker_id,
             self.clock(),
@@ -395,7 +397,7 @@ class Relayer:
             route_id=route_id,
         )
         if not claimed:
-            return 0
+            return driven
         try:
             route = await self.db.route(route_id)
         except NotFound:
@@ -410,7 +412,20 @@ class Relayer:
             await self._park(claimed, why)
             return len(claimed)
         await self._protocols[route.protocol].process(route, claimed)
-        return len(claimed)
+        return len(claimed) + driven
+
+    async def _drive(self, route_id: str) -> int:
+        """One pass of the route's protocol over its own work (batches), if it has any."""
+        if route_id in self._stopped:
+            return 0
+        try:
+            route = await self.db.route(route_id)
+        except NotFound:
+            return 0
+        protocol = self._protocols.get(route.protocol)
+        if not route.enabled or not isinstance(protocol, BatchDriver):
+            return 0
+        return await protocol.drive(route)
 
     async def _park(self, transfers: list[TransferRecord], reason: str) -> None:
         now = self.clock()

@@ -1,0 +1,408 @@
+"""The ``notary`` protocol in batch mode: one notary statement per batch of packets (issue #15).
+
+Up to ``proven`` a transfer steps as in ``relayer.protocols.notary`` (one
+packet at a time: watched, final, proven by the light client). From there the
+route's worker moves them in BATCHES (``PJGW_RELAYER_ATTESTATION=batch``, the
+default; ``packet`` keeps the per-packet certificates):
+
+``assemble``  proven transfers of the route, in no batch yet, are grouped
+              (``relayer.batching.plan_batches``: at most ``batch_max``, or what
+              arrived within ``batch_linger``); root and digest are computed with
+              the destination bridge's ``batch_leaf``/``batch_hash_name``/
+              ``batch_digest`` and the batch is recorded with its members in ONE
+              store transaction (``BatchStore.create_batch``), members held.
+``assembled`` -> ``attested`` once a quorum of the destination's committee signed
+              the batch digest (``relayer.quorum.collect_quorum``, the same rule as
+              per packet); every member ``proven -> attested`` in one transaction.
+``attested``  -> ``submitted``: journal ``store_root`` THEN send it; then each
+              chunk of ``batch_capacity()`` members: journal ``deliver:<i>`` THEN
+              send it; the chunk's members ``attested -> dest_submitted`` in one
+              transaction with the chunk's transaction hash.
+``submitted`` -> ``done``: each chunk's receipt; the destination's receive events
+              in its block say which members were delivered
+              (``is_delivered_event``): those ``dest_submitted -> completed`` in
+              one transaction.
+
+Crash safety is the journal's, per batch (subject ``batch`` in the one
+``actions`` table): an action ``recorded`` but not marked sent may have been
+sent. For a delivery chunk the destination is searched first (its receive
+events of the chunk's packets since the height noted before journaling), and
+only a chunk not found delivered is sent again; the destination refuses a
+replayed packet, so a lost race still delivers once. A ``store_root`` sent
+twice stores the same root (the bridge keeps it once).
+
+Family-neutral: the acting chain's bridge (``core.seams.BridgeEndpoint``) does
+every chain-specific thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from core.batches import BatchKind
+from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.ids import Height
+from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, RouteRecord
+from core.records import TransferRecord as Transfer
+from core.seams import BridgeEndpoint
+from core.states import TransferState
+from core.types import ChainAction, ChainEvent, EventKind, Packet, packet_from_data
+from relayer.batching import chunks_of, members_of, plan_batches, statement_of
+from relayer.protocols.base import log
+from relayer.protocols.notary import NotaryProtocol, _receipt, replay_action
+from relayer.quorum import collect_quorum
+from relayer.retry import describe
+
+S = TransferState
+STORE_ROOT = "store_root"
+DELIVER_CHUNK = "deliver:"
+"""Journal steps of a batch: ``store_root``, then ``deliver:0``, ``deliver:1``, ..."""
+_BATCHED_STATES = frozenset({S.PROVEN, S.ATTESTED, S.DEST_SUBMITTED})
+
+
+class BatchedNotaryProtocol(NotaryProtocol):
+    """``NotaryProtocol`` whose proven packets travel in batches (``attestation=batch``)."""
+
+    name = "notary"
+
+    @property
+    def batching(self) -> bool:
+        return self.ctx.settings.attestation == "batch"
+
+    # --- the engine's entry points --------------------------------------------------------
+
+    async def process(self, route: RouteRecord, transfers: Sequence[Transfer]) -> None:
+        """Per-packet steps up to ``proven``; proven ones are assembled into batches."""
+        if not self.batching:
+            await super().process(route, transfers)
+            return
+        ids = [t.id for t in transfers if t.state in _BATCHED_STATES]
+        batched = await self.ctx.store.batched(ids, int(BatchKind.DELIVERY)) if ids else {}
+        fresh = [t for t in transfers if t.state is S.PROVEN and t.id not in batched]
+        rest = [t for t in transfers if t.state is not S.PROVEN and t.id not in batched]
+        held = [t for t in transfers if t.id in batched]
+        assembled: set[str] = set()
+        if fresh:
+            assembled = await self._assemble(route, fresh)
+        waiting = [t for t in fresh if t.id not in assembled]
+        await super().process(route, rest)
+        for t in [*waiting, *held]:  # the batch drives the held ones; the rest come back
+            await self._release(t)
+
+    async def drive(self, route: RouteRecord) -> int:
+        """Drive the route's unfinished batches one step each; the number worked."""
+        if not self.batching:
+            return 0
+        ctx = self.ctx
+        claimed = await ctx.store.claim_batches(
+            ctx.worker_id,
+            ctx.now(),
+            ctx.settings.lease_seconds,
+            ctx.settings.claim_limit,
+            route_id=route.route_id,
+        )
+        for batch in claimed:
+            retry_at = ctx.now() + ctx.settings.wait_interval
+            try:
+                await self._step_batch(route, batch)
+            except (LeaseLost, InvalidTransition) as lost:
+                log.info("batch %s moved elsewhere: %s", batch.id, lost)
+            except Exception as err:  # one batch's trouble must not stop the others
+                log.warning("batch %s (%s): %s", batch.id, batch.state, describe(err))
+                retry_at = ctx.now() + ctx.settings.backoff_base
+            finally:
+                try:
+                    await ctx.store.release_batch(batch.id, ctx.worker_id, retry_at=retry_at)
+                except PjgwError as err:  # the lease expires on its own
+                    log.warning("batch %s: release failed: %s", batch.id, err)
+        return len(claimed)
+
+    # --- assembling -----------------------------------------------------------------------
+
+    async def _assemble(self, route: RouteRecord, fresh: Sequence[Transfer]) -> set[str]:
+        """Record the batches due now; the ids of the transfers put in one."""
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        done: set[str] = set()
+        for group in plan_batches(
+            fresh,
+            route_id=route.route_id,
+            max_size=ctx.settings.batch_max,
+            linger=ctx.settings.batch_linger,
+            now=ctx.now(),
+        ):
+            packets = [self._packet(t) for t in group]
+            root, _members = members_of(bridge, packets)
+            statement = statement_of(
+                str(route.source),
+                str(route.destination),
+                bridge.committee_epoch(),
+                int(BatchKind.DELIVERY),
+                len(group),
+                root,
+            )
+            batch = await ctx.store.create_batch(
+                route.route_id,
+                int(BatchKind.DELIVERY),
+                statement.epoch,
+                root,
+                bridge.batch_digest(statement),
+                [t.id for t in group],
+                ctx.now(),
+                hold_until=ctx.now() + ctx.settings.lease_seconds,
+            )
+            log.info(
+                "batch %s: %d packets of %s, root 0x%s",
+                batch.id,
+                batch.size,
+                route.route_id,
+                root.hex()[:16],
+            )
+            done.update(t.id for t in group)
+        return done
+
+    @staticmethod
+    def _packet(t: Transfer) -> Packet:
+        if t.packet_data is None:
+            raise ConfigError(f"transfer {t.id} has no stored packet: it cannot be batched")
+        return packet_from_data(t.packet_data)
+
+    # --- driving one batch ----------------------------------------------------------------
+
+    async def _step_batch(self, route: RouteRecord, batch: BatchRecord) -> None:
+        if batch.state is BatchState.ASSEMBLED:
+            await self._attest(route, batch)
+        elif batch.state is BatchState.ATTESTED:
+            await self._submit(route, batch)
+        elif batch.state is BatchState.SUBMITTED:
+            await self._complete(route, batch)
+
+    def _hold(self) -> float:
+        return self.ctx.now() + self.ctx.settings.lease_seconds
+
+    async def _attest(self, route: RouteRecord, batch: BatchRecord) -> None:
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        quorum = collect_quorum(
+            await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
+        )
+        if not quorum.reached:
+            return
+        await ctx.store.set_batch_state(
+            batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
+        )
+        await ctx.store.move_many(
+            batch.transfer_ids,
+            S.PROVEN,
+            S.ATTESTED,
+            f"{quorum.describe()} attested batch {batch.id} (root 0x{batch.root.hex()[:16]})",
+            ctx.now(),
+            hold_until=self._hold(),
+        )
+        await self._submit(route, batch)
+
+    async def _submit(self, route: RouteRecord, batch: BatchRecord) -> None:
+        """Journal, then send, the root and every chunk (a chunk found delivered is not)."""
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        members = await ctx.store.batch_members(batch.id)
+        packets = [self._packet(t) for t in members]
+        root, batch_members = members_of(bridge, packets)
+        if root != batch.root:
+            raise ConfigError(f"batch {batch.id}: its members no longer hash to its root")
+        statement = statement_of(
+            str(route.source), str(route.destination), batch.epoch, batch.kind, batch.size, root
+        )
+        journal = await ctx.store.batch_actions(batch.id)
+        certificate = collect_quorum(
+            await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
+        ).certificate()
+        await self._send(
+            batch, STORE_ROOT, route, journal, bridge.store_root_action(statement, certificate)
+        )
+        for number, chunk in enumerate(chunks_of(batch_members, bridge.batch_capacity())):
+            step = f"{DELIVER_CHUNK}{number}"
+            ids = [members[m.index].id for m in chunk]
+            action = journal.get(step)
+            if action is None or action.status is ActionStatus.RECORDED:
+                found = await self._found_delivered(route, action, [m.packet for m in chunk])
+                if found is not None and action is not None:
+                    await ctx.store.mark_batch_action(
+                        action.id,
+                        ActionStatus.SUCCEEDED,
+                        tx_hash=found.tx_hash,
+                        height=found.height,
+                    )
+                    journal[step] = action
+                    tx_hash = found.tx_hash
+                else:
+                    tx_hash = await self._send(
+                        batch, step, route, journal, bridge.batch_action(statement, chunk)
+                    )
+            else:
+                tx_hash = action.tx_hash or b""
+            await ctx.store.move_many(
+                ids,
+                S.ATTESTED,
+                S.DEST_SUBMITTED,
+                f"batch {batch.id} chunk {number}: 0x{tx_hash.hex()} sent",
+                ctx.now(),
+                hold_until=self._hold(),
+                dest_tx=tx_hash,
+            )
+        await ctx.store.set_batch_state(
+            batch.id, BatchState.ATTESTED, BatchState.SUBMITTED, ctx.now(), worker=ctx.worker_id
+        )
+
+    async def _send(
+        self,
+        batch: BatchRecord,
+        step: str,
+        route: RouteRecord,
+        journal: dict[str, ActionRecord],
+        chain_action: ChainAction,
+    ) -> bytes:
+        """Journal ``chain_action`` (unless it is), THEN send it; its transaction hash."""
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        action = journal.get(step)
+        if action is not None and action.status is not ActionStatus.RECORDED and action.tx_hash:
+            return action.tx_hash
+        if action is None:
+            floor = await dest.latest_height()
+            action = await ctx.store.record_batch_action(
+                batch.id, step, route.destination, chain_action, ctx.now(), search_floor=floor
+            )
+            journal[step] = action
+        tx_hash = await dest.submit(replay_action(action))
+        await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+        log.info("batch %s: %s sent as 0x%s", batch.id, step, tx_hash.hex())
+        return tx_hash
+
+    async def _found_delivered(
+        self, route: RouteRecord, action: ActionRecord | None, packets: Sequence[Packet]
+    ) -> ChainEvent | None:
+        """After a crash between journal and send: the destination's receive event of the
+        chunk's LAST packet when every packet of the chunk is found delivered since the
+        height noted on the journal row (else ``None``: send the chunk)."""
+        if action is None or action.search_floor is None:
+            return None
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        bridge = ctx.bridge(route.destination)
+        latest = int(await dest.latest_height())
+        start = max(int(action.search_floor), 1)
+        left = list(packets)
+        last: ChainEvent | None = None
+        while start <= latest and left:
+            end = min(latest, start + ctx.settings.chunk_size - 1)
+            for event in await dest.events(Height(start), Height(end)):
+                if event.kind is not EventKind.RECEIVE_PACKET:
+                    continue
+                for packet in left:
+                    if bridge.is_delivered_event(event, packet):
+                        left.remove(packet)
+                        last = event
+                        break
+            start = end + 1
+        return last if not left else None
+
+    async def _complete(self, route: RouteRecord, batch: BatchRecord) -> None:
+        """Each chunk's receipt; the members its block's receive events show delivered move
+        to ``completed`` in one transaction; a failed chunk is looked for, then sent again."""
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        bridge = ctx.bridge(route.destination)
+        journal = await ctx.store.batch_actions(batch.id)
+        members = await ctx.store.batch_members(batch.id)
+        by_packet = [(t, self._packet(t)) for t in members]
+        pending = [t for t in members if t.state is S.DEST_SUBMITTED]
+        if not pending:
+            await ctx.store.set_batch_state(
+                batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
+            )
+            return
+        root_action = journal.get(STORE_ROOT)
+        if root_action is not None and root_action.status is ActionStatus.SENT:
+            receipt = await _receipt(dest, root_action.tx_hash)
+            if receipt is not None and receipt.height is not None:
+                # A root stored by someone else first fails here and is no harm: the chunks
+                # are checked against the root the destination holds.
+                await ctx.store.mark_batch_action(
+                    root_action.id,
+                    ActionStatus.SUCCEEDED if receipt.success else ActionStatus.FAILED,
+                    tx_hash=root_action.tx_hash,
+                    height=receipt.height,
+                    reason=receipt.reason,
+                )
+        capacity = bridge.batch_capacity()
+        for number in range((batch.size + capacity - 1) // capacity):
+            step = f"{DELIVER_CHUNK}{number}"
+            action = journal.get(step)
+            if action is None or action.status is ActionStatus.SUCCEEDED:
+                continue
+            receipt = await _receipt(dest, action.tx_hash)
+            if receipt is None or receipt.height is None:
+                continue  # pending
+            chunk = by_packet[number * capacity : (number + 1) * capacity]
+            if receipt.success:
+                events = await self._listings.events(dest, int(receipt.height))
+                delivered = [
+                    t.id
+                    for t, packet in chunk
+                    if any(
+                        e.kind is EventKind.RECEIVE_PACKET
+                        and e.tx_hash == action.tx_hash
+                        and bridge.is_delivered_event(e, packet)
+                        for e in events
+                    )
+                ]
+                await ctx.store.move_many(
+                    delivered,
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"delivered in block {receipt.height} of {route.destination} "
+                    f"(batch {batch.id} chunk {number})",
+                    ctx.now(),
+                )
+                await ctx.store.mark_batch_action(
+                    action.id,
+                    ActionStatus.SUCCEEDED,
+                    tx_hash=action.tx_hash,
+                    height=receipt.height,
+                )
+                continue
+            found = await self._found_delivered(route, action, [p for _t, p in chunk])
+            if found is not None:
+                await ctx.store.move_many(
+                    [t.id for t, _p in chunk],
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"delivered by 0x{found.tx_hash.hex()} (batch {batch.id} chunk {number})",
+                    ctx.now(),
+                )
+                await ctx.store.mark_batch_action(
+                    action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
+                )
+                continue
+            await ctx.store.mark_batch_action(
+                action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=receipt.reason
+            )
+            try:
+                resent = await dest.submit(replay_action(action))
+            except ChainRejected as err:
+                log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
+                continue
+            await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
+        await asyncio.sleep(0)
+
+
+def _committee(bridge: BridgeEndpoint, route: RouteRecord) -> tuple[int, Sequence[str]]:
+    committee = bridge.committee()
+    if committee[0] < 1 or not committee[1]:
+        raise ConfigError(f"the bridge of {route.destination} has no notary committee configured")
+    return committee
+
+
+__all__ = ["DELIVER_CHUNK", "STORE_ROOT", "BatchedNotaryProtocol"]
