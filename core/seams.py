@@ -276,6 +276,13 @@ class BridgeEndpoint(Protocol):
         """True when ``event`` (read from this chain) reports ``packet`` delivered here."""
         ...
 
+    def is_failed_event(self, event: ChainEvent, packet: Packet) -> bool:
+        """True when ``event`` (a ``PACKET_FAILED`` event read from this chain) reports
+        ``packet`` received in a batch but refused by its receiver or token: it is marked
+        received here (never delivered later) and an ``ERROR_ACK`` root refunds it on its
+        source."""
+        ...
+
     # --- batches (core.batches, proofs.notary.batch, docs/notary.md "Batches") ---------
     # THIS chain is the acting chain: the destination for DELIVERY roots, the source for
     # NONDELIVERY, ACK and ERROR_ACK roots.

@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     RECEIVE_PACKET = "receive_packet"
     ACKNOWLEDGE_PACKET = "acknowledge_packet"
     TIMEOUT_PACKET = "timeout_packet"
+    PACKET_FAILED = "packet_failed"  # received in a batch, but its receiver/token refused it
     HTLC_LOCKED = "htlc_locked"
     HTLC_CLAIMED = "htlc_claimed"
     HTLC_REFUNDED = "htlc_refunded"

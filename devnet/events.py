@@ -35,6 +35,8 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
     "send_packet": PACKET_ATTRIBUTES,
     "recv_packet": PACKET_ATTRIBUTES,
     "timeout_packet": PACKET_ATTRIBUTES,
+    "acknowledge_packet": PACKET_ATTRIBUTES,
+    "packet_failed": (*PACKET_ATTRIBUTES, ("reason", TEXT)),
     "htlc_locked": (
         ("htlc_id", BYTES),
         ("sender", BYTES),
@@ -64,7 +66,8 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("effective_height", INT),
     ),
 }
-"""``acknowledge_packet`` is a kind of the format the devnet never emits (no acks in v1)."""
+"""``acknowledge_packet`` and ``packet_failed`` come only from batch transactions
+(``bridge_ack_batch``, ``bridge_recv_batch``)."""
 
 
 def _encode_value(value: object) -> bytes:

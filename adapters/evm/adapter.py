@@ -93,6 +93,7 @@ EVENT_KINDS: Mapping[tuple[str, str], EventKind] = {
     ("Bridge", "RecvPacket"): EventKind.RECEIVE_PACKET,
     ("Bridge", "AcknowledgePacket"): EventKind.ACKNOWLEDGE_PACKET,
     ("Bridge", "TimeoutPacket"): EventKind.TIMEOUT_PACKET,
+    ("Bridge", "PacketFailed"): EventKind.PACKET_FAILED,
     ("HashedTimelock", "Locked"): EventKind.HTLC_LOCKED,
     ("HashedTimelock", "Claimed"): EventKind.HTLC_CLAIMED,
     ("HashedTimelock", "Refunded"): EventKind.HTLC_REFUNDED,
@@ -1049,7 +1050,11 @@ class EvmAdapter:
             raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
         domain = BridgeDomain(self.settings.evm_chain_id, self.settings.bridge_address)
         return EvmBridge(
-            self.chain_id, domain, self.settings.committee_threshold, self.settings.committee
+            self.chain_id,
+            domain,
+            self.settings.committee_threshold,
+            self.settings.committee,
+            self.settings.committee_epoch,
         )
 
 

@@ -6,6 +6,12 @@ contract's ``Packet`` struct (``adapters.evm.certificate.Packet``): the
 and core packets become EIP-712 digests over this bridge's domain and
 ``bridge.receivePacket`` / ``bridge.timeoutPacket`` actions.
 
+Batches (``docs/evm-bridge.md`` "Batches"): a leaf is the packet's EIP-712
+struct hash (its commitment on the source), the tree hash keccak-256, the
+statement the EIP-712 ``PacketBatch`` over this bridge's domain; actions are
+``bridge.submitRoot`` then ``bridge.receiveBatch`` / ``refundBatch`` /
+``acknowledgeBatch`` with the members' packets, indices and proofs.
+
 Timeouts: a core packet carries unix milliseconds, the contract stores
 seconds. A value that is not a whole number of seconds cannot be represented
 here and is refused (``InvalidInput``) rather than rounded: rounding would
@@ -14,15 +20,19 @@ make the destination's timeout differ from the one the source committed to.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from adapters.bridge_base import BridgeBase
 from adapters.evm.certificate import (
     BridgeDomain,
+    compute_batch_digest,
     compute_not_delivered_digest,
     compute_packet_digest,
+    compute_packet_hash,
 )
 from adapters.evm.certificate import Packet as EvmPacket
+from core.batches import BatchKind, BatchMember, BatchStatement
 from core.errors import InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
@@ -34,6 +44,31 @@ UINT256_MAX = 2**256 - 1
 
 RECEIVE = "bridge.receivePacket"
 REFUND = "bridge.timeoutPacket"
+SUBMIT_ROOT = "bridge.submitRoot"
+BATCH_ENTRY = {
+    BatchKind.DELIVERY: "bridge.receiveBatch",
+    BatchKind.NONDELIVERY: "bridge.refundBatch",
+    BatchKind.ERROR_ACK: "bridge.refundBatch",
+    BatchKind.ACK: "bridge.acknowledgeBatch",
+}
+"""The entry point that acts on members of a stored root of each kind (the contract
+refuses a statement of another kind: "Bridge: statement kind does not match")."""
+
+BATCH_CAPACITY = 64
+"""Most members one ``receiveBatch`` carries: the largest power of two whose gas stays
+under half of a 30M block gas limit (``bench/batch_gas.py``, ``docs/benchmarks.md``)."""
+
+
+def statement_abi(statement: BatchStatement) -> tuple[object, ...]:
+    """The ``Bridge.BatchStatement`` tuple eth-abi encodes."""
+    return (
+        statement.source_chain,
+        statement.dest_chain,
+        statement.epoch,
+        int(statement.kind),
+        statement.size,
+        statement.root,
+    )
 
 
 def to_evm_packet(packet: Packet) -> EvmPacket:
@@ -93,8 +128,9 @@ class EvmBridge(BridgeBase):
         domain: BridgeDomain,
         threshold: int = 0,
         members: Sequence[str] = (),
+        epoch: int = 1,
     ) -> None:
-        super().__init__(chain_id, threshold, members)
+        super().__init__(chain_id, threshold, members, epoch)
         self.domain = domain
 
     def __repr__(self) -> str:
@@ -119,6 +155,57 @@ class EvmBridge(BridgeBase):
 
     def _nondelivery_digest(self, packet: Packet) -> bytes:
         return compute_not_delivered_digest(self.domain, to_evm_packet(packet))
+
+    # --- batches ---------------------------------------------------------------------
+
+    def batch_hash_name(self) -> str:
+        return "keccak256"
+
+    def batch_leaf(self, packet: Packet) -> bytes:
+        """``hashPacket(packet)``: the EIP-712 struct hash, the packet's commitment."""
+        return compute_packet_hash(to_evm_packet(packet))
+
+    def _batch_digest(self, statement: BatchStatement) -> bytes:
+        return compute_batch_digest(self.domain, *statement_abi(statement))  # type: ignore[arg-type]
+
+    def batch_capacity(self) -> int:
+        return BATCH_CAPACITY
+
+    def store_root_action(
+        self, statement: BatchStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """``submitRoot(statement, signatures)``, signatures sorted by recovered signer.
+
+        Key: the route, epoch, kind and root (a second send is refused on chain with
+        "Bridge: root already stored", which the relayer reads as done)."""
+        signatures = order_by_signer(self.batch_digest(statement), certificate)
+        return ChainAction(
+            SUBMIT_ROOT,
+            {"args": [statement_abi(statement), signatures]},
+            f"{SUBMIT_ROOT}:{_statement_key(statement)}",
+        )
+
+    def batch_action(
+        self, statement: BatchStatement, members: Sequence[BatchMember]
+    ) -> ChainAction:
+        """``receiveBatch`` / ``refundBatch`` / ``acknowledgeBatch`` (by ``statement.kind``)
+        with ``(statement, packets[], indices[], proofs[][])``.
+
+        Key: the statement and the members' indices (sha-256 of the uint16 list, so a
+        relayer splitting a batch into transactions gets one key per slice)."""
+        self.check_members(statement, members)
+        entry = BATCH_ENTRY[statement.kind]
+        indices = [m.index for m in members]
+        args = [
+            statement_abi(statement),
+            [to_evm_packet(m.packet).as_abi() for m in members],
+            indices,
+            [[bytes(p) for p in m.proof] for m in members],
+        ]
+        slice_key = hashlib.sha256(b"".join(i.to_bytes(2, "big") for i in indices)).hexdigest()
+        return ChainAction(
+            entry, {"args": args}, f"{entry}:{_statement_key(statement)}:{slice_key[:16]}"
+        )
 
     # --- actions ---------------------------------------------------------------------
 
@@ -146,4 +233,11 @@ class EvmBridge(BridgeBase):
         )
 
 
-__all__ = ["EvmBridge", "from_evm_packet", "to_evm_packet"]
+def _statement_key(statement: BatchStatement) -> str:
+    return (
+        f"{statement.source_chain}/{statement.dest_chain}/{statement.epoch}/"
+        f"{statement.kind.name}/{statement.size}/0x{statement.root.hex()}"
+    )
+
+
+__all__ = ["EvmBridge", "from_evm_packet", "statement_abi", "to_evm_packet"]

@@ -58,6 +58,14 @@ PACKET_TYPE = [
     {"name": "timeoutHeight", "type": "uint64"},
     {"name": "timeoutTimestamp", "type": "uint64"},
 ]
+BATCH_TYPE = [
+    {"name": "sourceChain", "type": "string"},
+    {"name": "destChain", "type": "string"},
+    {"name": "epoch", "type": "uint64"},
+    {"name": "kind", "type": "uint8"},
+    {"name": "size", "type": "uint32"},
+    {"name": "root", "type": "bytes32"},
+]
 ROTATION_TYPE = [
     {"name": "epoch", "type": "uint64"},
     {"name": "members", "type": "address[]"},
@@ -181,6 +189,29 @@ def compute_not_delivered_digest(domain: BridgeDomain, packet: Packet) -> bytes:
     """
     types = {"PacketNotDelivered": [{"name": "packet", "type": "Packet"}], "Packet": PACKET_TYPE}
     return _typed(domain, "PacketNotDelivered", types, {"packet": packet.as_message()})
+
+
+def compute_batch_digest(
+    domain: BridgeDomain,
+    source_chain: str,
+    dest_chain: str,
+    epoch: int,
+    kind: int,
+    size: int,
+    root: bytes,
+) -> bytes:
+    """``PacketBatch(sourceChain, destChain, epoch, kind, size, root)``: the committee of
+    ``epoch`` certifies the RFC 6962 keccak-256 root over ``size`` packet hashes (leaf
+    ``i`` = ``compute_packet_hash`` of packet ``i``); ``kind`` is ``core.batches.BatchKind``."""
+    message = {
+        "sourceChain": source_chain,
+        "destChain": dest_chain,
+        "epoch": epoch,
+        "kind": kind,
+        "size": size,
+        "root": root,
+    }
+    return _typed(domain, "PacketBatch", {"PacketBatch": BATCH_TYPE}, message)
 
 
 def compute_rotation_digest(

@@ -82,6 +82,9 @@ class EvmChainSettings(BaseSettings):
     # the notary committee the bridge trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=100, description="signatures a certificate needs")
     committee: tuple[str, ...] = Field((), max_length=100, description="member addresses")
+    committee_epoch: int = Field(
+        1, ge=1, lt=2**64, description="epoch of that committee (batch statements name it)"
+    )
 
     @field_validator("chain")
     @classmethod

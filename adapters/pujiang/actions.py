@@ -6,6 +6,13 @@ A ``ChainAction`` of this family is one of:
 ``bridge_recv``     ``{"packet": hex, "certificate": hex, "nonce"?: int}``: deliver a
                     packet with the notary certificate, signed with the relayer key.
 ``bridge_timeout``  same payload: a non-delivery certificate refunds the sender.
+``bridge_store_root`` ``{"statement": hex, "certificate": hex}``: store a certified batch
+                    root (``codec.BatchStatement``); a stored root is refused again.
+``bridge_recv_batch`` ``{"statement": hex, "members": hex}``: deliver members
+                    (``rlp([codec.BatchMember, ...])``) of a stored DELIVERY root.
+``bridge_refund_batch`` same payload: refund members of a stored NONDELIVERY or
+                    ERROR_ACK root on their source.
+``bridge_ack_batch`` same payload: clear members of a stored ACK root on their source.
 
 Payload values are ``0x`` hex strings (``bytes`` are accepted too) so the
 relayer can journal an action as JSON before it is sent. A builder fills in
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import rlp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -28,12 +36,17 @@ from core.types import ChainAction
 from proofs.hashing import SHA256, HashFunction
 from proofs.pujiang import accounts
 from proofs.pujiang.codec import (
+    BatchMember,
+    BatchMembers,
+    BatchStatement,
     Packet,
     Transaction,
     TxBody,
     compute_address,
     compute_tx_hash,
     compute_tx_signing_message,
+    decode_batch_members,
+    decode_batch_statement,
     decode_certificate,
     decode_packet,
     decode_transaction,
@@ -44,9 +57,21 @@ from proofs.pujiang.codec import (
 RAW_TX = "raw_tx"
 BRIDGE_RECV = "bridge_recv"
 BRIDGE_TIMEOUT = "bridge_timeout"
+BRIDGE_STORE_ROOT = "bridge_store_root"
+BRIDGE_RECV_BATCH = "bridge_recv_batch"
+BRIDGE_REFUND_BATCH = "bridge_refund_batch"
+BRIDGE_ACK_BATCH = "bridge_ack_batch"
+BATCH_KINDS = (BRIDGE_RECV_BATCH, BRIDGE_REFUND_BATCH, BRIDGE_ACK_BATCH)
 HTLC_CLAIM = "htlc_claim"  # {"htlc_id": hex, "preimage": hex}: pays the HTLC's receiver
 HTLC_REFUND = "htlc_refund"  # {"htlc_id": hex}: pays the HTLC's sender back
-SIGNED_KINDS = (BRIDGE_RECV, BRIDGE_TIMEOUT, HTLC_CLAIM, HTLC_REFUND)
+SIGNED_KINDS = (
+    BRIDGE_RECV,
+    BRIDGE_TIMEOUT,
+    HTLC_CLAIM,
+    HTLC_REFUND,
+    BRIDGE_STORE_ROOT,
+    *BATCH_KINDS,
+)
 ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
 
@@ -168,6 +193,34 @@ def _packet_action(
     return ChainAction(kind, payload, key)
 
 
+def store_root_action(
+    statement: BatchStatement, certificate: bytes, *, idempotency_key: str
+) -> ChainAction:
+    """Store a certified batch root (``bridge_store_root``)."""
+    try:
+        decode_certificate(bytes(certificate))
+    except BadEncoding as err:
+        raise InvalidInput(f"{BRIDGE_STORE_ROOT}: {err.message}") from err
+    payload = {
+        "statement": "0x" + encode(statement).hex(),
+        "certificate": "0x" + bytes(certificate).hex(),
+    }
+    return ChainAction(BRIDGE_STORE_ROOT, payload, idempotency_key)
+
+
+def batch_members_action(
+    kind: str, statement: BatchStatement, members: list[BatchMember], *, idempotency_key: str
+) -> ChainAction:
+    """Act on members of a stored root: one of ``BATCH_KINDS``."""
+    if kind not in BATCH_KINDS:
+        raise InvalidInput(f"{kind!r} is not a batch action ({', '.join(BATCH_KINDS)})")
+    payload = {
+        "statement": "0x" + encode(statement).hex(),
+        "members": "0x" + rlp.encode(members, sedes=BatchMembers).hex(),
+    }
+    return ChainAction(kind, payload, idempotency_key)
+
+
 # --- reading payloads (what the adapter receives) ---------------------------------------
 
 
@@ -199,7 +252,22 @@ def tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
         return [payload_bytes(payload, "htlc_id"), payload_bytes(payload, "preimage")]
     if kind == HTLC_REFUND:
         return [payload_bytes(payload, "htlc_id")]
+    if kind == BRIDGE_STORE_ROOT or kind in BATCH_KINDS:
+        return batch_tx_args(kind, payload)
     return packet_tx_args(payload)
+
+
+def batch_tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
+    """``[statement, certificate]`` of ``bridge_store_root`` or ``[statement, [member, ...]]``
+    of a batch action, decoded (nested RLP lists inside the transaction)."""
+    statement = payload_bytes(payload, "statement")
+    try:
+        decoded = decode_batch_statement(statement)
+        if kind == BRIDGE_STORE_ROOT:
+            return [decoded, decode_certificate(payload_bytes(payload, "certificate"))]
+        return [decoded, decode_batch_members(payload_bytes(payload, "members"))]
+    except BadEncoding as err:
+        raise InvalidInput(f"action payload does not decode: {err.message}") from err
 
 
 def packet_tx_args(payload: Mapping[str, object]) -> list[object]:

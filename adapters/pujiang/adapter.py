@@ -470,6 +470,7 @@ class PujiangAdapter:
             self.hash_fn,
             self.settings.committee_threshold,
             self.settings.committee,
+            self.settings.committee_epoch,
         )
 
     # --- lifecycle -------------------------------------------------------------------

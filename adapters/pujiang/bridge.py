@@ -10,14 +10,22 @@ the chain's hash profile), actions are ``bridge_recv`` / ``bridge_timeout``
 
 The module accepts signatures in any order, so certificates are passed on in
 the order given.
+
+Batches (``docs/notary.md`` "Batches"): a leaf is the packet's tagged delivery
+digest ``H(rlp([b"pujiang/packet/v1", packet]))``, the tree hash the chain's
+``H``, the statement ``H(rlp([b"pujiang/batch/v1", source, dest, epoch, kind,
+size, root]))``; actions are ``bridge_store_root`` then ``bridge_recv_batch`` /
+``bridge_refund_batch`` / ``bridge_ack_batch``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from adapters.bridge_base import BridgeBase
 from adapters.pujiang import actions
+from core.batches import BatchKind, BatchMember, BatchStatement
 from core.errors import BadEncoding, InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
@@ -68,6 +76,33 @@ def from_wire_packet(packet: codec.Packet) -> Packet:
     )
 
 
+BATCH_ACTION = {
+    BatchKind.DELIVERY: actions.BRIDGE_RECV_BATCH,
+    BatchKind.NONDELIVERY: actions.BRIDGE_REFUND_BATCH,
+    BatchKind.ERROR_ACK: actions.BRIDGE_REFUND_BATCH,
+    BatchKind.ACK: actions.BRIDGE_ACK_BATCH,
+}
+"""The transaction that acts on members of a stored root of each kind."""
+
+
+def to_wire_statement(statement: BatchStatement) -> codec.BatchStatement:
+    return codec.BatchStatement(
+        source_chain=statement.source_chain.encode(),
+        dest_chain=statement.dest_chain.encode(),
+        epoch=statement.epoch,
+        kind=int(statement.kind),
+        size=statement.size,
+        root=statement.root,
+    )
+
+
+def _statement_key(statement: BatchStatement) -> str:
+    return (
+        f"{statement.source_chain}/{statement.dest_chain}/{statement.epoch}/"
+        f"{statement.kind.name}/{statement.size}/0x{statement.root.hex()}"
+    )
+
+
 class PujiangBridge(BridgeBase):
     """The bridge module of one Pujiang chain (``hash_fn``: its genesis hash profile)."""
 
@@ -77,8 +112,9 @@ class PujiangBridge(BridgeBase):
         hash_fn: HashFunction = SHA256,
         threshold: int = 0,
         members: Sequence[str] = (),
+        epoch: int = 1,
     ) -> None:
-        super().__init__(chain_id, threshold, members)
+        super().__init__(chain_id, threshold, members, epoch)
         self.hash_fn = hash_fn
 
     def __repr__(self) -> str:
@@ -113,6 +149,51 @@ class PujiangBridge(BridgeBase):
         """The bridge module's receipt entry ``recv/<source>/<seq>`` (docs/pujiang-chain.md)."""
         return compute_pujiang_recv_key(str(packet.source_chain), packet.sequence)
 
+    # --- batches ---------------------------------------------------------------------
+
+    def batch_hash_name(self) -> str:
+        return self.hash_fn.name
+
+    def batch_leaf(self, packet: Packet) -> bytes:
+        """The packet's tagged digest ``H(rlp([b"pujiang/packet/v1", packet]))``."""
+        return codec.compute_packet_digest(to_wire_packet(packet), self.hash_fn)
+
+    def _batch_digest(self, statement: BatchStatement) -> bytes:
+        return codec.compute_batch_digest(to_wire_statement(statement), self.hash_fn)
+
+    def batch_capacity(self) -> int:
+        """The module's bound on members per transaction (``codec.MAX_BATCH_MEMBERS``)."""
+        return codec.MAX_BATCH_MEMBERS
+
+    def store_root_action(
+        self, statement: BatchStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """``bridge_store_root`` (key: the statement; the module refuses a stored root)."""
+        self.batch_digest(statement)  # the acting-chain check
+        return actions.store_root_action(
+            to_wire_statement(statement),
+            self._certificate(certificate),
+            idempotency_key=f"{actions.BRIDGE_STORE_ROOT}:{_statement_key(statement)}",
+        )
+
+    def batch_action(
+        self, statement: BatchStatement, members: Sequence[BatchMember]
+    ) -> ChainAction:
+        """``bridge_recv_batch`` / ``bridge_refund_batch`` / ``bridge_ack_batch`` by kind."""
+        self.check_members(statement, members)
+        kind = BATCH_ACTION[statement.kind]
+        wire = [
+            codec.BatchMember(
+                packet=to_wire_packet(m.packet), index=m.index, proof=[bytes(p) for p in m.proof]
+            )
+            for m in members
+        ]
+        indices = b"".join(m.index.to_bytes(2, "big") for m in members)
+        key = f"{kind}:{_statement_key(statement)}:{hashlib.sha256(indices).hexdigest()[:16]}"
+        return actions.batch_members_action(
+            kind, to_wire_statement(statement), wire, idempotency_key=key
+        )
+
     def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """``bridge_recv`` of ``packet`` here (this is its destination)."""
         self.delivery_digest(packet)  # the destination check
@@ -124,4 +205,4 @@ class PujiangBridge(BridgeBase):
         return actions.bridge_timeout_action(to_wire_packet(packet), self._certificate(certificate))
 
 
-__all__ = ["PujiangBridge", "from_wire_packet", "to_wire_packet"]
+__all__ = ["PujiangBridge", "from_wire_packet", "to_wire_packet", "to_wire_statement"]

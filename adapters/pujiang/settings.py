@@ -65,6 +65,9 @@ class PujiangSettings(BaseSettings):
     # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
     committee: tuple[str, ...] = Field((), max_length=256, description="member 0x addresses")
+    committee_epoch: int = Field(
+        1, ge=1, lt=2**64, description="epoch of that committee (batch statements name it)"
+    )
     # HTLC timing (proofs.htlc.timing): BFT finality, so a transaction is final in one block
     block_time: float = Field(1.0, gt=0, le=3600, description="seconds per block")
     max_clock_drift: float = Field(2.0, ge=0, le=3600, description="block time vs true time, s")

@@ -23,6 +23,7 @@ EVENT_KINDS: Mapping[bytes, EventKind] = {
     b"recv_packet": EventKind.RECEIVE_PACKET,
     b"acknowledge_packet": EventKind.ACKNOWLEDGE_PACKET,
     b"timeout_packet": EventKind.TIMEOUT_PACKET,
+    b"packet_failed": EventKind.PACKET_FAILED,
     b"htlc_locked": EventKind.HTLC_LOCKED,
     b"htlc_claimed": EventKind.HTLC_CLAIMED,
     b"htlc_refunded": EventKind.HTLC_REFUNDED,
@@ -80,8 +81,10 @@ INT_ATTRIBUTES = frozenset(
         "effective_height",
     }
 )
-TEXT_ATTRIBUTES = frozenset({"source_chain", "dest_chain", "denom"})
-PACKET_KINDS = frozenset({b"send_packet", b"recv_packet", b"timeout_packet"})
+TEXT_ATTRIBUTES = frozenset({"source_chain", "dest_chain", "denom", "reason"})
+PACKET_KINDS = frozenset(
+    {b"send_packet", b"recv_packet", b"timeout_packet", b"acknowledge_packet", b"packet_failed"}
+)
 
 
 def event_attributes(event: Event) -> dict[str, object]:

@@ -42,6 +42,9 @@ TX_TAG = b"pujiang/tx/v1"
 VALSET_TAG = b"pujiang/valset/v1"
 PACKET_TAG = b"pujiang/packet/v1"
 NONDELIVERY_TAG = b"pujiang/nondelivery/v1"
+BATCH_TAG = b"pujiang/batch/v1"
+MAX_BATCH_PROOF = 8  # hashes in a proof of a batch of at most 256 (core.batches.MAX_BATCH_SIZE)
+MAX_BATCH_MEMBERS = 256
 
 hash32 = Binary.fixed_length(HASH_LENGTH)
 
@@ -157,6 +160,33 @@ class Certificate(Serializable):
     )
 
 
+class BatchStatement(Serializable):
+    """``core.batches.BatchStatement`` on the wire: route, committee epoch, kind, size and
+    the RFC 6962 root (the chain's hash) over the members' packet digests."""
+
+    fields = (
+        ("source_chain", binary),
+        ("dest_chain", binary),
+        ("epoch", big_endian_int),
+        ("kind", big_endian_int),
+        ("size", big_endian_int),
+        ("root", Binary.fixed_length(HASH_LENGTH)),
+    )
+
+
+class BatchMember(Serializable):
+    """One packet of a stored root with its leaf index and inclusion proof (leaf side first)."""
+
+    fields = (
+        ("packet", Packet),
+        ("index", big_endian_int),
+        ("proof", CountableList(Binary.fixed_length(HASH_LENGTH), max_length=MAX_BATCH_PROOF)),
+    )
+
+
+BatchMembers = CountableList(BatchMember, max_length=MAX_BATCH_MEMBERS)
+
+
 class TxBody(Serializable):
     """What an account signs; ``args`` is an RLP list whose shape depends on ``kind``."""
 
@@ -268,6 +298,14 @@ def decode_certificate(data: bytes) -> Certificate:
     return _decode(data, Certificate, "certificate")
 
 
+def decode_batch_statement(data: bytes) -> BatchStatement:
+    return _decode(data, BatchStatement, "batch statement")
+
+
+def decode_batch_members(data: bytes) -> list[BatchMember]:
+    return list(_decode(data, BatchMembers, "batch members"))
+
+
 def decode_transaction(data: bytes) -> Transaction:
     return _decode(data, Transaction, "transaction")
 
@@ -332,6 +370,24 @@ def compute_packet_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> byt
 def compute_nondelivery_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> bytes:
     """What notaries sign to attest that a packet timed out undelivered."""
     return hash_fn(rlp.encode([NONDELIVERY_TAG, rlp.encode(packet)]))
+
+
+def compute_batch_digest(statement: BatchStatement, hash_fn: HashFunction = SHA256) -> bytes:
+    """What notaries sign so that the acting chain stores a batch root:
+    ``H(rlp([b"pujiang/batch/v1", source, dest, epoch, kind, size, root]))``."""
+    return hash_fn(
+        rlp.encode(
+            [
+                BATCH_TAG,
+                statement.source_chain,
+                statement.dest_chain,
+                statement.epoch,
+                statement.kind,
+                statement.size,
+                statement.root,
+            ]
+        )
+    )
 
 
 # --- bitmaps and sets -------------------------------------------------------------
