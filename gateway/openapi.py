@@ -107,6 +107,8 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/v1/routes"): frozenset({404}),
     ("GET", "/v1/notary/requests"): frozenset(),
     ("POST", "/v1/notary/attestations"): frozenset({404, 409}),
+    ("GET", "/v1/notary/batches"): frozenset(),
+    ("POST", "/v1/notary/batch-attestations"): frozenset({404, 409}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 
