@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IMessageReceiver} from "./IMessageReceiver.sol";
 import {SafeTransfer} from "./SafeTransfer.sol";
+import {VoucherFactory} from "./VoucherFactory.sol";
 import {WrappedToken} from "./WrappedToken.sol";
 
 /// @title Pujiang Gateway bridge (notary protocol)
@@ -93,6 +94,8 @@ contract Bridge {
     /// @notice This chain's id in the hub (a packet's sourceChain/destChain names it).
     string public localChain;
     bytes32 private immutable _localKey;
+    /// @notice The factory that deploys this bridge's vouchers (created with the bridge).
+    VoucherFactory public immutable voucherFactory;
 
     /// @notice Holder of the pause switch.
     address public admin;
@@ -150,6 +153,7 @@ contract Bridge {
         require(admin_ != address(0), "Bridge: admin is zero");
         localChain = localChain_;
         _localKey = keccak256(bytes(localChain_));
+        voucherFactory = new VoucherFactory();
         admin = admin_;
         _setCommittee(1, initialMembers, threshold_);
     }
@@ -264,8 +268,20 @@ contract Bridge {
     /// @param packet The packet as the source emitted it.
     /// @param signatures 65-byte (r, s, v) signatures over `packetDigest(packet)`, signers increasing.
     function receivePacket(Packet calldata packet, bytes[] calldata signatures) external whenNotPaused nonReentrant {
+        bytes32 source = _checkInbound(packet);
+        bytes32 packetHash = hashPacket(packet);
+        _verifyCertificate(_digest(packetHash), signatures);
+        received[source][packet.sequence] = true;
+        _deliver(packet, source);
+        emit RecvPacket(packet.sourceChain, packet.sequence, packetHash, packet);
+    }
+
+    /// @dev The checks of an inbound packet before its certificate or proof: destination is
+    ///      this chain, a valid identity, not yet received, not timed out. Returns the
+    ///      route key keccak256(sourceChain).
+    function _checkInbound(Packet calldata packet) private view returns (bytes32 source) {
         require(keccak256(bytes(packet.destChain)) == _localKey, "Bridge: packet is not for this chain");
-        bytes32 source = keccak256(bytes(packet.sourceChain));
+        source = keccak256(bytes(packet.sourceChain));
         require(source != _localKey && packet.sequence > 0, "Bridge: invalid packet identity");
         require(!received[source][packet.sequence], "Bridge: packet already received");
         require(packet.timeoutHeight == 0 || block.number < packet.timeoutHeight, "Bridge: packet timed out (height)");
@@ -273,9 +289,10 @@ contract Bridge {
             packet.timeoutTimestamp == 0 || block.timestamp < packet.timeoutTimestamp,
             "Bridge: packet timed out (timestamp)"
         );
-        bytes32 packetHash = hashPacket(packet);
-        _verifyCertificate(_digest(packetHash), signatures);
-        received[source][packet.sequence] = true;
+    }
+
+    /// @dev Mint, release or call the receiver; reverts when the packet cannot be delivered.
+    function _deliver(Packet calldata packet, bytes32 source) private {
         require(packet.receiver.length == 20, "Bridge: receiver is not an address");
         address to = address(bytes20(packet.receiver));
         if (bytes(packet.denom).length == 0) {
@@ -284,7 +301,6 @@ contract Bridge {
             require(packet.amount > 0 && packet.payload.length == 0, "Bridge: malformed asset packet");
             _deliverAsset(packet, source, to);
         }
-        emit RecvPacket(packet.sourceChain, packet.sequence, packetHash, packet);
     }
 
     function _deliverMessage(Packet calldata packet, address to) private {
@@ -323,7 +339,7 @@ contract Bridge {
         bytes32 key = keccak256(bytes(path));
         voucher = voucherOf[key];
         if (voucher == address(0)) {
-            voucher = address(new WrappedToken{salt: key}(path, 18));
+            voucher = voucherFactory.deploy(path);
             voucherOf[key] = voucher;
             isVoucher[voucher] = true;
             emit VoucherCreated(path, voucher);
@@ -365,6 +381,13 @@ contract Bridge {
         (bytes32 route, bytes32 packetHash) = _pending(packet);
         _verifyCertificate(_digest(keccak256(abi.encode(NOT_DELIVERED_TYPEHASH, packetHash))), signatures);
         delete commitments[route][packet.sequence];
+        _refund(packet, route);
+        emit TimeoutPacket(packet.destChain, packet.sequence, packetHash);
+    }
+
+    /// @dev Pay a packet sent from here back to its sender: native coin and local tokens
+    ///      from the route's escrow, vouchers re-minted.
+    function _refund(Packet calldata packet, bytes32 route) private {
         if (bytes(packet.denom).length > 0) {
             address sender = address(bytes20(packet.sender));
             bytes32 denomKey = keccak256(bytes(packet.denom));
@@ -376,7 +399,6 @@ contract Bridge {
                 _releaseEscrow(route, token, sender, packet.amount);
             }
         }
-        emit TimeoutPacket(packet.destChain, packet.sequence, packetHash);
     }
 
     function _pending(Packet calldata packet) private view returns (bytes32 route, bytes32 packetHash) {
@@ -386,6 +408,240 @@ contract Bridge {
         bytes32 stored = commitments[route][packet.sequence];
         require(stored != bytes32(0), "Bridge: packet is not pending");
         require(stored == packetHash, "Bridge: packet differs from its commitment");
+    }
+
+    // ------------------------------------------------------------------ batches (#15)
+    // One certificate for a batch of packets (docs/evm-bridge.md "Batches"): the committee
+    // signs the EIP-712 `PacketBatch` statement, `submitRoot` stores it, and the entry points
+    // below act on many packets of the stored root per transaction, each with an RFC 6962
+    // inclusion proof (keccak-256, leaf keccak256(0x00 || hashPacket), node
+    // keccak256(0x01 || left || right)). Kinds (core/batches.py): 0 DELIVERY (acted on here as
+    // the destination), 1 NONDELIVERY and 3 ERROR_ACK (refunds here as the source), 2 ACK.
+
+    /// @notice What a committee signs for a batch: route, its epoch, kind, size and root.
+    struct BatchStatement {
+        string sourceChain;
+        string destChain;
+        uint64 epoch;
+        uint8 kind;
+        uint32 size;
+        bytes32 root;
+    }
+
+    /// @notice A certified batch root was stored (`digest` = `batchDigest(statement)`).
+    event RootStored(bytes32 indexed digest, uint8 kind, uint32 size, bytes32 root);
+    /// @notice A packet of a batch was received but its delivery failed (its receiver or token
+    ///         refused it): it is marked received and failed; an ERROR_ACK refunds it on its source.
+    event PacketFailed(
+        string indexed sourceChain, uint64 indexed sequence, bytes32 packetHash, Packet packet, bytes reason
+    );
+
+    /// @notice Most packets one batch statement covers.
+    uint256 public constant MAX_BATCH_SIZE = 256;
+    bytes32 private constant BATCH_TYPEHASH = keccak256(
+        "PacketBatch(string sourceChain,string destChain,uint64 epoch,uint8 kind,uint32 size,bytes32 root)"
+    );
+    uint8 private constant KIND_DELIVERY = 0;
+    uint8 private constant KIND_NONDELIVERY = 1;
+    uint8 private constant KIND_ACK = 2;
+    uint8 private constant KIND_ERROR_ACK = 3;
+
+    /// @notice Stored batch roots: rootStored[batchDigest(statement)].
+    mapping(bytes32 => bool) public rootStored;
+    /// @notice Received packets whose delivery failed: failed[keccak256(sourceChain)][sequence].
+    mapping(bytes32 => mapping(uint64 => bool)) public failed;
+
+    /// @notice Store a batch root certified by a quorum of the CURRENT committee.
+    /// @dev Refused: an unknown kind; a root this chain does not act on (a DELIVERY root names
+    ///      this chain as destination, the others as source); an epoch other than the current
+    ///      one (an old committee's root after a rotation); a size outside 1..MAX_BATCH_SIZE;
+    ///      a root already stored; a certificate failing `_verifyCertificate`.
+    /// @param statement The batch statement.
+    /// @param signatures 65-byte signatures over `batchDigest(statement)`, signers increasing.
+    function submitRoot(BatchStatement calldata statement, bytes[] calldata signatures)
+        external
+        whenNotPaused
+        nonReentrant
+    {
+        require(statement.kind <= KIND_ERROR_ACK, "Bridge: unknown batch kind");
+        bool delivery = statement.kind == KIND_DELIVERY;
+        bytes32 acting = keccak256(bytes(delivery ? statement.destChain : statement.sourceChain));
+        bytes32 other = keccak256(bytes(delivery ? statement.sourceChain : statement.destChain));
+        require(acting == _localKey && other != _localKey, "Bridge: root is not for this chain");
+        require(statement.epoch == epoch, "Bridge: root of another committee epoch");
+        require(statement.size > 0 && statement.size <= MAX_BATCH_SIZE, "Bridge: batch size out of range");
+        bytes32 digest = batchDigest(statement);
+        require(!rootStored[digest], "Bridge: root already stored");
+        _verifyCertificate(digest, signatures);
+        rootStored[digest] = true;
+        emit RootStored(digest, statement.kind, statement.size, statement.root);
+    }
+
+    /// @notice Deliver packets of a stored DELIVERY root, many per transaction.
+    /// @dev Each packet: destination this chain, source the statement's, not yet received, not
+    ///      timed out, leaf `indices[i]` of the root by `proofs[i]`; any of these failing
+    ///      reverts the batch. A delivery that fails for the packet's own reason (receiver
+    ///      reverts, token refuses, escrow short) does not: the packet is marked received and
+    ///      failed (`PacketFailed`). A delivery that runs out of gas reverts the batch (a
+    ///      relayer cannot fail packets by starving them of gas).
+    /// @param statement The stored statement.
+    /// @param packets Packets of the batch (any subset, any order).
+    /// @param indices Each packet's leaf index.
+    /// @param proofs Each packet's inclusion proof, leaf side first.
+    function receiveBatch(
+        BatchStatement calldata statement,
+        Packet[] calldata packets,
+        uint32[] calldata indices,
+        bytes32[][] calldata proofs
+    ) external whenNotPaused nonReentrant {
+        bytes32 source = _storedBatch(statement, KIND_DELIVERY, packets.length, indices.length, proofs.length);
+        for (uint256 i = 0; i < packets.length; ++i) {
+            Packet calldata packet = packets[i];
+            require(_checkInbound(packet) == source, "Bridge: packet route differs from the statement");
+            bytes32 packetHash = hashPacket(packet);
+            _requireMember(packetHash, indices[i], proofs[i], statement);
+            received[source][packet.sequence] = true;
+            uint256 before = gasleft();
+            try this.deliverBatchMember(packet, source) {
+                emit RecvPacket(packet.sourceChain, packet.sequence, packetHash, packet);
+            } catch (bytes memory reason) {
+                require(gasleft() > before / 64, "Bridge: out of gas in a delivery");
+                failed[source][packet.sequence] = true;
+                emit PacketFailed(packet.sourceChain, packet.sequence, packetHash, packet, reason);
+            }
+        }
+    }
+
+    /// @notice One delivery of `receiveBatch`, in its own call frame so that its failure
+    ///         reverts only its own effects. Only this bridge may call it.
+    /// @param packet The packet (already checked and marked received by `receiveBatch`).
+    /// @param source keccak256 of its source chain.
+    function deliverBatchMember(Packet calldata packet, bytes32 source) external {
+        require(msg.sender == address(this), "Bridge: only the bridge delivers a batch member");
+        _deliver(packet, source);
+    }
+
+    /// @notice Refund packets sent from here against a stored NONDELIVERY or ERROR_ACK root.
+    /// @param statement The stored statement.
+    /// @param packets Packets as this chain emitted them.
+    /// @param indices Each packet's leaf index.
+    /// @param proofs Each packet's inclusion proof.
+    function refundBatch(
+        BatchStatement calldata statement,
+        Packet[] calldata packets,
+        uint32[] calldata indices,
+        bytes32[][] calldata proofs
+    ) external whenNotPaused nonReentrant {
+        _settleBatch(statement, packets, indices, proofs, KIND_NONDELIVERY);
+    }
+
+    /// @notice Clear the commitments of packets sent from here against a stored ACK root.
+    /// @param statement The stored statement.
+    /// @param packets Packets as this chain emitted them.
+    /// @param indices Each packet's leaf index.
+    /// @param proofs Each packet's inclusion proof.
+    function acknowledgeBatch(
+        BatchStatement calldata statement,
+        Packet[] calldata packets,
+        uint32[] calldata indices,
+        bytes32[][] calldata proofs
+    ) external whenNotPaused nonReentrant {
+        _settleBatch(statement, packets, indices, proofs, KIND_ACK);
+    }
+
+    /// @notice The digest the committee signs so that this chain stores `statement.root`.
+    /// @param statement The statement.
+    /// @return The EIP-712 digest of `PacketBatch`.
+    function batchDigest(BatchStatement calldata statement) public view returns (bytes32) {
+        return _digest(
+            keccak256(
+                abi.encode(
+                    BATCH_TYPEHASH,
+                    keccak256(bytes(statement.sourceChain)),
+                    keccak256(bytes(statement.destChain)),
+                    statement.epoch,
+                    statement.kind,
+                    statement.size,
+                    statement.root
+                )
+            )
+        );
+    }
+
+    function _settleBatch(
+        BatchStatement calldata statement,
+        Packet[] calldata packets,
+        uint32[] calldata indices,
+        bytes32[][] calldata proofs,
+        uint8 kind
+    ) private {
+        bytes32 dest = _storedBatch(statement, kind, packets.length, indices.length, proofs.length);
+        for (uint256 i = 0; i < packets.length; ++i) {
+            _settleOne(statement, packets[i], indices[i], proofs[i], dest, kind == KIND_ACK);
+        }
+    }
+
+    function _settleOne(
+        BatchStatement calldata statement,
+        Packet calldata packet,
+        uint256 index,
+        bytes32[] calldata proof,
+        bytes32 dest,
+        bool ack
+    ) private {
+        (bytes32 route, bytes32 packetHash) = _pending(packet);
+        require(route == dest, "Bridge: packet route differs from the statement");
+        _requireMember(packetHash, index, proof, statement);
+        delete commitments[route][packet.sequence];
+        if (ack) {
+            emit AcknowledgePacket(packet.destChain, packet.sequence, packetHash);
+        } else {
+            _refund(packet, route);
+            emit TimeoutPacket(packet.destChain, packet.sequence, packetHash);
+        }
+    }
+
+    /// @dev The counterparty's route key of a stored root of `kind` (ERROR_ACK refunds as
+    ///      NONDELIVERY does), after the arrays' shape.
+    function _storedBatch(BatchStatement calldata statement, uint8 kind, uint256 n, uint256 ni, uint256 np)
+        private
+        view
+        returns (bytes32)
+    {
+        require(
+            statement.kind == kind || (kind == KIND_NONDELIVERY && statement.kind == KIND_ERROR_ACK),
+            "Bridge: statement kind does not match"
+        );
+        require(n > 0 && n == ni && n == np, "Bridge: batch arrays differ in length");
+        require(rootStored[batchDigest(statement)], "Bridge: root not stored");
+        return keccak256(bytes(kind == KIND_DELIVERY ? statement.sourceChain : statement.destChain));
+    }
+
+    /// @dev RFC 9162 section 2.1.3.2 inclusion check of `leaf` at `index` in the statement's tree.
+    function _requireMember(bytes32 leaf, uint256 index, bytes32[] calldata proof, BatchStatement calldata statement)
+        private
+        pure
+    {
+        uint256 sn = statement.size;
+        require(index < sn, "Bridge: index outside the batch");
+        uint256 fn = index;
+        sn -= 1;
+        bytes32 r = keccak256(abi.encodePacked(bytes1(0x00), leaf));
+        for (uint256 i = 0; i < proof.length; ++i) {
+            require(sn != 0, "Bridge: packet not in the root");
+            if (fn & 1 == 1 || fn == sn) {
+                r = keccak256(abi.encodePacked(bytes1(0x01), proof[i], r));
+                while (fn & 1 == 0 && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            } else {
+                r = keccak256(abi.encodePacked(bytes1(0x01), r, proof[i]));
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        require(sn == 0 && r == statement.root, "Bridge: packet not in the root");
     }
 
     // --------------------------------------------------------------- committee

@@ -8,8 +8,8 @@ import {ERC20} from "./ERC20.sol";
 ///         bridge that deployed it mints (on a certified inbound packet) and
 ///         burns (when a holder sends it home).
 /// @dev `denomPath` is `<origin chain>/<denomination on the origin>`, e.g.
-///      `pujiang-main/uusd`; the bridge deploys one voucher per path with CREATE2
-///      (salt = keccak256(path)), so a path's voucher address is predictable.
+///      `pujiang-main/uusd`; the bridge's `VoucherFactory` deploys one voucher per path with
+///      CREATE2 (salt = keccak256(bridge, path)), so a path's voucher address is predictable.
 contract WrappedToken is ERC20 {
     /// @notice The bridge allowed to mint and burn.
     address public immutable bridge;
@@ -23,8 +23,9 @@ contract WrappedToken is ERC20 {
 
     /// @param path The denomination path (origin chain id, '/', origin denomination).
     /// @param decimals_ Decimal places shown for the voucher.
-    constructor(string memory path, uint8 decimals_) ERC20(path, "PJV", decimals_) {
-        bridge = msg.sender;
+    /// @param bridge_ The bridge that mints and burns it.
+    constructor(string memory path, uint8 decimals_, address bridge_) ERC20(path, "PJV", decimals_) {
+        bridge = bridge_;
         denomPath = path;
     }
 

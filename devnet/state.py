@@ -33,6 +33,8 @@ RECV_PREFIX = b"recv/"
 SEQ_PREFIX = b"seq/"
 PACKET_PREFIX = b"packet/"
 INBOX_PREFIX = b"inbox/"
+BATCH_ROOT_PREFIX = b"batchroot/"
+FAILED_PREFIX = b"failed/"
 VALSET_KEY = b"valset"
 NOTARIES_KEY = b"notaries"
 
@@ -62,6 +64,16 @@ def seq_key(dest_chain: bytes) -> bytes:
 def packet_key(dest_chain: bytes, sequence: int) -> bytes:
     """The commitment of a packet sent and not yet timed out: ``H(rlp(packet))``."""
     return PACKET_PREFIX + dest_chain + b"/" + sequence.to_bytes(8, "big")
+
+
+def batch_root_key(digest: bytes) -> bytes:
+    """A stored batch root: ``batchroot/ digest`` -> ``rlp(statement)`` (``docs/notary.md``)."""
+    return BATCH_ROOT_PREFIX + digest
+
+
+def failed_key(source_chain: bytes, sequence: int) -> bytes:
+    """A batch member received but refused (``packet_failed``): ``failed/ source / seq(8)``."""
+    return FAILED_PREFIX + source_chain + b"/" + sequence.to_bytes(8, "big")
 
 
 def inbox_key(receiver: bytes, source_chain: bytes, sequence: int) -> bytes:

@@ -52,6 +52,11 @@ class Reason(StrEnum):
     HTLC_NOT_EXPIRED = "htlc-not-expired"
     WRONG_PREIMAGE = "wrong-preimage"
     WRONG_EPOCH = "wrong-epoch"
+    ROOT_STORED = "root-stored"
+    ROOT_UNKNOWN = "root-unknown"
+    NOT_IN_ROOT = "not-in-root"
+    BATCH_KIND = "batch-kind"
+    BATCH_ROUTE = "batch-route"
     VALSET_PENDING = "valset-pending"
     BAD_VALIDATOR_SET = "bad-validator-set"
     UNKNOWN_VALIDATOR_KEY = "unknown-validator-key"
@@ -105,6 +110,10 @@ KINDS = frozenset(
         "bridge_send_message",
         "bridge_recv",
         "bridge_timeout",
+        "bridge_store_root",
+        "bridge_recv_batch",
+        "bridge_refund_batch",
+        "bridge_ack_batch",
         "htlc_lock",
         "htlc_claim",
         "htlc_refund",

@@ -60,7 +60,7 @@ def escrow_address(counterparty: bytes, hash_fn: HashFunction) -> bytes:
     return hash_fn(rlp.encode([ESCROW_TAG, counterparty]))[:ADDRESS_LENGTH]
 
 
-def _as_chain(item: object, what: str) -> bytes:
+def as_chain(item: object, what: str) -> bytes:
     raw = as_bytes(item, what, max_size=63)
     try:
         ChainId(raw.decode("ascii"))
@@ -80,7 +80,7 @@ def _timeouts(ctx: TxContext, height_item: object, time_item: object) -> tuple[i
 
 
 def _destination(ctx: TxContext, item: object) -> bytes:
-    dest = _as_chain(item, "dest_chain")
+    dest = as_chain(item, "dest_chain")
     if dest == ctx.block.chain_id:
         raise TxRejected(Reason.WRONG_DESTINATION, "a packet cannot be sent to its own chain")
     return dest
@@ -150,25 +150,44 @@ def bridge_send_message(ctx: TxContext, args: object) -> None:
     )
 
 
-def _packet(item: object) -> codec.Packet:
+def as_packet(item: object) -> codec.Packet:
     packet = cast(codec.Packet, as_serializable(item, codec.Packet, "packet"))
+    check_bounds(packet)
+    return packet
+
+
+def check_bounds(packet: codec.Packet) -> None:
+    """A packet's numbers within what the chains carry (sequence uint64 > 0, amount uint256)."""
     if packet.sequence < 1 or packet.sequence >= 2**64:
         raise TxRejected(Reason.BAD_ARGS, "packet sequence must be 1 .. 2**64-1")
     if packet.amount >= 2**256:
         raise TxRejected(Reason.BAD_ARGS, "packet amount must be below 2**256")
-    return packet
 
 
 def bridge_recv(ctx: TxContext, args: object) -> None:
     """``[packet, certificate]``: deliver a foreign packet a notary quorum attested."""
     packet_item, certificate_item = unpack(args, ("packet", "certificate"), "bridge_recv")
-    packet = _packet(packet_item)
+    packet = as_packet(packet_item)
+    source = check_inbound(ctx, packet)
+    if len(packet.receiver) != ADDRESS_LENGTH:
+        raise TxRejected(Reason.BAD_ARGS, "receiver must be a 20-byte address of this chain")
+    validate_certificate(
+        certificate_item, codec.compute_packet_digest(packet, ctx.hash_fn), ctx.state
+    )
+    deliver(ctx, packet, source)
+    ctx.state.set(recv_key(source, packet.sequence), ctx.hash_fn(rlp.encode(packet)))
+    ctx.emit("recv_packet", packet_values(packet))
+
+
+def check_inbound(ctx: TxContext, packet: codec.Packet) -> bytes:
+    """The source of a packet this chain may still receive: for it, from another chain,
+    not timed out, not yet received (each refusal typed)."""
     own = ctx.block.chain_id
     if packet.dest_chain != own:
         raise TxRejected(
             Reason.WRONG_DESTINATION, f"packet is for {packet.dest_chain!r}, this is {own!r}"
         )
-    source = _as_chain(packet.source_chain, "source_chain")
+    source = as_chain(packet.source_chain, "source_chain")
     if source == own:
         raise TxRejected(Reason.WRONG_DESTINATION, "packet claims to come from this chain")
     if packet.timeout_height and ctx.block.height >= packet.timeout_height:
@@ -181,24 +200,23 @@ def bridge_recv(ctx: TxContext, args: object) -> None:
             Reason.PACKET_TIMED_OUT,
             f"block time {ctx.block.time_ms} reached the timeout {packet.timeout_time_ms}",
         )
-    received = recv_key(source, packet.sequence)
-    if ctx.state.get(received) is not None:
+    if ctx.state.get(recv_key(source, packet.sequence)) is not None:
         raise TxRejected(
             Reason.REPLAYED_PACKET, f"packet {packet.sequence} from {source!r} was already received"
         )
+    return source
+
+
+def deliver(ctx: TxContext, packet: codec.Packet, source: bytes) -> None:
+    """Credit the asset (voucher or escrow release) and/or file the message in the inbox."""
     if len(packet.receiver) != ADDRESS_LENGTH:
         raise TxRejected(Reason.BAD_ARGS, "receiver must be a 20-byte address of this chain")
-    validate_certificate(
-        certificate_item, codec.compute_packet_digest(packet, ctx.hash_fn), ctx.state
-    )
     if packet.amount:
         _receive_asset(ctx, packet, source)
     elif packet.denom:
         raise TxRejected(Reason.BAD_ARGS, "a packet naming a denom must carry an amount")
     if not packet.amount or packet.payload:
         ctx.state.set(inbox_key(packet.receiver, source, packet.sequence), packet.payload)
-    ctx.state.set(received, ctx.hash_fn(rlp.encode(packet)))
-    ctx.emit("recv_packet", packet_values(packet))
 
 
 def _receive_asset(ctx: TxContext, packet: codec.Packet, source: bytes) -> None:
@@ -220,7 +238,23 @@ def _receive_asset(ctx: TxContext, packet: codec.Packet, source: bytes) -> None:
 def bridge_timeout(ctx: TxContext, args: object) -> None:
     """``[packet, certificate]``: refund a packet the notaries attest was never delivered."""
     packet_item, certificate_item = unpack(args, ("packet", "certificate"), "bridge_timeout")
-    packet = _packet(packet_item)
+    packet = as_packet(packet_item)
+    check_pending(ctx, packet)
+    if packet.timeout_time_ms and ctx.block.time_ms < packet.timeout_time_ms:
+        raise TxRejected(
+            Reason.NOT_TIMED_OUT,
+            f"block time {ctx.block.time_ms} is before the timeout {packet.timeout_time_ms}",
+        )
+    validate_certificate(
+        certificate_item, codec.compute_nondelivery_digest(packet, ctx.hash_fn), ctx.state
+    )
+    refund(ctx, packet)
+    ctx.state.delete(packet_key(packet.dest_chain, packet.sequence))
+    ctx.emit("timeout_packet", packet_values(packet))
+
+
+def check_pending(ctx: TxContext, packet: codec.Packet) -> None:
+    """Refuse unless ``packet`` was sent from here and is still pending, unchanged."""
     if packet.source_chain != ctx.block.chain_id:
         raise TxRejected(Reason.WRONG_DESTINATION, "packet was not sent from this chain")
     commitment = ctx.state.get(packet_key(packet.dest_chain, packet.sequence))
@@ -232,14 +266,10 @@ def bridge_timeout(ctx: TxContext, args: object) -> None:
         )
     if commitment != ctx.hash_fn(rlp.encode(packet)):
         raise TxRejected(Reason.UNKNOWN_PACKET, "packet differs from the one this chain sent")
-    if packet.timeout_time_ms and ctx.block.time_ms < packet.timeout_time_ms:
-        raise TxRejected(
-            Reason.NOT_TIMED_OUT,
-            f"block time {ctx.block.time_ms} is before the timeout {packet.timeout_time_ms}",
-        )
-    validate_certificate(
-        certificate_item, codec.compute_nondelivery_digest(packet, ctx.hash_fn), ctx.state
-    )
+
+
+def refund(ctx: TxContext, packet: codec.Packet) -> None:
+    """Pay a packet sent from here back: a burned voucher minted again, else from escrow."""
     if packet.amount:
         if packet.denom.startswith(packet.dest_chain + b"/"):  # burned voucher: mint it back
             ctx.credit(packet.sender, packet.denom, packet.amount)
@@ -247,5 +277,3 @@ def bridge_timeout(ctx: TxContext, args: object) -> None:
             escrow = escrow_address(packet.dest_chain, ctx.hash_fn)
             ctx.debit(escrow, packet.denom, packet.amount, short=Reason.ESCROW_SHORT)
             ctx.credit(packet.sender, packet.denom, packet.amount)
-    ctx.state.delete(packet_key(packet.dest_chain, packet.sequence))
-    ctx.emit("timeout_packet", packet_values(packet))

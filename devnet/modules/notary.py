@@ -3,7 +3,8 @@
 A certificate is ``rlp([[signature, ...]])`` (``codec.Certificate``), each
 signature 65 bytes ``r ‖ s ‖ v`` over a 32-byte digest
 (``codec.compute_packet_digest`` or ``compute_nondelivery_digest``). The
-committee (``notaries`` state entry: ``rlp([threshold, [address, ...]])``)
+committee (``notaries`` state entry: ``rlp([threshold, [address, ...], epoch])``;
+an entry without ``epoch``, as every genesis so far wrote it, is epoch 1)
 names members by Ethereum-style address, ``keccak256(x ‖ y)[12:]`` of the
 uncompressed secp256k1 key, so one notary key serves both the EVM bridge and
 Pujiang subchains.
@@ -41,11 +42,23 @@ HALF_N = SECP256K1_N // 2
 
 def read_committee(state: Reader) -> tuple[int, frozenset[bytes]]:
     """``(threshold, members)`` from the ``notaries`` entry."""
+    threshold, members, _ = _committee_entry(state)
+    return threshold, members
+
+
+def read_committee_epoch(state: Reader) -> int:
+    """The committee's epoch (1 for an entry of the two-item form)."""
+    return _committee_entry(state)[2]
+
+
+def _committee_entry(state: Reader) -> tuple[int, frozenset[bytes], int]:
     value = state.get(NOTARIES_KEY)
     if value is None:
         raise TxRejected(Reason.BAD_CERTIFICATE, "this chain has no notary committee")
-    threshold, members = rlp.decode(value)
-    return codec.raw_int(threshold, "threshold"), frozenset(members)
+    items = rlp.decode(value)
+    threshold, members = items[0], items[1]
+    epoch = codec.raw_int(items[2], "epoch") if len(items) > 2 else 1
+    return codec.raw_int(threshold, "threshold"), frozenset(members), epoch
 
 
 def recover_address(signature: bytes, digest: bytes) -> bytes:
