@@ -37,7 +37,6 @@ every chain-specific thing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from core.batches import BatchKind
@@ -47,7 +46,7 @@ from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, Ro
 from core.records import TransferRecord as Transfer
 from core.seams import BridgeEndpoint
 from core.states import TransferState
-from core.types import ChainAction, ChainEvent, EventKind, Packet, packet_from_data
+from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
 from relayer.protocols.base import log
 from relayer.protocols.notary import NotaryProtocol, _receipt, replay_action
@@ -225,6 +224,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
             step = f"{DELIVER_CHUNK}{number}"
             ids = [members[m.index].id for m in chunk]
             action = journal.get(step)
+            already = False
             if action is None or action.status is ActionStatus.RECORDED:
                 found = await self._found_delivered(route, action, [m.packet for m in chunk])
                 if found is not None and action is not None:
@@ -236,6 +236,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     )
                     journal[step] = action
                     tx_hash = found.tx_hash
+                    already = True
                 else:
                     tx_hash = await self._send(
                         batch, step, route, journal, bridge.batch_action(statement, chunk)
@@ -251,6 +252,15 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 hold_until=self._hold(),
                 dest_tx=tx_hash,
             )
+            if already:
+                await ctx.store.move_many(
+                    ids,
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"packet already delivered on {route.destination} by 0x{tx_hash.hex()} "
+                    f"(batch {batch.id} chunk {number}, found after a restart)",
+                    ctx.now(),
+                )
         await ctx.store.set_batch_state(
             batch.id, BatchState.ATTESTED, BatchState.SUBMITTED, ctx.now(), worker=ctx.worker_id
         )
@@ -267,15 +277,24 @@ class BatchedNotaryProtocol(NotaryProtocol):
         ctx = self.ctx
         dest = ctx.adapter(route.destination)
         action = journal.get(step)
-        if action is not None and action.status is not ActionStatus.RECORDED and action.tx_hash:
-            return action.tx_hash
+        if action is not None and action.status is not ActionStatus.RECORDED:
+            return action.tx_hash or b""
         if action is None:
             floor = await dest.latest_height()
             action = await ctx.store.record_batch_action(
                 batch.id, step, route.destination, chain_action, ctx.now(), search_floor=floor
             )
             journal[step] = action
-        tx_hash = await dest.submit(replay_action(action))
+        try:
+            tx_hash = await dest.submit(replay_action(action))
+        except ChainRejected as err:
+            if step != STORE_ROOT:
+                raise
+            # Most likely stored already (ours before a crash, or another relayer's): the
+            # chunks decide; a chunk refused for want of the root is retried with the batch.
+            await ctx.store.mark_batch_action(action.id, ActionStatus.FAILED, reason=err.message)
+            log.info("batch %s: the root was refused (%s); sending the chunks", batch.id, err)
+            return b""
         await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
         log.info("batch %s: %s sent as 0x%s", batch.id, step, tx_hash.hex())
         return tx_hash
@@ -337,15 +356,24 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     reason=receipt.reason,
                 )
         capacity = bridge.batch_capacity()
-        for number in range((batch.size + capacity - 1) // capacity):
+        settled = 0
+        chunks = (batch.size + capacity - 1) // capacity
+        for number in range(chunks):
             step = f"{DELIVER_CHUNK}{number}"
             action = journal.get(step)
-            if action is None or action.status is ActionStatus.SUCCEEDED:
+            if action is None:
                 continue
-            receipt = await _receipt(dest, action.tx_hash)
+            chunk = by_packet[number * capacity : (number + 1) * capacity]
+            if action.status is ActionStatus.SUCCEEDED:
+                settled += 1
+                if action.height is None or all(t.state is not S.DEST_SUBMITTED for t, _ in chunk):
+                    continue
+                # A crash between marking the chunk and moving its members: move them now.
+                receipt = TxReceipt(route.destination, action.tx_hash or b"", action.height, True)
+            else:
+                receipt = await _receipt(dest, action.tx_hash)
             if receipt is None or receipt.height is None:
                 continue  # pending
-            chunk = by_packet[number * capacity : (number + 1) * capacity]
             if receipt.success:
                 events = await self._listings.events(dest, int(receipt.height))
                 delivered = [
@@ -366,12 +394,14 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     f"(batch {batch.id} chunk {number})",
                     ctx.now(),
                 )
-                await ctx.store.mark_batch_action(
-                    action.id,
-                    ActionStatus.SUCCEEDED,
-                    tx_hash=action.tx_hash,
-                    height=receipt.height,
-                )
+                if action.status is not ActionStatus.SUCCEEDED:
+                    await ctx.store.mark_batch_action(
+                        action.id,
+                        ActionStatus.SUCCEEDED,
+                        tx_hash=action.tx_hash,
+                        height=receipt.height,
+                    )
+                    settled += 1
                 continue
             found = await self._found_delivered(route, action, [p for _t, p in chunk])
             if found is not None:
@@ -385,6 +415,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 await ctx.store.mark_batch_action(
                     action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
                 )
+                settled += 1
                 continue
             await ctx.store.mark_batch_action(
                 action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=receipt.reason
@@ -395,7 +426,12 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
                 continue
             await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
-        await asyncio.sleep(0)
+        if settled == chunks:
+            # Every chunk landed: the members not delivered were refused by the destination
+            # (its failed-packet events) and stay ``dest_submitted`` for their error ack.
+            await ctx.store.set_batch_state(
+                batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
+            )
 
 
 def _committee(bridge: BridgeEndpoint, route: RouteRecord) -> tuple[int, Sequence[str]]:
