@@ -593,6 +593,15 @@ class BatchStore(Protocol):
         hold_until: float | None = None,
         **fields: object,
     ) -> int: ...
+    def note_many(
+        self,
+        transfer_ids: Sequence[str],
+        state: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float,
+    ) -> int: ...
     def record_batch_action(
         self,
         batch_id: str,

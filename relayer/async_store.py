@@ -272,6 +272,19 @@ class AsyncStore:
             **fields,
         )
 
+    async def note_many(
+        self,
+        transfer_ids: Sequence[str],
+        state: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float,
+    ) -> int:
+        return await self._call(
+            self.batches.note_many, transfer_ids, state, reason, now, hold_until=hold_until
+        )
+
     async def record_batch_action(
         self,
         batch_id: str,

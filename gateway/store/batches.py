@@ -325,6 +325,56 @@ class BatchStoreMixin:
             )
             return len(moved)
 
+    def note_many(
+        self,
+        transfer_ids: Sequence[str],
+        state: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float,
+    ) -> int:
+        """Say why the transfers of ``transfer_ids`` still in ``state`` wait (their batch
+        does), in ONE transaction; a history line only where the reason changed. Returns
+        how many were noted."""
+        ids = list(dict.fromkeys(transfer_ids))
+        if not ids:
+            return 0
+        with self._write() as s:
+            changed = list(
+                s.scalars(
+                    select(Transfer.id).where(
+                        Transfer.id.in_(ids),
+                        Transfer.state == TransferState(state).value,
+                        Transfer.reason != reason,
+                    )
+                )
+            )
+            s.execute(
+                update(Transfer)
+                .where(Transfer.id.in_(ids), Transfer.state == TransferState(state).value)
+                .values(reason=reason, updated_at=now, next_attempt_at=hold_until)
+                .execution_options(synchronize_session=False)
+            )
+            if changed:
+                s.execute(
+                    insert(HistoryEntry),
+                    [
+                        {
+                            "subject": "transfer",
+                            "subject_id": t,
+                            "at": now,
+                            "state": TransferState(state).value,
+                            "reason": reason,
+                            "leg": None,
+                            "tx_hash": None,
+                            "chain_id": None,
+                        }
+                        for t in changed
+                    ],
+                )
+            return len(changed)
+
     # -- the journal of a batch --------------------------------------------------
 
     def record_batch_action(

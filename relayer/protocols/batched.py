@@ -187,6 +187,14 @@ class BatchedNotaryProtocol(NotaryProtocol):
             await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
         )
         if not quorum.reached:
+            await ctx.store.note_many(
+                batch.transfer_ids,
+                S.PROVEN,
+                f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold} "
+                f"(batch {batch.id} of {batch.size})",
+                ctx.now(),
+                hold_until=self._hold(),
+            )
             return
         await ctx.store.set_batch_state(
             batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id

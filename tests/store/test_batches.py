@@ -151,3 +151,16 @@ def test_batch_signatures_and_batches_owed(store: SqlStore) -> None:
     assert [s.notary for s in store.batch_signatures(batch.id)] == ["0xaa"]
     store.set_batch_state(batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, 4.0)
     assert store.batches_owed("0xbb", 10) == []  # attested: nothing more to sign
+
+
+def test_note_many_says_why_members_wait_with_one_history_line_per_change(
+    store: SqlStore,
+) -> None:
+    ids = _proven(store, 3)
+    assert store.note_many(ids, S.PROVEN, "waiting for notaries: 1 of 2", 5.0, hold_until=9.0) == 3
+    assert store.note_many(ids, S.PROVEN, "waiting for notaries: 1 of 2", 6.0, hold_until=9.0) == 0
+    for t in ids:
+        record = store.transfer(t)
+        assert record.reason == "waiting for notaries: 1 of 2"
+        assert record.next_attempt_at == 9.0
+        assert [h.reason for h in store.history(t)].count("waiting for notaries: 1 of 2") == 1
