@@ -274,6 +274,8 @@ class Notary:
         from proofs.hashing import get_hash_function
         from proofs.notary.batch import compute_batch_root
 
+        if work.kind not in (BatchKind.DELIVERY, BatchKind.NONDELIVERY):
+            raise BatchRootMismatch(f"this notary does not sign {work.kind.name} batches yet")
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")
@@ -333,8 +335,6 @@ class Notary:
         )
         digest = acting.batch_digest(statement)
         kind = "nondelivery" if work.kind is BatchKind.NONDELIVERY else "delivery"
-        if work.kind not in (BatchKind.DELIVERY, BatchKind.NONDELIVERY):
-            raise BatchRootMismatch(f"this notary does not sign {work.kind.name} batches yet")
         sequences = [p.sequence for p in packets]
         proofs = [b is not None and not b.received for _p, b in proven]  # type: ignore[misc]
         signature = self.signed_log.check_batch(
