@@ -40,7 +40,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.batches import BatchKind
-from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.errors import (
+    ChainRejected,
+    ConfigError,
+    InvalidInput,
+    InvalidTransition,
+    LeaseLost,
+    PjgwError,
+)
 from core.ids import Height
 from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, RouteRecord
 from core.records import TransferRecord as Transfer
@@ -80,6 +87,12 @@ class BatchedNotaryProtocol(NotaryProtocol):
         batched = await self.ctx.store.batched(ids, int(BatchKind.DELIVERY)) if ids else {}
         fresh = [t for t in transfers if t.state is S.PROVEN and t.id not in batched]
         rest = [t for t in transfers if t.state is not S.PROVEN and t.id not in batched]
+        if fresh:
+            # A packet the destination cannot take (its leaf refused) or whose timeout passed
+            # goes the per-packet way: it waits for its timeout and is refunded.
+            single = set(await self._unbatchable(route, fresh))
+            rest += [t for t in fresh if t.id in single]
+            fresh = [t for t in fresh if t.id not in single]
         held = [t for t in transfers if t.id in batched]
         assembled: set[str] = set()
         if fresh:
@@ -161,6 +174,43 @@ class BatchedNotaryProtocol(NotaryProtocol):
             done.update(t.id for t in group)
         return done
 
+    async def _unbatchable(self, route: RouteRecord, fresh: Sequence[Transfer]) -> list[str]:
+        bridge = self.ctx.bridge(route.destination)
+        refused, pairs = [], []
+        for t in fresh:
+            try:
+                packet = self._packet(t)
+                bridge.batch_leaf(packet)
+            except (InvalidInput, ConfigError):
+                refused.append(t.id)
+                continue
+            pairs.append((t, packet))
+        return refused + await self._timed_out(route, pairs)
+
+    async def _timed_out(
+        self, route: RouteRecord, members: Sequence[tuple[Transfer, Packet]]
+    ) -> list[str]:
+        """The members still ``proven`` whose timeout the destination's finalized block
+        passed (its height and header read once for the whole batch)."""
+        waiting = [
+            (t, p)
+            for t, p in members
+            if t.state is S.PROVEN and (p.timeout_height or p.timeout_time_ms)
+        ]
+        if not waiting:
+            return []
+        dest = self.ctx.adapter(route.destination)
+        final = int(await dest.finalized_height())
+        time_ms: int | None = None
+        if any(p.timeout_time_ms for _t, p in waiting):
+            time_ms = int((await dest.header(final)).time * 1000)
+        return [
+            t.id
+            for t, p in waiting
+            if (p.timeout_height and final >= p.timeout_height)
+            or (p.timeout_time_ms and time_ms is not None and time_ms >= p.timeout_time_ms)
+        ]
+
     @staticmethod
     def _packet(t: Transfer) -> Packet:
         if t.packet_data is None:
@@ -187,6 +237,19 @@ class BatchedNotaryProtocol(NotaryProtocol):
             await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
         )
         if not quorum.reached:
+            members = await ctx.store.batch_members(batch.id)
+            expired = await self._timed_out(route, [(t, self._packet(t)) for t in members])
+            if expired:
+                # Their timeout passed on the destination while the notaries were away: they
+                # go the per-packet refund way (a later root holding them cannot deliver
+                # them: the destination refuses a packet past its timeout).
+                await ctx.store.move_many(
+                    expired,
+                    S.PROVEN,
+                    S.TIMED_OUT,
+                    "the destination passed the packet's timeout (its batch had no quorum)",
+                    ctx.now(),
+                )
             await ctx.store.note_many(
                 batch.transfer_ids,
                 S.PROVEN,
