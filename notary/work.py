@@ -283,8 +283,8 @@ async def run_once(
             await source.submit(attestation)
             return True
 
-    done = sum(await asyncio.gather(*(one(item) for item in await source.fetch(limit))))
-    if isinstance(source, BatchWorkSource):
+    done = 0
+    if isinstance(source, BatchWorkSource):  # batches first: they carry most packets
         for batch in await source.fetch_batches(batch_limit):
             try:
                 attestation = await notary.attest_batch(batch)
@@ -293,6 +293,7 @@ async def run_once(
                 continue
             await source.submit_batch(attestation)
             done += 1
+    done += sum(await asyncio.gather(*(one(item) for item in await source.fetch(limit))))
     return done
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -72,6 +72,7 @@ from gateway.store.leases import check_claim, lease_due
 from gateway.store.models import (
     ApiKey,
     Base,
+    BatchMemberRow,
     Chain,
     ConsensusStateRow,
     Cursor,
@@ -777,6 +778,15 @@ class SqlStore(SwapStoreMixin, BatchStoreMixin):
                     )
                     .exists()
                 )
+                # A packet in a delivery batch is signed with its batch (batches_owed).
+                batched = (
+                    select(BatchMemberRow.idx)
+                    .where(
+                        BatchMemberRow.transfer_id == Transfer.id,
+                        BatchMemberRow.kind == 0,
+                    )
+                    .exists()
+                )
                 rows = s.scalars(
                     select(Transfer)
                     .where(
@@ -785,6 +795,7 @@ class SqlStore(SwapStoreMixin, BatchStoreMixin):
                         Transfer.source_tx.is_not(None),
                         Transfer.source_height.is_not(None),
                         ~made,
+                        ~batched if kind == "delivery" else true(),
                     )
                     .order_by(Transfer.created_at, Transfer.id)
                     .limit(limit - len(owed))

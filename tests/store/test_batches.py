@@ -164,3 +164,19 @@ def test_note_many_says_why_members_wait_with_one_history_line_per_change(
         assert record.reason == "waiting for notaries: 1 of 2"
         assert record.next_attempt_at == 9.0
         assert [h.reason for h in store.history(t)].count("waiting for notaries: 1 of 2") == 1
+
+
+def test_a_packet_in_a_delivery_batch_is_owed_with_its_batch_not_alone(store: SqlStore) -> None:
+    ids = []
+    for i in range(1, 4):
+        t, _ = store.create_transfer(new_transfer(sequence=i, state=S.SOURCE_FINAL), float(i))
+        store.transition(
+            t.id, S.SOURCE_FINAL, S.PROVEN, "proven", 5.0,
+            source_tx=bytes([i]) * 32, source_height=9, source_position=(0, i),
+        )  # fmt: skip
+        ids.append(t.id)
+    owed = {t.id for t, kind in store.statements_owed("0xaa", 10) if kind == "delivery"}
+    assert owed == set(ids)
+    _batch(store, ids[:2])
+    owed = {t.id for t, kind in store.statements_owed("0xaa", 10) if kind == "delivery"}
+    assert owed == {ids[2]}
