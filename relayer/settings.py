@@ -85,7 +85,7 @@ class RelayerSettings(BaseSettings):
     )
     batch_max: int = Field(MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="packets a batch")
     batch_linger: float = Field(
-        0.5, ge=0, le=60, description="seconds a partial batch waits for more packets"
+        0.0, ge=0, le=60, description="seconds a partial batch waits for more packets"
     )
 
     # light clients

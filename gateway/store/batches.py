@@ -353,7 +353,13 @@ class BatchStoreMixin:
             s.execute(
                 update(Transfer)
                 .where(Transfer.id.in_(ids), Transfer.state == TransferState(state).value)
-                .values(reason=reason, updated_at=now, next_attempt_at=hold_until)
+                .values(
+                    reason=reason,
+                    updated_at=now,
+                    next_attempt_at=hold_until,
+                    lease_owner=None,
+                    lease_until=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             if changed:

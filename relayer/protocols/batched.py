@@ -37,10 +37,13 @@ every chain-specific thing.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Sequence
 
 from core.batches import BatchKind
 from core.errors import (
+    BadProof,
     ChainRejected,
     ConfigError,
     InvalidInput,
@@ -79,21 +82,24 @@ class BatchedNotaryProtocol(NotaryProtocol):
     # --- the engine's entry points --------------------------------------------------------
 
     async def process(self, route: RouteRecord, transfers: Sequence[Transfer]) -> None:
-        """Per-packet steps up to ``proven``; proven ones are assembled into batches."""
+        """Up to ``proven`` in bulk (one store transaction per step for all the claimed
+        transfers, ``_advance``), then proven ones are assembled into batches; whatever
+        does not fit the bulk path (waiting sends, timeouts, refunds) steps per packet."""
         if not self.batching:
             await super().process(route, transfers)
             return
         ids = [t.id for t in transfers if t.state in _BATCHED_STATES]
         batched = await self.ctx.store.batched(ids, int(BatchKind.DELIVERY)) if ids else {}
-        fresh = [t for t in transfers if t.state is S.PROVEN and t.id not in batched]
-        rest = [t for t in transfers if t.state is not S.PROVEN and t.id not in batched]
+        held = [t for t in transfers if t.id in batched]
+        free = [t for t in transfers if t.id not in batched]
+        advanced, rest = await self._advance(route, free)
+        fresh = [t for t in advanced if t.state is S.PROVEN]
         if fresh:
             # A packet the destination cannot take (its leaf refused) or whose timeout passed
             # goes the per-packet way: it waits for its timeout and is refunded.
             single = set(await self._unbatchable(route, fresh))
             rest += [t for t in fresh if t.id in single]
             fresh = [t for t in fresh if t.id not in single]
-        held = [t for t in transfers if t.id in batched]
         assembled: set[str] = set()
         if fresh:
             assembled = await self._assemble(route, fresh)
@@ -101,6 +107,104 @@ class BatchedNotaryProtocol(NotaryProtocol):
         await super().process(route, rest)
         for t in [*waiting, *held]:  # the batch drives the held ones; the rest come back
             await self._release(t)
+
+    async def _advance(
+        self, route: RouteRecord, transfers: Sequence[Transfer]
+    ) -> tuple[list[Transfer], list[Transfer]]:
+        """``requested`` (packet recorded) -> ``source_committed`` -> ``source_final`` (its
+        block final) -> ``proven`` (light client + inclusion proof, per packet, concurrently)
+        with ONE ``move_many`` per step; the transfers moved or already ``proven``, and the
+        others (for the per-packet steps). Members that wait for finality are noted at once
+        (``note_many``) and come back after ``wait_interval``."""
+        ctx = self.ctx
+        now = ctx.now()
+
+        def moved(t: Transfer, state: TransferState) -> Transfer:
+            return dataclasses.replace(t, state=state, updated_at=now, lease_owner=None)
+
+        ready = [t for t in transfers if t.state is S.PROVEN]
+        rest = [
+            t
+            for t in transfers
+            if t.state not in (S.PROVEN, S.REQUESTED, S.SOURCE_COMMITTED, S.SOURCE_FINAL)
+        ]
+        requested = [t for t in transfers if t.state is S.REQUESTED]
+        recorded = [t for t in requested if t.packet is not None and t.source_height is not None]
+        rest += [t for t in requested if t not in recorded]
+        if recorded:
+            await ctx.store.move_many(
+                [t.id for t in recorded],
+                S.REQUESTED,
+                S.SOURCE_COMMITTED,
+                f"send_packet recorded in its block of {route.source}",
+                now,
+            )
+        committed = [moved(t, S.SOURCE_COMMITTED) for t in recorded] + [
+            t for t in transfers if t.state is S.SOURCE_COMMITTED
+        ]
+        final_ones: list[Transfer] = []
+        if committed:
+            final = int(await ctx.adapter(route.source).finalized_height())
+            final_ones = [
+                t for t in committed if t.source_height is not None and final >= t.source_height
+            ]
+            if final_ones:
+                await ctx.store.move_many(
+                    [t.id for t in final_ones],
+                    S.SOURCE_COMMITTED,
+                    S.SOURCE_FINAL,
+                    f"block final (finalized {final})",
+                    now,
+                )
+            early = [t.id for t in committed if t not in final_ones]
+            if early:
+                await ctx.store.note_many(
+                    early,
+                    S.SOURCE_COMMITTED,
+                    f"waiting for its block to be final (finalized {final})",
+                    now,
+                    hold_until=now + ctx.settings.wait_interval,
+                )
+        to_prove = [moved(t, S.SOURCE_FINAL) for t in final_ones] + [
+            t for t in transfers if t.state is S.SOURCE_FINAL
+        ]
+        if to_prove:
+            limit = asyncio.Semaphore(ctx.settings.concurrency)
+
+            async def prove(t: Transfer) -> Transfer | None:
+                async with limit:
+                    try:
+                        await self._prove(route, t)
+                    except Exception as err:  # the one error policy, per packet
+                        await ctx.handle_error(route, t, err)
+                        await self._release(t)
+                        return None
+                    return t
+
+            proven = [t for t in await asyncio.gather(*(prove(t) for t in to_prove)) if t]
+            if proven:
+                await ctx.store.move_many(
+                    [t.id for t in proven],
+                    S.SOURCE_FINAL,
+                    S.PROVEN,
+                    "header verified by the light client; packet inclusion proven",
+                    ctx.now(),
+                )
+                ready += [moved(t, S.PROVEN) for t in proven]
+        return ready, rest
+
+    async def _prove(self, route: RouteRecord, t: Transfer) -> None:
+        """The per-packet check of ``source_final -> proven`` without the move."""
+        event, _packet = await self._event_and_packet(route, t)
+        verified = await self.ctx.keeper.verified_at(route.source, int(event.height), recheck=True)
+        proof = await self.ctx.adapter(route.source).prove(event)
+        if proof.value != event.raw or (t.source_event and proof.value != t.source_event):
+            raise BadProof(
+                "the proven value is not the packet event the relayer read", check="value"
+            )
+        await asyncio.to_thread(
+            verified.light_client.verify_membership, verified.consensus_state, proof
+        )
 
     async def drive(self, route: RouteRecord) -> int:
         """Drive the route's unfinished batches one step each; the number worked."""
