@@ -84,6 +84,9 @@ class RelayerSettings(BaseSettings):
         "packet: one certificate per packet",
     )
     batch_max: int = Field(MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="packets a batch")
+    batch_poll: float = Field(
+        0.25, gt=0, le=600, description="seconds between two looks at a waiting batch"
+    )
     batch_linger: float = Field(
         0.0, ge=0, le=60, description="seconds a partial batch waits for more packets"
     )

@@ -219,7 +219,9 @@ class BatchedNotaryProtocol(NotaryProtocol):
             route_id=route.route_id,
         )
         for batch in claimed:
-            retry_at = ctx.now() + ctx.settings.wait_interval
+            # A waiting batch is one read (its signatures) or one receipt per chunk: looked
+            # at every ``batch_poll`` seconds, not every ``wait_interval``.
+            retry_at = ctx.now() + ctx.settings.batch_poll
             try:
                 await self._step_batch(route, batch)
             except (LeaseLost, InvalidTransition) as lost:
