@@ -62,6 +62,9 @@ from relayer.swaps import SwapWatchtower
 
 log = logging.getLogger("pjgw.relayer")
 
+WATCH_CONCURRENCY = 8
+"""Packet events a watcher records at once (the store's thread pool has 4 threads)."""
+
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: BatchedNotaryProtocol,
 }
@@ -304,6 +307,7 @@ class Relayer:
             if start > final:
                 break
             end = min(final, start + self.settings.chunk_size - 1)
+            found = []
             for event in await source.events(Height(start), Height(end)):
                 if event.kind is not EventKind.SEND_PACKET:
                     continue
@@ -311,8 +315,12 @@ class Relayer:
                 route = by_destination.get(packet.dest_chain)
                 if route is None or int(event.height) < starts[route.route_id]:
                     continue
-                await self._record_event(route, event, packet)
-                recorded += 1
+                found.append((route, event, packet))
+            # Recorded a few at a time (each is a lookup and an insert, each packet its own
+            # row), all before the cursor moves: a crash re-reads the chunk and finds them.
+            gate = asyncio.Semaphore(WATCH_CONCURRENCY)
+            await asyncio.gather(*(self._record_gated(gate, *item) for item in found))
+            recorded += len(found)
             await self.db.advance_cursor(key, Height(end))
             self._scanned[chain_id] = end
         for route in routes:
@@ -333,6 +341,12 @@ class Relayer:
         if isinstance(configured, int) and not isinstance(configured, bool) and configured >= 0:
             return configured
         return self.settings.start_height
+
+    async def _record_gated(
+        self, gate: asyncio.Semaphore, route: RouteRecord, event: ChainEvent, packet: Packet
+    ) -> None:
+        async with gate:
+            await self._record_event(route, event, packet)
 
     async def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
         """Make sure a transfer tracks this packet, with the event recorded on it."""
