@@ -12,6 +12,8 @@ slow or dead chain delays only what depends on it:
   ``chunk_size``, and hands each ``send_packet`` to the route it is for (by
   destination); the cursor advances only after every event of the chunk is
   recorded, so a crash re-reads the chunk and finds the transfers there;
+* **a batch driver per route** (a protocol that is a ``BatchDriver``, issue #15):
+  steps the route's batches (signatures, sends, receipts) next to its worker;
 * **a worker per route**: leases the route's due transfers
   (``Store.claim_due(route_id=…)``) and hands them to the route's protocol
   (``relayer.protocols``), which steps them, batches deliveries, and applies
@@ -183,6 +185,10 @@ class Relayer:
             wanted[f"watch:{chain}"] = partial(self.watch_chain, chain, chain_routes)
         for route in routes:
             wanted[f"route:{route.route_id}"] = partial(self.work_route, route.route_id)
+            if isinstance(self._protocols.get(route.protocol), BatchDriver):
+                # Its own task: a batch's signatures, sends and receipts are not held up
+                # behind the proofs of the route's next transfers.
+                wanted[f"batches:{route.route_id}"] = partial(self.drive_route, route.route_id)
         if self.swaps is not None:
             wanted["swaps"] = self.swaps.run_once
         return wanted
@@ -211,7 +217,8 @@ class Relayer:
                 for chain, chain_routes in self._by_source(routes).items()
             )
         )
-        stepped = sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
+        stepped = sum(await asyncio.gather(*(self.drive_route(r.route_id) for r in routes)))
+        stepped += sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
         if self.swaps is not None:
             try:
                 stepped += await self.swaps.run_once()
@@ -400,9 +407,7 @@ class Relayer:
         """Lease the route's due transfers and hand them to its protocol; the number leased.
 
         A stopped, disabled or unsupported route parks its transfers with the reason.
-        A protocol that drives work of its own (``BatchDriver``: batches) is driven first.
         """
-        driven = await self._drive(route_id)
         claimed = await self.db.claim_due(
             self.worker_id,
             self.clock(),
@@ -411,7 +416,7 @@ class Relayer:
             route_id=route_id,
         )
         if not claimed:
-            return driven
+            return 0
         try:
             route = await self.db.route(route_id)
         except NotFound:
@@ -426,10 +431,11 @@ class Relayer:
             await self._park(claimed, why)
             return len(claimed)
         await self._protocols[route.protocol].process(route, claimed)
-        return len(claimed) + driven
+        return len(claimed)
 
-    async def _drive(self, route_id: str) -> int:
-        """One pass of the route's protocol over its own work (batches), if it has any."""
+    async def drive_route(self, route_id: str) -> int:
+        """One pass of the route's protocol over its own work (``BatchDriver``: batches), a
+        task of its own next to the route's worker; the number of batches worked."""
         if route_id in self._stopped:
             return 0
         try:
