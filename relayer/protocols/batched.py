@@ -571,6 +571,28 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     f"(batch {batch.id} chunk {number})",
                     ctx.now(),
                 )
+                failed = [
+                    t.id
+                    for t, packet in chunk
+                    if any(
+                        e.kind is EventKind.PACKET_FAILED
+                        and e.tx_hash == action.tx_hash
+                        and bridge.is_failed_event(e, packet)
+                        for e in events
+                    )
+                ]
+                if failed:
+                    # Refused by its receiver or token: recorded received-and-failed on the
+                    # destination, refunded by an ERROR_ACK root on its source (not built yet:
+                    # an operator sees why it waits).
+                    await ctx.store.note_many(
+                        failed,
+                        S.DEST_SUBMITTED,
+                        f"refused by {route.destination} in block {receipt.height} (its "
+                        "packet_failed event): waits for its error acknowledgement",
+                        ctx.now(),
+                        hold_until=ctx.now() + ctx.settings.config_backoff,
+                    )
                 if action.status is not ActionStatus.SUCCEEDED:
                     await ctx.store.mark_batch_action(
                         action.id,
