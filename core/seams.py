@@ -612,6 +612,11 @@ class BatchStore(Protocol):
         *,
         search_floor: Height | None = None,
     ) -> ActionRecord: ...
+    def record_done_actions(
+        self,
+        entries: Sequence[tuple[str, str, ChainId, ChainAction, bytes, Height]],
+        now: float,
+    ) -> int: ...
     def batch_actions(self, batch_id: str) -> dict[str, ActionRecord]: ...
     def mark_batch_action(
         self,

@@ -305,6 +305,13 @@ class AsyncStore:
             search_floor=search_floor,
         )
 
+    async def record_done_actions(
+        self,
+        entries: Sequence[tuple[str, str, ChainId, ChainAction, bytes, Height]],
+        now: float,
+    ) -> int:
+        return await self._call(self.batches.record_done_actions, entries, now)
+
     async def batch_actions(self, batch_id: str) -> dict[str, ActionRecord]:
         return await self._call(self.batches.batch_actions, batch_id)
 

@@ -37,7 +37,14 @@ from gateway.store import journal
 from gateway.store.convert import transfer_record
 from gateway.store.journal import BATCH
 from gateway.store.leases import check_claim, lease_due
-from gateway.store.models import Batch, BatchMemberRow, BatchSignature, HistoryEntry, Transfer
+from gateway.store.models import (
+    Action,
+    Batch,
+    BatchMemberRow,
+    BatchSignature,
+    HistoryEntry,
+    Transfer,
+)
 
 T = TypeVar("T")
 MAX_OWED_BATCHES = 16
@@ -401,6 +408,52 @@ class BatchStoreMixin:
             )
 
         return self._write_retrying(work)
+
+    def record_done_actions(
+        self,
+        entries: Sequence[tuple[str, str, ChainId, ChainAction, bytes, Height]],
+        now: float,
+    ) -> int:
+        """Journal many transfers' actions that need no sending, already ``succeeded``
+        (``(transfer id, step, chain, action, tx hash, height)``: the acknowledgements of a
+        batch's delivered members), in ONE transaction; a step already journaled is kept.
+        Returns how many were written."""
+        if not entries:
+            return 0
+        ids = list({e[0] for e in entries})
+        steps = list({e[1] for e in entries})
+        with self._write() as s:
+            known = set(
+                s.execute(
+                    select(Action.subject_id, Action.step).where(
+                        Action.subject == "transfer",
+                        Action.subject_id.in_(ids),
+                        Action.step.in_(steps),
+                    )
+                ).all()
+            )
+            rows = [
+                {
+                    "subject": "transfer",
+                    "subject_id": transfer_id,
+                    "step": step,
+                    "chain_id": str(chain_id),
+                    "kind": action.kind,
+                    "payload": dict(action.payload),
+                    "idempotency_key": action.idempotency_key,
+                    "status": ActionStatus.SUCCEEDED.value,
+                    "tx_hash": bytes(tx_hash),
+                    "height": int(height),
+                    "reason": "",
+                    "recorded_at": now,
+                    "search_floor": None,
+                }
+                for transfer_id, step, chain_id, action, tx_hash, height in entries
+                if (transfer_id, step) not in known
+            ]
+            if rows:
+                s.execute(insert(Action), rows)
+            return len(rows)
 
     def batch_actions(self, batch_id: str) -> dict[str, ActionRecord]:
         """Every journaled action of the batch, by step."""

@@ -51,7 +51,7 @@ from core.errors import (
     LeaseLost,
     PjgwError,
 )
-from core.ids import Height
+from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, RouteRecord
 from core.records import TransferRecord as Transfer
 from core.seams import BridgeEndpoint
@@ -59,7 +59,13 @@ from core.states import TransferState
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
 from relayer.protocols.base import log
-from relayer.protocols.notary import NotaryProtocol, _receipt, replay_action
+from relayer.protocols.notary import (
+    ACK,
+    RECEIVE_EVENT,
+    NotaryProtocol,
+    _receipt,
+    replay_action,
+)
 from relayer.quorum import collect_quorum
 from relayer.retry import describe
 
@@ -553,22 +559,30 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 continue  # pending
             if receipt.success:
                 events = await self._listings.events(dest, int(receipt.height))
-                delivered = [
-                    t.id
-                    for t, packet in chunk
-                    if any(
-                        e.kind is EventKind.RECEIVE_PACKET
-                        and e.tx_hash == action.tx_hash
-                        and bridge.is_delivered_event(e, packet)
-                        for e in events
+                acks = []
+                for t, packet in chunk:
+                    event = next(
+                        (
+                            e
+                            for e in events
+                            if e.kind is EventKind.RECEIVE_PACKET
+                            and e.tx_hash == action.tx_hash
+                            and bridge.is_delivered_event(e, packet)
+                        ),
+                        None,
                     )
-                ]
+                    if event is not None and t.state is S.DEST_SUBMITTED:
+                        acks.append(_ack_entry(route, bridge, t, packet, event))
+                delivered = [entry[0] for entry in acks]
+                # The acknowledgements (each member's receive event, "Acknowledgements" in
+                # docs/relayer.md) in one transaction, before the members complete.
+                await ctx.store.record_done_actions(acks, ctx.now())
                 await ctx.store.move_many(
                     delivered,
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
                     f"delivered in block {receipt.height} of {route.destination} "
-                    f"(batch {batch.id} chunk {number})",
+                    f"(batch {batch.id} chunk {number}); acknowledged by its receive event",
                     ctx.now(),
                 )
                 failed = [
@@ -631,6 +645,24 @@ class BatchedNotaryProtocol(NotaryProtocol):
             await ctx.store.set_batch_state(
                 batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
             )
+
+
+def _ack_entry(
+    route: RouteRecord, bridge: BridgeEndpoint, t: Transfer, packet: Packet, event: ChainEvent
+) -> tuple[str, str, ChainId, ChainAction, bytes, Height]:
+    """The ``ack`` journal row of a batch member: its receive event, as per packet."""
+    payload: dict[str, object] = {
+        "height": int(event.height),
+        "tx_hash": "0x" + event.tx_hash.hex(),
+        "position": list(event.position),
+        "packet_digest": "0x" + bridge.delivery_digest(packet).hex(),
+    }
+    packet_hash = event.attributes.get("packetHash")
+    if isinstance(packet_hash, bytes):
+        payload["packet_hash"] = "0x" + packet_hash.hex()
+    key = f"{ACK}:{packet.source_chain}/{packet.dest_chain}/{packet.sequence}"
+    action = ChainAction(RECEIVE_EVENT, payload, key)
+    return (t.id, ACK, route.destination, action, event.tx_hash, Height(int(event.height)))
 
 
 def _committee(bridge: BridgeEndpoint, route: RouteRecord) -> tuple[int, Sequence[str]]:

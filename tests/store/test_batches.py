@@ -180,3 +180,18 @@ def test_a_packet_in_a_delivery_batch_is_owed_with_its_batch_not_alone(store: Sq
     _batch(store, ids[:2])
     owed = {t.id for t, kind in store.statements_owed("0xaa", 10) if kind == "delivery"}
     assert owed == {ids[2]}
+
+
+def test_record_done_actions_journals_many_acknowledgements_in_one_transaction(
+    store: SqlStore,
+) -> None:
+    ids = _proven(store, 3)
+    action = ChainAction("receive_event", {"height": 5}, "ack:x")
+    entries = [(t, "ack", B, action, b"\x03" * 32, 5) for t in ids]
+    assert store.record_done_actions(entries, 9.0) == 3
+    assert store.record_done_actions(entries, 10.0) == 0  # journaled once
+    for t in ids:
+        ack = store.action(t, "ack")
+        assert ack is not None
+        assert ack.status is ActionStatus.SUCCEEDED
+        assert (ack.tx_hash, ack.height) == (b"\x03" * 32, 5)
