@@ -138,7 +138,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
         recorded = [t for t in requested if t.packet is not None and t.source_height is not None]
         rest += [t for t in requested if t not in recorded]
         if recorded:
-            await ctx.store.move_many(
+            await self._move_many(
                 [t.id for t in recorded],
                 S.REQUESTED,
                 S.SOURCE_COMMITTED,
@@ -155,7 +155,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 t for t in committed if t.source_height is not None and final >= t.source_height
             ]
             if final_ones:
-                await ctx.store.move_many(
+                await self._move_many(
                     [t.id for t in final_ones],
                     S.SOURCE_COMMITTED,
                     S.SOURCE_FINAL,
@@ -189,7 +189,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
 
             proven = [t for t in await asyncio.gather(*(prove(t) for t in to_prove)) if t]
             if proven:
-                await ctx.store.move_many(
+                await self._move_many(
                     [t.id for t in proven],
                     S.SOURCE_FINAL,
                     S.PROVEN,
@@ -323,6 +323,21 @@ class BatchedNotaryProtocol(NotaryProtocol):
             or (p.timeout_time_ms and time_ms is not None and time_ms >= p.timeout_time_ms)
         ]
 
+    async def _move_many(
+        self,
+        ids: Sequence[str],
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        **fields: object,
+    ) -> int:
+        """``BatchStore.move_many`` (one transaction), logged per transfer as ``move`` is."""
+        moved = await self.ctx.store.move_many(ids, expected, new, reason, now, **fields)  # type: ignore[arg-type]
+        for transfer_id in ids if moved else ():  # (those moved before a crash too)
+            log.info("transfer %s: %s -> %s (%s)", transfer_id, expected, new, reason)
+        return moved
+
     @staticmethod
     def _packet(t: Transfer) -> Packet:
         if t.packet_data is None:
@@ -355,7 +370,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 # Their timeout passed on the destination while the notaries were away: they
                 # go the per-packet refund way (a later root holding them cannot deliver
                 # them: the destination refuses a packet past its timeout).
-                await ctx.store.move_many(
+                await self._move_many(
                     expired,
                     S.PROVEN,
                     S.TIMED_OUT,
@@ -374,7 +389,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
         await ctx.store.set_batch_state(
             batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
         )
-        await ctx.store.move_many(
+        await self._move_many(
             batch.transfer_ids,
             S.PROVEN,
             S.ATTESTED,
@@ -426,7 +441,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     )
             else:
                 tx_hash = action.tx_hash or b""
-            await ctx.store.move_many(
+            await self._move_many(
                 ids,
                 S.ATTESTED,
                 S.DEST_SUBMITTED,
@@ -436,7 +451,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 dest_tx=tx_hash,
             )
             if already:
-                await ctx.store.move_many(
+                await self._move_many(
                     ids,
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
@@ -577,7 +592,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 # The acknowledgements (each member's receive event, "Acknowledgements" in
                 # docs/relayer.md) in one transaction, before the members complete.
                 await ctx.store.record_done_actions(acks, ctx.now())
-                await ctx.store.move_many(
+                await self._move_many(
                     delivered,
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
@@ -618,7 +633,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 continue
             found = await self._found_delivered(route, action, [p for _t, p in chunk])
             if found is not None:
-                await ctx.store.move_many(
+                await self._move_many(
                     [t.id for t, _p in chunk],
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
