@@ -2,6 +2,15 @@
 
     .venv/bin/python bench/hub_e2e.py                        # 300 transfers, three set-ups
     .venv/bin/python bench/hub_e2e.py --transfers 600 --setups sqlite
+    .venv/bin/python bench/hub_e2e.py --setups pg-1 --modes batch,packet --rate 200 --duration 20
+
+Attestation modes (issue #15, ``--modes``): ``batch`` (one notary statement per
+batch of packets, the default) and ``packet`` (one certificate per packet),
+each a full run of every set-up, with the ratio printed. ``--rate R
+--duration D`` offers ``R`` transfers/s for ``D`` s instead of the burst of
+``--transfers``. Per-process CPU seconds (relayers, notaries, chains) and the
+destination's gas per packet (every bridge transaction on anvil during the
+run, from its receipts) are printed too.
 
 Each set-up is the dev stack of ``make run`` (``devtools/devstack.py``: a devnet
 node and anvil as processes, both with 1 s blocks, the Bridge deployed, three
@@ -117,11 +126,19 @@ def signed_sends(info: dict[str, object], count: int) -> list[list[bytes]]:
     return lanes
 
 
-async def post_lanes(url: str, lanes: list[list[bytes]]) -> None:
+async def post_lanes(url: str, lanes: list[list[bytes]], rate: float = 0.0) -> None:
+    """Post every lane's transactions in order; all lanes together at ``rate`` per second
+    (offered load), or as fast as the node takes them (``rate`` 0: a burst)."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        started = time.perf_counter()
 
         async def lane(txs: list[bytes]) -> None:
-            for tx in txs:
+            per_lane = rate / len(lanes) if rate else 0.0
+            for i, tx in enumerate(txs):
+                if per_lane:
+                    delay = started + i / per_lane - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 response = await client.post("/v1/txs", json={"tx": "0x" + tx.hex()})
                 if response.status_code != 202:
                     raise RuntimeError(response.text)
@@ -219,6 +236,60 @@ async def probe_api(api: str, stop: asyncio.Event, latencies: list[float]) -> No
             await asyncio.sleep(0.02)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far per role: relayer (hub or relay processes), notaries, chains."""
+    roles: dict[str, float] = {}
+    for name, pid in pids.items():
+        if name == "hub" or name.startswith("relayer"):
+            role = "relayer"
+        elif name.startswith("notary"):
+            role = "notaries"
+        else:
+            role = name
+        roles[role] = roles.get(role, 0.0) + cpu_seconds(pid)
+    return roles
+
+
+def bridge_gas(info: dict[str, object], first_block: int) -> tuple[int, int]:
+    """Gas used by every transaction to the bridge on anvil since ``first_block``, and their
+    number (``eth_getBlockReceipts``)."""
+    from devtools.devstack import EVM_CHAIN
+
+    chain = info["chains"][EVM_CHAIN]  # type: ignore[index]
+    bridge = str(chain["bridge"]).lower()
+    gas = count = 0
+    with httpx.Client(timeout=30) as client:
+
+        def rpc(method: str, *params: object) -> object:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+            return client.post(str(chain["rpc_url"]), json=body).json()["result"]
+
+        tip = int(str(rpc("eth_blockNumber")), 16)
+        for number in range(first_block, tip + 1):
+            for receipt in rpc("eth_getBlockReceipts", hex(number)) or []:  # type: ignore[union-attr]
+                if str(receipt.get("to") or "").lower() == bridge:
+                    gas += int(receipt["gasUsed"], 16)
+                    count += 1
+    return gas, count
+
+
+def anvil_height(info: dict[str, object]) -> int:
+    from devtools.devstack import EVM_CHAIN
+
+    chain = info["chains"][EVM_CHAIN]  # type: ignore[index]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+    return int(httpx.post(str(chain["rpc_url"]), json=body, timeout=30).json()["result"], 16)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
@@ -243,8 +314,16 @@ def switch_to_light_client(info: dict[str, object]) -> None:
 
 
 def run_setup(
-    name: str, count: int, database_url: str | None, relayers: int, *, light_client: bool = False
+    name: str,
+    count: int,
+    database_url: str | None,
+    relayers: int,
+    *,
+    mode: str = "batch",
+    light_client: bool = False,
+    rate: float = 0.0,
 ) -> dict[str, float]:
+    os.environ["PJGW_RELAYER_ATTESTATION"] = mode  # inherited by the stack's processes
     try:
         from devtools.devstack import DevStack, DevStackOptions
     except ImportError:  # the layout before the re-housing (a baseline checkout)
@@ -271,15 +350,18 @@ def run_setup(
                 switch_to_light_client(info)
             lanes = signed_sends(info, count)
             seen = Observed()
+            pids0 = stack.supervisor.pids() if stack.supervisor else {}
+            cpu_before = cpu_by_role(pids0)
+            first_block = anvil_height(info) + 1
             api_latencies: list[float] = []
 
             async def drive() -> float:
-                watcher = asyncio.create_task(watch(info, count, seen, timeout=60 + count))
+                watcher = asyncio.create_task(watch(info, count, seen, timeout=120 + count))
                 stop_probe = asyncio.Event()
                 probe = asyncio.create_task(probe_api(str(info["api"]), stop_probe, api_latencies))
                 await asyncio.sleep(0.2)
                 started = time.perf_counter()
-                await post_lanes(info["chains"]["pujiang-devnet"]["url"], lanes)  # type: ignore[index]
+                await post_lanes(info["chains"]["pujiang-devnet"]["url"], lanes, rate)  # type: ignore[index]
                 admitted = time.perf_counter() - started
                 await watcher
                 stop_probe.set()
@@ -290,6 +372,9 @@ def run_setup(
             pids = stack.supervisor.pids() if stack.supervisor else {}
             relay_pids = [pid for n, pid in pids.items() if n == "hub" or n.startswith("relayer")]
             memory = max(rss_mib(pid) for pid in relay_pids)
+            cpu_after = cpu_by_role(pids)
+            cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
+            gas, gas_txs = bridge_gas(info, first_block)
         except BaseException:
             for child in stack.supervisor.children.values() if stack.supervisor else []:
                 print(f"--- {child.name} ---\n{child.tail(15)}", file=sys.stderr)
@@ -310,44 +395,69 @@ def run_setup(
         "api_p50_ms": 1000 * percentile(api_latencies, 0.5),
         "api_p99_ms": 1000 * percentile(api_latencies, 0.99),
         "api_n": len(api_latencies),
+        "cpu": cpu,  # type: ignore[dict-item]
+        "gas_per_packet": gas / max(1, len(seen.received)),
+        "bridge_txs": gas_txs,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transfers", type=int, default=300)
+    parser.add_argument("--transfers", type=int, default=300, help="the burst's size")
     parser.add_argument("--setups", default="sqlite,pg-1,pg-2")
+    parser.add_argument("--modes", default="batch", help="batch,packet: attestation modes")
+    parser.add_argument("--rate", type=float, default=0.0, help="offered transfers/s (0: burst)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of offered load")
     args = parser.parse_args()
+    count = round(args.rate * args.duration) if args.rate else args.transfers
+    load = f"{args.rate:g}/s for {args.duration:g} s" if args.rate else "a burst"
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}"
     )
-    print(f"{args.transfers} transfers devnet -> anvil, 1 s blocks, 3 notaries (2 of 3)")
-    results = {}
+    print(f"{count} transfers devnet -> anvil as {load}, 1 s blocks, 3 notaries (2 of 3)")
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    for mode in args.modes.split(","):
+        for setup in args.setups.split(","):
+            if setup in ("sqlite", "sqlite-lc"):
+                light = setup == "sqlite-lc"
+                r = run_setup(setup, count, None, 0, mode=mode, rate=args.rate, light_client=light)
+            else:
+                with postgres() as url:
+                    relayers = int(setup.split("-")[1])
+                    r = run_setup(setup, count, url, relayers, mode=mode, rate=args.rate)
+            results[(mode, setup)] = r
+            cpu = "  ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu"].items()))  # type: ignore[attr-defined]
+            print(
+                f"  {mode:6} {setup:6}  {r['tps']:6.1f} transfers/s  (span {r['span_s']:.1f} s, "
+                f"posted in {r['admit_s']:.1f} s)  latency p50 {r['p50']:.2f} s  "
+                f"p99 {r['p99']:.2f} s  relayer RSS {r['rss']:.0f} MiB",
+                flush=True,
+            )
+            print(
+                f"                 gas/packet {r['gas_per_packet']:,.0f} ({r['bridge_txs']} bridge "
+                f"txs)  CPU s: {cpu}",
+                flush=True,
+            )
+            print(
+                f"                 API during the run (GET /v1/transfers, {r['api_n']} requests): "
+                f"p50 {r['api_p50_ms']:.1f} ms  p99 {r['api_p99_ms']:.1f} ms",
+                flush=True,
+            )
+    for mode in args.modes.split(","):
+        if (mode, "sqlite") in results and (mode, "sqlite-lc") in results:
+            ratio = results[(mode, "sqlite-lc")]["tps"] / results[(mode, "sqlite")]["tps"]
+            print(f"  {mode}: light-client route / notary route on SQLite: x{ratio:.2f}")
+        if (mode, "pg-1") in results and (mode, "pg-2") in results:
+            ratio = results[(mode, "pg-2")]["tps"] / results[(mode, "pg-1")]["tps"]
+            print(f"  {mode}: 2 relayers / 1 relayer on PostgreSQL: x{ratio:.2f}")
     for setup in args.setups.split(","):
-        if setup in ("sqlite", "sqlite-lc"):
-            light = setup == "sqlite-lc"
-            results[setup] = run_setup(setup, args.transfers, None, 0, light_client=light)
-        else:
-            with postgres() as url:
-                results[setup] = run_setup(setup, args.transfers, url, int(setup.split("-")[1]))
-        r = results[setup]
-        print(
-            f"  {setup:6}  {r['tps']:6.1f} transfers/s  (span {r['span_s']:.1f} s, posted in "
-            f"{r['admit_s']:.1f} s)  latency p50 {r['p50']:.2f} s  p99 {r['p99']:.2f} s  "
-            f"relayer RSS {r['rss']:.0f} MiB",
-            flush=True,
-        )
-        print(
-            f"          API during the burst (GET /v1/transfers, {r['api_n']} requests): "
-            f"p50 {r['api_p50_ms']:.1f} ms  p99 {r['api_p99_ms']:.1f} ms",
-            flush=True,
-        )
-    if "sqlite" in results and "sqlite-lc" in results:
-        ratio = results["sqlite-lc"]["tps"] / results["sqlite"]["tps"]
-        print(f"  light-client route / notary route on SQLite: x{ratio:.2f}")
-    if "pg-1" in results and "pg-2" in results:
-        ratio = results["pg-2"]["tps"] / results["pg-1"]["tps"]
-        print(f"  2 relayers / 1 relayer on PostgreSQL: x{ratio:.2f}")
+        if ("batch", setup) in results and ("packet", setup) in results:
+            b, p = results[("batch", setup)], results[("packet", setup)]
+            print(
+                f"  {setup}: batch / packet: throughput x{b['tps'] / p['tps']:.2f}, "
+                f"latency p50 x{b['p50'] / p['p50']:.2f}, "
+                f"gas/packet x{b['gas_per_packet'] / max(1.0, p['gas_per_packet']):.2f}"
+            )
 
 
 if __name__ == "__main__":

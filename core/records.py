@@ -240,3 +240,41 @@ __all__ = [
     "TransferKind",
     "TransferRecord",
 ]
+
+
+class BatchState(StrEnum):
+    """A batch of packets certified by one notary statement (``core.batches``), hub side.
+
+    ``assembled``: recorded with its members and root; notaries sign it.
+    ``attested``: a quorum of the acting chain's committee signed its digest.
+    ``submitted``: every transaction it needs (store the root, act on the members in
+    chunks) was journaled and sent. ``done``: every member reached its outcome.
+    """
+
+    ASSEMBLED = "assembled"
+    ATTESTED = "attested"
+    SUBMITTED = "submitted"
+    DONE = "done"
+
+
+TERMINAL_BATCH_STATES = frozenset({BatchState.DONE})
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """A stored batch: its statement's fields, the digest the acting chain's committee
+    signs (computed by the hub when it assembled it), and its members in leaf order."""
+
+    id: str
+    route_id: str
+    kind: int  # core.batches.BatchKind value
+    epoch: int
+    size: int
+    root: bytes
+    digest: bytes
+    state: BatchState
+    transfer_ids: tuple[str, ...]
+    created_at: float
+    updated_at: float
+    lease_owner: str | None = None
+    lease_until: float | None = None

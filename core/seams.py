@@ -21,6 +21,8 @@ from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
     ActionStatus,
+    BatchRecord,
+    BatchState,
     ChainRecord,
     ClientRecord,
     EquivocationRecord,
@@ -568,6 +570,98 @@ class Store(Protocol):
         ...
 
     def equivocations(self) -> list[EquivocationRecord]: ...
+
+
+@runtime_checkable
+class BatchStore(Protocol):
+    """The batch half of the store (issue #15; ``gateway/store/batches.py``): batches of one
+    route's packets under one notary statement, their members, signatures and journal.
+
+    CONTRACT: each method is ONE database transaction whatever the batch's size: a
+    batch is recorded with all its members (``create_batch``), all members move at once
+    (``move_many``), so the relayer's hot path makes no round trip per transfer.
+    CONTRACT: a transfer is in at most one batch of each kind (``Conflict`` otherwise).
+    """
+
+    def create_batch(
+        self,
+        route_id: str,
+        kind: int,
+        epoch: int,
+        root: bytes,
+        digest: bytes,
+        transfer_ids: Sequence[str],
+        now: float,
+        *,
+        hold_until: float,
+    ) -> BatchRecord: ...
+    def batch(self, batch_id: str) -> BatchRecord: ...
+    def batch_members(self, batch_id: str) -> list[TransferRecord]: ...
+    def batched(self, transfer_ids: Sequence[str], kind: int) -> dict[str, str]: ...
+    def claim_batches(
+        self, worker: str, now: float, lease_seconds: float, limit: int, *, route_id: str
+    ) -> list[BatchRecord]: ...
+    def set_batch_state(
+        self,
+        batch_id: str,
+        expected: BatchState,
+        new: BatchState,
+        now: float,
+        *,
+        worker: str | None = None,
+        retry_at: float | None = None,
+    ) -> None: ...
+    def release_batch(self, batch_id: str, worker: str, *, retry_at: float) -> None: ...
+    def move_many(
+        self,
+        transfer_ids: Sequence[str],
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float | None = None,
+        **fields: object,
+    ) -> int: ...
+    def note_many(
+        self,
+        transfer_ids: Sequence[str],
+        state: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float,
+    ) -> int: ...
+    def record_batch_action(
+        self,
+        batch_id: str,
+        step: str,
+        chain_id: ChainId,
+        action: ChainAction,
+        now: float,
+        *,
+        search_floor: Height | None = None,
+    ) -> ActionRecord: ...
+    def record_done_actions(
+        self,
+        entries: Sequence[tuple[str, str, ChainId, ChainAction, bytes, Height]],
+        now: float,
+    ) -> int: ...
+    def batch_actions(self, batch_id: str) -> dict[str, ActionRecord]: ...
+    def mark_batch_action(
+        self,
+        action_id: int,
+        status: ActionStatus,
+        *,
+        tx_hash: bytes | None = None,
+        height: Height | None = None,
+        reason: str = "",
+    ) -> None: ...
+    def add_batch_signature(self, record: SignatureRecord) -> bool: ...
+    def batch_signatures(self, batch_id: str) -> list[SignatureRecord]: ...
+    def batches_owed(
+        self, notary: str, limit: int
+    ) -> list[tuple[BatchRecord, list[TransferRecord]]]: ...
 
 
 # --- capabilities the hub uses above adapters/, composed with ChainAdapter -------------

@@ -125,6 +125,8 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/v1/chains/{chain_id}/cursor/rewind"): frozenset({404}),
     ("POST", "/v1/chains/{chain_id}/client/unfreeze"): frozenset({404, 409, 502}),
     ("GET", "/v1/evidence/equivocations"): frozenset(),
+    ("GET", "/v1/notary/batches"): frozenset(),
+    ("POST", "/v1/notary/batch-attestations"): frozenset({404, 409}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 

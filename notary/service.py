@@ -25,12 +25,13 @@ SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
 from adapters.signers import LocalSigner
@@ -47,7 +48,13 @@ from notary.verify import ChainVerifier
 from proofs.hashing import keccak256
 from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
 
+if TYPE_CHECKING:
+    from notary.batches import BatchAttestation, BatchWork
+
 log = logging.getLogger("pjgw.notary")
+
+BATCH_VERIFY_CONCURRENCY = 32
+"""Packets of one batch verified at once (mostly waiting on the chains' RPC)."""
 
 Kind = Literal["delivery", "nondelivery"]
 KINDS = ("delivery", "nondelivery")
@@ -250,34 +257,9 @@ class Notary:
             return attestation
 
     async def _attest(self, work: WorkItem) -> Attestation:
-        route = self.routes.get(work.route_id)
-        if route is None:
-            raise UnknownRoute(f"route {work.route_id!r} is not configured")
-        if (route.source, route.destination) != (work.source_chain, work.dest_chain):
-            raise UnknownRoute(
-                f"route {work.route_id} joins {route.source} -> {route.destination}, "
-                f"not {work.source_chain} -> {work.dest_chain}"
-            )
-        for chain in (route.source, route.destination):
-            if chain not in self.adapters:
-                raise UnknownRoute(f"no adapter for chain {chain}")
+        route, packet = await self._proven_packet(work)
         source = self.adapters[route.source]
         dest = self.adapters[route.destination]
-        event = await self.verifiers[route.source].proven_event(
-            work.height, work.position, work.tx_hash
-        )
-        if event.kind is not EventKind.SEND_PACKET:
-            raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
-        try:
-            packet = source.bridge().packet_of(event)
-        except InvalidInput as err:
-            raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
-        identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
-        if identity != (work.source_chain, work.dest_chain, work.sequence):
-            raise PacketMismatch(
-                f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
-                f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
-            )
         nonreceipt = None
         if work.kind == "delivery":
             digest = dest.bridge().delivery_digest(packet)
@@ -303,6 +285,133 @@ class Notary:
             digest.hex(),
         )
         return Attestation(work.transfer_id, self.address, work.kind, digest, signature)
+
+    async def attest_batch(self, work: BatchWork) -> BatchAttestation:
+        """Verify EVERY packet of ``work``, recompute its root, and sign the batch statement
+        once (``notary/batches.py``); a typed refusal otherwise, naming the packet."""
+        from core.batches import BatchKind, BatchStatement
+        from notary.batches import BatchAttestation, BatchMemberRefused, BatchRootMismatch
+        from proofs.hashing import get_hash_function
+        from proofs.notary.batch import compute_batch_root
+
+        if work.kind not in (BatchKind.DELIVERY, BatchKind.NONDELIVERY):
+            raise BatchRootMismatch(f"this notary does not sign {work.kind.name} batches yet")
+        route = self.routes.get(work.route_id)
+        if route is None:
+            raise UnknownRoute(f"route {work.route_id!r} is not configured")
+        for item in work.members:
+            if (item.route_id, item.source_chain, item.dest_chain) != (
+                work.route_id,
+                work.source_chain,
+                work.dest_chain,
+            ):
+                raise BatchMemberRefused(
+                    f"packet {work.members.index(item)} is not of route {work.route_id}",
+                    index=work.members.index(item),
+                    reason="batch-mixed-routes",
+                )
+        gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
+
+        async def verify(index: int, item: WorkItem) -> tuple[Any, DestinationBlock | None]:
+            async with gate:
+                try:
+                    _route, packet = await self._proven_packet(item)
+                    block = None
+                    if work.kind is BatchKind.NONDELIVERY:
+                        block = await self._never_received(route.destination, packet)
+                except PjgwError as err:
+                    raise BatchMemberRefused(
+                        f"packet {index} ({work.route_id}/{item.sequence}) refused: "
+                        f"{err.code}: {err}",
+                        index=index,
+                        sequence=item.sequence,
+                        reason=err.code,
+                    ) from err
+                return packet, block
+
+        proven = await asyncio.gather(
+            *(verify(i, item) for i, item in enumerate(work.members)), return_exceptions=True
+        )
+        for outcome in proven:  # the first refused packet by index names the refusal
+            if isinstance(outcome, BaseException):
+                raise outcome
+        packets = [p for p, _b in proven]  # type: ignore[misc]
+        acting_chain = route.destination if work.kind.acts_on_destination else route.source
+        acting = self.adapters[acting_chain].bridge()
+        hash_fn = get_hash_function(acting.batch_hash_name())
+        root = compute_batch_root([acting.batch_leaf(p) for p in packets], hash_fn=hash_fn)
+        if root != work.root:
+            raise BatchRootMismatch(
+                f"the batch's root 0x{work.root.hex()} is not 0x{root.hex()}, the root of "
+                "the packets this notary proved"
+            )
+        epoch = acting.committee_epoch()
+        if epoch != work.epoch:
+            raise BatchRootMismatch(
+                f"the batch names committee epoch {work.epoch}; {acting_chain} trusts {epoch}"
+            )
+        statement = BatchStatement(
+            route.source, route.destination, epoch, work.kind, len(packets), root
+        )
+        digest = acting.batch_digest(statement)
+        kind = "nondelivery" if work.kind is BatchKind.NONDELIVERY else "delivery"
+        sequences = [p.sequence for p in packets]
+        proofs = [b is not None and not b.received for _p, b in proven]  # type: ignore[misc]
+        signature = self.signed_log.check_batch(
+            work.route_id, kind, sequences, digest, nonreceipt_proven=proofs
+        )
+        if signature is None:
+            signature = self.signed_log.record_batch(
+                work.route_id,
+                kind,
+                sequences,
+                digest,
+                self._key.sign(digest),
+                work.batch_id,
+                self._clock(),
+                nonreceipt_proven=proofs,
+            )
+        log.info(
+            "attested %s batch %s of %s (%d packets, root 0x%s)",
+            kind,
+            work.batch_id,
+            work.route_id,
+            len(packets),
+            root.hex()[:16],
+        )
+        return BatchAttestation(work.batch_id, self.address, digest, signature)
+
+    async def _proven_packet(self, work: WorkItem) -> tuple[Route, Any]:
+        """Steps 1-3 of the module docstring: the route, and the packet proven from the
+        notary's own light client at the work item's place."""
+        route = self.routes.get(work.route_id)
+        if route is None:
+            raise UnknownRoute(f"route {work.route_id!r} is not configured")
+        if (route.source, route.destination) != (work.source_chain, work.dest_chain):
+            raise UnknownRoute(
+                f"route {work.route_id} joins {route.source} -> {route.destination}, "
+                f"not {work.source_chain} -> {work.dest_chain}"
+            )
+        for chain in (route.source, route.destination):
+            if chain not in self.adapters:
+                raise UnknownRoute(f"no adapter for chain {chain}")
+        source = self.adapters[route.source]
+        event = await self.verifiers[route.source].proven_event(
+            work.height, work.position, work.tx_hash
+        )
+        if event.kind is not EventKind.SEND_PACKET:
+            raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
+        try:
+            packet = source.bridge().packet_of(event)
+        except InvalidInput as err:
+            raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
+        identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
+        if identity != (work.source_chain, work.dest_chain, work.sequence):
+            raise PacketMismatch(
+                f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
+                f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
+            )
+        return route, packet
 
     async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
         """The verified final destination block proving ``packet`` can never be received.

@@ -13,16 +13,34 @@ signature (idempotent); another digest of the same kind raises
 
 A data directory written before the kind was part of the key (table
 ``signed``, one row per packet) is carried over on open.
+
+Batches (issue #15, ``docs/notary.md`` "Batches"): a batch statement is one
+signature over a root of many packets, so its entry is one row per packet in
+``batch_statements`` (``(route, sequence, kind)`` -> the batch digest) plus the
+signature in ``batch_signed``, written in ONE transaction (one fsync). The
+rule per packet and kind: at most one batch root (the same digest again is a
+repeat and returns the stored signature); never a delivery, single or batched,
+after a non-delivery, single or batched; a non-delivery only with its proven
+non-receipt. A packet's single-packet statement and its batch statement are
+different statements (the destination accepts a packet once whichever way it
+comes), so they do not conflict with each other except across kinds.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from notary.errors import WouldEquivocate
-from proofs.notary.nondelivery import DestinationBlock, Statement, statement_verdict
+from proofs.notary.nondelivery import (
+    DELIVERY,
+    NONDELIVERY,
+    DestinationBlock,
+    Statement,
+    statement_verdict,
+)
 
 FILE_NAME = "signed.sqlite"
 
@@ -40,6 +58,27 @@ CREATE TABLE IF NOT EXISTS statements (
     PRIMARY KEY (route_id, sequence, kind)
 )
 """
+_BATCH_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS batch_statements (
+    route_id TEXT    NOT NULL,
+    sequence INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    digest   BLOB    NOT NULL,
+    batch_id TEXT    NOT NULL,
+    at       REAL    NOT NULL,
+    PRIMARY KEY (route_id, sequence, kind)
+)
+""",
+    """
+CREATE TABLE IF NOT EXISTS batch_signed (
+    digest    BLOB PRIMARY KEY,
+    signature BLOB NOT NULL,
+    batch_id  TEXT NOT NULL,
+    at        REAL NOT NULL
+)
+""",
+)
 _CARRY_OVER = """
 INSERT OR IGNORE INTO statements
 SELECT route_id, sequence, kind, digest, signature, transfer_id, at, NULL, NULL FROM signed
@@ -56,6 +95,8 @@ class SignedLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        for table in _BATCH_SCHEMA:
+            self._db.execute(table)
         old = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signed'"
         ).fetchone()
@@ -98,6 +139,15 @@ class SignedLog:
         block that proved the packet can no longer be received).
         """
         found = self.signed(route_id, sequence) or {}
+        batched = self._batched(route_id, sequence)
+        if kind == DELIVERY and NONDELIVERY in batched:
+            raise WouldEquivocate(
+                f"refusing delivery 0x{digest.hex()} for {route_id}/{sequence}: a non-delivery "
+                f"batch 0x{batched[NONDELIVERY].hex()} holds it",
+                route_id=route_id,
+                sequence=sequence,
+                rule=str(Statement.AFTER_NONDELIVERY),
+            )
         proven = nonreceipt is not None and not nonreceipt.received
         verdict = statement_verdict(
             {k: d for k, (d, _) in found.items()}, kind, digest, nonreceipt_proven=proven
@@ -146,4 +196,88 @@ class SignedLog:
                     None if nonreceipt is None else nonreceipt.time_ms,
                 ),
             )
+            return signature
+
+    # --- batches --------------------------------------------------------------------------
+
+    def _batched(self, route_id: str, sequence: int) -> dict[str, bytes]:
+        rows = self._db.execute(
+            "SELECT kind, digest FROM batch_statements WHERE route_id = ? AND sequence = ?",
+            (route_id, sequence),
+        ).fetchall()
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    def check_batch(
+        self,
+        route_id: str,
+        kind: str,
+        sequences: Sequence[int],
+        digest: bytes,
+        *,
+        nonreceipt_proven: Sequence[bool] = (),
+    ) -> bytes | None:
+        """The stored signature of the same batch statement, ``None`` for a new one it may
+        sign; ``WouldEquivocate`` naming the first packet (its index) that forbids it."""
+        stored = self._db.execute(
+            "SELECT signature FROM batch_signed WHERE digest = ?", (digest,)
+        ).fetchone()
+        if stored is not None:
+            return bytes(stored[0])
+        for index, sequence in enumerate(sequences):
+            batched = self._batched(route_id, sequence)
+            single = {k: d for k, (d, _) in (self.signed(route_id, sequence) or {}).items()}
+            rule: Statement | None = None
+            if kind in batched and batched[kind] != digest:
+                rule = Statement.EQUIVOCATION
+            elif kind == DELIVERY and NONDELIVERY in {*batched, *single}:
+                rule = Statement.AFTER_NONDELIVERY
+            elif kind == NONDELIVERY and not (
+                index < len(nonreceipt_proven) and nonreceipt_proven[index]
+            ):
+                rule = Statement.UNPROVEN
+            if rule is not None:
+                raise WouldEquivocate(
+                    f"refusing {kind} batch 0x{digest.hex()}: packet {index} "
+                    f"({route_id}/{sequence}) forbids it ({rule})",
+                    route_id=route_id,
+                    sequence=sequence,
+                    index=index,
+                    rule=str(rule),
+                )
+        return None
+
+    def record_batch(
+        self,
+        route_id: str,
+        kind: str,
+        sequences: Sequence[int],
+        digest: bytes,
+        signature: bytes,
+        batch_id: str,
+        at: float,
+        *,
+        nonreceipt_proven: Sequence[bool] = (),
+    ) -> bytes:
+        """Persist the batch statement (every packet's row and the signature, ONE
+        transaction: one fsync), then return the signature to release."""
+        with self._lock:
+            existing = self.check_batch(
+                route_id, kind, sequences, digest, nonreceipt_proven=nonreceipt_proven
+            )
+            if existing is not None:
+                return existing
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO batch_statements VALUES (?, ?, ?, ?, ?, ?)",
+                    [(route_id, seq, kind, digest, batch_id, at) for seq in sequences],
+                )
+                self._db.execute(
+                    "INSERT INTO batch_signed VALUES (?, ?, ?, ?)",
+                    (digest, signature, batch_id, at),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
             return signature

@@ -15,8 +15,12 @@ delivers one attestation. Two sources:
   attestations through ``store.add_signature`` with their kind (which reports
   equivocation evidence).
 
-``run_notary`` is the loop: fetch, attest each item (refusals are logged with
-their reason and the item skipped), submit, sleep when idle.
+Both also hand out BATCHES (issue #15; ``BatchWorkSource``): ``GET
+{hub}/v1/notary/batches`` / ``Store.batches_owed``, one ``POST
+{hub}/v1/notary/batch-attestations`` per batch.
+
+``run_notary`` is the loop: fetch, attest each item and each batch (refusals are
+logged with their reason and skipped), submit, sleep when idle.
 """
 
 from __future__ import annotations
@@ -29,11 +33,17 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from core.batches import BatchKind
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
+from core.seams import BatchStore
+from notary.batches import BatchAttestation, BatchWork
 from notary.service import Attestation, Notary, WorkItem
 
 log = logging.getLogger("pjgw.notary")
+
+MAX_BATCHES_PER_FETCH = 16
+"""Most batches taken from one answer of the hub (each up to 256 packets)."""
 
 
 @runtime_checkable
@@ -41,6 +51,15 @@ class WorkSource(Protocol):
     async def fetch(self, limit: int) -> list[WorkItem]: ...
 
     async def submit(self, attestation: Attestation) -> None: ...
+
+
+@runtime_checkable
+class BatchWorkSource(Protocol):
+    """A work source that also hands out batches (issue #15): one signature per batch."""
+
+    async def fetch_batches(self, limit: int) -> list[BatchWork]: ...
+
+    async def submit_batch(self, attestation: BatchAttestation) -> None: ...
 
 
 class HttpWorkSource:
@@ -98,6 +117,37 @@ class HttpWorkSource:
                 f"hub {self.hub_url} did not take the attestation: {err}"
             ) from err
 
+    async def fetch_batches(self, limit: int) -> list[BatchWork]:
+        """The batches this notary owes (``GET /v1/notary/batches``)."""
+        try:
+            answer = await self._client.get(
+                "/v1/notary/batches", params={"notary": self.notary, "limit": limit}
+            )
+            answer.raise_for_status()
+            docs = answer.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise StoreUnavailable(f"hub {self.hub_url} did not hand out batches: {err}") from err
+        if not isinstance(docs, list):
+            raise StoreUnavailable(f"hub {self.hub_url} answered batches that are not a list")
+        found = []
+        for doc in docs[:MAX_BATCHES_PER_FETCH]:
+            try:
+                found.append(BatchWork.from_json(doc))
+            except PjgwError as err:
+                log.warning("skipping a malformed batch: %s", err)
+        return found
+
+    async def submit_batch(self, attestation: BatchAttestation) -> None:
+        try:
+            answer = await self._client.post(
+                "/v1/notary/batch-attestations", json=attestation.as_json()
+            )
+            answer.raise_for_status()
+        except httpx.HTTPError as err:
+            raise StoreUnavailable(
+                f"hub {self.hub_url} did not take the batch attestation: {err}"
+            ) from err
+
 
 class StoreWorkSource:
     """Embedded mode: the statements this notary owes, by the store's one query
@@ -131,6 +181,58 @@ class StoreWorkSource:
         if evidence is not None:
             log.error("the store reports equivocation evidence for %s", attestation.notary)
 
+    async def fetch_batches(self, limit: int) -> list[BatchWork]:
+        if not isinstance(self.store, BatchStore):
+            return []
+        found = []
+        for batch, members in self.store.batches_owed(self.notary, limit):
+            items = [i for t in members for i in _item(t, "delivery")]
+            if len(items) != len(members):
+                continue
+            route = self.store.route(batch.route_id)
+            found.append(
+                BatchWork(
+                    batch_id=batch.id,
+                    route_id=batch.route_id,
+                    source_chain=str(route.source),
+                    dest_chain=str(route.destination),
+                    kind=BatchKind(batch.kind),
+                    epoch=batch.epoch,
+                    root=batch.root,
+                    members=tuple(
+                        WorkItem(**{**_fields(i), "kind": _kind_of(BatchKind(batch.kind))})
+                        for i in items
+                    ),
+                )
+            )
+        return found
+
+    async def submit_batch(self, attestation: BatchAttestation) -> None:
+        if not isinstance(self.store, BatchStore):
+            raise StoreUnavailable("the store keeps no batches")
+        batch = self.store.batch(attestation.batch_id)
+        if attestation.digest != batch.digest:
+            log.error("batch %s: signed a digest that is not the hub's", batch.id)
+            return
+        self.store.add_batch_signature(
+            SignatureRecord(
+                attestation.batch_id,
+                attestation.notary,
+                attestation.digest,
+                attestation.signature,
+                self._clock(),
+                "batch",
+            )
+        )
+
+
+def _fields(item: WorkItem) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in WorkItem.__dataclass_fields__}
+
+
+def _kind_of(kind: BatchKind) -> str:
+    return "nondelivery" if kind is BatchKind.NONDELIVERY else "delivery"
+
 
 def _item(record: Any, kind: str) -> list[WorkItem]:
     """The work item of ``record`` (none while its packet event is not recorded)."""
@@ -152,7 +254,12 @@ def _item(record: Any, kind: str) -> list[WorkItem]:
 
 
 async def run_once(
-    notary: Notary, source: WorkSource, *, limit: int = 50, concurrency: int = 16
+    notary: Notary,
+    source: WorkSource,
+    *,
+    limit: int = 50,
+    concurrency: int = 16,
+    batch_limit: int = 4,
 ) -> int:
     """One round: attest and submit what the source hands out; the number submitted.
 
@@ -176,9 +283,20 @@ async def run_once(
             await source.submit(attestation)
             return True
 
+    done = 0
+    if isinstance(source, BatchWorkSource):  # batches first: they carry most packets
+        for batch in await source.fetch_batches(batch_limit):
+            try:
+                attestation = await notary.attest_batch(batch)
+            except PjgwError as err:
+                log.warning("refused batch %s (%s): %s", batch.batch_id, batch.route_id, err)
+                continue
+            await source.submit_batch(attestation)
+            done += 1
     items = await source.fetch(limit)
     notary.metrics.last_poll.set(time.time())
-    return sum(await asyncio.gather(*(one(item) for item in items)))
+    done += sum(await asyncio.gather(*(one(item) for item in items)))
+    return done
 
 
 async def run_notary(

@@ -20,10 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
+from core.errors import ConfigError
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
     ActionStatus,
+    BatchRecord,
+    BatchState,
     ChainRecord,
     ClientRecord,
     NewTransfer,
@@ -33,7 +36,7 @@ from core.records import (
     TransferEventRecord,
     TransferRecord,
 )
-from core.seams import Store
+from core.seams import BatchStore, Store
 from core.states import TransferState
 from core.types import ChainAction
 
@@ -186,6 +189,160 @@ class AsyncStore:
 
     async def signatures_of(self, transfer_ids: Sequence[str]) -> dict[str, list[SignatureRecord]]:
         return await self._call(self.sync.signatures_of, transfer_ids)
+
+    # batches (issue #15): each one crossing, whatever the batch's size
+    @property
+    def batches(self) -> BatchStore:
+        """The store's batch half (``core.seams.BatchStore``); ``ConfigError`` when absent."""
+        if not isinstance(self.sync, BatchStore):
+            raise ConfigError("the store keeps no batches (core.seams.BatchStore)")
+        return self.sync
+
+    async def create_batch(
+        self,
+        route_id: str,
+        kind: int,
+        epoch: int,
+        root: bytes,
+        digest: bytes,
+        transfer_ids: Sequence[str],
+        now: float,
+        *,
+        hold_until: float,
+    ) -> BatchRecord:
+        return await self._call(
+            self.batches.create_batch,
+            route_id,
+            kind,
+            epoch,
+            root,
+            digest,
+            transfer_ids,
+            now,
+            hold_until=hold_until,
+        )
+
+    async def batch_members(self, batch_id: str) -> list[TransferRecord]:
+        return await self._call(self.batches.batch_members, batch_id)
+
+    async def batched(self, transfer_ids: Sequence[str], kind: int) -> dict[str, str]:
+        return await self._call(self.batches.batched, transfer_ids, kind)
+
+    async def claim_batches(
+        self, worker: str, now: float, lease_seconds: float, limit: int, *, route_id: str
+    ) -> list[BatchRecord]:
+        return await self._call(
+            self.batches.claim_batches, worker, now, lease_seconds, limit, route_id=route_id
+        )
+
+    async def set_batch_state(
+        self,
+        batch_id: str,
+        expected: BatchState,
+        new: BatchState,
+        now: float,
+        *,
+        worker: str | None = None,
+        retry_at: float | None = None,
+    ) -> None:
+        await self._call(
+            self.batches.set_batch_state,
+            batch_id,
+            expected,
+            new,
+            now,
+            worker=worker,
+            retry_at=retry_at,
+        )
+
+    async def release_batch(self, batch_id: str, worker: str, *, retry_at: float) -> None:
+        await self._call(self.batches.release_batch, batch_id, worker, retry_at=retry_at)
+
+    async def move_many(
+        self,
+        transfer_ids: Sequence[str],
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float | None = None,
+        **fields: object,
+    ) -> int:
+        return await self._call(
+            self.batches.move_many,
+            transfer_ids,
+            expected,
+            new,
+            reason,
+            now,
+            hold_until=hold_until,
+            **fields,
+        )
+
+    async def note_many(
+        self,
+        transfer_ids: Sequence[str],
+        state: TransferState,
+        reason: str,
+        now: float,
+        *,
+        hold_until: float,
+    ) -> int:
+        return await self._call(
+            self.batches.note_many, transfer_ids, state, reason, now, hold_until=hold_until
+        )
+
+    async def record_batch_action(
+        self,
+        batch_id: str,
+        step: str,
+        chain_id: ChainId,
+        action: ChainAction,
+        now: float,
+        *,
+        search_floor: Height | None = None,
+    ) -> ActionRecord:
+        return await self._call(
+            self.batches.record_batch_action,
+            batch_id,
+            step,
+            chain_id,
+            action,
+            now,
+            search_floor=search_floor,
+        )
+
+    async def record_done_actions(
+        self,
+        entries: Sequence[tuple[str, str, ChainId, ChainAction, bytes, Height]],
+        now: float,
+    ) -> int:
+        return await self._call(self.batches.record_done_actions, entries, now)
+
+    async def batch_actions(self, batch_id: str) -> dict[str, ActionRecord]:
+        return await self._call(self.batches.batch_actions, batch_id)
+
+    async def mark_batch_action(
+        self,
+        action_id: int,
+        status: ActionStatus,
+        *,
+        tx_hash: bytes | None = None,
+        height: Height | None = None,
+        reason: str = "",
+    ) -> None:
+        await self._call(
+            self.batches.mark_batch_action,
+            action_id,
+            status,
+            tx_hash=tx_hash,
+            height=height,
+            reason=reason,
+        )
+
+    async def batch_signatures(self, batch_id: str) -> list[SignatureRecord]:
+        return await self._call(self.batches.batch_signatures, batch_id)
 
 
 __all__ = ["STORE_THREADS", "AsyncStore"]

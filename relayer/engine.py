@@ -13,6 +13,8 @@ slow or dead chain delays only what depends on it:
   ``chunk_size``, and hands each ``send_packet`` to the route it is for (by
   destination); the cursor advances only after every event of the chunk is
   recorded, so a crash re-reads the chunk and finds the transfers there;
+* **a batch driver per route** (a protocol that is a ``BatchDriver``, issue #15):
+  steps the route's batches (signatures, sends, receipts) next to its worker;
 * **a worker per route**: leases the route's due transfers
   (``Store.claim_due(route_id=…)``) and hands them to the route's protocol
   (``relayer.protocols``), which steps them, batches deliveries, and applies
@@ -67,9 +69,9 @@ from relayer.async_store import AsyncStore
 from relayer.follower import relayer_follower
 from relayer.metered import MeteredAdapters
 from relayer.metrics import RelayerMetrics
-from relayer.protocols.base import Context
+from relayer.protocols.base import BatchDriver, Context
+from relayer.protocols.batched import BatchedNotaryProtocol
 from relayer.protocols.light_client import LightClientProtocol
-from relayer.protocols.notary import NotaryProtocol
 from relayer.retry import describe
 from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
@@ -79,8 +81,11 @@ log = logging.getLogger("pjgw.relayer")
 CLIENTS_TASK = "clients"
 """The task that keeps every source chain's light client inside its trusting period."""
 
+WATCH_CONCURRENCY = 8
+"""Packet events a watcher records at once (the store's thread pool has 4 threads)."""
+
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
-    RouteProtocol.NOTARY: NotaryProtocol,
+    RouteProtocol.NOTARY: BatchedNotaryProtocol,
     RouteProtocol.LIGHT_CLIENT: LightClientProtocol,
 }
 """Protocol implementations by ``RouteRecord.protocol`` (``htlc``: later)."""
@@ -263,6 +268,10 @@ class Relayer:
             wanted[f"watch:{chain}"] = partial(self.watch_chain, chain, chain_routes)
         for route in routes:
             wanted[f"route:{route.route_id}"] = partial(self.work_route, route.route_id)
+            if isinstance(self._protocols.get(route.protocol), BatchDriver):
+                # Its own task: a batch's signatures, sends and receipts are not held up
+                # behind the proofs of the route's next transfers.
+                wanted[f"batches:{route.route_id}"] = partial(self.drive_route, route.route_id)
         if self.swaps is not None:
             wanted["swaps"] = self.swaps.run_once
         sources = sorted({r.source for r in routes})
@@ -301,7 +310,8 @@ class Relayer:
             )
         )
         await self.refresh_clients(sorted({r.source for r in routes}))
-        stepped = sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
+        stepped = sum(await asyncio.gather(*(self.drive_route(r.route_id) for r in routes)))
+        stepped += sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
         if self.swaps is not None:
             try:
                 stepped += await self.swaps.run_once()
@@ -444,6 +454,7 @@ class Relayer:
             if start > final:
                 break
             end = min(final, start + self.settings.chunk_size - 1)
+            found = []
             for event in await source.events(Height(start), Height(end)):
                 if event.kind is not EventKind.SEND_PACKET:
                     continue
@@ -451,8 +462,12 @@ class Relayer:
                 route = by_destination.get(packet.dest_chain)
                 if route is None or int(event.height) < starts[route.route_id]:
                     continue
-                await self._record_event(route, event, packet)
-                recorded += 1
+                found.append((route, event, packet))
+            # Recorded a few at a time (each is a lookup and an insert, each packet its own
+            # row), all before the cursor moves: a crash re-reads the chunk and finds them.
+            gate = asyncio.Semaphore(WATCH_CONCURRENCY)
+            await asyncio.gather(*(self._record_gated(gate, *item) for item in found))
+            recorded += len(found)
             await self.db.advance_cursor(key, Height(end))
             self._scanned[chain_id] = end
             self.metrics.cursor_height.labels(str(chain_id)).set(end)
@@ -474,6 +489,12 @@ class Relayer:
         if isinstance(configured, int) and not isinstance(configured, bool) and configured >= 0:
             return configured
         return self.settings.start_height
+
+    async def _record_gated(
+        self, gate: asyncio.Semaphore, route: RouteRecord, event: ChainEvent, packet: Packet
+    ) -> None:
+        async with gate:
+            await self._record_event(route, event, packet)
 
     async def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
         """Make sure a transfer tracks this packet, with the event recorded on it."""
@@ -566,6 +587,24 @@ class Relayer:
         if route.paused_reason is not None:
             self._set_status(route, "paused", route.paused_reason)
         return route.paused_reason
+
+    async def drive_route(self, route_id: str) -> int:
+        """One pass of the route's protocol over its own work (``BatchDriver``: batches), a
+        task of its own next to the route's worker; the number of batches worked."""
+        if route_id in self._stopped:
+            return 0
+        try:
+            route = await self.db.route(route_id)
+        except NotFound:
+            return 0
+        protocol = self._protocols.get(route.protocol)
+        if (
+            not route.enabled
+            or route.paused_reason is not None
+            or not isinstance(protocol, BatchDriver)
+        ):
+            return 0
+        return await protocol.drive(route)
 
     async def _park(self, transfers: list[TransferRecord], reason: str) -> None:
         now = self.clock()

@@ -9,9 +9,12 @@ client; a chain without one is anchored on first use (TOFU, see
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.batches import MAX_BATCH_SIZE
 
 _HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
@@ -75,6 +78,18 @@ class RelayerSettings(BaseSettings):
 
     # batching
     batch_size: int = Field(50, ge=1, le=1_000, description="deliveries per submit_many")
+    attestation: Literal["batch", "packet"] = Field(
+        "batch",
+        description="batch: one notary statement per batch of packets (issue #15); "
+        "packet: one certificate per packet",
+    )
+    batch_max: int = Field(MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="packets a batch")
+    batch_poll: float = Field(
+        0.25, gt=0, le=600, description="seconds between two looks at a waiting batch"
+    )
+    batch_linger: float = Field(
+        0.0, ge=0, le=60, description="seconds a partial batch waits for more packets"
+    )
 
     # light clients
     checkpoints: dict[str, Checkpoint] = Field(default_factory=dict, description="chain -> anchor")

@@ -24,15 +24,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from core.errors import BadSignature, Conflict, InvalidInput
-from core.records import SignatureRecord, TransferRecord
-from core.seams import BridgeChain, Store
+from core.batches import BatchKind
+from core.errors import BadSignature, ConfigError, Conflict, InvalidInput
+from core.records import BatchRecord, SignatureRecord, TransferRecord
+from core.seams import BatchStore, BridgeChain, Store
 from core.states import TransferState
 from core.types import Packet
 from gateway.auth import Principal, notary_access
 from gateway.problems import Equivocation
 from gateway.routers.deps import Catalog, adapter_for, get_catalog, get_clock, get_store
-from gateway.schemas.notary import AttestationIn, AttestationOut, WorkItem, WorkKind
+from gateway.schemas.notary import (
+    AttestationIn,
+    AttestationOut,
+    BatchAttestationIn,
+    BatchAttestationOut,
+    BatchWorkOut,
+    WorkItem,
+    WorkKind,
+)
 from proofs.notary.ecdsa import recover
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
@@ -155,6 +164,91 @@ def _expected_digest(
     if kind == "delivery":
         return bytes(bridge.delivery_digest(packet))
     return bytes(bridge.nondelivery_digest(packet))
+
+
+# --- batches (issue #15) ------------------------------------------------------------------
+
+MAX_BATCHES = 16
+"""Most batches one answer holds (each up to 256 packets): bounds the answer's size."""
+
+
+@router.get("/batches", response_model=list[BatchWorkOut])
+def batch_work(
+    store: Annotated[Store, Depends(get_store)],
+    _: Annotated[Principal, Depends(notary_access)],
+    notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
+    limit: Annotated[int, Query(ge=1, le=MAX_BATCHES)] = 4,
+) -> list[BatchWorkOut]:
+    """The assembled batches ``notary`` has not signed, oldest first, with every packet's
+    work item in leaf order: the notary verifies each and recomputes the root itself."""
+    batches = _batch_store(store)
+    owed = batches.batches_owed(notary.lower(), limit)
+    return [
+        BatchWorkOut(
+            batch_id=b.id,
+            route_id=b.route_id,
+            source_chain=str(members[0].packet.source) if members[0].packet else "",
+            dest_chain=str(members[0].packet.destination) if members[0].packet else "",
+            kind=BatchKind(b.kind).name.lower(),  # type: ignore[arg-type]
+            epoch=b.epoch,
+            size=b.size,
+            root="0x" + b.root.hex(),
+            digest="0x" + b.digest.hex(),
+            members=[
+                _item(t, "nondelivery" if b.kind == BatchKind.NONDELIVERY else "delivery")
+                for t in members
+            ],
+        )
+        for b, members in owed
+        if members and all(t.packet is not None for t in members)
+    ]
+
+
+@router.post("/batch-attestations", response_model=BatchAttestationOut)
+def attest_batch(
+    request: Request,
+    body: BatchAttestationIn,
+    store: Annotated[Store, Depends(get_store)],
+    clock: Annotated[Callable[[], float], Depends(get_clock)],
+    _: Annotated[Principal, Depends(notary_access)],
+) -> BatchAttestationOut:
+    """Store a notary's signature of a batch: it must be over the batch's digest (the hub
+    computed it from the statement when it assembled the batch) and recover to
+    ``notary``, a member of the committee the acting chain's bridge trusts when that
+    chain's adapter is at hand."""
+    batches = _batch_store(store)
+    batch = batches.batch(body.batch_id)  # a late signature (quorum complete) is harmless
+    digest = bytes.fromhex(body.digest[2:])
+    signature = bytes.fromhex(body.signature[2:])
+    notary = body.notary.lower()
+    if digest != batch.digest:
+        raise InvalidInput(f"digest is not batch {batch.id}'s statement digest", field="digest")
+    if recover_signer(digest, signature) != notary:
+        raise BadSignature("the signature does not recover to notary over digest")
+    members = _committee_members(request, store, batch)
+    if members is not None and notary not in members:
+        raise BadSignature(f"{notary} is not a member of the committee that signs this batch")
+    accepted = batches.add_batch_signature(
+        SignatureRecord(batch.id, notary, digest, signature, clock(), "batch")
+    )
+    return BatchAttestationOut(batch_id=batch.id, notary=notary, accepted=accepted)
+
+
+def _batch_store(store: Store) -> BatchStore:
+    if not isinstance(store, BatchStore):
+        raise ConfigError("this hub's store keeps no batches")
+    return store
+
+
+def _committee_members(request: Request, store: Store, batch: BatchRecord) -> set[str] | None:
+    """The lower-case addresses of the acting chain's committee, when its adapter is here."""
+    route = store.route(batch.route_id)
+    acting = route.destination if BatchKind(batch.kind).acts_on_destination else route.source
+    adapter = adapter_for(request.app.state.adapters, str(acting))
+    bridge = adapter.bridge() if isinstance(adapter, BridgeChain) else None
+    if bridge is None:
+        return None
+    return {m.lower() for m in bridge.committee()[1]}
 
 
 __all__ = ["recover_signer", "router"]

@@ -42,4 +42,46 @@ class AttestationOut(BaseModel):
     accepted: bool
 
 
-__all__ = ["AttestationIn", "AttestationOut", "WorkItem", "WorkKind"]
+BatchKindName = Literal["delivery", "nondelivery", "ack", "error_ack"]
+
+
+class BatchWorkOut(BaseModel):
+    """A batch statement a notary should verify packet by packet, recompute, and sign."""
+
+    batch_id: str
+    route_id: str
+    source_chain: str
+    dest_chain: str
+    kind: BatchKindName
+    epoch: int
+    size: int
+    root: str
+    digest: str
+    members: list[WorkItem]
+
+
+class BatchAttestationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: Name
+    notary: SignerAddress
+    digest: Hex32
+    signature: Hex65
+
+
+class BatchAttestationOut(BaseModel):
+    batch_id: str
+    notary: str
+    accepted: bool
+
+
+__all__ = [
+    "AttestationIn",
+    "AttestationOut",
+    "BatchAttestationIn",
+    "BatchAttestationOut",
+    "BatchKindName",
+    "BatchWorkOut",
+    "WorkItem",
+    "WorkKind",
+]

@@ -28,12 +28,17 @@ from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
 from core.types import ChainAction
 from gateway.audit import log as audit
-from gateway.store.models import Action, HistoryEntry, Swap, Transfer
+from gateway.store.models import Action, Batch, HistoryEntry, Swap, Transfer
 
-Subject = Literal["transfer", "swap"]
+Subject = Literal["transfer", "swap", "batch"]
 TRANSFER: Subject = "transfer"
 SWAP: Subject = "swap"
-_MODELS: dict[str, type[Transfer] | type[Swap]] = {TRANSFER: Transfer, SWAP: Swap}
+BATCH: Subject = "batch"
+_MODELS: dict[str, type[Transfer] | type[Swap] | type[Batch]] = {
+    TRANSFER: Transfer,
+    SWAP: Swap,
+    BATCH: Batch,
+}
 
 
 def find_action(s: Session, subject: Subject, subject_id: str, step: str) -> ActionRecord | None:
@@ -43,6 +48,16 @@ def find_action(s: Session, subject: Subject, subject_id: str, step: str) -> Act
         )
     )
     return None if row is None else action_record(row)
+
+
+def actions_of(s: Session, subject: Subject, subject_id: str) -> list[ActionRecord]:
+    """Every journaled action of one subject, in the order recorded."""
+    rows = s.scalars(
+        select(Action)
+        .where(Action.subject == subject, Action.subject_id == subject_id)
+        .order_by(Action.id)
+    )
+    return [action_record(r) for r in rows]
 
 
 def record_action(
@@ -190,10 +205,12 @@ def action_record(r: Action) -> ActionRecord:
 
 
 __all__ = [
+    "BATCH",
     "SWAP",
     "TRANSFER",
     "Subject",
     "action_record",
+    "actions_of",
     "add_history",
     "find_action",
     "history_rows",

@@ -393,3 +393,67 @@ __all__ = [
     "SwapLeg",
     "Transfer",
 ]
+
+
+# -- batched attestation (issue #15, migration 0008) ----------------------------------
+
+
+class Batch(Base):
+    """A batch of one route's packets under one notary statement (``core.batches``).
+
+    Leased like a transfer (one relayer drives a batch at a time); ``digest`` is what the
+    acting chain's committee signs, computed by the hub from the statement."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        Index("ix_batches_due", "next_attempt_at"),
+        Index("ix_batches_state", "state", "route_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(128), ForeignKey("routes.route_id"))
+    kind: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(BigUint(20))
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16))
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[float | None] = mapped_column(Double)
+
+
+class BatchMemberRow(Base):
+    """A transfer's place in a batch; a transfer is in at most one batch of each kind."""
+
+    __tablename__ = "batch_members"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "kind", name="uq_batch_members_transfer_kind"),
+    )
+
+    batch_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(40), ForeignKey("transfers.id"))
+    kind: Mapped[int] = mapped_column(Integer)
+
+
+class BatchSignature(Base):
+    """One notary's signature over a batch's digest (one per notary and batch)."""
+
+    __tablename__ = "batch_signatures"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "notary", name="uq_batch_signatures_batch_notary"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("batches.id", ondelete="CASCADE"), index=True
+    )
+    notary: Mapped[str] = mapped_column(String(256))
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[float] = mapped_column(Double)

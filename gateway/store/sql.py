@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -64,6 +64,7 @@ from core.types import ChainAction
 from gateway.audit import log as audit
 from gateway.store import journal
 from gateway.store.audit import AuditStoreMixin, chain_snapshot, route_snapshot
+from gateway.store.batches import BatchStoreMixin
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -76,6 +77,7 @@ from gateway.store.leases import check_claim, lease_due
 from gateway.store.models import (
     ApiKey,
     Base,
+    BatchMemberRow,
     Chain,
     ConsensusStateRow,
     Cursor,
@@ -116,7 +118,7 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin):
+class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),
@@ -917,6 +919,15 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin):
                     )
                     .exists()
                 )
+                # A packet in a delivery batch is signed with its batch (batches_owed).
+                batched = (
+                    select(BatchMemberRow.idx)
+                    .where(
+                        BatchMemberRow.transfer_id == Transfer.id,
+                        BatchMemberRow.kind == 0,
+                    )
+                    .exists()
+                )
                 rows = s.scalars(
                     select(Transfer)
                     .where(
@@ -925,6 +936,7 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin):
                         Transfer.source_tx.is_not(None),
                         Transfer.source_height.is_not(None),
                         ~made,
+                        ~batched if kind == "delivery" else true(),
                     )
                     .order_by(Transfer.created_at, Transfer.id)
                     .limit(limit - len(owed))

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from adapters.follower import LightClientFollower
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
@@ -29,6 +30,16 @@ from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
+
+
+@runtime_checkable
+class BatchDriver(Protocol):
+    """A protocol with work of its own besides leased transfers (batches, issue #15): the
+    engine calls ``drive`` once per route pass, before leasing transfers."""
+
+    async def drive(self, route: RouteRecord) -> int:
+        """Advance the route's own work; how much was worked (0: nothing to do)."""
+        ...
 
 
 @dataclass

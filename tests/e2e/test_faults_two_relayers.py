@@ -97,7 +97,8 @@ def test_two_relayers_on_one_postgres_send_each_packet_to_anvil_exactly_once(
     sends = bridge_transactions(env, first_block)
     by_sender = Counter(tx.sender for tx in sends)
     context = f"bridge transactions by sender {dict(by_sender)}"
-    assert len(sends) == total, context
+    # Batch mode (the default, issue #15): a root and a few batch deliveries carry them all.
+    assert len(sends) <= total, context
     assert all(tx.status == 1 for tx in sends), f"{context}; reverted: {sends}"
     assert set(by_sender) <= set(relayers), context
     delivered = recv_sequences(env)

@@ -98,7 +98,7 @@ def test_a_delivery_sent_before_a_crash_is_acknowledged_by_its_receive_event_on_
     tx_hash = flows.devnet_message(bytes.fromhex(receiver.address[2:]), b"crash then find")
 
     async def deliver_then_die() -> bytes:
-        relayer = flows.relayer("relayer-crashing", steps_per_claim=1)
+        relayer = flows.relayer("relayer-crashing", steps_per_claim=1, attestation="packet")
         try:
             t = await flows.drive(relayer, DEVNET_CHAIN, tx_hash, TransferState.ATTESTED)
             protocol = relayer._protocols[RouteProtocol.NOTARY]

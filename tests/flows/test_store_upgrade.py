@@ -46,7 +46,8 @@ def test_transfers_in_flight_cross_the_journal_migration_and_complete(flows: Flo
         flows.devnet.node.produce_block()
 
     async def part_way() -> dict[str, TransferState]:
-        relayer = flows.relayer("relayer-before", steps_per_claim=1)
+        # Per packet: the migration under test carries the per-transfer journal over.
+        relayer = flows.relayer("relayer-before", steps_per_claim=1, attestation="packet")
         try:
             for _ in range(40):
                 await relayer.run_once()

@@ -185,3 +185,103 @@ async def test_attestation_for_unknown_transfer_is_404(api: httpx.AsyncClient, k
         "/v1/notary/attestations", json=attestation("tr_none"), headers={"X-API-Key": keys.notary}
     )
     assert_problem(response, 404, "not-found")
+
+
+# --- batches (issue #15) ------------------------------------------------------------------
+
+BATCH_DIGEST = b"\xbd" * 32
+
+
+def batch_of(store: SqlStore, clock: Any, sequences: list[int]) -> Any:
+    ids = [transfer_in(store, clock, s, TransferState.PROVEN) for s in sequences]
+    return store.create_batch(
+        ROUTE, 0, 1, b"\xaa" * 32, BATCH_DIGEST, ids, clock(), hold_until=clock() + 60
+    )
+
+
+def batch_attestation(
+    batch: str, digest: bytes = BATCH_DIGEST, account: Any = NOTARY, **changes: str
+) -> dict[str, str]:
+    body = {
+        "batch_id": batch,
+        "notary": account.address,
+        "digest": "0x" + digest.hex(),
+        "signature": signed(account, digest),
+    }
+    return {**body, **changes}
+
+
+async def test_batches_owed_list_every_member_in_leaf_order_until_signed(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    batch = batch_of(store, clock, [11, 12, 13])
+    headers = {"X-API-Key": keys.notary}
+    params = {"notary": NOTARY.address, "limit": 4}
+    (owed,) = (await api.get("/v1/notary/batches", params=params, headers=headers)).json()
+    assert owed["batch_id"] == batch.id
+    assert (owed["kind"], owed["epoch"], owed["size"]) == ("delivery", 1, 3)
+    assert owed["root"] == "0x" + "aa" * 32
+    assert [m["sequence"] for m in owed["members"]] == [11, 12, 13]
+    assert {m["kind"] for m in owed["members"]} == {"delivery"}
+    posted = await api.post(
+        "/v1/notary/batch-attestations", json=batch_attestation(batch.id), headers=headers
+    )
+    assert posted.status_code == 200, posted.text
+    assert posted.json() == {
+        "batch_id": batch.id,
+        "notary": NOTARY.address.lower(),
+        "accepted": True,
+    }
+    again = await api.post(
+        "/v1/notary/batch-attestations", json=batch_attestation(batch.id), headers=headers
+    )
+    assert again.json()["accepted"] is False  # counted once
+    assert (await api.get("/v1/notary/batches", params=params, headers=headers)).json() == []
+
+
+@pytest.mark.parametrize("limit", [0, 17])
+async def test_batches_owed_are_bounded(api: httpx.AsyncClient, keys: Keys, limit: int) -> None:
+    response = await api.get(
+        "/v1/notary/batches",
+        params={"notary": NOTARY.address, "limit": limit},
+        headers={"X-API-Key": keys.notary},
+    )
+    assert_problem(response, 422, "invalid-input")
+
+
+BAD_BATCH_ATTESTATIONS = [
+    # (the broken field, the body's change, status, problem code)
+    ("digest", {"digest": b"\x01" * 32}, 422, "invalid-input"),
+    ("signature", {"signature": "0x" + "11" * 65}, 422, None),
+    ("signer", {"account": OTHER, "notary": NOTARY.address}, 422, "bad-signature"),
+    ("batch", {"batch_id": "ba_unknown"}, 404, "not-found"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "change", "status", "code"),
+    BAD_BATCH_ATTESTATIONS,
+    ids=[b[0] for b in BAD_BATCH_ATTESTATIONS],
+)
+async def test_a_batch_attestation_with_one_broken_field_is_refused(
+    api: httpx.AsyncClient,
+    keys: Keys,
+    store: SqlStore,
+    clock: Any,
+    field: str,
+    change: dict[str, Any],
+    status: int,
+    code: str | None,
+) -> None:
+    batch = batch_of(store, clock, [21])
+    changes = dict(change)
+    digest = changes.pop("digest", BATCH_DIGEST)
+    account = changes.pop("account", NOTARY)
+    body = batch_attestation(batch.id, digest, account, **changes)
+    response = await api.post(
+        "/v1/notary/batch-attestations", json=body, headers={"X-API-Key": keys.notary}
+    )
+    assert response.status_code == status, (field, response.text)
+    if code is not None:
+        assert_problem(response, status, code)
+    assert store.batch_signatures(batch.id) == []

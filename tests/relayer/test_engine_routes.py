@@ -116,7 +116,9 @@ def test_attested_packets_of_one_destination_go_out_in_one_submit_many_batch(
     batches: list[int] = []
 
     async def scenario() -> list[Any]:
-        relayer = relayer_for(store, devnet, evm, "relayer-batch", steps_per_claim=1)
+        relayer = relayer_for(
+            store, devnet, evm, "relayer-batch", steps_per_claim=1, attestation="packet"
+        )
         dest = relayer.adapters[ChainId("anvil-31337")]
         real = dest.submit_many  # type: ignore[attr-defined]
 

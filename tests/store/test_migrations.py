@@ -28,6 +28,9 @@ TABLES = {
     "audit_checkpoints",
     "audit_head",
     "audit_log",
+    "batch_members",
+    "batch_signatures",
+    "batches",
     "chains",
     "consensus_states",
     "cursors",
@@ -49,10 +52,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0009"
+        assert current_revision(store.engine) == head_revision() == "0010"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0009"
+        assert current_revision(store.engine) == "0010"
     finally:
         store.close()
 
@@ -84,7 +87,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0009" in " ".join(result.output.split())
+    assert "revision 0010" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
@@ -209,3 +212,26 @@ def test_0005_gives_old_nondelivery_statements_their_kind_and_their_route(
             store.close()
     finally:
         engine.dispose()
+
+
+def test_0010_adds_the_batch_tables_and_downgrades_to_0009(store_url: str) -> None:
+    from alembic import command
+
+    from gateway.store.migrate import alembic_config
+
+    store = SqlStore(store_url)
+    try:
+        store.migrate()
+        assert {"batches", "batch_members", "batch_signatures"} <= set(
+            inspect(store.engine).get_table_names()
+        )
+        config = alembic_config()
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009")
+        assert not {"batches", "batch_members", "batch_signatures"} & set(
+            inspect(store.engine).get_table_names()
+        )
+        assert current_revision(store.engine) == "0009"
+    finally:
+        store.close()

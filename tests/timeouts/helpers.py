@@ -161,6 +161,16 @@ class Notaries:
                     continue
                 await source.submit(attestation)
                 posted += 1
+            if "delivery" not in kinds:
+                continue
+            for batch in await source.fetch_batches(4):  # batch mode (issue #15)
+                try:
+                    signed = await notary.attest_batch(batch)
+                except PjgwError as err:
+                    self.refusals.append((batch.batch_id, "batch", err))
+                    continue
+                await source.submit_batch(signed)
+                posted += 1
         return posted
 
     async def close(self) -> None:

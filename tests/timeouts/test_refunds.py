@@ -222,7 +222,8 @@ def test_a_packet_attested_for_delivery_but_not_delivered_before_its_timeout_is_
     tx_hash = send_from_devnet(devnet, evm.alice, timeout_height=evm.chain.block_number() + 40)
 
     async def scenario() -> tuple[Any, list[Any]]:
-        hub = Hub(store, devnet, evm, clock, tmp_path, steps_per_claim=1)
+        # Per packet: a batch goes from attested to sent in one step (no slow relayer there).
+        hub = Hub(store, devnet, evm, clock, tmp_path, steps_per_claim=1, attestation="packet")
         try:
             attested = await hub.drive(DEVNET, tx_hash, S.ATTESTED, BOTH)
             evm.mine(45)  # the relayer was too slow: anvil passed the timeout height

@@ -1,0 +1,690 @@
+"""The ``notary`` protocol in batch mode: one notary statement per batch of packets (issue #15).
+
+Up to ``proven`` a transfer steps as in ``relayer.protocols.notary`` (one
+packet at a time: watched, final, proven by the light client). From there the
+route's worker moves them in BATCHES (``PJGW_RELAYER_ATTESTATION=batch``, the
+default; ``packet`` keeps the per-packet certificates):
+
+``assemble``  proven transfers of the route, in no batch yet, are grouped
+              (``relayer.batching.plan_batches``: at most ``batch_max``, or what
+              arrived within ``batch_linger``); root and digest are computed with
+              the destination bridge's ``batch_leaf``/``batch_hash_name``/
+              ``batch_digest`` and the batch is recorded with its members in ONE
+              store transaction (``BatchStore.create_batch``), members held.
+``assembled`` -> ``attested`` once a quorum of the destination's committee signed
+              the batch digest (``relayer.quorum.collect_quorum``, the same rule as
+              per packet); every member ``proven -> attested`` in one transaction.
+``attested``  -> ``submitted``: journal ``store_root`` THEN send it; then each
+              chunk of ``batch_capacity()`` members: journal ``deliver:<i>`` THEN
+              send it; the chunk's members ``attested -> dest_submitted`` in one
+              transaction with the chunk's transaction hash.
+``submitted`` -> ``done``: each chunk's receipt; the destination's receive events
+              in its block say which members were delivered
+              (``is_delivered_event``): those ``dest_submitted -> completed`` in
+              one transaction.
+
+Crash safety is the journal's, per batch (subject ``batch`` in the one
+``actions`` table): an action ``recorded`` but not marked sent may have been
+sent. For a delivery chunk the destination is searched first (its receive
+events of the chunk's packets since the height noted before journaling), and
+only a chunk not found delivered is sent again; the destination refuses a
+replayed packet, so a lost race still delivers once. A ``store_root`` sent
+twice stores the same root (the bridge keeps it once).
+
+Family-neutral: the acting chain's bridge (``core.seams.BridgeEndpoint``) does
+every chain-specific thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+
+from core.batches import BatchKind
+from core.errors import (
+    BadProof,
+    ChainRejected,
+    ConfigError,
+    InvalidInput,
+    InvalidTransition,
+    LeaseLost,
+    PjgwError,
+)
+from core.ids import ChainId, Height
+from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, RouteRecord
+from core.records import TransferRecord as Transfer
+from core.seams import BridgeEndpoint
+from core.states import TransferState
+from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
+from relayer.batching import chunks_of, members_of, plan_batches, statement_of
+from relayer.protocols.base import log
+from relayer.protocols.notary import (
+    ACK,
+    RECEIVE_EVENT,
+    NotaryProtocol,
+    _receipt,
+    replay_action,
+)
+from relayer.quorum import collect_quorum
+from relayer.retry import describe
+
+S = TransferState
+STORE_ROOT = "store_root"
+DELIVER_CHUNK = "deliver:"
+"""Journal steps of a batch: ``store_root``, then ``deliver:0``, ``deliver:1``, ..."""
+_BATCHED_STATES = frozenset({S.PROVEN, S.ATTESTED, S.DEST_SUBMITTED})
+
+
+class BatchedNotaryProtocol(NotaryProtocol):
+    """``NotaryProtocol`` whose proven packets travel in batches (``attestation=batch``)."""
+
+    name = "notary"
+
+    @property
+    def batching(self) -> bool:
+        return self.ctx.settings.attestation == "batch"
+
+    # --- the engine's entry points --------------------------------------------------------
+
+    async def process(self, route: RouteRecord, transfers: Sequence[Transfer]) -> None:
+        """Up to ``proven`` in bulk (one store transaction per step for all the claimed
+        transfers, ``_advance``), then proven ones are assembled into batches; whatever
+        does not fit the bulk path (waiting sends, timeouts, refunds) steps per packet."""
+        if not self.batching:
+            await super().process(route, transfers)
+            return
+        ids = [t.id for t in transfers if t.state in _BATCHED_STATES]
+        batched = await self.ctx.store.batched(ids, int(BatchKind.DELIVERY)) if ids else {}
+        held = [t for t in transfers if t.id in batched]
+        free = [t for t in transfers if t.id not in batched]
+        advanced, rest = await self._advance(route, free)
+        fresh = [t for t in advanced if t.state is S.PROVEN]
+        if fresh:
+            # A packet the destination cannot take (its leaf refused) or whose timeout passed
+            # goes the per-packet way: it waits for its timeout and is refunded.
+            single = set(await self._unbatchable(route, fresh))
+            rest += [t for t in fresh if t.id in single]
+            fresh = [t for t in fresh if t.id not in single]
+        assembled: set[str] = set()
+        if fresh:
+            assembled = await self._assemble(route, fresh)
+        waiting = [t for t in fresh if t.id not in assembled]
+        await super().process(route, rest)
+        for t in [*waiting, *held]:  # the batch drives the held ones; the rest come back
+            await self._release(t)
+
+    async def _advance(
+        self, route: RouteRecord, transfers: Sequence[Transfer]
+    ) -> tuple[list[Transfer], list[Transfer]]:
+        """``requested`` (packet recorded) -> ``source_committed`` -> ``source_final`` (its
+        block final) -> ``proven`` (light client + inclusion proof, per packet, concurrently)
+        with ONE ``move_many`` per step; the transfers moved or already ``proven``, and the
+        others (for the per-packet steps). Members that wait for finality are noted at once
+        (``note_many``) and come back after ``wait_interval``."""
+        ctx = self.ctx
+        now = ctx.now()
+
+        def moved(t: Transfer, state: TransferState) -> Transfer:
+            return dataclasses.replace(t, state=state, updated_at=now, lease_owner=None)
+
+        ready = [t for t in transfers if t.state is S.PROVEN]
+        rest = [
+            t
+            for t in transfers
+            if t.state not in (S.PROVEN, S.REQUESTED, S.SOURCE_COMMITTED, S.SOURCE_FINAL)
+        ]
+        requested = [t for t in transfers if t.state is S.REQUESTED]
+        recorded = [t for t in requested if t.packet is not None and t.source_height is not None]
+        rest += [t for t in requested if t not in recorded]
+        if recorded:
+            await self._move_many(
+                [t.id for t in recorded],
+                S.REQUESTED,
+                S.SOURCE_COMMITTED,
+                f"send_packet recorded in its block of {route.source}",
+                now,
+            )
+        committed = [moved(t, S.SOURCE_COMMITTED) for t in recorded] + [
+            t for t in transfers if t.state is S.SOURCE_COMMITTED
+        ]
+        final_ones: list[Transfer] = []
+        if committed:
+            final = int(await ctx.adapter(route.source).finalized_height())
+            final_ones = [
+                t for t in committed if t.source_height is not None and final >= t.source_height
+            ]
+            if final_ones:
+                await self._move_many(
+                    [t.id for t in final_ones],
+                    S.SOURCE_COMMITTED,
+                    S.SOURCE_FINAL,
+                    f"block final (finalized {final})",
+                    now,
+                )
+            early = [t.id for t in committed if t not in final_ones]
+            if early:
+                await ctx.store.note_many(
+                    early,
+                    S.SOURCE_COMMITTED,
+                    f"waiting for its block to be final (finalized {final})",
+                    now,
+                    hold_until=now + ctx.settings.wait_interval,
+                )
+        to_prove = [moved(t, S.SOURCE_FINAL) for t in final_ones] + [
+            t for t in transfers if t.state is S.SOURCE_FINAL
+        ]
+        if to_prove:
+            limit = asyncio.Semaphore(ctx.settings.concurrency)
+
+            async def prove(t: Transfer) -> Transfer | None:
+                async with limit:
+                    try:
+                        await self._prove(route, t)
+                    except Exception as err:  # the one error policy, per packet
+                        await ctx.handle_error(route, t, err)
+                        await self._release(t)
+                        return None
+                    return t
+
+            proven = [t for t in await asyncio.gather(*(prove(t) for t in to_prove)) if t]
+            if proven:
+                await self._move_many(
+                    [t.id for t in proven],
+                    S.SOURCE_FINAL,
+                    S.PROVEN,
+                    "header verified by the light client; packet inclusion proven",
+                    ctx.now(),
+                )
+                ready += [moved(t, S.PROVEN) for t in proven]
+        return ready, rest
+
+    async def _prove(self, route: RouteRecord, t: Transfer) -> None:
+        """The per-packet check of ``source_final -> proven`` without the move."""
+        event, _packet = await self._event_and_packet(route, t)
+        verified = await self.ctx.keeper.verified_at(route.source, int(event.height), recheck=True)
+        proof = await self.ctx.adapter(route.source).prove(event)
+        if proof.value != event.raw or (t.source_event and proof.value != t.source_event):
+            raise BadProof(
+                "the proven value is not the packet event the relayer read", check="value"
+            )
+        await asyncio.to_thread(
+            verified.light_client.verify_membership, verified.consensus_state, proof
+        )
+
+    async def drive(self, route: RouteRecord) -> int:
+        """Drive the route's unfinished batches one step each; the number worked."""
+        if not self.batching:
+            return 0
+        ctx = self.ctx
+        claimed = await ctx.store.claim_batches(
+            ctx.worker_id,
+            ctx.now(),
+            ctx.settings.lease_seconds,
+            ctx.settings.claim_limit,
+            route_id=route.route_id,
+        )
+        for batch in claimed:
+            # A waiting batch is one read (its signatures) or one receipt per chunk: looked
+            # at every ``batch_poll`` seconds, not every ``wait_interval``.
+            retry_at = ctx.now() + ctx.settings.batch_poll
+            try:
+                await self._step_batch(route, batch)
+            except (LeaseLost, InvalidTransition) as lost:
+                log.info("batch %s moved elsewhere: %s", batch.id, lost)
+            except Exception as err:  # one batch's trouble must not stop the others
+                log.warning("batch %s (%s): %s", batch.id, batch.state, describe(err))
+                retry_at = ctx.now() + ctx.settings.backoff_base
+            finally:
+                try:
+                    await ctx.store.release_batch(batch.id, ctx.worker_id, retry_at=retry_at)
+                except PjgwError as err:  # the lease expires on its own
+                    log.warning("batch %s: release failed: %s", batch.id, err)
+        return len(claimed)
+
+    # --- assembling -----------------------------------------------------------------------
+
+    async def _assemble(self, route: RouteRecord, fresh: Sequence[Transfer]) -> set[str]:
+        """Record the batches due now; the ids of the transfers put in one."""
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        done: set[str] = set()
+        for group in plan_batches(
+            fresh,
+            route_id=route.route_id,
+            max_size=ctx.settings.batch_max,
+            linger=ctx.settings.batch_linger,
+            now=ctx.now(),
+        ):
+            packets = [self._packet(t) for t in group]
+            root, _members = members_of(bridge, packets)
+            statement = statement_of(
+                str(route.source),
+                str(route.destination),
+                bridge.committee_epoch(),
+                int(BatchKind.DELIVERY),
+                len(group),
+                root,
+            )
+            batch = await ctx.store.create_batch(
+                route.route_id,
+                int(BatchKind.DELIVERY),
+                statement.epoch,
+                root,
+                bridge.batch_digest(statement),
+                [t.id for t in group],
+                ctx.now(),
+                hold_until=ctx.now() + ctx.settings.lease_seconds,
+            )
+            log.info(
+                "batch %s: %d packets of %s, root 0x%s",
+                batch.id,
+                batch.size,
+                route.route_id,
+                root.hex()[:16],
+            )
+            done.update(t.id for t in group)
+        return done
+
+    async def _unbatchable(self, route: RouteRecord, fresh: Sequence[Transfer]) -> list[str]:
+        bridge = self.ctx.bridge(route.destination)
+        refused, pairs = [], []
+        for t in fresh:
+            try:
+                packet = self._packet(t)
+                bridge.batch_leaf(packet)
+            except (InvalidInput, ConfigError):
+                refused.append(t.id)
+                continue
+            pairs.append((t, packet))
+        return refused + await self._timed_out(route, pairs)
+
+    async def _timed_out(
+        self, route: RouteRecord, members: Sequence[tuple[Transfer, Packet]]
+    ) -> list[str]:
+        """The members still ``proven`` whose timeout the destination's finalized block
+        passed (its height and header read once for the whole batch)."""
+        waiting = [
+            (t, p)
+            for t, p in members
+            if t.state is S.PROVEN and (p.timeout_height or p.timeout_time_ms)
+        ]
+        if not waiting:
+            return []
+        dest = self.ctx.adapter(route.destination)
+        final = int(await dest.finalized_height())
+        time_ms: int | None = None
+        if any(p.timeout_time_ms for _t, p in waiting):
+            time_ms = int((await dest.header(final)).time * 1000)
+        return [
+            t.id
+            for t, p in waiting
+            if (p.timeout_height and final >= p.timeout_height)
+            or (p.timeout_time_ms and time_ms is not None and time_ms >= p.timeout_time_ms)
+        ]
+
+    async def _move_many(
+        self,
+        ids: Sequence[str],
+        expected: TransferState,
+        new: TransferState,
+        reason: str,
+        now: float,
+        **fields: object,
+    ) -> int:
+        """``BatchStore.move_many`` (one transaction), logged per transfer as ``move`` is."""
+        moved = await self.ctx.store.move_many(ids, expected, new, reason, now, **fields)  # type: ignore[arg-type]
+        for transfer_id in ids if moved else ():  # (those moved before a crash too)
+            log.info("transfer %s: %s -> %s (%s)", transfer_id, expected, new, reason)
+        return moved
+
+    @staticmethod
+    def _packet(t: Transfer) -> Packet:
+        if t.packet_data is None:
+            raise ConfigError(f"transfer {t.id} has no stored packet: it cannot be batched")
+        return packet_from_data(t.packet_data)
+
+    # --- driving one batch ----------------------------------------------------------------
+
+    async def _step_batch(self, route: RouteRecord, batch: BatchRecord) -> None:
+        if batch.state is BatchState.ASSEMBLED:
+            await self._attest(route, batch)
+        elif batch.state is BatchState.ATTESTED:
+            await self._submit(route, batch)
+        elif batch.state is BatchState.SUBMITTED:
+            await self._complete(route, batch)
+
+    def _hold(self) -> float:
+        return self.ctx.now() + self.ctx.settings.lease_seconds
+
+    async def _attest(self, route: RouteRecord, batch: BatchRecord) -> None:
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        quorum = collect_quorum(
+            await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
+        )
+        if not quorum.reached:
+            members = await ctx.store.batch_members(batch.id)
+            expired = await self._timed_out(route, [(t, self._packet(t)) for t in members])
+            if expired:
+                # Their timeout passed on the destination while the notaries were away: they
+                # go the per-packet refund way (a later root holding them cannot deliver
+                # them: the destination refuses a packet past its timeout).
+                await self._move_many(
+                    expired,
+                    S.PROVEN,
+                    S.TIMED_OUT,
+                    "the destination passed the packet's timeout (its batch had no quorum)",
+                    ctx.now(),
+                )
+            await ctx.store.note_many(
+                batch.transfer_ids,
+                S.PROVEN,
+                f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold} "
+                f"(batch {batch.id} of {batch.size})",
+                ctx.now(),
+                hold_until=self._hold(),
+            )
+            return
+        await ctx.store.set_batch_state(
+            batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
+        )
+        await self._move_many(
+            batch.transfer_ids,
+            S.PROVEN,
+            S.ATTESTED,
+            f"{quorum.describe()} attested batch {batch.id} (root 0x{batch.root.hex()[:16]})",
+            ctx.now(),
+            hold_until=self._hold(),
+        )
+        await self._submit(route, batch)
+
+    async def _submit(self, route: RouteRecord, batch: BatchRecord) -> None:
+        """Journal, then send, the root and every chunk (a chunk found delivered is not)."""
+        ctx = self.ctx
+        bridge = ctx.bridge(route.destination)
+        members = await ctx.store.batch_members(batch.id)
+        packets = [self._packet(t) for t in members]
+        root, batch_members = members_of(bridge, packets)
+        if root != batch.root:
+            raise ConfigError(f"batch {batch.id}: its members no longer hash to its root")
+        statement = statement_of(
+            str(route.source), str(route.destination), batch.epoch, batch.kind, batch.size, root
+        )
+        journal = await ctx.store.batch_actions(batch.id)
+        certificate = collect_quorum(
+            await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
+        ).certificate()
+        await self._send(
+            batch, STORE_ROOT, route, journal, bridge.store_root_action(statement, certificate)
+        )
+        for number, chunk in enumerate(chunks_of(batch_members, bridge.batch_capacity())):
+            step = f"{DELIVER_CHUNK}{number}"
+            ids = [members[m.index].id for m in chunk]
+            action = journal.get(step)
+            already = False
+            if action is None or action.status is ActionStatus.RECORDED:
+                found = await self._found_delivered(route, action, [m.packet for m in chunk])
+                if found is not None and action is not None:
+                    await ctx.store.mark_batch_action(
+                        action.id,
+                        ActionStatus.SUCCEEDED,
+                        tx_hash=found.tx_hash,
+                        height=found.height,
+                    )
+                    journal[step] = action
+                    tx_hash = found.tx_hash
+                    already = True
+                else:
+                    tx_hash = await self._send(
+                        batch, step, route, journal, bridge.batch_action(statement, chunk)
+                    )
+            else:
+                tx_hash = action.tx_hash or b""
+            await self._move_many(
+                ids,
+                S.ATTESTED,
+                S.DEST_SUBMITTED,
+                f"batch {batch.id} chunk {number}: 0x{tx_hash.hex()} sent",
+                ctx.now(),
+                hold_until=self._hold(),
+                dest_tx=tx_hash,
+            )
+            if already:
+                await self._move_many(
+                    ids,
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"packet already delivered on {route.destination} by 0x{tx_hash.hex()} "
+                    f"(batch {batch.id} chunk {number}, found after a restart)",
+                    ctx.now(),
+                )
+        await ctx.store.set_batch_state(
+            batch.id, BatchState.ATTESTED, BatchState.SUBMITTED, ctx.now(), worker=ctx.worker_id
+        )
+
+    async def _send(
+        self,
+        batch: BatchRecord,
+        step: str,
+        route: RouteRecord,
+        journal: dict[str, ActionRecord],
+        chain_action: ChainAction,
+    ) -> bytes:
+        """Journal ``chain_action`` (unless it is), THEN send it; its transaction hash."""
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        action = journal.get(step)
+        if action is not None and action.status is not ActionStatus.RECORDED:
+            return action.tx_hash or b""
+        if action is None:
+            floor = await dest.latest_height()
+            action = await ctx.store.record_batch_action(
+                batch.id, step, route.destination, chain_action, ctx.now(), search_floor=floor
+            )
+            journal[step] = action
+        try:
+            tx_hash = await dest.submit(replay_action(action))
+        except ChainRejected as err:
+            if step != STORE_ROOT:
+                raise
+            # Most likely stored already (ours before a crash, or another relayer's): the
+            # chunks decide; a chunk refused for want of the root is retried with the batch.
+            await ctx.store.mark_batch_action(action.id, ActionStatus.FAILED, reason=err.message)
+            log.info("batch %s: the root was refused (%s); sending the chunks", batch.id, err)
+            return b""
+        await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
+        log.info("batch %s: %s sent as 0x%s", batch.id, step, tx_hash.hex())
+        return tx_hash
+
+    async def _found_delivered(
+        self, route: RouteRecord, action: ActionRecord | None, packets: Sequence[Packet]
+    ) -> ChainEvent | None:
+        """After a crash between journal and send: the destination's receive event of the
+        chunk's LAST packet when every packet of the chunk is found delivered since the
+        height noted on the journal row (else ``None``: send the chunk)."""
+        if action is None or action.search_floor is None:
+            return None
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        bridge = ctx.bridge(route.destination)
+        latest = int(await dest.latest_height())
+        start = max(int(action.search_floor), 1)
+        left = list(packets)
+        last: ChainEvent | None = None
+        while start <= latest and left:
+            end = min(latest, start + ctx.settings.chunk_size - 1)
+            for event in await dest.events(Height(start), Height(end)):
+                if event.kind is not EventKind.RECEIVE_PACKET:
+                    continue
+                for packet in left:
+                    if bridge.is_delivered_event(event, packet):
+                        left.remove(packet)
+                        last = event
+                        break
+            start = end + 1
+        return last if not left else None
+
+    async def _complete(self, route: RouteRecord, batch: BatchRecord) -> None:
+        """Each chunk's receipt; the members its block's receive events show delivered move
+        to ``completed`` in one transaction; a failed chunk is looked for, then sent again."""
+        ctx = self.ctx
+        dest = ctx.adapter(route.destination)
+        bridge = ctx.bridge(route.destination)
+        journal = await ctx.store.batch_actions(batch.id)
+        members = await ctx.store.batch_members(batch.id)
+        by_packet = [(t, self._packet(t)) for t in members]
+        pending = [t for t in members if t.state is S.DEST_SUBMITTED]
+        if not pending:
+            await ctx.store.set_batch_state(
+                batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
+            )
+            return
+        root_action = journal.get(STORE_ROOT)
+        if root_action is not None and root_action.status is ActionStatus.SENT:
+            receipt = await _receipt(dest, root_action.tx_hash)
+            if receipt is not None and receipt.height is not None:
+                # A root stored by someone else first fails here and is no harm: the chunks
+                # are checked against the root the destination holds.
+                await ctx.store.mark_batch_action(
+                    root_action.id,
+                    ActionStatus.SUCCEEDED if receipt.success else ActionStatus.FAILED,
+                    tx_hash=root_action.tx_hash,
+                    height=receipt.height,
+                    reason=receipt.reason,
+                )
+        capacity = bridge.batch_capacity()
+        settled = 0
+        chunks = (batch.size + capacity - 1) // capacity
+        for number in range(chunks):
+            step = f"{DELIVER_CHUNK}{number}"
+            action = journal.get(step)
+            if action is None:
+                continue
+            chunk = by_packet[number * capacity : (number + 1) * capacity]
+            if action.status is ActionStatus.SUCCEEDED:
+                settled += 1
+                if action.height is None or all(t.state is not S.DEST_SUBMITTED for t, _ in chunk):
+                    continue
+                # A crash between marking the chunk and moving its members: move them now.
+                receipt = TxReceipt(route.destination, action.tx_hash or b"", action.height, True)
+            else:
+                receipt = await _receipt(dest, action.tx_hash)
+            if receipt is None or receipt.height is None:
+                continue  # pending
+            if receipt.success:
+                events = await self._listings.events(dest, int(receipt.height))
+                acks = []
+                for t, packet in chunk:
+                    event = next(
+                        (
+                            e
+                            for e in events
+                            if e.kind is EventKind.RECEIVE_PACKET
+                            and e.tx_hash == action.tx_hash
+                            and bridge.is_delivered_event(e, packet)
+                        ),
+                        None,
+                    )
+                    if event is not None and t.state is S.DEST_SUBMITTED:
+                        acks.append(_ack_entry(route, bridge, t, packet, event))
+                delivered = [entry[0] for entry in acks]
+                # The acknowledgements (each member's receive event, "Acknowledgements" in
+                # docs/relayer.md) in one transaction, before the members complete.
+                await ctx.store.record_done_actions(acks, ctx.now())
+                await self._move_many(
+                    delivered,
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"delivered in block {receipt.height} of {route.destination} "
+                    f"(batch {batch.id} chunk {number}); acknowledged by its receive event",
+                    ctx.now(),
+                )
+                failed = [
+                    t.id
+                    for t, packet in chunk
+                    if any(
+                        e.kind is EventKind.PACKET_FAILED
+                        and e.tx_hash == action.tx_hash
+                        and bridge.is_failed_event(e, packet)
+                        for e in events
+                    )
+                ]
+                if failed:
+                    # Refused by its receiver or token: recorded received-and-failed on the
+                    # destination, refunded by an ERROR_ACK root on its source (not built yet:
+                    # an operator sees why it waits).
+                    await ctx.store.note_many(
+                        failed,
+                        S.DEST_SUBMITTED,
+                        f"refused by {route.destination} in block {receipt.height} (its "
+                        "packet_failed event): waits for its error acknowledgement",
+                        ctx.now(),
+                        hold_until=ctx.now() + ctx.settings.config_backoff,
+                    )
+                if action.status is not ActionStatus.SUCCEEDED:
+                    await ctx.store.mark_batch_action(
+                        action.id,
+                        ActionStatus.SUCCEEDED,
+                        tx_hash=action.tx_hash,
+                        height=receipt.height,
+                    )
+                    settled += 1
+                continue
+            found = await self._found_delivered(route, action, [p for _t, p in chunk])
+            if found is not None:
+                await self._move_many(
+                    [t.id for t, _p in chunk],
+                    S.DEST_SUBMITTED,
+                    S.COMPLETED,
+                    f"delivered by 0x{found.tx_hash.hex()} (batch {batch.id} chunk {number})",
+                    ctx.now(),
+                )
+                await ctx.store.mark_batch_action(
+                    action.id, ActionStatus.SUCCEEDED, tx_hash=found.tx_hash, height=found.height
+                )
+                settled += 1
+                continue
+            await ctx.store.mark_batch_action(
+                action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=receipt.reason
+            )
+            try:
+                resent = await dest.submit(replay_action(action))
+            except ChainRejected as err:
+                log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
+                continue
+            await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
+        if settled == chunks:
+            # Every chunk landed: the members not delivered were refused by the destination
+            # (its failed-packet events) and stay ``dest_submitted`` for their error ack.
+            await ctx.store.set_batch_state(
+                batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
+            )
+
+
+def _ack_entry(
+    route: RouteRecord, bridge: BridgeEndpoint, t: Transfer, packet: Packet, event: ChainEvent
+) -> tuple[str, str, ChainId, ChainAction, bytes, Height]:
+    """The ``ack`` journal row of a batch member: its receive event, as per packet."""
+    payload: dict[str, object] = {
+        "height": int(event.height),
+        "tx_hash": "0x" + event.tx_hash.hex(),
+        "position": list(event.position),
+        "packet_digest": "0x" + bridge.delivery_digest(packet).hex(),
+    }
+    packet_hash = event.attributes.get("packetHash")
+    if isinstance(packet_hash, bytes):
+        payload["packet_hash"] = "0x" + packet_hash.hex()
+    key = f"{ACK}:{packet.source_chain}/{packet.dest_chain}/{packet.sequence}"
+    action = ChainAction(RECEIVE_EVENT, payload, key)
+    return (t.id, ACK, route.destination, action, event.tx_hash, Height(int(event.height)))
+
+
+def _committee(bridge: BridgeEndpoint, route: RouteRecord) -> tuple[int, Sequence[str]]:
+    committee = bridge.committee()
+    if committee[0] < 1 or not committee[1]:
+        raise ConfigError(f"the bridge of {route.destination} has no notary committee configured")
+    return committee
+
+
+__all__ = ["DELIVER_CHUNK", "STORE_ROOT", "BatchedNotaryProtocol"]
