@@ -120,7 +120,7 @@ async def test_changes_through_the_api_name_the_key_and_the_request(
     assert created.status_code == 201, created.text
     transfer_id = created.json()["id"]
     request_id = created.headers["x-request-id"]
-    assert len(request_id) == 32  # made for us: none was sent
+    assert len(request_id) == 16  # made for us (8 random bytes, hex): none was sent
     route = {"route_id": "extra", "source": PJ, "destination": EVM, "protocol": "notary"}
     registered = await api.post(
         "/v1/routes", json=route, headers=_h(keys.admin, **{"X-Request-Id": "bad id!"})
