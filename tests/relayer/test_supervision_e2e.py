@@ -102,7 +102,10 @@ def test_retry_now_delivers_a_transfer_stuck_in_backoff(
     tx_hash = _send(devnet, evm, store)
 
     async def scenario() -> Any:
-        healthy = relayer_for(store, devnet, evm, "relayer-healthy", steps_per_claim=1)
+        # Per-packet mode: the transfer must rest in ``attested`` (a batch goes straight on).
+        healthy = relayer_for(
+            store, devnet, evm, "relayer-healthy", steps_per_claim=1, attestation="packet"
+        )
         try:
             await drive(healthy, store, devnet, evm, TransferState.ATTESTED, tx_hash)
             # The destination goes down for a relayer with an hour-long backoff: its delivery
@@ -110,7 +113,9 @@ def test_retry_now_delivers_a_transfer_stuck_in_backoff(
             dead = EvmAdapter(
                 relay_evm_settings(evm).model_copy(update={"rpc_url": "http://127.0.0.1:9"})
             )
-            slow = FAST.model_copy(update={"backoff_base": 3600.0, "backoff_cap": 3600.0})
+            slow = FAST.model_copy(
+                update={"backoff_base": 3600.0, "backoff_cap": 3600.0, "attestation": "packet"}
+            )
             down = Relayer(
                 store,
                 {ChainId(DEVNET_CHAIN): pujiang_adapter(devnet), ChainId(LOCAL_CHAIN): dead},
