@@ -288,7 +288,22 @@ class Notary:
 
     async def attest_batch(self, work: BatchWork) -> BatchAttestation:
         """Verify EVERY packet of ``work``, recompute its root, and sign the batch statement
-        once (``notary/batches.py``); a typed refusal otherwise, naming the packet."""
+        once (``notary/batches.py``); a typed refusal otherwise, naming the packet.
+
+        Counted and timed like single statements (``notary.metrics``, kind ``delivery`` or
+        ``nondelivery`` by the batch's kind); its log lines carry the route."""
+        kind = work.kind.name.lower()
+        started = time.perf_counter()
+        with log_context(route=work.route_id):
+            try:
+                attestation = await self._attest_batch(work)
+            except PjgwError as err:
+                self.metrics.refused(kind, err.code, time.perf_counter() - started)
+                raise
+            self.metrics.attested(kind, time.perf_counter() - started, self._clock())
+            return attestation
+
+    async def _attest_batch(self, work: BatchWork) -> BatchAttestation:
         from core.batches import BatchKind, BatchStatement
         from notary.batches import BatchAttestation, BatchMemberRefused, BatchRootMismatch
         from proofs.hashing import get_hash_function

@@ -156,9 +156,18 @@ def _refused(what: str, status: int, url: str) -> ChainError:
     )
 
 
+_TRANSIENT = ("BlockOutOfRangeError",)
+"""Node answers that are not a verdict on the request: anvil names a block it has just
+mined, or not yet, "out of range" for a moment; the same call succeeds when retried."""
+
+
 def _result(answer: dict[str, Any], method: str) -> Any:
     if answer.get("error") is not None:
-        raise _rejected(answer["error"], method)
+        error = answer["error"]
+        message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+        if any(marker in message for marker in _TRANSIENT):
+            raise ChainUnavailable(f"{method}: {message}", method=method)
+        raise _rejected(error, method)
     if "result" not in answer:
         raise ChainUnavailable(f"{method}: answer has neither result nor error")
     return answer["result"]

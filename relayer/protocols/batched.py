@@ -336,6 +336,8 @@ class BatchedNotaryProtocol(NotaryProtocol):
         moved = await self.ctx.store.move_many(ids, expected, new, reason, now, **fields)  # type: ignore[arg-type]
         for transfer_id in ids if moved else ():  # (those moved before a crash too)
             log.info("transfer %s: %s -> %s (%s)", transfer_id, expected, new, reason)
+        if moved:  # counted as single moves are (``pjgw_relayer_transitions_total``)
+            self.ctx.metrics.transitions.labels(str(new)).inc(moved)
         return moved
 
     @staticmethod
@@ -389,7 +391,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
         await ctx.store.set_batch_state(
             batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
         )
-        await self._move_many(
+        attested = await self._move_many(
             batch.transfer_ids,
             S.PROVEN,
             S.ATTESTED,
@@ -397,6 +399,11 @@ class BatchedNotaryProtocol(NotaryProtocol):
             ctx.now(),
             hold_until=self._hold(),
         )
+        # The quorum wait of each member: from its batch's assembly (its members were proven
+        # then) to the batch's quorum, one observation per member as in per-packet mode.
+        wait = max(0.0, ctx.now() - batch.created_at)
+        for _ in range(attested):
+            ctx.metrics.quorum_wait.labels(route.route_id).observe(wait)
         await self._submit(route, batch)
 
     async def _submit(self, route: RouteRecord, batch: BatchRecord) -> None:

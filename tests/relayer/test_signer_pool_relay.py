@@ -84,7 +84,10 @@ def test_a_relayer_with_a_pool_of_four_delivers_every_packet_once_without_a_nonc
     async def scenario() -> list[Any]:
         dest = EvmAdapter(settings)
         adapters = {ChainId(DEVNET_CHAIN): pujiang_adapter(devnet), ChainId(LOCAL_CHAIN): dest}
-        relayer = Relayer(store, adapters, worker_id="pool-relayer", settings=FAST)
+        # Per-packet mode: one delivery transaction per packet, spread over the pool (a
+        # batch would carry them all in one transaction from one account).
+        per_packet = FAST.model_copy(update={"attestation": "packet"})
+        relayer = Relayer(store, adapters, worker_id="pool-relayer", settings=per_packet)
         try:
             for _ in range(400):
                 await relayer.run_once()
