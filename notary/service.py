@@ -342,6 +342,14 @@ class Notary:
                         sequence=item.sequence,
                         reason=err.code,
                     ) from err
+                with log_context(transfer_id=item.transfer_id, route=work.route_id):
+                    log.info(
+                        "verified %s/%s for batch %s (transfer %s)",
+                        work.route_id,
+                        item.sequence,
+                        work.batch_id,
+                        item.transfer_id,
+                    )
                 return packet, block
 
         proven = await asyncio.gather(

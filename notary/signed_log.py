@@ -110,10 +110,12 @@ class SignedLog:
         self._db.close()
 
     def count(self) -> int:
-        """How many statements the log holds (its size, for the metrics)."""
+        """How many statements the log holds, single and batch ones (its size, for the
+        metrics): a batch statement counts once, whatever its number of packets."""
         with self._lock:
-            (n,) = self._db.execute("SELECT COUNT(*) FROM statements").fetchone()
-        return int(n)
+            (single,) = self._db.execute("SELECT COUNT(*) FROM statements").fetchone()
+            (batches,) = self._db.execute("SELECT COUNT(*) FROM batch_signed").fetchone()
+        return int(single) + int(batches)
 
     def signed(self, route_id: str, sequence: int) -> Signed | None:
         """``{kind: (digest, signature)}`` already signed for this packet, ``None`` if nothing."""
