@@ -48,7 +48,10 @@ EXPOSE 8545
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
     CMD ["python3", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8545', b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}', {'Content-Type': 'application/json'}), timeout=2)"]
 ENTRYPOINT ["anvil"]
-CMD ["--host", "0.0.0.0", "--port", "8545", "--prune-history", "--disable-block-gas-limit", "--state", "/var/lib/anvil/state.json"]
+# One block a second, as `make run`'s anvil: automining can give two blocks the same
+# timestamp, which the EVM light client rightly refuses (a header's time must exceed its
+# parent's), and notaries that backfill across such a pair refuse every packet above it.
+CMD ["--host", "0.0.0.0", "--port", "8545", "--block-time", "1", "--prune-history", "--disable-block-gas-limit", "--state", "/var/lib/anvil/state.json"]
 
 # ---- wheel: the project as a wheel (the same `pip wheel .` works outside Docker) ----
 FROM ${BASE_IMAGE} AS wheel
