@@ -28,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
 from adapters.signers import LocalSigner
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from notary.batches import BatchAttestation, BatchWork
 
 log = logging.getLogger("pjgw.notary")
+
+_Signed = TypeVar("_Signed")
+"""A signed statement: a single attestation or a batch one."""
 
 BATCH_VERIFY_CONCURRENCY = 32
 """Packets of one batch verified at once (mostly waiting on the chains' RPC)."""
@@ -246,15 +249,20 @@ class Notary:
         """Verify ``work`` and sign it (module docstring); a typed refusal otherwise.
 
         Counted and timed (``notary.metrics``); its log lines carry the transfer and route."""
-        started = time.perf_counter()
         with log_context(transfer_id=work.transfer_id, route=work.route_id):
-            try:
-                attestation = await self._attest(work)
-            except PjgwError as err:
-                self.metrics.refused(work.kind, err.code, time.perf_counter() - started)
-                raise
-            self.metrics.attested(work.kind, time.perf_counter() - started, self._clock())
-            return attestation
+            return await self._measured(work.kind, self._attest(work))
+
+    async def _measured(self, kind: str, signing: Awaitable[_Signed]) -> _Signed:
+        """``signing``'s statement, counted as attested or refused (by its error code) and
+        timed under ``kind`` in ``notary.metrics``."""
+        started = time.perf_counter()
+        try:
+            signed = await signing
+        except PjgwError as err:
+            self.metrics.refused(kind, err.code, time.perf_counter() - started)
+            raise
+        self.metrics.attested(kind, time.perf_counter() - started, self._clock())
+        return signed
 
     async def _attest(self, work: WorkItem) -> Attestation:
         route, packet = await self._proven_packet(work)
@@ -292,16 +300,8 @@ class Notary:
 
         Counted and timed like single statements (``notary.metrics``, kind ``delivery`` or
         ``nondelivery`` by the batch's kind); its log lines carry the route."""
-        kind = work.kind.name.lower()
-        started = time.perf_counter()
         with log_context(route=work.route_id):
-            try:
-                attestation = await self._attest_batch(work)
-            except PjgwError as err:
-                self.metrics.refused(kind, err.code, time.perf_counter() - started)
-                raise
-            self.metrics.attested(kind, time.perf_counter() - started, self._clock())
-            return attestation
+            return await self._measured(work.kind.name.lower(), self._attest_batch(work))
 
     async def _attest_batch(self, work: BatchWork) -> BatchAttestation:
         from core.batches import BatchKind, BatchStatement
