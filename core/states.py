@@ -25,16 +25,37 @@ class TransferState(StrEnum):
     TIMED_OUT = "timed_out"  # the timeout passed before delivery
     REFUNDED = "refunded"  # the source returned the funds
     REJECTED = "rejected"  # invalid proof or refused by policy
+    HELD = "held"  # a risk limit or payload policy holds it (core.holds): why and until when
 
 
 TRANSFER_TRANSITIONS: dict[TransferState, frozenset[TransferState]] = {
-    TransferState.REQUESTED: frozenset({TransferState.SOURCE_COMMITTED, TransferState.REJECTED}),
+    TransferState.REQUESTED: frozenset(
+        {TransferState.SOURCE_COMMITTED, TransferState.HELD, TransferState.REJECTED}
+    ),
     TransferState.SOURCE_COMMITTED: frozenset({TransferState.SOURCE_FINAL, TransferState.REJECTED}),
     TransferState.SOURCE_FINAL: frozenset(
         {TransferState.PROVEN, TransferState.TIMED_OUT, TransferState.REJECTED}
     ),
     TransferState.PROVEN: frozenset(
-        {TransferState.ATTESTED, TransferState.TIMED_OUT, TransferState.REJECTED}
+        {
+            TransferState.ATTESTED,
+            TransferState.HELD,
+            TransferState.TIMED_OUT,
+            TransferState.REJECTED,
+        }
+    ),
+    # Held by a rule (core.holds). Checked twice: at the API before anything is
+    # sent (released back to ``requested``; cancelled or rejected: ``rejected``,
+    # nothing left the owner) and once the relayer proved a packet sent directly
+    # on the source (released back to ``proven``; cancelled or rejected: it waits
+    # for its timeout and is refunded on the source, ``timed_out -> refunded``).
+    TransferState.HELD: frozenset(
+        {
+            TransferState.REQUESTED,
+            TransferState.PROVEN,
+            TransferState.TIMED_OUT,
+            TransferState.REJECTED,
+        }
     ),
     TransferState.ATTESTED: frozenset(
         {TransferState.DEST_SUBMITTED, TransferState.TIMED_OUT, TransferState.REJECTED}
