@@ -61,8 +61,13 @@ TRANSFER_TRANSITIONS: dict[TransferState, frozenset[TransferState]] = {
         {TransferState.DEST_SUBMITTED, TransferState.TIMED_OUT, TransferState.REJECTED}
     ),
     # Once submitted, only the destination's verdict decides: it executed the
-    # packet, or the timeout passed without execution (proven non-delivery).
-    TransferState.DEST_SUBMITTED: frozenset({TransferState.COMPLETED, TransferState.TIMED_OUT}),
+    # packet, or the timeout passed without execution (proven non-delivery), or it
+    # received the packet in a batch but its receiver or token refused it (recorded
+    # failed there): an ERROR_ACK root refunds it on its source, ``refunded`` with no
+    # ``timed_out`` between (its timeout need not have passed; issue #15).
+    TransferState.DEST_SUBMITTED: frozenset(
+        {TransferState.COMPLETED, TransferState.TIMED_OUT, TransferState.REFUNDED}
+    ),
     TransferState.TIMED_OUT: frozenset({TransferState.REFUNDED}),
     TransferState.COMPLETED: frozenset(),
     TransferState.REFUNDED: frozenset(),

@@ -17,6 +17,7 @@ class Step(StrEnum):
     DELIVER = "deliver"  # the packet delivered to the destination
     REFUND = "refund"  # the packet refunded on its source after its timeout
     ACK = "ack"  # the destination's receive event, recorded as the acknowledgement
+    FAILED = "failed"  # the destination's packet_failed event, recorded: an ERROR_ACK refunds it
 
 
 SWAP_KINDS = ("claim", "refund")

@@ -11,19 +11,22 @@ from notary.errors import (
     EventNotFound,
     NotaryRefused,
     PacketMismatch,
+    PacketNotFailed,
     PacketReceived,
     TimeoutNotReached,
     UnknownRoute,
     WouldEquivocate,
 )
-from notary.service import Attestation, Notary, Route, WorkItem
+from notary.service import Attestation, FailedAt, Notary, Route, WorkItem
 
 __all__ = [
     "Attestation",
     "EventNotFound",
+    "FailedAt",
     "Notary",
     "NotaryRefused",
     "PacketMismatch",
+    "PacketNotFailed",
     "PacketReceived",
     "Route",
     "TimeoutNotReached",

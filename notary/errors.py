@@ -47,6 +47,14 @@ class PacketReceived(NotaryRefused):
     code = "notary-packet-received"
 
 
+class PacketNotFailed(NotaryRefused):
+    """Error acknowledgement asked for a packet whose failure on the destination the
+    notary could not prove (no ``packet_failed`` event of this packet where the work
+    item says)."""
+
+    code = "notary-packet-not-failed"
+
+
 class WouldEquivocate(NotaryRefused, Conflict):
     """The signed log forbids this statement: another digest of the same kind for
     this (route, sequence), a delivery after a non-delivery, or a non-delivery

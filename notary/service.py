@@ -14,6 +14,11 @@ clients and the chains' verified data. ``attest`` checks, in order:
    (``TimeoutNotReached``) and a state proof against that block's state root
    shows the packet NOT received (``PacketReceived``): it can never be
    (``proofs.notary.nondelivery``);
+   For a member of an ``ERROR_ACK`` batch (``attest_batch``) instead: the
+   destination's ``packet_failed`` event the item names is proven by the notary's
+   own light client of the destination and is of exactly this packet: the
+   destination received it and its receiver or token refused it
+   (``PacketNotFailed``);
 5. the signed log allows the statement: the same digest again, or a new one
    (at most one delivery and one non-delivery per (route, sequence); a
    non-delivery after a delivery only with step 4's proof; never a delivery
@@ -35,18 +40,33 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from adapters.follower import Anchor, FilePersistence, FollowerSettings, LightClientFollower
 from adapters.signers import LocalSigner
+from core.batches import BatchKind
 from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.seams import SECP256K1, Signer
 from core.types import EventKind
 from notary.checkpoints import CheckpointFile
-from notary.errors import PacketMismatch, PacketReceived, TimeoutNotReached, UnknownRoute
+from notary.errors import (
+    PacketMismatch,
+    PacketNotFailed,
+    PacketReceived,
+    TimeoutNotReached,
+    UnknownRoute,
+)
 from notary.metrics import NotaryMetrics
 from notary.signed_log import SignedLog
 from notary.verify import ChainVerifier
 from proofs.hashing import keccak256
-from proofs.notary.nondelivery import DestinationBlock, Timeout, Verdict, nondelivery_verdict
+from proofs.notary.nondelivery import (
+    DELIVERY,
+    ERROR_ACK,
+    NONDELIVERY,
+    DestinationBlock,
+    Timeout,
+    Verdict,
+    nondelivery_verdict,
+)
 
 if TYPE_CHECKING:
     from notary.batches import BatchAttestation, BatchWork
@@ -61,6 +81,12 @@ BATCH_VERIFY_CONCURRENCY = 32
 
 Kind = Literal["delivery", "nondelivery"]
 KINDS = ("delivery", "nondelivery")
+_LOG_KINDS = {
+    BatchKind.DELIVERY: DELIVERY,
+    BatchKind.NONDELIVERY: NONDELIVERY,
+    BatchKind.ERROR_ACK: ERROR_ACK,
+}
+"""The signed log's statement kind of each batch kind a notary signs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +97,42 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedAt:
+    """Where the destination recorded a packet received-and-failed (its ``packet_failed``
+    event): what an ``ERROR_ACK`` batch member names so that a notary can prove it."""
+
+    height: int
+    tx_hash: bytes
+    position: tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> FailedAt:
+        tx_hash = str(doc["tx_hash"])
+        if not tx_hash.startswith("0x"):
+            raise ValueError("failure tx_hash is not 0x hex")
+        found = cls(
+            height=int(doc["height"]),
+            tx_hash=bytes.fromhex(tx_hash[2:]),
+            position=tuple(int(p) for p in doc["position"]),
+        )
+        if found.height < 0:
+            raise ValueError("a failure's height is >= 0")
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "height": self.height,
+            "tx_hash": "0x" + self.tx_hash.hex(),
+            "position": list(self.position),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
-    """What the hub asks a notary to attest; every field is re-checked against the chains."""
+    """What the hub asks a notary to attest; every field is re-checked against the chains.
+
+    ``failed_at``: for a member of an ``ERROR_ACK`` batch, where the destination recorded
+    the packet failed (untrusted: the notary proves that event itself)."""
 
     transfer_id: str
     route_id: str
@@ -83,6 +143,7 @@ class WorkItem:
     tx_hash: bytes
     position: tuple[int, ...]
     kind: Kind = "delivery"
+    failed_at: FailedAt | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> WorkItem:
@@ -94,6 +155,7 @@ class WorkItem:
             tx_hash = str(doc["tx_hash"])
             if not tx_hash.startswith("0x"):
                 raise ValueError("tx_hash is not 0x hex")
+            failure = doc.get("failure")
             item = cls(
                 transfer_id=str(doc["transfer_id"]),
                 route_id=str(doc["route_id"]),
@@ -104,6 +166,7 @@ class WorkItem:
                 tx_hash=bytes.fromhex(tx_hash[2:]),
                 position=tuple(int(p) for p in doc["position"]),
                 kind=kind,
+                failed_at=None if failure is None else FailedAt.from_json(failure),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInput(f"malformed notary work item: {err}") from err
@@ -304,13 +367,14 @@ class Notary:
             return await self._measured(work.kind.name.lower(), self._attest_batch(work))
 
     async def _attest_batch(self, work: BatchWork) -> BatchAttestation:
-        from core.batches import BatchKind, BatchStatement
+        from core.batches import BatchStatement
         from notary.batches import BatchAttestation, BatchMemberRefused, BatchRootMismatch
         from proofs.hashing import get_hash_function
         from proofs.notary.batch import compute_batch_root
 
-        if work.kind not in (BatchKind.DELIVERY, BatchKind.NONDELIVERY):
-            raise BatchRootMismatch(f"this notary does not sign {work.kind.name} batches yet")
+        if work.kind not in (BatchKind.DELIVERY, BatchKind.NONDELIVERY, BatchKind.ERROR_ACK):
+            # ACK roots only clear commitments; neither bridge needs them (docs/notary.md).
+            raise BatchRootMismatch(f"this notary does not sign {work.kind.name} batches")
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")
@@ -334,6 +398,8 @@ class Notary:
                     block = None
                     if work.kind is BatchKind.NONDELIVERY:
                         block = await self._never_received(route.destination, packet)
+                    elif work.kind is BatchKind.ERROR_ACK:
+                        await self._recorded_failed(route.destination, item, packet)
                 except PjgwError as err:
                     raise BatchMemberRefused(
                         f"packet {index} ({work.route_id}/{item.sequence}) refused: "
@@ -377,9 +443,12 @@ class Notary:
             route.source, route.destination, epoch, work.kind, len(packets), root
         )
         digest = acting.batch_digest(statement)
-        kind = "nondelivery" if work.kind is BatchKind.NONDELIVERY else "delivery"
+        kind = _LOG_KINDS[work.kind]
         sequences = [p.sequence for p in packets]
-        proofs = [b is not None and not b.received for _p, b in proven]  # type: ignore[misc]
+        if work.kind is BatchKind.ERROR_ACK:  # every member's failure was proven above
+            proofs = [True] * len(packets)
+        else:
+            proofs = [b is not None and not b.received for _p, b in proven]  # type: ignore[misc]
         signature = self.signed_log.check_batch(
             work.route_id, kind, sequences, digest, nonreceipt_proven=proofs
         )
@@ -435,6 +504,33 @@ class Notary:
                 f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
             )
         return route, packet
+
+    async def _recorded_failed(self, dest_chain: str, work: WorkItem, packet: Any) -> None:
+        """Prove that ``dest_chain`` received ``packet`` and recorded it FAILED (its receiver
+        or token refused it): the ``packet_failed`` event the work item names, proven by this
+        notary's own light client of the destination and decoded from the proven bytes, is
+        of exactly this packet. ``PacketNotFailed`` otherwise.
+
+        SECURITY: the destination marks such a packet received (it can never be delivered
+        later), so its refund on the source (``ERROR_ACK``) pays it back once: the source
+        deletes its commitment on the first refund of either kind.
+        """
+        failed = work.failed_at
+        if failed is None:
+            raise PacketNotFailed(
+                f"packet {packet.source_chain}/{packet.sequence}: the work item names no "
+                "failure event on its destination"
+            )
+        event = await self.verifiers[dest_chain].proven_event(
+            failed.height, failed.position, failed.tx_hash
+        )
+        bridge = self.adapters[dest_chain].bridge()
+        if event.kind is not EventKind.PACKET_FAILED or not bridge.is_failed_event(event, packet):
+            raise PacketNotFailed(
+                f"the proven {event.kind} event at {dest_chain} height {failed.height} is not "
+                f"the failure of packet {packet.source_chain}/{packet.sequence}",
+                height=failed.height,
+            )
 
     async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
         """The verified final destination block proving ``packet`` can never be received.

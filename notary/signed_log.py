@@ -21,9 +21,11 @@ signature in ``batch_signed``, written in ONE transaction (one fsync). The
 rule per packet and kind: at most one batch root (the same digest again is a
 repeat and returns the stored signature); never a delivery, single or batched,
 after a non-delivery, single or batched; a non-delivery only with its proven
-non-receipt. A packet's single-packet statement and its batch statement are
-different statements (the destination accepts a packet once whichever way it
-comes), so they do not conflict with each other except across kinds.
+non-receipt; an ``error_ack`` (the destination recorded the packet failed) only with
+its proven failure event, and never next to a non-delivery of the same packet (a
+packet is refunded once: ``double-refund``). A packet's single-packet statement and
+its batch statement are different statements (the destination accepts a packet once
+whichever way it comes), so they do not conflict with each other except across kinds.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from notary.errors import WouldEquivocate
 from proofs.notary.nondelivery import (
     DELIVERY,
     NONDELIVERY,
+    REFUNDS,
     DestinationBlock,
     Statement,
     statement_verdict,
@@ -142,13 +145,17 @@ class SignedLog:
         """
         found = self.signed(route_id, sequence) or {}
         batched = self._batched(route_id, sequence)
-        if kind == DELIVERY and NONDELIVERY in batched:
+        refunds = sorted(REFUNDS & set(batched))
+        if kind in (DELIVERY, NONDELIVERY) and (set(refunds) - {kind}):
+            other = next(k for k in refunds if k != kind)
             raise WouldEquivocate(
-                f"refusing delivery 0x{digest.hex()} for {route_id}/{sequence}: a non-delivery "
-                f"batch 0x{batched[NONDELIVERY].hex()} holds it",
+                f"refusing {kind} 0x{digest.hex()} for {route_id}/{sequence}: a {other} "
+                f"batch 0x{batched[other].hex()} holds it",
                 route_id=route_id,
                 sequence=sequence,
-                rule=str(Statement.AFTER_NONDELIVERY),
+                rule=str(
+                    Statement.AFTER_NONDELIVERY if kind == DELIVERY else Statement.DOUBLE_REFUND
+                ),
             )
         proven = nonreceipt is not None and not nonreceipt.received
         verdict = statement_verdict(
@@ -228,12 +235,15 @@ class SignedLog:
         for index, sequence in enumerate(sequences):
             batched = self._batched(route_id, sequence)
             single = {k: d for k, (d, _) in (self.signed(route_id, sequence) or {}).items()}
+            held = {*batched, *single}
             rule: Statement | None = None
             if kind in batched and batched[kind] != digest:
                 rule = Statement.EQUIVOCATION
-            elif kind == DELIVERY and NONDELIVERY in {*batched, *single}:
+            elif kind == DELIVERY and held & REFUNDS:
                 rule = Statement.AFTER_NONDELIVERY
-            elif kind == NONDELIVERY and not (
+            elif kind in REFUNDS and held & (REFUNDS - {kind}):
+                rule = Statement.DOUBLE_REFUND
+            elif kind in REFUNDS and not (
                 index < len(nonreceipt_proven) and nonreceipt_proven[index]
             ):
                 rule = Statement.UNPROVEN

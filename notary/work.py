@@ -37,8 +37,9 @@ from core.batches import BatchKind
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
 from core.seams import BatchStore
+from core.steps import Step
 from notary.batches import BatchAttestation, BatchWork
-from notary.service import Attestation, Notary, WorkItem
+from notary.service import Attestation, FailedAt, Notary, WorkItem
 
 log = logging.getLogger("pjgw.notary")
 
@@ -186,9 +187,13 @@ class StoreWorkSource:
             return []
         found = []
         for batch, members in self.store.batches_owed(self.notary, limit):
+            kind = BatchKind(batch.kind)
             items = [i for t in members for i in _item(t, "delivery")]
             if len(items) != len(members):
                 continue
+            failures: list[FailedAt | None] = [None] * len(items)
+            if kind is BatchKind.ERROR_ACK:  # where each member's failure was recorded
+                failures = [_failed_at(self.store, t.id) for t in members]
             route = self.store.route(batch.route_id)
             found.append(
                 BatchWork(
@@ -196,12 +201,12 @@ class StoreWorkSource:
                     route_id=batch.route_id,
                     source_chain=str(route.source),
                     dest_chain=str(route.destination),
-                    kind=BatchKind(batch.kind),
+                    kind=kind,
                     epoch=batch.epoch,
                     root=batch.root,
                     members=tuple(
-                        WorkItem(**{**_fields(i), "kind": _kind_of(BatchKind(batch.kind))})
-                        for i in items
+                        WorkItem(**{**_fields(i), "kind": _kind_of(kind), "failed_at": f})
+                        for i, f in zip(items, failures, strict=True)
                     ),
                 )
             )
@@ -228,6 +233,18 @@ class StoreWorkSource:
 
 def _fields(item: WorkItem) -> dict[str, Any]:
     return {name: getattr(item, name) for name in WorkItem.__dataclass_fields__}
+
+
+def _failed_at(store: Any, transfer_id: str) -> FailedAt | None:
+    """The destination's failure event the relayer recorded for ``transfer_id`` (step
+    ``failed``; its payload is the work item's ``failure``), ``None`` when there is none."""
+    action = store.action(transfer_id, Step.FAILED)
+    if action is None:
+        return None
+    try:
+        return FailedAt.from_json(action.payload)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _kind_of(kind: BatchKind) -> str:

@@ -29,6 +29,7 @@ from core.errors import BadSignature, ConfigError, Conflict, InvalidInput
 from core.records import BatchRecord, SignatureRecord, TransferRecord
 from core.seams import BatchStore, BridgeChain, Store
 from core.states import TransferState
+from core.steps import Step
 from core.types import Packet
 from gateway.auth import Principal, notary_access
 from gateway.problems import Equivocation
@@ -38,7 +39,9 @@ from gateway.schemas.notary import (
     AttestationOut,
     BatchAttestationIn,
     BatchAttestationOut,
+    BatchMemberItem,
     BatchWorkOut,
+    FailureEvent,
     WorkItem,
     WorkKind,
 )
@@ -69,6 +72,24 @@ def work_items(
     """The statements ``notary`` owes, oldest first, up to ``limit`` items."""
     owed = store.statements_owed(notary.lower(), limit)
     return [_item(t, kind) for t, kind in owed]  # type: ignore[arg-type]
+
+
+def _failure(store: Store, t: TransferRecord) -> FailureEvent | None:
+    """The destination's failure event the relayer recorded for ``t`` (journal step
+    ``failed``), for a member of an ERROR_ACK batch."""
+    action = store.action(t.id, Step.FAILED)
+    if action is None:
+        return None
+    payload = action.payload
+    return FailureEvent(
+        height=int(payload["height"]),  # type: ignore[arg-type]
+        tx_hash=str(payload["tx_hash"]),
+        position=[int(p) for p in payload["position"]],  # type: ignore[union-attr]
+    )
+
+
+def _member(t: TransferRecord, kind: WorkKind, failure: FailureEvent | None) -> BatchMemberItem:
+    return BatchMemberItem(**_item(t, kind).model_dump(), failure=failure)
 
 
 def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
@@ -195,7 +216,11 @@ def batch_work(
             root="0x" + b.root.hex(),
             digest="0x" + b.digest.hex(),
             members=[
-                _item(t, "nondelivery" if b.kind == BatchKind.NONDELIVERY else "delivery")
+                _member(
+                    t,
+                    "nondelivery" if b.kind == BatchKind.NONDELIVERY else "delivery",
+                    _failure(store, t) if b.kind == BatchKind.ERROR_ACK else None,
+                )
                 for t in members
             ],
         )

@@ -11,6 +11,15 @@ from gateway.schemas.common import Hex32, Hex65, Name, SignerAddress
 WorkKind = Literal["delivery", "nondelivery"]
 
 
+class FailureEvent(BaseModel):
+    """Where a packet's destination recorded it received but failed (its ``packet_failed``
+    event): what a notary proves before it signs the packet's error acknowledgement."""
+
+    height: int
+    tx_hash: str
+    position: list[int]
+
+
 class WorkItem(BaseModel):
     """A packet a notary should verify itself and, if it holds, sign."""
 
@@ -23,6 +32,13 @@ class WorkItem(BaseModel):
     tx_hash: str | None
     position: list[int]
     kind: WorkKind
+
+
+class BatchMemberItem(WorkItem):
+    """A packet of a batch (``failure``: for a member of an ``error_ack`` batch, the
+    destination's failure event the notary proves; else null)."""
+
+    failure: FailureEvent | None = None
 
 
 class AttestationIn(BaseModel):
@@ -57,7 +73,7 @@ class BatchWorkOut(BaseModel):
     size: int
     root: str
     digest: str
-    members: list[WorkItem]
+    members: list[BatchMemberItem]
 
 
 class BatchAttestationIn(BaseModel):
@@ -81,7 +97,9 @@ __all__ = [
     "BatchAttestationIn",
     "BatchAttestationOut",
     "BatchKindName",
+    "BatchMemberItem",
     "BatchWorkOut",
+    "FailureEvent",
     "WorkItem",
     "WorkKind",
 ]

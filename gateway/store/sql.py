@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, true, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -919,12 +919,13 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMi
                     )
                     .exists()
                 )
-                # A packet in a delivery batch is signed with its batch (batches_owed).
+                # A packet in a batch of this kind (delivery 0, non-delivery 1) is signed
+                # with its batch (batches_owed).
                 batched = (
                     select(BatchMemberRow.idx)
                     .where(
                         BatchMemberRow.transfer_id == Transfer.id,
-                        BatchMemberRow.kind == 0,
+                        BatchMemberRow.kind == (0 if kind == "delivery" else 1),
                     )
                     .exists()
                 )
@@ -936,7 +937,7 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMi
                         Transfer.source_tx.is_not(None),
                         Transfer.source_height.is_not(None),
                         ~made,
-                        ~batched if kind == "delivery" else true(),
+                        ~batched,
                     )
                     .order_by(Transfer.created_at, Transfer.id)
                     .limit(limit - len(owed))

@@ -38,6 +38,12 @@ from core.errors import InvalidInput
 DELIVERY = "delivery"
 NONDELIVERY = "nondelivery"
 KINDS = (DELIVERY, NONDELIVERY)
+ERROR_ACK = "error_ack"
+"""The batch-only statement that refunds a packet its destination received but recorded
+failed (issue #15): its proof is the destination's ``packet_failed`` event, not a
+non-receipt."""
+REFUNDS = frozenset({NONDELIVERY, ERROR_ACK})
+"""Statements that refund a packet on its source: a packet is refunded by one of them."""
 
 EVM_RECEIVED_SLOT = 7
 """Storage slot of ``Bridge.received`` (``mapping(bytes32 => mapping(uint64 => bool))``):
@@ -99,6 +105,7 @@ class Statement(StrEnum):
     EQUIVOCATION = "equivocation"  # another digest of the same kind
     AFTER_NONDELIVERY = "after-nondelivery"  # a delivery after a non-delivery
     UNPROVEN = "unproven"  # a non-delivery without the non-receipt proof
+    DOUBLE_REFUND = "double-refund"  # an error ack after a non-delivery, or the reverse
 
 
 def statement_verdict(
@@ -134,7 +141,9 @@ def compute_evm_received_slot(source_chain: str, sequence: int) -> bytes:
 
 __all__ = [
     "DELIVERY",
+    "ERROR_ACK",
     "NONDELIVERY",
+    "REFUNDS",
     "DestinationBlock",
     "Statement",
     "Timeout",

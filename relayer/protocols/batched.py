@@ -66,6 +66,7 @@ from relayer.protocols.notary import (
     _receipt,
     replay_action,
 )
+from relayer.protocols.refund_batches import RefundBatches
 from relayer.quorum import collect_quorum
 from relayer.retry import describe
 
@@ -76,7 +77,7 @@ DELIVER_CHUNK = "deliver:"
 _BATCHED_STATES = frozenset({S.PROVEN, S.ATTESTED, S.DEST_SUBMITTED})
 
 
-class BatchedNotaryProtocol(NotaryProtocol):
+class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
     """``NotaryProtocol`` whose proven packets travel in batches (``attestation=batch``)."""
 
     name = "notary"
@@ -110,6 +111,12 @@ class BatchedNotaryProtocol(NotaryProtocol):
         if fresh:
             assembled = await self._assemble(route, fresh)
         waiting = [t for t in fresh if t.id not in assembled]
+        timed_out = [t for t in rest if t.state is S.TIMED_OUT]
+        if timed_out:  # refunded in NONDELIVERY batches (relayer.protocols.refund_batches)
+            rest = [t for t in rest if t.state is not S.TIMED_OUT]
+            per_packet, refunding = await self._refund_in_batches(route, timed_out)
+            rest += per_packet
+            held += refunding
         await super().process(route, rest)
         for t in [*waiting, *held]:  # the batch drives the held ones; the rest come back
             await self._release(t)
@@ -349,7 +356,9 @@ class BatchedNotaryProtocol(NotaryProtocol):
     # --- driving one batch ----------------------------------------------------------------
 
     async def _step_batch(self, route: RouteRecord, batch: BatchRecord) -> None:
-        if batch.state is BatchState.ASSEMBLED:
+        if batch.kind != BatchKind.DELIVERY:  # refunds act on the source (refund_batches)
+            await self._step_refund_batch(route, batch)
+        elif batch.state is BatchState.ASSEMBLED:
             await self._attest(route, batch)
         elif batch.state is BatchState.ATTESTED:
             await self._submit(route, batch)
@@ -379,7 +388,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     "the destination passed the packet's timeout (its batch had no quorum)",
                     ctx.now(),
                 )
-            await ctx.store.note_many(
+            noted = await ctx.store.note_many(
                 batch.transfer_ids,
                 S.PROVEN,
                 f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold} "
@@ -387,6 +396,16 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 ctx.now(),
                 hold_until=self._hold(),
             )
+            if (
+                expired
+                and not noted
+                and all(t.state is not S.PROVEN for t in await ctx.store.batch_members(batch.id))
+            ):
+                # Every member timed out unattested: nothing left to deliver (they are
+                # refunded in NONDELIVERY batches); the batch is closed, not signed.
+                await ctx.store.set_batch_state(
+                    batch.id, BatchState.ASSEMBLED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
+                )
             return
         await ctx.store.set_batch_state(
             batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
@@ -607,28 +626,24 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     f"(batch {batch.id} chunk {number}); acknowledged by its receive event",
                     ctx.now(),
                 )
-                failed = [
-                    t.id
-                    for t, packet in chunk
-                    if any(
-                        e.kind is EventKind.PACKET_FAILED
-                        and e.tx_hash == action.tx_hash
-                        and bridge.is_failed_event(e, packet)
-                        for e in events
+                failed = []
+                for t, packet in chunk:
+                    failure = next(
+                        (
+                            e
+                            for e in events
+                            if e.kind is EventKind.PACKET_FAILED
+                            and e.tx_hash == action.tx_hash
+                            and bridge.is_failed_event(e, packet)
+                        ),
+                        None,
                     )
-                ]
+                    if failure is not None and t.state is S.DEST_SUBMITTED:
+                        failed.append((t, packet, failure))
                 if failed:
                     # Refused by its receiver or token: recorded received-and-failed on the
-                    # destination, refunded by an ERROR_ACK root on its source (not built yet:
-                    # an operator sees why it waits).
-                    await ctx.store.note_many(
-                        failed,
-                        S.DEST_SUBMITTED,
-                        f"refused by {route.destination} in block {receipt.height} (its "
-                        "packet_failed event): waits for its error acknowledgement",
-                        ctx.now(),
-                        hold_until=ctx.now() + ctx.settings.config_backoff,
-                    )
+                    # destination, refunded on its source by an ERROR_ACK batch.
+                    await self._error_ack(route, batch, failed, int(receipt.height))
                 if action.status is not ActionStatus.SUCCEEDED:
                     await ctx.store.mark_batch_action(
                         action.id,

@@ -60,9 +60,11 @@ def test_skipping_a_step_is_refused() -> None:
     assert err.value.details == {"current": "source_final", "requested": "dest_submitted"}
 
 
-def test_refund_only_after_timeout() -> None:
+def test_refund_only_after_timeout_or_a_failure_recorded_by_the_destination() -> None:
+    """``timed_out -> refunded`` (non-delivery), ``dest_submitted -> refunded`` (an ERROR_ACK
+    batch refunds a packet its destination received but recorded failed, issue #15)."""
     refund_sources = {s for s, nxt in TRANSFER_TRANSITIONS.items() if TransferState.REFUNDED in nxt}
-    assert refund_sources == {TransferState.TIMED_OUT}
+    assert refund_sources == {TransferState.TIMED_OUT, TransferState.DEST_SUBMITTED}
 
 
 def test_completed_only_from_dest_submitted() -> None:

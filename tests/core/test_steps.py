@@ -8,7 +8,7 @@ from core.steps import Step, swap_step
 
 
 def test_transfer_steps_are_the_stored_names() -> None:
-    assert [s.value for s in Step] == ["source_submit", "deliver", "refund", "ack"]
+    assert [s.value for s in Step] == ["source_submit", "deliver", "refund", "ack", "failed"]
 
 
 @pytest.mark.parametrize(
