@@ -408,7 +408,7 @@ class RefundBatches:
             if receipt.success:
                 mined = receipt.tx_hash or action.tx_hash or b""
                 events = await self._listings.events(source, int(receipt.height))
-                await self._refunded(route, batch, number, chunk, events, mined, waiting)
+                await self._batch_refunded(route, batch, number, chunk, events, mined, waiting)
                 if action.status is not ActionStatus.SUCCEEDED:
                     await ctx.store.mark_batch_action(
                         action.id, ActionStatus.SUCCEEDED, tx_hash=mined, height=receipt.height
@@ -418,7 +418,7 @@ class RefundBatches:
             found = await self._found_refunded(route, action, [p for _t, p in chunk])
             if found is not None:
                 # Refunded by another transaction (ours before a crash, another relayer's).
-                await self._refunded(
+                await self._batch_refunded(
                     route, batch, number, chunk, None, found.tx_hash, waiting, found
                 )
                 await ctx.store.mark_batch_action(
@@ -440,7 +440,7 @@ class RefundBatches:
                 batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
             )
 
-    async def _refunded(
+    async def _batch_refunded(
         self,
         route: RouteRecord,
         batch: BatchRecord,

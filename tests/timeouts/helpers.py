@@ -148,7 +148,10 @@ class Notaries:
         return cls(members)
 
     async def round(self, kinds: frozenset[str]) -> int:
-        """One round of every notary over the store's work of ``kinds``; attestations posted."""
+        """One round of every notary over the store's work of ``kinds``; attestations posted.
+
+        Batches (issue #15) are signed when their kind's name is in ``kinds``: ``delivery``,
+        ``nondelivery``, ``error_ack``."""
         posted = 0
         for notary, source in self.members:
             for item in await source.fetch(50):
@@ -161,9 +164,9 @@ class Notaries:
                     continue
                 await source.submit(attestation)
                 posted += 1
-            if "delivery" not in kinds:
-                continue
             for batch in await source.fetch_batches(4):  # batch mode (issue #15)
+                if batch.kind.name.lower() not in kinds:
+                    continue
                 try:
                     signed = await notary.attest_batch(batch)
                 except PjgwError as err:

@@ -267,7 +267,11 @@ def test_a_crash_between_journaling_the_refund_and_sending_it_refunds_exactly_on
         adapters[ChainId(DEVNET)] = DiesBeforeRefunding(
             pujiang_settings(devnet, signer=True), transport=devnet.transport
         )
-        hub = Hub(store, devnet, evm, clock, tmp_path / "first", adapters=adapters)
+        # Per packet: these two are the single refund's crash tests (``bridge_timeout``); the
+        # refund batch's are in tests/timeouts/test_refund_batches.py.
+        hub = Hub(
+            store, devnet, evm, clock, tmp_path / "first", adapters=adapters, attestation="packet"
+        )
         try:
             await hub.drive(DEVNET, tx_hash, S.PROVEN, NONDELIVERY_ONLY)
             evm.travel(clock, deadline)
@@ -283,7 +287,7 @@ def test_a_crash_between_journaling_the_refund_and_sending_it_refunds_exactly_on
     assert devnet_refunds(devnet, t.packet.sequence) == 0
 
     async def second_life() -> Any:
-        hub = Hub(store, devnet, evm, clock, tmp_path / "second")
+        hub = Hub(store, devnet, evm, clock, tmp_path / "second", attestation="packet")
         try:
             return await hub.drive(DEVNET, tx_hash, S.REFUNDED, NONDELIVERY_ONLY)
         finally:
@@ -318,7 +322,11 @@ def test_a_crash_after_sending_the_refund_before_marking_it_does_not_refund_twic
         adapters[ChainId(DEVNET)] = DiesAfterRefunding(
             pujiang_settings(devnet, signer=True), transport=devnet.transport
         )
-        hub = Hub(store, devnet, evm, clock, tmp_path / "first", adapters=adapters)
+        # Per packet: these two are the single refund's crash tests (``bridge_timeout``); the
+        # refund batch's are in tests/timeouts/test_refund_batches.py.
+        hub = Hub(
+            store, devnet, evm, clock, tmp_path / "first", adapters=adapters, attestation="packet"
+        )
         try:
             await hub.drive(DEVNET, tx_hash, S.PROVEN, NONDELIVERY_ONLY)
             evm.travel(clock, deadline)
@@ -334,7 +342,7 @@ def test_a_crash_after_sending_the_refund_before_marking_it_does_not_refund_twic
     assert devnet_refunds(devnet, t.packet.sequence) == 1
 
     async def second_life() -> Any:
-        hub = Hub(store, devnet, evm, clock, tmp_path / "second")
+        hub = Hub(store, devnet, evm, clock, tmp_path / "second", attestation="packet")
         try:
             return await hub.drive(DEVNET, tx_hash, S.REFUNDED, NONDELIVERY_ONLY)
         finally:

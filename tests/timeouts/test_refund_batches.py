@@ -1,0 +1,440 @@
+"""Refund batches (issue #15 item 3): NONDELIVERY and ERROR_ACK roots, with REAL notaries.
+
+Real anvil, an in-process devnet node, a SqlStore, the relayer engine in batch
+mode and three ``notary.Notary`` objects fed by ``StoreWorkSource``
+(``tests/timeouts/helpers.py``). Balances, escrows, voucher supplies and the
+bridges' refund events are read from the chains.
+
+* timed-out packets of a route are refunded on their source by ONE
+  ``NONDELIVERY`` batch (one root, one ``refundBatch`` / ``bridge_refund_batch``),
+  devnet -> anvil and anvil -> devnet;
+* a delivery batch with one packet its destination's token refuses: the others
+  complete, that one is refunded on its source by an ``ERROR_ACK`` batch;
+* a notary asked to sign a non-delivery batch one of whose members was delivered
+  refuses the whole batch and names that member (and an error-ack of a member
+  that did not fail);
+* the relayer killed between journaling a refund chunk and sending it (and
+  after sending it) refunds each packet exactly once when run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_hash.auto import keccak
+
+from adapters.pujiang import PujiangAdapter
+from core.batches import BatchKind
+from core.errors import PjgwError
+from core.ids import ChainId
+from core.records import ActionStatus, BatchState
+from core.states import TransferState
+from core.steps import Step
+from core.types import ChainAction, packet_from_data
+from devnet import keys
+from devnet.modules.bridge import escrow_address
+from notary import FailedAt, WorkItem
+from notary.batches import BatchMemberRefused, BatchWork
+from proofs.hashing import get_hash_function
+from proofs.notary.batch import compute_batch_root
+from tests.fixtures.anvil import LOCAL_CHAIN
+from tests.fixtures.devnet import CHAIN_ID as DEVNET
+from tests.fixtures.devnet import InProcessDevnet
+from tests.timeouts.helpers import (
+    IN,
+    OUT,
+    Anvil,
+    TestClock,
+    adapters_for,
+    pujiang_settings,
+)
+from tests.timeouts.test_refunds import (
+    ALICE,
+    ALICE_ADDRESS,
+    AMOUNT,
+    Crash,
+    Hub,
+    anvil_events,
+    devnet_balance,
+    devnet_refunds,
+)
+
+S = TransferState
+REFUNDS_ONLY = frozenset({"nondelivery"})  # no notary signs a delivery: the packets time out
+ALL_KINDS = frozenset({"delivery", "nondelivery", "error_ack"})
+ZERO = "0x" + "00" * 20  # a voucher refuses to mint to it: the delivery fails on anvil
+
+
+def send_many_from_devnet(
+    devnet: InProcessDevnet,
+    receivers: Sequence[str],
+    *,
+    timeout_height: int = 0,
+    timeout_s: int = 0,
+) -> list[bytes]:
+    """Alice sends one packet to each of ``receivers`` on anvil, all in ONE devnet block."""
+    nonce = devnet.node.committed_nonce(ALICE_ADDRESS)
+    hashes = []
+    for i, receiver in enumerate(receivers):
+        args = [
+            LOCAL_CHAIN.encode(),
+            bytes.fromhex(receiver[2:]),
+            b"upj",
+            AMOUNT,
+            timeout_height,
+            timeout_s * 1000,
+        ]
+        tx = keys.sign_tx(ALICE, DEVNET, nonce + i, "bridge_send", args)
+        hashes.append(devnet.node.submit(tx))
+    devnet.node.produce_block()
+    return hashes
+
+
+async def drive_until(
+    hub: Hub,
+    source: str,
+    hashes: Sequence[bytes],
+    done: Callable[[list[Any]], bool],
+    kinds: frozenset[str],
+) -> list[Any]:
+    """Relayer pass, notary round, one devnet block; until ``done(transfers)``."""
+    evm = hub.relayer.adapters[ChainId(LOCAL_CHAIN)]
+    found: list[Any] = []
+    for _ in range(120):
+        hub.clock.reach((await evm.header(await evm.latest_height())).time)
+        await hub.relayer.run_once()
+        await hub.notaries.round(kinds)
+        found = [hub.store.transfer_by_source_tx(ChainId(source), h) for h in hashes]
+        if all(t is not None for t in found) and done(found):
+            return found
+        hub.devnet.node.produce_block()
+        await asyncio.sleep(0.01)
+    states = [None if t is None else (t.state, t.reason) for t in found]
+    raise AssertionError(f"not done after 120 passes: {states}; {hub.notaries.refusals}")
+
+
+def all_in(state: TransferState) -> Callable[[list[Any]], bool]:
+    return lambda transfers: all(t.state is state for t in transfers)
+
+
+def batches_of(store: Any, transfers: Sequence[Any], kind: BatchKind) -> set[str]:
+    return set(store.batched([t.id for t in transfers], int(kind)).values())
+
+
+def devnet_escrow(devnet: InProcessDevnet) -> int:
+    """``upj`` the devnet's bridge holds for the route to anvil."""
+    return devnet.node.balance(escrow_address(LOCAL_CHAIN.encode(), devnet.node.hash_fn), "upj")
+
+
+def voucher_supply(env: Anvil) -> int:
+    """``pujiang-devnet/upj`` vouchers outstanding on anvil (0 before the first mint)."""
+    address = env.bridge.view("voucherOf", keccak(f"{DEVNET}/upj".encode()))
+    if int(address, 16) == 0:
+        return 0
+    return int(env.chain.at("WrappedToken", address).view("totalSupply"))
+
+
+def voucher_balance(env: Anvil, holder: str) -> int:
+    address = env.bridge.view("voucherOf", keccak(f"{DEVNET}/upj".encode()))
+    if int(address, 16) == 0:
+        return 0
+    return int(env.chain.at("WrappedToken", address).view("balanceOf", holder))
+
+
+def item_of(t: Any, kind: str = "delivery", failed_at: FailedAt | None = None) -> WorkItem:
+    return WorkItem(
+        transfer_id=t.id,
+        route_id=t.route_id,
+        source_chain=str(t.packet.source),
+        dest_chain=str(t.packet.destination),
+        sequence=t.packet.sequence,
+        height=int(t.source_height),
+        tx_hash=t.source_tx,
+        position=tuple(t.source_position),
+        kind=kind,  # type: ignore[arg-type]
+        failed_at=failed_at,
+    )
+
+
+def assert_one_refund_batch(store: Any, transfers: Sequence[Any], kind: BatchKind) -> None:
+    """Every transfer refunded by ONE batch of ``kind``: one root, one refund transaction."""
+    (batch_id,) = batches_of(store, transfers, kind)
+    batch = store.batch(batch_id)
+    assert batch.size == len(transfers)
+    assert batch.state is BatchState.DONE
+    assert len(store.batch_signatures(batch_id)) >= 2
+    journal = store.batch_actions(batch_id)
+    assert sorted(journal) == ["refund:0", "store_root"]
+    assert journal["refund:0"].status is ActionStatus.SUCCEEDED
+    refunds = {store.action(t.id, Step.REFUND).tx_hash for t in transfers}
+    assert refunds == {journal["refund:0"].tx_hash}
+
+
+# --- NONDELIVERY batches -------------------------------------------------------------------------
+
+
+def test_timed_out_devnet_packets_are_refunded_on_the_devnet_by_one_nondelivery_batch(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    before = devnet_balance(devnet)
+    deadline = int(max(evm.timestamp(), clock())) + 20
+    hashes = send_many_from_devnet(devnet, [evm.alice] * 3, timeout_s=deadline)
+    assert devnet_balance(devnet) == before - 3 * AMOUNT
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            await drive_until(hub, DEVNET, hashes, all_in(S.PROVEN), REFUNDS_ONLY)
+            evm.travel(clock, deadline)  # anvil passes the timeout; the devnet's clock follows
+            done = await drive_until(hub, DEVNET, hashes, all_in(S.REFUNDED), REFUNDS_ONLY)
+            singles = [
+                n.signed_log.signed(OUT, t.packet.sequence)
+                for n, _source in hub.notaries.members
+                for t in done
+            ]
+            return done, singles
+        finally:
+            await hub.close()
+
+    done, singles = asyncio.run(scenario())
+    assert devnet_balance(devnet) == before
+    assert [devnet_refunds(devnet, t.packet.sequence) for t in done] == [1, 1, 1]
+    assert anvil_events(evm, "RecvPacket") == []
+    assert_one_refund_batch(store, done, BatchKind.NONDELIVERY)
+    for t in done:
+        assert [h.state for h in store.history(t.id)][-2:] == [S.TIMED_OUT, S.REFUNDED]
+    # the notaries signed the batch, not each packet: no single non-delivery statements
+    assert singles == [None] * 9
+
+
+def test_timed_out_anvil_packets_are_refunded_on_anvil_by_one_nondelivery_batch(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    receiver = bytes.fromhex("44" * 20)
+    timeout_height = devnet.node.tip.height + 30
+    hashes = []
+    for _ in range(3):
+        receipt = evm.bridge.transact(
+            "sendNative", DEVNET, receiver, timeout_height, 0, sender=evm.alice, value=AMOUNT
+        )
+        hashes.append(bytes.fromhex(receipt.tx_hash.removeprefix("0x")))
+    after_send = evm.chain.balance(evm.alice)
+    route_key = keccak(DEVNET.encode())
+    assert int(evm.bridge.view("escrowed", route_key, ZERO)) == 3 * AMOUNT
+
+    async def scenario() -> list[Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            await drive_until(hub, LOCAL_CHAIN, hashes, all_in(S.PROVEN), REFUNDS_ONLY)
+            for _ in range(30):
+                devnet.node.produce_block()  # the devnet passes the timeout height
+            return await drive_until(hub, LOCAL_CHAIN, hashes, all_in(S.REFUNDED), REFUNDS_ONLY)
+        finally:
+            await hub.close()
+
+    done = asyncio.run(scenario())
+    assert {t.route_id for t in done} == {IN}
+    assert evm.chain.balance(evm.alice) == after_send + 3 * AMOUNT
+    refunds = anvil_events(evm, "TimeoutPacket")
+    assert sorted(e.args["sequence"] for e in refunds) == sorted(t.packet.sequence for t in done)
+    assert int(evm.bridge.view("escrowed", route_key, ZERO)) == 0
+    assert_one_refund_batch(store, done, BatchKind.NONDELIVERY)
+
+
+def test_a_notary_refuses_a_nondelivery_batch_one_of_whose_packets_was_delivered(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    timeout_height = evm.chain.block_number() + 40
+    (delivered_tx,) = send_many_from_devnet(devnet, [evm.alice], timeout_height=timeout_height)
+
+    async def scenario() -> tuple[PjgwError | None, Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            (delivered,) = await drive_until(
+                hub, DEVNET, [delivered_tx], all_in(S.COMPLETED), ALL_KINDS
+            )
+            (late_tx,) = send_many_from_devnet(devnet, [evm.alice], timeout_height=timeout_height)
+            (late,) = await drive_until(hub, DEVNET, [late_tx], all_in(S.PROVEN), REFUNDS_ONLY)
+            evm.mine(45)  # both timeouts passed: only the receipt proof tells them apart
+            source = hub.relayer.ctx.bridge(ChainId(DEVNET))
+            members = (late, delivered)
+            packets = [packet_from_data(t.packet_data) for t in members]
+            root = compute_batch_root(
+                [source.batch_leaf(p) for p in packets],
+                hash_fn=get_hash_function(source.batch_hash_name()),
+            )
+            work = BatchWork(
+                batch_id="ba_forged",
+                route_id=OUT,
+                source_chain=DEVNET,
+                dest_chain=LOCAL_CHAIN,
+                kind=BatchKind.NONDELIVERY,
+                epoch=source.committee_epoch(),
+                root=root,
+                members=tuple(item_of(t, "nondelivery") for t in members),
+            )
+            notary = hub.notaries.members[0][0]
+            try:
+                await notary.attest_batch(work)
+            except PjgwError as err:
+                return err, notary.signed_log.count()
+            return None, None
+        finally:
+            await hub.close()
+
+    refused, logged_after = asyncio.run(scenario())
+    assert isinstance(refused, BatchMemberRefused)
+    assert refused.code == "notary-batch-member-refused"
+    assert refused.details["index"] == 1  # the delivered one, named
+    assert refused.details["reason"] == "notary-packet-received"
+    assert logged_after is not None
+
+
+# --- ERROR_ACK batches -----------------------------------------------------------------------
+
+
+def test_a_packet_anvil_refuses_in_a_delivery_batch_is_refunded_on_the_devnet_by_an_error_ack(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    balance, escrow, supply = devnet_balance(devnet), devnet_escrow(devnet), voucher_supply(evm)
+    hashes = send_many_from_devnet(
+        devnet, [evm.alice, ZERO, evm.alice], timeout_height=evm.chain.block_number() + 10_000
+    )
+    assert devnet_escrow(devnet) == escrow + 3 * AMOUNT
+
+    def settled(transfers: list[Any]) -> bool:
+        return [t.state for t in transfers] == [S.COMPLETED, S.REFUNDED, S.COMPLETED]
+
+    async def scenario() -> tuple[list[Any], PjgwError | None]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            done = await drive_until(hub, DEVNET, hashes, settled, ALL_KINDS)
+            # a notary asked to error-ack a member that did NOT fail refuses, naming it
+            ok, failed = done[0], done[1]
+            receive = store.action(ok.id, Step.ACK).payload
+            wrong = FailedAt(
+                int(receive["height"]),
+                bytes.fromhex(str(receive["tx_hash"])[2:]),
+                tuple(receive["position"]),
+            )
+            right = FailedAt.from_json(store.action(failed.id, Step.FAILED).payload)
+            source = hub.relayer.ctx.bridge(ChainId(DEVNET))
+            packets = [packet_from_data(t.packet_data) for t in (failed, ok)]
+            work = BatchWork(
+                batch_id="ba_forged_ack",
+                route_id=OUT,
+                source_chain=DEVNET,
+                dest_chain=LOCAL_CHAIN,
+                kind=BatchKind.ERROR_ACK,
+                epoch=source.committee_epoch(),
+                root=compute_batch_root(
+                    [source.batch_leaf(p) for p in packets],
+                    hash_fn=get_hash_function(source.batch_hash_name()),
+                ),
+                members=(item_of(failed, failed_at=right), item_of(ok, failed_at=wrong)),
+            )
+            try:
+                await hub.notaries.members[0][0].attest_batch(work)
+            except PjgwError as err:
+                return done, err
+            return done, None
+        finally:
+            await hub.close()
+
+    done, refused = asyncio.run(scenario())
+    ok_one, failed, ok_two = done
+    # the chains: two delivered, one received-and-failed on anvil then refunded on the devnet
+    assert sorted(e.args["sequence"] for e in anvil_events(evm, "RecvPacket")) == sorted(
+        [ok_one.packet.sequence, ok_two.packet.sequence]
+    )
+    (failure,) = anvil_events(evm, "PacketFailed")
+    assert failure.args["sequence"] == failed.packet.sequence
+    assert b"ERC20: mint to zero address" in failure.args["reason"]
+    assert devnet_refunds(devnet, failed.packet.sequence) == 1
+    assert devnet_refunds(devnet, ok_one.packet.sequence) == 0
+    # conservation read from the chains: what left alice is escrowed once per voucher minted
+    assert devnet_balance(devnet) == balance - 2 * AMOUNT
+    assert devnet_escrow(devnet) == escrow + 2 * AMOUNT
+    assert voucher_supply(evm) == supply + 2 * AMOUNT
+    assert voucher_balance(evm, evm.alice) >= 2 * AMOUNT
+    # the hub: one delivery batch, the failed member in one ERROR_ACK batch
+    (delivery,) = batches_of(store, done, BatchKind.DELIVERY)
+    assert store.batch(delivery).state is BatchState.DONE
+    assert_one_refund_batch(store, [failed], BatchKind.ERROR_ACK)
+    assert [h.state for h in store.history(failed.id)][-2:] == [S.DEST_SUBMITTED, S.REFUNDED]
+    assert store.action(failed.id, Step.FAILED).payload["tx_hash"] == "0x" + failed.dest_tx.hex()
+    assert S.TIMED_OUT not in [h.state for h in store.history(failed.id)]
+    # the forged error-ack: the whole batch refused, the member that did not fail named
+    assert isinstance(refused, BatchMemberRefused)
+    assert refused.details["index"] == 1
+    assert refused.details["reason"] == "notary-packet-not-failed"
+
+
+# --- crash safety -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("after_send", [False, True], ids=["before-send", "after-send"])
+def test_a_relayer_killed_around_a_refund_chunk_refunds_each_packet_once(
+    devnet: InProcessDevnet,
+    evm: Anvil,
+    store: Any,
+    clock: TestClock,
+    tmp_path: Path,
+    after_send: bool,
+) -> None:
+    class Dies(PujiangAdapter):
+        async def submit(self, action: ChainAction) -> bytes:
+            if action.kind != "bridge_refund_batch":
+                return await super().submit(action)
+            if after_send:
+                await super().submit(action)
+            raise Crash(f"killed {'after sending' if after_send else 'before sending'} a chunk")
+
+    before = devnet_balance(devnet)
+    deadline = int(max(evm.timestamp(), clock())) + 20
+    hashes = send_many_from_devnet(devnet, [evm.alice] * 3, timeout_s=deadline)
+
+    async def first_life() -> None:
+        adapters = adapters_for(devnet, evm, signer=True)
+        await adapters[ChainId(DEVNET)].aclose()
+        adapters[ChainId(DEVNET)] = Dies(
+            pujiang_settings(devnet, signer=True), transport=devnet.transport
+        )
+        hub = Hub(
+            store, devnet, evm, clock, tmp_path / "first", adapters=adapters, batch_linger=0.0
+        )
+        try:
+            await drive_until(hub, DEVNET, hashes, all_in(S.PROVEN), REFUNDS_ONLY)
+            evm.travel(clock, deadline)
+            with pytest.raises(Crash):
+                await drive_until(hub, DEVNET, hashes, all_in(S.REFUNDED), REFUNDS_ONLY)
+        finally:
+            await hub.close()
+
+    asyncio.run(first_life())
+    devnet.node.produce_block()  # a chunk sent before the crash lands
+    found = [store.transfer_by_source_tx(ChainId(DEVNET), h) for h in hashes]
+    assert {t.state for t in found} == {S.TIMED_OUT}
+    (batch_id,) = batches_of(store, found, BatchKind.NONDELIVERY)
+    assert store.batch_actions(batch_id)["refund:0"].status is ActionStatus.RECORDED
+    expected = 1 if after_send else 0
+    assert [devnet_refunds(devnet, t.packet.sequence) for t in found] == [expected] * 3
+
+    async def second_life() -> list[Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path / "second", batch_linger=0.0)
+        try:
+            return await drive_until(hub, DEVNET, hashes, all_in(S.REFUNDED), REFUNDS_ONLY)
+        finally:
+            await hub.close()
+
+    done = asyncio.run(second_life())
+    for _ in range(3):
+        devnet.node.produce_block()
+    assert [devnet_refunds(devnet, t.packet.sequence) for t in done] == [1, 1, 1]
+    assert devnet_balance(devnet) == before
+    assert store.batch(batch_id).state is BatchState.DONE
+    assert store.batch_actions(batch_id)["refund:0"].status is ActionStatus.SUCCEEDED
