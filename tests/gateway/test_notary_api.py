@@ -11,6 +11,8 @@ from eth_account import Account
 from core.ids import ChainId, Height, PacketId
 from core.records import NewTransfer, TransferKind
 from core.states import TransferState
+from core.steps import Step
+from core.types import ChainAction
 from gateway.store import SqlStore
 from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
 from tests.gateway.test_transfers_api import assert_problem
@@ -285,3 +287,38 @@ async def test_a_batch_attestation_with_one_broken_field_is_refused(
     if code is not None:
         assert_problem(response, status, code)
     assert store.batch_signatures(batch.id) == []
+
+
+async def test_an_error_ack_batch_names_where_each_member_failed_on_its_destination(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    failed, unknown = (transfer_in(store, clock, s, TransferState.PROVEN) for s in (31, 32))
+    where = {"height": 77, "tx_hash": "0x" + "ee" * 32, "position": [1, 4]}
+    action = ChainAction("failed_event", where, "failed:31")
+    store.record_done_actions(
+        [(failed, Step.FAILED, ChainId(EVM), action, b"\xee" * 32, Height(77))], clock()
+    )
+    store.create_batch(
+        ROUTE, 3, 1, b"\xab" * 32, BATCH_DIGEST, [failed, unknown], clock(), hold_until=clock()
+    )
+    params = {"notary": NOTARY.address, "limit": 4}
+    (owed,) = (
+        await api.get("/v1/notary/batches", params=params, headers={"X-API-Key": keys.notary})
+    ).json()
+    assert owed["kind"] == "error_ack"
+    assert [m["failure"] for m in owed["members"]] == [where, None]  # none recorded: null
+
+
+async def test_a_timed_out_packet_in_a_nondelivery_batch_is_signed_with_its_batch_only(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    batched, alone = (transfer_in(store, clock, s, TransferState.TIMED_OUT) for s in (41, 42))
+    store.create_batch(ROUTE, 1, 1, b"\xac" * 32, BATCH_DIGEST, [batched], clock(), hold_until=0)
+    headers = {"X-API-Key": keys.notary}
+    params = {"notary": NOTARY.address, "limit": 50}
+    items = (await api.get("/v1/notary/requests", params=params, headers=headers)).json()
+    assert [(i["transfer_id"], i["kind"]) for i in items] == [(alone, "nondelivery")]
+    batches = await api.get("/v1/notary/batches", params=params | {"limit": 4}, headers=headers)
+    (owed,) = batches.json()
+    assert [m["transfer_id"] for m in owed["members"]] == [batched]
+    assert owed["members"][0]["kind"] == "nondelivery"

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from core.batches import BatchKind, BatchStatement
-from notary import Notary, WorkItem, WouldEquivocate
+from core.errors import InvalidInput
+from notary import FailedAt, Notary, WorkItem, WouldEquivocate
 from notary.batches import BatchMemberRefused, BatchRootMismatch, BatchWork
 from proofs.hashing import get_hash_function
 from proofs.notary.batch import compute_batch_root
@@ -165,3 +166,47 @@ def test_a_batch_whose_statement_is_not_the_notarys_own_computation_is_refused(
         loop.run_until_complete(close(notary))
         loop.close()
     assert says in refused.value.message, field
+
+
+ERROR_ACK_DOC = {
+    "batch_id": "ba_1",
+    "route_id": "r",
+    "source_chain": "a",
+    "dest_chain": "b",
+    "kind": "error_ack",
+    "epoch": 1,
+    "size": 1,
+    "root": "0x" + "aa" * 32,
+    "members": [
+        {
+            "transfer_id": "t1",
+            "route_id": "r",
+            "source_chain": "a",
+            "dest_chain": "b",
+            "sequence": 4,
+            "height": 9,
+            "tx_hash": "0x" + "ab" * 32,
+            "position": [2],
+            "kind": "delivery",
+            "failure": {"height": 12, "tx_hash": "0x" + "cd" * 32, "position": [0, 3]},
+        }
+    ],
+}
+
+
+def test_an_error_ack_batch_from_the_hub_carries_each_members_failure_event() -> None:
+    work = BatchWork.from_json(ERROR_ACK_DOC)
+    assert work.kind is BatchKind.ERROR_ACK
+    assert work.members[0].failed_at == FailedAt(12, b"\xcd" * 32, (0, 3))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("tx_hash", "cd" * 32), ("height", -1), ("position", None)],
+    ids=["tx-hash-not-0x", "negative-height", "no-position"],
+)
+def test_an_error_ack_member_with_a_malformed_failure_is_refused(field: str, value: object) -> None:
+    member = dict(ERROR_ACK_DOC["members"][0])  # type: ignore[index]
+    member["failure"] = {**member["failure"], field: value}
+    with pytest.raises(InvalidInput, match="malformed"):
+        BatchWork.from_json({**ERROR_ACK_DOC, "members": [member]})

@@ -142,3 +142,85 @@ def test_a_signed_log_of_the_one_row_per_packet_format_is_carried_over(tmp_path:
             log.check("r", 7, "delivery", b"other")
     finally:
         log.close()
+
+
+# --- refund statements of batches (issue #15): nondelivery and error_ack -----------------------
+
+D1, D2 = b"\x01" * 32, b"\x02" * 32
+
+
+@pytest.mark.parametrize(
+    ("held", "kind", "proven", "rule"),
+    [
+        # (what the log holds for packet 7, the batch asked for, its proof, the refusal)
+        ((("batch", "nondelivery"),), "error_ack", True, Statement.DOUBLE_REFUND),
+        ((("batch", "error_ack"),), "nondelivery", True, Statement.DOUBLE_REFUND),
+        ((("single", "nondelivery"),), "error_ack", True, Statement.DOUBLE_REFUND),
+        ((("batch", "error_ack"),), "delivery", True, Statement.AFTER_NONDELIVERY),
+        ((("batch", "error_ack"),), "error_ack", True, Statement.EQUIVOCATION),
+        ((), "error_ack", False, Statement.UNPROVEN),
+    ],
+    ids=[
+        "error-ack-after-nondelivery",
+        "nondelivery-after-error-ack",
+        "error-ack-after-single-nondelivery",
+        "delivery-after-error-ack",
+        "second-error-ack-root",
+        "error-ack-unproven",
+    ],
+)
+def test_a_packet_is_refunded_by_one_statement_kind_and_never_delivered_after(
+    tmp_path: Path,
+    held: tuple[tuple[str, str], ...],
+    kind: str,
+    proven: bool,
+    rule: Statement,
+) -> None:
+    log = SignedLog(tmp_path)
+    try:
+        for how, held_kind in held:
+            if how == "batch":
+                proof = [True]
+                log.record_batch(
+                    "r", held_kind, [7], D1, b"s" * 65, "ba_1", 1.0, nonreceipt_proven=proof
+                )
+            else:
+                block = DestinationBlock(10, 10, False)
+                log.record("r", 7, held_kind, D1, b"s" * 65, "tr_1", 1.0, nonreceipt=block)
+        with pytest.raises(WouldEquivocate) as refused:
+            log.check_batch("r", kind, [5, 7], D2, nonreceipt_proven=[True, proven])
+        assert refused.value.details["rule"] == str(rule)
+        assert refused.value.details["index"] == 1  # the packet that forbids it, named
+    finally:
+        log.close()
+
+
+def test_an_error_ack_batch_with_every_failure_proven_is_signed_once(tmp_path: Path) -> None:
+    log = SignedLog(tmp_path)
+    try:
+        assert log.check_batch("r", "error_ack", [5, 7], D2, nonreceipt_proven=[True, True]) is None
+        proofs = [True, True]
+        first = log.record_batch(
+            "r", "error_ack", [5, 7], D2, b"s" * 65, "ba_2", 1.0, nonreceipt_proven=proofs
+        )
+        assert log.check_batch("r", "error_ack", [5, 7], D2) == first  # a repeat
+    finally:
+        log.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [("nondelivery", Statement.DOUBLE_REFUND), ("delivery", Statement.AFTER_NONDELIVERY)],
+)
+def test_no_single_statement_after_an_error_ack_batch(
+    tmp_path: Path, kind: str, rule: Statement
+) -> None:
+    log = SignedLog(tmp_path)
+    try:
+        proof = [True]
+        log.record_batch("r", "error_ack", [7], D1, b"s" * 65, "ba_1", 1.0, nonreceipt_proven=proof)
+        with pytest.raises(WouldEquivocate) as refused:
+            log.check("r", 7, kind, D2, nonreceipt=DestinationBlock(10, 10, False))
+        assert refused.value.details["rule"] == str(rule)
+    finally:
+        log.close()

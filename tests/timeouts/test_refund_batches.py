@@ -209,6 +209,11 @@ def test_timed_out_devnet_packets_are_refunded_on_the_devnet_by_one_nondelivery_
         assert [h.state for h in store.history(t.id)][-2:] == [S.TIMED_OUT, S.REFUNDED]
     # the notaries signed the batch, not each packet: no single non-delivery statements
     assert singles == [None] * 9
+    # the delivery batch they were proven in never had a quorum: closed once all timed out
+    (delivery,) = batches_of(store, done, BatchKind.DELIVERY)
+    assert store.batch(delivery).state is BatchState.DONE
+    assert store.batch_signatures(delivery) == []
+    assert store.batch_actions(delivery) == {}
 
 
 def test_timed_out_anvil_packets_are_refunded_on_anvil_by_one_nondelivery_batch(
