@@ -379,6 +379,52 @@ def test_a_packet_anvil_refuses_in_a_delivery_batch_is_refunded_on_the_devnet_by
     assert refused.details["reason"] == "notary-packet-not-failed"
 
 
+def test_a_packet_the_devnet_refuses_in_a_delivery_batch_is_refunded_on_anvil_by_an_error_ack(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    """anvil -> devnet: a receiver of 19 bytes is no devnet address, so the devnet marks that
+    packet received and failed (``packet_failed``) and delivers the two others."""
+    route_key = keccak(DEVNET.encode())
+    escrow_before = int(evm.bridge.view("escrowed", route_key, ZERO))
+    supply_before = devnet_supply(devnet)
+    timeout_height = devnet.node.tip.height + 10_000
+    hashes = []
+    for receiver in (b"\x44" * 20, b"\x45" * 19, b"\x46" * 20):
+        receipt = evm.bridge.transact(
+            "sendNative", DEVNET, receiver, timeout_height, 0, sender=evm.alice, value=AMOUNT
+        )
+        hashes.append(bytes.fromhex(receipt.tx_hash.removeprefix("0x")))
+    after_send = evm.chain.balance(evm.alice)
+
+    def settled(transfers: list[Any]) -> bool:
+        return [t.state for t in transfers] == [S.COMPLETED, S.REFUNDED, S.COMPLETED]
+
+    async def scenario() -> list[Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            return await drive_until(hub, LOCAL_CHAIN, hashes, settled, ALL_KINDS)
+        finally:
+            await hub.close()
+
+    ok_one, failed, ok_two = asyncio.run(scenario())
+    tip = devnet.node.tip.height
+    found = devnet.node.query_events(1, tip, "packet_failed", None, 1000)["events"]  # type: ignore[index]
+    assert [int(e["attributes"]["sequence"]) for e in found] == [failed.packet.sequence]
+    (refund,) = anvil_events(evm, "TimeoutPacket")
+    assert refund.args["sequence"] == failed.packet.sequence
+    # conservation read from the chains: the refused amount went back to alice on anvil
+    assert evm.chain.balance(evm.alice) == after_send + AMOUNT
+    assert int(evm.bridge.view("escrowed", route_key, ZERO)) == escrow_before + 2 * AMOUNT
+    assert devnet_supply(devnet) == supply_before + 2 * AMOUNT
+    assert_one_refund_batch(store, [failed], BatchKind.ERROR_ACK)
+    assert {ok_one.route_id, ok_two.route_id} == {IN}
+
+
+def devnet_supply(devnet: InProcessDevnet) -> int:
+    """``anvil/native`` vouchers outstanding on the devnet."""
+    return int(devnet.node.query_supply(f"{LOCAL_CHAIN}/native".encode())["supply"])  # type: ignore[arg-type]
+
+
 # --- crash safety -----------------------------------------------------------------------------
 
 
