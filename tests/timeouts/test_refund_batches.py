@@ -8,8 +8,11 @@ bridges' refund events are read from the chains.
 * timed-out packets of a route are refunded on their source by ONE
   ``NONDELIVERY`` batch (one root, one ``refundBatch`` / ``bridge_refund_batch``),
   devnet -> anvil and anvil -> devnet;
-* a delivery batch with one packet its destination's token refuses: the others
-  complete, that one is refunded on its source by an ``ERROR_ACK`` batch;
+* a delivery batch with packets their destination refuses (a message receiver that
+  reverts, a voucher that will not mint to the zero address; on the devnet a
+  receiver that is no address): the others complete, those are refunded on their
+  source by one ``ERROR_ACK`` batch, both directions, conservation read from the
+  chains;
 * a notary asked to sign a non-delivery batch one of whose members was delivered
   refuses the whole batch and names that member (and an error-ack of a member
   that did not fail);
@@ -75,20 +78,18 @@ def send_many_from_devnet(
     *,
     timeout_height: int = 0,
     timeout_s: int = 0,
+    message_to: Sequence[str] = (),
 ) -> list[bytes]:
-    """Alice sends one packet to each of ``receivers`` on anvil, all in ONE devnet block."""
+    """Alice sends ``AMOUNT`` upj to each of ``receivers`` on anvil, then a message to each
+    contract of ``message_to``, all in ONE devnet block."""
     nonce = devnet.node.committed_nonce(ALICE_ADDRESS)
+    timeouts = [timeout_height, timeout_s * 1000]
+    sends = [
+        ("bridge_send", [bytes.fromhex(r[2:]), b"upj", AMOUNT, *timeouts]) for r in receivers
+    ] + [("bridge_send_message", [bytes.fromhex(r[2:]), b"ping", *timeouts]) for r in message_to]
     hashes = []
-    for i, receiver in enumerate(receivers):
-        args = [
-            LOCAL_CHAIN.encode(),
-            bytes.fromhex(receiver[2:]),
-            b"upj",
-            AMOUNT,
-            timeout_height,
-            timeout_s * 1000,
-        ]
-        tx = keys.sign_tx(ALICE, DEVNET, nonce + i, "bridge_send", args)
+    for i, (kind, args) in enumerate(sends):
+        tx = keys.sign_tx(ALICE, DEVNET, nonce + i, kind, [LOCAL_CHAIN.encode(), *args])
         hashes.append(devnet.node.submit(tx))
     devnet.node.produce_block()
     return hashes
@@ -302,17 +303,26 @@ def test_a_notary_refuses_a_nondelivery_batch_one_of_whose_packets_was_delivered
 # --- ERROR_ACK batches -----------------------------------------------------------------------
 
 
-def test_a_packet_anvil_refuses_in_a_delivery_batch_is_refunded_on_the_devnet_by_an_error_ack(
+def test_packets_anvil_refuses_in_a_delivery_batch_are_refunded_on_the_devnet_by_an_error_ack(
     devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
 ) -> None:
+    """Four packets in one delivery batch: two land; a voucher that refuses to mint to the
+    zero address and a message receiver that reverts fail alone on anvil, and both are
+    refunded on the devnet by one ERROR_ACK batch."""
+    receiver = evm.chain.deploy("ExampleMessageReceiver", evm.bridge.address, sender=evm.admin)
+    receiver.transact("setRejecting", True, sender=evm.admin)
     balance, escrow, supply = devnet_balance(devnet), devnet_escrow(devnet), voucher_supply(evm)
     hashes = send_many_from_devnet(
-        devnet, [evm.alice, ZERO, evm.alice], timeout_height=evm.chain.block_number() + 10_000
+        devnet,
+        [evm.alice, ZERO, evm.alice],
+        timeout_height=evm.chain.block_number() + 10_000,
+        message_to=[receiver.address],
     )
     assert devnet_escrow(devnet) == escrow + 3 * AMOUNT
 
     def settled(transfers: list[Any]) -> bool:
-        return [t.state for t in transfers] == [S.COMPLETED, S.REFUNDED, S.COMPLETED]
+        wanted = [S.COMPLETED, S.REFUNDED, S.COMPLETED, S.REFUNDED]
+        return [t.state for t in transfers] == wanted
 
     async def scenario() -> tuple[list[Any], PjgwError | None]:
         hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
@@ -351,15 +361,18 @@ def test_a_packet_anvil_refuses_in_a_delivery_batch_is_refunded_on_the_devnet_by
             await hub.close()
 
     done, refused = asyncio.run(scenario())
-    ok_one, failed, ok_two = done
+    ok_one, failed, ok_two, message = done
     # the chains: two delivered, one received-and-failed on anvil then refunded on the devnet
     assert sorted(e.args["sequence"] for e in anvil_events(evm, "RecvPacket")) == sorted(
         [ok_one.packet.sequence, ok_two.packet.sequence]
     )
-    (failure,) = anvil_events(evm, "PacketFailed")
-    assert failure.args["sequence"] == failed.packet.sequence
-    assert b"ERC20: mint to zero address" in failure.args["reason"]
+    failures = {e.args["sequence"]: e.args["reason"] for e in anvil_events(evm, "PacketFailed")}
+    assert sorted(failures) == sorted([failed.packet.sequence, message.packet.sequence])
+    assert b"ERC20: mint to zero address" in failures[failed.packet.sequence]
+    assert b"message receiver rejected the packet" in failures[message.packet.sequence]
+    assert receiver.view("messageCount") == 0
     assert devnet_refunds(devnet, failed.packet.sequence) == 1
+    assert devnet_refunds(devnet, message.packet.sequence) == 1
     assert devnet_refunds(devnet, ok_one.packet.sequence) == 0
     # conservation read from the chains: what left alice is escrowed once per voucher minted
     assert devnet_balance(devnet) == balance - 2 * AMOUNT
@@ -369,7 +382,7 @@ def test_a_packet_anvil_refuses_in_a_delivery_batch_is_refunded_on_the_devnet_by
     # the hub: one delivery batch, the failed member in one ERROR_ACK batch
     (delivery,) = batches_of(store, done, BatchKind.DELIVERY)
     assert store.batch(delivery).state is BatchState.DONE
-    assert_one_refund_batch(store, [failed], BatchKind.ERROR_ACK)
+    assert_one_refund_batch(store, [failed, message], BatchKind.ERROR_ACK)
     assert [h.state for h in store.history(failed.id)][-2:] == [S.DEST_SUBMITTED, S.REFUNDED]
     assert store.action(failed.id, Step.FAILED).payload["tx_hash"] == "0x" + failed.dest_tx.hex()
     assert S.TIMED_OUT not in [h.state for h in store.history(failed.id)]
