@@ -31,6 +31,10 @@ only a chunk not found delivered is sent again; the destination refuses a
 replayed packet, so a lost race still delivers once. A ``store_root`` sent
 twice stores the same root (the bridge keeps it once).
 
+Members the destination recorded failed (``packet_failed``) and transfers that
+timed out are refunded on their source in ``ERROR_ACK`` / ``NONDELIVERY`` batches
+(``relayer.protocols.refund_batches``, a mixin of this class).
+
 Family-neutral: the acting chain's bridge (``core.seams.BridgeEndpoint``) does
 every chain-specific thing.
 """
@@ -75,6 +79,8 @@ STORE_ROOT = "store_root"
 DELIVER_CHUNK = "deliver:"
 """Journal steps of a batch: ``store_root``, then ``deliver:0``, ``deliver:1``, ..."""
 _BATCHED_STATES = frozenset({S.PROVEN, S.ATTESTED, S.DEST_SUBMITTED})
+_TIMED_OUT_OR_OVER = frozenset({S.TIMED_OUT, S.REFUNDED, S.REJECTED})
+"""A member of an unattested delivery batch in one of these has nothing left to deliver."""
 
 
 class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
@@ -379,8 +385,9 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             expired = await self._timed_out(route, [(t, self._packet(t)) for t in members])
             if expired:
                 # Their timeout passed on the destination while the notaries were away: they
-                # go the per-packet refund way (a later root holding them cannot deliver
-                # them: the destination refuses a packet past its timeout).
+                # are refunded on the source by a NONDELIVERY batch (refund_batches; a later
+                # root holding them cannot deliver them: the destination refuses a packet
+                # past its timeout).
                 await self._move_many(
                     expired,
                     S.PROVEN,
@@ -388,7 +395,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     "the destination passed the packet's timeout (its batch had no quorum)",
                     ctx.now(),
                 )
-            noted = await ctx.store.note_many(
+            await ctx.store.note_many(
                 batch.transfer_ids,
                 S.PROVEN,
                 f"waiting for notaries: {len(quorum.signers)} of {quorum.threshold} "
@@ -396,11 +403,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 ctx.now(),
                 hold_until=self._hold(),
             )
-            if (
-                expired
-                and not noted
-                and all(t.state is not S.PROVEN for t in await ctx.store.batch_members(batch.id))
-            ):
+            gone = set(expired)
+            if all(t.id in gone or t.state in _TIMED_OUT_OR_OVER for t in members):
                 # Every member timed out unattested: nothing left to deliver (they are
                 # refunded in NONDELIVERY batches); the batch is closed, not signed.
                 await ctx.store.set_batch_state(

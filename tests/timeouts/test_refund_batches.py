@@ -217,6 +217,39 @@ def test_timed_out_devnet_packets_are_refunded_on_the_devnet_by_one_nondelivery_
     assert store.batch_actions(delivery) == {}
 
 
+def test_a_refund_batch_is_sent_in_chunks_of_the_sources_capacity(
+    devnet: InProcessDevnet,
+    evm: Anvil,
+    store: Any,
+    clock: TestClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = devnet_balance(devnet)
+    deadline = int(max(evm.timestamp(), clock())) + 20
+    hashes = send_many_from_devnet(devnet, [evm.alice] * 3, timeout_s=deadline)
+
+    async def scenario() -> list[Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        monkeypatch.setattr(hub.relayer.ctx.bridge(ChainId(DEVNET)), "batch_capacity", lambda: 2)
+        try:
+            await drive_until(hub, DEVNET, hashes, all_in(S.PROVEN), REFUNDS_ONLY)
+            evm.travel(clock, deadline)
+            return await drive_until(hub, DEVNET, hashes, all_in(S.REFUNDED), REFUNDS_ONLY)
+        finally:
+            await hub.close()
+
+    done = asyncio.run(scenario())
+    assert devnet_balance(devnet) == before
+    assert [devnet_refunds(devnet, t.packet.sequence) for t in done] == [1, 1, 1]
+    (batch_id,) = batches_of(store, done, BatchKind.NONDELIVERY)
+    journal = store.batch_actions(batch_id)
+    assert sorted(journal) == ["refund:0", "refund:1", "store_root"]
+    members = store.batch_members(batch_id)
+    refunds = [store.action(t.id, Step.REFUND).tx_hash for t in members]
+    assert refunds == [journal["refund:0"].tx_hash] * 2 + [journal["refund:1"].tx_hash]
+
+
 def test_timed_out_anvil_packets_are_refunded_on_anvil_by_one_nondelivery_batch(
     devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
 ) -> None:
