@@ -130,6 +130,7 @@ def signed_evm_sends(info: dict[str, object], count: int) -> list[list[bytes]]:
     """Per sender, its anvil ``Bridge.sendNative`` transactions to the devnet in nonce order
     (signed up front: fixed gas and fees, so no estimate per transaction)."""
     from eth_account import Account
+    from eth_utils import to_checksum_address
 
     from adapters.evm.artifacts import load_artifact
     from devtools.devstack import DEVNET_CHAIN, EVM_CHAIN, EVM_CHAIN_ID
@@ -159,7 +160,7 @@ def signed_evm_sends(info: dict[str, object], count: int) -> list[list[bytes]]:
                             {
                                 "chainId": EVM_CHAIN_ID,
                                 "nonce": first + i,
-                                "to": chain["bridge"],
+                                "to": to_checksum_address(str(chain["bridge"])),
                                 "data": data,
                                 "value": AMOUNT,
                                 "gas": 300_000,

@@ -281,4 +281,4 @@ def test_evm_batch_capacity_fits_the_relayers_gas_cap(cap: int, multiplier: floa
     assert 1 <= capacity <= BATCH_CAPACITY
     if capacity > 1:
         assert (BATCH_BASE_GAS + capacity * BATCH_MEMBER_GAS) * multiplier <= cap
-    assert batch_capacity_for(10_000_000, 1.25) == 90  # the default settings
+    assert batch_capacity_for(10_000_000, 1.25) == 72  # the default settings
