@@ -10,6 +10,7 @@ tests and lease expiry are deterministic).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -80,6 +81,21 @@ class NewTransfer:
     source_tx: bytes | None = None
     state: TransferState = TransferState.REQUESTED
     reason: str = "accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class SeenPacket:
+    """A ``send_packet`` a source chain's watcher found, to record (``Store.record_packets``):
+    the transfer to create when none tracks the packet yet (``new``, with its packet and
+    source transaction), and the event with where it sits, attached to it once."""
+
+    new: NewTransfer
+    reason: str
+    source_height: int
+    source_position: tuple[int, ...]
+    source_event: bytes
+    packet_data: Mapping[str, object]
+    source_attributes: Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +251,7 @@ __all__ = [
     "RouteProtocol",
     "RouteRecord",
     "RouteStatusRecord",
+    "SeenPacket",
     "SignatureRecord",
     "TransferEventRecord",
     "TransferKind",

@@ -29,6 +29,7 @@ from core.records import (
     NewTransfer,
     RouteRecord,
     RouteStatusRecord,
+    SeenPacket,
     SignatureRecord,
     TransferEventRecord,
     TransferRecord,
@@ -472,6 +473,14 @@ class Store(Protocol):
         already (another relayer recorded it)."""
         ...
 
+    def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+        """A watcher's chunk of packets in ONE transaction (issue #15): for each, the transfer
+        tracking it (by packet, else the route's packet-less transfer of its source
+        transaction, else a new one) gets its event, as ``create_transfer`` then
+        ``attach_source_event`` would; one that has it already is left alone. The number
+        attached. CONTRACT: no round trip per packet on the watcher's hot path."""
+        ...
+
     def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         """Keep the state, record why it waits (``reason``), count an attempt, and
         make the transfer due again at ``retry_at`` (backoff is the caller's)."""
@@ -870,6 +879,27 @@ class SourceTransactions(Protocol):
 
 
 @runtime_checkable
+class ManyProofs(Protocol):
+    """An adapter that fetches the inclusion proofs of many events in few node requests.
+
+    Under load a block holds hundreds of packets, and the relayer and every notary
+    prove each of them: one request per event is most of their work
+    (``docs/benchmarks.md``, issue #15). ``adapters.proving.prove_events`` uses this
+    capability where an adapter has it and ``ChainAdapter.prove`` per event elsewhere.
+    """
+
+    async def prove_many(self, events: Sequence[ChainEvent]) -> Sequence[InclusionProof]:
+        """The proof of each of ``events``, in order (one request per block, or fewer).
+
+        CONTRACT: each proof is the one ``prove`` returns for its event: its own
+        complete proof, checked on its own by ``LightClient.verify_membership``
+        exactly as a single one (no proof vouches for another).
+        SECURITY: untrusted, as every answer of a node.
+        """
+        ...
+
+
+@runtime_checkable
 class SourceChain(Protocol):
     """An adapter whose chain can start transfers from an API request."""
 
@@ -1049,6 +1079,7 @@ __all__ = [
     "InclusionProof",
     "LightClient",
     "ManagedKeys",
+    "ManyProofs",
     "OnChainClientHost",
     "OnChainClientSource",
     "OnChainClientStatus",

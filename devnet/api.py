@@ -127,6 +127,14 @@ def _router(node: DevnetNode) -> APIRouter:
     ) -> dict[str, object]:
         return node.query_event_proof(height, index)
 
+    @router.get("/v1/proofs/events/{height}")
+    def event_proofs(
+        height: HeightPath,
+        first: Annotated[int, Query(alias="from", ge=0, le=2**32)],
+        last: Annotated[int, Query(alias="to", ge=0, le=2**32)],
+    ) -> dict[str, object]:
+        return node.query_event_proofs(height, first, last)
+
     @router.get("/v1/proofs/state")
     def state_proof(
         key: Annotated[str, Query(max_length=2 + 2 * 1024)],

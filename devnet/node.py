@@ -63,7 +63,7 @@ from devnet.state import (
 )
 from devnet.store import BlockRow, BlockWrite, EventRow, Store
 from devnet.txs import CheckedTx, TxRejected, check_tx, core_error
-from proofs.merkle import inclusion_proof
+from proofs.merkle import inclusion_proof, inclusion_proofs
 from proofs.pujiang import codec
 
 log = logging.getLogger("pjgw.devnet")
@@ -533,6 +533,27 @@ class DevnetNode:
             "index": index,
             "event": hex0x(leaves[index]),
             "path": [hex0x(p) for p in path],
+        }
+
+    def query_event_proofs(self, height: int, first: int, last: int) -> dict[str, object]:
+        """The audit paths of events ``first..last`` of block ``height`` in ONE answer (at
+        most ``MAX_LIMIT``): one store read and one tree hashing for all of them, where a
+        proof per request reads and hashes the whole block again for each event."""
+        if not 0 <= first <= last or last - first >= MAX_LIMIT:
+            raise InvalidInput(f"event proofs need 0 <= from <= to and at most {MAX_LIMIT}")
+        self._block_row(height)
+        leaves = [r.leaf for r in self.store.block_events(height)]
+        if last >= len(leaves):
+            raise NotFound(f"block {height} has {len(leaves)} events, no index {last}")
+        indices = range(first, last + 1)
+        paths = inclusion_proofs(leaves, indices, hash_fn=self.hash_fn)
+        return {
+            "height": height,
+            "count": len(leaves),
+            "proofs": [
+                {"index": i, "event": hex0x(leaves[i]), "path": [hex0x(p) for p in path]}
+                for i, path in zip(indices, paths, strict=True)
+            ],
         }
 
     def query_state_proof(self, key: bytes, height: int | None = None) -> dict[str, object]:

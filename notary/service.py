@@ -45,7 +45,7 @@ from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.seams import SECP256K1, Signer
-from core.types import EventKind
+from core.types import EventKind, InclusionProof
 from notary.checkpoints import CheckpointFile
 from notary.errors import (
     PacketMismatch,
@@ -390,11 +390,20 @@ class Notary:
                     reason="batch-mixed-routes",
                 )
         gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
+        # The members' inclusion proofs in one request per source block (each still
+        # verified alone below); a member left out is fetched on its own.
+        fetched = {}
+        if route.source in self.verifiers and work.source_chain == route.source:
+            fetched = await self.verifiers[route.source].proofs_of(
+                [(item.height, item.position) for item in work.members]
+            )
 
         async def verify(index: int, item: WorkItem) -> tuple[Any, DestinationBlock | None]:
             async with gate:
                 try:
-                    _route, packet = await self._proven_packet(item)
+                    _route, packet = await self._proven_packet(
+                        item, fetched=fetched.get((item.height, tuple(item.position)))
+                    )
                     block = None
                     if work.kind is BatchKind.NONDELIVERY:
                         block = await self._never_received(route.destination, packet)
@@ -473,9 +482,12 @@ class Notary:
         )
         return BatchAttestation(work.batch_id, self.address, digest, signature)
 
-    async def _proven_packet(self, work: WorkItem) -> tuple[Route, Any]:
+    async def _proven_packet(
+        self, work: WorkItem, *, fetched: InclusionProof | None = None
+    ) -> tuple[Route, Any]:
         """Steps 1-3 of the module docstring: the route, and the packet proven from the
-        notary's own light client at the work item's place."""
+        notary's own light client at the work item's place (``fetched``: its inclusion
+        proof fetched with its block's others, verified here all the same)."""
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")
@@ -489,7 +501,7 @@ class Notary:
                 raise UnknownRoute(f"no adapter for chain {chain}")
         source = self.adapters[route.source]
         event = await self.verifiers[route.source].proven_event(
-            work.height, work.position, work.tx_hash
+            work.height, work.position, work.tx_hash, fetched=fetched
         )
         if event.kind is not EventKind.SEND_PACKET:
             raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")

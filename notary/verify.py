@@ -28,15 +28,20 @@ header, trusted on first use (``docs/notary.md``).
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 
 from adapters.block_listings import BlockListings
 from adapters.follower import LightClientFollower, Verified
-from core.errors import InvalidInput
+from adapters.proving import prove_events
+from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.seams import ChainAdapter
-from core.types import ChainEvent, Packet
+from core.types import ChainEvent, InclusionProof, Packet
 from notary.errors import EventNotFound, PacketMismatch
 from proofs.notary.nondelivery import DestinationBlock
+
+log = logging.getLogger("pjgw.notary")
 
 CACHED_HEIGHTS = 64  # event listings kept per chain (final blocks: they never change)
 
@@ -59,10 +64,44 @@ class ChainVerifier:
         """A verified consensus state at the chain's finalized height (timeouts)."""
         return await self.follower.latest_verified(self.chain_id)
 
+    async def proofs_of(
+        self, places: Sequence[tuple[int, tuple[int, ...]]]
+    ) -> dict[tuple[int, tuple[int, ...]], InclusionProof]:
+        """The inclusion proofs of the listed events at ``places`` (height, position), one
+        request per block where the adapter can (``adapters.proving.prove_events``): what a
+        batch's members will ask ``proven_event`` for. Best effort: a place not listed, or a
+        block whose fetch failed, is left out, and ``proven_event`` then fetches (and
+        refuses) that member on its own. Each proof is still verified there, alone."""
+        heights: dict[int, set[tuple[int, ...]]] = {}
+        for height, position in places:
+            heights.setdefault(int(height), set()).add(tuple(position))
+        found: dict[tuple[int, tuple[int, ...]], InclusionProof] = {}
+        for height, positions in heights.items():
+            try:
+                listed = [
+                    e
+                    for e in await self._listings.events(self.adapter, height)
+                    if tuple(e.position) in positions
+                ]
+                proofs = await prove_events(self.adapter, listed)
+            except PjgwError as err:
+                log.info("proofs of %s block %d in one go: %s", self.chain_id, height, err)
+                continue
+            found.update(
+                ((height, tuple(e.position)), p) for e, p in zip(listed, proofs, strict=True)
+            )
+        return found
+
     async def proven_event(
-        self, height: int, position: tuple[int, ...], tx_hash: bytes
+        self,
+        height: int,
+        position: tuple[int, ...],
+        tx_hash: bytes,
+        *,
+        fetched: InclusionProof | None = None,
     ) -> ChainEvent:
-        """The event at ``(height, position)`` of ``tx_hash``, proven and re-decoded."""
+        """The event at ``(height, position)`` of ``tx_hash``, proven and re-decoded;
+        ``fetched``: its proof from ``proofs_of`` (verified here like a fresh one)."""
         events = await self._listings.events(self.adapter, height)
         listed = [e for e in events if tuple(e.position) == tuple(position)]
         if not listed or listed[0].tx_hash != tx_hash:
@@ -73,7 +112,7 @@ class ChainVerifier:
                 height=height,
             )
         verified = await self.consensus_at(height, recheck=True)
-        proof = await self.adapter.prove(listed[0])
+        proof = fetched if fetched is not None else await self.adapter.prove(listed[0])
         await asyncio.to_thread(
             verified.light_client.verify_membership, verified.consensus_state, proof
         )

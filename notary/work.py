@@ -276,7 +276,7 @@ async def run_once(
     *,
     limit: int = 50,
     concurrency: int = 16,
-    batch_limit: int = 4,
+    batch_limit: int = 16,
 ) -> int:
     """One round: attest and submit what the source hands out; the number submitted.
 
@@ -302,14 +302,21 @@ async def run_once(
 
     done = 0
     if isinstance(source, BatchWorkSource):  # batches first: they carry most packets
-        for batch in await source.fetch_batches(batch_limit):
+
+        async def one_batch(batch: BatchWork) -> bool:
             try:
                 attestation = await notary.attest_batch(batch)
             except PjgwError as err:
                 log.warning("refused batch %s (%s): %s", batch.batch_id, batch.route_id, err)
-                continue
+                return False
             await source.submit_batch(attestation)
-            done += 1
+            return True
+
+        # The round's batches at once (issue #15: one after the other, a burst's batches
+        # waited seconds for each other's RPC): each batch's signed-log check and record
+        # run without an ``await`` between them, as a single item's do.
+        batches = await source.fetch_batches(batch_limit)
+        done += sum(await asyncio.gather(*(one_batch(b) for b in batches)))
     items = await source.fetch(limit)
     notary.metrics.last_poll.set(time.time())
     done += sum(await asyncio.gather(*(one(item) for item in items)))

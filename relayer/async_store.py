@@ -32,6 +32,7 @@ from core.records import (
     NewTransfer,
     RouteRecord,
     RouteStatusRecord,
+    SeenPacket,
     SignatureRecord,
     TransferEventRecord,
     TransferRecord,
@@ -102,6 +103,9 @@ class AsyncStore:
         self, transfer_id: str, reason: str, now: float, **fields: object
     ) -> TransferRecord:
         return await self._call(self.sync.attach_source_event, transfer_id, reason, now, **fields)
+
+    async def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+        return await self._call(self.sync.record_packets, packets, now)
 
     async def history(self, transfer_id: str) -> list[TransferEventRecord]:
         return await self._call(self.sync.history, transfer_id)

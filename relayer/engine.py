@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from adapters.chains_file import build_adapter
-from core.errors import InvalidInput, InvalidTransition, NotFound, PjgwError
+from core.errors import InvalidInput, NotFound, PjgwError
 from core.ids import ChainId, Height, PacketId
 from core.logs import log_context
 from core.records import (
@@ -58,11 +58,11 @@ from core.records import (
     RouteProtocol,
     RouteRecord,
     RouteStatusRecord,
+    SeenPacket,
     TransferKind,
     TransferRecord,
 )
 from core.seams import ChainAdapter, Store, TransferProtocol
-from core.states import TransferState
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
@@ -81,8 +81,8 @@ log = logging.getLogger("pjgw.relayer")
 CLIENTS_TASK = "clients"
 """The task that keeps every source chain's light client inside its trusting period."""
 
-WATCH_CONCURRENCY = 8
-"""Packet events a watcher records at once (the store's thread pool has 4 threads)."""
+RECORD_BATCH = 500
+"""Packets a watcher records in one store transaction (``Store.record_packets``)."""
 
 PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
     RouteProtocol.NOTARY: BatchedNotaryProtocol,
@@ -463,10 +463,14 @@ class Relayer:
                 if route is None or int(event.height) < starts[route.route_id]:
                     continue
                 found.append((route, event, packet))
-            # Recorded a few at a time (each is a lookup and an insert, each packet its own
-            # row), all before the cursor moves: a crash re-reads the chunk and finds them.
-            gate = asyncio.Semaphore(WATCH_CONCURRENCY)
-            await asyncio.gather(*(self._record_gated(gate, *item) for item in found))
+            # Recorded in one store transaction per ``RECORD_BATCH`` packets (issue #15: one
+            # per packet was the watcher's whole time under load), all before the cursor
+            # moves: a crash re-reads the chunk and finds them recorded.
+            for first in range(0, len(found), RECORD_BATCH):
+                await self.db.record_packets(
+                    [self._seen(*item) for item in found[first : first + RECORD_BATCH]],
+                    self.clock(),
+                )
             recorded += len(found)
             await self.db.advance_cursor(key, Height(end))
             self._scanned[chain_id] = end
@@ -490,57 +494,34 @@ class Relayer:
             return configured
         return self.settings.start_height
 
-    async def _record_gated(
-        self, gate: asyncio.Semaphore, route: RouteRecord, event: ChainEvent, packet: Packet
-    ) -> None:
-        async with gate:
-            await self._record_event(route, event, packet)
-
-    async def _record_event(self, route: RouteRecord, event: ChainEvent, packet: Packet) -> None:
-        """Make sure a transfer tracks this packet, with the event recorded on it."""
-        now = self.clock()
+    @staticmethod
+    def _seen(route: RouteRecord, event: ChainEvent, packet: Packet) -> SeenPacket:
+        """What the store records of a packet the watcher found: the transfer to create when
+        none tracks it yet, and its event with where it sits, stored once (later steps never
+        list the block again; the state change is the protocol's, on its next step)."""
         pid = PacketId(packet.source_chain, packet.dest_chain, packet.sequence)
-        found = await self.db.transfer_by_packet(pid)
-        if found is None:
-            by_tx = await self.db.transfer_by_source_tx(route.source, event.tx_hash)
-            if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet is None:
-                found = by_tx
-        if found is None:
-            found, _ = await self.db.create_transfer(
-                NewTransfer(
-                    route_id=route.route_id,
-                    kind=TransferKind.ASSET if packet.amount else TransferKind.MESSAGE,
-                    sender="0x" + packet.sender.hex(),
-                    receiver="0x" + packet.receiver.hex(),
-                    denom=packet.denom,
-                    amount=packet.amount,
-                    payload=packet.payload,
-                    timeout_height=packet.timeout_height,
-                    timeout_time=packet.timeout_time_ms // 1000,
-                    packet=pid,
-                    source_tx=event.tx_hash,
-                    reason=f"packet seen on {route.source}",
-                ),
-                now,
-            )
-        if found.state is not TransferState.REQUESTED or found.source_height is not None:
-            return  # recorded before (a chunk read again after a crash)
-        # The packet, its event and where it sits are stored now, once: later steps never
-        # list the block again. The state change is the protocol's (requested ->
-        # source_committed), on its next step.
-        with contextlib.suppress(InvalidTransition):  # another relayer recorded it meanwhile
-            await self.db.attach_source_event(
-                found.id,
-                f"send_packet {pid} seen in block {event.height} of {route.source}",
-                now,
+        return SeenPacket(
+            new=NewTransfer(
+                route_id=route.route_id,
+                kind=TransferKind.ASSET if packet.amount else TransferKind.MESSAGE,
+                sender="0x" + packet.sender.hex(),
+                receiver="0x" + packet.receiver.hex(),
+                denom=packet.denom,
+                amount=packet.amount,
+                payload=packet.payload,
+                timeout_height=packet.timeout_height,
+                timeout_time=packet.timeout_time_ms // 1000,
                 packet=pid,
                 source_tx=event.tx_hash,
-                source_height=event.height,
-                source_position=tuple(event.position),
-                source_event=event.raw,
-                packet_data=packet_to_data(packet),
-                source_attributes=plain_attributes(event.attributes),
-            )
+                reason=f"packet seen on {route.source}",
+            ),
+            reason=f"send_packet {pid} seen in block {event.height} of {route.source}",
+            source_height=int(event.height),
+            source_position=tuple(event.position),
+            source_event=event.raw,
+            packet_data=packet_to_data(packet),
+            source_attributes=plain_attributes(event.attributes),
+        )
 
     # --- working --------------------------------------------------------------------------
 

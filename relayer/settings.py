@@ -65,7 +65,9 @@ class RelayerSettings(BaseSettings):
 
     # work distribution
     lease_seconds: float = Field(60.0, gt=0, le=3600)
-    claim_limit: int = Field(100, ge=1, le=10_000, description="transfers leased per pass")
+    claim_limit: int = Field(
+        256, ge=1, le=10_000, description="transfers leased per pass (a full batch: 256)"
+    )
     steps_per_claim: int = Field(8, ge=1, le=32, description="steps one lease may take")
     concurrency: int = Field(16, ge=1, le=1_000, description="transfers stepped at once")
     poll_interval: float = Field(1.0, gt=0, le=600, description="seconds between passes")

@@ -44,7 +44,7 @@ from trie import HexaryTrie
 
 from adapters.evm import source_tx
 from adapters.evm.artifacts import Artifact, load_artifact
-from adapters.evm.bridge import EvmBridge
+from adapters.evm.bridge import EvmBridge, batch_capacity_for
 from adapters.evm.certificate import BridgeDomain, Packet
 from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
@@ -1390,6 +1390,9 @@ class EvmAdapter:
             self.settings.committee_threshold,
             self.settings.committee,
             self.settings.committee_epoch,
+            capacity=batch_capacity_for(
+                self.settings.max_gas_per_tx, self.settings.gas_limit_multiplier
+            ),
         )
 
 

@@ -61,6 +61,21 @@ under half of a 30M block gas limit. Measured by ``bench/batch_gas.py``
 members fit 15M and 340 fit 30M; half leaves room for members that cost more (a
 message receiver's callback), for the block's other transactions and for the
 1.53M of gas limit the contract reserves for each delivery (``MEMBER_GAS``)."""
+BATCH_BASE_GAS = 36_000
+BATCH_MEMBER_GAS = 110_000
+"""``receiveBatch``'s gas: the base and, per asset member, a bound above what was measured
+(``bench/batch_gas.py``: 88k; the hub benchmark: ~90k per member of a 250-member batch,
+whose proofs are 8 nodes long), so a chunk's estimate stays under the cap."""
+
+
+def batch_capacity_for(max_gas_per_tx: int, gas_limit_multiplier: float) -> int:
+    """Members per ``receiveBatch`` that fit the relayer's own gas cap (its estimate times
+    the margin must stay under ``max_gas_per_tx``, or the send is refused before it is
+    made), at most ``BATCH_CAPACITY``. Found by the hub benchmark (issue #15): with the
+    default 10M cap and a 1.25 margin, a chunk of 128 needed 10.79M (and one of 90
+    members of a 250-member batch 10.11M) and was refused on every retry."""
+    fit = int((max_gas_per_tx / gas_limit_multiplier - BATCH_BASE_GAS) // BATCH_MEMBER_GAS)
+    return max(1, min(BATCH_CAPACITY, fit))
 
 
 def statement_abi(statement: BatchStatement) -> tuple[object, ...]:
@@ -135,8 +150,10 @@ class EvmBridge(BridgeBase):
         threshold: int = 0,
         members: Sequence[str] = (),
         epoch: int = 1,
+        capacity: int = BATCH_CAPACITY,
     ) -> None:
         super().__init__(chain_id, threshold, members, epoch)
+        self._capacity = capacity
         self.domain = domain
 
     def __repr__(self) -> str:
@@ -175,7 +192,7 @@ class EvmBridge(BridgeBase):
         return compute_batch_digest(self.domain, *statement_abi(statement))  # type: ignore[arg-type]
 
     def batch_capacity(self) -> int:
-        return BATCH_CAPACITY
+        return self._capacity
 
     def store_root_action(
         self, statement: BatchStatement, certificate: Sequence[bytes]

@@ -32,7 +32,14 @@ from adapters.pujiang.settings import PujiangSettings
 from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
 from adapters.signers import open_signer
 from adapters.signers.refs import warn_plaintext
-from core.errors import BadEncoding, ChainError, ChainRejected, ConfigError, InvalidInput
+from core.errors import (
+    BadEncoding,
+    ChainError,
+    ChainRejected,
+    ConfigError,
+    InvalidInput,
+    NotFound,
+)
 from core.ids import ChainId, Height
 from core.seams import LightClient, OnChainUpdate
 from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
@@ -49,6 +56,8 @@ if TYPE_CHECKING:
     from adapters.pujiang.htlc import PujiangHtlc
 
 VALSET_CACHE = 8
+EVENT_PROOFS_SPAN = 1000
+"""Most leaf indices one ``GET /v1/proofs/events/{height}`` request covers (the node's bound)."""
 """Validator sets kept by hash: a set signs many consecutive headers."""
 
 PROOF_KIND = EVENT_PROOF_KIND
@@ -323,6 +332,57 @@ class PujiangAdapter:
             value=wire.hex_field(answer, "event", what),
             nodes=tuple(wire.hex_field({"node": n}, "node", what) for n in path),
         )
+
+    async def prove_many(self, events: Sequence[ChainEvent]) -> list[InclusionProof]:
+        """The proofs of ``events``, in order: one ``GET /v1/proofs/events/{height}`` per
+        block for the span of leaf indices it needs (at most ``EVENT_PROOFS_SPAN`` a
+        request), each proof the one ``prove`` returns (``core.seams.ManyProofs``)."""
+        wanted: dict[int, set[int]] = {}
+        for event in events:
+            if event.chain_id != self.chain_id:
+                raise InvalidInput(f"event of chain {event.chain_id} given to {self.chain_id}")
+            if len(event.position) != 1 or not isinstance(event.position[0], int):
+                raise InvalidInput("a Pujiang event's position is (leaf index,)")
+            wanted.setdefault(int(_height(event.height, "height")), set()).add(event.position[0])
+        found: dict[tuple[int, int], InclusionProof] = {}
+        for height, indices in wanted.items():
+            ordered = sorted(indices)
+            while ordered:
+                first = ordered[0]
+                last = max(i for i in ordered if i < first + EVENT_PROOFS_SPAN)
+                try:
+                    found.update(await self._event_proofs(height, first, last))
+                except NotFound:
+                    # A node without the bulk route (or a leaf it lacks): one request per
+                    # event, whose own answer says which event is missing.
+                    return [await self.prove(e) for e in events]
+                ordered = [i for i in ordered if i > last]
+        return [found[(int(e.height), e.position[0])] for e in events]
+
+    async def _event_proofs(
+        self, height: int, first: int, last: int
+    ) -> dict[tuple[int, int], InclusionProof]:
+        what = f"proofs of events {height}/{first}..{last}"
+        answer = await self.node.get(f"/v1/proofs/events/{height}", {"from": first, "to": last})
+        rows = wire.field(answer, "proofs", what)
+        if not isinstance(rows, list) or len(rows) != last - first + 1:
+            raise ChainError(f"{what}: node answered {type(rows).__name__} of another length")
+        out = {}
+        for expected, row in enumerate(rows, start=first):
+            if not isinstance(row, dict) or wire.int_field(row, "index", what) != expected:
+                raise ChainError(f"{what}: node answered the proofs out of order")
+            path = wire.field(row, "path", what)
+            if not isinstance(path, list):
+                raise ChainError(f"{what}: node answered a non-list 'path'")
+            out[(height, expected)] = InclusionProof(
+                chain_id=self.chain_id,
+                height=Height(height),
+                kind=EVENT_PROOF_KIND,
+                key=encode_leaf_index(expected),
+                value=wire.hex_field(row, "event", what),
+                nodes=tuple(wire.hex_field({"node": n}, "node", what) for n in path),
+            )
+        return out
 
     async def receipt(self, tx_hash: bytes) -> TxReceipt:
         """The node's record of ``tx_hash``; ``NotFound`` if it never saw it."""

@@ -54,6 +54,7 @@ from core.records import (
     RouteProtocol,
     RouteRecord,
     RouteStatusRecord,
+    SeenPacket,
     SignatureRecord,
     TransferEventRecord,
     TransferKind,
@@ -373,50 +374,9 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMi
                     f"packet {new.packet} does not travel route {route.route_id!r}",
                     field="packet",
                 )
-            row = Transfer(
-                id="tr_" + uuid.uuid4().hex,
-                route_id=route.route_id,
-                source_chain=route.source,
-                dest_chain=route.destination,
-                kind=TransferKind(new.kind).value,
-                sender=new.sender,
-                receiver=new.receiver,
-                denom=new.denom,
-                amount=new.amount,
-                payload=bytes(new.payload),
-                timeout_height=new.timeout_height,
-                timeout_time=new.timeout_time,
-                state=TransferState(new.state).value,
-                reason=new.reason,
-                source_tx=new.source_tx,
-                source_height=None,
-                source_position=None,
-                source_event=b"",
-                dest_tx=None,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-                lease_owner=None,
-                lease_until=None,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
+            row = _insert_transfer(
+                s, route, new, now, idempotency_key=idempotency_key, request_hash=request_hash
             )
-            _set_packet(row, new.packet)
-            s.add(row)
-            s.flush()
-            journal.add_history(
-                s,
-                TRANSFER,
-                row.id,
-                now,
-                row.state,
-                row.reason,
-                tx_hash=new.source_tx,
-                chain_id=route.source if new.source_tx else None,
-                action="create",
-            )
-            s.flush()
             return transfer_record(row), True
 
         return self._write_retrying(work)
@@ -567,6 +527,80 @@ class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMi
             )
             s.flush()
             return transfer_record(row)
+
+    def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+        """Record a watcher's chunk of packets in ONE transaction: for each, the transfer that
+        tracks it (by packet; else the route's packet-less transfer of its source
+        transaction, made by the API; else a new one) gets the event attached, exactly as
+        ``create_transfer`` then ``attach_source_event`` would; a transfer that has its event
+        already is left alone (a chunk read again after a crash). The number attached."""
+        for seen in packets:
+            _check_new(seen.new)
+            if seen.new.packet is None or seen.new.source_tx is None:
+                raise InvalidInput("a seen packet names its packet and source transaction")
+
+        def work(s: Session) -> int:
+            routes: dict[str, Route] = {}
+            attached = 0
+            for seen in packets:
+                new = seen.new
+                route = routes.get(new.route_id) or s.get(Route, new.route_id)
+                if route is None:
+                    raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
+                routes[new.route_id] = route
+                row = s.scalar(_by_packet(new.packet))  # type: ignore[arg-type]
+                if row is None:
+                    by_tx = s.scalar(_by_source_tx(route.source, new.source_tx))  # type: ignore[arg-type]
+                    if (
+                        by_tx is not None
+                        and by_tx.route_id == route.route_id
+                        and by_tx.packet_sequence is None
+                    ):
+                        row = by_tx
+                if row is None:
+                    if (new.packet.source, new.packet.destination) != (  # type: ignore[union-attr]
+                        route.source,
+                        route.destination,
+                    ):
+                        raise InvalidInput(
+                            f"packet {new.packet} does not travel route {route.route_id!r}",
+                            field="packet",
+                        )
+                    row = _insert_transfer(s, route, new, now)
+                if row.state != TransferState.REQUESTED.value or row.source_height is not None:
+                    continue
+                values = _transition_values(
+                    {
+                        "packet": new.packet,
+                        "source_tx": new.source_tx,
+                        "source_height": seen.source_height,
+                        "source_position": seen.source_position,
+                        "source_event": seen.source_event,
+                        "packet_data": dict(seen.packet_data),
+                        "source_attributes": dict(seen.source_attributes),
+                    }
+                )
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.reason = seen.reason
+                row.next_attempt_at = now
+                row.updated_at = now
+                journal.add_history(
+                    s,
+                    TRANSFER,
+                    row.id,
+                    now,
+                    row.state,
+                    seen.reason,
+                    tx_hash=row.source_tx,
+                    chain_id=row.source_chain,
+                    action="source_event",
+                )
+                s.flush()
+                attached += 1
+            return attached
+
+        return self._write_retrying(work)
 
     def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         with self._write() as s:
@@ -1045,6 +1079,63 @@ def _now(now: float | None) -> float:
 
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def _insert_transfer(
+    s: Session,
+    route: Route,
+    new: NewTransfer,
+    now: float,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: bytes | None = None,
+) -> Transfer:
+    """A new transfer row of ``route`` with its ``create`` history line (flushed)."""
+    row = Transfer(
+        id="tr_" + uuid.uuid4().hex,
+        route_id=route.route_id,
+        source_chain=route.source,
+        dest_chain=route.destination,
+        kind=TransferKind(new.kind).value,
+        sender=new.sender,
+        receiver=new.receiver,
+        denom=new.denom,
+        amount=new.amount,
+        payload=bytes(new.payload),
+        timeout_height=new.timeout_height,
+        timeout_time=new.timeout_time,
+        state=TransferState(new.state).value,
+        reason=new.reason,
+        source_tx=new.source_tx,
+        source_height=None,
+        source_position=None,
+        source_event=b"",
+        dest_tx=None,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+        lease_owner=None,
+        lease_until=None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    _set_packet(row, new.packet)
+    s.add(row)
+    s.flush()
+    journal.add_history(
+        s,
+        TRANSFER,
+        row.id,
+        now,
+        row.state,
+        row.reason,
+        tx_hash=new.source_tx,
+        chain_id=route.source if new.source_tx else None,
+        action="create",
+    )
+    s.flush()
+    return row
 
 
 def _check_new(new: NewTransfer) -> None:

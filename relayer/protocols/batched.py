@@ -45,6 +45,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 
+from adapters.proving import prove_events
 from core.batches import BatchKind
 from core.errors import (
     BadProof,
@@ -188,19 +189,25 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             t for t in transfers if t.state is S.SOURCE_FINAL
         ]
         if to_prove:
+            by_height: dict[int | None, list[Transfer]] = {}
+            for t in to_prove:
+                by_height.setdefault(t.source_height, []).append(t)
             limit = asyncio.Semaphore(ctx.settings.concurrency)
 
-            async def prove(t: Transfer) -> Transfer | None:
+            async def prove(group: list[Transfer]) -> list[Transfer]:
                 async with limit:
-                    try:
-                        await self._prove(route, t)
-                    except Exception as err:  # the one error policy, per packet
+                    outcomes = await self._prove_block(route, group)
+                done = []
+                for t, err in zip(group, outcomes, strict=True):
+                    if err is None:
+                        done.append(t)
+                    else:  # the one error policy, per packet
                         await ctx.handle_error(route, t, err)
                         await self._release(t)
-                        return None
-                    return t
+                return done
 
-            proven = [t for t in await asyncio.gather(*(prove(t) for t in to_prove)) if t]
+            groups = await asyncio.gather(*(prove(g) for g in by_height.values()))
+            proven = [t for group in groups for t in group]
             if proven:
                 await self._move_many(
                     [t.id for t in proven],
@@ -212,18 +219,51 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 ready += [moved(t, S.PROVEN) for t in proven]
         return ready, rest
 
-    async def _prove(self, route: RouteRecord, t: Transfer) -> None:
-        """The per-packet check of ``source_final -> proven`` without the move."""
-        event, _packet = await self._event_and_packet(route, t)
-        verified = await self.ctx.keeper.verified_at(route.source, int(event.height), recheck=True)
-        proof = await self.ctx.adapter(route.source).prove(event)
-        if proof.value != event.raw or (t.source_event and proof.value != t.source_event):
-            raise BadProof(
-                "the proven value is not the packet event the relayer read", check="value"
-            )
-        await asyncio.to_thread(
-            verified.light_client.verify_membership, verified.consensus_state, proof
-        )
+    async def _prove_block(
+        self, route: RouteRecord, group: Sequence[Transfer]
+    ) -> list[Exception | None]:
+        """The per-packet check of ``source_final -> proven`` without the move, for the
+        transfers of ONE source block: the header verified once, the proofs fetched in one
+        go (``adapters.proving.prove_events``), each proof verified on its own. Per
+        transfer: ``None`` (proven) or what refused it (the whole group on a failed fetch)."""
+        ctx = self.ctx
+        outcomes: list[Exception | None] = [None] * len(group)
+        events: list[tuple[int, ChainEvent]] = []
+        for i, t in enumerate(group):
+            try:
+                events.append((i, (await self._event_and_packet(route, t))[0]))
+            except Exception as err:
+                outcomes[i] = err
+        if not events:
+            return outcomes
+        try:
+            height = int(events[0][1].height)
+            verified = await ctx.keeper.verified_at(route.source, height, recheck=True)
+            proofs = await prove_events(ctx.adapter(route.source), [e for _i, e in events])
+        except Exception as err:
+            for i, _event in events:
+                outcomes[i] = err
+            return outcomes
+
+        def check() -> None:
+            for (i, event), proof in zip(events, proofs, strict=True):
+                t = group[i]
+                try:
+                    if int(event.height) != height:
+                        raise BadProof("a block's group holds another height", check="height")
+                    if proof.value != event.raw or (
+                        t.source_event and proof.value != t.source_event
+                    ):
+                        raise BadProof(
+                            "the proven value is not the packet event the relayer read",
+                            check="value",
+                        )
+                    verified.light_client.verify_membership(verified.consensus_state, proof)
+                except Exception as err:
+                    outcomes[i] = err
+
+        await asyncio.to_thread(check)  # one thread hop for the block, not one per packet
+        return outcomes
 
     async def drive(self, route: RouteRecord) -> int:
         """Drive the route's unfinished batches one step each; the number worked."""

@@ -261,3 +261,24 @@ def test_pujiang_batch_capacity_fits_the_transaction_bound_and_more_is_refused()
     assert len(signed) <= 64 * 1024
     with pytest.raises(InvalidInput, match="split the slice"):
         bridge.batch_action(s, members)
+
+
+@pytest.mark.parametrize(
+    ("cap", "multiplier"), [(10_000_000, 1.25), (30_000_000, 1.0), (5_000_000, 2.0), (21_000, 3.0)]
+)
+def test_evm_batch_capacity_fits_the_relayers_gas_cap(cap: int, multiplier: float) -> None:
+    """A chunk of ``batch_capacity()`` members, at the measured gas per member and with the
+    estimate margin, stays under ``max_gas_per_tx`` (else every send of it is refused: the
+    hub benchmark saw 128 members need 10.79M against the default 10M cap)."""
+    from adapters.evm.bridge import (
+        BATCH_BASE_GAS,
+        BATCH_CAPACITY,
+        BATCH_MEMBER_GAS,
+        batch_capacity_for,
+    )
+
+    capacity = batch_capacity_for(cap, multiplier)
+    assert 1 <= capacity <= BATCH_CAPACITY
+    if capacity > 1:
+        assert (BATCH_BASE_GAS + capacity * BATCH_MEMBER_GAS) * multiplier <= cap
+    assert batch_capacity_for(10_000_000, 1.25) == 72  # the default settings

@@ -274,6 +274,100 @@ def test_proof_carries_index_leaf_and_path() -> None:
     assert proof.nodes == tuple(path)
 
 
+def _bulk(height: int, first: int, last: int, leaves: dict[int, bytes]) -> dict[str, Any]:
+    return {
+        "height": height,
+        "count": len(leaves),
+        "proofs": [
+            {"index": i, "event": "0x" + leaves[i].hex(), "path": ["0x" + bytes([i]).hex() * 32]}
+            for i in range(first, last + 1)
+        ],
+    }
+
+
+def test_prove_many_asks_once_per_block_and_gives_what_prove_gives() -> None:
+    leaves = {i: packet_leaf("send_packet", i) for i in range(4)}
+
+    def bulk(r: httpx.Request) -> dict[str, Any]:
+        height = int(r.url.path.rsplit("/", 1)[1])
+        first, last = int(r.url.params["from"]), int(r.url.params["to"])
+        return _bulk(height, first, last, leaves)
+
+    def single(r: httpx.Request) -> dict[str, Any]:
+        _, height, index = r.url.path.rsplit("/", 2)
+        answer = _bulk(int(height), int(index), int(index), leaves)["proofs"][0]
+        return answer | {"height": int(height)}
+
+    mock = MockNodeTransport(
+        {
+            "/v1/events": lambda r: {
+                "events": [row(4, 1, leaves[1]), row(4, 3, leaves[3]), row(5, 0, leaves[0])]
+            },
+            "/v1/proofs/events/": bulk,
+            "/v1/proofs/event/": single,
+        }
+    )
+
+    async def go(a: PujiangAdapter) -> Any:
+        events = await a.events(Height(4), Height(5))
+        return await a.prove_many(events), [await a.prove(e) for e in events]
+
+    many, one_by_one = run(mock, go)
+    assert many == one_by_one
+    bulk_requests = mock.paths("/v1/proofs/events/")
+    assert [(r.url.path, dict(r.url.params)) for r in bulk_requests] == [
+        ("/v1/proofs/events/4", {"from": "1", "to": "3"}),
+        ("/v1/proofs/events/5", {"from": "0", "to": "0"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        lambda a: a | {"proofs": a["proofs"][:-1]},  # one proof short
+        lambda a: a | {"proofs": a["proofs"][::-1]},  # out of order
+        lambda a: a | {"proofs": "all"},  # not a list
+        lambda a: a | {"proofs": [p | {"path": "0x00"} for p in a["proofs"]]},  # path not a list
+    ],
+    ids=["short", "out-of-order", "not-a-list", "path-not-a-list"],
+)
+def test_prove_many_refuses_a_malformed_bulk_answer(
+    broken: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    leaves = {i: packet_leaf("send_packet", i) for i in range(3)}
+    mock = MockNodeTransport(
+        {
+            "/v1/events": lambda r: {"events": [row(4, 0, leaves[0]), row(4, 2, leaves[2])]},
+            "/v1/proofs/events/4": lambda r: broken(_bulk(4, 0, 2, leaves)),
+        }
+    )
+
+    async def go(a: PujiangAdapter) -> Any:
+        return await a.prove_many(await a.events(Height(4), Height(4)))
+
+    with pytest.raises(ChainError):
+        run(mock, go)
+
+
+def test_prove_many_falls_back_to_one_request_per_event_on_a_node_without_the_route() -> None:
+    leaf = packet_leaf("send_packet", 0)
+    answer = {"height": 4, "index": 3, "event": "0x" + leaf.hex(), "path": []}
+    mock = MockNodeTransport(
+        {
+            "/v1/events": lambda r: {"events": [row(4, 3, leaf)]},
+            "/v1/proofs/event/4/3": lambda r: answer,
+        }
+    )
+
+    async def go(a: PujiangAdapter) -> Any:
+        (event,) = await a.events(Height(4), Height(4))
+        return await a.prove_many([event])
+
+    (proof,) = run(mock, go)
+    assert (proof.height, proof.key, proof.value) == (4, (3).to_bytes(8, "big"), leaf)
+    assert len(mock.paths("/v1/proofs/event/4/3")) == 1
+
+
 @pytest.mark.parametrize(
     ("answer", "height", "success"),
     [

@@ -11,7 +11,7 @@ import pytest
 from devnet.api import create_app
 from devnet.state import nonce_key
 from proofs.pujiang import codec
-from tests.devnet.test_bridge import foreign_packet, recv, send
+from tests.devnet.test_bridge import FAR, foreign_packet, recv, send
 from tests.fixtures.devnet_chain import Chain
 
 PROBLEM = "application/problem+json"
@@ -143,6 +143,38 @@ async def test_events_and_their_proofs(api: httpx.AsyncClient, chain: Chain) -> 
     )
     assert_problem(await api.get("/v1/events"), 422, "invalid-input")
     assert_problem(await api.get("/v1/proofs/event/2/9"), 404, "not-found")
+
+
+@pytest.mark.anyio
+async def test_event_proofs_of_a_block_in_one_answer_equal_the_single_ones(
+    api: httpx.AsyncClient, chain: Chain
+) -> None:
+    args = [b"evm-1", b"\xee" * 20, b"upj", 100, 0, FAR]
+    receipts = chain.run(*(chain.sign(0, "bridge_send", args) for _ in range(5)))
+    (block,) = {r["height"] for r in receipts}
+    answer = (await api.get(f"/v1/proofs/events/{block}", params={"from": 1, "to": 3})).json()
+    assert (answer["height"], answer["count"]) == (block, 5)
+    assert [p["index"] for p in answer["proofs"]] == [1, 2, 3]
+    for proof in answer["proofs"]:
+        single = (await api.get(f"/v1/proofs/event/{block}/{proof['index']}")).json()
+        assert (proof["event"], proof["path"]) == (single["event"], single["path"])
+    assert_problem(
+        await api.get(f"/v1/proofs/events/{block}", params={"from": 0, "to": 5}), 404, "not-found"
+    )
+    assert_problem(
+        await api.get(f"/v1/proofs/events/{block}", params={"from": 3, "to": 2}),
+        422,
+        "invalid-input",
+    )
+    assert_problem(
+        await api.get(f"/v1/proofs/events/{block}", params={"from": 0, "to": 1000}),
+        422,
+        "invalid-input",
+    )
+    assert_problem(await api.get(f"/v1/proofs/events/{block}"), 422, "invalid-input")
+    assert_problem(
+        await api.get("/v1/proofs/events/99", params={"from": 0, "to": 0}), 404, "not-found"
+    )
 
 
 @pytest.mark.anyio

@@ -36,6 +36,7 @@ from proofs.merkle import (
     consistency_proof,
     empty_root,
     inclusion_proof,
+    inclusion_proofs,
     is_valid_consistency,
     is_valid_inclusion,
     leaf_hash,
@@ -363,6 +364,40 @@ def test_builders_use_linear_number_of_hashes(size: int) -> None:
         build()
         # n leaf hashes plus fewer than n inner nodes: a tree has n - 1 of them.
         assert calls[0] <= 2 * size
+
+
+@pytest.mark.parametrize(("size", "index", "path"), INCLUSION_NODE_IDS)
+def test_inclusion_proofs_matches_node_id_table(size: int, index: int, path: list[bytes]) -> None:
+    assert inclusion_proofs(LEAVES[:size], [index]) == [path]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 33, 100])
+def test_inclusion_proofs_equal_one_inclusion_proof_per_leaf(size: int) -> None:
+    leaves = [i.to_bytes(4, "big") for i in range(size)]
+    indices = [*range(size - 1, -1, -1), 0]  # any order, repeats allowed
+    assert inclusion_proofs(leaves, indices, hash_fn=KECCAK256) == [
+        inclusion_proof(leaves, i, hash_fn=KECCAK256) for i in indices
+    ]
+
+
+@pytest.mark.parametrize(("size", "index"), [(0, 0), (1, 2), (7, 8), (7, -1)])
+def test_inclusion_proofs_index_outside_tree_raises_invalid_input(size: int, index: int) -> None:
+    with pytest.raises(InvalidInput):
+        inclusion_proofs(LEAVES[:size], [index])
+
+
+@pytest.mark.parametrize("index", [True, 1.0, "1"])
+def test_inclusion_proofs_reject_non_integer_positions(index: object) -> None:
+    with pytest.raises(InvalidInput):
+        inclusion_proofs(LEAVES, [index])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 255, 256, 1000, 1025])
+def test_inclusion_proofs_of_every_leaf_use_linear_number_of_hashes(size: int) -> None:
+    counted, calls = counting(SHA256)
+    leaves = [i.to_bytes(4, "big") for i in range(size)]
+    inclusion_proofs(leaves, range(size), hash_fn=counted)
+    assert calls[0] <= 2 * size
 
 
 # --- inclusion verification ------------------------------------------------------

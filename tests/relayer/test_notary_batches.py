@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pytest
 
 from core.batches import BatchKind, BatchStatement
 from core.errors import InvalidInput
+from devnet import keys
 from notary import FailedAt, Notary, WorkItem, WouldEquivocate
 from notary.batches import BatchMemberRefused, BatchRootMismatch, BatchWork
 from proofs.hashing import get_hash_function
 from proofs.notary.batch import compute_batch_root
 from proofs.notary.ecdsa import recover
+from proofs.pujiang import codec
 from tests.fixtures.anvil import LOCAL_CHAIN, Env
 from tests.fixtures.devnet import CHAIN_ID as DEVNET
 from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
@@ -210,3 +213,115 @@ def test_an_error_ack_member_with_a_malformed_failure_is_refused(field: str, val
     member["failure"] = {**member["failure"], field: value}
     with pytest.raises(InvalidInput, match="malformed"):
         BatchWork.from_json({**ERROR_ACK_DOC, "members": [member]})
+
+
+def sends_in_one_block(devnet: InProcessDevnet, count: int) -> list[WorkItem]:
+    """``count`` devnet sends committed in ONE block; their work items."""
+    alice = keys.account_key(DEVNET_SEED, 0)
+    nonce = devnet.node.committed_nonce(codec.compute_address(bytes(alice.verify_key)))
+    deadline = (int(time.time()) + 3600) * 1000
+    args = [LOCAL_CHAIN.encode(), b"\x33" * 20, b"upj", 10, 0, deadline]
+    hashes = [
+        devnet.node.submit(keys.sign_tx(alice, DEVNET, nonce + i, "bridge_send", args))
+        for i in range(count)
+    ]
+    tip = devnet.node.produce_block()
+    rows = devnet.node.query_events(tip.height, tip.height)["events"]  # type: ignore[index]
+    items = []
+    for tx_hash in hashes:
+        (row,) = [r for r in rows if r["tx_hash"] == "0x" + tx_hash.hex()]  # type: ignore[index]
+        items.append(
+            WorkItem(
+                transfer_id=f"t-{tip.height}-{row['index']}",  # type: ignore[index]
+                route_id=OUT,
+                source_chain=DEVNET,
+                dest_chain=LOCAL_CHAIN,
+                sequence=int(row["attributes"]["sequence"]),  # type: ignore[index]
+                height=tip.height,
+                tx_hash=tx_hash,
+                position=(int(row["index"]),),  # type: ignore[index]
+            )
+        )
+    return items
+
+
+def test_a_batch_of_one_block_is_signed_with_its_proofs_fetched_in_one_request(
+    devnet: InProcessDevnet, env: Env, evm_settings: Settings, tmp_path: Path
+) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    notary = make_notary(devnet, evm_settings, tmp_path)
+    source = notary.adapters[DEVNET]
+    singles: list[object] = []
+    honest_prove = source.prove
+
+    async def counted(event: object) -> object:
+        singles.append(event)
+        return await honest_prove(event)
+
+    source.prove = counted  # type: ignore[method-assign]
+    try:
+        items = sends_in_one_block(devnet, 4)
+        attestation = loop.run_until_complete(
+            notary.attest_batch(_work(items, _root(notary, items)))
+        )
+    finally:
+        loop.run_until_complete(close(notary))
+        loop.close()
+    assert attestation.batch_id == "ba_1"
+    assert singles == []  # no proof was fetched on its own
+
+
+FORGED_PROOFS = [
+    (
+        "a path node",
+        lambda p: dataclasses.replace(p, nodes=(b"\x00" * 32, *p.nodes[1:])),
+        "root-mismatch",
+    ),
+    ("the leaf bytes", lambda p: dataclasses.replace(p, value=p.value + b"\x00"), "root-mismatch"),
+    ("the leaf index", lambda p: dataclasses.replace(p, key=(7).to_bytes(8, "big")), "bad-proof"),
+]
+
+
+@pytest.mark.parametrize(
+    ("broken", "forge", "code"), FORGED_PROOFS, ids=[f[0] for f in FORGED_PROOFS]
+)
+def test_a_forged_proof_among_a_blocks_fetched_proofs_refuses_the_batch(
+    devnet: InProcessDevnet,
+    env: Env,
+    evm_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+    forge: object,
+    code: str,
+) -> None:
+    """The proofs of a block's members come in one answer (``prove_many``); each is still
+    verified alone, so a node that forges one of them gets the batch refused, naming it."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    notary = make_notary(devnet, evm_settings, tmp_path)
+    source = notary.adapters[DEVNET]
+    honest = source.prove_many
+    asked: list[int] = []
+
+    async def forging(events: list[object]) -> list[object]:
+        proofs = list(await honest(events))
+        asked.append(len(events))
+        proofs[1] = forge(proofs[1])  # type: ignore[operator]
+        return proofs
+
+    try:
+        items = sends_in_one_block(devnet, 3)
+        root = _root(notary, items)
+        monkeypatch.setattr(source, "prove_many", forging)
+        with pytest.raises(BatchMemberRefused) as refused:
+            loop.run_until_complete(notary.attest_batch(_work(items, root)))
+        signed = notary.signed_log.check_batch(OUT, "delivery", [i.sequence for i in items], b"x")
+    finally:
+        loop.run_until_complete(close(notary))
+        loop.close()
+    assert asked, "the members' proofs were fetched with prove_many"
+    assert refused.value.details["index"] == 1, broken
+    assert refused.value.details["reason"] == code, broken
+    assert signed is None
