@@ -464,7 +464,6 @@ class CommitteeRotation(Base):
     bridge rotates, the new committee, its state and the chain's answer."""
 
     __tablename__ = "committee_rotations"
-    __table_args__ = (UniqueConstraint("chain_id", "epoch", name="uq_rotations_chain_epoch"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     route_id: Mapped[str] = mapped_column(String(128), ForeignKey("routes.route_id"))

@@ -47,7 +47,12 @@ MAX_ROTATIONS = 200
 _OPEN = sorted(s.value for s in OPEN_ROTATION_STATES)
 _MOVES = {
     RotationState.DRAINING: {RotationState.SUBMITTED, RotationState.DONE, RotationState.FAILED},
-    RotationState.SUBMITTED: {RotationState.DONE, RotationState.FAILED, RotationState.DRAINING},
+    RotationState.SUBMITTED: {
+        RotationState.SUBMITTED,  # the transaction's hash, once sent
+        RotationState.DONE,
+        RotationState.FAILED,
+        RotationState.DRAINING,
+    },
 }
 
 
@@ -92,7 +97,7 @@ class RotationStoreMixin:
         self, route_id: str, statement: RotationStatement, now: float, *, requested_by: str
     ) -> RotationRecord:
         """Record a rotation in ``draining`` (its hold starts now); ``Conflict`` when the
-        chain has an open one or this epoch was asked for before; audited."""
+        chain has an open one or this epoch is done; audited."""
 
         def work(s: Session) -> RotationRecord:
             route = s.get(Route, route_id)
@@ -112,10 +117,11 @@ class RotationStoreMixin:
                 select(CommitteeRotation.id).where(
                     CommitteeRotation.chain_id == chain,
                     CommitteeRotation.epoch == statement.epoch,
+                    CommitteeRotation.state == RotationState.DONE.value,
                 )
             )
             if same is not None:
-                raise Conflict(f"epoch {statement.epoch} of {chain} was asked for by {same}")
+                raise Conflict(f"epoch {statement.epoch} of {chain} is done ({same})")
             row = CommitteeRotation(
                 id=uuid.uuid4().hex,
                 route_id=route_id,

@@ -50,7 +50,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["route_id"], ["routes.route_id"], name="fk_committee_rotations_route_id_routes"
         ),
-        sa.UniqueConstraint("chain_id", "epoch", name="uq_rotations_chain_epoch"),
     )
     op.create_index("ix_committee_rotations_chain_id", "committee_rotations", ["chain_id"])
     op.create_index("ix_committee_rotations_state", "committee_rotations", ["state"])
