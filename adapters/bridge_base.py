@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from core.batches import BatchMember, BatchStatement
+from core.committee import CommitteeState, RotationStatement
 from core.errors import InvalidInput
 from core.ids import ChainId
 from core.types import ChainEvent, EventKind, Packet
@@ -27,6 +28,8 @@ class BridgeBase(ABC):
 
     ROOT_STORED_REFUSAL: str = ""
     """The text of the chain's refusal of a batch root it already stored (the family's)."""
+    STALE_ROTATION_REFUSAL: str = ""
+    """The text of the chain's refusal of a rotation whose epoch is not the next one."""
 
     def __init__(
         self,
@@ -57,6 +60,10 @@ class BridgeBase(ABC):
     @abstractmethod
     def _batch_digest(self, statement: BatchStatement) -> bytes:
         """The family's signing bytes of ``statement`` (already checked: this chain acts)."""
+
+    @abstractmethod
+    def _rotation_digest(self, statement: RotationStatement) -> bytes:
+        """The family's signing bytes of a rotation (already checked: of this chain)."""
 
     # --- reading events --------------------------------------------------------------
 
@@ -110,6 +117,27 @@ class BridgeBase(ABC):
 
     def committee_epoch(self) -> int:
         return self._epoch
+
+    # --- committee rotation ----------------------------------------------------------
+
+    def adopt_committee(self, committee: CommitteeState) -> None:
+        """Trust ``committee`` from now on; an older epoch than the current is ignored."""
+        if committee.epoch < self._epoch:
+            return
+        self._epoch = committee.epoch
+        self._threshold = committee.threshold
+        self._members = tuple("0x" + to_address(m).hex() for m in committee.members)
+
+    def rotation_digest(self, statement: RotationStatement) -> bytes:
+        if statement.chain_id != self.chain_id:
+            raise InvalidInput(
+                f"a rotation of {statement.chain_id} given to the bridge of {self.chain_id}",
+                field="chain",
+            )
+        return self._rotation_digest(statement)
+
+    def is_stale_rotation_refusal(self, reason: str) -> bool:
+        return bool(self.STALE_ROTATION_REFUSAL) and self.STALE_ROTATION_REFUSAL in reason
 
     def is_root_stored_refusal(self, reason: str) -> bool:
         """True when ``reason`` (a ``ChainRejected``'s ``reason`` detail or a failed

@@ -270,6 +270,7 @@ async def run(node: AnvilNode, plan: Plan) -> list[tuple[str, str]]:
         bridge_address=bridge,
         htlc_address=htlc,
         confirmations=0,
+        insecure_plaintext_key=True,
         signer_key=node.accounts[1].private_key,
         receipt_poll_interval=0.005,
         fee_quote_ttl=1.0,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from core.batches import BatchMember, BatchStatement
+from core.committee import CommitteeState, RotationRecord, RotationState, RotationStatement
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
@@ -347,6 +348,34 @@ class BridgeEndpoint(Protocol):
         member that fails for a reason of its own does not revert the others."""
         ...
 
+    # --- committee rotation (core.committee, docs/notary.md "Committee rotation") --------
+    # THIS chain's bridge rotates; the signers are its CURRENT committee.
+
+    def rotation_digest(self, statement: RotationStatement) -> bytes:
+        """What the current committee signs so that THIS chain hands over to
+        ``statement``'s committee (EIP-712 ``CommitteeRotation`` on EVM, the tagged
+        ``pujiang/notary-rotation/v1`` hash on Pujiang); ``InvalidInput`` for a statement
+        of another chain."""
+        ...
+
+    def rotate_action(
+        self, statement: RotationStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """Rotate THIS chain's committee with the current committee's certificate
+        (idempotency key: the chain and the new epoch). A second send is refused by the
+        chain (``is_stale_rotation_refusal``): the rotation is done."""
+        ...
+
+    def is_stale_rotation_refusal(self, reason: str) -> bool:
+        """True when ``reason`` is this chain refusing a rotation whose epoch is not the
+        next one (already rotated: read the chain's committee to know)."""
+        ...
+
+    def adopt_committee(self, committee: CommitteeState) -> None:
+        """From now on, ``committee()`` and ``committee_epoch()`` answer ``committee`` (the
+        hub calls it once the chain trusts it; never for a lower epoch)."""
+        ...
+
 
 @runtime_checkable
 class TransferProtocol(Protocol):
@@ -579,6 +608,38 @@ class Store(Protocol):
         ...
 
     def equivocations(self) -> list[EquivocationRecord]: ...
+
+
+@runtime_checkable
+class RotationStore(Protocol):
+    """Committee rotations the hub drives (``gateway/store/rotations.py``) and the old
+    committee's signatures over each.
+
+    CONTRACT: at most one open rotation per chain (``Conflict``); ``set_rotation_state``
+    is compare-and-set on the state (``InvalidTransition`` otherwise), so two relayers
+    never both act on one step; a notary's signature is stored once per rotation.
+    """
+
+    def create_rotation(
+        self, route_id: str, statement: RotationStatement, now: float, *, requested_by: str
+    ) -> RotationRecord: ...
+    def rotation(self, rotation_id: str) -> RotationRecord: ...
+    def rotations(self, *, open_only: bool = False, limit: int = 50) -> list[RotationRecord]: ...
+    def set_rotation_state(
+        self,
+        rotation_id: str,
+        expected: RotationState,
+        new: RotationState,
+        now: float,
+        *,
+        tx_hash: bytes | None = None,
+        note: str = "",
+    ) -> RotationRecord: ...
+    def add_rotation_signature(
+        self, rotation_id: str, notary: str, digest: bytes, signature: bytes, now: float
+    ) -> bool: ...
+    def rotation_signatures(self, rotation_id: str) -> list[SignatureRecord]: ...
+    def rotation_in_flight(self, chain_id: ChainId) -> tuple[int, int]: ...
 
 
 @runtime_checkable
@@ -940,6 +1001,23 @@ class BridgeChain(Protocol):
         ...
 
 
+@runtime_checkable
+class CommitteeChain(Protocol):
+    """An adapter that reads the committee its chain's bridge trusts NOW, and keeps using
+    the newest one after a rotation (the configured committee is only the start).
+
+    Why on the adapter and not on ``BridgeEndpoint``: reading is I/O and the bridge
+    endpoint is pure translation."""
+
+    async def committee_onchain(self) -> CommitteeState:
+        """The bridge's epoch, threshold and members as the chain answers now."""
+        ...
+
+    def adopt_committee(self, committee: CommitteeState) -> None:
+        """Build every later ``bridge()`` with ``committee`` (ignored for an older epoch)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class OnChainClientStatus:
     """The destination's on-chain light client of one source chain, as read now.
@@ -1073,6 +1151,7 @@ __all__ = [
     "ChainTimingFigures",
     "ClientCodec",
     "Closable",
+    "CommitteeChain",
     "FamilyRules",
     "HeaderUpdate",
     "HtlcChain",
@@ -1084,6 +1163,7 @@ __all__ = [
     "OnChainClientSource",
     "OnChainClientStatus",
     "OnChainUpdate",
+    "RotationStore",
     "Signer",
     "SignerHealth",
     "SourceChain",

@@ -444,8 +444,11 @@ def chains_toml(
     ]
     if hub:
         devnet_relayer = accounts.devnet[_devnet_name(DEVNET_RELAYER)][1]
+        # Development keys in the file: the stack opts in to plaintext keys explicitly.
         devnet.append(f'relayer_key = "{devnet_relayer.hex()}"')
+        devnet.append("insecure_plaintext_key = true")
         anvil.append(f'signer_key = "{anvil_signer or accounts.anvil["relayer"][1]}"')
+        anvil.append("insecure_plaintext_key = true")
     routes = [
         f"[routes.{ROUTE_OUT}]",
         f'source = "{DEVNET_CHAIN}"',

@@ -39,6 +39,7 @@ from gateway.request_ids import RequestIds
 from gateway.routers import (
     audit,
     chains,
+    committee,
     health,
     info,
     metrics,
@@ -112,6 +113,7 @@ def create_app(
         swaps,
         chains,
         notary,
+        committee,
         audit,
     ):
         app.include_router(module.router)

@@ -127,6 +127,11 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("GET", "/v1/evidence/equivocations"): frozenset(),
     ("GET", "/v1/notary/batches"): frozenset(),
     ("POST", "/v1/notary/batch-attestations"): frozenset({404, 409}),
+    ("POST", "/v1/committee/rotations"): frozenset({404, 409, 502}),
+    ("GET", "/v1/committee/rotations"): frozenset(),
+    ("GET", "/v1/committee/status"): frozenset(),
+    ("GET", "/v1/notary/rotations"): frozenset(),
+    ("POST", "/v1/notary/rotations/{rotation_id}/signatures"): frozenset({404}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 

@@ -9,6 +9,9 @@ url = "http://127.0.0.1:26650"
 # checkpoint_hash = "0x…"        # an operator checkpoint: the anchor of a chain the notary
 #                                 # has no client file for yet (instead of trust on first use)
 # trusting_period = 1209600      # seconds (Pujiang)
+# next_committee = ["0x…", …]    # a committee rotation this notary may sign (with
+# next_committee_threshold = 2   # the threshold and the epoch it takes office at;
+# next_committee_epoch = 2       # notary/rotations.py)
 
 [chains.anvil-31337]
 family = "evm"
@@ -36,9 +39,16 @@ from typing import Any
 from adapters import chains_file
 from adapters.registry import discover
 from core.errors import ConfigError
+from notary.rotations import NEXT_KEYS, expected_rotation
 from notary.service import Route
 
-NOTARY_KEYS = ("checkpoint_height", "checkpoint_hash", "trusting_period", "max_clock_drift")
+NOTARY_KEYS = (
+    "checkpoint_height",
+    "checkpoint_hash",
+    "trusting_period",
+    "max_clock_drift",
+    *NEXT_KEYS,  # the next committee this notary's operator agreed to (notary/rotations.py)
+)
 
 
 @dataclass
@@ -63,4 +73,6 @@ def load_config(path: Path) -> NotaryConfig:
     }
     if not routes:
         raise ConfigError(f"{path} lists no routes")
+    for chain_id, options in parsed.reserved.items():
+        expected_rotation(chain_id, options)  # a malformed next committee fails at start
     return NotaryConfig(adapters, routes, dict(parsed.reserved))

@@ -62,3 +62,10 @@ class WouldEquivocate(NotaryRefused, Conflict):
 
     code = "notary-would-equivocate"
     http_status = 409
+
+
+class RotationNotExpected(NotaryRefused):
+    """A committee rotation this notary's operator did not configure (``next_committee``
+    of the chain in its chains file), or not the chain's next epoch."""
+
+    code = "notary-rotation-not-expected"

@@ -51,10 +51,17 @@ from notary.errors import (
     PacketMismatch,
     PacketNotFailed,
     PacketReceived,
+    RotationNotExpected,
     TimeoutNotReached,
     UnknownRoute,
 )
 from notary.metrics import NotaryMetrics
+from notary.rotations import (
+    RotationAttestation,
+    RotationWork,
+    check_expected,
+    expected_rotation,
+)
 from notary.signed_log import SignedLog
 from notary.verify import ChainVerifier
 from proofs.hashing import keccak256
@@ -272,6 +279,9 @@ class Notary:
         self.metrics = metrics or NotaryMetrics()
         self.metrics.watch_signed_log(self.signed_log.count)
         options = {c: dict(o) for c, o in (chain_options or {}).items()}
+        self.chain_options = options
+        self.rotations_answered: set[str] = set()
+        """Rotations signed or refused by this process (each is looked at once)."""
         self.follower = LightClientFollower(
             FilePersistence(data_dir / CLIENTS_DIR),
             {ChainId(c): a for c, a in self.adapters.items()},
@@ -289,6 +299,56 @@ class Notary:
 
     def __repr__(self) -> str:
         return f"Notary({self.address}, chains={sorted(self.adapters)})"
+
+    # --- committee rotations (notary/rotations.py) -------------------------------------
+
+    async def attest_rotation(self, work: RotationWork) -> RotationAttestation:
+        """Sign ``work`` only when it is the next committee this notary's operator
+        configured for its chain and the chain's next epoch; at most once per chain and
+        epoch (the signed log); the digest is computed here."""
+        statement = work.statement()
+        chain = str(statement.chain_id)
+        adapter = self.adapters.get(chain)
+        bridge = getattr(adapter, "bridge", None)
+        read = getattr(adapter, "committee_onchain", None)
+        if bridge is None or read is None:
+            raise RotationNotExpected(f"this notary follows no bridge of {chain}", chain=chain)
+        digest = bridge().rotation_digest(statement)
+        signature = self.signed_log.check_rotation(chain, statement.epoch, digest)
+        if signature is None:  # new: only the configured one, the chain's next epoch
+            expected = expected_rotation(chain, self.chain_options.get(chain, {}))
+            check_expected(statement, expected, await read())
+            signature = self.signed_log.record_rotation(
+                chain,
+                statement.epoch,
+                digest,
+                self._key.sign(digest),
+                work.rotation_id,
+                self._clock(),
+            )
+        log.info(
+            "signed rotation %s of %s to epoch %d (%d members, threshold %d)",
+            work.rotation_id,
+            chain,
+            statement.epoch,
+            len(statement.members),
+            statement.threshold,
+        )
+        return RotationAttestation(work.rotation_id, self.address, digest, signature)
+
+    async def _rotated_epoch(self, chain: str, asked: int, configured: int) -> int:
+        """The chain's live epoch when a batch names a newer one than configured: after a
+        rotation the chain is the truth (its committee is adopted); else ``configured``."""
+        adapter = self.adapters.get(chain)
+        read = getattr(adapter, "committee_onchain", None)
+        if read is None or asked < configured:
+            return configured
+        live = await read()
+        adopt = getattr(adapter, "adopt_committee", None)
+        if live.epoch > configured and adopt is not None:
+            adopt(live)
+            log.info("%s: committee of epoch %d adopted from the chain", chain, live.epoch)
+        return int(live.epoch)
 
     def close(self) -> None:
         self.signed_log.close()
@@ -444,6 +504,8 @@ class Notary:
                 "the packets this notary proved"
             )
         epoch = acting.committee_epoch()
+        if epoch != work.epoch:
+            epoch = await self._rotated_epoch(acting_chain, work.epoch, epoch)
         if epoch != work.epoch:
             raise BatchRootMismatch(
                 f"the batch names committee epoch {work.epoch}; {acting_chain} trusts {epoch}"

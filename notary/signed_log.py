@@ -26,6 +26,12 @@ its proven failure event, and never next to a non-delivery of the same packet (a
 packet is refunded once: ``double-refund``). A packet's single-packet statement and
 its batch statement are different statements (the destination accepts a packet once
 whichever way it comes), so they do not conflict with each other except across kinds.
+
+Committee rotations (issue #20, ``docs/notary.md`` "Committee rotation"): one row per
+``(chain, epoch)`` in ``rotations``: a notary signs at most ONE rotation of a chain to
+a given epoch (the same digest again returns the stored signature; another digest
+for the same chain and epoch raises ``WouldEquivocate``), so a hub can never collect
+two competing certificates for the next committee.
 """
 
 from __future__ import annotations
@@ -82,6 +88,17 @@ CREATE TABLE IF NOT EXISTS batch_signed (
 )
 """,
 )
+_ROTATION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rotations (
+    chain_id    TEXT    NOT NULL,
+    epoch       INTEGER NOT NULL,
+    digest      BLOB    NOT NULL,
+    signature   BLOB    NOT NULL,
+    rotation_id TEXT    NOT NULL,
+    at          REAL    NOT NULL,
+    PRIMARY KEY (chain_id, epoch)
+)
+"""
 _CARRY_OVER = """
 INSERT OR IGNORE INTO statements
 SELECT route_id, sequence, kind, digest, signature, transfer_id, at, NULL, NULL FROM signed
@@ -100,6 +117,7 @@ class SignedLog:
         self._db.execute(_SCHEMA)
         for table in _BATCH_SCHEMA:
             self._db.execute(table)
+        self._db.execute(_ROTATION_SCHEMA)
         old = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signed'"
         ).fetchone()
@@ -293,3 +311,49 @@ class SignedLog:
                 raise
             self._db.execute("COMMIT")
             return signature
+
+    # --- committee rotations ----------------------------------------------------------
+
+    def check_rotation(self, chain_id: str, epoch: int, digest: bytes) -> bytes | None:
+        """The stored signature of the same rotation, ``None`` for a new one it may sign;
+        ``WouldEquivocate`` when another rotation of ``chain_id`` to ``epoch`` was signed."""
+        row = self._db.execute(
+            "SELECT digest, signature FROM rotations WHERE chain_id = ? AND epoch = ?",
+            (chain_id, epoch),
+        ).fetchone()
+        if row is None:
+            return None
+        if bytes(row[0]) == digest:
+            return bytes(row[1])
+        raise WouldEquivocate(
+            f"refusing rotation 0x{digest.hex()} of {chain_id} to epoch {epoch}: rotation "
+            f"0x{bytes(row[0]).hex()} to that epoch is already signed",
+            chain=chain_id,
+            epoch=epoch,
+            rule=str(Statement.EQUIVOCATION),
+        )
+
+    def record_rotation(
+        self,
+        chain_id: str,
+        epoch: int,
+        digest: bytes,
+        signature: bytes,
+        rotation_id: str,
+        at: float,
+    ) -> bytes:
+        """Persist, then return, the signature to release (the first one on a race)."""
+        with self._lock:
+            existing = self.check_rotation(chain_id, epoch, digest)
+            if existing is not None:
+                return existing
+            self._db.execute(
+                "INSERT INTO rotations VALUES (?, ?, ?, ?, ?, ?)",
+                (chain_id, epoch, digest, signature, rotation_id, at),
+            )
+            return signature
+
+    def rotations_signed(self) -> list[tuple[str, int, bytes]]:
+        """``(chain, epoch, digest)`` of every rotation this notary signed."""
+        rows = self._db.execute("SELECT chain_id, epoch, digest FROM rotations ORDER BY at")
+        return [(str(r[0]), int(r[1]), bytes(r[2])) for r in rows]

@@ -15,6 +15,10 @@ delivers one attestation. Two sources:
   attestations through ``store.add_signature`` with their kind (which reports
   equivocation evidence).
 
+Both also hand out committee ROTATIONS (issue #20; ``RotationWorkSource``: ``GET
+{hub}/v1/notary/rotations``, ``POST {hub}/v1/notary/rotations/{id}/signatures``;
+``notary/rotations.py`` says what a notary checks before it signs one).
+
 Both also hand out BATCHES (issue #15; ``BatchWorkSource``): ``GET
 {hub}/v1/notary/batches`` / ``Store.batches_owed``, one ``POST
 {hub}/v1/notary/batch-attestations`` per batch.
@@ -36,15 +40,18 @@ import httpx
 from core.batches import BatchKind
 from core.errors import PjgwError, StoreUnavailable
 from core.records import SignatureRecord
-from core.seams import BatchStore
+from core.seams import BatchStore, RotationStore
 from core.steps import Step
 from notary.batches import BatchAttestation, BatchWork
+from notary.rotations import RotationAttestation, RotationWork
 from notary.service import Attestation, FailedAt, Notary, WorkItem
 
 log = logging.getLogger("pjgw.notary")
 
 MAX_BATCHES_PER_FETCH = 16
 """Most batches taken from one answer of the hub (each up to 256 packets)."""
+MAX_ROTATIONS_PER_FETCH = 8
+"""Most rotations taken from one answer (the hub keeps one open per chain)."""
 
 
 @runtime_checkable
@@ -61,6 +68,15 @@ class BatchWorkSource(Protocol):
     async def fetch_batches(self, limit: int) -> list[BatchWork]: ...
 
     async def submit_batch(self, attestation: BatchAttestation) -> None: ...
+
+
+@runtime_checkable
+class RotationWorkSource(Protocol):
+    """A work source that also hands out committee rotations (issue #20)."""
+
+    async def fetch_rotations(self) -> list[RotationWork]: ...
+
+    async def submit_rotation(self, attestation: RotationAttestation) -> None: ...
 
 
 class HttpWorkSource:
@@ -149,6 +165,36 @@ class HttpWorkSource:
                 f"hub {self.hub_url} did not take the batch attestation: {err}"
             ) from err
 
+    async def fetch_rotations(self) -> list[RotationWork]:
+        """The open rotations (``GET /v1/notary/rotations``)."""
+        try:
+            answer = await self._client.get("/v1/notary/rotations")
+            answer.raise_for_status()
+            docs = answer.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise StoreUnavailable(f"hub {self.hub_url} did not hand out rotations: {err}") from err
+        if not isinstance(docs, list):
+            raise StoreUnavailable(f"hub {self.hub_url} answered rotations that are not a list")
+        found = []
+        for doc in docs[:MAX_ROTATIONS_PER_FETCH]:
+            try:
+                found.append(RotationWork.from_json(doc))
+            except PjgwError as err:
+                log.warning("skipping a malformed rotation: %s", err)
+        return found
+
+    async def submit_rotation(self, attestation: RotationAttestation) -> None:
+        try:
+            answer = await self._client.post(
+                f"/v1/notary/rotations/{attestation.rotation_id}/signatures",
+                json=attestation.as_json(),
+            )
+            answer.raise_for_status()
+        except httpx.HTTPError as err:
+            raise StoreUnavailable(
+                f"hub {self.hub_url} did not take the rotation signature: {err}"
+            ) from err
+
 
 class StoreWorkSource:
     """Embedded mode: the statements this notary owes, by the store's one query
@@ -230,6 +276,31 @@ class StoreWorkSource:
             )
         )
 
+    async def fetch_rotations(self) -> list[RotationWork]:
+        if not isinstance(self.store, RotationStore):
+            return []
+        return [
+            RotationWork(
+                r.id,
+                str(r.statement.chain_id),
+                r.statement.epoch,
+                r.statement.threshold,
+                r.statement.members,
+            )
+            for r in self.store.rotations(open_only=True)
+        ]
+
+    async def submit_rotation(self, attestation: RotationAttestation) -> None:
+        if not isinstance(self.store, RotationStore):
+            raise StoreUnavailable("the store keeps no rotations")
+        self.store.add_rotation_signature(
+            attestation.rotation_id,
+            attestation.notary,
+            attestation.digest,
+            attestation.signature,
+            self._clock(),
+        )
+
 
 def _fields(item: WorkItem) -> dict[str, Any]:
     return {name: getattr(item, name) for name in WorkItem.__dataclass_fields__}
@@ -301,6 +372,22 @@ async def run_once(
             return True
 
     done = 0
+    if isinstance(source, RotationWorkSource):  # rare, and a rotation waits on them
+        for rotation in await source.fetch_rotations():
+            if rotation.rotation_id in notary.rotations_answered:
+                continue
+            try:
+                signed = await notary.attest_rotation(rotation)
+            except PjgwError as err:
+                if not err.retryable:  # refused once, logged once
+                    notary.rotations_answered.add(rotation.rotation_id)
+                log.warning(
+                    "refused rotation %s of %s: %s", rotation.rotation_id, rotation.chain_id, err
+                )
+                continue
+            await source.submit_rotation(signed)
+            notary.rotations_answered.add(rotation.rotation_id)
+            done += 1
     if isinstance(source, BatchWorkSource):  # batches first: they carry most packets
 
         async def one_batch(batch: BatchWork) -> bool:

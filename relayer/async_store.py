@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
+from core.committee import RotationRecord, RotationState
 from core.errors import ConfigError
 from core.ids import ChainId, Height, PacketId
 from core.records import (
@@ -37,7 +38,7 @@ from core.records import (
     TransferEventRecord,
     TransferRecord,
 )
-from core.seams import BatchStore, Store
+from core.seams import BatchStore, RotationStore, Store
 from core.states import TransferState
 from core.types import ChainAction
 
@@ -347,6 +348,42 @@ class AsyncStore:
 
     async def batch_signatures(self, batch_id: str) -> list[SignatureRecord]:
         return await self._call(self.batches.batch_signatures, batch_id)
+
+    # --- committee rotations (core.seams.RotationStore; relayer/rotation.py) ---------------
+
+    async def rotations(self, *, open_only: bool = False) -> list[RotationRecord]:
+        return await self._call(self._rotations().rotations, open_only=open_only)
+
+    async def set_rotation_state(
+        self,
+        rotation_id: str,
+        expected: RotationState,
+        new: RotationState,
+        now: float,
+        *,
+        tx_hash: bytes | None = None,
+        note: str = "",
+    ) -> RotationRecord:
+        return await self._call(
+            self._rotations().set_rotation_state,
+            rotation_id,
+            expected,
+            new,
+            now,
+            tx_hash=tx_hash,
+            note=note,
+        )
+
+    async def rotation_signatures(self, rotation_id: str) -> list[SignatureRecord]:
+        return await self._call(self._rotations().rotation_signatures, rotation_id)
+
+    async def rotation_in_flight(self, chain_id: ChainId) -> tuple[int, int]:
+        return await self._call(self._rotations().rotation_in_flight, chain_id)
+
+    def _rotations(self) -> RotationStore:
+        if not isinstance(self.sync, RotationStore):
+            raise ConfigError("this store keeps no committee rotations")
+        return self.sync
 
 
 __all__ = ["STORE_THREADS", "AsyncStore"]

@@ -62,7 +62,7 @@ from core.records import (
     TransferKind,
     TransferRecord,
 )
-from core.seams import ChainAdapter, Store, TransferProtocol
+from core.seams import ChainAdapter, RotationStore, Store, TransferProtocol
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
@@ -73,6 +73,7 @@ from relayer.protocols.base import BatchDriver, Context
 from relayer.protocols.batched import BatchedNotaryProtocol
 from relayer.protocols.light_client import LightClientProtocol
 from relayer.retry import describe
+from relayer.rotation import RotationDriver
 from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
 
@@ -166,6 +167,8 @@ class Relayer:
             if isinstance(store, SwapStore)
             else None
         )
+        # Committee rotations (relayer/rotation.py): the hold, the drain and the rotation.
+        self.rotations = RotationDriver(self.ctx) if isinstance(store, RotationStore) else None
         self.metrics.watch(self, with_transfer_counts=transfer_counts)
 
     # --- status -------------------------------------------------------------------------
@@ -274,6 +277,8 @@ class Relayer:
                 wanted[f"batches:{route.route_id}"] = partial(self.drive_route, route.route_id)
         if self.swaps is not None:
             wanted["swaps"] = self.swaps.run_once
+        if self.rotations is not None:
+            wanted["rotations"] = self.rotations.run_once
         sources = sorted({r.source for r in routes})
         if sources:
             wanted[CLIENTS_TASK] = partial(self.refresh_clients, sources)
@@ -310,6 +315,8 @@ class Relayer:
             )
         )
         await self.refresh_clients(sorted({r.source for r in routes}))
+        if self.rotations is not None:
+            await self.rotations.run_once()
         stepped = sum(await asyncio.gather(*(self.drive_route(r.route_id) for r in routes)))
         stepped += sum(await asyncio.gather(*(self.work_route(r.route_id) for r in routes)))
         if self.swaps is not None:

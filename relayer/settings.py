@@ -93,6 +93,15 @@ class RelayerSettings(BaseSettings):
         0.0, ge=0, le=60, description="seconds a partial batch waits for more packets"
     )
 
+    # committee rotations (relayer/rotation.py)
+    rotation_hold_grace: float = Field(
+        5.0,
+        ge=0,
+        le=3600,
+        description="seconds a rotation's attestation hold stands before the drain is "
+        "measured (longer than one relayer pass)",
+    )
+
     # light clients
     checkpoints: dict[str, Checkpoint] = Field(default_factory=dict, description="chain -> anchor")
     clients: dict[str, ClientParams] = Field(default_factory=dict, description="chain -> params")

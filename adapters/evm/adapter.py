@@ -64,6 +64,7 @@ from adapters.evm.settings import EvmChainSettings
 from adapters.evm.source_tx import EvmAccount, EvmSourceTransactions
 from adapters.signers import LocalSigner, open_signer
 from adapters.signers.refs import warn_plaintext
+from core.committee import CommitteeState
 from core.errors import (
     ChainError,
     ChainRejected,
@@ -1380,11 +1381,12 @@ class EvmAdapter:
         return self._client_host().deliver_action(packet, proof)
 
     def bridge(self) -> EvmBridge:
-        """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured)."""
+        """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured,
+        or the newer one adopted after a rotation)."""
         if self.settings.bridge_address is None:
             raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
         domain = BridgeDomain(self.settings.evm_chain_id, self.settings.bridge_address)
-        return EvmBridge(
+        bridge = EvmBridge(
             self.chain_id,
             domain,
             self.settings.committee_threshold,
@@ -1394,6 +1396,32 @@ class EvmAdapter:
                 self.settings.max_gas_per_tx, self.settings.gas_limit_multiplier
             ),
         )
+        if self._adopted is not None:
+            bridge.adopt_committee(self._adopted)
+        return bridge
+
+    # --- the live committee (core.seams.CommitteeChain) --------------------------------
+
+    _adopted: CommitteeState | None = None
+
+    async def committee_onchain(self) -> CommitteeState:
+        """``epoch()``, ``threshold()`` and ``members()`` of the bridge, read now."""
+        address = self.settings.bridge_address
+        if address is None:
+            raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
+        artifact = self._artifact_at(address)
+        values = []
+        for fn in ("epoch", "threshold", "members"):
+            answer = await self.reader.call(
+                "eth_call", {"to": address, "data": "0x" + artifact.encode_call(fn).hex()}, "latest"
+            )
+            values.append(artifact.decode_output(fn, _bytes(answer, f"eth_call {fn}()")))
+        epoch, threshold, members = values
+        return CommitteeState(int(epoch), int(threshold), tuple(str(m).lower() for m in members))
+
+    def adopt_committee(self, committee: CommitteeState) -> None:
+        if self._adopted is None or committee.epoch > self._adopted.epoch:
+            self._adopted = committee
 
 
 # --- small conversions of node answers (untrusted: malformed means ChainUnavailable) -------

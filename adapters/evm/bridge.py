@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from eth_utils import to_checksum_address
+
 from adapters.bridge_base import BridgeBase
 from adapters.evm.certificate import (
     BridgeDomain,
@@ -30,9 +32,11 @@ from adapters.evm.certificate import (
     compute_not_delivered_digest,
     compute_packet_digest,
     compute_packet_hash,
+    compute_rotation_digest,
 )
 from adapters.evm.certificate import Packet as EvmPacket
 from core.batches import BatchKind, BatchMember, BatchStatement
+from core.committee import RotationStatement
 from core.errors import InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
@@ -45,6 +49,7 @@ UINT256_MAX = 2**256 - 1
 RECEIVE = "bridge.receivePacket"
 REFUND = "bridge.timeoutPacket"
 SUBMIT_ROOT = "bridge.submitRoot"
+ROTATE = "bridge.rotateCommittee"
 BATCH_ENTRY = {
     BatchKind.DELIVERY: "bridge.receiveBatch",
     BatchKind.NONDELIVERY: "bridge.refundBatch",
@@ -142,6 +147,7 @@ class EvmBridge(BridgeBase):
     domain, ``threshold``/``members`` the committee as configured."""
 
     ROOT_STORED_REFUSAL = "Bridge: root already stored"
+    STALE_ROTATION_REFUSAL = "Bridge: stale rotation epoch"
 
     def __init__(
         self,
@@ -228,6 +234,27 @@ class EvmBridge(BridgeBase):
         slice_key = hashlib.sha256(b"".join(i.to_bytes(2, "big") for i in indices)).hexdigest()
         return ChainAction(
             entry, {"args": args}, f"{entry}:{_statement_key(statement)}:{slice_key[:16]}"
+        )
+
+    # --- committee rotation ----------------------------------------------------------
+
+    def _rotation_digest(self, statement: RotationStatement) -> bytes:
+        """EIP-712 ``CommitteeRotation(epoch, members, threshold)`` over this bridge."""
+        return compute_rotation_digest(
+            self.domain, statement.epoch, statement.members, statement.threshold
+        )
+
+    def rotate_action(
+        self, statement: RotationStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """``rotateCommittee(newEpoch, members, threshold, signatures)``, signatures sorted by
+        recovered signer, members increasing (the statement keeps them so)."""
+        signatures = order_by_signer(self.rotation_digest(statement), certificate)
+        members = [to_checksum_address(m) for m in statement.members]
+        return ChainAction(
+            ROTATE,
+            {"args": [statement.epoch, members, statement.threshold, signatures]},
+            f"{ROTATE}:{self.chain_id}/{statement.epoch}",
         )
 
     # --- actions ---------------------------------------------------------------------

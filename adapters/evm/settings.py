@@ -27,6 +27,12 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
+PLAINTEXT_SETTING_REFUSED = (
+    "{name} is a plaintext key: set insecure_plaintext_key = true (development only) or keep "
+    "the key in the keystore or an HSM (docs/operator-guide.md, key management)"
+)
+
+
 class EvmChainSettings(BaseSettings):
     """One EVM chain: where it is, what is deployed on it, and how far to trust it."""
 
@@ -85,7 +91,9 @@ class EvmChainSettings(BaseSettings):
         "(file:<path> only with insecure_plaintext_key); see docs/operator-guide.md",
     )
     insecure_plaintext_key: bool = Field(
-        False, description="allow file: signer references (plaintext keys): development only"
+        False,
+        description="allow plaintext keys (signer_key, file: signer references): development "
+        "only; without it a signer_key is refused at start",
     )
     replace_after: float = Field(
         30.0, gt=0, le=3_600, description="seconds before an unmined transaction is replaced"
@@ -143,6 +151,13 @@ class EvmChainSettings(BaseSettings):
         if value is not None and not _KEY.fullmatch(value.get_secret_value()):
             raise ValueError("signer_key must be 32 bytes of hex (the value is not shown)")
         return value
+
+    @model_validator(mode="after")
+    def _plaintext_gated(self) -> Self:
+        # The message names the setting, never the value.
+        if self.signer_key is not None and not self.insecure_plaintext_key:
+            raise ValueError(PLAINTEXT_SETTING_REFUSED.format(name="signer_key"))
+        return self
 
     @model_validator(mode="after")
     def _fees(self) -> Self:

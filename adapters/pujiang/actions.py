@@ -67,6 +67,7 @@ BATCH_KINDS = (BRIDGE_RECV_BATCH, BRIDGE_REFUND_BATCH, BRIDGE_ACK_BATCH)
 HTLC_CLAIM = "htlc_claim"  # {"htlc_id": hex, "preimage": hex}: pays the HTLC's receiver
 HTLC_REFUND = "htlc_refund"  # {"htlc_id": hex}: pays the HTLC's sender back
 ANCHOR = "anchor"  # {"digest": hex}: 32 bytes recorded under the signer (audit anchors)
+NOTARY_ROTATE = "notary_rotate"  # {"epoch", "threshold", "members": [hex], "certificate": hex}
 SIGNED_KINDS = (
     BRIDGE_RECV,
     BRIDGE_TIMEOUT,
@@ -75,6 +76,7 @@ SIGNED_KINDS = (
     BRIDGE_STORE_ROOT,
     *BATCH_KINDS,
     ANCHOR,
+    NOTARY_ROTATE,
 )
 ACTION_KINDS = (RAW_TX, *SIGNED_KINDS)
 
@@ -210,6 +212,28 @@ def store_root_action(
     return ChainAction(BRIDGE_STORE_ROOT, payload, idempotency_key)
 
 
+def notary_rotate_action(
+    epoch: int,
+    threshold: int,
+    members: list[bytes],
+    certificate: bytes,
+    *,
+    idempotency_key: str,
+) -> ChainAction:
+    """Hand the bridge module to the committee of ``epoch`` (``notary_rotate``)."""
+    try:
+        decode_certificate(bytes(certificate))
+    except BadEncoding as err:
+        raise InvalidInput(f"{NOTARY_ROTATE}: {err.message}") from err
+    payload = {
+        "epoch": epoch,
+        "threshold": threshold,
+        "members": ["0x" + bytes(m).hex() for m in members],
+        "certificate": "0x" + bytes(certificate).hex(),
+    }
+    return ChainAction(NOTARY_ROTATE, payload, idempotency_key)
+
+
 def batch_members_action(
     kind: str, statement: BatchStatement, members: list[BatchMember], *, idempotency_key: str
 ) -> ChainAction:
@@ -256,12 +280,33 @@ def tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:
         return [payload_bytes(payload, "htlc_id")]
     if kind == BRIDGE_STORE_ROOT or kind in BATCH_KINDS:
         return batch_tx_args(kind, payload)
+    if kind == NOTARY_ROTATE:
+        return rotate_tx_args(payload)
     if kind == ANCHOR:
         digest = payload_bytes(payload, "digest")
         if len(digest) != 32:
             raise InvalidInput("an anchored digest is 32 bytes", field="digest")
         return [digest]
     return packet_tx_args(payload)
+
+
+def rotate_tx_args(payload: Mapping[str, object]) -> list[object]:
+    """``[epoch, threshold, [member, ...], certificate]`` of ``notary_rotate``."""
+    epoch, threshold, members = (
+        payload.get("epoch"),
+        payload.get("threshold"),
+        payload.get("members"),
+    )
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (epoch, threshold)):
+        raise InvalidInput("notary_rotate needs integer 'epoch' and 'threshold'")
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise InvalidInput("notary_rotate needs 'members', a list of 0x addresses")
+    try:
+        addresses = [bytes.fromhex(m.removeprefix("0x")) for m in members]
+        certificate = decode_certificate(payload_bytes(payload, "certificate"))
+    except (ValueError, BadEncoding) as err:
+        raise InvalidInput("notary_rotate payload does not decode") from err
+    return [epoch, threshold, addresses, certificate]
 
 
 def batch_tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Self
 
 import httpx
+import rlp
 
 from adapters.pujiang import actions, source_tx, state_proofs, wire
 from adapters.pujiang.bridge import PujiangBridge
@@ -32,10 +33,12 @@ from adapters.pujiang.settings import PujiangSettings
 from adapters.pujiang.source_tx import PujiangAccount, PujiangSourceTransactions
 from adapters.signers import open_signer
 from adapters.signers.refs import warn_plaintext
+from core.committee import CommitteeState
 from core.errors import (
     BadEncoding,
     ChainError,
     ChainRejected,
+    ChainUnavailable,
     ConfigError,
     InvalidInput,
     NotFound,
@@ -62,6 +65,10 @@ EVENT_PROOFS_SPAN = 1000
 
 PROOF_KIND = EVENT_PROOF_KIND
 """``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
+
+
+NOTARIES_KEY = b"notaries"
+"""The bridge module's committee entry (``docs/pujiang-chain.md``; ``devnet.state``)."""
 
 
 class NonceAhead(ChainRejected):
@@ -614,14 +621,42 @@ class PujiangAdapter:
         )
 
     def bridge(self) -> PujiangBridge:
-        """The ``BridgeEndpoint`` of this chain's bridge module (committee as configured)."""
-        return PujiangBridge(
+        """The ``BridgeEndpoint`` of this chain's bridge module (committee as configured, or
+        the newer one adopted after a rotation)."""
+        bridge = PujiangBridge(
             self.chain_id,
             self.hash_fn,
             self.settings.committee_threshold,
             self.settings.committee,
             self.settings.committee_epoch,
         )
+        if self._adopted is not None:
+            bridge.adopt_committee(self._adopted)
+        return bridge
+
+    # --- the live committee (core.seams.CommitteeChain) --------------------------------
+
+    _adopted: CommitteeState | None = None
+
+    async def committee_onchain(self) -> CommitteeState:
+        """The ``notaries`` state entry ``rlp([threshold, [member, ...], epoch])`` at the
+        latest height, read through a state proof (an entry without an epoch is epoch 1)."""
+        height = await self.latest_height()
+        proof = await self.prove_state(NOTARIES_KEY, height)
+        if not proof.value:
+            raise ConfigError(f"{self.chain_id} has no notary committee")
+        try:
+            items = rlp.decode(proof.value)
+            threshold = codec.raw_int(items[0], "threshold") if items[0] else 0
+            members = tuple("0x" + bytes(m).hex() for m in items[1])
+            epoch = codec.raw_int(items[2], "epoch") if len(items) > 2 else 1
+        except (rlp.DecodingError, BadEncoding, IndexError, TypeError) as err:
+            raise ChainUnavailable(f"{self.chain_id}: malformed notaries entry") from err
+        return CommitteeState(epoch, threshold, tuple(sorted(members)))
+
+    def adopt_committee(self, committee: CommitteeState) -> None:
+        if self._adopted is None or committee.epoch > self._adopted.epoch:
+            self._adopted = committee
 
     # --- lifecycle -------------------------------------------------------------------
 

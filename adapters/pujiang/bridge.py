@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from adapters.bridge_base import BridgeBase
 from adapters.pujiang import actions
 from core.batches import BatchKind, BatchMember, BatchStatement
+from core.committee import RotationStatement
 from core.errors import BadEncoding, InvalidInput
 from core.ids import ChainId
 from core.types import ChainAction, ChainEvent, EventKind, Packet
@@ -115,6 +116,7 @@ class PujiangBridge(BridgeBase):
     """The bridge module of one Pujiang chain (``hash_fn``: its genesis hash profile)."""
 
     ROOT_STORED_REFUSAL = "root-stored:"  # devnet.txs.Reason.ROOT_STORED, in a receipt
+    STALE_ROTATION_REFUSAL = "wrong-epoch:"  # devnet.txs.Reason.WRONG_EPOCH, in a receipt
 
     def __init__(
         self,
@@ -211,6 +213,31 @@ class PujiangBridge(BridgeBase):
                 field="members",
             )
         return action
+
+    # --- committee rotation ----------------------------------------------------------
+
+    def _rotation_digest(self, statement: RotationStatement) -> bytes:
+        """``H(rlp([b"pujiang/notary-rotation/v1", chain_id, epoch, threshold, [member]]))``."""
+        return codec.compute_notary_rotation_digest(
+            str(self.chain_id).encode(),
+            statement.epoch,
+            statement.threshold,
+            [bytes.fromhex(m[2:]) for m in statement.members],
+            self.hash_fn,
+        )
+
+    def rotate_action(
+        self, statement: RotationStatement, certificate: Sequence[bytes]
+    ) -> ChainAction:
+        """``notary_rotate [epoch, threshold, [member, ...], certificate]``."""
+        self.rotation_digest(statement)  # the chain check
+        return actions.notary_rotate_action(
+            statement.epoch,
+            statement.threshold,
+            [bytes.fromhex(m[2:]) for m in statement.members],
+            self._certificate(certificate),
+            idempotency_key=f"{actions.NOTARY_ROTATE}:{self.chain_id}/{statement.epoch}",
+        )
 
     def deliver_action(self, packet: Packet, certificate: Sequence[bytes]) -> ChainAction:
         """``bridge_recv`` of ``packet`` here (this is its destination)."""

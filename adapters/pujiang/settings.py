@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError, InvalidInput
@@ -70,7 +70,9 @@ class PujiangSettings(BaseSettings):
         "insecure_plaintext_key; see docs/operator-guide.md, key management",
     )
     insecure_plaintext_key: bool = Field(
-        False, description="allow a file: relayer_signer (a plaintext seed): development only"
+        False,
+        description="allow plaintext keys (relayer_key, a file: relayer_signer): development "
+        "only; without it a relayer_key is refused at start",
     )
     # the notary committee the bridge module trusts, as configured (BridgeEndpoint.committee)
     committee_threshold: int = Field(0, ge=0, le=256, description="signatures a certificate needs")
@@ -110,6 +112,17 @@ class PujiangSettings(BaseSettings):
         if value is not None and not SEED_PATTERN.fullmatch(value.get_secret_value()):
             raise ValueError("relayer_key must be a 32-byte seed in hex")
         return value
+
+    @model_validator(mode="after")
+    def _plaintext_gated(self) -> PujiangSettings:
+        # The message names the setting, never the value.
+        if self.relayer_key is not None and not self.insecure_plaintext_key:
+            raise ValueError(
+                "relayer_key is a plaintext key: set insecure_plaintext_key = true (development "
+                "only) or name a keystore file with relayer_signer (docs/operator-guide.md, "
+                "key management)"
+            )
+        return self
 
     def chain_timing(self) -> ChainTiming:
         """This chain's figures for the HTLC timelock rules: final in the including block."""

@@ -26,6 +26,7 @@ from core.logs import configure_logging
 from core.runtime import bound_recursion
 from gateway.cli.adapters import adapter_app, adapters_app
 from gateway.cli.audit import audit_app, evidence_app, ops_app
+from gateway.cli.committee import committee_app
 from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
 from gateway.cli.notary import notary_app
@@ -44,6 +45,7 @@ app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(ops_app, name="ops")
+app.add_typer(committee_app, name="committee")
 register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 

@@ -25,9 +25,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from core.batches import BatchKind
+from core.committee import RotationState
 from core.errors import BadSignature, ConfigError, Conflict, InvalidInput
 from core.records import BatchRecord, SignatureRecord, TransferRecord
-from core.seams import BatchStore, BridgeChain, Store
+from core.seams import BatchStore, BridgeChain, RotationStore, Store
 from core.states import TransferState
 from core.steps import Step
 from core.types import Packet
@@ -273,7 +274,17 @@ def _committee_members(request: Request, store: Store, batch: BatchRecord) -> se
     bridge = adapter.bridge() if isinstance(adapter, BridgeChain) else None
     if bridge is None:
         return None
-    return {m.lower() for m in bridge.committee()[1]}
+    members = {m.lower() for m in bridge.committee()[1]}
+    if isinstance(store, RotationStore):  # a rotation done since this process started
+        done = [
+            r.statement
+            for r in store.rotations(limit=50)
+            if r.state is RotationState.DONE and r.statement.chain_id == acting
+        ]
+        newest = max(done, key=lambda st: st.epoch, default=None)
+        if newest is not None and newest.epoch > bridge.committee_epoch():
+            members = set(newest.members)
+    return members
 
 
 __all__ = ["recover_signer", "router"]

@@ -457,3 +457,42 @@ class BatchSignature(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[float] = mapped_column(Double)
+
+
+class CommitteeRotation(Base):
+    """A committee rotation the hub drives (issue #20; ``core.committee``): the chain whose
+    bridge rotates, the new committee, its state and the chain's answer."""
+
+    __tablename__ = "committee_rotations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(128), ForeignKey("routes.route_id"))
+    chain_id: Mapped[str] = mapped_column(String(128), index=True)
+    epoch: Mapped[int] = mapped_column(BigUint(20))
+    threshold: Mapped[int] = mapped_column(Integer)
+    members: Mapped[str] = mapped_column(Text)  # JSON list of 0x addresses, increasing
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    hold_since: Mapped[float] = mapped_column(Double)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class RotationSignature(Base):
+    """One notary of the outgoing committee's signature over a rotation's digest."""
+
+    __tablename__ = "rotation_signatures"
+    __table_args__ = (
+        UniqueConstraint("rotation_id", "notary", name="uq_rotation_signatures_notary"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    rotation_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("committee_rotations.id", ondelete="CASCADE"), index=True
+    )
+    notary: Mapped[str] = mapped_column(String(256))
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[float] = mapped_column(Double)

@@ -90,6 +90,7 @@ from gateway.store.models import (
     Transfer,
 )
 from gateway.store.operator import OperatorReadsMixin
+from gateway.store.rotations import RotationStoreMixin
 from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
@@ -119,7 +120,9 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin):
+class SqlStore(
+    SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin, RotationStoreMixin
+):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from adapters.follower import LightClientFollower
+from core.committee import CommitteeState
 from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
@@ -55,6 +56,9 @@ class Context:
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
     _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
+    held: frozenset[ChainId] = frozenset()
+    """Chains whose committee is rotating: no new certificate acting on them is assembled
+    or counted until the rotation is done (``relayer/rotation.py``, the drain)."""
 
     def now(self) -> float:
         return self.clock()
@@ -73,6 +77,15 @@ class Context:
                 raise ConfigError(f"the adapter of {chain_id} has no bridge endpoint")
             self._bridges[chain_id] = make()
         return self._bridges[chain_id]
+
+    def adopt_committee(self, chain_id: ChainId, committee: CommitteeState) -> None:
+        """After a rotation: the adapter and the cached bridge trust ``committee``."""
+        adopt = getattr(self.adapter(chain_id), "adopt_committee", None)
+        if adopt is not None:
+            adopt(committee)
+        bridge = self._bridges.get(chain_id)
+        if bridge is not None:
+            bridge.adopt_committee(committee)
 
     # --- moving a transfer ------------------------------------------------------------
 

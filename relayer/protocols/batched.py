@@ -298,8 +298,11 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
     # --- assembling -----------------------------------------------------------------------
 
     async def _assemble(self, route: RouteRecord, fresh: Sequence[Transfer]) -> set[str]:
-        """Record the batches due now; the ids of the transfers put in one."""
+        """Record the batches due now; the ids of the transfers put in one (none while the
+        destination's committee rotates: ``relayer/rotation.py``)."""
         ctx = self.ctx
+        if route.destination in ctx.held:
+            return set()
         bridge = ctx.bridge(route.destination)
         done: set[str] = set()
         for group in plan_batches(

@@ -49,7 +49,7 @@ from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from core.steps import Step
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.protocols.base import Context, log
-from relayer.quorum import collect_quorum
+from relayer.quorum import Quorum, collect_quorum
 
 LISTED_HEIGHTS = 48
 """Final blocks (source blocks of packets, destination blocks of their receipts) whose event
@@ -279,6 +279,8 @@ class NotaryProtocol:
         committee = bridge.committee()
         if committee[0] < 1 or not committee[1]:
             raise ConfigError(f"the bridge of {chain} has no notary committee configured")
+        if chain in self.ctx.held:  # a committee rotation drains (relayer/rotation.py)
+            return Quorum(committee[0], len(committee[1]), (), ())
         digest = bridge.delivery_digest(packet) if delivery else bridge.nondelivery_digest(packet)
         return collect_quorum(await self.ctx.store.signatures(t.id), digest, committee)
 

@@ -42,6 +42,7 @@ def adapter_for(devnet: InProcessDevnet) -> PujiangAdapter:
     settings = PujiangSettings(
         url=devnet.url,
         chain_id=CHAIN_ID,
+        insecure_plaintext_key=True,
         relayer_key=account_seed(RELAYER).hex(),
         retry_attempts=1,
         committee_threshold=2,

@@ -433,7 +433,7 @@ def test_bridge_recv_is_signed_by_the_relayer_key_at_the_committed_nonce_then_th
     async def go(a: PujiangAdapter) -> list[bytes]:
         return [await a.submit(action), await a.submit(action)]
 
-    hashes = run(mock, go, relayer_key=SEED.hex())
+    hashes = run(mock, go, insecure_plaintext_key=True, relayer_key=SEED.hex())
     txs = [codec.decode_transaction(tx) for tx in posted]
     assert [tx.body.nonce for tx in txs] == [5, 6]
     assert hashes == [SHA256(tx) for tx in posted]
@@ -455,7 +455,7 @@ def test_an_explicit_nonce_in_the_payload_is_used_without_asking_the_node() -> N
     posted: list[bytes] = []
     mock = MockNodeTransport({"/v1/txs": accept_tx(posted)})
     action = actions.bridge_timeout_action(codec.encode(PACKET), certificate(), nonce=11)
-    run(mock, lambda a: a.submit(action), relayer_key=SEED.hex())
+    run(mock, lambda a: a.submit(action), insecure_plaintext_key=True, relayer_key=SEED.hex())
     assert codec.decode_transaction(posted[0]).body.nonce == 11
     assert codec.decode_transaction(posted[0]).body.kind == b"bridge_timeout"
     assert mock.paths("/v1/proofs/state") == []
@@ -511,7 +511,7 @@ def test_malformed_actions_are_invalid_input_before_any_request(
 ) -> None:
     mock = MockNodeTransport({})
     with pytest.raises(InvalidInput, match=message):
-        run(mock, lambda a: a.submit(action), relayer_key=SEED.hex())
+        run(mock, lambda a: a.submit(action), insecure_plaintext_key=True, relayer_key=SEED.hex())
     assert mock.requests == []
 
 

@@ -34,6 +34,7 @@ def adapter_for(devnet: InProcessDevnet, **overrides: Any) -> PujiangAdapter:
     options = {
         "url": devnet.url,
         "chain_id": CHAIN_ID,
+        "insecure_plaintext_key": True,
         "relayer_key": account_seed(RELAYER).hex(),
         "retry_attempts": 1,
     }

@@ -251,12 +251,17 @@ SEED = "11" * 32
 
 
 def test_relayer_key_never_shows_in_repr_or_errors() -> None:
-    good = settings(relayer_key=SEED)
+    good = settings(insecure_plaintext_key=True, relayer_key=SEED)
     assert SEED not in repr(good)
     assert SEED not in str(good.model_dump())
     with pytest.raises(ConfigError) as caught:
         PujiangSettings.from_options(
-            {"url": "ftp://x", "chain_id": "pj", "relayer_key": SEED[:-2] + "zz"}
+            {
+                "url": "ftp://x",
+                "chain_id": "pj",
+                "insecure_plaintext_key": True,
+                "relayer_key": SEED[:-2] + "zz",
+            }
         )
     text = str(caught.value)
     assert "url" in text

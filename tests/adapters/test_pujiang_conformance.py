@@ -28,7 +28,12 @@ from tests.fixtures.devnet import (
 
 
 def options(url: str) -> dict[str, object]:
-    return {"url": url, "chain_id": CHAIN_ID, "relayer_key": account_seed(1).hex()}
+    return {
+        "url": url,
+        "chain_id": CHAIN_ID,
+        "insecure_plaintext_key": True,
+        "relayer_key": account_seed(1).hex(),
+    }
 
 
 class TestPujiangConformanceOverSocket(ChainAdapterConformance):

@@ -119,6 +119,7 @@ def test_the_adapter_signs_relayer_txs_with_its_scheme() -> None:
         chain_id=str(PJ),
         hash_profile="sm3",
         account_scheme="sm2",
+        insecure_plaintext_key=True,
         relayer_key=SEED.hex(),
     )
     adapter = PujiangAdapter(settings)

@@ -269,7 +269,12 @@ def test_chains_file_loads_for_the_hub_with_the_relayers_env_keys(
     from gateway.hub import build_adapters, close_adapters
 
     env = _services()["relayer-2"]["environment"]
-    for name in ("PJGW_EVM_SIGNER_KEY", "PJGW_PUJIANG_RELAYER_KEY"):
+    for name in (
+        "PJGW_EVM_SIGNER_KEY",
+        "PJGW_PUJIANG_RELAYER_KEY",
+        "PJGW_EVM_INSECURE_PLAINTEXT_KEY",
+        "PJGW_PUJIANG_INSECURE_PLAINTEXT_KEY",
+    ):
         monkeypatch.setenv(name, env[name])
     parsed = load_chains_file(CHAINS)
     assert set(parsed.routes) == {"devnet-to-anvil", "anvil-to-devnet"}

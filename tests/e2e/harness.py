@@ -151,6 +151,7 @@ def chains_toml(
     ]
     if hub:  # only a relayer's copy holds a signing key: its account on anvil
         lines.append(f'signer_key = "{signer_key or env.relayer_key}"')
+        lines.append("insecure_plaintext_key = true  # a test key in a file: opted in")
     lines += [f"[routes.{ROUTE}]", f'source = "{DEVNET_CHAIN}"', f'destination = "{LOCAL_CHAIN}"']
     return "\n".join(lines) + "\n"
 

@@ -147,6 +147,7 @@ def test_a_send_whose_nonce_another_sender_used_goes_through_after_one_nonce_rer
         evm_chain_id=EVM_CHAIN_ID,
         bridge_address=evm.bridge.address,
         confirmations=0,
+        insecure_plaintext_key=True,
         signer_key=bob.private_key,
         read_retries=1,
         retry_backoff=0.05,

@@ -70,6 +70,7 @@ def _settings(**changes: object) -> EvmChainSettings:
         "chain": "evm-offline",
         "rpc_url": "http://node.test",
         "evm_chain_id": 31337,
+        "insecure_plaintext_key": True,
         "signer_key": KEY,
         "retry_backoff": 0.0,
     }
@@ -86,7 +87,7 @@ def test_the_signer_key_never_shows_in_reprs_dumps_or_errors() -> None:
     texts.append(repr(EvmAdapter(settings, transport=httpx.MockTransport(lambda r: None))))
     for bad in (KEY[:-2] + "zz", KEY + "00"):
         with pytest.raises(ValidationError) as info:
-            _settings(signer_key=bad)
+            _settings(insecure_plaintext_key=True, signer_key=bad)
         texts.append(str(info.value))
     with pytest.raises(ValidationError) as info:
         _settings(signer_kee=KEY)  # a typo in the field name is refused, quietly

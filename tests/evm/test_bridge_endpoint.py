@@ -55,7 +55,11 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessDevnet
 
 def pujiang(devnet: InProcessDevnet) -> PujiangAdapter:
     settings = PujiangSettings(
-        url=devnet.url, chain_id=DEVNET_CHAIN, relayer_key=account_seed(1).hex(), retry_attempts=1
+        url=devnet.url,
+        chain_id=DEVNET_CHAIN,
+        insecure_plaintext_key=True,
+        relayer_key=account_seed(1).hex(),
+        retry_attempts=1,
     )
     return PujiangAdapter(settings, transport=devnet.transport)
 

@@ -37,6 +37,7 @@ class TestEvmConformance(ChainAdapterConformance):
             "bridge_address": deployed.bridge.address,
             "htlc_address": deployed.htlc.address,
             "confirmations": 0,
+            "insecure_plaintext_key": True,
             "signer_key": relayer_key,
             "receipt_poll_interval": 0.01,
         }

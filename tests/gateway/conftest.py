@@ -60,6 +60,7 @@ def chains(store: SqlStore) -> None:
                 "chain": EVM,
                 "rpc_url": "http://anvil.invalid",
                 "evm_chain_id": 31337,
+                "insecure_plaintext_key": True,
                 "signer_key": EVM_SIGNER,
             },
         )

@@ -41,7 +41,12 @@ def anyio_backend() -> str:
 
 def _adapter(devnet: DevnetProcess) -> PujiangAdapter:
     return PujiangAdapter(
-        PujiangSettings(url=devnet.url, chain_id=DEVNET_CHAIN, relayer_key=account_seed(1).hex())
+        PujiangSettings(
+            url=devnet.url,
+            chain_id=DEVNET_CHAIN,
+            insecure_plaintext_key=True,
+            relayer_key=account_seed(1).hex(),
+        )
     )
 
 

@@ -19,7 +19,12 @@ RELAYER_KEY = "0x" + "42" * 32
 
 
 def chain(**settings: Any) -> dict[str, Any]:
-    base = {"url": "http://127.0.0.1:26650", "chain_id": "pj-9", "relayer_key": RELAYER_KEY}
+    base = {
+        "url": "http://127.0.0.1:26650",
+        "chain_id": "pj-9",
+        "insecure_plaintext_key": True,
+        "relayer_key": RELAYER_KEY,
+    }
     base.update(settings)
     return {"chain_id": "pj-9", "family": "pujiang", "settings": base}
 
@@ -44,7 +49,7 @@ async def test_register_chain_validates_and_never_returns_secrets(
     [
         ({**chain(), "family": "cosmos"}, "family"),
         (chain(url="ftp://x"), "settings.url"),
-        (chain(relayer_key="0x1234"), "settings.relayer_key"),
+        (chain(insecure_plaintext_key=True, relayer_key="0x1234"), "settings.relayer_key"),
         (chain(chain_id="pj-8"), "settings"),
         (chain(surprise=1), "settings.surprise"),
         ({**chain(), "chain_id": "Bad Id"}, "chain_id"),

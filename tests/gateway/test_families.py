@@ -205,7 +205,11 @@ def test_the_chain_id_is_filled_under_the_key_the_family_names(family: str, key:
 
 
 def test_a_chain_id_given_in_the_settings_is_kept() -> None:
-    record = ChainRecord(ChainId(EVM), "evm", {"chain": EVM, "signer_key": EVM_SIGNER})
+    record = ChainRecord(
+        ChainId(EVM),
+        "evm",
+        {"chain": EVM, "insecure_plaintext_key": True, "signer_key": EVM_SIGNER},
+    )
     assert chain_options(record)["chain"] == EVM
 
 

@@ -58,6 +58,7 @@ def test_a_chain_registered_after_start_gets_its_adapter_and_its_route_runs(
                 "evm_chain_id": EVM_CHAIN_ID,
                 "bridge_address": evm.bridge.address,
                 "confirmations": 0,
+                "insecure_plaintext_key": True,
                 "signer_key": evm.relayer_key,
                 "committee_threshold": THRESHOLD,
                 "committee": list(NOTARIES),

@@ -44,7 +44,11 @@ def test_a_keystore_relayer_signer_signs_as_the_seed_does(
     [
         ({"relayer_signer": "file:/x/seed.key"}, "development only"),
         (
-            {"relayer_signer": "file:/x/seed.key", "relayer_key": SEED.hex()},
+            {
+                "relayer_signer": "file:/x/seed.key",
+                "insecure_plaintext_key": True,
+                "relayer_key": SEED.hex(),
+            },
             "not both",
         ),
     ],

@@ -32,6 +32,7 @@ TABLES = {
     "batch_signatures",
     "batches",
     "chains",
+    "committee_rotations",
     "consensus_states",
     "cursors",
     "equivocations",
@@ -39,6 +40,7 @@ TABLES = {
     "light_clients",
     "notary_signatures",
     "route_status",
+    "rotation_signatures",
     "routes",
     "swap_legs",
     "swaps",
@@ -52,10 +54,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0010"
+        assert current_revision(store.engine) == head_revision() == "0011"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0010"
+        assert current_revision(store.engine) == "0011"
     finally:
         store.close()
 
@@ -87,7 +89,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0010" in " ".join(result.output.split())
+    assert "revision 0011" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES

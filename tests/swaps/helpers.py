@@ -90,7 +90,8 @@ class Hub:
         seed = bytes(keys.account_key(self.devnet.node.genesis.seed, HUB_ACCOUNT))
         pujiang = PujiangAdapter(
             PujiangSettings(url="http://devnet.asgi", chain_id=DEVNET_CHAIN,
-                            relayer_key=seed.hex(), retry_attempts=1, block_time=1.0),
+                            insecure_plaintext_key=True, relayer_key=seed.hex(),
+                            retry_attempts=1, block_time=1.0),
             transport=httpx.ASGITransport(app=create_app(self.devnet.node)),
         )  # fmt: skip
         key = next(a.private_key for a in self.anvil.accounts if a.address == self.env.relayer)
@@ -98,7 +99,7 @@ class Hub:
             EvmChainSettings(
                 chain=LOCAL_CHAIN, rpc_url=self.env.chain.rpc.url, evm_chain_id=CHAIN_ID,
                 htlc_address=self.env.htlc.address, confirmations=0, block_time=1.0,
-                signer_key=key, read_retries=1, retry_backoff=0.05,
+                insecure_plaintext_key=True, signer_key=key, read_retries=1, retry_backoff=0.05,
             )
         )  # fmt: skip
         self.adapters = {A_CHAIN: pujiang, B_CHAIN: evm}

@@ -96,6 +96,7 @@ def evm_settings(env: Anvil, *, signer: bool) -> EvmChainSettings:
         evm_chain_id=EVM_CHAIN_ID,
         bridge_address=env.bridge.address,
         confirmations=0,
+        insecure_plaintext_key=True,
         signer_key=env.relayer_key if signer else None,
         read_retries=1,
         retry_backoff=0.05,
@@ -108,6 +109,7 @@ def pujiang_settings(devnet: InProcessDevnet, *, signer: bool) -> PujiangSetting
     return PujiangSettings(
         url=devnet.url,
         chain_id=DEVNET,
+        insecure_plaintext_key=True,
         relayer_key=account_seed(1).hex() if signer else None,
         retry_attempts=1,
         committee_threshold=THRESHOLD,
