@@ -45,6 +45,7 @@ from gateway.routers import (
     notary,
     operations,
     ready,
+    risk,
     swaps,
     transfers,
 )
@@ -108,6 +109,7 @@ def create_app(
         metrics,
         info,
         operations,  # before transfers: its POST /v1/transfers/{id}/… paths are more specific
+        risk,  # likewise (POST /v1/transfers/{id}/cancel)
         transfers,
         swaps,
         chains,

@@ -64,17 +64,18 @@ _BACK_TO = {"api": TransferState.REQUESTED, "source": TransferState.PROVEN}
 def validate_risk_limit(limit: RiskLimitRecord) -> RiskLimitRecord:
     """Raise ``InvalidInput`` naming the first bad field; the limit unchanged otherwise.
 
-    Checks in order: the denomination's shape; every amount a uint256 above zero; ``over_max``
-    one of ``reject``/``hold``; a window needs both its length (1 s .. a year) and its
-    amount, a delay both its threshold and its length; the rate in 1 .. 10**6; and a limit
-    says something (an empty one is refused, delete it instead)."""
+    Checks in order: the denomination's shape; every amount a uint256 (0 allowed: a maximum
+    of 0 lets no value through); ``over_max`` one of ``reject``/``hold``; a window's and a
+    delay's length in 1 s .. a year, the rate in 1 .. 10**6; a window needs both its length
+    and its amount, a delay both its threshold and its length. A limit with no part is
+    allowed (it limits nothing; ``GET /v1/risk`` shows it)."""
     denom = limit.denom
     if not isinstance(denom, str) or not (1 <= len(denom) <= 256) or denom != denom.strip():
         raise InvalidInput(
             "denom must be 1-256 characters without surrounding spaces", field="denom"
         )
     for name in ("max_amount", "window_amount", "delay_threshold"):
-        _check_int(getattr(limit, name), name, 1, MAX_UINT256)
+        _check_int(getattr(limit, name), name, 0, MAX_UINT256)
     if limit.over_max not in OVER_MAX:
         raise InvalidInput("over_max must be 'reject' or 'hold'", field="over_max")
     _check_int(limit.window_seconds, "window_seconds", 1, MAX_SECONDS)
@@ -82,10 +83,6 @@ def validate_risk_limit(limit: RiskLimitRecord) -> RiskLimitRecord:
     _check_int(limit.rate_per_minute, "rate_per_minute", 1, MAX_RATE)
     _pair(limit.window_seconds, "window_seconds", limit.window_amount, "window_amount")
     _pair(limit.delay_seconds, "delay_seconds", limit.delay_threshold, "delay_threshold")
-    if all(
-        getattr(limit, n) is None for n in ("max_amount", "window_amount", "rate_per_minute")
-    ) and (limit.delay_threshold is None):
-        raise InvalidInput("a limit sets at least one of its parts", field="max_amount")
     return limit
 
 
