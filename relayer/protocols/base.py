@@ -93,10 +93,17 @@ class Context:
         return moved
 
     async def screen(
-        self, transfers: Sequence[TransferRecord], expected: TransferState, origin: str
+        self,
+        transfers: Sequence[TransferRecord],
+        expected: TransferState,
+        origin: str,
+        *,
+        leased: bool = True,
     ) -> list[TransferRecord]:
-        """Screen leased transfers not admitted yet against the hub's checks
-        (``relayer.risk.holds``), in one store transaction; the records after."""
+        """Screen transfers not admitted yet against the hub's checks (``relayer.risk.holds``),
+        in one store transaction; the records after. ``leased=False`` for transfers a bulk
+        move already let go of (``move_many``): screening is compare-and-set on the state
+        and ``admitted_at``, so two relayers screening one transfer decide it once."""
         todo = [t for t in transfers if t.admitted_at is None]
         if not todo:
             return list(transfers)
@@ -108,7 +115,7 @@ class Context:
             decider(origin, now, self.checks),
             now,
             recheck_at=now + self.settings.hold_recheck,
-            worker=self.worker_id,
+            worker=self.worker_id if leased else None,
         )
         by_id = {t.id: t for t in after}
         for t in after:

@@ -102,7 +102,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
         # Packets sent on the source without the API are checked here, all in one store
         # transaction; a held one leaves the batch path and the rest go on without it.
         advanced = await self.ctx.screen(
-            [t for t in advanced if t.state is S.PROVEN], S.PROVEN, "source"
+            [t for t in advanced if t.state is S.PROVEN], S.PROVEN, "source", leased=False
         )
         stopped = [t for t in advanced if t.state is not S.PROVEN]  # held or rejected now
         fresh = [t for t in advanced if t.state is S.PROVEN]
