@@ -116,3 +116,36 @@ def test_a_held_packet_a_supervisor_rejects_is_refunded_once_its_timeout_passes(
     assert moves[-4:] == [S.PROVEN, S.HELD, S.TIMED_OUT, S.REFUNDED]
     actors = {e["actor"] for e in store.audit_entries(subject_id=done.id)[0]}
     assert "sup" in actors
+
+
+def test_tightening_a_limit_while_packets_are_in_flight_loses_none(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    deadline = int(max(evm.timestamp(), clock())) + 3 * 3600
+
+    async def scenario() -> tuple[list[Any], list[Any], Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path)
+        try:
+            sent = [send_from_devnet(devnet, evm.alice, timeout_s=deadline) for _ in range(2)]
+            for _ in range(40):  # until both are admitted and neither is delivered yet
+                await hub.relayer.run_once()
+                found = [store.transfer_by_source_tx(DEVNET, tx) for tx in sent]
+                if all(t is not None and t.admitted_at is not None for t in found):
+                    break
+            in_flight = [store.transfer_by_source_tx(DEVNET, tx) for tx in sent]
+            # Tightened below every amount while they travel: only what comes after is held.
+            store.put_risk_limit(RiskLimitRecord(OUT, "upj", max_amount=1), clock())
+            late = send_from_devnet(devnet, evm.alice, timeout_s=deadline)
+            done = [await hub.drive(DEVNET, tx, S.COMPLETED, BOTH) for tx in sent]
+            held = await hub.drive(DEVNET, late, S.HELD, BOTH)
+            return in_flight, done, held
+        finally:
+            await hub.close()
+
+    in_flight, done, held = asyncio.run(scenario())
+    assert all(t.state not in (S.COMPLETED, S.HELD) for t in in_flight)
+    assert [t.state for t in done] == [S.COMPLETED, S.COMPLETED]
+    assert held.hold.rule == f"route:{OUT}/max/upj"
+    assert len(anvil_events(evm, "RecvPacket")) == 2
+    ids = {t.id for t in done} | {held.id}
+    assert len(ids) == 3  # every packet is a transfer, none lost or doubled
