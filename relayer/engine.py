@@ -504,10 +504,17 @@ class Relayer:
         now = self.clock()
         pid = PacketId(packet.source_chain, packet.dest_chain, packet.sequence)
         found = await self.db.transfer_by_packet(pid)
+        bypassed: TransferRecord | None = None
         if found is None:
             by_tx = await self.db.transfer_by_source_tx(route.source, event.tx_hash)
             if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet is None:
-                found = by_tx
+                if by_tx.state in (TransferState.HELD, TransferState.REJECTED):
+                    # The client broadcast a transaction the hub held or refused at the API:
+                    # its packet is tracked (and checked once proven) like a direct bridge
+                    # call, by a transfer of its own; the held request is closed.
+                    bypassed = by_tx
+                else:
+                    found = by_tx
         if found is None:
             found, _ = await self.db.create_transfer(
                 NewTransfer(
@@ -526,6 +533,16 @@ class Relayer:
                 ),
                 now,
             )
+            if bypassed is not None and bypassed.state is TransferState.HELD:
+                with contextlib.suppress(InvalidTransition):  # decided meanwhile
+                    await self.db.transition(
+                        bypassed.id,
+                        TransferState.HELD,
+                        TransferState.REJECTED,
+                        f"its transaction was sent outside the hub while held: its packet is "
+                        f"transfer {found.id}",
+                        now,
+                    )
         if found.state is not TransferState.REQUESTED or found.source_height is not None:
             return  # recorded before (a chunk read again after a crash)
         # The packet, its event and where it sits are stored now, once: later steps never

@@ -23,13 +23,14 @@ from core.ids import ChainId
 from core.records import RiskLimitRecord
 from core.states import TransferState
 from gateway.app import create_app
+from gateway.audit.context import acting_as
 from gateway.settings import Settings
 from relayer.engine import Relayer
 from tests.fixtures.anvil import LOCAL_CHAIN
 from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.fixtures.relay import pujiang_adapter
 from tests.flows.conservation import NATIVE
-from tests.flows.helpers import ANVIL_TO_DEVNET, FAST, Flows, anvil_settings, close
+from tests.flows.helpers import ANVIL_TO_DEVNET, FAST, Flows, anvil_settings, close, sign_all_proven
 from tests.flows.test_api_evm_source import WEI, signed_send_native
 
 S = TransferState
@@ -149,3 +150,79 @@ def test_a_send_over_the_window_is_held_then_released_when_the_window_passes_and
     assert out["after_cancel"].state is S.REJECTED
     assert "cancelled by its owner: sent by mistake" in out["after_cancel"].reason
     assert _anvil_tx(flows, out["third"]["source_tx"]) is None
+
+
+def test_a_held_send_the_client_broadcasts_itself_is_tracked_and_checked_as_a_direct_call(
+    flows: Flows, tmp_path: Any
+) -> None:
+    """Holding a ``signed_tx`` cannot stop its owner from broadcasting it: the packet it makes
+    is a transfer of its own, screened once proven (held again here), and the held request
+    is closed (``rejected``), so nothing is tracked twice and nothing is stranded."""
+    store = flows.store
+    token = store.create_api_key("app", "client", time.time())
+    store.put_risk_limit(RiskLimitRecord(ANVIL_TO_DEVNET, NATIVE, max_amount=WEI - 1), time.time())
+    deadline = flows.anvil_deadline_s()
+    raw = signed_send_native(flows, flows.alice_devnet, deadline)
+    body = {
+        "route_id": ANVIL_TO_DEVNET,
+        "kind": "asset",
+        "sender": flows.evm.alice,
+        "receiver": "0x" + flows.alice_devnet.hex(),
+        "denom": NATIVE,
+        "amount": str(WEI),
+        "timeout_seconds": deadline,
+        "signed_tx": "0x" + raw.hex(),
+    }
+
+    async def scenario() -> tuple[Any, Any, Any, Any]:
+        relayer = flows.relayer("relayer-bypass")
+        app = create_app(Settings(data_dir=tmp_path), store, relayer.adapters)
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as api:
+                headers = {"X-API-Key": token, "Idempotency-Key": str(uuid.uuid4())}
+                created = await api.post("/v1/transfers", json=body, headers=headers)
+            assert created.status_code == 202, created.text
+            request = created.json()
+            tx_hash = bytes.fromhex(request["source_tx"][2:])
+            await asyncio.to_thread(
+                flows.evm.chain.call, "eth_sendRawTransaction", "0x" + raw.hex()
+            )
+            packet = None
+            for _ in range(60):
+                await relayer.run_once()
+                flows.devnet.node.produce_block()
+                packet = next(
+                    (
+                        t
+                        for t in store.list_transfers(limit=10)[0]
+                        if t.source_tx == tx_hash and t.packet is not None
+                    ),
+                    None,
+                )
+                if packet is not None and packet.state is S.HELD:
+                    break
+            assert packet is not None
+            closed = store.transfer(request["id"])
+            with acting_as("sup", "supervisor"):
+                store.release_held(packet.id, "reviewed", time.time())
+            for _ in range(60):
+                await relayer.run_once()
+                await sign_all_proven(store, relayer, time.time())
+                flows.devnet.node.produce_block()
+                if store.transfer(packet.id).state is S.COMPLETED:
+                    break
+            return request, closed, packet, store.transfer(packet.id)
+        finally:
+            await close(relayer)
+
+    request, closed, packet, done = asyncio.run(scenario())
+    assert request["state"] == "held"
+    assert closed.state is S.REJECTED
+    assert f"its packet is transfer {packet.id}" in closed.reason
+    assert (packet.hold.origin, packet.hold.rule) == (
+        "source",
+        f"route:{ANVIL_TO_DEVNET}/max/{NATIVE}",
+    )
+    assert done.state is S.COMPLETED
+    assert flows.devnet.node.balance(flows.alice_devnet, f"{LOCAL_CHAIN}/{NATIVE}") == WEI
