@@ -237,13 +237,19 @@ class RiskStoreMixin:
         expected = TransferState(expected)
         out: dict[str, TransferRecord] = {}
         with self._write() as s:
-            rows = [s.get(Transfer, i, with_for_update=True) for i in transfer_ids]
-            found = [r for r in rows if r is not None]
-            for route_id in sorted({r.route_id for r in found}):
-                if self.dialect == "postgresql":  # the one lock screenings of a route queue on
+            routes = sorted(
+                set(s.scalars(select(Transfer.route_id).where(Transfer.id.in_(transfer_ids))))
+            )
+            if self.dialect == "postgresql":
+                # The one lock screenings of a route queue on, taken before the transfers'
+                # (always route first, in route order: no two screenings deadlock).
+                for route_id in routes:
                     s.execute(
                         select(Route.route_id).where(Route.route_id == route_id).with_for_update()
                     )
+            rows = [s.get(Transfer, i, with_for_update=True) for i in transfer_ids]
+            found = [r for r in rows if r is not None]
+            for route_id in routes:
                 view = _view(s, route_id, now)
                 for row in (r for r in found if r.route_id == route_id):
                     if not _screenable(row, expected, worker, now):
