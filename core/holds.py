@@ -39,6 +39,7 @@ class Candidate:
     amount: int
     payload: bytes = b""
     content_type: str = ""
+    created_at: float = 0.0  # when the hub first recorded it (a large-transfer delay runs from it)
 
 
 @dataclass(frozen=True, slots=True)

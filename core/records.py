@@ -81,6 +81,7 @@ class NewTransfer:
     source_tx: bytes | None = None
     state: TransferState = TransferState.REQUESTED
     reason: str = "accepted"
+    created_by: str | None = None  # the creating API key's name (its owner); None: the relayer
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,32 @@ class TransferRecord:
     when the watcher first sees it, so later steps never list the block again."""
     source_attributes: dict[str, object] | None = None
     """The event's plain attributes (what the family needs to prove it again)."""
+    created_by: str | None = None
+    """The API key (its name) that created it: its owner, who may cancel it while it is
+    held. ``None`` for a transfer the relayer made from a packet sent on the source."""
+    admitted_at: float | None = None
+    """When the risk checks let it pass (``relayer.risk``): from then on it counts in the
+    route's windows and is never checked again. ``None``: not checked yet, or held."""
+    hold: HoldRecord | None = None
+    """Why and until when it is ``held`` (set while held, else ``None``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """A held transfer's hold (``core.holds.Hold`` as stored).
+
+    ``origin`` is where it was caught: ``api`` (nothing sent on the source yet: a
+    release moves it back to ``requested``) or ``source`` (a proven packet: back to
+    ``proven``). ``decision`` is set once its owner cancelled it or a supervisor
+    rejected it after it left the source: it then waits for its timeout to be
+    refunded (``held -> timed_out -> refunded``).
+    """
+
+    rule: str
+    reason: str
+    release_at: float | None
+    origin: str
+    decision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +241,62 @@ class ClientRecord:
 
 
 ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error")
+
+HOLD_ORIGINS = ("api", "source")
+HOLD_DECISIONS = ("cancelled", "rejected")
+ALL_DENOMS = "*"
+"""A risk limit's denomination that stands for every denomination of its route together."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimitRecord:
+    """The risk limits of one route and denomination (``docs/supervision.md``).
+
+    Every part is optional (``None``: no such limit). Amounts are in the
+    denomination's smallest unit; with ``denom == ALL_DENOMS`` the limit sums the
+    route's transfers of every denomination (meaningful for the rate limit, or a
+    route that carries one asset).
+
+    * ``max_amount``: a transfer above it is rejected (``over_max == "reject"``) or
+      held for a supervisor's review (``"hold"``).
+    * ``window_seconds`` + ``window_amount``: the admitted value in any rolling
+      window of that length stays at most ``window_amount``; a transfer that would
+      pass it is held until enough of the window's value has aged out.
+    * ``rate_per_minute``: at most that many transfers admitted in any 60 seconds.
+    * ``delay_threshold`` + ``delay_seconds``: a transfer of at least the threshold
+      is held until ``created_at + delay_seconds``.
+    """
+
+    route_id: str
+    denom: str
+    max_amount: int | None = None
+    over_max: str = "hold"
+    window_seconds: int | None = None
+    window_amount: int | None = None
+    rate_per_minute: int | None = None
+    delay_threshold: int | None = None
+    delay_seconds: int | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEntry:
+    """One admitted transfer in a route's windows: when it was admitted, its denom, amount."""
+
+    admitted_at: float
+    denom: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    """What the risk checks of one route see, read in the screening transaction: the route's
+    limits and the transfers admitted within its longest window (oldest first)."""
+
+    limits: tuple[RiskLimitRecord, ...]
+    admitted: tuple[WindowEntry, ...]
+
+
 """What a relayer reports of a route: relaying, stopped (a frozen client), a protocol not
 built yet, or an error (an adapter that cannot be built, a watcher that failed)."""
 

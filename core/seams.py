@@ -12,12 +12,13 @@ implementer; ``SECURITY:`` a trust assumption.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from core.batches import BatchMember, BatchStatement
 from core.committee import CommitteeState, RotationRecord, RotationState, RotationStatement
+from core.holds import Verdict
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
@@ -28,6 +29,8 @@ from core.records import (
     ClientRecord,
     EquivocationRecord,
     NewTransfer,
+    RiskLimitRecord,
+    RiskView,
     RouteRecord,
     RouteStatusRecord,
     SeenPacket,
@@ -734,6 +737,80 @@ class BatchStore(Protocol):
     ) -> list[tuple[BatchRecord, list[TransferRecord]]]: ...
 
 
+@runtime_checkable
+class RiskStore(Protocol):
+    """The risk half of the store (issue #17; ``gateway/store/risk.py``): limits per route and
+    denomination, the screening of transfers against them, and the held queue.
+
+    CONTRACT: ``screen`` is ONE database transaction that first locks the route (its row
+    ``FOR UPDATE`` on PostgreSQL; SQLite's write lock), then reads the route's
+    :class:`RiskView`, decides each transfer in the order given — every admitted one joins
+    the view before the next is decided — and applies the verdicts. Two relayers, or a
+    relayer and the API, screening on one route queue on that lock: a window is never
+    over-filled by a race.
+    CONTRACT: a transfer is admitted once (``admitted_at``); ``screen`` skips one already
+    admitted, so a transfer checked at the API is not counted again by the relayer.
+    """
+
+    def risk_limits(self, route_id: str | None = None) -> list[RiskLimitRecord]:
+        """Every limit (of ``route_id``), ordered by route and denomination."""
+        ...
+
+    def put_risk_limit(self, limit: RiskLimitRecord, now: float) -> RiskLimitRecord:
+        """Create or replace the limit of ``(route_id, denom)``; audited (``risk.limit``).
+        ``NotFound`` for an unknown route, ``InvalidInput`` naming the field otherwise."""
+        ...
+
+    def delete_risk_limit(self, route_id: str, denom: str, now: float) -> None:
+        """Remove a limit (``NotFound`` when there is none); audited."""
+        ...
+
+    def risk_view(self, route_id: str, now: float) -> RiskView:
+        """The route's limits and what was admitted within its longest window before ``now``."""
+        ...
+
+    def screen(
+        self,
+        transfer_ids: Sequence[str],
+        expected: TransferState,
+        origin: str,
+        decide: Callable[[TransferRecord, RiskView], Verdict],
+        now: float,
+        *,
+        recheck_at: float,
+        worker: str | None = None,
+    ) -> list[TransferRecord]:
+        """Decide and apply, for each transfer still in ``expected`` (and leased by ``worker``
+        when given; others are skipped): let it pass (``admitted_at = now``; from ``held``
+        back to the origin's state: ``requested`` for ``api``, ``proven`` for ``source``),
+        hold it (``held`` with the rule, reason and release time; due again at the release
+        time, or at ``recheck_at`` for a review hold), or reject it (``rejected`` when
+        nothing left the source; else held with the decision ``rejected``, refunded once
+        its timeout passes). The records after, in the order given."""
+        ...
+
+    def release_held(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
+        """A supervisor's release: admitted now without a check, back to the origin's state;
+        audited. ``Conflict`` unless held without a decision."""
+        ...
+
+    def reject_held(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
+        """A supervisor's rejection of a held transfer: ``rejected`` when nothing left the
+        source, else kept held with the decision ``rejected`` until its timeout; audited."""
+        ...
+
+    def cancel_held(self, transfer_id: str, owner: str, reason: str, now: float) -> TransferRecord:
+        """Its owner's cancel (``owner`` must be the key that created it, else ``Forbidden``):
+        as ``reject_held`` with the decision ``cancelled``; audited."""
+        ...
+
+    def held_transfers(
+        self, *, after: str | None = None, limit: int = 50
+    ) -> tuple[list[TransferRecord], str | None]:
+        """The held queue, oldest first; ``after`` is the opaque cursor returned second."""
+        ...
+
+
 # --- capabilities the hub uses above adapters/, composed with ChainAdapter -------------
 #
 # Checked with ``isinstance`` against these declared protocols (never ``getattr`` of a
@@ -1163,6 +1240,7 @@ __all__ = [
     "OnChainClientSource",
     "OnChainClientStatus",
     "OnChainUpdate",
+    "RiskStore",
     "RotationStore",
     "Signer",
     "SignerHealth",

@@ -344,6 +344,8 @@ def status(
     if state in FAILED_STATES:
         console.print(f"[red]{state}[/] {transfer_id}: {escape(transfer['reason'])}")
         raise typer.Exit(EXIT_FAILED)
+    if hold_line(transfer):
+        console.print(hold_line(transfer))
     console.print(f"[yellow]still {state}[/] after {timeout:g} s: {escape(transfer['reason'])}")
     raise typer.Exit(EXIT_TIMEOUT)
 
@@ -355,6 +357,9 @@ def _render(transfer: dict[str, Any]) -> Group:
         reached.setdefault(line["state"], line)
     state = transfer["state"]
     path = list(PATH_STATES)
+    if "held" in reached and "held" not in path:  # where it rested: after its origin state
+        after = "proven" if transfer.get("source_height") is not None else "requested"
+        path.insert(path.index(after) + 1, "held")
     if state in ("timed_out", *FAILED_STATES) or "timed_out" in reached:
         cut = max((path.index(s) for s in reached if s in path), default=0) + 1
         path = path[:cut] + [s for s in ("timed_out", "refunded", "rejected") if s in reached]
@@ -374,7 +379,23 @@ def _render(transfer: dict[str, Any]) -> Group:
         f"[bold]{transfer['id']}[/]  {transfer['amount']} {escape(transfer['denom'])} "
         f"on {transfer['route_id']}  {transfer['sender']} -> {transfer['receiver']}"
     )
-    return Group(title, table)
+    hold = hold_line(transfer)
+    return Group(title, table, hold) if hold else Group(title, table)
+
+
+def hold_line(transfer: dict[str, Any]) -> str:
+    """While a transfer is held: the rule, why, and when it is released (or who decides)."""
+    hold = transfer.get("hold")
+    if not hold:
+        return ""
+    if hold.get("decision"):
+        when = f"{hold['decision']}: refunded once its timeout passes"
+    elif hold.get("release_at") is None:
+        when = "waits for a supervisor"
+    else:
+        at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(hold["release_at"]))
+        when = f"released by itself at {at}"
+    return f"[yellow]held[/] by {escape(hold['rule'])}: {escape(hold['reason'])} — {when}"
 
 
 def balances(

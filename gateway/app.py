@@ -46,6 +46,7 @@ from gateway.routers import (
     notary,
     operations,
     ready,
+    risk,
     swaps,
     transfers,
 )
@@ -109,6 +110,7 @@ def create_app(
         metrics,
         info,
         operations,  # before transfers: its POST /v1/transfers/{id}/… paths are more specific
+        risk,  # likewise (POST /v1/transfers/{id}/cancel)
         transfers,
         swaps,
         chains,

@@ -132,6 +132,12 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("GET", "/v1/committee/status"): frozenset(),
     ("GET", "/v1/notary/rotations"): frozenset(),
     ("POST", "/v1/notary/rotations/{rotation_id}/signatures"): frozenset({404}),
+    ("GET", "/v1/risk"): frozenset(),
+    ("PUT", "/v1/risk/limits"): frozenset(),
+    ("DELETE", "/v1/risk/limits"): frozenset({404}),
+    ("POST", "/v1/risk/held/{transfer_id}/release"): frozenset({404, 409}),
+    ("POST", "/v1/risk/held/{transfer_id}/reject"): frozenset({404, 409}),
+    ("POST", "/v1/transfers/{transfer_id}/cancel"): frozenset({404, 409}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 
@@ -193,6 +199,10 @@ def _complete(operation: dict[str, Any], route: Any, method: str, settings: Sett
     if key in REPLAYED:
         created = next(code for code in responses if code.startswith("2"))
         responses.setdefault("200", {**responses[created], "description": "Replayed or updated"})
+    if key == ("POST", "/v1/transfers"):  # over a risk limit: created, and held
+        responses.setdefault(
+            "202", {**responses["201"], "description": "Created and held by a risk rule"}
+        )
     for status in sorted(statuses):
         responses[str(status)] = _problem(status)
 

@@ -22,6 +22,7 @@ from typing import ParamSpec, TypeVar
 
 from core.committee import RotationRecord, RotationState
 from core.errors import ConfigError
+from core.holds import Verdict
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     ActionRecord,
@@ -31,6 +32,7 @@ from core.records import (
     ChainRecord,
     ClientRecord,
     NewTransfer,
+    RiskView,
     RouteRecord,
     RouteStatusRecord,
     SeenPacket,
@@ -38,7 +40,7 @@ from core.records import (
     TransferEventRecord,
     TransferRecord,
 )
-from core.seams import BatchStore, RotationStore, Store
+from core.seams import BatchStore, RiskStore, RotationStore, Store
 from core.states import TransferState
 from core.types import ChainAction
 
@@ -72,6 +74,34 @@ class AsyncStore:
 
     async def route(self, route_id: str) -> RouteRecord:
         return await self._call(self.sync.route, route_id)
+
+    # risk controls (core.seams.RiskStore)
+    def _risk(self) -> RiskStore:
+        if not isinstance(self.sync, RiskStore):
+            raise ConfigError("this store keeps no risk limits")
+        return self.sync
+
+    async def screen(
+        self,
+        transfer_ids: Sequence[str],
+        expected: TransferState,
+        origin: str,
+        decide: Callable[[TransferRecord, RiskView], Verdict],
+        now: float,
+        *,
+        recheck_at: float,
+        worker: str | None = None,
+    ) -> list[TransferRecord]:
+        return await self._call(
+            self._risk().screen,
+            transfer_ids,
+            expected,
+            origin,
+            decide,
+            now,
+            recheck_at=recheck_at,
+            worker=worker,
+        )
 
     # transfers
     async def create_transfer(self, new: NewTransfer, now: float) -> tuple[TransferRecord, bool]:

@@ -73,6 +73,7 @@ from relayer.protocols.base import BatchDriver, Context
 from relayer.protocols.batched import BatchedNotaryProtocol
 from relayer.protocols.light_client import LightClientProtocol
 from relayer.retry import describe
+from relayer.risk.holds import ChecksFactory, hub_checks
 from relayer.rotation import RotationDriver
 from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
@@ -126,6 +127,7 @@ class Relayer:
         adapter_factory: Callable[[ChainRecord], ChainAdapter] | None = None,
         metrics: RelayerMetrics | None = None,
         transfer_counts: bool = True,
+        checks: ChecksFactory = hub_checks,
     ) -> None:
         if not worker_id:
             raise InvalidInput("a relayer needs a worker id", field="worker_id")
@@ -153,6 +155,7 @@ class Relayer:
             worker_id=worker_id,
             on_freeze=self._freeze_route,
             metrics=self.metrics,
+            checks=checks,
         )
         self._protocols: dict[RouteProtocol, TransferProtocol] = {
             name: make(self.ctx) for name, make in PROTOCOLS.items()

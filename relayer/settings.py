@@ -77,6 +77,9 @@ class RelayerSettings(BaseSettings):
     backoff_cap: float = Field(300.0, gt=0, le=86_400, description="longest retryable wait")
     config_backoff: float = Field(600.0, gt=0, le=86_400, description="wait after config errors")
     wait_interval: float = Field(2.0, ge=0, le=3600, description="re-check of a waiting step")
+    hold_recheck: float = Field(
+        300.0, gt=0, le=86_400, description="seconds between looks at a held transfer's timeout"
+    )
 
     # batching
     batch_size: int = Field(50, ge=1, le=1_000, description="deliveries per submit_many")

@@ -31,6 +31,7 @@ from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
 from gateway.cli.notary import notary_app
 from gateway.cli.plugins import register_plugins
+from gateway.cli.risk import risk_app
 from gateway.cli.signer import signer_app
 from gateway.settings import Settings
 
@@ -46,6 +47,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(ops_app, name="ops")
 app.add_typer(committee_app, name="committee")
+app.add_typer(risk_app, name="risk")
 register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 

@@ -7,10 +7,17 @@ problem. The transfer is stored ``requested`` and its source action is
 journaled (``Store.record_action(id, "source_submit", …)``); the relayer
 sends it. A replay re-journals nothing (``record_action`` is idempotent) and
 a replay after a crash between the two writes completes the journal.
+
+Before its source action is journaled, a new transfer is screened against the
+hub's checks (``relayer.risk.holds``: risk limits, payload policies): over a
+limit it is created and moved to ``held`` (202, its ``hold`` says why and until
+when; the relayer sends nothing until it is released) or ``rejected`` (201,
+nothing is journaled or signed). Its creating key is recorded as its owner.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -21,7 +28,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from core.errors import InvalidInput
 from core.ids import ChainId
 from core.records import ActionRecord, NewTransfer, TransferRecord
-from core.seams import Store
+from core.seams import RiskStore, Store
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from core.steps import Step
 from gateway.auth import Principal, client_access, read_access
@@ -54,6 +61,8 @@ from gateway.schemas.transfers import (
 )
 from gateway.store.codec import PAGE_CURSOR_PATTERN
 from gateway.streams import stream_slot
+from relayer.risk.holds import screen
+from relayer.settings import RelayerSettings
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
@@ -107,11 +116,22 @@ async def create_transfer(
         timeout_time=body.timeout_seconds,
         source_tx=signed.tx_hash if signed else None,
     )
+    new = dataclasses.replace(new, created_by=principal.name)
     scoped_key = f"{principal.name}:{idempotency_key}"
+    recheck = _hold_recheck(request)
     record, created, action = await to_thread.run_sync(
-        _create, store, new, clock(), scoped_key, body.request_hash(), signed, source.chain_id
+        _create,
+        store,
+        new,
+        clock(),
+        scoped_key,
+        body.request_hash(),
+        signed,
+        source.chain_id,
+        recheck,
     )
-    if action is None:  # from_account: sign once the transfer exists (and only once)
+    if action is None and record.state is not TransferState.REJECTED:
+        # from_account: sign once the transfer exists (and only once)
         managed = await from_managed_account(
             body, source, dest, state.accounts, live, state.nonces, families
         )
@@ -122,8 +142,15 @@ async def create_transfer(
         )
     if not created:
         response.status_code = 200
+    elif record.state is TransferState.HELD:
+        response.status_code = 202  # accepted, and held: nothing is sent until released
     response.headers["Location"] = f"/v1/transfers/{record.id}"
-    return _detail(record, [action], [])
+    return _detail(record, [a for a in (action,) if a is not None], [])
+
+
+def _hold_recheck(request: Request) -> float:
+    settings = getattr(request.app.state, "relayer_settings", None) or RelayerSettings()
+    return float(settings.hold_recheck)
 
 
 def _route_and_chains(catalog: Catalog, route_id: str) -> tuple:  # type: ignore[type-arg]
@@ -139,12 +166,19 @@ def _create(
     request_hash: bytes,
     signed: SourceTx | None,
     source_chain: ChainId,
+    recheck: float,
 ) -> tuple[TransferRecord, bool, ActionRecord | None]:
     # One source transaction is one transfer, whatever key a client retries with: the store
     # looks it up in the creating transaction (unique index, migration 0004).
     record, created = store.create_transfer(
         new, now, idempotency_key=key, request_hash=request_hash
     )
+    if created and isinstance(store, RiskStore):
+        # Screened before anything is journaled: a held transfer's send waits for its
+        # release (the relayer steps ``held`` transfers apart), a rejected one has none.
+        (record,) = screen(store, [record], TransferState.REQUESTED, "api", now, recheck=recheck)
+    if record.state is TransferState.REJECTED:
+        return record, created, store.action(record.id, SOURCE_STEP)
     # A transfer created just now has no journal yet: skip the read.
     existing = None if created else store.action(record.id, SOURCE_STEP)
     if existing is not None or signed is None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from core.records import ActionRecord, TransferEventRecord, TransferKind, TransferRecord
+from core.records import (
+    ActionRecord,
+    HoldRecord,
+    TransferEventRecord,
+    TransferKind,
+    TransferRecord,
+)
 from core.states import TransferState
 from gateway.schemas.common import (
     MAX_INT63,
@@ -150,6 +156,34 @@ class ChainTxOut(BaseModel):
     tx_hash: str
 
 
+class HoldOut(BaseModel):
+    """Why a transfer is held, and until when (``release_at`` null: a supervisor decides)."""
+
+    rule: str
+    reason: str
+    release_at: float | None
+    origin: Literal["api", "source"] = Field(
+        description="api: nothing sent on the source yet; source: a proven packet"
+    )
+    decision: Literal["cancelled", "rejected"] | None = Field(
+        None,
+        description="set once cancelled or rejected after it left the source: refunded"
+        " once its timeout passes",
+    )
+
+    @classmethod
+    def of(cls, h: HoldRecord | None) -> Self | None:
+        if h is None:
+            return None
+        return cls(
+            rule=h.rule,
+            reason=h.reason,
+            release_at=h.release_at,
+            origin=h.origin,  # type: ignore[arg-type]
+            decision=h.decision,  # type: ignore[arg-type]
+        )
+
+
 class TransferSummary(BaseModel):
     """A transfer in lists (no journal, no history)."""
 
@@ -173,6 +207,7 @@ class TransferSummary(BaseModel):
     attempts: int
     created_at: float
     updated_at: float
+    hold: HoldOut | None = Field(None, description="while held: why and until when")
 
     @classmethod
     def of(cls, t: TransferRecord) -> Self:
@@ -206,6 +241,7 @@ class TransferSummary(BaseModel):
             attempts=t.attempts,
             created_at=t.created_at,
             updated_at=t.updated_at,
+            hold=HoldOut.of(t.hold),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     EquivocationRecord,
+    HoldRecord,
     RouteProtocol,
     RouteRecord,
     TransferKind,
@@ -64,6 +65,22 @@ def transfer_record(r: Transfer) -> TransferRecord:
         lease_until=r.lease_until,
         packet_data=None if r.packet_data is None else dict(r.packet_data),
         source_attributes=None if r.source_attributes is None else dict(r.source_attributes),
+        created_by=r.created_by,
+        admitted_at=r.admitted_at,
+        hold=hold_record(r),
+    )
+
+
+def hold_record(r: Transfer) -> HoldRecord | None:
+    """The row's hold while it is ``held`` (``None`` otherwise)."""
+    if r.state != TransferState.HELD.value or r.hold_origin is None:
+        return None
+    return HoldRecord(
+        rule=r.hold_rule or "",
+        reason=r.hold_reason or "",
+        release_at=r.hold_until,
+        origin=r.hold_origin,
+        decision=r.hold_decision,
     )
 
 

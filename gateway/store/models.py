@@ -97,6 +97,7 @@ class Transfer(Base):
         Index("ix_transfers_due", "next_attempt_at"),
         Index("ix_transfers_state", "state"),
         Index("ix_transfers_source_tx", "source_chain", "source_tx"),
+        Index("ix_transfers_admitted", "route_id", "admitted_at"),
         # One request-made transfer per source transaction (migration 0004): the packet-less
         # rows only, since one transaction may emit several packets, each its own transfer.
         Index(
@@ -142,6 +143,34 @@ class Transfer(Base):
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     packet_data: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
     source_attributes: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
+    # Risk controls (migration 0011): the creating API key, when the checks admitted it,
+    # and while ``held`` its hold (rule, reason, release time, origin, decision).
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    admitted_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    hold_rule: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hold_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+    hold_origin: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    hold_decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class RiskLimit(Base):
+    """One route's risk limits for one denomination (``*``: all of them), migration 0011."""
+
+    __tablename__ = "risk_limits"
+
+    route_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("routes.route_id"), primary_key=True
+    )
+    denom: Mapped[str] = mapped_column(String(256), primary_key=True)
+    max_amount: Mapped[int | None] = mapped_column(BigUint(78), nullable=True)
+    over_max: Mapped[str] = mapped_column(String(8))
+    window_seconds: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    window_amount: Mapped[int | None] = mapped_column(BigUint(78), nullable=True)
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    delay_threshold: Mapped[int | None] = mapped_column(BigUint(78), nullable=True)
+    delay_seconds: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Double)
 
 
 class HistoryEntry(Base):

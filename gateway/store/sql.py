@@ -90,6 +90,7 @@ from gateway.store.models import (
     Transfer,
 )
 from gateway.store.operator import OperatorReadsMixin
+from gateway.store.risk import RiskStoreMixin
 from gateway.store.rotations import RotationStoreMixin
 from gateway.store.swaps import SwapStoreMixin
 
@@ -121,7 +122,12 @@ _INSERT_RETRIES = 3
 
 
 class SqlStore(
-    SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin, RotationStoreMixin
+    SwapStoreMixin,
+    OperatorReadsMixin,
+    AuditStoreMixin,
+    BatchStoreMixin,
+    RotationStoreMixin,
+    RiskStoreMixin,
 ):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
@@ -552,6 +558,7 @@ class SqlStore(
                     raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
                 routes[new.route_id] = route
                 row = s.scalar(_by_packet(new.packet))  # type: ignore[arg-type]
+                bypassed: Transfer | None = None
                 if row is None:
                     by_tx = s.scalar(_by_source_tx(route.source, new.source_tx))  # type: ignore[arg-type]
                     if (
@@ -559,7 +566,13 @@ class SqlStore(
                         and by_tx.route_id == route.route_id
                         and by_tx.packet_sequence is None
                     ):
-                        row = by_tx
+                        if by_tx.state in _BYPASSED_STATES:
+                            # The client broadcast a transaction the hub held or refused at
+                            # the API: its packet is tracked (and screened once proven) like
+                            # a direct bridge call, by a transfer of its own.
+                            bypassed = by_tx
+                        else:
+                            row = by_tx
                 if row is None:
                     if (new.packet.source, new.packet.destination) != (  # type: ignore[union-attr]
                         route.source,
@@ -570,6 +583,8 @@ class SqlStore(
                             field="packet",
                         )
                     row = _insert_transfer(s, route, new, now)
+                    if bypassed is not None and bypassed.state == TransferState.HELD.value:
+                        _close_bypassed(s, bypassed, row.id, now)
                 if row.state != TransferState.REQUESTED.value or row.source_height is not None:
                     continue
                 values = _transition_values(
@@ -1084,6 +1099,33 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+_BYPASSED_STATES = frozenset({TransferState.HELD.value, TransferState.REJECTED.value})
+"""A packet-less API transfer in these states does not adopt its source transaction's
+packet when the client broadcasts it anyway (``record_packets``)."""
+
+
+def _close_bypassed(s: Session, held: Transfer, packet_transfer_id: str, now: float) -> None:
+    """The held API request whose transaction was sent outside the hub: ``held -> rejected``,
+    pointing at the transfer that now tracks its packet (that one is screened once proven)."""
+    reason = (
+        "its transaction was sent outside the hub while held: its packet is "
+        f"transfer {packet_transfer_id}"
+    )
+    held.state = TransferState.REJECTED.value
+    held.reason = reason
+    held.updated_at = now
+    journal.add_history(
+        s,
+        TRANSFER,
+        held.id,
+        now,
+        held.state,
+        reason,
+        action="transition",
+        before=TransferState.HELD.value,
+    )
+
+
 def _insert_transfer(
     s: Session,
     route: Route,
@@ -1122,6 +1164,7 @@ def _insert_transfer(
         lease_until=None,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
+        created_by=new.created_by,
     )
     _set_packet(row, new.packet)
     s.add(row)

@@ -79,15 +79,25 @@ async def form_of(request: Request) -> dict[str, str]:
 
 async def operator(request: Request) -> Principal:
     """The caller of an operator action: an admin key; with a session, a matching CSRF token."""
+    return await _acting(request, frozenset({Role.ADMIN}), "admin")
+
+
+async def supervisor(request: Request) -> Principal:
+    """The caller of a supervisor's action (release or reject a held transfer): a supervisor
+    or admin key; with a session, a matching CSRF token."""
+    return await _acting(request, frozenset({Role.ADMIN, Role.SUPERVISOR}), "supervisor")
+
+
+async def _acting(request: Request, roles: frozenset[Role], needs: str) -> Principal:
     header_key = presented_key(request)
     try:
         principal = authenticate(request, session=True)
     except Unauthorized as err:
         raise ActionRefused(401, str(err)) from None
     if principal is None:
-        raise ActionRefused(401, "operator actions need an admin key: sign in first")
-    if principal.role is not Role.ADMIN:
-        raise ActionRefused(403, f"a {principal.role} key may look but not act (needs admin)")
+        raise ActionRefused(401, f"operator actions need an {needs} key: sign in first")
+    if principal.role not in roles:
+        raise ActionRefused(403, f"a {principal.role} key may look but not act (needs {needs})")
     if header_key is None:
         session = session_of(request)
         form = await form_of(request)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, cast
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from core.errors import InvalidInput, NotFound
-from core.seams import Store
+from core.seams import RiskStore, Store
 from core.states import TERMINAL_TRANSFER_STATES, SwapState, TransferState
 from core.swaps import SwapStore
 from gateway.auth import Principal
@@ -25,7 +26,7 @@ from gateway.routers.deps import get_store
 from gateway.routers.transfers import transfer_detail
 from gateway.store.codec import PAGE_CURSOR_PATTERN
 from gateway.store.operator import OperatorReadsMixin
-from gateway.ui.access import operator, viewer
+from gateway.ui.access import form_of, operator, supervisor, viewer
 from gateway.ui.render import HEADERS, page
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +40,7 @@ streams per address: a page must leave room for a second tab)."""
 
 Viewer = Annotated[Principal, Depends(viewer)]
 Operator = Annotated[Principal, Depends(operator)]
+Supervisor = Annotated[Principal, Depends(supervisor)]
 StoreDep = Annotated[Store, Depends(get_store)]
 Cursor = Annotated[str | None, Query(max_length=100, pattern=PAGE_CURSOR_PATTERN)]
 
@@ -179,6 +181,25 @@ def retry_transfer(
     cast(Any, store).retry_transfer_now(
         transfer_id, f"retry now, asked by operator {principal.name}", now
     )
+    return RedirectResponse(f"/ui/transfers/{transfer_id}", status_code=303, headers=HEADERS)
+
+
+@router.post("/ui/transfers/{transfer_id}/hold/{action}")
+async def decide_hold(
+    request: Request, transfer_id: str, action: str, principal: Supervisor, store: StoreDep
+) -> RedirectResponse:
+    """Release or reject a held transfer (supervisor or admin), with the form's reason;
+    through the store's audited decisions, so the audit log names the key."""
+    if action not in ("release", "reject"):
+        raise NotFound(f"no hold action {action!r}")
+    if not isinstance(store, RiskStore):
+        raise NotFound("this hub keeps no risk holds")
+    form = await form_of(request)
+    reason = (form.get("reason") or "").strip() or f"{action}d from the dashboard"
+    now = request.app.state.clock()
+    decide = store.release_held if action == "release" else store.reject_held
+    await to_thread.run_sync(decide, transfer_id, f"{reason} ({principal.name})", now)
+    log.warning("held transfer %s: %s by %s", transfer_id, action, principal.name)
     return RedirectResponse(f"/ui/transfers/{transfer_id}", status_code=303, headers=HEADERS)
 
 

@@ -96,6 +96,7 @@ def page(
         request_path=request.url.path,
         principal=principal,
         is_admin=principal is not None and principal.role is Role.ADMIN,
+        is_supervisor=principal is not None and principal.role in (Role.ADMIN, Role.SUPERVISOR),
         csrf=session.csrf if session is not None else "",
         now=request.app.state.clock(),
         **context,

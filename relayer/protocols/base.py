@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -28,6 +28,7 @@ from core.states import TRANSFER_TRANSITIONS, TransferState
 from relayer.async_store import AsyncStore
 from relayer.metrics import RelayerMetrics
 from relayer.retry import Disposition, backoff_delay, classify, describe
+from relayer.risk.holds import ChecksFactory, decider, hub_checks
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
@@ -55,6 +56,7 @@ class Context:
     worker_id: str
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
+    checks: ChecksFactory = hub_checks
     _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
     held: frozenset[ChainId] = frozenset()
     """Chains whose committee is rotating: no new certificate acting on them is assembled
@@ -102,6 +104,38 @@ class Context:
         if new is TransferState.ATTESTED:
             await self._observe_quorum_wait(moved, now)
         return moved
+
+    async def screen(
+        self,
+        transfers: Sequence[TransferRecord],
+        expected: TransferState,
+        origin: str,
+        *,
+        leased: bool = True,
+    ) -> list[TransferRecord]:
+        """Screen transfers not admitted yet against the hub's checks (``relayer.risk.holds``),
+        in one store transaction; the records after. ``leased=False`` for transfers a bulk
+        move already let go of (``move_many``): screening is compare-and-set on the state
+        and ``admitted_at``, so two relayers screening one transfer decide it once."""
+        todo = [t for t in transfers if t.admitted_at is None]
+        if not todo:
+            return list(transfers)
+        now = self.now()
+        after = await self.store.screen(
+            [t.id for t in todo],
+            expected,
+            origin,
+            decider(origin, now, self.checks),
+            now,
+            recheck_at=now + self.settings.hold_recheck,
+            worker=self.worker_id if leased else None,
+        )
+        by_id = {t.id: t for t in after}
+        for t in after:
+            if t.state is not expected:
+                log.info("transfer %s: %s -> %s (%s)", t.id, expected, t.state, t.reason)
+                self.metrics.transitions.labels(str(t.state)).inc()
+        return [by_id.get(t.id, t) for t in transfers]
 
     async def _observe_quorum_wait(self, t: TransferRecord, now: float) -> None:
         """``proven`` -> ``attested`` from the journal's history (whichever process proved it)."""

@@ -107,6 +107,12 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         held = [t for t in transfers if t.id in batched]
         free = [t for t in transfers if t.id not in batched]
         advanced, rest = await self._advance(route, free)
+        # Packets sent on the source without the API are checked here, all in one store
+        # transaction; a held one leaves the batch path and the rest go on without it.
+        advanced = await self.ctx.screen(
+            [t for t in advanced if t.state is S.PROVEN], S.PROVEN, "source", leased=False
+        )
+        stopped = [t for t in advanced if t.state is not S.PROVEN]  # held or rejected now
         fresh = [t for t in advanced if t.state is S.PROVEN]
         if fresh:
             # A packet the destination cannot take (its leaf refused) or whose timeout passed
@@ -125,7 +131,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             rest += per_packet
             held += refunding
         await super().process(route, rest)
-        for t in [*waiting, *held]:  # the batch drives the held ones; the rest come back
+        for t in [*waiting, *held, *stopped]:  # the batch drives its members; the rest return
             await self._release(t)
 
     async def _advance(

@@ -92,6 +92,10 @@ class LightClientProtocol(NotaryProtocol):
     # --- proven -> attested: the destination's client holds the packet's height -----------
 
     async def _proven(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
+        if t.admitted_at is None:  # sent on the source without the API: checked here, once
+            (t,) = await self.ctx.screen([t], S.PROVEN, "source")
+            if t.state is not S.PROVEN:
+                return t
         event, packet = await self._event_and_packet(route, t)
         if await self._is_timed_out(route, packet):
             return await self.ctx.move(t, S.TIMED_OUT, "the destination passed the timeout")

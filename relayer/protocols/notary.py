@@ -162,6 +162,7 @@ class NotaryProtocol:
             S.ATTESTED: self._attested,
             S.DEST_SUBMITTED: self._dest_submitted,
             S.TIMED_OUT: self._timed_out_step,
+            S.HELD: self._held,
         }.get(t.state)
         if handler is None:
             return None
@@ -246,6 +247,10 @@ class NotaryProtocol:
     # --- proven -> attested ---------------------------------------------------------------
 
     async def _proven(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
+        if t.admitted_at is None:  # sent on the source without the API: checked here, once
+            (t,) = await self.ctx.screen([t], S.PROVEN, "source")
+            if t.state is not S.PROVEN:
+                return t
         _event, packet = await self._event_and_packet(route, t)
         try:
             quorum = await self._quorum(t, route, packet, delivery=True)
@@ -283,6 +288,32 @@ class NotaryProtocol:
             return Quorum(committee[0], len(committee[1]), (), ())
         digest = bridge.delivery_digest(packet) if delivery else bridge.nondelivery_digest(packet)
         return collect_quorum(await self.ctx.store.signatures(t.id), digest, committee)
+
+    # --- held ---------------------------------------------------------------------------
+
+    async def _held(self, route: RouteRecord, t: TransferRecord) -> TransferRecord | None:
+        """A held transfer came due (``relayer.risk.holds``): past its timeout it is refunded
+        (``timed_out``); at its release time it is screened again; otherwise it rests,
+        quietly, until its release time or the next look at its timeout."""
+        ctx = self.ctx
+        hold = t.hold
+        now = ctx.now()
+        if hold is not None and hold.origin == "source":
+            _event, packet = await self._event_and_packet(route, t)
+            if await self._is_timed_out(route, packet):
+                why = hold.decision or "still held"
+                return await ctx.move(
+                    t, S.TIMED_OUT, f"{why}; the timeout passed: refunded on the source"
+                )
+        release = None if hold is None or hold.decision is not None else hold.release_at
+        if hold is not None and release is not None and release <= now:
+            (after,) = await ctx.screen([t], S.HELD, hold.origin)
+            return after if after.state is not S.HELD else None
+        wake = now + ctx.settings.hold_recheck
+        if release is not None:
+            wake = min(wake, release)
+        await ctx.store.note_many([t.id], S.HELD, t.reason, now, hold_until=wake)
+        return None
 
     # --- attested -> dest_submitted -------------------------------------------------------
 

@@ -46,6 +46,7 @@ STATEFUL = (
     # (URL schemes, ...) nor that the settings' chain id equals the body's
     "POST /v1/chains",
     "POST /v1/notary/attestations",  # a signature that recovers to the notary over the digest
+    "PUT /v1/risk/limits",  # a registered route
 )
 CONFIG = SchemathesisConfig.from_str(
     "\n".join(

@@ -32,6 +32,8 @@ AUDIT_KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 SUPERVISOR_MAY = {
     ("POST", "/v1/routes/{route_id}/pause"),
     ("POST", "/v1/routes/{route_id}/resume"),
+    ("POST", "/v1/risk/held/{transfer_id}/release"),
+    ("POST", "/v1/risk/held/{transfer_id}/reject"),
 }
 REASON = {"reason": "checking conservation"}
 

@@ -39,6 +39,7 @@ TABLES = {
     "history",
     "light_clients",
     "notary_signatures",
+    "risk_limits",
     "route_status",
     "rotation_signatures",
     "routes",
@@ -54,10 +55,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0011"
+        assert current_revision(store.engine) == head_revision() == "0012"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0011"
+        assert current_revision(store.engine) == "0012"
     finally:
         store.close()
 

@@ -131,5 +131,5 @@ def test_0011_adds_the_rotation_tables_and_downgrades_to_0010(store: SqlStore) -
     assert current_revision(store.engine) == "0010"
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, "0011")
     assert current_revision(store.engine) == "0011"
