@@ -89,6 +89,7 @@ from gateway.store.models import (
     Transfer,
 )
 from gateway.store.operator import OperatorReadsMixin
+from gateway.store.policies import PolicyStoreMixin
 from gateway.store.swaps import SwapStoreMixin
 
 T = TypeVar("T")
@@ -118,7 +119,9 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin):
+class SqlStore(
+    SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin, PolicyStoreMixin
+):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),

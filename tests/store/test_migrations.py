@@ -38,6 +38,7 @@ TABLES = {
     "history",
     "light_clients",
     "notary_signatures",
+    "payload_policies",
     "route_status",
     "routes",
     "swap_legs",
@@ -52,10 +53,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0010"
+        assert current_revision(store.engine) == head_revision() == "0011"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0010"
+        assert current_revision(store.engine) == "0011"
     finally:
         store.close()
 
@@ -87,7 +88,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0010" in " ".join(result.output.split())
+    assert "revision 0011" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
