@@ -44,6 +44,7 @@ from gateway.routers import (
     metrics,
     notary,
     operations,
+    policies,
     ready,
     swaps,
     transfers,
@@ -113,6 +114,7 @@ def create_app(
         chains,
         notary,
         audit,
+        policies,
     ):
         app.include_router(module.router)
     install_dashboard(app)  # /ui: the operator dashboard (not in the OpenAPI document)

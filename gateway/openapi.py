@@ -127,6 +127,9 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("GET", "/v1/evidence/equivocations"): frozenset(),
     ("GET", "/v1/notary/batches"): frozenset(),
     ("POST", "/v1/notary/batch-attestations"): frozenset({404, 409}),
+    ("GET", "/v1/routes/{route_id}/policy"): frozenset({404}),
+    ("PUT", "/v1/routes/{route_id}/policy"): frozenset({404, 409}),
+    ("POST", "/v1/routes/{route_id}/policy/dry-run"): frozenset({404}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 

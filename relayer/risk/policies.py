@@ -35,7 +35,7 @@ records each hold or rejection in the audit log (``policy.decision``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -85,9 +85,16 @@ class PolicyDecision:
 
 
 def evaluate(
-    policy: PayloadPolicy, candidate: Candidate, *, scan: Scan = run_scanner
+    policy: PayloadPolicy,
+    candidate: Candidate,
+    *,
+    scan: Scan = run_scanner,
+    scanners: Collection[str] | None = None,
 ) -> PolicyDecision:
-    """The verdict of ``policy`` on ``candidate`` (module docstring: order, stop, reasons)."""
+    """The verdict of ``policy`` on ``candidate`` (module docstring: order, stop, reasons).
+
+    ``scanners``: when given, a scanner rule naming another command errs (its
+    ``on_error``) instead of running it: the hub's list, checked again at run time."""
     verdicts: list[Verdict] = []
     outcomes: list[RuleOutcome] = []
     text = _Text(candidate.payload)
@@ -96,7 +103,7 @@ def evaluate(
         if stopped or (rule.kind not in ("sender", "receiver", "denom") and not candidate.payload):
             outcomes.append(RuleOutcome(rule.name, rule.kind, "skipped"))
             continue
-        result, detail = _apply(rule, candidate, text, scan)
+        result, detail = _apply(rule, candidate, text, scan, scanners)
         outcomes.append(RuleOutcome(rule.name, rule.kind, result, detail))
         if result == "pass":
             continue
@@ -114,7 +121,9 @@ def _verdict(route_id: str, rule: PolicyRule, action: str, detail: str) -> Hold 
     return Reject(rule_id(route_id, rule), reason)
 
 
-def _apply(rule: PolicyRule, c: Candidate, text: _Text, scan: Scan) -> tuple[Result, str]:
+def _apply(
+    rule: PolicyRule, c: Candidate, text: _Text, scan: Scan, scanners: Collection[str] | None
+) -> tuple[Result, str]:
     if rule.kind in LIST_KINDS:
         value = (
             _content_type(c.content_type) if rule.kind == "content_type" else getattr(c, rule.kind)
@@ -141,6 +150,8 @@ def _apply(rule: PolicyRule, c: Candidate, text: _Text, scan: Scan) -> tuple[Res
         except TimeoutError:
             return "error", f"the pattern did not finish in {REGEX_TIMEOUT_MS} ms"
         return ("fire", "the payload matches the rule's pattern") if found else ("pass", "")
+    if scanners is not None and rule.argv[0] not in scanners:
+        return "error", "the scanner is not one of the hub's scanner commands"
     result = scan(
         rule.argv,
         c.payload,
@@ -203,15 +214,22 @@ class PolicyCheck:
 
     name = "payload-policy"
 
-    def __init__(self, store: PolicyStore, *, scan: Scan = run_scanner) -> None:
+    def __init__(
+        self,
+        store: PolicyStore,
+        *,
+        scan: Scan = run_scanner,
+        scanners: Collection[str] | None = None,
+    ) -> None:
         self._store = store
         self._scan = scan
+        self._scanners = None if scanners is None else frozenset(scanners)
 
     def check(self, candidate: Candidate, now: float) -> Verdict:
         policy = self._store.payload_policy(candidate.route_id)
         if not policy.rules:
             return None
-        decision = evaluate(policy, candidate, scan=self._scan)
+        decision = evaluate(policy, candidate, scan=self._scan, scanners=self._scanners)
         verdict = decision.verdict
         if verdict is not None:
             self._store.record_policy_decision(decision_record(candidate, decision), now)

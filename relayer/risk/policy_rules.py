@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import regex
@@ -77,8 +77,16 @@ FIELDS: dict[str, set[str]] = {
 }
 
 
-def validate_rules(raw: object, *, normalize: Normalize | None = None) -> tuple[PolicyRule, ...]:
-    """The rules of a policy document, checked in order; ``InvalidInput`` naming the field."""
+def validate_rules(
+    raw: object,
+    *,
+    normalize: Normalize | None = None,
+    scanners: Collection[str] | None = None,
+) -> tuple[PolicyRule, ...]:
+    """The rules of a policy document, checked in order; ``InvalidInput`` naming the field.
+
+    ``scanners``: the commands a scanner rule may run (the hub's ``policy_scanners``;
+    None: any absolute path, for callers that are not an API)."""
     if not isinstance(raw, list):
         raise InvalidInput("rules: a list of rules", field="rules")
     if len(raw) > MAX_RULES:
@@ -86,7 +94,7 @@ def validate_rules(raw: object, *, normalize: Normalize | None = None) -> tuple[
     rules: list[PolicyRule] = []
     names: set[str] = set()
     for i, item in enumerate(raw):
-        rule = validate_rule(item, f"rules[{i}]", normalize)
+        rule = validate_rule(item, f"rules[{i}]", normalize, scanners)
         if rule.name in names:
             raise InvalidInput(
                 f"rules[{i}].name: {rule.name!r} is used twice", field=f"rules[{i}].name"
@@ -96,7 +104,12 @@ def validate_rules(raw: object, *, normalize: Normalize | None = None) -> tuple[
     return tuple(rules)
 
 
-def validate_rule(item: object, at: str, normalize: Normalize | None = None) -> PolicyRule:
+def validate_rule(
+    item: object,
+    at: str,
+    normalize: Normalize | None = None,
+    scanners: Collection[str] | None = None,
+) -> PolicyRule:
     """One rule at ``at`` (``rules[i]``): the checks of the module docstring, in order."""
     if not isinstance(item, Mapping):
         raise InvalidInput(f"{at}: a rule is an object", field=at)
@@ -135,6 +148,11 @@ def validate_rule(item: object, at: str, normalize: Normalize | None = None) -> 
         compile_pattern(pattern, f"{at}.pattern")
         return PolicyRule(name, kind, action, pattern=pattern, on_error=on_error)
     argv = _argv(item.get("argv"), f"{at}.argv")
+    if scanners is not None and argv[0] not in scanners:
+        raise InvalidInput(
+            f"{at}.argv[0]: not one of the hub's scanner commands (PJGW_POLICY_SCANNERS)",
+            field=f"{at}.argv[0]",
+        )
     timeout = _int(
         item.get("timeout_ms", DEFAULT_SCAN_TIMEOUT_MS), f"{at}.timeout_ms", 1, MAX_SCAN_TIMEOUT_MS
     )

@@ -32,6 +32,7 @@ AUDIT_KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 SUPERVISOR_MAY = {
     ("POST", "/v1/routes/{route_id}/pause"),
     ("POST", "/v1/routes/{route_id}/resume"),
+    ("POST", "/v1/routes/{route_id}/policy/dry-run"),  # evaluates a sample, changes nothing
 }
 REASON = {"reason": "checking conservation"}
 
@@ -54,7 +55,7 @@ def _mutating(app: FastAPI) -> list[tuple[str, str]]:
     )
 
 
-async def test_a_supervisor_key_is_refused_by_every_mutating_endpoint_but_pause_and_resume(
+async def test_a_supervisor_key_is_refused_by_every_mutating_endpoint_but_pause_resume_dry_run(
     app: FastAPI, api: httpx.AsyncClient, supervisor: str
 ) -> None:
     endpoints = _mutating(app)

@@ -78,25 +78,58 @@ Row = tuple[dict[str, object], type, str, str]
 # name: (the one field changed, verdict type, rule, words the reason holds)
 ROWS: dict[str, Row] = {
     "sender off the allow list": (
-        {"sender": DEAD}, Hold, "senders", "the sender is not on the allow list",
+        {"sender": DEAD},
+        Hold,
+        "senders",
+        "the sender is not on the allow list",
     ),
     "receiver on the deny list": (
-        {"receiver": DEAD.upper().replace("0X", "0x")}, Reject, "receivers",
+        {"receiver": DEAD.upper().replace("0X", "0x")},
+        Reject,
+        "receivers",
         "the receiver is on the deny list",
     ),
     "denom off the allow list": ({"denom": "uatom"}, Reject, "denoms", "the denom is not on"),
     "content type not allowed": ({"content_type": "image/png"}, Hold, "types", "content_type"),
     "content type undeclared (octet-stream)": ({"content_type": ""}, Hold, "types", "content_type"),
-    "payload over the size": ({"payload": b"{" + b" " * 256 + b"}"}, Hold, "size", "258 bytes, over 256"),
+    "payload over the size": (
+        {"payload": b"{" + b" " * 256 + b"}"},
+        Hold,
+        "size",
+        "258 bytes, over 256",
+    ),
     "keyword in another case": ({"payload": b"a FORBIDDEN word"}, Hold, "words", "keyword 1 of"),
     "keyword inside bytes that are not UTF-8": (
-        {"payload": b"\xff\xfe our secret plan \x80"}, Hold, "words", "keyword 2 of",
+        {"payload": b"\xff\xfe our secret plan \x80"},
+        Hold,
+        "words",
+        "keyword 2 of",
     ),
-    "regex match": ({"payload": b"card 4111111111111111 ok"}, Hold, "cards", "matches the rule's pattern"),
-    "scanner match": ({"payload": b"some malware here"}, Hold, "scan", "found a match: category: test-malware"),
-    "scanner error is its on_error": ({"payload": b"please crash"}, Reject, "scan", "exited with 3"),
-    "scanner timeout is its on_error": ({"payload": b"hang on"}, Reject, "scan", "did not answer in time"),
-}  # fmt: skip
+    "regex match": (
+        {"payload": b"card 4111111111111111 ok"},
+        Hold,
+        "cards",
+        "matches the rule's pattern",
+    ),
+    "scanner match": (
+        {"payload": b"some malware here"},
+        Hold,
+        "scan",
+        "found a match: category: test-malware",
+    ),
+    "scanner error is its on_error": (
+        {"payload": b"please crash"},
+        Reject,
+        "scan",
+        "exited with 3",
+    ),
+    "scanner timeout is its on_error": (
+        {"payload": b"hang on"},
+        Reject,
+        "scan",
+        "did not answer in time",
+    ),
+}
 
 
 def test_the_valid_candidate_passes_every_rule(scanner: str) -> None:
@@ -285,3 +318,17 @@ def test_a_timed_out_scanner_leaves_no_child_running(tmp_path: Path) -> None:
     assert result.outcome == "error"
     run_scanner(_script(tmp_path, "sleep 3"), b"", timeout=10, max_output=10)  # waits past 2 s
     assert not marker.exists()  # the whole group was killed at the deadline
+
+
+def test_a_stored_scanner_the_hub_no_longer_lists_errs_instead_of_running() -> None:
+    rule = PolicyRule("scan", "scanner", "hold", argv=("/bin/true",), on_error="reject")
+    calls: list[tuple[str, ...]] = []
+    decision = evaluate(
+        PayloadPolicy(ROUTE, 1, (rule,)), BASE, scan=_counting_scan(calls), scanners={"/x"}
+    )
+    assert decision.verdict == Reject(
+        f"policy:{ROUTE}/scan",
+        "payload policy rule 'scan' (scanner): the scanner is not one of the hub's scanner "
+        "commands",
+    )
+    assert calls == []
