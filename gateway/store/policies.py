@@ -12,6 +12,7 @@ and dry runs (``policy.dry_run``) are audit entries of their own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -146,9 +147,16 @@ def _policy(row: PayloadPolicyRow) -> PayloadPolicy:
     return PayloadPolicy(
         route_id=row.route_id,
         version=int(row.version),
-        rules=tuple(PolicyRule.from_json(r) for r in json.loads(row.rules)),
+        rules=_parsed(row.rules),
         updated_at=float(row.updated_at),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> tuple[PolicyRule, ...]:
+    """Rules from their stored JSON, parsed once per distinct text: every check reads the
+    policy (a change applies at once) but a policy of 3,000 entries is not re-parsed."""
+    return tuple(PolicyRule.from_json(r) for r in json.loads(text))
 
 
 __all__ = ["PolicyStoreMixin", "rules_digest"]

@@ -15,9 +15,10 @@ need not run. Which rules look at what:
 * the payload rules look at message transfers only (a non-empty payload):
   ``content_type`` lists (an undeclared type is ``application/octet-stream``,
   parameters after ``;`` ignored), ``size`` (more than ``max_bytes``), ``keyword``
-  (case-insensitive, on the payload's UTF-8 text; a payload that is not UTF-8 is
-  read with U+FFFD for its bad bytes, so text inside binary is still found and one
-  bad byte is no way around the rule), ``regex`` (a search on the same text with
+  (case-insensitive with full Unicode case folding, on the payload's UTF-8 text; a
+  payload that is not UTF-8 is read with U+FFFD for its bad bytes, so text inside
+  binary is still found and one bad byte is no way around the rule; the whole list
+  in one pass, a named list of the ``regex`` package), ``regex`` (a search on the same text with
   a timeout: expiry is the rule's ``on_error``), ``scanner`` (exit 1 fires; an
   error is ``on_error``).
 
@@ -39,6 +40,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
+import regex
+
 from core.holds import Candidate, Hold, Reject, Verdict, strictest
 from core.policies import (
     ALLOW,
@@ -54,6 +57,8 @@ from core.policies import (
 from core.seams import PolicyStore
 from relayer.risk.policy_rules import compile_pattern
 from relayer.risk.scanner import ScanResult, run_scanner
+
+_FOLD = regex.IGNORECASE | regex.FULLCASE
 
 Result = Literal["pass", "fire", "error", "skipped"]
 Scan = Callable[..., ScanResult]
@@ -97,7 +102,7 @@ def evaluate(
     ``on_error``) instead of running it: the hub's list, checked again at run time."""
     verdicts: list[Verdict] = []
     outcomes: list[RuleOutcome] = []
-    text = _Text(candidate.payload)
+    text = candidate.payload.decode("utf-8", errors="replace")
     stopped = False
     for rule in policy.rules:
         if stopped or (rule.kind not in ("sender", "receiver", "denom") and not candidate.payload):
@@ -122,7 +127,7 @@ def _verdict(route_id: str, rule: PolicyRule, action: str, detail: str) -> Hold 
 
 
 def _apply(
-    rule: PolicyRule, c: Candidate, text: _Text, scan: Scan, scanners: Collection[str] | None
+    rule: PolicyRule, c: Candidate, text: str, scan: Scan, scanners: Collection[str] | None
 ) -> tuple[Result, str]:
     if rule.kind in LIST_KINDS:
         value = (
@@ -139,14 +144,16 @@ def _apply(
             return "fire", f"the payload is {len(c.payload)} bytes, over {rule.max_bytes}"
         return "pass", ""
     if rule.kind == "keyword":
-        folded = text.folded()
-        for i, keyword in enumerate(rule.values):
-            if keyword.casefold() in folded:
-                return "fire", f"the payload contains keyword {i + 1} of the rule"
-        return "pass", ""
+        matcher, positions = _keywords(rule.values)
+        found = matcher.search(text)
+        if found is None:
+            return "pass", ""
+        position = positions.get(found.group().casefold())
+        which = "a keyword" if position is None else f"keyword {position + 1}"
+        return "fire", f"the payload contains {which} of the rule"
     if rule.kind == "regex":
         try:
-            found = compile_pattern(rule.pattern).search(text.text, timeout=REGEX_TIMEOUT_MS / 1000)
+            found = compile_pattern(rule.pattern).search(text, timeout=REGEX_TIMEOUT_MS / 1000)
         except TimeoutError:
             return "error", f"the pattern did not finish in {REGEX_TIMEOUT_MS} ms"
         return ("fire", "the payload matches the rule's pattern") if found else ("pass", "")
@@ -174,17 +181,15 @@ def _apply(
     return "error", result.detail or "the scanner failed"
 
 
-class _Text:
-    """The payload as text, decoded once and case-folded once, on demand."""
-
-    def __init__(self, payload: bytes) -> None:
-        self.text = payload.decode("utf-8", errors="replace")
-        self._folded: str | None = None
-
-    def folded(self) -> str:
-        if self._folded is None:
-            self._folded = self.text.casefold()
-        return self._folded
+@functools.lru_cache(maxsize=256)
+def _keywords(values: tuple[str, ...]) -> tuple[regex.Pattern[str], dict[str, int]]:
+    """One pass for a whole keyword list: the ``regex`` package's named list (literal
+    strings, full Unicode case folding), and each keyword's position by its folded form."""
+    matcher = regex.compile(r"\L<keywords>", keywords=list(values), flags=_FOLD)
+    positions: dict[str, int] = {}
+    for i, keyword in enumerate(values):
+        positions.setdefault(keyword.casefold(), i)
+    return matcher, positions
 
 
 def match_key(value: str) -> str:
