@@ -18,7 +18,8 @@ boundary where they occur with ``raise ... from err``; they never leak.
     │   ├── TooLarge                   a request body over its route's bound (413)
     │   ├── UriTooLong                 a request target over its bound (414)
     │   ├── HeadersTooLarge            request headers over their bound (431)
-    │   └── TooComplex                 JSON nested, keyed or numbered past its bounds
+    │   ├── TooComplex                 JSON nested, keyed or numbered past its bounds
+    │   └── PolicyTooBroad             a payload policy would hold every transfer (force it)
     ├── RequestTimeout                 the request body did not arrive in time (408)
     ├── RateLimited (retry)            too many requests or connections from one client (429)
     ├── NotFound
@@ -105,6 +106,13 @@ class TooComplex(InvalidInput):
     """The JSON body is nested too deep, has too many keys or too long a number."""
 
     code = "too-complex"
+
+
+class PolicyTooBroad(InvalidInput):
+    """A payload policy would hold or reject every transfer of its route; written only
+    with ``force`` (``docs/supervision.md`` "Payload policies")."""
+
+    code = "policy-too-broad"
 
 
 class RequestTimeout(PjgwError):

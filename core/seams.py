@@ -20,6 +20,7 @@ from core.batches import BatchMember, BatchStatement
 from core.committee import CommitteeState, RotationRecord, RotationState, RotationStatement
 from core.holds import Verdict
 from core.ids import ChainId, Height, PacketId
+from core.policies import PayloadPolicy, PolicyDecisionRecord, PolicyRule
 from core.records import (
     ActionRecord,
     ActionStatus,
@@ -808,6 +809,39 @@ class RiskStore(Protocol):
         self, *, after: str | None = None, limit: int = 50
     ) -> tuple[list[TransferRecord], str | None]:
         """The held queue, oldest first; ``after`` is the opaque cursor returned second."""
+
+
+class PolicyStore(Protocol):
+    """The payload-policy half of the store (issue 17 item 4; ``gateway/store/policies.py``):
+    each route's ordered rules (``core.policies``), read by the relayer's and the API's
+    check points, written by an admin.
+
+    CONTRACT: ``set_payload_policy`` replaces the route's whole policy in one
+    transaction with its ``policy.set`` audit entry and returns it at the next
+    version; it changes no transfer (a policy applies to the checks made after it).
+    The rules it is given are validated already (``relayer/risk/policy_rules.py``).
+    """
+
+    def payload_policy(self, route_id: str) -> PayloadPolicy:
+        """The route's policy (version 0, no rules, when none was set); ``NotFound`` when
+        the route is unknown."""
+        ...
+
+    def set_payload_policy(
+        self,
+        route_id: str,
+        rules: Sequence[PolicyRule],
+        now: float,
+        *,
+        expected_version: int | None = None,
+        forced: bool = False,
+    ) -> PayloadPolicy:
+        """Replace the route's rules (``InvalidInput`` on ``route_id`` when unknown;
+        ``Conflict`` when ``expected_version`` is given and is not the stored one)."""
+        ...
+
+    def record_policy_decision(self, decision: PolicyDecisionRecord, now: float) -> None:
+        """An audit entry ``policy.decision`` for a hold or rejection by a policy."""
         ...
 
 

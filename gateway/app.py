@@ -45,6 +45,7 @@ from gateway.routers import (
     metrics,
     notary,
     operations,
+    policies,
     ready,
     risk,
     swaps,
@@ -117,6 +118,7 @@ def create_app(
         notary,
         committee,
         audit,
+        policies,
     ):
         app.include_router(module.router)
     install_dashboard(app)  # /ui: the operator dashboard (not in the OpenAPI document)

@@ -138,6 +138,9 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/v1/risk/held/{transfer_id}/release"): frozenset({404, 409}),
     ("POST", "/v1/risk/held/{transfer_id}/reject"): frozenset({404, 409}),
     ("POST", "/v1/transfers/{transfer_id}/cancel"): frozenset({404, 409}),
+    ("GET", "/v1/routes/{route_id}/policy"): frozenset({404}),
+    ("PUT", "/v1/routes/{route_id}/policy"): frozenset({404, 409}),
+    ("POST", "/v1/routes/{route_id}/policy/dry-run"): frozenset({404}),
 }
 """Statuses particular to each operation, beyond ``COMMON`` and those of its key and body."""
 

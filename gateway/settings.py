@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         None, description="file holding the audit checkpoint key as hex (0600), if no audit_key"
     )
 
+    # Payload policies (docs/supervision.md): the only commands a scanner rule may run
+    policy_scanners: list[str] = Field(
+        default_factory=list,
+        description="absolute paths of the scanner commands policies may name (JSON list); "
+        "empty: no scanner rule can be written",
+    )
+
     def store_url(self) -> str:
         """``database_url``, or the embedded default ``sqlite:///<data_dir>/hub.db``."""
         if self.database_url is not None and self.database_url.get_secret_value():

@@ -2,7 +2,7 @@
 
 The hub's own commands live in this package (``serve``, ``relay``, ``doctor``,
 ``db``, ``keys``, ``notary``, ``adapters``/``adapter``, ``audit``, ``evidence``,
-``ops``). Commands of other
+``ops``, ``policy``). Commands of other
 parts (the devnet node, the dev stack and its tour, a chain family's tools)
 register themselves through the ``pujiang_gateway.cli`` entry-point group
 (:mod:`gateway.cli.plugins`), exactly as an installed package would: the
@@ -31,6 +31,7 @@ from gateway.cli.db import db_app
 from gateway.cli.keys import keys_app
 from gateway.cli.notary import notary_app
 from gateway.cli.plugins import register_plugins
+from gateway.cli.policy import policy_app
 from gateway.cli.risk import risk_app
 from gateway.cli.signer import signer_app
 from gateway.settings import Settings
@@ -48,6 +49,7 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(ops_app, name="ops")
 app.add_typer(committee_app, name="committee")
 app.add_typer(risk_app, name="risk")
+app.add_typer(policy_app, name="policy")
 register_plugins(app)  # devnet, dev, transfer/status/balances, swap, evm (entry points)
 
 

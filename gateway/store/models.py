@@ -525,3 +525,20 @@ class RotationSignature(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[float] = mapped_column(Double)
+
+
+# -- payload policies (issue 17 item 4, migration 0013) ---------------------------------
+
+
+class PayloadPolicyRow(Base):
+    """A route's payload policy: its ordered rules as JSON (``core.policies``), replaced
+    whole by each write, which moves ``version`` on by one."""
+
+    __tablename__ = "payload_policies"
+
+    route_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("routes.route_id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger)
+    rules: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)

@@ -90,6 +90,7 @@ from gateway.store.models import (
     Transfer,
 )
 from gateway.store.operator import OperatorReadsMixin
+from gateway.store.policies import PolicyStoreMixin
 from gateway.store.risk import RiskStoreMixin
 from gateway.store.rotations import RotationStoreMixin
 from gateway.store.swaps import SwapStoreMixin
@@ -128,6 +129,7 @@ class SqlStore(
     BatchStoreMixin,
     RotationStoreMixin,
     RiskStoreMixin,
+    PolicyStoreMixin,
 ):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 

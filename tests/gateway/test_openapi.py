@@ -47,6 +47,10 @@ STATEFUL = (
     "POST /v1/chains",
     "POST /v1/notary/attestations",  # a signature that recovers to the notary over the digest
     "PUT /v1/risk/limits",  # a registered route
+    # a registered route, entries that are addresses of its families, patterns that compile,
+    # commands of the hub's PJGW_POLICY_SCANNERS, a policy that does not hold everything
+    "PUT /v1/routes/{route_id}/policy",
+    "POST /v1/routes/{route_id}/policy/dry-run",  # the same, and the sample's addresses
 )
 CONFIG = SchemathesisConfig.from_str(
     "\n".join(

@@ -34,6 +34,7 @@ SUPERVISOR_MAY = {
     ("POST", "/v1/routes/{route_id}/resume"),
     ("POST", "/v1/risk/held/{transfer_id}/release"),
     ("POST", "/v1/risk/held/{transfer_id}/reject"),
+    ("POST", "/v1/routes/{route_id}/policy/dry-run"),  # evaluates a sample, changes nothing
 }
 REASON = {"reason": "checking conservation"}
 
@@ -56,7 +57,7 @@ def _mutating(app: FastAPI) -> list[tuple[str, str]]:
     )
 
 
-async def test_a_supervisor_key_is_refused_by_every_mutating_endpoint_but_pause_and_resume(
+async def test_a_supervisor_key_is_refused_by_every_mutating_endpoint_but_pause_resume_dry_run(
     app: FastAPI, api: httpx.AsyncClient, supervisor: str
 ) -> None:
     endpoints = _mutating(app)

@@ -40,6 +40,7 @@ TABLES = {
     "light_clients",
     "notary_signatures",
     "risk_limits",
+    "payload_policies",
     "route_status",
     "rotation_signatures",
     "routes",
@@ -55,10 +56,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0012"
+        assert current_revision(store.engine) == head_revision() == "0013"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0012"
+        assert current_revision(store.engine) == "0013"
     finally:
         store.close()
 
