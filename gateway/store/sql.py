@@ -65,6 +65,7 @@ from gateway.audit import log as audit
 from gateway.store import journal
 from gateway.store.audit import AuditStoreMixin, chain_snapshot, route_snapshot
 from gateway.store.batches import BatchStoreMixin
+from gateway.store.breakers import BreakerStoreMixin
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -118,7 +119,9 @@ _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
 
-class SqlStore(SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BatchStoreMixin):
+class SqlStore(
+    SwapStoreMixin, OperatorReadsMixin, AuditStoreMixin, BreakerStoreMixin, BatchStoreMixin
+):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 
     Besides the seam it serves the API: API keys (only their SHA-256 is kept),

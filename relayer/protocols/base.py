@@ -31,6 +31,9 @@ from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
 
+DELIVERING = frozenset({TransferState.ATTESTED, TransferState.DEST_SUBMITTED})
+"""States whose step delivers to the destination: an error there is a failed delivery."""
+
 
 @runtime_checkable
 class BatchDriver(Protocol):
@@ -54,6 +57,9 @@ class Context:
     worker_id: str
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
+    on_delivery: Callable[[str, bool, int], None] | None = None
+    """Told each delivery's outcome (route id, succeeded, how many): the failure-rate
+    breaker's window (``relayer/breakers.py``)."""
     _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
 
     def now(self) -> float:
@@ -74,6 +80,11 @@ class Context:
             self._bridges[chain_id] = make()
         return self._bridges[chain_id]
 
+    def delivery_outcome(self, route_id: str, ok: bool, count: int = 1) -> None:
+        """Report ``count`` deliveries of the route that succeeded (``ok``) or failed."""
+        if self.on_delivery is not None and count > 0:
+            self.on_delivery(route_id, ok, count)
+
     # --- moving a transfer ------------------------------------------------------------
 
     async def move(
@@ -86,6 +97,8 @@ class Context:
         )
         log.info("transfer %s: %s -> %s (%s)", t.id, t.state, new, reason)
         self.metrics.transitions.labels(str(new)).inc()
+        if new is TransferState.COMPLETED:
+            self.delivery_outcome(t.route_id, True)
         if new is TransferState.ATTESTED:
             await self._observe_quorum_wait(moved, now)
         return moved
@@ -137,6 +150,8 @@ class Context:
         disposition = classify(err)
         reason = describe(err)
         now = self.now()
+        if t.state in DELIVERING and disposition is not Disposition.YIELD:
+            self.delivery_outcome(route.route_id, False)
         try:
             if disposition is Disposition.YIELD:
                 log.info("transfer %s: %s", t.id, reason)

@@ -599,7 +599,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 # The acknowledgements (each member's receive event, "Acknowledgements" in
                 # docs/relayer.md) in one transaction, before the members complete.
                 await ctx.store.record_done_actions(acks, ctx.now())
-                await self._move_many(
+                moved = await self._move_many(
                     delivered,
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
@@ -607,6 +607,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     f"(batch {batch.id} chunk {number}); acknowledged by its receive event",
                     ctx.now(),
                 )
+                ctx.delivery_outcome(route.route_id, True, moved)
                 failed = [
                     t.id
                     for t, packet in chunk
@@ -618,6 +619,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                     )
                 ]
                 if failed:
+                    ctx.delivery_outcome(route.route_id, False, len(failed))
                     # Refused by its receiver or token: recorded received-and-failed on the
                     # destination, refunded by an ERROR_ACK root on its source (not built yet:
                     # an operator sees why it waits).
@@ -659,6 +661,7 @@ class BatchedNotaryProtocol(NotaryProtocol):
                 resent = await dest.submit(replay_action(action))
             except ChainRejected as err:
                 log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
+                ctx.delivery_outcome(route.route_id, False, len(chunk))
                 continue
             await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
         if settled == chunks:
