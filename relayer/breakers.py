@@ -133,7 +133,11 @@ class Breakers:
         trips: list[Trip] = []
         for route in routes:
             self._publish(route)
-            if not route.enabled or route.paused_reason is not None:
+            if (
+                not route.enabled
+                or route.paused_reason is not None
+                or any(t.route_id == route.route_id for t in trips)
+            ):
                 continue
             for name in self.settings.breakers:
                 try:
@@ -149,6 +153,11 @@ class Breakers:
                 if reason is None:
                     continue
                 trips.append(await self._trip(route, name, reason))
+                reverse = reverse_of(route, routes)
+                if name == "conservation" and reverse is not None:
+                    # Unbacked vouchers are cashed out through the reverse route: it stops too.
+                    why = f"the reverse route {route.route_id} is unbalanced: {reason}"
+                    trips.append(await self._trip(reverse, name, why))
                 break  # paused: the other breakers wait for the operator's resume
         return trips
 
@@ -222,7 +231,7 @@ class Breakers:
         if not all(isinstance(self.adapters.get(c), BridgeLedger) for c in (home, away)):
             return []
         src, dst = self.chains[home], self.chains[away]
-        reverse = next((r for r in routes if r.source == away and r.destination == home), None)
+        reverse = reverse_of(route, routes)
         out_known = await self.db.value_in_flight(route.route_id, Height(0))
         back_known = (
             await self.db.value_in_flight(reverse.route_id, Height(0))
@@ -264,6 +273,14 @@ class Breakers:
         return ledgers
 
 
+def reverse_of(route: RouteRecord, routes: Sequence[RouteRecord]) -> RouteRecord | None:
+    """The route from ``route``'s destination back to its source, if the hub has one."""
+    return next(
+        (r for r in routes if r.source == route.destination and r.destination == route.source),
+        None,
+    )
+
+
 def breaker_of(paused_reason: str | None) -> str | None:
     """The breaker a route's pause names (``breaker <name>: …``), or None (an operator's)."""
     if paused_reason is None or not paused_reason.startswith("breaker "):
@@ -272,4 +289,4 @@ def breaker_of(paused_reason: str | None) -> str | None:
     return name if name in BREAKERS else None
 
 
-__all__ = ["BREAKERS_TASK", "Breakers", "DeliveryWindow", "Trip", "breaker_of"]
+__all__ = ["BREAKERS_TASK", "Breakers", "DeliveryWindow", "Trip", "breaker_of", "reverse_of"]
