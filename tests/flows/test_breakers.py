@@ -103,7 +103,7 @@ def test_vouchers_minted_on_anvil_without_escrow_stop_both_routes_of_the_pair_in
 ) -> None:
     delivered = flows.devnet_send(flows.alice_anvil, "upj", 500)
     flows.run(DEVNET_CHAIN, delivered)
-    in_flight = flows.devnet_send(flows.alice_anvil, "upj", 300)
+    flows.devnet_send(flows.alice_anvil, "upj", 300)  # stays in flight
 
     async def before() -> tuple[list[Any], list[Any]]:
         relayer = flows.relayer("relayer-balanced")
@@ -138,7 +138,8 @@ def test_vouchers_minted_on_anvil_without_escrow_stop_both_routes_of_the_pair_in
         check_conservation(*flows.views(), [UPJ])
     reason = flows.store.route(DEVNET_TO_ANVIL).paused_reason
     assert reason.startswith("breaker conservation: conservation broken: upj of pujiang-devnet")
-    assert "escrowed 800" in reason and "vouchers 1200" in reason and "deficit 700" in reason
+    for figure in ("escrowed 800", "vouchers 1200", "in flight 300", "deficit 700"):
+        assert figure in reason
     assert flows.store.route(ANVIL_TO_DEVNET).paused_reason.startswith(
         f"breaker conservation: the reverse route {DEVNET_TO_ANVIL} is unbalanced"
     )
