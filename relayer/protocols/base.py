@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from adapters.follower import LightClientFollower
-from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
@@ -150,7 +150,9 @@ class Context:
         disposition = classify(err)
         reason = describe(err)
         now = self.now()
-        if t.state in DELIVERING and disposition is not Disposition.YIELD:
+        if t.state in DELIVERING and isinstance(err, ChainRejected):
+            # The destination refused or reverted the delivery (a node that is down is not
+            # the destination's verdict: its errors are retried and counted as RPC errors).
             self.delivery_outcome(route.route_id, False)
         try:
             if disposition is Disposition.YIELD:

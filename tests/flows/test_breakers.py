@@ -275,6 +275,40 @@ def test_refused_deliveries_trip_the_failure_rate_and_the_transfers_deliver_afte
     check_conservation(*flows.views(), [UPJ])
 
 
+def test_the_running_relayer_stops_a_forged_route_by_itself_at_its_next_check(
+    flows: Flows,
+) -> None:
+    """``Relayer.run``: the ``breakers`` task (interval injected) pauses the route with no
+    call from the test; the test only waits for the pause, a bounded number of looks."""
+    flows.run(DEVNET_CHAIN, flows.devnet_send(flows.alice_anvil, "upj", 100))
+    forge_vouchers(flows, 9)
+
+    async def scenario() -> str | None:
+        relayer = flows.relayer("relayer-running", breaker_interval=0.05)
+        stop = asyncio.Event()
+        running = asyncio.create_task(relayer.run(stop))
+        try:
+            for _ in range(400):
+                paused = flows.store.route(DEVNET_TO_ANVIL).paused_reason
+                if paused is not None:
+                    return paused
+                await asyncio.sleep(0.05)
+            return None
+        finally:
+            stop.set()
+            await running
+            await close(relayer)
+
+    paused = asyncio.run(scenario())
+    assert paused is not None
+    assert paused.startswith("breaker conservation: conservation broken: upj of pujiang-devnet")
+    assert "deficit 9" in paused
+    assert [e["subject_id"] for e in breaker_entries(flows, "conservation")] == [
+        DEVNET_TO_ANVIL,
+        ANVIL_TO_DEVNET,
+    ]
+
+
 def test_the_engine_runs_the_breakers_as_a_task_of_their_own_every_breaker_interval(
     flows: Flows,
 ) -> None:
