@@ -45,8 +45,8 @@ from core.errors import (
 from core.ids import ChainId, Height
 from core.seams import (
     AnchorChain,
-    BridgeLedger,
     BridgeChain,
+    BridgeLedger,
     ChainAdapter,
     FamilyRules,
     HtlcChain,
