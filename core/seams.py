@@ -852,6 +852,63 @@ class PolicyStore(Protocol):
 
 
 @runtime_checkable
+class OperatorTools(Protocol):
+    """The audited operator tools of a store (``docs/supervision.md``): each is one
+    transaction whose change and audit entry commit together, written as the acting
+    caller. The API's operations router and the dashboard call them through this seam.
+    """
+
+    def pause_route(self, route_id: str, reason: str, now: float) -> RouteRecord:
+        """Stop the route's worker from leasing (``route.pause``); again: a new reason."""
+        ...
+
+    def resume_route(self, route_id: str, reason: str, now: float) -> RouteRecord:
+        """Let a paused route work again (``route.resume``); ``Conflict`` when not paused."""
+        ...
+
+    def retry_transfer_now(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
+        """Clear a live transfer's backoff (``transfer.retry_now``)."""
+        ...
+
+    def reject_transfer(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
+        """Move a stuck transfer to ``rejected`` where the table allows it (``transfer.reject``)."""
+        ...
+
+    def rewind_cursor_to(
+        self, key: str, height: Height, floor: Height, reason: str, now: float, *, chain_id: str
+    ) -> tuple[Height, Height]:
+        """Move a scan cursor back, never below ``floor`` (``cursor.rewind``); ``(old, new)``."""
+        ...
+
+    def unfreeze_client(self, record: ClientRecord, reason: str, now: float) -> ClientRecord:
+        """Replace a frozen light client by ``record`` (``client.unfreeze``)."""
+        ...
+
+
+@runtime_checkable
+class BreakerStore(Protocol):
+    """What the relayer's circuit breakers (``relayer/breakers.py``) ask of the store.
+
+    CONTRACT: ``trip_breaker`` is compare-and-set: it pauses the route only when it is not
+    paused already (one audit entry however many relayers trip it at once) and returns the
+    paused route, or None when it was paused before (by an operator or another breaker).
+    """
+
+    def trip_breaker(
+        self, route_id: str, breaker: str, reason: str, now: float
+    ) -> RouteRecord | None:
+        """Pause ``route_id`` with the reason ``breaker <breaker>: <reason>``, audited as
+        ``route.pause`` by the actor ``breaker:<breaker>``; None when already paused."""
+        ...
+
+    def value_in_flight(self, route_id: str, up_to: Height) -> dict[str, int]:
+        """Per denomination the route's asset transfers ever carried: the amount of those
+        certainly in flight (``core.conservation.IN_FLIGHT_STATES``) whose packet sits in a
+        source block at or below ``up_to`` (0 when none is)."""
+        ...
+
+
+@runtime_checkable
 class ChainTimingFigures(Protocol):
     """A chain's timing figures for the HTLC timelock rules.
 
@@ -1236,6 +1293,37 @@ class AnchorChain(Protocol):
 
 
 @runtime_checkable
+class BridgeLedger(Protocol):
+    """An adapter that reads its bridge's books: what the bridge holds in escrow for a
+    counterparty chain, and how many vouchers of a foreign asset exist here. The
+    conservation breaker compares the two sides of a route (``docs/supervision.md``
+    "Circuit breakers").
+
+    SECURITY: both reads trust the node answering (latest state, no proof); a lying
+    node can trip the breaker (a pause, fail-safe) or hide a deficit from it until an
+    honest node is asked.
+    """
+
+    async def escrowed(self, counterparty: ChainId, denom: str) -> int:
+        """The amount of ``denom`` (a denomination native here, as packets name it) the
+        bridge holds in escrow for packets sent to ``counterparty``; 0 for a denomination
+        never escrowed.
+
+        CONTRACT: a read at the latest height, with a timeout; ``ChainUnavailable`` when the
+        node cannot answer.
+        """
+        ...
+
+    async def voucher_supply(self, path: str) -> int:
+        """The total supply here of the voucher of ``path`` (``<home chain>/<denom>``), 0 when
+        none was ever minted.
+
+        CONTRACT: as :meth:`escrowed`.
+        """
+        ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """An adapter holding connections, released once by its owner."""
 
@@ -1254,8 +1342,10 @@ __all__ = [
     "SM2",
     "AccountSigner",
     "AnchorChain",
+    "BreakerStore",
     "BridgeChain",
     "BridgeEndpoint",
+    "BridgeLedger",
     "ChainAction",
     "ChainAdapter",
     "ChainEvent",
@@ -1274,6 +1364,7 @@ __all__ = [
     "OnChainClientSource",
     "OnChainClientStatus",
     "OnChainUpdate",
+    "OperatorTools",
     "RiskStore",
     "RotationStore",
     "Signer",

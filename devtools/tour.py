@@ -319,6 +319,9 @@ def status(
             return _check(c.get(f"/v1/transfers/{transfer_id}"))  # type: ignore[no-any-return]
 
         transfer = read()
+        paused = route_pause_line(c, transfer["route_id"])
+        if paused:
+            console.print(paused)
         if console.is_terminal:
             with Live(_render(transfer), console=console, refresh_per_second=8) as live:
                 while transfer["state"] not in TERMINAL and time.monotonic() < deadline:
@@ -335,6 +338,7 @@ def status(
                     break
                 time.sleep(interval)
                 transfer = read()
+        waiting = "" if transfer["state"] in TERMINAL else route_pause_line(c, transfer["route_id"])
     state = transfer["state"]
     if state == "completed":
         for tx in transfer.get("transactions", []):
@@ -347,7 +351,27 @@ def status(
     if hold_line(transfer):
         console.print(hold_line(transfer))
     console.print(f"[yellow]still {state}[/] after {timeout:g} s: {escape(transfer['reason'])}")
+    if waiting:
+        console.print(waiting)
     raise typer.Exit(EXIT_TIMEOUT)
+
+
+def route_pause_line(client: httpx.Client, route_id: str) -> str:
+    """A line saying the transfer's route is paused and why (an operator's pause or a circuit
+    breaker's, ``docs/supervision.md``), or "" when it runs (or the hub cannot say)."""
+    try:
+        answer = client.get("/v1/routes")
+        routes = answer.json() if answer.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        return ""
+    route = next((r for r in routes if r.get("route_id") == route_id), None)
+    reason = None if route is None else route.get("paused_reason")
+    if not reason:
+        return ""
+    return (
+        f"[yellow]route {escape(route_id)} is paused[/]: {escape(str(reason))} "
+        "(its transfers wait until an operator resumes it)"
+    )
 
 
 def _render(transfer: dict[str, Any]) -> Group:
@@ -464,4 +488,4 @@ def register(app: typer.Typer) -> None:
     app.command("balances")(balances)
 
 
-__all__ = ["balances", "register", "status", "transfer"]
+__all__ = ["balances", "register", "route_pause_line", "status", "transfer"]

@@ -40,7 +40,7 @@ from core.records import (
     TransferEventRecord,
     TransferRecord,
 )
-from core.seams import BatchStore, RiskStore, RotationStore, Store
+from core.seams import BatchStore, BreakerStore, RiskStore, RotationStore, Store
 from core.states import TransferState
 from core.types import ChainAction
 
@@ -224,6 +224,22 @@ class AsyncStore:
 
     async def signatures_of(self, transfer_ids: Sequence[str]) -> dict[str, list[SignatureRecord]]:
         return await self._call(self.sync.signatures_of, transfer_ids)
+
+    # circuit breakers (relayer/breakers.py)
+    @property
+    def breakers(self) -> BreakerStore:
+        """The store's breaker half (``core.seams.BreakerStore``); ``ConfigError`` when absent."""
+        if not isinstance(self.sync, BreakerStore):
+            raise ConfigError("the store has no circuit breakers (core.seams.BreakerStore)")
+        return self.sync
+
+    async def trip_breaker(
+        self, route_id: str, breaker: str, reason: str, now: float
+    ) -> RouteRecord | None:
+        return await self._call(self.breakers.trip_breaker, route_id, breaker, reason, now)
+
+    async def value_in_flight(self, route_id: str, up_to: Height) -> dict[str, int]:
+        return await self._call(self.breakers.value_in_flight, route_id, up_to)
 
     # batches (issue #15): each one crossing, whatever the batch's size
     @property

@@ -66,6 +66,7 @@ from core.seams import ChainAdapter, RotationStore, Store, TransferProtocol
 from core.swaps import SwapStore
 from core.types import ChainEvent, EventKind, Packet, packet_to_data, plain_attributes
 from relayer.async_store import AsyncStore
+from relayer.breakers import BREAKERS_TASK, Breakers, Trip
 from relayer.follower import relayer_follower
 from relayer.metered import MeteredAdapters
 from relayer.metrics import RelayerMetrics
@@ -157,6 +158,12 @@ class Relayer:
             metrics=self.metrics,
             checks=checks,
         )
+        self.breakers = Breakers(
+            self.db, self.adapters, self.chains, self.keeper, self.settings, clock, self.metrics
+        )
+        """The circuit breakers (``relayer/breakers.py``): their own task, every
+        ``breaker_interval``; told every delivery's outcome through the context."""
+        self.ctx.on_delivery = self.breakers.delivery_outcome
         self._protocols: dict[RouteProtocol, TransferProtocol] = {
             name: make(self.ctx) for name, make in PROTOCOLS.items()
         }
@@ -253,11 +260,10 @@ class Relayer:
                 await self.report_statuses()
                 for name, work in wanted.items():
                     if name not in tasks or tasks[name].done():
-                        interval = (
-                            self.settings.client_refresh_interval
-                            if name == CLIENTS_TASK
-                            else self.settings.poll_interval
-                        )
+                        interval = {
+                            CLIENTS_TASK: self.settings.client_refresh_interval,
+                            BREAKERS_TASK: self.settings.breaker_interval,
+                        }.get(name, self.settings.poll_interval)
                         tasks[name] = group.create_task(
                             self._loop(name, work, stop, interval), name=name
                         )
@@ -285,7 +291,14 @@ class Relayer:
         sources = sorted({r.source for r in routes})
         if sources:
             wanted[CLIENTS_TASK] = partial(self.refresh_clients, sources)
+        if routes and self.settings.breakers:
+            wanted[BREAKERS_TASK] = self._breaker_pass
         return wanted
+
+    async def _breaker_pass(self) -> int:
+        """One check of the breakers; always 0 (the task waits ``breaker_interval``)."""
+        await self.check_breakers()
+        return 0
 
     async def _loop(
         self,
@@ -380,6 +393,19 @@ class Relayer:
                 return f"chain {chain_id}: no adapter ({describe(err)})"
             log.info("built the %s adapter of %s (registered at run time)", record.family, chain_id)
         return ""
+
+    # --- circuit breakers -------------------------------------------------------------------
+
+    async def check_breakers(self) -> list[Trip]:
+        """One pass of every circuit breaker over every route (``relayer/breakers.py``): a
+        route whose breaker trips is paused in the store, audited as ``breaker:<name>``;
+        the trips found. Not part of :meth:`run_once` (its own task in :meth:`run`)."""
+        trips = await self.breakers.check(await self.db.routes())
+        for trip in trips:
+            route = await self.db.route(trip.route_id)
+            if route.paused_reason is not None:
+                self._set_status(route, "paused", route.paused_reason)
+        return trips
 
     # --- light clients --------------------------------------------------------------------
 
@@ -607,4 +633,11 @@ class Relayer:
                 log.warning("transfer %s: could not park: %s", t.id, err)
 
 
-__all__ = ["CLIENTS_TASK", "PROTOCOLS", "STATUS_HEARTBEAT_SECONDS", "Relayer", "RouteStatus"]
+__all__ = [
+    "BREAKERS_TASK",
+    "CLIENTS_TASK",
+    "PROTOCOLS",
+    "STATUS_HEARTBEAT_SECONDS",
+    "Relayer",
+    "RouteStatus",
+]

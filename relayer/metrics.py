@@ -131,6 +131,31 @@ class RelayerMetrics:
             registry=r,
         )
 
+        self.breaker_trips = Counter(
+            "pjgw_relayer_breaker_trips",
+            "Routes this relayer paused by a circuit breaker (relayer/breakers.py)",
+            ("route", "breaker"),
+            registry=r,
+        )
+        self.breaker_tripped = Gauge(
+            "pjgw_relayer_breaker_tripped",
+            "1 while the route is paused by this breaker (until an operator resumes it)",
+            ("route", "breaker"),
+            registry=r,
+        )
+        self.conservation_deficit = Gauge(
+            "pjgw_relayer_conservation_deficit",
+            "Vouchers + in flight - escrow of an asset native to the route's source, last read",
+            ("route", "denom"),
+            registry=r,
+        )
+        self.delivery_failure_ratio = Gauge(
+            "pjgw_relayer_delivery_failure_ratio",
+            "Failed share of the route's recent deliveries (the failure_rate breaker's window)",
+            ("route",),
+            registry=r,
+        )
+
     def rpc_error(self, chain: str, code: str) -> None:
         self.rpc_errors.labels(chain, code).inc()
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.batches import MAX_BATCH_SIZE
 
 _HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+BREAKERS = ("conservation", "client_frozen", "failure_rate")
+"""The circuit breakers a route has (``relayer/breakers.py``, ``docs/supervision.md``)."""
 
 
 class Checkpoint(BaseModel):
@@ -122,6 +125,51 @@ class RelayerSettings(BaseSettings):
         description="seconds between checks that refresh a light client with a third of its "
         "trusting period left",
     )
+
+    # circuit breakers (relayer/breakers.py; docs/supervision.md "Circuit breakers")
+    breakers: tuple[str, ...] = Field(
+        BREAKERS, description="the breakers checked (a subset of " + ", ".join(BREAKERS) + ")"
+    )
+    breaker_interval: float = Field(
+        30.0, gt=0, le=3600, description="seconds between two checks of every route"
+    )
+    breaker_conservation_tolerance: int = Field(
+        0,
+        ge=0,
+        le=2**256 - 1,
+        description="deficit (vouchers + in flight - escrow, base units) tolerated",
+    )
+    breaker_failure_rate: float = Field(
+        0.5, gt=0, le=1, description="failed share of the recent deliveries that trips"
+    )
+    breaker_failure_window: int = Field(
+        20, ge=1, le=10_000, description="recent deliveries judged (the sliding window)"
+    )
+    breaker_failure_min: int = Field(
+        5, ge=1, le=10_000, description="deliveries the window needs before it judges"
+    )
+    breaker_failure_minutes: float = Field(
+        15.0, gt=0, le=7 * 24 * 60, description="age limit of a delivery in the window"
+    )
+
+    @field_validator("breakers")
+    @classmethod
+    def _breakers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [b for b in value if b not in BREAKERS]
+        if unknown:
+            raise ValueError(f"unknown breaker {unknown[0]!r} (known: {', '.join(BREAKERS)})")
+        if len(set(value)) != len(value):
+            raise ValueError("a breaker is named twice")
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> RelayerSettings:
+        if self.breaker_failure_min > self.breaker_failure_window:
+            raise ValueError(
+                "breaker_failure_min must not exceed breaker_failure_window "
+                f"({self.breaker_failure_min} > {self.breaker_failure_window})"
+            )
+        return self
 
     # metrics (relayer/metrics.py; docs/operator-guide.md)
     metrics_port: int = Field(

@@ -48,6 +48,7 @@ from adapters.evm.bridge import EvmBridge, batch_capacity_for
 from adapters.evm.certificate import BridgeDomain, Packet
 from adapters.evm.client_codec import EvmClientCodec
 from adapters.evm.fees import FeeLimits, FeeOracle, FeeQuote
+from adapters.evm.ledger import EvmBridgeLedger
 from adapters.evm.nonces import NonceManager, NonceTaken, is_already_known, is_nonce_used
 from adapters.evm.onchain_clients import EvmClientHost
 from adapters.evm.pool import InFlight, PoolAccount, SignerPool
@@ -1379,6 +1380,22 @@ class EvmAdapter:
     def deliver_with_proof_action(self, packet: CorePacket, proof: bytes) -> ChainAction:
         """``bridge.receivePacketWithProof(packet, proof)``."""
         return self._client_host().deliver_action(packet, proof)
+
+    # --- the bridge's books (core.seams.BridgeLedger) ----------------------------------
+
+    def _ledger(self) -> EvmBridgeLedger:
+        if self.settings.bridge_address is None:
+            raise ConfigError(f"no bridge_address is configured for {self.chain_id}")
+        return EvmBridgeLedger(self.reader.call, self.settings.bridge_address)
+
+    async def escrowed(self, counterparty: ChainId, denom: str) -> int:
+        """``Bridge.escrowed`` of the route to ``counterparty`` in ``denom``
+        (``native`` or a local token's denomination)."""
+        return await self._ledger().escrowed(counterparty, denom)
+
+    async def voucher_supply(self, path: str) -> int:
+        """``totalSupply`` of the bridge's voucher of ``path`` (0 when never minted)."""
+        return await self._ledger().voucher_supply(path)
 
     def bridge(self) -> EvmBridge:
         """The ``BridgeEndpoint`` of this chain's ``Bridge`` contract (committee as configured,

@@ -49,6 +49,7 @@ from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, Tx
 from proofs.htlc.timing import ChainTiming
 from proofs.pujiang import codec
 from proofs.pujiang.envelope import decode_header_evidence
+from proofs.pujiang.escrow import escrow_address
 from proofs.pujiang.light_client import (
     EVENT_PROOF_KIND,
     PujiangLightClient,
@@ -528,6 +529,23 @@ class PujiangAdapter:
         value = wire.hex_field(answer, "value", f"anchor 0x{digest.hex()}")
         return Height(int.from_bytes(value, "big"))
 
+    # --- the bridge's books (core.seams.BridgeLedger) ----------------------------------
+
+    async def escrowed(self, counterparty: ChainId, denom: str) -> int:
+        """The balance in ``denom`` of the escrow account for ``counterparty``
+        (``proofs.pujiang.escrow``), from the node's ``GET /v1/accounts/{address}``."""
+        escrow = escrow_address(str(counterparty).encode(), self.hash_fn)
+        answer = await self.node.get(f"/v1/accounts/0x{escrow.hex()}")
+        balances = answer.get("balances")
+        if not isinstance(balances, dict):
+            raise BadEncoding("the node's account answer has no balances", check="balances")
+        return _amount(balances.get(denom, "0"), "escrow balance")
+
+    async def voucher_supply(self, path: str) -> int:
+        """The total of ``path`` held by every account, from the node's ``GET /v1/supply``."""
+        answer = await self.node.get("/v1/supply", {"denom": path})
+        return _amount(answer.get("supply"), "supply")
+
     # --- family rules (class-level: the API asks them with only a ChainRecord) ----------
 
     @classmethod
@@ -681,6 +699,13 @@ class PujiangAdapter:
 def encode_leaf_index(index: int) -> bytes:
     """``InclusionProof.key`` of an event proof: the leaf index as uint64 big-endian."""
     return index.to_bytes(8, "big")
+
+
+def _amount(value: object, what: str) -> int:
+    """A decimal amount the node wrote as a string (uint256)."""
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 78:
+        raise BadEncoding(f"the node's {what} is not a decimal amount", check="amount")
+    return int(value)
 
 
 def _height(value: int, name: str) -> Height:

@@ -46,6 +46,7 @@ from core.ids import ChainId, Height
 from core.seams import (
     AnchorChain,
     BridgeChain,
+    BridgeLedger,
     ChainAdapter,
     FamilyRules,
     HtlcChain,
@@ -523,6 +524,19 @@ class ChainAdapterConformance:
         assert kit.run(kit.adapter.anchored_height(other, account)) is None
         stranger = bytes(len(account))
         assert kit.run(kit.adapter.anchored_height(digest, stranger)) is None
+
+    def test_the_bridge_books_read_zero_for_what_never_crossed(self, kit: Kit) -> None:
+        """A chain declaring ``BridgeLedger`` (the conservation breaker's reads) answers 0,
+        as an ``int``, for the escrow of a denomination never sent to a chain it never saw
+        and for the supply of a voucher never minted."""
+        if not isinstance(kit.adapter, BridgeLedger):
+            pytest.skip("the family does not declare BridgeLedger (no conservation check)")
+        kit.require_live("a node serving the bridge's books")
+        nowhere = ChainId("kit-nowhere-1")
+        escrowed = kit.run(kit.adapter.escrowed(nowhere, "kit-never-escrowed"))
+        supply = kit.run(kit.adapter.voucher_supply("kit-nowhere-1/kit-never-minted"))
+        assert (type(escrowed), escrowed) == (int, 0)
+        assert (type(supply), supply) == (int, 0)
 
     def test_an_htlc_comes_with_the_chains_timing(self, kit: Kit) -> None:
         """A chain with an HTLC endpoint gives the timing its timelocks need, all sane."""

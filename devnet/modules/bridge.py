@@ -48,16 +48,10 @@ from devnet.modules.context import (
 from devnet.modules.notary import validate_certificate
 from devnet.state import inbox_key, packet_key, recv_key, seq_key
 from devnet.txs import Reason, TxRejected
-from proofs.hashing import HashFunction
 from proofs.pujiang import codec
+from proofs.pujiang.escrow import escrow_address
 
-ESCROW_TAG = b"pujiang/escrow/v1"
 MAX_PAYLOAD_BYTES = 32 * 1024
-
-
-def escrow_address(counterparty: bytes, hash_fn: HashFunction) -> bytes:
-    """The account holding this chain's tokens sent to ``counterparty``: no key signs for it."""
-    return hash_fn(rlp.encode([ESCROW_TAG, counterparty]))[:ADDRESS_LENGTH]
 
 
 def as_chain(item: object, what: str) -> bytes:

@@ -14,7 +14,7 @@ calling key (``gateway.audit.context``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
@@ -23,6 +23,7 @@ from adapters.follower import Anchor
 from core.errors import ConfigError, InvalidInput, NotFound, VerificationError
 from core.ids import ChainId, Height
 from core.records import RouteRecord
+from core.seams import OperatorTools, Store
 from gateway.auth import Principal, admin_access, supervisor_access
 from gateway.routers.deps import (
     Catalog,
@@ -44,13 +45,21 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 Clock = Annotated[Callable[[], float], Depends(get_clock)]
 
 
-def _store(request: Request) -> Any:
-    return get_store(request)
+def operator_tools(request: Request) -> OperatorTools:
+    """The store's audited operator tools (``core.seams.OperatorTools``), or a clear refusal."""
+    store = get_store(request)
+    if not isinstance(store, OperatorTools):
+        raise ConfigError("this hub's store has no operator tools (gateway.store.SqlStore has)")
+    return store
+
+
+Tools = Annotated[OperatorTools, Depends(operator_tools)]
+StoreDep = Annotated[Store, Depends(get_store)]
 
 
 @router.post("/routes/{route_id}/pause", response_model=RouteOut)
 def pause_route(
-    request: Request,
+    tools: Tools,
     route_id: str,
     body: ReasonIn,
     clock: Clock,
@@ -58,14 +67,14 @@ def pause_route(
     _: Annotated[Principal, Depends(supervisor_access)],
 ) -> RouteOut:
     """Stop the route's worker with a reason (``route.pause``); again: a new reason."""
-    route = _store(request).pause_route(route_id, body.reason, clock())
+    route = tools.pause_route(route_id, body.reason, clock())
     catalog.invalidate()
     return RouteOut.of(route)
 
 
 @router.post("/routes/{route_id}/resume", response_model=RouteOut)
 def resume_route(
-    request: Request,
+    tools: Tools,
     route_id: str,
     body: ReasonIn,
     clock: Clock,
@@ -73,26 +82,26 @@ def resume_route(
     _: Annotated[Principal, Depends(supervisor_access)],
 ) -> RouteOut:
     """Let a paused route work again (``route.resume``); 409 when it is not paused."""
-    route = _store(request).resume_route(route_id, body.reason, clock())
+    route = tools.resume_route(route_id, body.reason, clock())
     catalog.invalidate()
     return RouteOut.of(route)
 
 
 @router.post("/transfers/{transfer_id}/retry", response_model=TransferSummary)
 def retry_now(
-    request: Request,
+    tools: Tools,
     transfer_id: str,
     body: ReasonIn,
     clock: Clock,
     _: Annotated[Principal, Depends(admin_access)],
 ) -> TransferSummary:
     """Make a live transfer due now with its attempts reset (``transfer.retry_now``)."""
-    return TransferSummary.of(_store(request).retry_transfer_now(transfer_id, body.reason, clock()))
+    return TransferSummary.of(tools.retry_transfer_now(transfer_id, body.reason, clock()))
 
 
 @router.post("/transfers/{transfer_id}/reject", response_model=TransferSummary)
 def reject(
-    request: Request,
+    tools: Tools,
     transfer_id: str,
     body: ReasonIn,
     clock: Clock,
@@ -100,7 +109,7 @@ def reject(
 ) -> TransferSummary:
     """Reject a stuck transfer (``transfer.reject``): 409 ``invalid-transition`` from a state
     the table does not allow (once submitted to its destination, only the chain decides)."""
-    return TransferSummary.of(_store(request).reject_transfer(transfer_id, body.reason, clock()))
+    return TransferSummary.of(tools.reject_transfer(transfer_id, body.reason, clock()))
 
 
 def chain_floor(routes: list[RouteRecord], chain_id: str) -> int:
@@ -122,7 +131,8 @@ def chain_floor(routes: list[RouteRecord], chain_id: str) -> int:
 
 @router.post("/chains/{chain_id}/cursor/rewind", response_model=RewindOut)
 def rewind_cursor(
-    request: Request,
+    store: StoreDep,
+    tools: Tools,
     chain_id: str,
     body: RewindIn,
     clock: Clock,
@@ -130,10 +140,9 @@ def rewind_cursor(
 ) -> RewindOut:
     """Scan ``chain_id`` again from ``height + 1`` (``cursor.rewind``): bounded below by the
     chain's floor, and only backwards. Packets seen again are matched to their transfers."""
-    store = _store(request)
     floor = chain_floor(store.routes(), chain_id)
     key = Relayer.chain_cursor_key(ChainId(chain_id))
-    old, new = store.rewind_cursor_to(
+    old, new = tools.rewind_cursor_to(
         key, Height(body.height), Height(floor), body.reason, clock(), chain_id=chain_id
     )
     return RewindOut(
@@ -144,6 +153,8 @@ def rewind_cursor(
 @router.post("/chains/{chain_id}/client/unfreeze", response_model=ClientOut)
 async def unfreeze_client(
     request: Request,
+    store: StoreDep,
+    tools: Tools,
     chain_id: str,
     body: UnfreezeIn,
     clock: Clock,
@@ -153,7 +164,6 @@ async def unfreeze_client(
     outside the node (``client.unfreeze``, with the freeze's evidence digest): the header the
     node serves at ``height`` must hash to ``hash`` (else 422), through the one follower.
     The relayer resumes the chain's routes on its next pass."""
-    store = _store(request)
     adapter = adapter_for(get_adapters(request), chain_id)
     if adapter is None:
         raise NotFound(f"this hub process serves no chain {chain_id!r}", chain_id=chain_id)
@@ -164,17 +174,17 @@ async def unfreeze_client(
         record = await follower.anchored_record(ChainId(chain_id), anchor)
     except (ConfigError, VerificationError) as err:
         raise InvalidInput(f"the new anchor does not hold: {err.message}", field="hash") from err
-    saved = await to_thread.run_sync(lambda: store.unfreeze_client(record, body.reason, clock()))
+    saved = await to_thread.run_sync(lambda: tools.unfreeze_client(record, body.reason, clock()))
     return ClientOut.of(saved, None, None)
 
 
 @router.get("/evidence/equivocations", response_model=list[EvidenceOut])
 def equivocations(
-    request: Request, _: Annotated[Principal, Depends(supervisor_access)]
+    store: StoreDep, _: Annotated[Principal, Depends(supervisor_access)]
 ) -> list[EvidenceOut]:
     """Every notary equivocation the hub caught: both signed statements and the notary's
     address, for penalties (``pjgw evidence verify`` checks a file of them offline)."""
-    return [EvidenceOut.of(e) for e in _store(request).equivocations()]
+    return [EvidenceOut.of(e) for e in store.equivocations()]
 
 
-__all__ = ["chain_floor", "router"]
+__all__ = ["chain_floor", "operator_tools", "router"]

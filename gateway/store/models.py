@@ -143,7 +143,7 @@ class Transfer(Base):
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     packet_data: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
     source_attributes: Mapped[Any] = mapped_column(TaggedJson, nullable=True)
-    # Risk controls (migration 0011): the creating API key, when the checks admitted it,
+    # Risk controls (migration 0012): the creating API key, when the checks admitted it,
     # and while ``held`` its hold (rule, reason, release time, origin, decision).
     created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     admitted_at: Mapped[float | None] = mapped_column(Double, nullable=True)
@@ -155,7 +155,7 @@ class Transfer(Base):
 
 
 class RiskLimit(Base):
-    """One route's risk limits for one denomination (``*``: all of them), migration 0011."""
+    """One route's risk limits for one denomination (``*``: all of them), migration 0012."""
 
     __tablename__ = "risk_limits"
 

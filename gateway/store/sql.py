@@ -66,6 +66,7 @@ from gateway.audit import log as audit
 from gateway.store import journal
 from gateway.store.audit import AuditStoreMixin, chain_snapshot, route_snapshot
 from gateway.store.batches import BatchStoreMixin
+from gateway.store.breakers import BreakerStoreMixin
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.convert import (
     equivocation_record,
@@ -130,6 +131,7 @@ class SqlStore(
     RotationStoreMixin,
     RiskStoreMixin,
     PolicyStoreMixin,
+    BreakerStoreMixin,
 ):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 

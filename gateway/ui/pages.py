@@ -10,14 +10,14 @@ same seams as the API and record who did them.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from core.errors import InvalidInput, NotFound
-from core.seams import RiskStore, Store
+from core.seams import OperatorTools, RiskStore, Store
 from core.states import TERMINAL_TRANSFER_STATES, SwapState, TransferState
 from core.swaps import SwapStore
 from gateway.auth import Principal
@@ -49,6 +49,13 @@ def _operator_reads(store: Store) -> OperatorReadsMixin:
     """The store's dashboard reads (``gateway.store.operator``), or a clear refusal."""
     if not isinstance(store, OperatorReadsMixin):
         raise InvalidInput("this hub's store has no operator reads (gateway.store.SqlStore has)")
+    return store
+
+
+def _operator_tools(store: Store) -> OperatorTools:
+    """The store's audited operator tools (``core.seams.OperatorTools``), or a clear refusal."""
+    if not isinstance(store, OperatorTools):
+        raise InvalidInput("this hub's store has no operator tools (gateway.store.SqlStore has)")
     return store
 
 
@@ -108,7 +115,7 @@ def route_action(
     if action not in ("enable", "disable"):
         raise NotFound(f"no route action {action!r}")
     now = request.app.state.clock()
-    audited = cast(Any, store)
+    audited = _operator_tools(store)
     if action == "disable":
         audited.pause_route(route_id, f"paused from the dashboard by {principal.name}", now)
     elif store.route(route_id).paused_reason is not None:
@@ -178,7 +185,7 @@ def retry_transfer(
     if record.state in TERMINAL_TRANSFER_STATES:
         raise InvalidInput(f"transfer {transfer_id} is {record.state}: nothing to retry")
     now = request.app.state.clock()
-    cast(Any, store).retry_transfer_now(
+    _operator_tools(store).retry_transfer_now(
         transfer_id, f"retry now, asked by operator {principal.name}", now
     )
     return RedirectResponse(f"/ui/transfers/{transfer_id}", status_code=303, headers=HEADERS)

@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from adapters.follower import LightClientFollower
 from core.committee import CommitteeState
-from core.errors import ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
@@ -32,6 +32,9 @@ from relayer.risk.holds import ChecksFactory, decider, hub_checks
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
+
+DELIVERING = frozenset({TransferState.ATTESTED, TransferState.DEST_SUBMITTED})
+"""States whose step delivers to the destination: an error there is a failed delivery."""
 
 
 @runtime_checkable
@@ -57,6 +60,9 @@ class Context:
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
     checks: ChecksFactory = hub_checks
+    on_delivery: Callable[[str, bool, int], None] | None = None
+    """Told each delivery's outcome (route id, succeeded, how many): the failure-rate
+    breaker's window (``relayer/breakers.py``)."""
     _bridges: dict[ChainId, BridgeEndpoint] = field(default_factory=dict)
     held: frozenset[ChainId] = frozenset()
     """Chains whose committee is rotating: no new certificate acting on them is assembled
@@ -89,6 +95,11 @@ class Context:
         if bridge is not None:
             bridge.adopt_committee(committee)
 
+    def delivery_outcome(self, route_id: str, ok: bool, count: int = 1) -> None:
+        """Report ``count`` deliveries of the route that succeeded (``ok``) or failed."""
+        if self.on_delivery is not None and count > 0:
+            self.on_delivery(route_id, ok, count)
+
     # --- moving a transfer ------------------------------------------------------------
 
     async def move(
@@ -101,6 +112,8 @@ class Context:
         )
         log.info("transfer %s: %s -> %s (%s)", t.id, t.state, new, reason)
         self.metrics.transitions.labels(str(new)).inc()
+        if new is TransferState.COMPLETED:
+            self.delivery_outcome(t.route_id, True)
         if new is TransferState.ATTESTED:
             await self._observe_quorum_wait(moved, now)
         return moved
@@ -184,6 +197,10 @@ class Context:
         disposition = classify(err)
         reason = describe(err)
         now = self.now()
+        if t.state in DELIVERING and isinstance(err, ChainRejected):
+            # The destination refused or reverted the delivery (a node that is down is not
+            # the destination's verdict: its errors are retried and counted as RPC errors).
+            self.delivery_outcome(route.route_id, False)
         try:
             if disposition is Disposition.YIELD:
                 log.info("transfer %s: %s", t.id, reason)

@@ -671,7 +671,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 # The acknowledgements (each member's receive event, "Acknowledgements" in
                 # docs/relayer.md) in one transaction, before the members complete.
                 await ctx.store.record_done_actions(acks, ctx.now())
-                await self._move_many(
+                moved = await self._move_many(
                     delivered,
                     S.DEST_SUBMITTED,
                     S.COMPLETED,
@@ -679,6 +679,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     f"(batch {batch.id} chunk {number}); acknowledged by its receive event",
                     ctx.now(),
                 )
+                ctx.delivery_outcome(route.route_id, True, moved)
                 failed = []
                 for t, packet in chunk:
                     failure = next(
@@ -694,6 +695,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     if failure is not None and t.state is S.DEST_SUBMITTED:
                         failed.append((t, packet, failure))
                 if failed:
+                    ctx.delivery_outcome(route.route_id, False, len(failed))
                     # Refused by its receiver or token: recorded received-and-failed on the
                     # destination, refunded on its source by an ERROR_ACK batch.
                     await self._error_ack(route, batch, failed, int(receipt.height))
@@ -727,6 +729,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 resent = await dest.submit(replay_action(action))
             except ChainRejected as err:
                 log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
+                ctx.delivery_outcome(route.route_id, False, len(chunk))
                 continue
             await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
         if settled == chunks:

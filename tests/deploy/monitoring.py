@@ -100,6 +100,10 @@ def process_registries() -> list[CollectorRegistry]:
         gauge.labels("chain-a").set(1)
     relayer.client_refreshes.labels("chain-a").inc()
     relayer.quorum_wait.labels("route-a").observe(1.0)
+    relayer.breaker_trips.labels("route-a", "conservation").inc()
+    relayer.breaker_tripped.labels("route-a", "conservation").set(1)
+    relayer.conservation_deficit.labels("route-a", "upj").set(0)
+    relayer.delivery_failure_ratio.labels("route-a").set(0)
     relayer.watch(_RelayerState())
 
     notary = NotaryMetrics()

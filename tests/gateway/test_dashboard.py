@@ -335,3 +335,21 @@ async def test_the_live_update_script_is_served_by_the_hub(api: httpx.AsyncClien
     assert response.status_code == 200
     assert "EventSource" in response.text
     assert "innerHTML" not in response.text
+
+
+async def test_a_route_a_breaker_paused_shows_the_breakers_reason_and_an_admin_resumes_it(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore
+) -> None:
+    store.trip_breaker(ROUTE, "failure_rate", "5 of the last 5 deliveries failed", 1.0)
+    csrf = await login(api, keys.admin)
+    page = (await api.get("/ui/routes")).text
+    assert "breaker failure_rate: 5 of the last 5 deliveries failed" in page
+    assert "Resume" in page
+    resumed = await api.post(f"/ui/routes/{ROUTE}/enable", data={"csrf": csrf})
+    assert resumed.status_code == 303
+    assert store.route(ROUTE).paused_reason is None
+    entries, _ = store.audit_entries(subject="route", subject_id=ROUTE)
+    assert [(e["action"], e["actor"]) for e in entries if e["action"] != "route.register"] == [
+        ("route.pause", "breaker:failure_rate"),
+        ("route.resume", "ops"),
+    ]

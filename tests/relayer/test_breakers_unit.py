@@ -1,0 +1,103 @@
+"""The breakers' pure parts: the ledger arithmetic (``core.conservation``), the delivery
+window, the names a pause carries, and the settings refused when written."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from core.conservation import IN_FLIGHT_STATES, AssetLedger, home_denoms
+from core.states import TERMINAL_TRANSFER_STATES, TransferState
+from relayer.breakers import DeliveryWindow, breaker_of
+from relayer.settings import RelayerSettings
+
+BALANCED = AssetLedger("home", "away", "upj", escrowed=100, vouchers=60, out=30, back=10)
+
+
+def test_a_balanced_ledger_has_no_deficit_and_a_forged_voucher_makes_one() -> None:
+    assert BALANCED.deficit == 0
+    assert not BALANCED.breaks(0)
+    forged = AssetLedger("home", "away", "upj", escrowed=100, vouchers=67, out=30, back=10)
+    assert forged.deficit == 7
+    assert forged.breaks(6)
+    assert not forged.breaks(7)  # a tolerance of 7 base units lets 7 pass
+    assert "deficit 7" in str(forged)
+    assert "home/upj on away" in str(forged)
+
+
+def test_a_surplus_never_breaks_the_law_as_the_breaker_reads_it() -> None:
+    surplus = AssetLedger("home", "away", "upj", escrowed=1_000, vouchers=60, out=0, back=0)
+    assert surplus.deficit < 0
+    assert not surplus.breaks(0)
+
+
+def test_in_flight_states_are_before_any_settling_action_and_never_terminal() -> None:
+    assert not IN_FLIGHT_STATES & TERMINAL_TRANSFER_STATES
+    assert TransferState.ATTESTED not in IN_FLIGHT_STATES  # a delivery may be journaled
+    assert TransferState.DEST_SUBMITTED not in IN_FLIGHT_STATES
+    assert TransferState.TIMED_OUT not in IN_FLIGHT_STATES  # a refund may be journaled
+
+
+def test_home_denoms_are_the_pairs_native_assets_from_both_routes() -> None:
+    out = {"upj": 0, "away/native": 5, "third/x": 0}  # away/native goes home: not ours
+    back = {"home/upj": 1, "home/ustable": 0, "elsewhere/y": 0}
+    assert home_denoms("home", "away", out, back) == ["third/x", "upj", "ustable"]
+    assert home_denoms("home", "away", {}, {}) == []
+
+
+def test_the_delivery_window_keeps_the_last_n_outcomes_younger_than_its_age() -> None:
+    window = DeliveryWindow(size=3, seconds=60.0)
+    window.record("r", False, at=0.0)
+    window.record("r", True, at=10.0)
+    window.record("r", False, at=20.0, count=2)
+    assert window.figures("r", now=20.0) == (2, 3)  # the oldest fell out of the last 3
+    assert window.figures("r", now=75.0) == (2, 2)  # 10.0 is older than 60 s at 75
+    assert window.figures("r", now=200.0) == (0, 0)
+    assert window.figures("other", now=0.0) == (0, 0)
+    window.clear("r")
+    assert window.figures("r", now=20.0) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("paused", "breaker"),
+    [
+        ("breaker conservation: deficit 7", "conservation"),
+        ("breaker failure_rate: 3 of 4 failed", "failure_rate"),
+        ("breaker client_frozen: fork", "client_frozen"),
+        ("breaker unknown: x", None),
+        ("maintenance by ops", None),
+        (None, None),
+    ],
+)
+def test_the_breaker_a_pause_names(paused: str | None, breaker: str | None) -> None:
+    assert breaker_of(paused) == breaker
+
+
+def test_the_breaker_settings_defaults_are_all_three_breakers_checked_every_30_seconds() -> None:
+    settings = RelayerSettings()
+    assert settings.breakers == ("conservation", "client_frozen", "failure_rate")
+    assert settings.breaker_interval == 30.0
+    assert (settings.breaker_failure_min, settings.breaker_failure_window) == (5, 20)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("breakers", ("conservation", "astrology"), "unknown breaker 'astrology'"),
+        ("breakers", ("conservation", "conservation"), "named twice"),
+        ("breaker_interval", 0, "greater than 0"),
+        ("breaker_conservation_tolerance", -1, "greater than or equal to 0"),
+        ("breaker_failure_rate", 0, "greater than 0"),
+        ("breaker_failure_rate", 1.5, "less than or equal to 1"),
+        ("breaker_failure_window", 0, "greater than or equal to 1"),
+        ("breaker_failure_min", 21, "must not exceed breaker_failure_window"),
+        ("breaker_failure_minutes", 0, "greater than 0"),
+    ],
+)
+def test_a_bad_breaker_setting_is_refused_naming_it(
+    field: str, value: object, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message) as refused:
+        RelayerSettings(**{field: value})
+    located = {str(loc) for e in refused.value.errors() for loc in e["loc"]}
+    assert field in located or field == "breaker_failure_min"
