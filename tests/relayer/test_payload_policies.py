@@ -332,3 +332,17 @@ def test_a_stored_scanner_the_hub_no_longer_lists_errs_instead_of_running() -> N
         "commands",
     )
     assert calls == []
+
+
+def test_keywords_are_literal_text_and_fold_the_full_unicode_case() -> None:
+    rule = PolicyRule("words", "keyword", "hold", values=("a.b", "straße"))
+    policy_ = PayloadPolicy(ROUTE, 1, (rule,))
+
+    def verdict(payload: bytes) -> Verdict:
+        return evaluate(policy_, dataclasses.replace(BASE, payload=payload)).verdict
+
+    assert verdict(b"axb") is None  # "." is a dot, not any character
+    assert isinstance(verdict(b"A.B"), Hold)
+    held = verdict(b"GROSSE STRASSE")
+    assert isinstance(held, Hold)
+    assert "keyword 2 of the rule" in held.reason
