@@ -811,6 +811,7 @@ class RiskStore(Protocol):
         """The held queue, oldest first; ``after`` is the opaque cursor returned second."""
 
 
+@runtime_checkable
 class PolicyStore(Protocol):
     """The payload-policy half of the store (issue 17 item 4; ``gateway/store/policies.py``):
     each route's ordered rules (``core.policies``), read by the relayer's and the API's

@@ -74,7 +74,7 @@ from relayer.protocols.base import BatchDriver, Context
 from relayer.protocols.batched import BatchedNotaryProtocol
 from relayer.protocols.light_client import LightClientProtocol
 from relayer.retry import describe
-from relayer.risk.holds import ChecksFactory, hub_checks
+from relayer.risk.holds import ChecksFactory, hub_checks, outside_checks
 from relayer.rotation import RotationDriver
 from relayer.settings import RelayerSettings
 from relayer.swaps import SwapWatchtower
@@ -157,6 +157,7 @@ class Relayer:
             on_freeze=self._freeze_route,
             metrics=self.metrics,
             checks=checks,
+            outside=outside_checks(store),
         )
         self.breakers = Breakers(
             self.db, self.adapters, self.chains, self.keeper, self.settings, clock, self.metrics

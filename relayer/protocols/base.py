@@ -11,6 +11,7 @@ operator, freeze the route).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import Protocol, runtime_checkable
 from adapters.follower import LightClientFollower
 from core.committee import CommitteeState
 from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
+from core.holds import TransferCheck
 from core.ids import ChainId
 from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
@@ -28,7 +30,7 @@ from core.states import TRANSFER_TRANSITIONS, TransferState
 from relayer.async_store import AsyncStore
 from relayer.metrics import RelayerMetrics
 from relayer.retry import Disposition, backoff_delay, classify, describe
-from relayer.risk.holds import ChecksFactory, decider, hub_checks
+from relayer.risk.holds import ChecksFactory, decider, hub_checks, prior_verdicts
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
@@ -60,6 +62,9 @@ class Context:
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
     checks: ChecksFactory = hub_checks
+    outside: Sequence[TransferCheck] = ()
+    """Checks run before the screening transaction (the payload policies; they block: a
+    store read, maybe a scanner), off the event loop (``relayer.risk.holds``)."""
     on_delivery: Callable[[str, bool, int], None] | None = None
     """Told each delivery's outcome (route id, succeeded, how many): the failure-rate
     breaker's window (``relayer/breakers.py``)."""
@@ -134,11 +139,16 @@ class Context:
         if not todo:
             return list(transfers)
         now = self.now()
+        prior = (
+            await asyncio.to_thread(prior_verdicts, self.outside, todo, origin, now)
+            if self.outside
+            else None
+        )
         after = await self.store.screen(
             [t.id for t in todo],
             expected,
             origin,
-            decider(origin, now, self.checks),
+            decider(origin, now, self.checks, prior),
             now,
             recheck_at=now + self.settings.hold_recheck,
             worker=self.worker_id if leased else None,

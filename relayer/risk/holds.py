@@ -3,8 +3,11 @@
 A transfer is screened once, where it first becomes the hub's business: at the API
 when an application creates it (``origin="api"``, nothing sent on the source yet) or,
 for a packet sent on the source without the API, by the relayer once it is ``proven``
-(``origin="source"``). :func:`hub_checks` is the ONE list of checks the hub runs (risk
-limits here; payload policies join it), :func:`decider` folds their verdicts with
+(``origin="source"``). :func:`hub_checks` is the ONE list of checks the hub runs inside
+the screening transaction (the risk limits, over the window it read);
+:func:`outside_checks` the ones that may block (the payload policies: a store read, maybe
+a scanner process), run BEFORE that transaction so no lock is held while a scanner
+runs, their verdicts handed in as ``prior``. :func:`decider` folds them all with
 ``core.holds.strictest``, and ``RiskStore.screen`` applies the verdict in the same
 transaction that read the window (``gateway/store/risk.py``), so two relayers cannot
 both take the last room of a window.
@@ -19,13 +22,14 @@ quiet (no history line unless something changed). ``docs/supervision.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from core.holds import Candidate, TransferCheck, Verdict, strictest
 from core.records import RiskView, TransferRecord
-from core.seams import RiskStore
+from core.seams import PolicyStore, RiskStore
 from core.states import TransferState
 from relayer.risk.limits import LimitsCheck
+from relayer.risk.policies import PolicyCheck
 
 ChecksFactory = Callable[[RiskView], Sequence[TransferCheck]]
 """Builds the checks of one screening from the view the store read in its transaction."""
@@ -33,7 +37,8 @@ ChecksFactory = Callable[[RiskView], Sequence[TransferCheck]]
 
 def hub_checks(view: RiskView) -> list[TransferCheck]:
     """The hub's checks in their stable order (ties in ``strictest`` keep the first):
-    the route's risk limits. Payload policies are added here, after the limits."""
+    the route's risk limits. The payload policies run before the transaction
+    (:func:`outside_checks`)."""
     return [LimitsCheck(view)]
 
 
@@ -52,15 +57,45 @@ def candidate_of(t: TransferRecord, origin: str) -> Candidate:
     )
 
 
+def outside_checks(store: object) -> list[TransferCheck]:
+    """The checks run before the screening transaction, in their stable order: the route's
+    payload policy when the store keeps policies (``core.seams.PolicyStore``)."""
+    return [PolicyCheck(store)] if isinstance(store, PolicyStore) else []
+
+
+def prior_verdicts(
+    checks: Sequence[TransferCheck],
+    transfers: Sequence[TransferRecord],
+    origin: str,
+    now: float,
+) -> dict[str, Verdict]:
+    """The verdicts of ``checks`` on the transfers not admitted yet (blocking: run it off
+    the event loop), handed to :func:`decider` as ``prior``."""
+    if not checks:
+        return {}
+    return {
+        t.id: strictest(check.check(candidate_of(t, origin), now) for check in checks)
+        for t in transfers
+        if t.admitted_at is None
+    }
+
+
 def decider(
-    origin: str, now: float, checks: ChecksFactory = hub_checks
+    origin: str,
+    now: float,
+    checks: ChecksFactory = hub_checks,
+    prior: Mapping[str, Verdict] | None = None,
 ) -> Callable[[TransferRecord, RiskView], Verdict]:
     """What ``RiskStore.screen`` asks about each transfer: the strictest verdict of the
-    checks built over the view it read."""
+    checks built over the view it read and of the ``prior`` verdicts (limits first, so a
+    tie names the limit)."""
 
     def decide(t: TransferRecord, view: RiskView) -> Verdict:
         candidate = candidate_of(t, origin)
-        return strictest(check.check(candidate, now) for check in checks(view))
+        verdicts = [check.check(candidate, now) for check in checks(view)]
+        if prior:
+            verdicts.append(prior.get(t.id))
+        return strictest(verdicts)
 
     return decide
 
@@ -81,13 +116,14 @@ def screen(
     ids = [t.id for t in transfers if t.admitted_at is None]
     if not ids:
         return list(transfers)
+    prior = prior_verdicts(outside_checks(store), transfers, origin, now)
     after = {
         r.id: r
         for r in store.screen(
             ids,
             expected,
             origin,
-            decider(origin, now, checks),
+            decider(origin, now, checks, prior),
             now,
             recheck_at=now + recheck,
             worker=worker,
@@ -96,4 +132,12 @@ def screen(
     return [after.get(t.id, t) for t in transfers]
 
 
-__all__ = ["ChecksFactory", "candidate_of", "decider", "hub_checks", "screen"]
+__all__ = [
+    "ChecksFactory",
+    "candidate_of",
+    "decider",
+    "hub_checks",
+    "outside_checks",
+    "prior_verdicts",
+    "screen",
+]

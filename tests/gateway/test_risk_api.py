@@ -222,3 +222,51 @@ async def test_a_limit_is_removed_by_an_admin(
     assert store.risk_limits() == []
     again = await api.delete("/v1/risk/limits", params=params, headers=_h(keys.admin))
     assert_problem(again, 404, "not-found")
+
+
+async def _policy(api: httpx.AsyncClient, keys: Keys, action: str) -> None:
+    rules = [{"name": "no-upj", "kind": "denom", "action": action, "mode": "deny",
+              "values": ["upj"]}]  # fmt: skip
+    response = await api.put(
+        f"/v1/routes/{ROUTE}/policy", json={"rules": rules}, headers=_h(keys.admin)
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_payload_policy_holds_a_transfer_at_creation_for_review_and_audits_the_rule(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore
+) -> None:
+    await _policy(api, keys, "hold")
+    response = await post(api, keys, body())
+    assert response.status_code == 202, response.text
+    held = response.json()
+    assert held["state"] == TransferState.HELD
+    assert held["hold"]["rule"] == f"policy:{ROUTE}/no-upj"
+    assert held["hold"]["release_at"] is None  # only a supervisor releases it
+    decisions, _ = store.audit_entries(action="policy.decision", subject_id=held["id"])
+    assert [(e["after"]["verdict"], e["after"]["rule"]) for e in decisions] == [
+        ("hold", f"policy:{ROUTE}/no-upj")
+    ]
+
+
+async def test_a_payload_policy_that_rejects_refuses_the_transfer_before_anything_is_sent(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore
+) -> None:
+    await _policy(api, keys, "reject")
+    response = await post(api, keys, body())
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["state"] == TransferState.REJECTED
+    assert f"policy:{ROUTE}/no-upj" in created["reason"]
+    assert store.action(created["id"], "source_submit") is None
+
+
+async def test_a_limit_and_a_policy_both_firing_the_policys_review_hold_applies(
+    api: httpx.AsyncClient, keys: Keys
+) -> None:
+    await _limit(api, keys, {"route_id": ROUTE, "denom": "upj", "delay": {
+        "threshold": "1", "seconds": 60}})  # fmt: skip
+    await _policy(api, keys, "hold")
+    held = (await post(api, keys, body())).json()
+    # A review hold (no release time) is stricter than the limit's timed delay.
+    assert held["hold"]["rule"] == f"policy:{ROUTE}/no-upj"
