@@ -20,6 +20,7 @@ import httpx
 
 from adapters.evm.adapter import EvmAdapter
 from core.ids import ChainId
+from core.policies import PolicyRule
 from core.records import RiskLimitRecord
 from core.states import TransferState
 from gateway.app import create_app
@@ -224,5 +225,67 @@ def test_a_held_send_the_client_broadcasts_itself_is_tracked_and_checked_as_a_di
         "source",
         f"route:{ANVIL_TO_DEVNET}/max/{NATIVE}",
     )
+    assert done.state is S.COMPLETED
+    assert flows.devnet.node.balance(flows.alice_devnet, f"{LOCAL_CHAIN}/{NATIVE}") == WEI
+
+
+def test_a_direct_bridge_call_a_payload_policy_names_is_held_by_the_relayer_for_review(
+    flows: Flows,
+) -> None:
+    """No API involved: a send made on anvil straight to the bridge is screened by the relayer
+    once proven; the route's payload policy holds it for review (no release time, the rule
+    named, the decision in the audit log); a supervisor's release lets it be delivered."""
+    store = flows.store
+    store.set_payload_policy(
+        ANVIL_TO_DEVNET,
+        [
+            PolicyRule(
+                name="review-native", kind="denom", action="hold", mode="deny", values=(NATIVE,)
+            )
+        ],
+        time.time(),
+    )
+    deadline = flows.anvil_deadline_s()
+    raw = signed_send_native(flows, flows.alice_devnet, deadline)
+
+    async def scenario() -> tuple[Any, Any]:
+        relayer = flows.relayer("relayer-policy")
+        try:
+            await asyncio.to_thread(
+                flows.evm.chain.call, "eth_sendRawTransaction", "0x" + raw.hex()
+            )
+            held = None
+            for _ in range(60):
+                await relayer.run_once()
+                flows.devnet.node.produce_block()
+                held = next(
+                    (t for t in store.list_transfers(limit=10)[0] if t.state is S.HELD), None
+                )
+                if held is not None:
+                    break
+            assert held is not None
+            with acting_as("sup", "supervisor"):
+                store.release_held(held.id, "reviewed: a known counterparty", time.time())
+            for _ in range(60):
+                await relayer.run_once()
+                await sign_all_proven(store, relayer, time.time())
+                flows.devnet.node.produce_block()
+                if store.transfer(held.id).state is S.COMPLETED:
+                    break
+            return held, store.transfer(held.id)
+        finally:
+            await close(relayer)
+
+    held, done = asyncio.run(scenario())
+    assert held.hold is not None
+    assert (held.hold.origin, held.hold.rule, held.hold.release_at) == (
+        "source",
+        f"policy:{ANVIL_TO_DEVNET}/review-native",
+        None,
+    )
+    decisions, _ = store.audit_entries(action="policy.decision", subject_id=held.id)
+    assert [(e["after"]["verdict"], e["after"]["origin"]) for e in decisions] == [
+        ("hold", "source")
+    ]
     assert done.state is S.COMPLETED
     assert flows.devnet.node.balance(flows.alice_devnet, f"{LOCAL_CHAIN}/{NATIVE}") == WEI
