@@ -872,7 +872,16 @@ class OperatorTools(Protocol):
         ...
 
     def reject_transfer(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
-        """Move a stuck transfer to ``rejected`` where the table allows it (``transfer.reject``)."""
+        """Reject a stuck transfer (``transfer.reject``): ``rejected`` when nothing left the
+        source; the refund path (held, decision ``rejected``) when its packet is escrowed and
+        proven; ``Conflict`` when a rejection would strand the escrow."""
+        ...
+
+    def force_refund(
+        self, transfer_id: str, reason: str, now: float, *, dest_height: int, dest_time_ms: int
+    ) -> TransferRecord:
+        """``timed_out`` now, when the destination's final block (as read by the caller)
+        passed the timeout and no delivery can be in flight (``transfer.force_refund``)."""
         ...
 
     def rewind_cursor_to(

@@ -122,6 +122,7 @@ STATUSES: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/v1/routes/{route_id}/resume"): frozenset({404, 409}),
     ("POST", "/v1/transfers/{transfer_id}/retry"): frozenset({404, 409}),
     ("POST", "/v1/transfers/{transfer_id}/reject"): frozenset({404, 409}),
+    ("POST", "/v1/transfers/{transfer_id}/refund"): frozenset({404, 409}),
     ("POST", "/v1/chains/{chain_id}/cursor/rewind"): frozenset({404}),
     ("POST", "/v1/chains/{chain_id}/client/unfreeze"): frozenset({404, 409, 502}),
     ("GET", "/v1/evidence/equivocations"): frozenset(),

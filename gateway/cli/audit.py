@@ -287,8 +287,14 @@ def retry(transfer: str, reason: Reason, api: Api = DEFAULT_API) -> None:
 
 @ops_app.command()
 def reject(transfer: str, reason: Reason, api: Api = DEFAULT_API) -> None:
-    """Reject a stuck transfer (admin; only where the transition table allows)."""
+    """Reject a stuck transfer (admin): refunded on its source when its packet left it."""
     _call(api, f"/v1/transfers/{transfer}/reject", {"reason": reason})
+
+
+@ops_app.command()
+def refund(transfer: str, reason: Reason, api: Api = DEFAULT_API) -> None:
+    """Force the refund of a transfer whose timeout its destination passed (admin)."""
+    _call(api, f"/v1/transfers/{transfer}/refund", {"reason": reason})
 
 
 @ops_app.command()

@@ -4,7 +4,8 @@ Supervisor or admin: pause and resume a route with a reason
 (``POST /v1/routes/{id}/pause|resume``; a paused route's worker leases nothing,
 its packets are still recorded) and read the notary equivocation evidence.
 Admin only: retry a transfer now (clear its backoff), reject a stuck transfer
-(where the transition table allows ``rejected``), rewind a chain's scan cursor
+(refunded when its packet is escrowed on the source), force the refund of a transfer
+whose timeout its destination passed, rewind a chain's scan cursor
 (never below the chain's floor: the lowest start height of its routes), and
 unfreeze a light client with a new trust anchor (checked by the one follower).
 Every change is one store transaction with its audit entry, written as the
@@ -110,6 +111,42 @@ def reject(
     """Reject a stuck transfer (``transfer.reject``): 409 ``invalid-transition`` from a state
     the table does not allow (once submitted to its destination, only the chain decides)."""
     return TransferSummary.of(tools.reject_transfer(transfer_id, body.reason, clock()))
+
+
+@router.post("/transfers/{transfer_id}/refund", response_model=TransferSummary)
+async def force_refund(
+    request: Request,
+    store: StoreDep,
+    tools: Tools,
+    transfer_id: str,
+    body: ReasonIn,
+    clock: Clock,
+    _: Annotated[Principal, Depends(admin_access)],
+) -> TransferSummary:
+    """Force the refund of a transfer whose timeout passed (``transfer.force_refund``): the
+    destination's final block is read here and must have passed the timeout (409 otherwise,
+    or when a delivery may be on its way); the transfer moves to ``timed_out`` at once and
+    the relayer's refund path (the notaries' proven non-receipt) returns it on its source."""
+    record = await to_thread.run_sync(lambda: store.transfer(transfer_id))
+    route = await to_thread.run_sync(lambda: store.route(record.route_id))
+    adapter = adapter_for(get_adapters(request), str(route.destination))
+    if adapter is None:
+        raise NotFound(
+            f"this hub process serves no chain {route.destination!r}: cannot read its clock",
+            chain_id=str(route.destination),
+        )
+    final = await adapter.finalized_height()
+    header = await adapter.header(final)
+    moved = await to_thread.run_sync(
+        lambda: tools.force_refund(
+            transfer_id,
+            body.reason,
+            clock(),
+            dest_height=int(final),
+            dest_time_ms=int(header.time) * 1000,
+        )
+    )
+    return TransferSummary.of(moved)
 
 
 def chain_floor(routes: list[RouteRecord], chain_id: str) -> int:

@@ -20,15 +20,27 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.batches import BatchKind
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ids import Height
 from core.records import RouteRecord, TransferRecord
 from core.states import TERMINAL_TRANSFER_STATES, TransferState, validate_transition
+from core.steps import Step
 from gateway.audit import log as audit
 from gateway.store import journal
 from gateway.store.convert import route_record, transfer_record
 from gateway.store.journal import TRANSFER
-from gateway.store.models import AuditCheckpoint, AuditEntry, AuditHead, Cursor, Route, Transfer
+from gateway.store.models import (
+    Action,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    BatchMemberRow,
+    Cursor,
+    Route,
+    Transfer,
+)
+from proofs.notary.nondelivery import Timeout, is_timeout_passed
 
 T = TypeVar("T")
 MAX_AUDIT_PAGE = 1000
@@ -287,19 +299,146 @@ class AuditStoreMixin:
             return transfer_record(row)
 
     def reject_transfer(self, transfer_id: str, reason: str, now: float) -> TransferRecord:
-        """Move a stuck transfer to ``rejected`` when the transition table allows it from its
-        state (``InvalidTransition`` otherwise); its lease is dropped (``transfer.reject``)."""
+        """Reject a stuck transfer, never stranding value (``transfer.reject``).
+
+        Nothing left its owner yet (no packet recorded on the source): ``rejected``, where
+        the transition table allows it. Its packet is escrowed on the source and proven
+        (``proven``, or ``held`` after it was proven): the refund path — held with the
+        decision ``rejected``, moved to ``timed_out`` once the destination passes its
+        timeout and refunded on the source (``relayer.risk.holds``). Its packet is on the
+        source but not proven, or attested: ``Conflict`` naming what to do instead (a
+        rejection there would leave the escrow stranded)."""
         why = _reason(reason)
         with self._write() as s:
             row = _live_transfer(s, transfer_id)
             current = TransferState(row.state)
-            validate_transition(current, TransferState.REJECTED)
-            row.state = TransferState.REJECTED.value
-            row.reason = f"rejected by an operator: {why}"
-            row.updated_at = now
-            row.next_attempt_at = now
-            row.attempts = 0
-            row.lease_owner, row.lease_until = None, None
+            if row.source_height is None:
+                validate_transition(current, TransferState.REJECTED)
+                _clear_hold_fields(row)
+                row.state = TransferState.REJECTED.value
+                row.reason = f"rejected by an operator: {why}"
+                _due_now(row, now)
+                journal.add_history(
+                    s,
+                    TRANSFER,
+                    transfer_id,
+                    now,
+                    row.state,
+                    row.reason,
+                    action="reject",
+                    before=current.value,
+                )
+            elif current in (TransferState.PROVEN, TransferState.HELD):
+                if current is TransferState.HELD and row.hold_decision is not None:
+                    raise Conflict(
+                        f"transfer {transfer_id} was {row.hold_decision} already: it waits "
+                        "for its refund",
+                        transfer_id=transfer_id,
+                    )
+                if current is not TransferState.HELD:
+                    validate_transition(current, TransferState.HELD)
+                row.hold_rule = row.hold_rule or "operator:reject"
+                row.hold_reason = row.hold_reason or why
+                row.hold_origin = row.hold_origin or "source"
+                row.hold_until = None
+                row.hold_decision = "rejected"
+                row.state = TransferState.HELD.value
+                row.reason = (
+                    f"rejected by an operator: {why}; its packet is escrowed on "
+                    f"{row.source_chain}: refunded once its timeout passes"
+                )
+                _due_now(row, now)
+                journal.add_history(
+                    s,
+                    TRANSFER,
+                    transfer_id,
+                    now,
+                    row.state,
+                    row.reason,
+                    action="reject",
+                    before=current.value,
+                    after_extra={"decision": "rejected"},
+                )
+            else:
+                raise Conflict(
+                    f"transfer {transfer_id} is {current} with its packet on "
+                    f"{row.source_chain}: rejecting it would strand the escrow; reject it once "
+                    "it is proven, or force its refund once its timeout passed "
+                    f"(POST /v1/transfers/{transfer_id}/refund)",
+                    transfer_id=transfer_id,
+                )
+            s.flush()
+            return transfer_record(row)
+
+    def force_refund(
+        self,
+        transfer_id: str,
+        reason: str,
+        now: float,
+        *,
+        dest_height: int,
+        dest_time_ms: int,
+    ) -> TransferRecord:
+        """Send a transfer whose timeout its destination passed down the refund path now
+        (``timed_out``, due at once, backoff and lease cleared; ``transfer.force_refund``).
+
+        ``dest_height``/``dest_time_ms``: the destination's final block as the caller read
+        it; the timeout must have passed there. Only from states where no delivery can be
+        in flight: ``source_final``, ``proven``, ``held``, or ``attested`` with no delivery
+        journaled; never a member of a delivery batch (the batch's own timeout path settles
+        it). The refund still needs the notaries' proven non-receipt: forcing cannot refund
+        a packet the destination received."""
+        why = _reason(reason)
+        with self._write() as s:
+            row = _live_transfer(s, transfer_id)
+            current = TransferState(row.state)
+            if current not in FORCE_REFUNDABLE:
+                raise Conflict(
+                    f"transfer {transfer_id} is {current}: a refund is forced only from "
+                    + ", ".join(sorted(str(x) for x in FORCE_REFUNDABLE)),
+                    transfer_id=transfer_id,
+                )
+            timeout = Timeout(int(row.timeout_height or 0), int(row.timeout_time or 0) * 1000)
+            if timeout.height <= 0 and timeout.time_ms <= 0:
+                raise Conflict(
+                    f"transfer {transfer_id} has no timeout: it can never be refunded",
+                    transfer_id=transfer_id,
+                )
+            if not is_timeout_passed(timeout, int(dest_height), int(dest_time_ms)):
+                raise Conflict(
+                    f"the destination {row.dest_chain} has not passed the timeout of transfer "
+                    f"{transfer_id} (its final block {dest_height} at {dest_time_ms} ms; timeout "
+                    f"height {timeout.height}, time {timeout.time_ms} ms)",
+                    transfer_id=transfer_id,
+                )
+            delivering = s.scalar(
+                select(Action.id).where(
+                    Action.subject == TRANSFER,
+                    Action.subject_id == transfer_id,
+                    Action.step == Step.DELIVER.value,
+                )
+            )
+            batched = s.scalar(
+                select(BatchMemberRow.batch_id).where(
+                    BatchMemberRow.transfer_id == transfer_id,
+                    BatchMemberRow.kind == int(BatchKind.DELIVERY),
+                )
+            )
+            if delivering is not None or batched is not None:
+                where = "its delivery was journaled" if delivering else f"batch {batched}"
+                raise Conflict(
+                    f"transfer {transfer_id} may be on its way ({where}): the relayer settles "
+                    "it by the destination's receipt or its own timeout path",
+                    transfer_id=transfer_id,
+                )
+            validate_transition(current, TransferState.TIMED_OUT)
+            _clear_hold_fields(row)
+            row.state = TransferState.TIMED_OUT.value
+            row.reason = (
+                f"refund forced by an operator: {why} (the destination passed the timeout at "
+                f"its block {dest_height})"
+            )
+            _due_now(row, now)
             journal.add_history(
                 s,
                 TRANSFER,
@@ -307,8 +446,9 @@ class AuditStoreMixin:
                 now,
                 row.state,
                 row.reason,
-                action="reject",
+                action="force_refund",
                 before=current.value,
+                after_extra={"dest_height": int(dest_height), "dest_time_ms": int(dest_time_ms)},
             )
             s.flush()
             return transfer_record(row)
@@ -351,6 +491,24 @@ class AuditStoreMixin:
                 reason=why,
             )
             return Height(old), Height(new)
+
+
+FORCE_REFUNDABLE = frozenset(
+    {TransferState.SOURCE_FINAL, TransferState.PROVEN, TransferState.ATTESTED, TransferState.HELD}
+)
+"""States a refund may be forced from once the destination passed the timeout."""
+
+
+def _due_now(row: Transfer, now: float) -> None:
+    row.updated_at = now
+    row.next_attempt_at = now
+    row.attempts = 0
+    row.lease_owner, row.lease_until = None, None
+
+
+def _clear_hold_fields(row: Transfer) -> None:
+    row.hold_rule = row.hold_reason = row.hold_origin = row.hold_decision = None
+    row.hold_until = None
 
 
 def _live_transfer(s: Session, transfer_id: str) -> Transfer:

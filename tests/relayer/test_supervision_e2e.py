@@ -4,7 +4,7 @@ Each moves (or holds) a real transfer: a paused route's worker leases nothing
 while the watcher still records the packet, and the transfer completes once the
 route resumes; a transfer stuck in the relayer's backoff (its destination was
 down) is delivered at once after "retry now"; a transfer no notary will sign
-for is rejected and never delivered; a rewound chain cursor scans again
+for is rejected onto the refund path and never delivered; a rewound chain cursor scans again
 without a second transfer or delivery. Every step is in the audit log.
 """
 
@@ -148,7 +148,7 @@ def test_retry_now_delivers_a_transfer_stuck_in_backoff(
     assert actions.index("transfer.retry_now") < len(actions) - 1  # the relayer moved it after
 
 
-def test_a_transfer_no_notary_signs_is_rejected_and_never_delivered(
+def test_a_proven_transfer_no_notary_signs_is_rejected_onto_the_refund_path_never_delivered(
     devnet: InProcessDevnet, evm: Anvil, store: Any
 ) -> None:
     tx_hash = _send(devnet, evm, store)
@@ -172,8 +172,13 @@ def test_a_transfer_no_notary_signs_is_rejected_and_never_delivered(
 
     stuck, after = asyncio.run(scenario())
     assert stuck.state is TransferState.PROVEN
-    assert after.state is TransferState.REJECTED
+    # Its packet is escrowed on the devnet: rejected means refunded once its timeout passes
+    # (tests/timeouts/test_holds.py follows that path to the refund), never stranded.
+    assert after.state is TransferState.HELD
+    assert after.hold is not None
+    assert after.hold.decision == "rejected"
     assert "notary committee unreachable" in after.reason
+    assert "refunded once its timeout passes" in after.reason
     assert deliveries_on_anvil(evm, after.packet.sequence) == 0
     assert _audit_actions(store, after.id)[-1] == "transfer.reject"
 

@@ -16,11 +16,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from core.records import RiskLimitRecord
 from core.states import TransferState
+from gateway.app import create_app
 from gateway.audit.context import acting_as
+from gateway.settings import Settings
 from tests.fixtures.devnet import CHAIN_ID as DEVNET
 from tests.fixtures.devnet import InProcessDevnet
 from tests.timeouts.helpers import OUT, Anvil, TestClock
@@ -149,3 +152,50 @@ def test_tightening_a_limit_while_packets_are_in_flight_loses_none(
     assert len(anvil_events(evm, "RecvPacket")) == 2
     ids = {t.id for t in done} | {held.id}
     assert len(ids) == 3  # every packet is a transfer, none lost or doubled
+
+
+def test_an_operator_forces_the_refund_of_a_packet_a_paused_route_left_past_its_timeout(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    """The route is paused (an incident) while a packet waits at ``proven``; its timeout
+    passes on anvil. Before the timeout the API refuses to force its refund (409, read from
+    anvil's clock); after it, the forced refund moves it to ``timed_out`` at once, and once
+    the route resumes the relayer refunds it on the devnet."""
+    before = devnet_balance(devnet)
+    deadline = int(max(evm.timestamp(), clock())) + 60
+    tx_hash = send_from_devnet(devnet, evm.alice, timeout_s=deadline)
+
+    async def scenario() -> tuple[Any, int, Any, Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, attestation="packet")
+        app = create_app(Settings(data_dir=tmp_path), store, hub.relayer.adapters, clock=clock)
+        try:
+            proven = await hub.drive(DEVNET, tx_hash, S.PROVEN, frozenset())
+            with acting_as("ops", "admin"):
+                store.pause_route(OUT, "incident: destination under investigation", clock())
+            token = store.create_api_key("ops", "admin", clock())
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as api:
+                url = f"/v1/transfers/{proven.id}/refund"
+                body = {"reason": "route retired after the incident"}
+                early = await api.post(url, json=body, headers={"X-API-Key": token})
+                evm.travel(clock, deadline + 1)
+                forced = await api.post(url, json=body, headers={"X-API-Key": token})
+            assert forced.status_code == 200, forced.text
+            moved = store.transfer(proven.id)
+            with acting_as("ops", "admin"):
+                store.resume_route(OUT, "refund forced; resuming", clock())
+            done = await hub.drive(DEVNET, tx_hash, S.REFUNDED, NONDELIVERY_ONLY)
+            return proven, early.status_code, moved, done
+        finally:
+            await hub.close()
+
+    proven, early, moved, done = asyncio.run(scenario())
+    assert proven.state is S.PROVEN
+    assert early == 409
+    assert moved.state is S.TIMED_OUT
+    assert "refund forced by an operator" in moved.reason
+    assert devnet_balance(devnet) == before
+    assert devnet_refunds(devnet, done.packet.sequence) == 1
+    assert anvil_events(evm, "RecvPacket") == []
+    actions = [e["action"] for e in store.audit_entries(subject_id=done.id, limit=500)[0]]
+    assert "transfer.force_refund" in actions
