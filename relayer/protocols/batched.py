@@ -500,10 +500,15 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         for number, chunk in enumerate(chunks_of(batch_members, bridge.batch_capacity())):
             step = f"{DELIVER_CHUNK}{number}"
             ids = [members[m.index].id for m in chunk]
+            # A member that timed out before the quorum is refunded by a NONDELIVERY batch:
+            # left out, or the destination would refuse the whole chunk for it.
+            live = [m for m in chunk if members[m.index].state not in _TIMED_OUT_OR_OVER]
+            if not live:
+                continue
             action = journal.get(step)
             already = False
             if action is None or action.status is ActionStatus.RECORDED:
-                found = await self._found_delivered(route, action, [m.packet for m in chunk])
+                found = await self._found_delivered(route, action, [m.packet for m in live])
                 if found is not None and action is not None:
                     await ctx.store.mark_batch_action(
                         action.id,
@@ -516,7 +521,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     already = True
                 else:
                     tx_hash = await self._send(
-                        batch, step, route, journal, bridge.batch_action(statement, chunk)
+                        batch, step, route, journal, bridge.batch_action(statement, live)
                     )
             else:
                 tx_hash = action.tx_hash or b""
@@ -638,9 +643,11 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         for number in range(chunks):
             step = f"{DELIVER_CHUNK}{number}"
             action = journal.get(step)
-            if action is None:
-                continue
             chunk = by_packet[number * capacity : (number + 1) * capacity]
+            if action is None:
+                if all(t.state in _TIMED_OUT_OR_OVER for t, _p in chunk):
+                    settled += 1  # every member timed out before the quorum: nothing sent
+                continue
             if action.status is ActionStatus.SUCCEEDED:
                 settled += 1
                 if action.height is None or all(t.state is not S.DEST_SUBMITTED for t, _ in chunk):
@@ -708,7 +715,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     )
                     settled += 1
                 continue
-            found = await self._found_delivered(route, action, [p for _t, p in chunk])
+            live = [p for t, p in chunk if t.state not in _TIMED_OUT_OR_OVER]
+            found = await self._found_delivered(route, action, live)
             if found is not None:
                 await self._move_many(
                     [t.id for t, _p in chunk],

@@ -333,6 +333,55 @@ def test_a_notary_refuses_a_nondelivery_batch_one_of_whose_packets_was_delivered
     assert logged_after is not None
 
 
+def test_a_member_timed_out_before_its_delivery_batchs_quorum_is_refunded_and_the_rest_delivered(
+    devnet: InProcessDevnet, evm: Anvil, store: Any, clock: TestClock, tmp_path: Path
+) -> None:
+    """The delivery batch gets its quorum after one member's timeout passed: that member is
+    left out of the delivery chunk (anvil would refuse the whole chunk for it) and refunded by
+    a NONDELIVERY batch; the other is delivered."""
+    before = devnet_balance(devnet)
+    soon = int(max(evm.timestamp(), clock())) + 20
+    nonce = devnet.node.committed_nonce(ALICE_ADDRESS)
+    hashes = []
+    for i, deadline in enumerate((soon, soon + 3600)):
+        args = [LOCAL_CHAIN.encode(), bytes.fromhex(evm.alice[2:]), b"upj", AMOUNT, 0]
+        tx = keys.sign_tx(ALICE, DEVNET, nonce + i, "bridge_send", [*args, deadline * 1000])
+        hashes.append(devnet.node.submit(tx))
+    devnet.node.produce_block()
+    nobody = frozenset[str]()
+
+    async def scenario() -> list[Any]:
+        hub = Hub(store, devnet, evm, clock, tmp_path, batch_linger=0.0)
+        try:
+            await drive_until(hub, DEVNET, hashes, all_in(S.PROVEN), nobody)
+            evm.travel(clock, soon)  # the first one's timeout passes, unattested
+
+            def first_timed_out(transfers: list[Any]) -> bool:
+                return transfers[0].state is S.TIMED_OUT
+
+            await drive_until(hub, DEVNET, hashes, first_timed_out, nobody)
+            await hub.notaries.round(frozenset({"delivery"}))  # now the delivery batch's quorum
+
+            def settled(transfers: list[Any]) -> bool:
+                return [t.state for t in transfers] == [S.REFUNDED, S.COMPLETED]
+
+            return await drive_until(hub, DEVNET, hashes, settled, ALL_KINDS)
+        finally:
+            await hub.close()
+
+    late, delivered = asyncio.run(scenario())
+    (delivery,) = batches_of(store, [late, delivered], BatchKind.DELIVERY)
+    assert store.batch(delivery).size == 2
+    assert store.batch(delivery).state is BatchState.DONE
+    assert [e.args["sequence"] for e in anvil_events(evm, "RecvPacket")] == [
+        delivered.packet.sequence
+    ]
+    assert devnet_refunds(devnet, late.packet.sequence) == 1
+    assert devnet_balance(devnet) == before - AMOUNT
+    assert voucher_balance(evm, evm.alice) >= AMOUNT
+    assert_one_refund_batch(store, [late], BatchKind.NONDELIVERY)
+
+
 # --- ERROR_ACK batches -----------------------------------------------------------------------
 
 
