@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, and_, delete, or_, select, type_coerce
@@ -456,7 +457,8 @@ def _hold_text(hold: Hold, decision: str | None) -> str:
         return f"rejected by {hold.rule}: {hold.reason}; refunded once its timeout passes"
     if hold.release_at is None:
         return f"held by {hold.rule}: {hold.reason}; waits for a supervisor"
-    return f"held by {hold.rule}: {hold.reason}; released at {hold.release_at:.0f}"
+    at = datetime.fromtimestamp(hold.release_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"held by {hold.rule}: {hold.reason}; released at {at}"
 
 
 def _admit(
