@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from core.ids import ChainId, Height, PacketId
 from core.states import TransferState
@@ -279,9 +280,9 @@ class RiskLimitRecord:
     updated_at: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class WindowEntry:
-    """One admitted transfer in a route's windows: when it was admitted, its denom, amount."""
+class WindowEntry(NamedTuple):
+    """One admitted transfer in a route's windows: when it was admitted, its denom, amount.
+    A named tuple, not a dataclass: a window may hold thousands, built per screening."""
 
     admitted_at: float
     denom: str

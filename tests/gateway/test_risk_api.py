@@ -9,6 +9,9 @@ key that created a transfer, and only it, cancels it.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -17,7 +20,7 @@ import pytest
 from core.states import TransferState
 from gateway.store import SqlStore
 from tests.gateway.helpers import ROUTE, Keys, StepClock
-from tests.gateway.test_transfers_api import assert_problem, body, post, signed_send
+from tests.gateway.test_transfers_api import _events, assert_problem, body, post, signed_send
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("chains")]
 
@@ -270,3 +273,23 @@ async def test_a_limit_and_a_policy_both_firing_the_policys_review_hold_applies(
     held = (await post(api, keys, body())).json()
     # A review hold (no release time) is stricter than the limit's timed delay.
     assert held["hold"]["rule"] == f"policy:{ROUTE}/no-upj"
+
+
+async def test_the_event_stream_shows_the_hold_and_the_owners_cancel(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: StepClock
+) -> None:
+    held = await _held(api, keys)
+
+    def later() -> None:
+        time.sleep(0.3)
+        store.cancel_held(held["id"], "acme", "not needed any more", clock())
+
+    worker = threading.Thread(target=later)
+    worker.start()
+    response = await asyncio.wait_for(api.get(f"/v1/transfers/{held['id']}/events"), 10)
+    worker.join()
+    events = [e for _, e in _events(response.text)]
+    assert [e["state"] for e in events] == ["requested", "held", "rejected"]
+    assert events[1]["reason"].startswith(f"held by route:{ROUTE}/window/upj: ")
+    assert "released at" in events[1]["reason"]
+    assert events[2]["reason"] == "cancelled by its owner: not needed any more"
