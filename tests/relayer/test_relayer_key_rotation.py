@@ -96,7 +96,7 @@ def test_a_relayer_key_is_rotated_while_packets_keep_being_delivered(
                 if reloaded:
                     await dest.maintain()
                     pools.append(",".join(a.address.lower() for a in dest.pool.accounts))
-                done = len(sent) == 8 and all(
+                done = len(found) == 8 and all(
                     t is not None and t.state is S.COMPLETED for t in found
                 )
                 if done and [a.address.lower() for a in dest.pool.accounts] == [address_b]:
