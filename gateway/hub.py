@@ -36,6 +36,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from adapters.chains_file import ChainsFile, build_adapter, load_chains_file
 from adapters.registry import discover
+from core.errors import PjgwError
 from core.http_server import HeadDeadline
 from core.ids import ChainId
 from core.runtime import bound_recursion
@@ -87,6 +88,32 @@ async def close_adapters(adapters: Mapping[ChainId, ChainAdapter]) -> None:
                 await adapter.aclose()
 
 
+def reload_signers(
+    chains_path: Path, adapters: Mapping[ChainId, ChainAdapter]
+) -> dict[str, dict[str, list[str]]]:
+    """``SIGHUP``: read the chains file again and rotate each chain's signing accounts
+    without stopping delivery (an adapter's ``reload_signers``: new accounts take new
+    sends at once, the ones no longer named take no new nonce and leave once their
+    transactions are mined). A chain whose new keys do not open keeps its old ones."""
+    try:
+        chains = load_chains_file(chains_path)
+    except PjgwError as err:
+        log.error("chains file not reloaded: %s", err.message)
+        return {}
+    done: dict[str, dict[str, list[str]]] = {}
+    for chain_id, record in chains.chains.items():
+        reload = getattr(adapters.get(chain_id), "reload_signers", None)
+        if reload is None:
+            continue
+        try:
+            done[str(chain_id)] = reload(dict(record.settings))
+        except PjgwError as err:
+            log.error("chain %s: signers not reloaded: %s", chain_id, err.message)
+            continue
+        log.info("chain %s: signers reloaded: %s", chain_id, done[str(chain_id)])
+    return done
+
+
 async def run_hub(
     settings: Settings,
     chains_path: Path | None,
@@ -115,6 +142,9 @@ async def run_hub(
         chains = load_chains_file(chains_path)
         apply_chains_file(store, chains)
         adapters = build_adapters(chains)
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            path = chains_path
+            loop.add_signal_handler(signal.SIGHUP, lambda: reload_signers(path, adapters))
     app = create_app(settings, store=store, adapters=adapters)
     relayer_settings = relayer_settings or RelayerSettings()
     registry = app.state.metrics.registry  # one registry per process: API and relayer

@@ -251,6 +251,11 @@ class Relayer:
         its own, until ``stop`` is set; every ``poll_interval`` the route list is read again
         and tasks are started for new chains and routes (and ended for those gone)."""
         tasks: dict[str, asyncio.Task[None]] = {}
+        if self.rotations is not None:  # committees rotated before a restart, before any batch
+            try:
+                await self.rotations.run_once()
+            except Exception:  # the store may be briefly away: the rotations task retries
+                log.exception("reading the committee rotations failed")
         async with asyncio.TaskGroup() as group:
             while not stop.is_set():
                 try:

@@ -27,6 +27,7 @@ HSM); no key is ever put in a repr, a log line or an exception message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -281,10 +282,10 @@ class EvmAdapter:
             bump_percent=settings.fee_bump_percent,
             replace_after=settings.replace_after,
         )
-        first = self.pool.accounts[0] if self.pool else None
-        self._signer_or_none = self._tx_signers[first.address] if first else None
-        self.address: str | None = first.address if first else None
-        self.nonces = first.nonces if first else NonceManager(self._pending_nonce)
+        self._signer_or_none: _Signer | None = None
+        self.address: str | None = None
+        self.nonces = NonceManager(self._pending_nonce)
+        self._refresh_first()
         self._flights: dict[bytes, InFlight] = {}
         self._replaced: OrderedDict[bytes, InFlight] = OrderedDict()
         self._maintainer: asyncio.Task[None] | None = None
@@ -322,6 +323,75 @@ class EvmAdapter:
                 PoolAccount(signer, tx_signer.address, NonceManager(self._pending_of(tx_signer)))
             )
         return accounts
+
+    def _refresh_first(self) -> None:
+        """The adapter's own account (``address``, ``nonces``): the first active one."""
+        active = self.pool.active()
+        first = active[0] if active else None
+        if first is None:
+            return
+        self._signer_or_none = self._tx_signers[first.address]
+        self.address = first.address
+        self.nonces = first.nonces
+
+    def reload_signers(self, options: Mapping[str, object]) -> dict[str, list[str]]:
+        """``rotate_signers`` with the chain's options as a reloaded chains file gives them
+        (``signers``; ``insecure_plaintext_key`` as configured at start)."""
+        refs = options.get("signers", ())
+        if not isinstance(refs, list | tuple) or not all(isinstance(r, str) for r in refs):
+            raise ConfigError(f"{self.chain_id}: signers is a list of signer references")
+        return self.rotate_signers(list(refs))
+
+    def rotate_signers(
+        self, refs: Sequence[str], *, insecure_plaintext: bool | None = None
+    ) -> dict[str, list[str]]:
+        """Rotate the pool's keys without stopping delivery (a config reload).
+
+        The accounts of ``refs`` not in the pool join it and take new sends at once;
+        pool accounts ``refs`` no longer names (the plaintext ``signer_key`` aside)
+        retire: no new nonce is taken on them, and each is removed once its
+        transactions are mined (``maintain``). ``ConfigError`` if a reference does not
+        open: then nothing changes."""
+        allow = (
+            self.settings.insecure_plaintext_key
+            if insecure_plaintext is None
+            else (insecure_plaintext)
+        )
+        opened = [open_signer(ref, SECP256K1, insecure_plaintext=allow) for ref in refs]
+        wanted: set[str] = set()
+        if self.settings.signer_key is not None and self.pool.accounts:
+            wanted.add(self.pool.accounts[0].address)  # the file's own key stays
+        added: list[str] = []
+        for signer in opened:
+            tx_signer = _Signer(signer)
+            wanted.add(tx_signer.address)
+            known = self.pool.by_address(tx_signer.address)
+            if known is not None:
+                known.retiring = False  # named again: back in service
+                continue
+            self._tx_signers[tx_signer.address] = tx_signer
+            self.pool.add(
+                PoolAccount(signer, tx_signer.address, NonceManager(self._pending_of(tx_signer)))
+            )
+            added.append(tx_signer.address)
+        retiring = [a.address for a in self.pool.active() if a.address not in wanted]
+        for address in retiring:
+            self.pool.retire(address)
+        self._refresh_first()
+        self._drop_drained()
+        with contextlib.suppress(RuntimeError):  # no running loop: the next send starts it
+            asyncio.get_running_loop()
+            if self.pool.active():
+                self._start_maintenance()
+        return {"added": added, "retiring": retiring}
+
+    def _drop_drained(self) -> None:
+        for account in self.pool.drop_drained():
+            self._tx_signers.pop(account.address, None)
+            close = getattr(account.signer, "close", None)
+            if close is not None:
+                close()
+        self._refresh_first()
 
     def _pending_of(self, signer: _Signer) -> Callable[[], Awaitable[int]]:
         async def pending() -> int:
@@ -1231,6 +1301,7 @@ class EvmAdapter:
                 mined_below = _int(count, "eth_getTransactionCount")
                 for flight in [f for n, f in account.in_flight.items() if n < mined_below]:
                     self._land(flight)
+        self._drop_drained()  # retired accounts whose transactions are all mined
         stuck = [
             f
             for a in accounts

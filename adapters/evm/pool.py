@@ -81,6 +81,8 @@ class PoolAccount:
     balance: int | None = None
     low: bool = False
     in_flight: dict[int, InFlight] = field(default_factory=dict)
+    retiring: bool = False
+    """Being rotated out: no new nonce is taken on it; removed once its sends are mined."""
 
     @property
     def load(self) -> int:
@@ -117,9 +119,43 @@ class SignerPool:
     def by_address(self, address: str) -> PoolAccount | None:
         return next((a for a in self.accounts if a.address == address), None)
 
+    def active(self) -> list[PoolAccount]:
+        """The accounts new transactions may use (not retiring)."""
+        return [a for a in self.accounts if not a.retiring]
+
+    def add(self, account: PoolAccount) -> None:
+        """A new account (a key rotation): it takes new sends at once."""
+        if self.by_address(account.address) is not None:
+            raise ValueError(f"signer {account.address} is already in the pool")
+        self.accounts.append(account)
+        log.info("signer %s on %s joins the pool", account.address, self.chain)
+
+    def retire(self, address: str) -> bool:
+        """Stop giving ``address`` new nonces; False when it is not in the pool."""
+        account = self.by_address(address)
+        if account is None:
+            return False
+        if not account.retiring:
+            account.retiring = True
+            log.info(
+                "signer %s on %s retires: no new sends, %d still in flight",
+                address,
+                self.chain,
+                account.load,
+            )
+        return True
+
+    def drop_drained(self) -> list[PoolAccount]:
+        """Remove the retiring accounts with nothing in flight; those removed."""
+        drained = [a for a in self.accounts if a.retiring and a.load == 0]
+        for account in drained:
+            self.accounts.remove(account)
+            log.info("signer %s on %s drained and removed", account.address, self.chain)
+        return drained
+
     def pick(self, cost: int) -> PoolAccount:
         """The least-loaded account that can pay ``cost`` wei (ties: round robin)."""
-        able = [a for a in self.accounts if a.can_pay(cost)]
+        able = [a for a in self.active() if a.can_pay(cost)]
         if not able:
             raise SignerEmpty(
                 f"refused to send on {self.chain}: no signer can pay {cost} wei "
@@ -136,7 +172,7 @@ class SignerPool:
 
     def spread(self, count: int, cost: int) -> list[PoolAccount]:
         """An account for each of ``count`` transactions of ``cost`` wei, evenly by load."""
-        able = [a for a in self.accounts if a.can_pay(cost)]
+        able = [a for a in self.active() if a.can_pay(cost)]
         if not able:
             self.pick(cost)  # raises SignerEmpty with the figures
         loads = {id(a): a.load for a in able}

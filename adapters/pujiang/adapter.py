@@ -12,8 +12,9 @@ only committed blocks, so ``finalized_height == latest_height``.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -67,6 +68,8 @@ EVENT_PROOFS_SPAN = 1000
 PROOF_KIND = EVENT_PROOF_KIND
 """``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
 
+
+log = logging.getLogger("pjgw.adapters.pujiang")
 
 NOTARIES_KEY = b"notaries"
 """The bridge module's committee entry (``docs/pujiang-chain.md``; ``devnet.state``)."""
@@ -464,6 +467,32 @@ class PujiangAdapter:
         tx = actions.build_signed_tx(signer, self.chain_id, nonce, action.kind, args)
         self._next_nonce = nonce + 1
         return tx
+
+    def reload_signers(self, options: Mapping[str, object]) -> dict[str, list[str]]:
+        """Rotate the relayer account without stopping delivery (a config reload): the
+        ``relayer_signer`` the reloaded options name signs every transaction from now on;
+        the old account takes no new nonce, and what it already signed is committed by
+        the chain on its own (nothing of it is kept here). ``ConfigError`` if the reference
+        does not open: then nothing changes."""
+        ref = options.get("relayer_signer")
+        if ref is None:
+            return {"added": [], "retiring": []}
+        if not isinstance(ref, str):
+            raise ConfigError(f"{self.chain_id}: relayer_signer is a signer reference")
+        fresh = _relayer_signer(
+            self.settings.model_copy(update={"relayer_signer": ref, "relayer_key": None})
+        )
+        if fresh is None:
+            return {"added": [], "retiring": []}
+        old = self._signer
+        if old is not None and old.pubkey == fresh.pubkey:
+            return {"added": [], "retiring": []}
+        self._signer = fresh
+        self._next_nonce = None  # the new account's nonce is read from the chain
+        retiring = [] if old is None else ["0x" + old.address(self.hash_fn).hex()]
+        added = ["0x" + fresh.address(self.hash_fn).hex()]
+        log.info("chain %s: relayer account %s replaces %s", self.chain_id, added, retiring)
+        return {"added": added, "retiring": retiring}
 
     def _require_signer(self) -> actions.TxSigner:
         if self._signer is None:

@@ -11,7 +11,14 @@ from gateway.store.audit import CheckpointRecord
 
 MAX_HEIGHT = 2**53
 """Heights and seqs accepted here: exact in a JSON number (a double) and far above any chain."""
-Reason = Field(min_length=1, max_length=1024, description="why (kept in the audit log)")
+Reason = Field(
+    min_length=1,
+    max_length=1024,
+    # At least one character Python's str.strip keeps (the store strips the reason): a
+    # reason of separators only is refused by the schema, not accepted then refused.
+    pattern=r"[^\s\x1c-\x1f]",
+    description="why (kept in the audit log)",
+)
 
 
 class AuditEntryOut(BaseModel):

@@ -67,6 +67,7 @@ def pool_settings(
         addresses = _fund(env, keys)
         values: dict[str, object] = {
             "signer_key": None,
+            "insecure_plaintext_key": False,  # keystore accounts only: no plaintext key
             "signers": _keystore_refs(tmp_path, keys),
             "balance_check_interval": 3600.0,  # the tests run the schedule's passes themselves
         }

@@ -148,3 +148,27 @@ async def test_notaries_get_the_rotation_and_their_signature_is_checked_and_kept
     unknown = await api.post("/v1/notary/rotations/nope/signatures", json=good, headers=notary)
     assert unknown.status_code == 404
     assert len(store.rotation_signatures(rotation_id)) == 1
+
+
+async def test_a_notary_process_fetches_and_posts_a_rotation_over_http(
+    hub: FastAPI, api: httpx.AsyncClient, keys: Keys, store: SqlStore
+) -> None:
+    from notary.rotations import RotationAttestation
+    from notary.work import HttpWorkSource
+
+    await api.post("/v1/committee/rotations", json=body(), headers={"X-API-Key": keys.admin})
+    source = HttpWorkSource(
+        "http://hub", keys.notary, NOTARIES[1], transport=httpx.ASGITransport(app=hub)
+    )
+    try:
+        (work,) = await source.fetch_rotations()
+        assert (work.chain_id, work.epoch, work.members) == (EVM, 2, tuple(NEW))
+        digest = compute_rotation_digest(DOMAIN, 2, NEW, 2)
+        signed = sign(NOTARY_KEYS[1], digest)
+        await source.submit_rotation(
+            RotationAttestation(work.rotation_id, NOTARIES[1], digest, signed)
+        )
+    finally:
+        await source.aclose()
+    (kept,) = store.rotation_signatures(work.rotation_id)
+    assert (kept.notary, kept.signature) == (NOTARIES[1].lower(), signed)

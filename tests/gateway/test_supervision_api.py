@@ -66,7 +66,14 @@ async def test_a_supervisor_key_is_refused_by_every_mutating_endpoint_but_pause_
     refused = [e for e in endpoints if e not in SUPERVISOR_MAY]
     assert len(refused) >= 10
     for method, path in refused:
-        url = path.format(transfer_id="tr_x", swap_id="sw_x", chain_id=PJ, route_id=ROUTE, seq=1)
+        url = path.format(
+            transfer_id="tr_x",
+            swap_id="sw_x",
+            chain_id=PJ,
+            route_id=ROUTE,
+            seq=1,
+            rotation_id="rot_x",
+        )
         response = await api.request(
             method, url, json={}, headers=_h(supervisor, **{"Idempotency-Key": "s1"})
         )
