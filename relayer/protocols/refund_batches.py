@@ -247,8 +247,19 @@ class RefundBatches:
 
     async def _attest_refund(self, route: RouteRecord, batch: BatchRecord) -> None:
         ctx = self.ctx
-        _bridge, committee = self._source_committee(route)
         waiting = _WAITING_STATE[BatchKind(batch.kind)]
+        if route.source in ctx.held:
+            # The source's committee rotates (relayer/rotation.py): no certificate acting on
+            # it is counted until the rotation is done, as for deliveries.
+            await ctx.store.note_many(
+                batch.transfer_ids,
+                waiting,
+                f"waiting: the committee of {route.source} rotates (batch {batch.id})",
+                ctx.now(),
+                hold_until=ctx.now() + ctx.settings.lease_seconds,
+            )
+            return
+        _bridge, committee = self._source_committee(route)
         quorum = collect_quorum(await ctx.store.batch_signatures(batch.id), batch.digest, committee)
         if not quorum.reached:
             await ctx.store.note_many(
