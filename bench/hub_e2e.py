@@ -1,8 +1,15 @@
-"""End-to-end transfers devnet -> anvil through the whole hub: throughput and latency.
+"""End-to-end transfers through the whole hub, devnet -> anvil (and back): throughput, latency.
 
     .venv/bin/python bench/hub_e2e.py                        # 300 transfers, three set-ups
     .venv/bin/python bench/hub_e2e.py --transfers 600 --setups sqlite
     .venv/bin/python bench/hub_e2e.py --setups pg-1 --modes batch,packet --rate 200 --duration 20
+    .venv/bin/python bench/hub_e2e.py --directions back --setups sqlite  # anvil -> devnet
+
+``--directions``: ``out`` (devnet ``bridge_send`` -> anvil, the default), ``back``
+(anvil ``Bridge.sendNative`` -> the devnet; the destination has no gas to read), or
+both. The devnet load is posted up to 100 transactions per ``POST /v1/txs`` (one per
+request capped the poster near 150/s on this machine); anvil's one
+``eth_sendRawTransaction`` each. The load average before each run is printed with it.
 
 Attestation modes (issue #15, ``--modes``): ``batch`` (one notary statement per
 batch of packets, the default) and ``packet`` (one certificate per packet),

@@ -146,6 +146,17 @@ def test_every_log_of_a_200_transaction_block_is_proven_and_verified(
                 proof = await adapter.prove(event)
                 assert proof.value == event.raw
                 client.verify_membership(consensus, proof)
+                # Every event, not only the block's first receipt's, decodes again from its
+                # proof (the receipt's log index is not the block's).
+                fresh = adapter.event_from_proof(event, proof, block_hash)
+                assert (fresh.kind, fresh.position, fresh.raw) == (
+                    event.kind,
+                    event.position,
+                    event.raw,
+                )
+            first, second = [e for e in events if e.kind is EventKind.SEND_PACKET][:2]
+            with pytest.raises(InvalidInput, match="another log"):
+                adapter.event_from_proof(first, await adapter.prove(second), block_hash)
 
     asyncio.run(scenario())
 
