@@ -197,9 +197,10 @@ class ClientRecord:
     conflicting header with its commit); empty while the client is not frozen."""
 
 
-ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error")
+ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error", "paused")
 """What a relayer reports of a route: relaying, stopped (a frozen client), a protocol not
-built yet, or an error (an adapter that cannot be built, a watcher that failed)."""
+built yet, an error (an adapter that cannot be built, a watcher that failed), or paused
+(by an operator or a circuit breaker: ``routes.paused_reason``)."""
 
 
 @dataclass(frozen=True, slots=True)
