@@ -241,7 +241,7 @@ class ClientRecord:
     conflicting header with its commit); empty while the client is not frozen."""
 
 
-ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error")
+ROUTE_STATUS_STATES = ("running", "stopped", "unsupported", "error", "paused")
 
 HOLD_ORIGINS = ("api", "source")
 HOLD_DECISIONS = ("cancelled", "rejected")
@@ -299,7 +299,8 @@ class RiskView:
 
 
 """What a relayer reports of a route: relaying, stopped (a frozen client), a protocol not
-built yet, or an error (an adapter that cannot be built, a watcher that failed)."""
+built yet, an error (an adapter that cannot be built, a watcher that failed), or paused
+(by an operator or a circuit breaker: ``routes.paused_reason``)."""
 
 
 @dataclass(frozen=True, slots=True)

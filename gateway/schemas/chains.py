@@ -65,7 +65,7 @@ class RouteStatusOut(BaseModel):
     """One relayer process's latest report on the route."""
 
     worker: str = Field(description="the relayer process (its worker id)")
-    state: str = Field(description="running, stopped, unsupported or error")
+    state: str = Field(description="running, stopped, unsupported, error or paused")
     reason: str = Field(description="why, in words (the frozen client's reason when stopped)")
     cursor: int | None = Field(None, description="the source height its watcher reached")
     since: float = Field(description="unix seconds: when the route entered this state")

@@ -57,7 +57,7 @@ def test_each_relayer_and_route_keeps_its_own_report_newest_first(store: SqlStor
 @pytest.mark.parametrize(
     ("field", "value", "refusal"),
     [
-        ("state", "paused", "unknown route state 'paused'"),
+        ("state", "sleeping", "unknown route state 'sleeping'"),
         ("worker", "", "worker name of 1-128 characters"),
         ("worker", "w" * 129, "worker name of 1-128 characters"),
     ],
@@ -68,3 +68,9 @@ def test_a_malformed_report_is_refused(
     with pytest.raises(InvalidInput, match=refusal):
         store.report_route_status(_status(**{field: value}))
     assert store.route_statuses() == []
+
+
+def test_a_paused_route_is_reported_as_paused(store: SqlStore) -> None:
+    """The engine reports a route an operator or a breaker paused as ``paused``."""
+    store.report_route_status(_status(state="paused"))
+    assert [s.state for s in store.route_statuses()] == ["paused"]
