@@ -416,6 +416,16 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         elif batch.state is BatchState.ASSEMBLED:
             await self._attest(route, batch)
         elif batch.state is BatchState.ATTESTED:
+            # A batch attested by an older relayer that crashed before moving its members
+            # (it moved the batch first): move them now (no-op when they moved).
+            await self._move_many(
+                batch.transfer_ids,
+                S.PROVEN,
+                S.ATTESTED,
+                f"batch {batch.id} was attested (members moved on resuming)",
+                self.ctx.now(),
+                hold_until=self._hold(),
+            )
             await self._submit(route, batch)
         elif batch.state is BatchState.SUBMITTED:
             await self._complete(route, batch)
@@ -460,9 +470,10 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     batch.id, BatchState.ASSEMBLED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
                 )
             return
-        await ctx.store.set_batch_state(
-            batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
-        )
+        # Members first, then the batch: a crash between the two leaves the batch
+        # ``assembled`` with its members ``attested``, and the next pass finds the quorum
+        # again and only moves the batch (the other order stranded the members in
+        # ``proven`` under a batch that went on without them: the SIGKILL fault test).
         attested = await self._move_many(
             batch.transfer_ids,
             S.PROVEN,
@@ -470,6 +481,9 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             f"{quorum.describe()} attested batch {batch.id} (root 0x{batch.root.hex()[:16]})",
             ctx.now(),
             hold_until=self._hold(),
+        )
+        await ctx.store.set_batch_state(
+            batch.id, BatchState.ASSEMBLED, BatchState.ATTESTED, ctx.now(), worker=ctx.worker_id
         )
         # The quorum wait of each member: from its batch's assembly (its members were proven
         # then) to the batch's quorum, one observation per member as in per-packet mode.
