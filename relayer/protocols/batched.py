@@ -568,17 +568,21 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         route: RouteRecord,
         journal: dict[str, ActionRecord],
         chain_action: ChainAction,
+        *,
+        on: ChainId | None = None,
     ) -> bytes:
-        """Journal ``chain_action`` (unless it is), THEN send it; its transaction hash."""
+        """Journal ``chain_action`` (unless it is), THEN send it on ``on`` (the route's
+        destination unless told: refund batches act on its source); its transaction hash."""
         ctx = self.ctx
-        dest = ctx.adapter(route.destination)
+        chain = route.destination if on is None else on
+        dest = ctx.adapter(chain)
         action = journal.get(step)
         if action is not None and action.status is not ActionStatus.RECORDED:
             return action.tx_hash or b""
         if action is None:
             floor = await dest.latest_height()
             action = await ctx.store.record_batch_action(
-                batch.id, step, route.destination, chain_action, ctx.now(), search_floor=floor
+                batch.id, step, chain, chain_action, ctx.now(), search_floor=floor
             )
             journal[step] = action
         try:

@@ -87,6 +87,17 @@ class RefundBatches:
         @staticmethod
         def _packet(t: Transfer) -> Packet: ...
 
+        async def _send(
+            self,
+            batch: BatchRecord,
+            step: str,
+            route: RouteRecord,
+            journal: dict[str, ActionRecord],
+            chain_action: ChainAction,
+            *,
+            on: ChainId | None = None,
+        ) -> bytes: ...
+
         async def _move_many(
             self,
             ids: Sequence[str],
@@ -332,28 +343,7 @@ class RefundBatches:
         """Journal ``chain_action`` (unless it is), THEN send it on the source; its hash.
         A refused root is most likely stored already (ours before a crash, another
         relayer's): the chunks decide."""
-        ctx = self.ctx
-        source = ctx.adapter(route.source)
-        action = journal.get(step)
-        if action is not None and action.status is not ActionStatus.RECORDED:
-            return action.tx_hash or b""
-        if action is None:
-            floor = await source.latest_height()
-            action = await ctx.store.record_batch_action(
-                batch.id, step, route.source, chain_action, ctx.now(), search_floor=floor
-            )
-            journal[step] = action
-        try:
-            tx_hash = await source.submit(replay_action(action))
-        except ChainRejected as err:
-            if step != STORE_ROOT:
-                raise
-            await ctx.store.mark_batch_action(action.id, ActionStatus.FAILED, reason=err.message)
-            log.info("batch %s: the root was refused (%s); sending the chunks", batch.id, err)
-            return b""
-        await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
-        log.info("batch %s: %s sent as 0x%s", batch.id, step, tx_hash.hex())
-        return tx_hash
+        return await self._send(batch, step, route, journal, chain_action, on=route.source)
 
     async def _found_refunded(
         self, route: RouteRecord, action: ActionRecord | None, packets: Sequence[Packet]
