@@ -22,11 +22,12 @@ from adapters.follower import LightClientFollower
 from core.committee import CommitteeState
 from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
 from core.holds import TransferCheck
-from core.ids import ChainId
+from core.ids import ChainId, Height
 from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
 from core.seams import BridgeEndpoint, ChainAdapter
 from core.states import TRANSFER_TRANSITIONS, TransferState
+from core.types import ChainEvent, Packet
 from relayer.async_store import AsyncStore
 from relayer.metrics import RelayerMetrics
 from relayer.retry import Disposition, backoff_delay, classify, describe
@@ -242,3 +243,29 @@ class Context:
             log.info("transfer %s moved elsewhere: %s", t.id, lost)
         except PjgwError as store_err:  # the store itself failed: the lease expires, it returns
             log.warning("transfer %s: could not record %r: %s", t.id, reason, store_err)
+
+
+async def found_all_since(
+    chain: ChainAdapter,
+    floor: int,
+    packets: Sequence[Packet],
+    matches: Callable[[ChainEvent, Packet], bool],
+    chunk_size: int,
+) -> ChainEvent | None:
+    """After a crash between journaling a batch chunk and sending it: the chain's event
+    of the chunk's LAST packet found when every packet is found (``matches``) at or above
+    ``floor``, the height noted on the journal row; ``None``: send the chunk."""
+    latest = int(await chain.latest_height())
+    start = max(int(floor), 1)
+    left = list(packets)
+    last: ChainEvent | None = None
+    while start <= latest and left:
+        end = min(latest, start + chunk_size - 1)
+        for event in await chain.events(Height(start), Height(end)):
+            for packet in left:
+                if matches(event, packet):
+                    left.remove(packet)
+                    last = event
+                    break
+        start = end + 1
+    return last if not left else None

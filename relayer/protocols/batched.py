@@ -63,7 +63,7 @@ from core.seams import BridgeEndpoint
 from core.states import TransferState
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
-from relayer.protocols.base import log
+from relayer.protocols.base import found_all_since, log
 from relayer.protocols.notary import (
     ACK,
     RECEIVE_EVENT,
@@ -607,25 +607,20 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         height noted on the journal row (else ``None``: send the chunk)."""
         if action is None or action.search_floor is None:
             return None
-        ctx = self.ctx
-        dest = ctx.adapter(route.destination)
-        bridge = ctx.bridge(route.destination)
-        latest = int(await dest.latest_height())
-        start = max(int(action.search_floor), 1)
-        left = list(packets)
-        last: ChainEvent | None = None
-        while start <= latest and left:
-            end = min(latest, start + ctx.settings.chunk_size - 1)
-            for event in await dest.events(Height(start), Height(end)):
-                if event.kind is not EventKind.RECEIVE_PACKET:
-                    continue
-                for packet in left:
-                    if bridge.is_delivered_event(event, packet):
-                        left.remove(packet)
-                        last = event
-                        break
-            start = end + 1
-        return last if not left else None
+        bridge = self.ctx.bridge(route.destination)
+
+        def delivered(event: ChainEvent, packet: Packet) -> bool:
+            return event.kind is EventKind.RECEIVE_PACKET and bridge.is_delivered_event(
+                event, packet
+            )
+
+        return await found_all_since(
+            self.ctx.adapter(route.destination),
+            int(action.search_floor),
+            packets,
+            delivered,
+            self.ctx.settings.chunk_size,
+        )
 
     async def _complete(self, route: RouteRecord, batch: BatchRecord) -> None:
         """Each chunk's receipt; the members its block's receive events show delivered move

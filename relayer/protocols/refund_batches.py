@@ -57,7 +57,7 @@ from core.states import TransferState
 from core.steps import Step
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
-from relayer.protocols.base import log
+from relayer.protocols.base import found_all_since, log
 from relayer.protocols.notary import REFUND, _receipt, is_refund_event, replay_action
 from relayer.quorum import collect_quorum
 
@@ -353,22 +353,13 @@ class RefundBatches:
         noted on the journal row (else ``None``: send the chunk)."""
         if action is None or action.search_floor is None:
             return None
-        ctx = self.ctx
-        source = ctx.adapter(route.source)
-        latest = int(await source.latest_height())
-        start = max(int(action.search_floor), 1)
-        left = list(packets)
-        last: ChainEvent | None = None
-        while start <= latest and left:
-            end = min(latest, start + ctx.settings.chunk_size - 1)
-            for event in await source.events(Height(start), Height(end)):
-                for packet in left:
-                    if is_refund_event(event, packet):
-                        left.remove(packet)
-                        last = event
-                        break
-            start = end + 1
-        return last if not left else None
+        return await found_all_since(
+            self.ctx.adapter(route.source),
+            int(action.search_floor),
+            packets,
+            is_refund_event,
+            self.ctx.settings.chunk_size,
+        )
 
     async def _settle_refund(self, route: RouteRecord, batch: BatchRecord) -> None:
         """Each chunk's receipt; the members its block's refund events show refunded move to
