@@ -40,6 +40,7 @@ from gateway.store.models import (
     Route,
     Transfer,
 )
+from gateway.store.risk import clear_hold
 from proofs.notary.nondelivery import Timeout, is_timeout_passed
 
 T = TypeVar("T")
@@ -314,7 +315,7 @@ class AuditStoreMixin:
             current = TransferState(row.state)
             if row.source_height is None:
                 validate_transition(current, TransferState.REJECTED)
-                _clear_hold_fields(row)
+                clear_hold(row)
                 row.state = TransferState.REJECTED.value
                 row.reason = f"rejected by an operator: {why}"
                 _due_now(row, now)
@@ -432,7 +433,7 @@ class AuditStoreMixin:
                     transfer_id=transfer_id,
                 )
             validate_transition(current, TransferState.TIMED_OUT)
-            _clear_hold_fields(row)
+            clear_hold(row)
             row.state = TransferState.TIMED_OUT.value
             row.reason = (
                 f"refund forced by an operator: {why} (the destination passed the timeout at "
@@ -504,11 +505,6 @@ def _due_now(row: Transfer, now: float) -> None:
     row.next_attempt_at = now
     row.attempts = 0
     row.lease_owner, row.lease_until = None, None
-
-
-def _clear_hold_fields(row: Transfer) -> None:
-    row.hold_rule = row.hold_reason = row.hold_origin = row.hold_decision = None
-    row.hold_until = None
 
 
 def _live_transfer(s: Session, transfer_id: str) -> Transfer:

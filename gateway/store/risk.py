@@ -335,7 +335,7 @@ class RiskStoreMixin:
                     after_extra={"decision": decision},
                 )
             else:
-                _clear_hold(row)
+                clear_hold(row)
                 _move(
                     s,
                     row,
@@ -424,7 +424,7 @@ def _apply(
         _admit(s, row, expected, origin, now, why)
         return
     if isinstance(verdict, Reject) and origin == "api":
-        _clear_hold(row)
+        clear_hold(row)
         reason = f"rejected by {verdict.rule}: {verdict.reason}"
         _move(s, row, TransferState.REJECTED, reason, now, drop_lease=False)
         return
@@ -475,11 +475,11 @@ def _admit(
     if expected is not TransferState.HELD:
         return
     back = _BACK_TO[row.hold_origin or origin]
-    _clear_hold(row)
+    clear_hold(row)
     _move(s, row, back, why, now, drop_lease=drop_lease)
 
 
-def _clear_hold(row: Transfer) -> None:
+def clear_hold(row: Transfer) -> None:
     row.hold_rule = row.hold_reason = row.hold_origin = row.hold_decision = None
     row.hold_until = None
 
@@ -512,4 +512,4 @@ def _held(s: Session, transfer_id: str) -> Transfer:
     return row
 
 
-__all__ = ["ALL_DENOMS", "RiskStoreMixin", "longest_window", "validate_risk_limit"]
+__all__ = ["ALL_DENOMS", "RiskStoreMixin", "clear_hold", "longest_window", "validate_risk_limit"]
