@@ -21,7 +21,6 @@ from typing import Protocol, runtime_checkable
 from adapters.follower import LightClientFollower
 from core.committee import CommitteeState
 from core.errors import ChainRejected, ConfigError, InvalidTransition, LeaseLost, PjgwError
-from core.holds import TransferCheck
 from core.ids import ChainId, Height
 from core.logs import log_context
 from core.records import RouteRecord, TransferRecord
@@ -32,6 +31,7 @@ from relayer.async_store import AsyncStore
 from relayer.metrics import RelayerMetrics
 from relayer.retry import Disposition, backoff_delay, classify, describe
 from relayer.risk.holds import ChecksFactory, decider, hub_checks, prior_verdicts
+from relayer.risk.policies import PolicyCheck
 from relayer.settings import RelayerSettings
 
 log = logging.getLogger("pjgw.relayer")
@@ -63,7 +63,7 @@ class Context:
     on_freeze: Callable[[RouteRecord, str], None]
     metrics: RelayerMetrics = field(default_factory=RelayerMetrics)
     checks: ChecksFactory = hub_checks
-    outside: Sequence[TransferCheck] = ()
+    outside: Sequence[PolicyCheck] = ()
     """Checks run before the screening transaction (the payload policies; they block: a
     store read, maybe a scanner), off the event loop (``relayer.risk.holds``)."""
     on_delivery: Callable[[str, bool, int], None] | None = None

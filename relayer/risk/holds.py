@@ -57,27 +57,27 @@ def candidate_of(t: TransferRecord, origin: str) -> Candidate:
     )
 
 
-def outside_checks(store: object) -> list[TransferCheck]:
+def outside_checks(store: object) -> list[PolicyCheck]:
     """The checks run before the screening transaction, in their stable order: the route's
     payload policy when the store keeps policies (``core.seams.PolicyStore``)."""
     return [PolicyCheck(store)] if isinstance(store, PolicyStore) else []
 
 
 def prior_verdicts(
-    checks: Sequence[TransferCheck],
+    checks: Sequence[PolicyCheck],
     transfers: Sequence[TransferRecord],
     origin: str,
     now: float,
 ) -> dict[str, Verdict]:
     """The verdicts of ``checks`` on the transfers not admitted yet (blocking: run it off
-    the event loop), handed to :func:`decider` as ``prior``."""
-    if not checks:
+    the event loop), handed to :func:`decider` as ``prior``; each check reads what it needs
+    once per screening (``PolicyCheck.check_all``), not once per transfer."""
+    todo = [t for t in transfers if t.admitted_at is None]
+    if not checks or not todo:
         return {}
-    return {
-        t.id: strictest(check.check(candidate_of(t, origin), now) for check in checks)
-        for t in transfers
-        if t.admitted_at is None
-    }
+    candidates = [candidate_of(t, origin) for t in todo]
+    answers = [check.check_all(candidates, now) for check in checks]
+    return {t.id: strictest(a[i] for a in answers) for i, t in enumerate(todo)}
 
 
 def decider(

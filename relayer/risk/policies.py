@@ -36,7 +36,7 @@ records each hold or rejection in the audit log (``policy.decision``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -231,14 +231,27 @@ class PolicyCheck:
         self._scanners = None if scanners is None else frozenset(scanners)
 
     def check(self, candidate: Candidate, now: float) -> Verdict:
-        policy = self._store.payload_policy(candidate.route_id)
-        if not policy.rules:
-            return None
-        decision = evaluate(policy, candidate, scan=self._scan, scanners=self._scanners)
-        verdict = decision.verdict
-        if verdict is not None:
-            self._store.record_policy_decision(decision_record(candidate, decision), now)
-        return verdict
+        return self.check_all([candidate], now)[0]
+
+    def check_all(self, candidates: Sequence[Candidate], now: float) -> list[Verdict]:
+        """The verdicts of one screening, in order: each route's policy read once for all
+        its candidates (a batch's members are checked against the same version)."""
+        policies: dict[str, PayloadPolicy] = {}
+        verdicts: list[Verdict] = []
+        for candidate in candidates:
+            policy = policies.get(candidate.route_id)
+            if policy is None:
+                policy = policies[candidate.route_id] = self._store.payload_policy(
+                    candidate.route_id
+                )
+            if not policy.rules:
+                verdicts.append(None)
+                continue
+            decision = evaluate(policy, candidate, scan=self._scan, scanners=self._scanners)
+            if decision.verdict is not None:
+                self._store.record_policy_decision(decision_record(candidate, decision), now)
+            verdicts.append(decision.verdict)
+        return verdicts
 
 
 def decision_record(candidate: Candidate, decision: PolicyDecision) -> PolicyDecisionRecord:
