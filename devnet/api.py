@@ -118,8 +118,9 @@ def _router(node: DevnetNode) -> APIRouter:
         kind: Annotated[str | None, Query(max_length=64)] = None,
         dest_chain: Annotated[str | None, Query(max_length=63)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+        from_index: Annotated[int, Query(ge=0, le=2**32)] = 0,
     ) -> dict[str, object]:
-        return node.query_events(first, last, kind, dest_chain, limit)
+        return node.query_events(first, last, kind, dest_chain, limit, from_index)
 
     @router.get("/v1/proofs/event/{height}/{index}")
     def event_proof(

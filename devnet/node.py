@@ -498,7 +498,10 @@ class DevnetNode:
         kind: str | None = None,
         dest_chain: str | None = None,
         limit: int = 100,
+        from_index: int = 0,
     ) -> dict[str, object]:
+        """Events of ``[first, last]`` in chain order, at most ``limit``; the first block's
+        from its event ``from_index`` on (the cursor a page ends at, inside a block)."""
         if last is None:
             last = min(first + MAX_RANGE, self.tip.height)
         if first < 1 or last < first:
@@ -507,7 +510,7 @@ class DevnetNode:
             raise InvalidInput(f"to - from is {last - first}, at most {MAX_RANGE}")
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be 1..{MAX_LIMIT}")
-        rows = self.store.events(first, last, kind, dest_chain, limit)
+        rows = self.store.events(first, last, kind, dest_chain, limit, from_index)
         return {"events": [self._event_json(r) for r in rows]}
 
     @staticmethod

@@ -264,13 +264,19 @@ class Store:
         return [(bytes(k), bytes(v)) for k, v in rows]
 
     def events(
-        self, first: int, last: int, kind: str | None, dest_chain: str | None, limit: int
+        self,
+        first: int,
+        last: int,
+        kind: str | None,
+        dest_chain: str | None,
+        limit: int,
+        from_index: int = 0,
     ) -> list[EventRow]:
         query = (
             "SELECT height, idx, tx_index, tx_hash, kind, leaf FROM events "
-            "WHERE height BETWEEN ? AND ?"
+            "WHERE (height, idx) >= (?, ?) AND height <= ?"
         )
-        params: list[object] = [first, last]
+        params: list[object] = [first, from_index, last]
         if kind is not None:
             query += " AND kind = ?"
             params.append(kind)

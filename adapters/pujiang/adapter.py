@@ -254,47 +254,32 @@ class PujiangAdapter:
     async def _events_chunk(self, start: int, end: int) -> list[ChainEvent]:
         """One range of heights, paged by ``page_limit`` events.
 
-        A full page may have cut its last block short, so the next page starts
-        at that block again (rows already seen are skipped). A full page inside
-        one block is complete only if the header's ``event_count`` says so; the
-        API has no cursor within a block, so a block with more events than a
-        page is reported rather than returned truncated.
+        Each page starts where the last one ended, inside a block if need be (the
+        node's ``from_index``): a block may hold more events than a page.
         """
         limit = self.settings.page_limit
         out: list[ChainEvent] = []
-        seen: set[tuple[int, int]] = set()
-        cursor = start
-        while cursor <= end:
-            answer = await self.node.get("/v1/events", {"from": cursor, "to": end, "limit": limit})
+        cursor, index = start, 0
+        while True:
+            params = {"from": cursor, "to": end, "limit": limit}
+            if index:
+                params["from_index"] = index
+            answer = await self.node.get("/v1/events", params)
             rows = wire.field(answer, "events", "events")
             if not isinstance(rows, list):
                 raise ChainError("events: node answered a non-list 'events'")
             page = [self._event(row) for row in rows]
-            for height, index, event in page:
-                if (height, index) not in seen and event is not None:
+            for height, at, event in page:
+                if (height, at) < (cursor, index) or height > end:
+                    raise ChainError(
+                        f"events: node answered event {height}/{at} outside the page asked "
+                        f"for (from {cursor}/{index} to height {end})"
+                    )
+                cursor, index = height, at + 1
+                if event is not None:
                     out.append(event)
-                seen.add((height, index))
             if len(rows) < limit:
                 return out
-            last = page[-1][0]
-            if last > cursor:
-                cursor = last
-                continue
-            in_block = sum(1 for height, _ in seen if height == cursor)
-            if in_block < await self._event_count(cursor):
-                raise ChainError(
-                    f"events: block {cursor} holds more than {limit} events; raise page_limit "
-                    "(at most 1000)"
-                )
-            cursor += 1
-        return out
-
-    async def _event_count(self, height: int) -> int:
-        block = await self.node.get(f"/v1/blocks/{height}")
-        try:
-            return int(codec.decode_header(wire.hex_field(block, "header", "block")).event_count)
-        except BadEncoding as err:
-            raise ChainError(f"block {height}: node served a header that does not decode") from err
 
     def _event(self, row: object) -> tuple[int, int, ChainEvent | None]:
         if not isinstance(row, dict):

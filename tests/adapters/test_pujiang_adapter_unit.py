@@ -147,63 +147,50 @@ def test_events_are_split_into_requests_of_range_size_heights() -> None:
     assert ranges == [("1", "1000"), ("1001", "2000"), ("2001", "2500")]
 
 
-def test_a_full_page_resumes_at_its_last_height_without_duplicates() -> None:
+def page_after(rows: list[dict[str, Any]], limit: int) -> Any:
+    """A node answering ``/v1/events`` from ``rows`` as the devnet does: from ``(from,
+    from_index)`` on, in chain order, at most ``limit``."""
+
+    def answer(request: Any) -> dict[str, Any]:
+        start = (int(request.url.params["from"]), int(request.url.params.get("from_index", 0)))
+        after = [r for r in rows if (r["height"], r["index"]) >= start]
+        return {"events": after[:limit]}
+
+    return answer
+
+
+def test_a_full_page_resumes_after_its_last_event_without_duplicates() -> None:
     leaves = [packet_leaf("send_packet", i) for i in range(3)]
-    pages = {
-        "1": [row(1, 0, leaves[0]), row(2, 0, leaves[1])],  # full (limit 2): resume at 2
-        "2": [row(2, 0, leaves[1]), row(3, 0, leaves[2])],  # full again: resume at 3
-        "3": [row(3, 0, leaves[2])],
-    }
-    mock = MockNodeTransport({"/v1/events": lambda r: {"events": pages[r.url.params["from"]]}})
+    rows = [row(1, 0, leaves[0]), row(2, 0, leaves[1]), row(3, 0, leaves[2])]
+    mock = MockNodeTransport({"/v1/events": page_after(rows, 2)})
     events = run(mock, lambda a: a.events(Height(1), Height(3)), page_limit=2)
     assert [(e.height, e.position) for e in events] == [(1, (0,)), (2, (0,)), (3, (0,))]
-    assert [r.url.params["limit"] for r in mock.requests] == ["2", "2", "2"]
+    asked = [(r.url.params["from"], r.url.params.get("from_index")) for r in mock.requests]
+    assert asked == [("1", None), ("2", "1")]
 
 
-def header_with_event_count(count: int) -> dict[str, Any]:
-    header = codec.Header(
-        version=1,
-        chain_id=CHAIN.encode(),
-        height=5,
-        time_ms=1,
-        parent_hash=bytes(32),
-        last_commit_hash=bytes(32),
-        tx_root=bytes(32),
-        tx_count=0,
-        events_root=bytes(32),
-        event_count=count,
-        state_root=bytes(32),
-        state_size=0,
-        validators_hash=bytes(32),
-        next_validators_hash=bytes(32),
-    )
-    return {"height": 5, "hash": "0x" + "00" * 32, "header": "0x" + codec.encode(header).hex()}
-
-
-def test_a_block_with_more_events_than_a_page_is_reported_not_truncated() -> None:
+def test_a_block_with_more_events_than_a_page_is_read_whole_across_pages() -> None:
+    """3,000 sends in one devnet block stalled the watcher while the API had no cursor
+    inside a block (issue #15's burst); now the page resumes at the next event index."""
     leaf = packet_leaf("send_packet", 0)
-    full = [row(5, i, leaf) for i in range(2)]
-    mock = MockNodeTransport(
-        {
-            "/v1/events": lambda r: {"events": full},
-            "/v1/blocks/5": lambda r: header_with_event_count(3),
-        }
-    )
-    with pytest.raises(ChainError, match="more than 2 events"):
-        run(mock, lambda a: a.events(Height(5), Height(9)), page_limit=2)
-
-
-def test_a_full_page_that_is_a_whole_block_moves_on_to_the_next_block() -> None:
-    leaf = packet_leaf("send_packet", 0)
-    pages = {"5": [row(5, 0, leaf), row(5, 1, leaf)], "6": [row(7, 0, leaf)]}
-    mock = MockNodeTransport(
-        {
-            "/v1/events": lambda r: {"events": pages[r.url.params["from"]]},
-            "/v1/blocks/5": lambda r: header_with_event_count(2),
-        }
-    )
+    rows = [row(5, i, leaf) for i in range(5)] + [row(7, 0, leaf)]
+    mock = MockNodeTransport({"/v1/events": page_after(rows, 2)})
     events = run(mock, lambda a: a.events(Height(5), Height(9)), page_limit=2)
-    assert [(e.height, e.position) for e in events] == [(5, (0,)), (5, (1,)), (7, (0,))]
+    assert [(e.height, e.position) for e in events] == [(5, (i,)) for i in range(5)] + [(7, (0,))]
+    asked = [(r.url.params["from"], r.url.params.get("from_index")) for r in mock.requests]
+    assert asked == [("5", None), ("5", "2"), ("5", "4"), ("7", "1")]
+
+
+def test_a_page_going_backwards_or_past_the_range_is_a_chain_error() -> None:
+    leaf = packet_leaf("send_packet", 0)
+    backwards = [row(5, 1, leaf), row(5, 0, leaf)]
+    mock = MockNodeTransport({"/v1/events": lambda r: {"events": backwards}})
+    with pytest.raises(ChainError, match="event 5/0 outside the page asked for"):
+        run(mock, lambda a: a.events(Height(5), Height(9)))
+    beyond = [row(12, 0, leaf)]
+    mock = MockNodeTransport({"/v1/events": lambda r: {"events": beyond}})
+    with pytest.raises(ChainError, match="event 12/0 outside the page asked for"):
+        run(mock, lambda a: a.events(Height(5), Height(9)))
 
 
 def test_events_are_decoded_from_the_leaf_and_kinds_mapped() -> None:

@@ -146,6 +146,25 @@ async def test_events_and_their_proofs(api: httpx.AsyncClient, chain: Chain) -> 
 
 
 @pytest.mark.anyio
+async def test_events_page_inside_a_block_from_an_event_index(
+    api: httpx.AsyncClient, chain: Chain
+) -> None:
+    args = [b"evm-1", b"\xee" * 20, b"upj", 100, 0, FAR]
+    receipts = chain.run(*(chain.sign(0, "bridge_send", args) for _ in range(5)))
+    (block,) = {r["height"] for r in receipts}
+    whole = (await api.get("/v1/events", params={"from": block, "to": block})).json()["events"]
+    page = {"from": block, "to": block + 1, "limit": 2, "from_index": 2}
+    rest = (await api.get("/v1/events", params=page)).json()["events"]
+    assert [(e["height"], e["index"]) for e in rest] == [(block, 2), (block, 3)]
+    assert rest == whole[2:4]
+    assert_problem(
+        await api.get("/v1/events", params={"from": block, "from_index": -1}),
+        422,
+        "invalid-input",
+    )
+
+
+@pytest.mark.anyio
 async def test_event_proofs_of_a_block_in_one_answer_equal_the_single_ones(
     api: httpx.AsyncClient, chain: Chain
 ) -> None:
