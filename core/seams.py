@@ -12,7 +12,7 @@ implementer; ``SECURITY:`` a trust assumption.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -599,11 +599,15 @@ class Store(Protocol):
         statements, never equivocation."""
         ...
 
-    def statements_owed(self, notary: str, limit: int) -> list[tuple[TransferRecord, str]]:
+    def statements_owed(
+        self, notary: str, limit: int, kinds: Collection[str] = ("delivery", "nondelivery")
+    ) -> list[tuple[TransferRecord, str]]:
         """Up to ``limit`` ``(transfer, kind)`` that ``notary`` has not stated yet, oldest
         first: ``delivery`` of ``proven`` packets, ``nondelivery`` of ``timed_out`` ones
-        (only transfers whose packet event is recorded). The one query behind the
-        notaries' work, through the API and in the embedded mode."""
+        (only transfers whose packet event is recorded), of the ``kinds`` asked for. The
+        one query behind the notaries' per-packet work, through the API and in the
+        embedded mode; a hub attesting in batches asks for ``nondelivery`` only (its
+        proven packets are signed with their batch)."""
         ...
 
     def signatures(self, transfer_id: str) -> list[SignatureRecord]: ...

@@ -147,6 +147,9 @@ async def run_hub(
             loop.add_signal_handler(signal.SIGHUP, lambda: reload_signers(path, adapters))
     app = create_app(settings, store=store, adapters=adapters)
     relayer_settings = relayer_settings or RelayerSettings()
+    # The API reads the relayers' settings too (the notaries' work follows the attestation
+    # mode; the transfer and operator routes their limits): read once, not per request.
+    app.state.relayer_settings = relayer_settings
     registry = app.state.metrics.registry  # one registry per process: API and relayer
     bound_recursion()  # after the adapters' imports: py_ecc raises it at import
     server: uvicorn.Server | None = None

@@ -200,14 +200,24 @@ class StoreWorkSource:
     """Embedded mode: the statements this notary owes, by the store's one query
     (``Store.statements_owed``, the same the hub's API answers with)."""
 
-    def __init__(self, store: Any, notary: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Any,
+        notary: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        kinds: tuple[str, ...] = ("delivery", "nondelivery"),
+    ) -> None:
         self.store = store
         self.notary = notary.lower()
         self._clock = clock
+        self.kinds = kinds
+        """The per-packet statements asked for (``nondelivery`` alone beside a relayer
+        attesting in batches, as the hub's API does: ``gateway.routers.notary.owed_kinds``)."""
 
     async def fetch(self, limit: int) -> list[WorkItem]:
         items: list[WorkItem] = []
-        for record, kind in self.store.statements_owed(self.notary, limit):
+        for record, kind in self.store.statements_owed(self.notary, limit, self.kinds):
             items.extend(_item(record, kind))
         return items
 

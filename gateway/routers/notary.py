@@ -47,6 +47,7 @@ from gateway.schemas.notary import (
     WorkKind,
 )
 from proofs.notary.ecdsa import recover
+from relayer.settings import RelayerSettings
 
 router = APIRouter(prefix="/v1/notary", tags=["notary"])
 
@@ -65,14 +66,26 @@ _NONDELIVERY_STATES = frozenset({TransferState.TIMED_OUT, TransferState.REFUNDED
 
 @router.get("/requests", response_model=list[WorkItem])
 def work_items(
+    request: Request,
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal, Depends(notary_access)],
     notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
 ) -> list[WorkItem]:
-    """The statements ``notary`` owes, oldest first, up to ``limit`` items."""
-    owed = store.statements_owed(notary.lower(), limit)
+    """The per-packet statements ``notary`` owes, oldest first, up to ``limit`` items."""
+    owed = store.statements_owed(notary.lower(), limit, owed_kinds(request))
     return [_item(t, kind) for t, kind in owed]  # type: ignore[arg-type]
+
+
+def owed_kinds(request: Request) -> tuple[str, ...]:
+    """The per-packet statements this hub asks for. Attesting in batches
+    (``PJGW_RELAYER_ATTESTATION=batch``, the default) every deliverable proven packet is
+    signed with its batch (``/batches``), so per-packet ``delivery`` signatures would only
+    cost each notary a proof, a signature and a POST per packet, and the hub a store write
+    each (they contended with the relayer for SQLite's write lock: issue #15's profile);
+    ``nondelivery`` stays owed for the refunds that go per packet."""
+    settings = getattr(request.app.state, "relayer_settings", None) or RelayerSettings()
+    return ("nondelivery",) if settings.attestation == "batch" else ("delivery", "nondelivery")
 
 
 def _failure(store: Store, t: TransferRecord) -> FailureEvent | None:

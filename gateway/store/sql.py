@@ -16,7 +16,7 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -119,6 +119,7 @@ _OWED: tuple[tuple[TransferState, str], ...] = (
     (TransferState.TIMED_OUT, "nondelivery"),
 )
 """Which statement a transfer in a state is owed by each notary (``statements_owed``)."""
+OWED_KINDS = tuple(kind for _state, kind in _OWED)
 _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
 
@@ -962,10 +963,14 @@ class SqlStore(
                 )
         return found
 
-    def statements_owed(self, notary: str, limit: int) -> list[tuple[TransferRecord, str]]:
+    def statements_owed(
+        self, notary: str, limit: int, kinds: Collection[str] = OWED_KINDS
+    ) -> list[tuple[TransferRecord, str]]:
         owed: list[tuple[TransferRecord, str]] = []
         with self._read() as s:
             for state, kind in _OWED:
+                if kind not in kinds:
+                    continue
                 made = (
                     select(NotarySignature.id)
                     .where(

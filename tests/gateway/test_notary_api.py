@@ -14,6 +14,7 @@ from core.states import TransferState
 from core.steps import Step
 from core.types import ChainAction
 from gateway.store import SqlStore
+from relayer.settings import RelayerSettings
 from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
 from tests.gateway.test_transfers_api import assert_problem
 
@@ -70,8 +71,9 @@ def attestation(
 
 
 async def test_work_items_list_proven_and_timed_out_packets_until_signed(
-    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+    app: Any, api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
 ) -> None:
+    app.state.relayer_settings = RelayerSettings(attestation="packet")
     proven = transfer_in(store, clock, 1, TransferState.PROVEN)
     timed_out = transfer_in(store, clock, 2, TransferState.TIMED_OUT)
     headers = {"X-API-Key": keys.notary}
@@ -98,6 +100,20 @@ async def test_work_items_list_proven_and_timed_out_packets_until_signed(
     assert [i["transfer_id"] for i in items] == [timed_out]
     other = {"notary": OTHER.address, "limit": 10}
     assert len((await api.get("/v1/notary/requests", params=other, headers=headers)).json()) == 2
+
+
+async def test_a_hub_attesting_in_batches_owes_no_per_packet_delivery_statement(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any
+) -> None:
+    """Batch mode (the default): a proven packet is signed with its batch, so the
+    per-packet work lists only non-deliveries (issue #15: notaries signed every packet
+    twice, and each per-packet signature was a store write)."""
+    transfer_in(store, clock, 1, TransferState.PROVEN)
+    timed_out = transfer_in(store, clock, 2, TransferState.TIMED_OUT)
+    headers = {"X-API-Key": keys.notary}
+    params = {"notary": NOTARY.address, "limit": 10}
+    items = (await api.get("/v1/notary/requests", params=params, headers=headers)).json()
+    assert [(i["transfer_id"], i["kind"]) for i in items] == [(timed_out, "nondelivery")]
 
 
 async def test_second_digest_for_one_packet_is_409_equivocation_with_evidence(
