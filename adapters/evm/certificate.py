@@ -18,6 +18,7 @@ as another kind of message.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -152,22 +153,36 @@ def _typed(domain: BridgeDomain, primary: str, types: dict[str, Any], message: A
 
 
 def compute_packet_hash(packet: Packet) -> bytes:
-    """EIP-712 ``hashStruct(packet)``: the packet's commitment on its source chain."""
-    type_string = "Packet(" + ",".join(f"{t['type']} {t['name']}" for t in PACKET_TYPE) + ")"
+    """EIP-712 ``hashStruct(packet)``: the packet's commitment on its source chain.
+
+    The type hash is computed once and the hashes of a route's chain ids and denominations
+    are remembered (``_text_hash``): every packet of a batch carries the same ones, and
+    this runs for every member of every batch the relayer and the notaries build."""
     payload = (
-        keccak(type_string.encode()),
+        _PACKET_TYPEHASH,
         packet.sequence.to_bytes(32, "big"),
-        keccak(packet.source_chain.encode()),
-        keccak(packet.dest_chain.encode()),
+        _text_hash(packet.source_chain),
+        _text_hash(packet.dest_chain),
         keccak(packet.sender),
         keccak(packet.receiver),
-        keccak(packet.denom.encode()),
+        _text_hash(packet.denom),
         packet.amount.to_bytes(32, "big"),
         keccak(packet.payload),
         packet.timeout_height.to_bytes(32, "big"),
         packet.timeout_timestamp.to_bytes(32, "big"),
     )
     return keccak(b"".join(payload))
+
+
+_PACKET_TYPEHASH = keccak(
+    ("Packet(" + ",".join(f"{t['type']} {t['name']}" for t in PACKET_TYPE) + ")").encode()
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_hash(text: str) -> bytes:
+    """``keccak(text)`` of a chain id or denomination (few distinct values, many packets)."""
+    return keccak(text.encode())
 
 
 def compute_packet_digest(domain: BridgeDomain, packet: Packet) -> bytes:

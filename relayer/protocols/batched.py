@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Sequence
 
 from adapters.proving import prove_events
@@ -156,7 +157,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         ]
         requested = [t for t in transfers if t.state is S.REQUESTED]
         recorded = [t for t in requested if t.packet is not None and t.source_height is not None]
-        rest += [t for t in requested if t not in recorded]
+        rest += [t for t in requested if t.packet is None or t.source_height is None]
         if recorded:
             await self._move_many(
                 [t.id for t in recorded],
@@ -182,7 +183,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     f"block final (finalized {final})",
                     now,
                 )
-            early = [t.id for t in committed if t not in final_ones]
+            early = [t.id for t in committed if t.source_height is None or final < t.source_height]
             if early:
                 await ctx.store.note_many(
                     early,
@@ -283,12 +284,15 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             ctx.settings.claim_limit,
             route_id=route.route_id,
         )
-        for batch in claimed:
+        limit = asyncio.Semaphore(ctx.settings.concurrency)
+
+        async def step(batch: BatchRecord) -> None:
             # A waiting batch is one read (its signatures) or one receipt per chunk: looked
             # at every ``batch_poll`` seconds, not every ``wait_interval``.
             retry_at = ctx.now() + ctx.settings.batch_poll
             try:
-                await self._step_batch(route, batch)
+                async with limit:
+                    await self._step_batch(route, batch)
             except (LeaseLost, InvalidTransition) as lost:
                 log.info("batch %s moved elsewhere: %s", batch.id, lost)
             except Exception as err:  # one batch's trouble must not stop the others
@@ -299,6 +303,10 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     await ctx.store.release_batch(batch.id, ctx.worker_id, retry_at=retry_at)
                 except PjgwError as err:  # the lease expires on its own
                     log.warning("batch %s: release failed: %s", batch.id, err)
+
+        # The claimed batches step concurrently (each under its own lease): one after the
+        # other, a burst's batches waited for each other's sends and receipts (issue #15).
+        await asyncio.gather(*(step(b) for b in claimed))
         return len(claimed)
 
     # --- assembling -----------------------------------------------------------------------
@@ -396,8 +404,13 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
     ) -> int:
         """``BatchStore.move_many`` (one transaction), logged per transfer as ``move`` is."""
         moved = await self.ctx.store.move_many(ids, expected, new, reason, now, **fields)  # type: ignore[arg-type]
-        for transfer_id in ids if moved else ():  # (those moved before a crash too)
-            log.info("transfer %s: %s -> %s (%s)", transfer_id, expected, new, reason)
+        if moved:
+            # One line per move at INFO (a line per member was thousands a second under
+            # load); each member's line at DEBUG, and always in its history.
+            log.info("%d transfer(s): %s -> %s (%s)", moved, expected, new, reason)
+            if log.isEnabledFor(logging.DEBUG):
+                for transfer_id in ids:  # (those moved before a crash too)
+                    log.debug("transfer %s: %s -> %s (%s)", transfer_id, expected, new, reason)
         if moved:  # counted as single moves are (``pjgw_relayer_transitions_total``)
             self.ctx.metrics.transitions.labels(str(new)).inc(moved)
         return moved
