@@ -285,7 +285,12 @@ class Relayer:
         for chain, chain_routes in self._by_source(routes).items():
             wanted[f"watch:{chain}"] = partial(self.watch_chain, chain, chain_routes)
         for route in routes:
-            wanted[f"route:{route.route_id}"] = partial(self.work_route, route.route_id)
+            for n in range(self.settings.route_workers):
+                # Concurrent passes over one route lease disjoint transfers (as relayer
+                # processes do): a pass waiting on the chain or the store's lock no longer
+                # holds up the next claimed set (issue #15).
+                name = f"route:{route.route_id}" + (f"#{n + 1}" if n else "")
+                wanted[name] = partial(self.work_route, route.route_id)
             if isinstance(self._protocols.get(route.protocol), BatchDriver):
                 # Its own task: a batch's signatures, sends and receipts are not held up
                 # behind the proofs of the route's next transfers.

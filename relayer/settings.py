@@ -72,6 +72,13 @@ class RelayerSettings(BaseSettings):
         256, ge=1, le=10_000, description="transfers leased per pass (a full batch: 256)"
     )
     steps_per_claim: int = Field(8, ge=1, le=32, description="steps one lease may take")
+    route_workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="passes over one route's transfers run at once in this process (each "
+        "leases its own; a pass waiting on a proof or the store leaves the next one working)",
+    )
     concurrency: int = Field(16, ge=1, le=1_000, description="transfers stepped at once")
     poll_interval: float = Field(1.0, gt=0, le=600, description="seconds between passes")
 
