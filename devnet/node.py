@@ -20,6 +20,7 @@ root differs from the last header's ``state_root``. The next block is
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -75,6 +76,27 @@ HISTORY_TREES = 4
 """Past-height state trees kept for proofs (each is rebuilt from the history table)."""
 
 
+PROOF_BLOCKS = 8
+"""Blocks whose event proofs the node keeps hashed (``DevnetNode._block_proofs``)."""
+
+
+@functools.lru_cache(maxsize=65_536)
+def _event_json(row: EventRow) -> dict[str, object]:
+    """An event as ``GET /v1/events`` answers it, decoded once per committed event: the
+    relayer, every notary and any observer list the same blocks (issue #15's profile: the
+    node spent a quarter of its time decoding the same leaves again). Callers must not
+    change the answer (FastAPI only reads it)."""
+    event = codec.decode_event(row.leaf)
+    return {
+        "height": row.height,
+        "index": row.index,
+        "kind": row.kind,
+        "tx_hash": hex0x(row.tx_hash),
+        "event": hex0x(row.leaf),
+        "attributes": read_attributes(event),
+    }
+
+
 def hex0x(data: bytes) -> str:
     return "0x" + data.hex()
 
@@ -102,6 +124,8 @@ class DevnetNode:
         self._thread: threading.Thread | None = None
         self._offline: frozenset[bytes] = frozenset()
         self._served_forks: dict[int, tuple[codec.Header, codec.Commit]] = {}
+        self._proof_cache: OrderedDict[int, list[dict[str, object]]] = OrderedDict()
+        self._proof_lock = threading.Lock()  # the cache's own: block production holds _lock
         self._history: OrderedDict[int, StateTree] = OrderedDict()
         self.txs_committed = 0
         """Transactions included in blocks made by this process (for the metrics)."""
@@ -511,19 +535,7 @@ class DevnetNode:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be 1..{MAX_LIMIT}")
         rows = self.store.events(first, last, kind, dest_chain, limit, from_index)
-        return {"events": [self._event_json(r) for r in rows]}
-
-    @staticmethod
-    def _event_json(row: EventRow) -> dict[str, object]:
-        event = codec.decode_event(row.leaf)
-        return {
-            "height": row.height,
-            "index": row.index,
-            "kind": row.kind,
-            "tx_hash": hex0x(row.tx_hash),
-            "event": hex0x(row.leaf),
-            "attributes": read_attributes(event),
-        }
+        return {"events": [_event_json(r) for r in rows]}
 
     def query_event_proof(self, height: int, index: int) -> dict[str, object]:
         self._block_row(height)
@@ -545,19 +557,32 @@ class DevnetNode:
         if not 0 <= first <= last or last - first >= MAX_LIMIT:
             raise InvalidInput(f"event proofs need 0 <= from <= to and at most {MAX_LIMIT}")
         self._block_row(height)
+        proofs = self._block_proofs(height)
+        if last >= len(proofs):
+            raise NotFound(f"block {height} has {len(proofs)} events, no index {last}")
+        return {"height": height, "count": len(proofs), "proofs": proofs[first : last + 1]}
+
+    def _block_proofs(self, height: int) -> list[dict[str, object]]:
+        """Every event proof of a committed block, hashed once and kept for the newest
+        ``PROOF_BLOCKS`` blocks asked for: the relayer and each notary ask for the same
+        block's proofs, and a committed block's events never change (a served fork changes
+        only the headers ``GET /v1/blocks`` answers)."""
+        with self._proof_lock:
+            cached = self._proof_cache.get(height)
+            if cached is not None:
+                self._proof_cache.move_to_end(height)
+                return cached
         leaves = [r.leaf for r in self.store.block_events(height)]
-        if last >= len(leaves):
-            raise NotFound(f"block {height} has {len(leaves)} events, no index {last}")
-        indices = range(first, last + 1)
-        paths = inclusion_proofs(leaves, indices, hash_fn=self.hash_fn)
-        return {
-            "height": height,
-            "count": len(leaves),
-            "proofs": [
-                {"index": i, "event": hex0x(leaves[i]), "path": [hex0x(p) for p in path]}
-                for i, path in zip(indices, paths, strict=True)
-            ],
-        }
+        paths = inclusion_proofs(leaves, range(len(leaves)), hash_fn=self.hash_fn)
+        proofs: list[dict[str, object]] = [
+            {"index": i, "event": hex0x(leaf), "path": [hex0x(p) for p in path]}
+            for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True))
+        ]
+        with self._proof_lock:
+            self._proof_cache[height] = proofs
+            while len(self._proof_cache) > PROOF_BLOCKS:
+                self._proof_cache.popitem(last=False)
+        return proofs
 
     def query_state_proof(self, key: bytes, height: int | None = None) -> dict[str, object]:
         """Membership (``value``, ``index``, ``path``) or non-membership (``left``, ``right``)."""
@@ -599,7 +624,7 @@ class DevnetNode:
             raise NotFound(f"no transaction 0x{tx_hash.hex()}")
         events = []
         if row.status == COMMITTED and row.height is not None and row.index is not None:
-            events = [self._event_json(r) for r in self.store.tx_events(row.height, row.index)]
+            events = [_event_json(r) for r in self.store.tx_events(row.height, row.index)]
         return {
             "tx_hash": hex0x(row.hash),
             "status": row.status,
