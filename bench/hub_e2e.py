@@ -333,16 +333,22 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+PROBE_INTERVAL = 0.25
+"""Seconds between two API probes. Every 20 ms (before 2026-12-06) the probe was itself
+a load: 30-50 requests a second through the hub's middleware took a third of a core
+from the relayer it shares the process with, at any transfer rate."""
+
+
 async def probe_api(api: str, stop: asyncio.Event, latencies: list[float]) -> None:
-    """The API's answer time during the burst: ``GET /v1/transfers?limit=5`` every 20 ms
-    (a store read answered through the same event loop the relayer runs on)."""
+    """The API's answer time during the run: ``GET /v1/transfers?limit=5`` every
+    ``PROBE_INTERVAL`` (a store read answered through the event loop the relayer runs on)."""
     async with httpx.AsyncClient(base_url=api, timeout=30) as client:
         while not stop.is_set():
             began = time.perf_counter()
             answer = await client.get("/v1/transfers", params={"limit": 5})
             if answer.status_code == 200:
                 latencies.append(time.perf_counter() - began)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(PROBE_INTERVAL)
 
 
 def cpu_seconds(pid: int) -> float:

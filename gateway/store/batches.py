@@ -37,7 +37,7 @@ from gateway.audit import log as audit
 from gateway.store import journal
 from gateway.store.convert import transfer_record
 from gateway.store.journal import BATCH
-from gateway.store.leases import check_claim, lease_due
+from gateway.store.leases import any_due, check_claim, lease_due
 from gateway.store.models import (
     Action,
     Batch,
@@ -201,6 +201,10 @@ class BatchStoreMixin:
     ) -> list[BatchRecord]:
         """Lease up to ``limit`` due, unfinished batches of ``route_id`` to ``worker``."""
         check_claim(worker, lease_seconds, limit)
+        where = (Batch.route_id == route_id,)
+        with self._read() as s:  # an idle route's poll takes no write lock (leases.any_due)
+            if not any_due(s, Batch, _TERMINAL, now=now, where=where):
+                return []
         with self._write() as s:
             rows = lease_due(
                 s,
@@ -211,7 +215,7 @@ class BatchStoreMixin:
                 now=now,
                 lease_seconds=lease_seconds,
                 limit=limit,
-                where=(Batch.route_id == route_id,),
+                where=where,
             )
             members = _members(s, [r.id for r in rows])
             return [batch_record(r, members[r.id]) for r in rows]

@@ -25,6 +25,26 @@ def check_claim(worker: str, lease_seconds: float, limit: int) -> None:
         raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
 
 
+def _due(model: Any, terminal: Sequence[str], now: float, where: Sequence[Any]) -> Select[Any]:
+    return select(model.id).where(
+        model.state.not_in(terminal),
+        model.next_attempt_at <= now,
+        or_(model.lease_until.is_(None), model.lease_until <= now),
+        *where,
+    )
+
+
+def any_due(
+    s: Session, model: Any, terminal: Sequence[str], *, now: float, where: Sequence[Any] = ()
+) -> bool:
+    """Whether ``lease_due`` would find a row, by a READ: a claimer polling an idle route
+    asks this first and takes no write lock when nothing is due (on SQLite every claim
+    was a ``BEGIN IMMEDIATE`` that queued behind, and held up, the writers with work:
+    a tenth of the hub's samples waited there in issue #15's profile). A row that becomes
+    due between the two is leased by the next poll."""
+    return s.scalar(_due(model, terminal, now, where).limit(1)) is not None
+
+
 def lease_due(
     s: Session,
     model: Any,
@@ -44,17 +64,7 @@ def lease_due(
     another claimer); on PostgreSQL ``FOR UPDATE SKIP LOCKED`` hands each row to
     one claimer. ``where``: more conditions on ``model`` (one route's rows).
     """
-    due: Select[tuple[str]] = (
-        select(model.id)
-        .where(
-            model.state.not_in(terminal),
-            model.next_attempt_at <= now,
-            or_(model.lease_until.is_(None), model.lease_until <= now),
-            *where,
-        )
-        .order_by(model.next_attempt_at, model.id)
-        .limit(limit)
-    )
+    due = _due(model, terminal, now, where).order_by(model.next_attempt_at, model.id).limit(limit)
     if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(s.scalars(due))

@@ -75,7 +75,7 @@ from gateway.store.convert import (
 )
 from gateway.store.engine import WRITE_OPTION, make_engine
 from gateway.store.journal import TRANSFER
-from gateway.store.leases import check_claim, lease_due
+from gateway.store.leases import any_due, check_claim, lease_due
 from gateway.store.models import (
     ApiKey,
     Base,
@@ -666,6 +666,10 @@ class SqlStore(
         route_id: str | None = None,
     ) -> list[TransferRecord]:
         check_claim(worker, lease_seconds, limit)
+        where = () if route_id is None else (Transfer.route_id == route_id,)
+        with self._read() as s:
+            if not any_due(s, Transfer, _TERMINAL, now=now, where=where):
+                return []
         with self._write() as s:
             rows = lease_due(
                 s,
@@ -676,7 +680,7 @@ class SqlStore(
                 now=now,
                 lease_seconds=lease_seconds,
                 limit=limit,
-                where=() if route_id is None else (Transfer.route_id == route_id,),
+                where=where,
             )
             return [transfer_record(r) for r in rows]
 

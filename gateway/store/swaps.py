@@ -36,7 +36,7 @@ from core.types import ChainAction
 from gateway.store import journal
 from gateway.store.codec import decode_page_cursor, encode_page_cursor
 from gateway.store.journal import SWAP
-from gateway.store.leases import check_claim, lease_due
+from gateway.store.leases import any_due, check_claim, lease_due
 from gateway.store.models import Swap, SwapLeg
 from proofs.htlc.errors import HashlockReused
 
@@ -301,6 +301,9 @@ class SwapStoreMixin:
         self, worker: str, now: float, lease_seconds: float, limit: int
     ) -> list[SwapRecord]:
         check_claim(worker, lease_seconds, limit)
+        with self._read() as s:  # an idle watchtower takes no write lock (leases.any_due)
+            if not any_due(s, Swap, _TERMINAL, now=now):
+                return []
         with self._write() as s:
             rows = lease_due(
                 s,

@@ -104,3 +104,27 @@ def test_work_queue_counts_waiting_transfers_and_one_workers_live_leases(store: 
     assert store.work_queue("w2", 10.0) == (1, 0)  # another worker's lease is not ours
     assert store.work_queue("w1", 45.0) == (1, 0)  # the lease ran out at 40
     assert store.work_queue("w1", 60.0) == (0, 0)  # the backoff is over: due again
+
+
+def test_a_claim_with_nothing_due_takes_no_write_transaction(
+    store: SqlStore, monkeypatch: object
+) -> None:
+    """An idle route's poll is a read: on SQLite each write transaction is a ``BEGIN
+    IMMEDIATE`` that queues behind (and holds up) the writers that have work."""
+    waiting, _ = store.create_transfer(new_transfer(), 1.0)
+    store.note(waiting.id, "wait", 1.0, retry_at=100.0)
+    writes = Counter[str]()
+    real_write = store._write
+
+    def counted() -> object:
+        writes["write"] += 1
+        return real_write()
+
+    monkeypatch.setattr(store, "_write", counted)  # type: ignore[attr-defined]
+    assert store.claim_due("w1", 10.0, 30.0, 5) == []
+    assert store.claim_batches("w1", 10.0, 30.0, 5, route_id=waiting.route_id) == []
+    assert store.claim_due_swaps("w1", 10.0, 30.0, 5) == []
+    assert writes["write"] == 0
+    claimed = store.claim_due("w1", 100.0, 30.0, 5)  # due now: leased in a write
+    assert [r.id for r in claimed] == [waiting.id]
+    assert writes["write"] == 1
