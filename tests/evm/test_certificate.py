@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 from eth_hash.auto import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.evm.certificate import (
     HALF_N,
@@ -14,6 +16,7 @@ from adapters.evm.certificate import (
     assemble_certificate,
     compute_packet_digest,
     compute_packet_hash,
+    reference_packet_digest,
     sign_digest,
 )
 from core.errors import InvalidInput
@@ -53,6 +56,36 @@ def test_domain_separator_matches_eip712(env: Env) -> None:
         + bytes.fromhex(env.bridge.address[2:])
     )
     assert env.bridge.view("domainSeparator") == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sequence=st.integers(0, 2**64 - 1),
+    chains=st.tuples(st.text(max_size=40), st.text(max_size=40)),
+    sender=st.binary(max_size=64),
+    receiver=st.binary(max_size=64),
+    denom=st.text(max_size=80),
+    amount=st.integers(0, 2**256 - 1),
+    payload=st.binary(max_size=300),
+    timeouts=st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)),
+    domain=st.tuples(st.integers(1, 2**64), st.binary(min_size=20, max_size=20)),
+)
+def test_the_fast_packet_digest_is_eip712_by_the_generic_encoder(
+    sequence: int,
+    chains: tuple[str, str],
+    sender: bytes,
+    receiver: bytes,
+    denom: str,
+    amount: int,
+    payload: bytes,
+    timeouts: tuple[int, int],
+    domain: tuple[int, bytes],
+) -> None:
+    """``compute_packet_digest`` (cached domain separator + ``hashStruct``) equals
+    eth-account's ``encode_typed_data`` digest for any packet and bridge."""
+    packet = Packet(sequence, *chains, sender, receiver, denom, amount, payload, *timeouts)
+    bridge = BridgeDomain(domain[0], "0x" + domain[1].hex())
+    assert compute_packet_digest(bridge, packet) == reference_packet_digest(bridge, packet)
 
 
 def test_digest_depends_on_the_domain() -> None:
