@@ -44,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from adapters.proving import prove_events
@@ -64,7 +65,7 @@ from core.seams import BridgeEndpoint
 from core.states import TransferState
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
-from relayer.protocols.base import found_all_since, log
+from relayer.protocols.base import Context, found_all_since, log
 from relayer.protocols.notary import (
     ACK,
     RECEIVE_EVENT,
@@ -85,10 +86,19 @@ _TIMED_OUT_OR_OVER = frozenset({S.TIMED_OUT, S.REFUNDED, S.REJECTED})
 """A member of an unattested delivery batch in one of these has nothing left to deliver."""
 
 
+QUORUM_POLLS_KEPT = 4096
+"""Batches whose last look short of a quorum is remembered (``_waiting_changed``)."""
+
+
 class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
     """``NotaryProtocol`` whose proven packets travel in batches (``attestation=batch``)."""
 
     name = "notary"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._quorum_polls: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        """Batch id -> (signers seen, when) at its last full look short of a quorum."""
 
     @property
     def batching(self) -> bool:
@@ -453,6 +463,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
         )
         if not quorum.reached:
+            if not self._waiting_changed(batch.id, len(quorum.signers)):
+                return
             members = await ctx.store.batch_members(batch.id)
             expired = await self._timed_out(route, [(t, self._packet(t)) for t in members])
             if expired:
@@ -483,6 +495,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     batch.id, BatchState.ASSEMBLED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
                 )
             return
+        self._quorum_polls.pop(batch.id, None)
         # Members first, then the batch: a crash between the two leaves the batch
         # ``assembled`` with its members ``attested``, and the next pass finds the quorum
         # again and only moves the batch (the other order stranded the members in
@@ -504,6 +517,27 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         for _ in range(attested):
             ctx.metrics.quorum_wait.labels(route.route_id).observe(wait)
         await self._submit(route, batch)
+
+    def _waiting_changed(self, batch_id: str, signers: int) -> bool:
+        """Whether a batch still short of its quorum needs its members read, their timeouts
+        checked and their note written now: when its signer count moved, and otherwise once
+        every ``wait_interval``. The batch is looked at every ``batch_poll`` (0.25 s), and
+        doing all of it on each look was a read of every member row, an RPC and a write of
+        every member row four times a second per waiting batch (under a burst, a dozen
+        batches waiting on the notaries held SQLite's write lock for most of it)."""
+        now = self.ctx.now()
+        last = self._quorum_polls.get(batch_id)
+        if (
+            last is not None
+            and last[0] == signers
+            and now - last[1] < self.ctx.settings.wait_interval
+        ):
+            return False
+        self._quorum_polls[batch_id] = (signers, now)
+        self._quorum_polls.move_to_end(batch_id)
+        while len(self._quorum_polls) > QUORUM_POLLS_KEPT:
+            self._quorum_polls.popitem(last=False)
+        return True
 
     async def _submit(self, route: RouteRecord, batch: BatchRecord) -> None:
         """Journal, then send, the root and every chunk (a chunk found delivered is not)."""
