@@ -676,6 +676,15 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         dest = ctx.adapter(route.destination)
         bridge = ctx.bridge(route.destination)
         journal = await ctx.store.batch_actions(batch.id)
+        # The receipts first: while none of the unsettled chunks is mined (most looks: the
+        # batch is looked at every batch_poll, the destination makes a block a second or
+        # slower) the members are not read at all.
+        receipts: dict[int, TxReceipt | None] = {}
+        for step, action in journal.items():
+            if step.startswith(DELIVER_CHUNK) and action.status is not ActionStatus.SUCCEEDED:
+                receipts[action.id] = await _receipt(dest, action.tx_hash)
+        if receipts and all(r is None or r.height is None for r in receipts.values()):
+            return
         members = await ctx.store.batch_members(batch.id)
         by_packet = [(t, self._packet(t)) for t in members]
         pending = [t for t in members if t.state is S.DEST_SUBMITTED]
@@ -715,7 +724,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 # A crash between marking the chunk and moving its members: move them now.
                 receipt = TxReceipt(route.destination, action.tx_hash or b"", action.height, True)
             else:
-                receipt = await _receipt(dest, action.tx_hash)
+                receipt = receipts.get(action.id)
             if receipt is None or receipt.height is None:
                 continue  # pending
             if receipt.success:
