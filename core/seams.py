@@ -699,8 +699,14 @@ class BatchStore(Protocol):
         now: float,
         *,
         hold_until: float | None = None,
+        keep_lease: str | None = None,
         **fields: object,
-    ) -> int: ...
+    ) -> int:
+        """``keep_lease``: the worker whose pass goes on with the moved transfers; their
+        lease stays (otherwise a move frees them, due at ``hold_until`` or at once, and
+        another pass or relayer could lease them while this one still steps them)."""
+        ...
+
     def note_many(
         self,
         transfer_ids: Sequence[str],

@@ -318,6 +318,7 @@ class AsyncStore:
         now: float,
         *,
         hold_until: float | None = None,
+        keep_lease: str | None = None,
         **fields: object,
     ) -> int:
         return await self._call(
@@ -328,6 +329,7 @@ class AsyncStore:
             reason,
             now,
             hold_until=hold_until,
+            keep_lease=keep_lease,
             **fields,
         )
 

@@ -275,12 +275,15 @@ class BatchStoreMixin:
         now: float,
         *,
         hold_until: float | None = None,
+        keep_lease: str | None = None,
         **fields: object,
     ) -> int:
         """Move every transfer of ``transfer_ids`` still in ``expected`` to ``new`` in ONE
         transaction (one history line each); the number moved. Members already past
         ``expected`` (moved before a crash, or by their own step) are left alone.
-        ``hold_until``: when they are due next (default: at once)."""
+        ``hold_until``: when they are due next (default: at once). ``keep_lease``: the
+        worker that goes on stepping them in the same pass keeps its lease on them (a
+        freed, due transfer was leased by a second pass that then batched it too)."""
         validate_transition(TransferState(expected), TransferState(new))
         unknown = set(fields) - _MOVE_FIELDS
         if unknown:
@@ -294,9 +297,9 @@ class BatchStoreMixin:
             "updated_at": now,
             "next_attempt_at": now if hold_until is None else hold_until,
             "attempts": 0,
-            "lease_owner": None,
-            "lease_until": None,
         }
+        if keep_lease is None:
+            values.update(lease_owner=None, lease_until=None)
         dest_tx = fields.get("dest_tx")
         if dest_tx is not None:
             values["dest_tx"] = bytes(dest_tx)  # type: ignore[arg-type]

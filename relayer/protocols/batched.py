@@ -175,6 +175,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 S.SOURCE_COMMITTED,
                 f"send_packet recorded in its block of {route.source}",
                 now,
+                keep_lease=ctx.worker_id,
             )
         committed = [moved(t, S.SOURCE_COMMITTED) for t in recorded] + [
             t for t in transfers if t.state is S.SOURCE_COMMITTED
@@ -192,6 +193,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     S.SOURCE_FINAL,
                     f"block final (finalized {final})",
                     now,
+                    keep_lease=ctx.worker_id,
                 )
             early = [t.id for t in committed if t.source_height is None or final < t.source_height]
             if early:
@@ -232,6 +234,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                     S.PROVEN,
                     "header verified by the light client; packet inclusion proven",
                     ctx.now(),
+                    keep_lease=ctx.worker_id,
                 )
                 ready += [moved(t, S.PROVEN) for t in proven]
         return ready, rest

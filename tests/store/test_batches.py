@@ -153,6 +153,25 @@ def test_batch_signatures_and_batches_owed(store: SqlStore) -> None:
     assert store.batches_owed("0xbb", 10) == []  # attested: nothing more to sign
 
 
+def test_a_move_that_keeps_the_lease_leaves_the_transfers_to_the_pass_that_moves_them(
+    store: SqlStore,
+) -> None:
+    """Two passes (of one relayer or two) must not step the same transfer: a bulk move in
+    the middle of a pass keeps the pass's lease; a move without ``keep_lease`` frees it.
+    (Freed at once, a transfer was leased by a second pass that batched it too, and the
+    second ``create_batch`` failed on the batch membership's unique key.)"""
+    ids = [t.id for t in (store.create_transfer(new_transfer(), 1.0)[0] for _ in range(2))]
+    assert {t.id for t in store.claim_due("pass-1", 10.0, 60.0, 10)} == set(ids)
+    kept, freed = ids
+    store.move_many([kept], S.REQUESTED, S.SOURCE_COMMITTED, "seen", 11.0, keep_lease="pass-1")
+    store.move_many([freed], S.REQUESTED, S.SOURCE_COMMITTED, "seen", 11.0)
+    assert [t.id for t in store.claim_due("pass-2", 12.0, 60.0, 10)] == [freed]
+    assert (store.transfer(kept).lease_owner, store.transfer(kept).state) == (
+        "pass-1",
+        S.SOURCE_COMMITTED,
+    )
+
+
 def test_note_many_says_why_members_wait_with_one_history_line_per_change(
     store: SqlStore,
 ) -> None:
