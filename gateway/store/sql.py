@@ -543,7 +543,9 @@ class SqlStore(
             s.flush()
             return transfer_record(row)
 
-    def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+    def record_packets(
+        self, packets: Sequence[SeenPacket], now: float, *, final: bool = False
+    ) -> int:
         """Record a watcher's chunk of packets in ONE transaction: for each, the transfer that
         tracks it (by packet; else the route's packet-less transfer of its source
         transaction, made by the API; else a new one) gets the event attached, exactly as
@@ -553,14 +555,18 @@ class SqlStore(
         The common case, a packet no transfer tracks yet, is written in bulk (issue #15:
         the chunk's lookups are two queries, its new transfers, history lines and audit
         entries one executemany each); a packet some transfer may track goes through the
-        per-packet path (``_record_one``), in the chunk's order, with the same outcome."""
+        per-packet path (``_record_one``), in the chunk's order, with the same outcome.
+
+        ``final`` (the seam's): a transfer created here is moved on to ``source_final`` in
+        this transaction, with the history lines and audit entries ``move_many`` writes for
+        ``requested -> source_committed`` and ``source_committed -> source_final``."""
         for seen in packets:
             _check_new(seen.new)
             if seen.new.packet is None or seen.new.source_tx is None:
                 raise InvalidInput("a seen packet names its packet and source transaction")
 
         def work(s: Session) -> int:
-            return _record_chunk(s, packets, now)
+            return _record_chunk(s, packets, now, final)
 
         return self._write_retrying(work)
 
@@ -1074,17 +1080,20 @@ def _close_bypassed(s: Session, held: Transfer, packet_transfer_id: str, now: fl
     )
 
 
-def _record_rowwise(s: Session, packets: Sequence[SeenPacket], now: float) -> int:
-    """A chunk packet by packet (the path before issue #15's bulk one; kept for the bench)."""
+def _record_rowwise(
+    s: Session, packets: Sequence[SeenPacket], now: float, final: bool = False
+) -> int:
+    """A chunk packet by packet (the path before issue #15's bulk one; kept for the bench
+    and as the reference of the bulk path's test)."""
     routes: dict[str, Route | None] = {}
     attached = 0
     for seen in packets:
         route = _route_of(s, routes, seen.new.route_id)
-        attached += _record_one(s, route, seen, now)
+        attached += _record_one(s, route, seen, now, final)
     return attached
 
 
-def _record_bulk(s: Session, packets: Sequence[SeenPacket], now: float) -> int:
+def _record_bulk(s: Session, packets: Sequence[SeenPacket], now: float, final: bool = False) -> int:
     """A chunk in bulk: a packet no transfer tracks (none by packet, and no packet-less one
     of its source transaction) becomes a new transfer with its event, inserted with the
     chunk's others in one executemany; any other packet (tracked, API-made, held, or
@@ -1107,10 +1116,10 @@ def _record_bulk(s: Session, packets: Sequence[SeenPacket], now: float) -> int:
             continue  # attached already, or moved on: left alone (as ``_record_one``)
         if done is not None or key in keys or (route.source, new.source_tx) in packet_less:
             _write_new(s, rows, lines, now)
-            attached += _record_one(s, route, seen, now)
+            attached += _record_one(s, route, seen, now, final)
             continue
         keys.add(key)
-        attached += _new_with_event(route, seen, now, rows, lines)
+        attached += _new_with_event(route, seen, now, rows, lines, final)
     _write_new(s, rows, lines, now)
     return attached
 
@@ -1189,10 +1198,12 @@ def _new_with_event(
     now: float,
     rows: list[dict[str, Any]],
     lines: list[journal.HistoryLine],
+    final: bool,
 ) -> int:
     """Queue a new transfer of ``seen`` with its event attached: the row, history lines and
-    audit entries ``_insert_transfer`` then the attach of ``_record_one`` write. 1 if
-    attached (a new transfer not ``requested`` is only created, as there)."""
+    audit entries ``_insert_transfer`` then the attach of ``_record_one`` write (and with
+    ``final`` its two moves). 1 if attached (a new transfer not ``requested`` is only
+    created, as there)."""
     new = seen.new
     packet = new.packet
     if (packet.source, packet.destination) != (route.source, route.destination):  # type: ignore[union-attr]
@@ -1261,6 +1272,12 @@ def _new_with_event(
             action="source_event",
         )
     )
+    if final:
+        for before, after, reason in _final_moves(route, seen.source_height):
+            lines.append(
+                journal.HistoryLine(transfer_id, after, reason, action="transition", before=before)
+            )
+            row["state"], row["reason"] = after, reason
     return 1
 
 
@@ -1292,11 +1309,13 @@ def _write_new(
     lines.clear()
 
 
-def _record_one(s: Session, route: Route, seen: SeenPacket, now: float) -> int:
-    """One packet of a chunk, looked up and written on its own: 1 if its event was attached."""
+def _record_one(s: Session, route: Route, seen: SeenPacket, now: float, final: bool) -> int:
+    """One packet of a chunk, looked up and written on its own: 1 if its event was attached
+    (``final``: a transfer created here moves on to ``source_final``, as in bulk)."""
     new = seen.new
     row = s.scalar(_by_packet(new.packet))  # type: ignore[arg-type]
     bypassed: Transfer | None = None
+    created = False
     if row is None:
         by_tx = s.scalar(_by_source_tx(route.source, new.source_tx))  # type: ignore[arg-type]
         if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet_sequence is None:
@@ -1317,6 +1336,7 @@ def _record_one(s: Session, route: Route, seen: SeenPacket, now: float) -> int:
                 field="packet",
             )
         row = _insert_transfer(s, route, new, now)
+        created = True
         if bypassed is not None and bypassed.state == TransferState.HELD.value:
             _close_bypassed(s, bypassed, row.id, now)
     if row.state != TransferState.REQUESTED.value or row.source_height is not None:
@@ -1337,8 +1357,34 @@ def _record_one(s: Session, route: Route, seen: SeenPacket, now: float) -> int:
         chain_id=row.source_chain,
         action="source_event",
     )
+    if final and created:
+        for before, after, reason in _final_moves(route, seen.source_height):
+            row.state, row.reason = after, reason
+            journal.add_history(
+                s, TRANSFER, row.id, now, after, reason, action="transition", before=before
+            )
     s.flush()
     return 1
+
+
+def _final_moves(route: Route, height: int) -> tuple[tuple[str, str, str], ...]:
+    """``(before, after, reason)`` of the two moves of a packet recorded from a finalized
+    range (``record_packets(final=True)``): each in the transition table."""
+    committed = (
+        TransferState.REQUESTED,
+        TransferState.SOURCE_COMMITTED,
+        f"send_packet recorded in its block of {route.source}",
+    )
+    final = (
+        TransferState.SOURCE_COMMITTED,
+        TransferState.SOURCE_FINAL,
+        f"block {height} final (the watcher read it from a finalized range)",
+    )
+    out = []
+    for before, after, reason in (committed, final):
+        validate_transition(before, after)
+        out.append((before.value, after.value, reason))
+    return tuple(out)
 
 
 def _insert_transfer(

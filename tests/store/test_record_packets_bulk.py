@@ -9,6 +9,7 @@ transfer ids come from a counter in both, so every table compares whole.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import itertools
@@ -121,24 +122,29 @@ def _tables(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
         return {name: [tuple(r) for r in conn.execute(q)] for name, q in order.items()}
 
 
-def _record(url: str, path: Path_, chunk: Sequence[SeenPacket]) -> tuple[int, dict[str, Any]]:
+def _record(
+    url: str, path: Path_, chunk: Sequence[SeenPacket], *, final: bool = False
+) -> tuple[int, dict[str, Any]]:
     store = SqlStore(url)
     try:
         with mock.patch.object(sql_module, "uuid", _CountingUuid()):
             _set_up(store)
             with mock.patch.object(sql_module, "_record_chunk", path):
-                attached = store.record_packets(chunk, NOW)
+                attached = store.record_packets(chunk, NOW, final=final)
         return attached, _tables(store)
     finally:
         store.close()
 
 
+@pytest.mark.parametrize("final", [False, True], ids=["requested", "final"])
 def test_a_mixed_chunk_in_bulk_writes_what_the_per_packet_path_writes(
-    twin_urls: tuple[str, str],
+    twin_urls: tuple[str, str], final: bool
 ) -> None:
     rowwise_url, bulk_url = twin_urls
-    expected_attached, expected = _record(rowwise_url, sql_module._record_rowwise, _chunk())
-    attached, got = _record(bulk_url, sql_module._record_bulk, _chunk())
+    expected_attached, expected = _record(
+        rowwise_url, sql_module._record_rowwise, _chunk(), final=final
+    )
+    attached, got = _record(bulk_url, sql_module._record_bulk, _chunk(), final=final)
     assert attached == expected_attached == 11
     for table in expected:
         assert got[table] == expected[table], table
@@ -193,3 +199,62 @@ def test_a_bad_packet_after_good_ones_refuses_the_chunk_in_bulk_too(store: SqlSt
         store.record_packets([seen(1), seen(2), bad], NOW)
     assert store.list_transfers()[0] == []
     assert store.audit_entries(subject="transfer")[0] == []
+
+
+def test_final_records_a_new_transfer_in_source_final_with_its_two_moves(store: SqlStore) -> None:
+    with mock.patch.object(sql_module, "uuid", _CountingUuid()):
+        _set_up(store)
+    start = len(store.audit_entries(subject="transfer", limit=1000)[0])
+    assert store.record_packets(_chunk(), NOW, final=True) == 11
+    new = store.transfer_by_packet(PacketId(A, B, 20))
+    assert new is not None
+    assert (new.state, new.reason, new.source_height, new.next_attempt_at, new.attempts) == (
+        S.SOURCE_FINAL,
+        "block 7 final (the watcher read it from a finalized range)",
+        7,
+        NOW,
+        0,
+    )
+    assert [(h.state, h.reason) for h in store.history(new.id)] == [
+        (S.REQUESTED, f"packet seen on {A}"),
+        (S.REQUESTED, "send_packet 20 seen in block 7"),
+        (S.SOURCE_COMMITTED, f"send_packet recorded in its block of {A}"),
+        (S.SOURCE_FINAL, "block 7 final (the watcher read it from a finalized range)"),
+    ]
+    entries = store.audit_entries(subject_id=new.id)[0]
+    assert [(e["action"], e["before"], e["after"]) for e in entries] == [
+        ("transfer.create", None, {"state": "requested", "tx_hash": "0x" + "14" * 32,
+                                   "chain_id": str(A)}),
+        ("transfer.source_event", None, {"state": "requested", "tx_hash": "0x" + "14" * 32,
+                                         "chain_id": str(A)}),
+        ("transfer.transition", {"state": "requested"}, {"state": "source_committed"}),
+        ("transfer.transition", {"state": "source_committed"}, {"state": "source_final"}),
+    ]  # fmt: skip
+    # Transfers made before the call keep their steps: the API's, adopting its packet.
+    for sequence in (3, 21):
+        kept = store.transfer_by_packet(PacketId(A, B, sequence))
+        assert kept is not None
+        assert (kept.state, kept.source_height) == (S.REQUESTED, 7)
+    created = store.audit_entries(subject="transfer", limit=1000)[0][start:]
+    # 10 created, 11 events attached, 9 created and attached moved twice, the held closed:
+    assert len(created) == 10 + 11 + 9 * 2 + 1
+
+
+def test_final_defaults_to_off(store: SqlStore) -> None:
+    store.record_packets([seen(1)], NOW)
+    got = store.transfer_by_packet(PacketId(A, B, 1))
+    assert got is not None
+    assert got.state is S.REQUESTED
+
+
+def test_the_relayer_store_passes_final_through(store: SqlStore) -> None:
+    from relayer.async_store import AsyncStore
+
+    relayer_store = AsyncStore(store, threads=1)
+    try:
+        assert asyncio.run(relayer_store.record_packets([seen(1)], NOW, final=True)) == 1
+    finally:
+        relayer_store.close()
+    got = store.transfer_by_packet(PacketId(A, B, 1))
+    assert got is not None
+    assert got.state is S.SOURCE_FINAL
