@@ -506,12 +506,18 @@ class Store(Protocol):
         already (another relayer recorded it)."""
         ...
 
-    def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+    def record_packets(
+        self, packets: Sequence[SeenPacket], now: float, *, final: bool = False
+    ) -> int:
         """A watcher's chunk of packets in ONE transaction (issue #15): for each, the transfer
         tracking it (by packet, else the route's packet-less transfer of its source
         transaction, else a new one) gets its event, as ``create_transfer`` then
         ``attach_source_event`` would; one that has it already is left alone. The number
-        attached. CONTRACT: no round trip per packet on the watcher's hot path."""
+        attached. ``final``: the packets' blocks are final (the watcher read a finalized
+        range), so a transfer this call creates is moved on to ``source_final`` in the same
+        transaction, with the history lines and audit entries of its two moves
+        (``requested -> source_committed -> source_final``); a transfer that existed before
+        keeps its steps. CONTRACT: no round trip per packet on the watcher's hot path."""
         ...
 
     def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:

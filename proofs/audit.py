@@ -13,6 +13,17 @@ restricted to what RFC 8785 renders exactly: strings, integers in
 ±(2**53 − 1), booleans, null, arrays and objects (no floats: times are
 integer milliseconds).
 
+:func:`canonical_bytes` is hand-written around the standard library for speed (the hub
+canonicalises about ten entries per transfer, issue #15): for a value made only of
+plain ``dict`` objects with ASCII keys, ``list``, ``str``, ``int`` within ±(2**53 − 1),
+``bool`` and ``None``, ``json.dumps(sort_keys=True, separators=(",", ":"),
+ensure_ascii=False)`` writes exactly the RFC 8785 bytes (sorting ASCII keys by code
+point is sorting them by UTF-16 unit; ints print in decimal; strings escape the same
+characters the same way; UTF-8 for the rest), about ten times faster than the pure-Python
+``rfc8785`` package. Anything else (a non-ASCII key, a subclass of a plain type, a
+string that is not valid UTF-8) goes to ``rfc8785``, which stays the reference: a
+property test asserts byte equality with it (``tests/proofs/test_audit_canonical.py``).
+
 A checkpoint is the hub's secp256k1 signature over
 ``sha256("pjgw-audit-checkpoint-v1" ‖ seq (8 bytes BE) ‖ head hash ‖ at_ms (8 bytes BE))``
 (``r ‖ s ‖ v``, low ``s``, v 27/28: the notaries' rule, ``proofs.notary.ecdsa``), so
@@ -28,6 +39,7 @@ recomputed (``hash-mismatch``: a changed entry). Pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,11 +80,22 @@ def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
     """RFC 8785 bytes of the hashed fields of ``entry`` (``InvalidInput`` on a value it
     cannot render exactly: a float, an integer past 2**53 − 1, a non-string key)."""
     body = {name: entry[name] for name in ENTRY_FIELDS if name in entry}
-    _check_values(body, "entry")
+    if _check_values(body, "entry"):
+        try:
+            return _FAST(body).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it below
+            pass
     try:
         return rfc8785.dumps(body)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
         raise InvalidInput(f"audit entry cannot be canonicalized: {err}", field="entry") from err
+
+
+_FAST = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+"""The standard library's encoder, set to write RFC 8785 bytes for plain values (module)."""
+_PLAIN_SCALARS = (str, int, bool, type(None))
 
 
 def compute_entry_hash(entry: Mapping[str, Any], prev: bytes) -> bytes:
@@ -82,23 +105,48 @@ def compute_entry_hash(entry: Mapping[str, Any], prev: bytes) -> bytes:
     return hashlib.sha256(canonical_bytes(entry) + bytes(prev)).digest()
 
 
-def _check_values(value: Any, where: str) -> None:
+def _check_values(value: Any, where: str) -> bool:
+    """Refuse what RFC 8785 cannot render exactly; whether ``value`` is plain (made of
+    exactly the types the fast path renders: ``dict`` with ASCII keys, ``list``, ``str``,
+    ``int``, ``bool``, ``None``)."""
+    kind = type(value)
+    if kind is dict:  # the common case first, its scalars checked inline (the hot loop)
+        plain = True
+        for key, item in value.items():
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise InvalidInput(f"{where}: a non-string key", field="entry")
+                plain = False
+            elif not key.isascii():
+                plain = False
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+                continue
+            plain = _check_values(item, f"{where}.{key}") and plain
+        return plain
+    if kind in _PLAIN_SCALARS:
+        if kind is int and not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise InvalidInput(f"{where}: integer {value} outside ±(2**53-1)", field="entry")
+        return True
     if isinstance(value, bool) or value is None or isinstance(value, str):
-        return
+        return False  # a subclass: rendered by the reference
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INT:
             raise InvalidInput(f"{where}: integer {value} outside ±(2**53-1)", field="entry")
-        return
+        return False
     if isinstance(value, list):
+        plain = kind is list
         for item in value:
-            _check_values(item, where)
-        return
-    if isinstance(value, dict):
+            plain = _check_values(item, where) and plain
+        return plain
+    if isinstance(value, dict):  # a subclass of dict
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(f"{where}: a non-string key", field="entry")
             _check_values(item, f"{where}.{key}")
-        return
+        return False
     raise InvalidInput(f"{where}: {type(value).__name__} is not allowed", field="entry")
 
 

@@ -135,8 +135,10 @@ class AsyncStore:
     ) -> TransferRecord:
         return await self._call(self.sync.attach_source_event, transfer_id, reason, now, **fields)
 
-    async def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
-        return await self._call(self.sync.record_packets, packets, now)
+    async def record_packets(
+        self, packets: Sequence[SeenPacket], now: float, *, final: bool = False
+    ) -> int:
+        return await self._call(self.sync.record_packets, packets, now, final=final)
 
     async def history(self, transfer_id: str) -> list[TransferEventRecord]:
         return await self._call(self.sync.history, transfer_id)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,25 @@ def stage(
             reason[:MAX_REASON],
             context.current(),
         )
+    )
+
+
+def stage_many(
+    s: Session,
+    now: float,
+    entries: Iterable[
+        tuple[str, str, str, Mapping[str, Any] | None, Mapping[str, Any] | None, str]
+    ],
+) -> None:
+    """Queue many entries ``(action, subject, subject_id, before, after, reason)`` at once,
+    as :func:`stage` would one by one, for a bulk write (``record_packets``, ``move_many``).
+    The caller and the time are read once; ``before`` and ``after`` are kept as given, not
+    copied (so members of one move share them): the caller must not change them after."""
+    caller = context.current()
+    ms = at_ms(now)
+    s.info.setdefault(_PENDING, []).extend(
+        Staged(action, subject, str(subject_id), ms, before, after, reason[:MAX_REASON], caller)
+        for action, subject, subject_id, before, after, reason in entries
     )
 
 
@@ -160,4 +179,13 @@ def export_line(row: AuditEntry) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Staged", "append", "at_ms", "entry_of", "export_line", "install", "stage"]
+__all__ = [
+    "Staged",
+    "append",
+    "at_ms",
+    "entry_of",
+    "export_line",
+    "install",
+    "stage",
+    "stage_many",
+]

@@ -48,6 +48,7 @@ from gateway.store.models import (
 )
 
 T = TypeVar("T")
+_HISTORY = HistoryEntry.__table__
 MAX_OWED_BATCHES = 16
 """Most batches one ``batches_owed`` answer holds (each up to ``MAX_BATCH_SIZE`` members)."""
 _TERMINAL = sorted(s.value for s in TERMINAL_BATCH_STATES)
@@ -322,36 +323,35 @@ class BatchStoreMixin:
             chain = None
             if dest_tx is not None:
                 chain = s.scalar(select(Transfer.dest_chain).where(Transfer.id == moved[0]))
+            state = TransferState(new).value
+            tx_hash = None if dest_tx is None else bytes(dest_tx)  # type: ignore[arg-type]
             s.execute(
-                insert(HistoryEntry),
+                insert(_HISTORY),
                 [
                     {
                         "subject": "transfer",
                         "subject_id": t,
                         "at": now,
-                        "state": TransferState(new).value,
+                        "state": state,
                         "reason": reason,
                         "leg": None,
-                        "tx_hash": None if dest_tx is None else bytes(dest_tx),  # type: ignore[arg-type]
+                        "tx_hash": tx_hash,
                         "chain_id": chain,
                     }
                     for t in moved
                 ],
             )
-            after: dict[str, object] = {"state": TransferState(new).value}
-            if dest_tx is not None:
-                after["tx_hash"] = "0x" + bytes(dest_tx).hex()
-            for t in moved:  # the audit log sees each member's move, as a single move
-                audit.stage(
-                    s,
-                    "transfer.transition",
-                    "transfer",
-                    t,
-                    now,
-                    before={"state": TransferState(expected).value},
-                    after=after,
-                    reason=reason,
-                )
+            # The audit log sees each member's move, as a single move; one ``before`` and
+            # one ``after`` shared by every member's entry (never changed once staged).
+            before = {"state": TransferState(expected).value}
+            after: dict[str, object] = {"state": state}
+            if tx_hash is not None:
+                after["tx_hash"] = "0x" + tx_hash.hex()
+            audit.stage_many(
+                s,
+                now,
+                (("transfer.transition", "transfer", t, before, after, reason) for t in moved),
+            )
             return len(moved)
 
     def note_many(

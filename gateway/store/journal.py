@@ -17,10 +17,11 @@ the state it left when the caller knows it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -30,6 +31,7 @@ from core.types import ChainAction
 from gateway.audit import log as audit
 from gateway.store.models import Action, Batch, HistoryEntry, Swap, Transfer
 
+_HISTORY = HistoryEntry.__table__
 Subject = Literal["transfer", "swap", "batch"]
 TRANSFER: Subject = "transfer"
 SWAP: Subject = "swap"
@@ -141,13 +143,6 @@ def add_history(
 ) -> None:
     """Append a history line and stage its audit entry ``<subject>.<action>`` (``before``: the
     state left, or a fuller snapshot; ``after_extra``: fields the tool changed besides)."""
-    after: dict[str, object] = {"state": state, **(after_extra or {})}
-    if leg is not None:
-        after["leg"] = leg
-    if tx_hash is not None:
-        after["tx_hash"] = "0x" + bytes(tx_hash).hex()
-    if chain_id is not None:
-        after["chain_id"] = chain_id
     audit.stage(
         s,
         f"{subject}.{action}",
@@ -155,7 +150,7 @@ def add_history(
         subject_id,
         now,
         before={"state": before} if isinstance(before, str) else before,
-        after=after,
+        after=_after(state, leg, tx_hash, chain_id, after_extra),
         reason=reason,
     )
     s.add(
@@ -169,6 +164,79 @@ def add_history(
             tx_hash=tx_hash,
             chain_id=chain_id,
         )
+    )
+
+
+def _after(
+    state: str,
+    leg: int | None,
+    tx_hash: bytes | None,
+    chain_id: str | None,
+    extra: Mapping[str, Any] | None,
+) -> dict[str, object]:
+    """The ``after`` of a history line's audit entry."""
+    after: dict[str, object] = {"state": state, **(extra or {})}
+    if leg is not None:
+        after["leg"] = leg
+    if tx_hash is not None:
+        after["tx_hash"] = "0x" + bytes(tx_hash).hex()
+    if chain_id is not None:
+        after["chain_id"] = chain_id
+    return after
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One line of :func:`add_history_many` (the arguments of :func:`add_history`)."""
+
+    subject_id: str
+    state: str
+    reason: str
+    tx_hash: bytes | None = None
+    chain_id: str | None = None
+    action: str = "note"
+    before: str | None = None
+
+
+def add_history_many(
+    s: Session, subject: Subject, now: float, lines: Sequence[HistoryLine]
+) -> None:
+    """Append ``lines`` with ONE executemany and stage their audit entries, in order: the
+    same rows and entries as :func:`add_history` per line (the bulk paths of issue #15).
+    Lines the session holds unflushed are written first, so ids keep the call order."""
+    if not lines:
+        return
+    s.flush()
+    s.execute(
+        insert(_HISTORY),
+        [
+            {
+                "subject": subject,
+                "subject_id": line.subject_id,
+                "at": now,
+                "state": line.state,
+                "reason": line.reason,
+                "leg": None,
+                "tx_hash": line.tx_hash,
+                "chain_id": line.chain_id,
+            }
+            for line in lines
+        ],
+    )
+    audit.stage_many(
+        s,
+        now,
+        (
+            (
+                f"{subject}.{line.action}",
+                subject,
+                line.subject_id,
+                None if line.before is None else {"state": line.before},
+                _after(line.state, None, line.tx_hash, line.chain_id, None),
+                line.reason,
+            )
+            for line in lines
+        ),
     )
 
 
@@ -208,10 +276,12 @@ __all__ = [
     "BATCH",
     "SWAP",
     "TRANSFER",
+    "HistoryLine",
     "Subject",
     "action_record",
     "actions_of",
     "add_history",
+    "add_history_many",
     "find_action",
     "history_rows",
     "mark_action",

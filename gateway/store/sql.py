@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -122,6 +122,7 @@ _OWED: tuple[tuple[TransferState, str], ...] = (
 OWED_KINDS = tuple(kind for _state, kind in _OWED)
 _TERMINAL = sorted(s.value for s in TERMINAL_TRANSFER_STATES)
 _INSERT_RETRIES = 3
+_TRANSFERS = Transfer.__table__
 
 
 class SqlStore(
@@ -542,86 +543,30 @@ class SqlStore(
             s.flush()
             return transfer_record(row)
 
-    def record_packets(self, packets: Sequence[SeenPacket], now: float) -> int:
+    def record_packets(
+        self, packets: Sequence[SeenPacket], now: float, *, final: bool = False
+    ) -> int:
         """Record a watcher's chunk of packets in ONE transaction: for each, the transfer that
         tracks it (by packet; else the route's packet-less transfer of its source
         transaction, made by the API; else a new one) gets the event attached, exactly as
         ``create_transfer`` then ``attach_source_event`` would; a transfer that has its event
-        already is left alone (a chunk read again after a crash). The number attached."""
+        already is left alone (a chunk read again after a crash). The number attached.
+
+        The common case, a packet no transfer tracks yet, is written in bulk (issue #15:
+        the chunk's lookups are two queries, its new transfers, history lines and audit
+        entries one executemany each); a packet some transfer may track goes through the
+        per-packet path (``_record_one``), in the chunk's order, with the same outcome.
+
+        ``final`` (the seam's): a transfer created here is moved on to ``source_final`` in
+        this transaction, with the history lines and audit entries ``move_many`` writes for
+        ``requested -> source_committed`` and ``source_committed -> source_final``."""
         for seen in packets:
             _check_new(seen.new)
             if seen.new.packet is None or seen.new.source_tx is None:
                 raise InvalidInput("a seen packet names its packet and source transaction")
 
         def work(s: Session) -> int:
-            routes: dict[str, Route] = {}
-            attached = 0
-            for seen in packets:
-                new = seen.new
-                route = routes.get(new.route_id) or s.get(Route, new.route_id)
-                if route is None:
-                    raise NotFound(f"route {new.route_id!r} not found", route_id=new.route_id)
-                routes[new.route_id] = route
-                row = s.scalar(_by_packet(new.packet))  # type: ignore[arg-type]
-                bypassed: Transfer | None = None
-                if row is None:
-                    by_tx = s.scalar(_by_source_tx(route.source, new.source_tx))  # type: ignore[arg-type]
-                    if (
-                        by_tx is not None
-                        and by_tx.route_id == route.route_id
-                        and by_tx.packet_sequence is None
-                    ):
-                        if by_tx.state in _BYPASSED_STATES:
-                            # The client broadcast a transaction the hub held or refused at
-                            # the API: its packet is tracked (and screened once proven) like
-                            # a direct bridge call, by a transfer of its own.
-                            bypassed = by_tx
-                        else:
-                            row = by_tx
-                if row is None:
-                    if (new.packet.source, new.packet.destination) != (  # type: ignore[union-attr]
-                        route.source,
-                        route.destination,
-                    ):
-                        raise InvalidInput(
-                            f"packet {new.packet} does not travel route {route.route_id!r}",
-                            field="packet",
-                        )
-                    row = _insert_transfer(s, route, new, now)
-                    if bypassed is not None and bypassed.state == TransferState.HELD.value:
-                        _close_bypassed(s, bypassed, row.id, now)
-                if row.state != TransferState.REQUESTED.value or row.source_height is not None:
-                    continue
-                values = _transition_values(
-                    {
-                        "packet": new.packet,
-                        "source_tx": new.source_tx,
-                        "source_height": seen.source_height,
-                        "source_position": seen.source_position,
-                        "source_event": seen.source_event,
-                        "packet_data": dict(seen.packet_data),
-                        "source_attributes": dict(seen.source_attributes),
-                    }
-                )
-                for name, value in values.items():
-                    setattr(row, name, value)
-                row.reason = seen.reason
-                row.next_attempt_at = now
-                row.updated_at = now
-                journal.add_history(
-                    s,
-                    TRANSFER,
-                    row.id,
-                    now,
-                    row.state,
-                    seen.reason,
-                    tx_hash=row.source_tx,
-                    chain_id=row.source_chain,
-                    action="source_event",
-                )
-                s.flush()
-                attached += 1
-            return attached
+            return _record_chunk(s, packets, now, final)
 
         return self._write_retrying(work)
 
@@ -1137,6 +1082,313 @@ def _close_bypassed(s: Session, held: Transfer, packet_transfer_id: str, now: fl
         action="transition",
         before=TransferState.HELD.value,
     )
+
+
+def _record_rowwise(
+    s: Session, packets: Sequence[SeenPacket], now: float, final: bool = False
+) -> int:
+    """A chunk packet by packet (the path before issue #15's bulk one; kept for the bench
+    and as the reference of the bulk path's test)."""
+    routes: dict[str, Route | None] = {}
+    attached = 0
+    for seen in packets:
+        route = _route_of(s, routes, seen.new.route_id)
+        attached += _record_one(s, route, seen, now, final)
+    return attached
+
+
+def _record_bulk(s: Session, packets: Sequence[SeenPacket], now: float, final: bool = False) -> int:
+    """A chunk in bulk: a packet no transfer tracks (none by packet, and no packet-less one
+    of its source transaction) becomes a new transfer with its event, inserted with the
+    chunk's others in one executemany; any other packet (tracked, API-made, held, or
+    twice in the chunk) takes ``_record_one`` after the rows before it are written, so
+    the rows, history ids and audit order are those of ``_record_rowwise``."""
+    routes: dict[str, Route | None] = {}
+    tracked = _tracked_packets(s, packets)
+    untracked = [seen for seen in packets if _packet_key(seen) not in tracked]
+    packet_less = _packet_less_txs(s, routes, untracked)
+    rows: list[dict[str, Any]] = []
+    lines: list[journal.HistoryLine] = []
+    keys: set[tuple[str, str, int]] = set()
+    attached = 0
+    for seen in packets:
+        new = seen.new
+        route = _route_of(s, routes, new.route_id)
+        key = _packet_key(seen)
+        done = tracked.get(key)
+        if done:
+            continue  # attached already, or moved on: left alone (as ``_record_one``)
+        if done is not None or key in keys or (route.source, new.source_tx) in packet_less:
+            _write_new(s, rows, lines, now)
+            attached += _record_one(s, route, seen, now, final)
+            continue
+        keys.add(key)
+        attached += _new_with_event(route, seen, now, rows, lines, final)
+    _write_new(s, rows, lines, now)
+    return attached
+
+
+_record_chunk = _record_bulk
+"""How ``record_packets`` writes a chunk (``bench/store_writes.py`` swaps in the other)."""
+
+
+def _route_of(s: Session, routes: dict[str, Route | None], route_id: str) -> Route:
+    if route_id not in routes:
+        routes[route_id] = s.get(Route, route_id)
+    route = routes[route_id]
+    if route is None:
+        raise NotFound(f"route {route_id!r} not found", route_id=route_id)
+    return route
+
+
+def _packet_key(seen: SeenPacket) -> tuple[str, str, int]:
+    packet = seen.new.packet
+    return (str(packet.source), str(packet.destination), packet.sequence)  # type: ignore[union-attr]
+
+
+def _tracked_packets(s: Session, packets: Sequence[SeenPacket]) -> dict[tuple[str, str, int], bool]:
+    """The chunk's packets some transfer tracks: whether it has its event already or has
+    moved on (nothing to do), one query per source and destination pair."""
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    for seen in packets:
+        source, destination, sequence = _packet_key(seen)
+        by_pair.setdefault((source, destination), []).append(sequence)
+    out: dict[tuple[str, str, int], bool] = {}
+    for (source, destination), sequences in by_pair.items():
+        found = s.execute(
+            select(Transfer.packet_sequence, Transfer.state, Transfer.source_height).where(
+                Transfer.packet_source == source,
+                Transfer.packet_destination == destination,
+                Transfer.packet_sequence.in_(sorted(set(sequences))),
+            )
+        )
+        for sequence, state, height in found:
+            done = state != TransferState.REQUESTED.value or height is not None
+            out[(source, destination, int(sequence))] = done
+    return out
+
+
+def _packet_less_txs(
+    s: Session, routes: dict[str, Route | None], packets: Sequence[SeenPacket]
+) -> set[tuple[str, bytes]]:
+    """The source transactions of ``packets`` some packet-less transfer names (made by the
+    API: it may adopt the packet, or be a held one the packet bypassed), one query per
+    source chain."""
+    by_chain: dict[str, set[bytes]] = {}
+    for seen in packets:
+        route_id = seen.new.route_id
+        if route_id not in routes:
+            routes[route_id] = s.get(Route, route_id)
+        route = routes[route_id]
+        if route is None:
+            continue  # refused in the chunk's order (``_record_bulk``)
+        by_chain.setdefault(route.source, set()).add(bytes(seen.new.source_tx))  # type: ignore[arg-type]
+    out: set[tuple[str, bytes]] = set()
+    for chain, txs in by_chain.items():
+        found = s.execute(
+            select(Transfer.source_tx).where(
+                Transfer.source_chain == chain,
+                Transfer.source_tx.in_(sorted(txs)),
+                Transfer.packet_sequence.is_(None),
+            )
+        )
+        out.update((chain, bytes(tx)) for (tx,) in found)
+    return out
+
+
+def _new_with_event(
+    route: Route,
+    seen: SeenPacket,
+    now: float,
+    rows: list[dict[str, Any]],
+    lines: list[journal.HistoryLine],
+    final: bool,
+) -> int:
+    """Queue a new transfer of ``seen`` with its event attached: the row, history lines and
+    audit entries ``_insert_transfer`` then the attach of ``_record_one`` write (and with
+    ``final`` its two moves). 1 if attached (a new transfer not ``requested`` is only
+    created, as there)."""
+    new = seen.new
+    packet = new.packet
+    if (packet.source, packet.destination) != (route.source, route.destination):  # type: ignore[union-attr]
+        raise InvalidInput(
+            f"packet {packet} does not travel route {route.route_id!r}", field="packet"
+        )
+    transfer_id = "tr_" + uuid.uuid4().hex
+    state = TransferState(new.state).value
+    row: dict[str, Any] = {
+        "id": transfer_id,
+        "route_id": route.route_id,
+        "source_chain": route.source,
+        "dest_chain": route.destination,
+        "kind": TransferKind(new.kind).value,
+        "sender": new.sender,
+        "receiver": new.receiver,
+        "denom": new.denom,
+        "amount": new.amount,
+        "payload": bytes(new.payload),
+        "timeout_height": new.timeout_height,
+        "timeout_time": new.timeout_time,
+        "state": state,
+        "reason": new.reason,
+        "packet_source": str(packet.source),  # type: ignore[union-attr]
+        "packet_destination": str(packet.destination),  # type: ignore[union-attr]
+        "packet_sequence": packet.sequence,  # type: ignore[union-attr]
+        "source_tx": new.source_tx,
+        "source_height": None,
+        "source_position": None,
+        "source_event": b"",
+        "dest_tx": None,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_until": None,
+        "idempotency_key": None,
+        "request_hash": None,
+        "created_by": new.created_by,
+        "packet_data": None,
+        "source_attributes": None,
+    }
+    lines.append(
+        journal.HistoryLine(
+            transfer_id,
+            state,
+            new.reason,
+            tx_hash=new.source_tx,
+            chain_id=route.source if new.source_tx else None,
+            action="create",
+        )
+    )
+    rows.append(row)
+    if state != TransferState.REQUESTED.value:
+        return 0
+    row.update(_event_values(seen))
+    row["reason"] = seen.reason
+    lines.append(
+        journal.HistoryLine(
+            transfer_id,
+            state,
+            seen.reason,
+            tx_hash=row["source_tx"],
+            chain_id=route.source,
+            action="source_event",
+        )
+    )
+    if final:
+        for before, after, reason in _final_moves(route, seen.source_height):
+            lines.append(
+                journal.HistoryLine(transfer_id, after, reason, action="transition", before=before)
+            )
+            row["state"], row["reason"] = after, reason
+    return 1
+
+
+def _event_values(seen: SeenPacket) -> dict[str, Any]:
+    """The columns attaching ``seen``'s event sets (``_record_one``)."""
+    return _transition_values(
+        {
+            "packet": seen.new.packet,
+            "source_tx": seen.new.source_tx,
+            "source_height": seen.source_height,
+            "source_position": seen.source_position,
+            "source_event": seen.source_event,
+            "packet_data": dict(seen.packet_data),
+            "source_attributes": dict(seen.source_attributes),
+        }
+    )
+
+
+def _write_new(
+    s: Session, rows: list[dict[str, Any]], lines: list[journal.HistoryLine], now: float
+) -> None:
+    """Insert the queued new transfers, then their history lines (and stage their audit
+    entries), and empty the queues."""
+    if rows:
+        s.flush()  # what the per-packet path left unflushed goes first
+        s.execute(insert(_TRANSFERS), rows)
+        rows.clear()
+    journal.add_history_many(s, TRANSFER, now, lines)
+    lines.clear()
+
+
+def _record_one(s: Session, route: Route, seen: SeenPacket, now: float, final: bool) -> int:
+    """One packet of a chunk, looked up and written on its own: 1 if its event was attached
+    (``final``: a transfer created here moves on to ``source_final``, as in bulk)."""
+    new = seen.new
+    row = s.scalar(_by_packet(new.packet))  # type: ignore[arg-type]
+    bypassed: Transfer | None = None
+    created = False
+    if row is None:
+        by_tx = s.scalar(_by_source_tx(route.source, new.source_tx))  # type: ignore[arg-type]
+        if by_tx is not None and by_tx.route_id == route.route_id and by_tx.packet_sequence is None:
+            if by_tx.state in _BYPASSED_STATES:
+                # The client broadcast a transaction the hub held or refused at the API:
+                # its packet is tracked (and screened once proven) like a direct bridge
+                # call, by a transfer of its own.
+                bypassed = by_tx
+            else:
+                row = by_tx
+    if row is None:
+        if (new.packet.source, new.packet.destination) != (  # type: ignore[union-attr]
+            route.source,
+            route.destination,
+        ):
+            raise InvalidInput(
+                f"packet {new.packet} does not travel route {route.route_id!r}",
+                field="packet",
+            )
+        row = _insert_transfer(s, route, new, now)
+        created = True
+        if bypassed is not None and bypassed.state == TransferState.HELD.value:
+            _close_bypassed(s, bypassed, row.id, now)
+    if row.state != TransferState.REQUESTED.value or row.source_height is not None:
+        return 0
+    for name, value in _event_values(seen).items():
+        setattr(row, name, value)
+    row.reason = seen.reason
+    row.next_attempt_at = now
+    row.updated_at = now
+    journal.add_history(
+        s,
+        TRANSFER,
+        row.id,
+        now,
+        row.state,
+        seen.reason,
+        tx_hash=row.source_tx,
+        chain_id=row.source_chain,
+        action="source_event",
+    )
+    if final and created:
+        for before, after, reason in _final_moves(route, seen.source_height):
+            row.state, row.reason = after, reason
+            journal.add_history(
+                s, TRANSFER, row.id, now, after, reason, action="transition", before=before
+            )
+    s.flush()
+    return 1
+
+
+def _final_moves(route: Route, height: int) -> tuple[tuple[str, str, str], ...]:
+    """``(before, after, reason)`` of the two moves of a packet recorded from a finalized
+    range (``record_packets(final=True)``): each in the transition table."""
+    committed = (
+        TransferState.REQUESTED,
+        TransferState.SOURCE_COMMITTED,
+        f"send_packet recorded in its block of {route.source}",
+    )
+    final = (
+        TransferState.SOURCE_COMMITTED,
+        TransferState.SOURCE_FINAL,
+        f"block {height} final (the watcher read it from a finalized range)",
+    )
+    out = []
+    for before, after, reason in (committed, final):
+        validate_transition(before, after)
+        out.append((before.value, after.value, reason))
+    return tuple(out)
 
 
 def _insert_transfer(
