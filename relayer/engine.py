@@ -512,11 +512,15 @@ class Relayer:
                 found.append((route, event, packet))
             # Recorded in one store transaction per ``RECORD_BATCH`` packets (issue #15: one
             # per packet was the watcher's whole time under load), all before the cursor
-            # moves: a crash re-reads the chunk and finds them recorded.
+            # moves: a crash re-reads the chunk and finds them recorded. The range read is
+            # finalized, so a transfer the watcher creates starts in ``source_final`` (its
+            # ``source_committed`` and ``source_final`` lines written with it: two bulk
+            # moves and a pass fewer per transfer).
             for first in range(0, len(found), RECORD_BATCH):
                 await self.db.record_packets(
                     [self._seen(*item) for item in found[first : first + RECORD_BATCH]],
                     self.clock(),
+                    final=True,
                 )
             recorded += len(found)
             await self.db.advance_cursor(key, Height(end))

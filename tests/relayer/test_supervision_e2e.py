@@ -84,9 +84,10 @@ def test_a_paused_route_leases_nothing_and_delivers_after_resume(
             await close(relayer)
 
     held, status, done = asyncio.run(scenario())
-    # Recorded by the watcher, never leased nor stepped while paused:
+    # Recorded by the watcher (from a finalized range: straight in source_final), never
+    # leased nor stepped while paused:
     assert held is not None
-    assert held.state is TransferState.REQUESTED
+    assert held.state is TransferState.SOURCE_FINAL
     assert (held.lease_owner, held.attempts) == (None, 0)
     assert (status.state, status.reason) == ("paused", "conservation check")
     assert voucher_balance(evm, evm.alice) == before + AMOUNT
