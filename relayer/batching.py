@@ -9,7 +9,8 @@ one goes at once. The statement's tree is ``proofs.notary.batch``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from core.batches import MAX_BATCH_SIZE, BatchKind, BatchMember, BatchStatement
 from core.errors import InvalidInput
@@ -45,23 +46,62 @@ def plan_batches(
     return chunks
 
 
+Leaf = Callable[[Packet], bytes]
+"""A packet's leaf in the acting chain's batch trees (``BridgeEndpoint.batch_leaf``, or a
+cache of it: ``LeafCache``)."""
+
+
 def batch_tree(
-    bridge: BridgeEndpoint, packets: Sequence[Packet]
+    bridge: BridgeEndpoint, packets: Sequence[Packet], leaf: Leaf | None = None
 ) -> tuple[bytes, list[tuple[bytes, ...]]]:
     """The root and every member's proof, with the ACTING chain's leaf and hash."""
     hash_fn = get_hash_function(bridge.batch_hash_name())
-    leaves = [bridge.batch_leaf(p) for p in packets]
+    leaves = [(leaf or bridge.batch_leaf)(p) for p in packets]
     return compute_batch_root(leaves, hash_fn=hash_fn), compute_batch_proofs(
         leaves, hash_fn=hash_fn
     )
 
 
+def batch_root(
+    bridge: BridgeEndpoint, packets: Sequence[Packet], leaf: Leaf | None = None
+) -> bytes:
+    """The root alone (assembling a batch needs no member proofs: they are built when its
+    chunks are sent)."""
+    hash_fn = get_hash_function(bridge.batch_hash_name())
+    return compute_batch_root([(leaf or bridge.batch_leaf)(p) for p in packets], hash_fn=hash_fn)
+
+
 def members_of(
-    bridge: BridgeEndpoint, packets: Sequence[Packet]
+    bridge: BridgeEndpoint, packets: Sequence[Packet], leaf: Leaf | None = None
 ) -> tuple[bytes, list[BatchMember]]:
     """The root and the ``BatchMember`` of each packet, in leaf order."""
-    root, proofs = batch_tree(bridge, packets)
+    root, proofs = batch_tree(bridge, packets, leaf)
     return root, [BatchMember(p, i, proofs[i]) for i, p in enumerate(packets)]
+
+
+class LeafCache:
+    """Each packet's leaf computed once per acting chain and kept for the newest ``size``:
+    a batch member's leaf is needed to check it can be batched, to assemble its batch and to
+    send it (an EIP-712 hash of the packet on EVM: three times per packet before)."""
+
+    def __init__(self, size: int = 65_536) -> None:
+        self.size = size
+        self._leaves: OrderedDict[tuple[str, Packet], bytes] = OrderedDict()
+
+    def of(self, chain: str, bridge: BridgeEndpoint) -> Leaf:
+        """``bridge.batch_leaf`` (of ``chain``), remembered."""
+
+        def leaf(packet: Packet) -> bytes:
+            key = (chain, packet)
+            value = self._leaves.get(key)
+            if value is None:
+                value = bridge.batch_leaf(packet)
+                self._leaves[key] = value
+                if len(self._leaves) > self.size:
+                    self._leaves.popitem(last=False)
+            return value
+
+        return leaf
 
 
 def chunks_of(members: Sequence[BatchMember], capacity: int) -> list[list[BatchMember]]:
@@ -76,4 +116,12 @@ def statement_of(
     return BatchStatement(source, dest, epoch, BatchKind(kind), size, root)
 
 
-__all__ = ["batch_tree", "chunks_of", "members_of", "plan_batches", "statement_of"]
+__all__ = [
+    "LeafCache",
+    "batch_root",
+    "batch_tree",
+    "chunks_of",
+    "members_of",
+    "plan_batches",
+    "statement_of",
+]

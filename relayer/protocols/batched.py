@@ -64,7 +64,14 @@ from core.records import TransferRecord as Transfer
 from core.seams import BridgeEndpoint
 from core.states import TransferState
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
-from relayer.batching import chunks_of, members_of, plan_batches, statement_of
+from relayer.batching import (
+    LeafCache,
+    batch_root,
+    chunks_of,
+    members_of,
+    plan_batches,
+    statement_of,
+)
 from relayer.protocols.base import Context, found_all_since, log
 from relayer.protocols.notary import (
     ACK,
@@ -99,6 +106,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         super().__init__(ctx)
         self._quorum_polls: OrderedDict[str, tuple[int, float]] = OrderedDict()
         """Batch id -> (signers seen, when) at its last full look short of a quorum."""
+        self._leaves = LeafCache()
+        """Each delivery member's leaf on its destination, computed once."""
 
     @property
     def batching(self) -> bool:
@@ -340,7 +349,7 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             now=ctx.now(),
         ):
             packets = [self._packet(t) for t in group]
-            root, _members = members_of(bridge, packets)
+            root = batch_root(bridge, packets, self._leaves.of(str(route.destination), bridge))
             statement = statement_of(
                 str(route.source),
                 str(route.destination),
@@ -371,11 +380,12 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
 
     async def _unbatchable(self, route: RouteRecord, fresh: Sequence[Transfer]) -> list[str]:
         bridge = self.ctx.bridge(route.destination)
+        leaf = self._leaves.of(str(route.destination), bridge)
         refused, pairs = [], []
         for t in fresh:
             try:
                 packet = self._packet(t)
-                bridge.batch_leaf(packet)
+                leaf(packet)
             except (InvalidInput, ConfigError):
                 refused.append(t.id)
                 continue
@@ -548,7 +558,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         bridge = ctx.bridge(route.destination)
         members = await ctx.store.batch_members(batch.id)
         packets = [self._packet(t) for t in members]
-        root, batch_members = members_of(bridge, packets)
+        leaf = self._leaves.of(str(route.destination), bridge)
+        root, batch_members = members_of(bridge, packets, leaf)
         if root != batch.root:
             raise ConfigError(f"batch {batch.id}: its members no longer hash to its root")
         statement = statement_of(
