@@ -476,7 +476,12 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
             await ctx.store.batch_signatures(batch.id), batch.digest, _committee(bridge, route)
         )
         if not quorum.reached:
-            if not self._waiting_changed(batch.id, len(quorum.signers)):
+            young = ctx.now() - batch.created_at < ctx.settings.wait_interval
+            # A batch assembled less than wait_interval ago is not noted yet (its members'
+            # timeouts were checked as it was assembled): in the usual case the notaries
+            # sign within it, and a "waiting for notaries: k of m" note per signature
+            # wrote a history line for every member.
+            if young or not self._waiting_changed(batch.id, len(quorum.signers)):
                 return
             members = await ctx.store.batch_members(batch.id)
             expired = await self._timed_out(route, [(t, self._packet(t)) for t in members])
