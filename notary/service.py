@@ -45,7 +45,7 @@ from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.seams import SECP256K1, Signer
-from core.types import EventKind, InclusionProof
+from core.types import ChainEvent, EventKind
 from notary.checkpoints import CheckpointFile
 from notary.errors import (
     PacketMismatch,
@@ -63,7 +63,7 @@ from notary.rotations import (
     expected_rotation,
 )
 from notary.signed_log import SignedLog
-from notary.verify import ChainVerifier
+from notary.verify import ChainVerifier, EventAt
 from proofs.hashing import keccak256
 from proofs.notary.nondelivery import (
     DELIVERY,
@@ -84,7 +84,15 @@ _Signed = TypeVar("_Signed")
 """A signed statement: a single attestation or a batch one."""
 
 BATCH_VERIFY_CONCURRENCY = 32
-"""Packets of one batch verified at once (mostly waiting on the chains' RPC)."""
+"""Packets of one batch checked at once on their destination (non-receipt, failure)."""
+
+_UNPROVEN = PjgwError("not proven yet")
+"""A batch member's place before its event is proven (never an outcome)."""
+
+
+def _place(item: WorkItem) -> EventAt:
+    return EventAt(item.height, tuple(item.position), item.tx_hash)
+
 
 Kind = Literal["delivery", "nondelivery"]
 KINDS = ("delivery", "nondelivery")
@@ -449,50 +457,70 @@ class Notary:
                     index=work.members.index(item),
                     reason="batch-mixed-routes",
                 )
-        gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
-        # The members' inclusion proofs in one request per source block (each still
-        # verified alone below); a member left out is fetched on its own.
-        fetched = {}
-        if route.source in self.verifiers and work.source_chain == route.source:
-            fetched = await self.verifiers[route.source].proofs_of(
-                [(item.height, item.position) for item in work.members]
+        # Every member's event proven per source block (``ChainVerifier.proven_events``: one
+        # lookup by position, one header check, one proof request and one thread hop per
+        # block), each member still checked on its own; a member whose route is wrong is
+        # refused for that, as alone.
+        events: list[ChainEvent | PjgwError] = []
+        for item in work.members:
+            try:
+                self._route_of(item)
+            except PjgwError as err:
+                events.append(err)
+            else:
+                events.append(_UNPROVEN)
+        asked = [i for i, e in enumerate(events) if e is _UNPROVEN]
+        if asked:
+            proven_events = await self.verifiers[route.source].proven_events(
+                [_place(work.members[i]) for i in asked]
             )
+            for i, outcome in zip(asked, proven_events, strict=True):
+                events[i] = outcome
+        gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
 
         async def verify(index: int, item: WorkItem) -> tuple[Any, DestinationBlock | None]:
-            async with gate:
-                try:
-                    _route, packet = await self._proven_packet(
-                        item, fetched=fetched.get((item.height, tuple(item.position)))
-                    )
-                    block = None
-                    if work.kind is BatchKind.NONDELIVERY:
+            try:
+                event = events[index]
+                if isinstance(event, PjgwError):
+                    raise event
+                packet = self._packet_from(route.source, item, event)
+                block = None
+                if work.kind is BatchKind.NONDELIVERY:
+                    async with gate:
                         block = await self._never_received(route.destination, packet)
-                    elif work.kind is BatchKind.ERROR_ACK:
+                elif work.kind is BatchKind.ERROR_ACK:
+                    async with gate:
                         await self._recorded_failed(route.destination, item, packet)
-                except PjgwError as err:
-                    raise BatchMemberRefused(
-                        f"packet {index} ({work.route_id}/{item.sequence}) refused: "
-                        f"{err.code}: {err}",
-                        index=index,
-                        sequence=item.sequence,
-                        reason=err.code,
-                    ) from err
+            except PjgwError as err:
+                raise BatchMemberRefused(
+                    f"packet {index} ({work.route_id}/{item.sequence}) refused: {err.code}: {err}",
+                    index=index,
+                    sequence=item.sequence,
+                    reason=err.code,
+                ) from err
+            if log.isEnabledFor(logging.DEBUG):
                 with log_context(transfer_id=item.transfer_id, route=work.route_id):
-                    log.info(
+                    log.debug(
                         "verified %s/%s for batch %s (transfer %s)",
                         work.route_id,
                         item.sequence,
                         work.batch_id,
                         item.transfer_id,
                     )
-                return packet, block
+            return packet, block
 
-        proven = await asyncio.gather(
-            *(verify(i, item) for i, item in enumerate(work.members)), return_exceptions=True
-        )
-        for outcome in proven:  # the first refused packet by index names the refusal
-            if isinstance(outcome, BaseException):
-                raise outcome
+        if work.kind is BatchKind.DELIVERY:  # nothing left to wait for: no task per member
+            proven = []
+            for i, item in enumerate(work.members):
+                proven.append(await verify(i, item))  # the first refused by index refuses all
+        else:
+            proven = await asyncio.gather(
+                *(verify(i, item) for i, item in enumerate(work.members)),
+                return_exceptions=True,
+            )
+            for outcome in proven:  # the first refused packet by index names the refusal
+                if isinstance(outcome, BaseException):
+                    raise outcome
         packets = [p for p, _b in proven]  # type: ignore[misc]
         acting_chain = route.destination if work.kind.acts_on_destination else route.source
         acting = self.adapters[acting_chain].bridge()
@@ -544,12 +572,17 @@ class Notary:
         )
         return BatchAttestation(work.batch_id, self.address, digest, signature)
 
-    async def _proven_packet(
-        self, work: WorkItem, *, fetched: InclusionProof | None = None
-    ) -> tuple[Route, Any]:
+    async def _proven_packet(self, work: WorkItem) -> tuple[Route, Any]:
         """Steps 1-3 of the module docstring: the route, and the packet proven from the
-        notary's own light client at the work item's place (``fetched``: its inclusion
-        proof fetched with its block's others, verified here all the same)."""
+        notary's own light client at the work item's place."""
+        route = self._route_of(work)
+        event = await self.verifiers[route.source].proven_event(
+            work.height, work.position, work.tx_hash
+        )
+        return route, self._packet_from(route.source, work, event)
+
+    def _route_of(self, work: WorkItem) -> Route:
+        """Step 1: the configured route joining the item's chains, both followed here."""
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")
@@ -561,14 +594,15 @@ class Notary:
         for chain in (route.source, route.destination):
             if chain not in self.adapters:
                 raise UnknownRoute(f"no adapter for chain {chain}")
-        source = self.adapters[route.source]
-        event = await self.verifiers[route.source].proven_event(
-            work.height, work.position, work.tx_hash, fetched=fetched
-        )
+        return route
+
+    def _packet_from(self, source_chain: str, work: WorkItem, event: ChainEvent) -> Any:
+        """Step 3: the proven ``event`` is a ``send_packet`` of the source's bridge whose
+        packet is the one the work item names."""
         if event.kind is not EventKind.SEND_PACKET:
             raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
         try:
-            packet = source.bridge().packet_of(event)
+            packet = self.adapters[source_chain].bridge().packet_of(event)
         except InvalidInput as err:
             raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
         identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
@@ -577,7 +611,7 @@ class Notary:
                 f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
                 f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
             )
-        return route, packet
+        return packet
 
     async def _recorded_failed(self, dest_chain: str, work: WorkItem, packet: Any) -> None:
         """Prove that ``dest_chain`` received ``packet`` and recorded it FAILED (its receiver
