@@ -17,6 +17,11 @@ verified and decoded, the root, the signature and the signed-log write; the node
 in its own process and not counted. The light client is anchored before timing
 (``Notary.follow``), as a running notary's loop does.
 
+The hub's side of the same work (``--hub-batches``, 0 to skip): a SQLite store holding that
+many assembled DELIVERY batches of ``--batch`` recorded packets, and the CPU of one
+``GET /v1/notary/batches`` answer's work: ``batch_work`` (``Store.batches_owed`` and the
+members' JSON models) and its JSON body, per member, best of 10.
+
 ``--baseline DIR``: the same worker run again from the source tree at ``DIR`` (e.g. ``git
 archive main | tar -x -C DIR``) against the same node, so one run prints both figures and
 their ratio. Each tree runs ``--rounds`` times, alternating, and the best round is kept.
@@ -177,12 +182,82 @@ async def _worker(url: str, heights: list[int], batch: int, data: Path) -> dict[
     return {"members": len(items), "batches": len(works), "cpu_s": cpu, "wall_s": wall}
 
 
-def run_worker(tree: Path, url: str, heights: list[int], batch: int) -> dict[str, float]:
+def _hub_worker(batches: int, batch: int, data: Path) -> dict[str, float]:
+    """The CPU of answering ``GET /v1/notary/batches`` for ``batches`` owed batches."""
+    from pydantic import TypeAdapter
+
+    from core.batches import BatchKind
+    from core.ids import ChainId, PacketId
+    from core.records import (
+        ChainRecord,
+        NewTransfer,
+        RouteProtocol,
+        RouteRecord,
+        SeenPacket,
+        TransferKind,
+    )
+    from core.states import TransferState
+    from gateway.routers.notary import batch_work
+    from gateway.schemas.notary import BatchWorkOut
+    from gateway.store import SqlStore
+
+    store = SqlStore(f"sqlite:///{data}/hub.db")
+    store.migrate()
+    source, dest = ChainId(CHAIN), ChainId(DEST)
+    for chain in (source, dest):
+        store.upsert_chain(ChainRecord(chain, "evm"))
+    store.upsert_route(RouteRecord(ROUTE, source, dest, RouteProtocol.NOTARY))
+    members = batches * batch
+    fields = {"source_chain": CHAIN, "dest_chain": DEST, "sender": b"\x01" * 20,
+              "receiver": b"\x02" * 20, "denom": "upj", "amount": 1, "payload": b"",
+              "timeout_height": 0, "timeout_time_ms": 1}  # fmt: skip
+    seen = [
+        SeenPacket(
+            NewTransfer(
+                route_id=ROUTE,
+                kind=TransferKind.ASSET,
+                sender="0x" + "01" * 20,
+                receiver="0x" + "02" * 20,
+                denom="upj",
+                amount=1,
+                packet=PacketId(source, dest, n),
+                source_tx=hashlib.sha256(b"%d" % n).digest(),
+                state=TransferState.PROVEN,
+            ),
+            "seen",
+            5 + n // 1000,
+            (n % 1000,),
+            b"\x05" * 300,
+            {**fields, "sequence": n},
+            {**fields, "sequence": n, "packet": b"\x07" * 200},
+        )
+        for n in range(1, members + 1)
+    ]
+    store.record_packets(seen, 1.0)
+    ids = [store.transfer_by_packet(s.new.packet).id for s in seen]  # type: ignore[arg-type, union-attr]
+    for n in range(batches):
+        store.create_batch(ROUTE, int(BatchKind.DELIVERY), 1, bytes([n]) * 32, b"\x02" * 32,
+                           ids[n * batch : (n + 1) * batch], 2.0, hold_until=99.0)  # fmt: skip
+    answer = TypeAdapter(list[BatchWorkOut])
+    best = float("inf")
+    for _ in range(10):
+        started = time.process_time()
+        body = answer.dump_json(batch_work(store, None, "0x" + "aa" * 20, batches))  # type: ignore[arg-type]
+        best = min(best, time.process_time() - started)
+    store.close()
+    if body.count(b'"transfer_id"') != members:
+        raise RuntimeError("the answer does not hold every member")
+    return {"members": members, "batches": batches, "cpu_s": best, "wall_s": best}
+
+
+def run_worker(
+    tree: Path, url: str, heights: list[int], batch: int, hub_batches: int = 0
+) -> dict[str, float]:
     data = Path(tempfile.mkdtemp(prefix="notary-bench-"))
     try:
         args = [sys.executable, str(Path(__file__).resolve()), "--worker", "--tree", str(tree)]
         args += ["--url", url, "--batch", str(batch), "--heights", ",".join(map(str, heights))]
-        args += ["--data", str(data)]
+        args += ["--data", str(data), "--hub-batches", str(hub_batches)]
         out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=tree)
     except subprocess.CalledProcessError as err:
         sys.stderr.write(err.stderr)
@@ -199,6 +274,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256, help="members per batch")
     parser.add_argument("--accounts", type=int, default=16, help="sending accounts")
     parser.add_argument("--rounds", type=int, default=2, help="runs per tree (best kept)")
+    parser.add_argument("--hub-batches", type=int, default=4, help="owed batches (hub part)")
     parser.add_argument("--baseline", type=Path, help="an older source tree to compare with")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, default=REPO, help=argparse.SUPPRESS)
@@ -211,8 +287,11 @@ def main() -> None:
         import logging
 
         logging.disable(logging.INFO)  # the per-packet lines cost the same in both trees
-        heights = [int(h) for h in args.heights.split(",")]
-        figures = asyncio.run(_worker(args.url, heights, args.batch, args.data))
+        if args.url == "hub":
+            figures = _hub_worker(args.hub_batches, args.batch, args.data)
+        else:
+            heights = [int(h) for h in args.heights.split(",")]
+            figures = asyncio.run(_worker(args.url, heights, args.batch, args.data))
         print(json.dumps(figures))
         return
 
@@ -223,11 +302,16 @@ def main() -> None:
         node, url = start_node(data)
         trees = {"this tree": REPO} | ({"baseline": args.baseline} if args.baseline else {})
         best: dict[str, dict[str, float]] = {}
+        hub: dict[str, dict[str, float]] = {}
         for _round in range(args.rounds):
             for name, tree in trees.items():
                 got = run_worker(tree, url, heights, args.batch)
                 if name not in best or got["cpu_s"] < best[name]["cpu_s"]:
                     best[name] = got
+                if args.hub_batches:
+                    got = run_worker(tree, "hub", [0], args.batch, args.hub_batches)
+                    if name not in hub or got["cpu_s"] < hub[name]["cpu_s"]:
+                        hub[name] = got
     finally:
         if node is not None:
             os.kill(node.pid, signal.SIGTERM)
@@ -246,6 +330,14 @@ def main() -> None:
     if "baseline" in best:
         ours, base = best["this tree"], best["baseline"]
         print(f"  ratio baseline/this tree: {base['cpu_s'] / ours['cpu_s']:.2f}x CPU per member")
+    if hub:
+        print(f"hub: GET /v1/notary/batches for {args.hub_batches} owed batches (SQLite)")
+        for name, got in hub.items():
+            per = 1e6 * got["cpu_s"] / got["members"]
+            print(f"  {name:10s} {int(got['members'])} members: {per:.1f} us CPU/member")
+        if "baseline" in hub:
+            ratio = hub["baseline"]["cpu_s"] / hub["this tree"]["cpu_s"]
+            print(f"  ratio baseline/this tree: {ratio:.2f}x CPU per member")
 
 
 if __name__ == "__main__":

@@ -171,7 +171,7 @@ def test_batches_owed_read_each_members_place_in_one_query(store: SqlStore) -> N
     store.record_packets(seen, 1.0)
     ids = [store.transfer_by_packet(s.new.packet).id for s in seen]  # type: ignore[arg-type]
     first, second = ids[:2], ids[2:]
-    batches = [_batch(store, first), _batch(store, list(reversed(second)))]
+    batches = [_batch(store, first), _batch(store, list(reversed(second)), now=101.0)]
     selects: list[str] = []
 
     def count(conn: object, cursor: object, statement: str, *args: object) -> None:
