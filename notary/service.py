@@ -30,7 +30,6 @@ SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -82,9 +81,6 @@ log = logging.getLogger("pjgw.notary")
 
 _Signed = TypeVar("_Signed")
 """A signed statement: a single attestation or a batch one."""
-
-BATCH_VERIFY_CONCURRENCY = 32
-"""Packets of one batch checked at once on their destination (non-receipt, failure)."""
 
 _UNPROVEN = PjgwError("not proven yet")
 """A batch member's place before its event is proven (never an outcome)."""
@@ -403,7 +399,8 @@ class Notary:
         if work.kind == "delivery":
             digest = dest.bridge().delivery_digest(packet)
         else:
-            nonreceipt = await self._never_received(route.destination, packet)
+            block = await self.verifiers[route.destination].final_block(packet)
+            nonreceipt = self._never_received(route.destination, packet, block)
             digest = source.bridge().nondelivery_digest(packet)
         log_key = (work.route_id, work.sequence, work.kind, digest)
         signature = self.signed_log.check(*log_key, nonreceipt=nonreceipt)
@@ -476,21 +473,41 @@ class Notary:
             )
             for i, outcome in zip(asked, proven_events, strict=True):
                 events[i] = outcome
-        gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
-
-        async def verify(index: int, item: WorkItem) -> tuple[Any, DestinationBlock | None]:
+        # Step 3 for each member, then the destination's checks for the whole batch at
+        # once (refunds: one verified final block, each member's own state proof; error
+        # acknowledgements: the failure events proven per block), each member's outcome its own.
+        packets: list[Any] = []
+        for item, event in zip(work.members, events, strict=True):
             try:
-                event = events[index]
                 if isinstance(event, PjgwError):
                     raise event
-                packet = self._packet_from(route.source, item, event)
-                block = None
-                if work.kind is BatchKind.NONDELIVERY:
-                    async with gate:
-                        block = await self._never_received(route.destination, packet)
-                elif work.kind is BatchKind.ERROR_ACK:
-                    async with gate:
-                        await self._recorded_failed(route.destination, item, packet)
+                packets.append(self._packet_from(route.source, item, event))
+            except PjgwError as err:
+                packets.append(err)
+        checked = [i for i, p in enumerate(packets) if not isinstance(p, PjgwError)]
+        blocks: list[DestinationBlock | PjgwError | None] = [None] * len(packets)
+        if work.kind is BatchKind.NONDELIVERY and checked:
+            found = await self.verifiers[route.destination].final_blocks(
+                [packets[i] for i in checked]
+            )
+            for i, block in zip(checked, found, strict=True):
+                blocks[i] = block
+        elif work.kind is BatchKind.ERROR_ACK and checked:
+            refusals = await self._recorded_failed(
+                route.destination, [(work.members[i], packets[i]) for i in checked]
+            )
+            for i, refusal in zip(checked, refusals, strict=True):
+                blocks[i] = refusal
+        proven: list[tuple[Any, DestinationBlock | None]] = []
+        for index, item in enumerate(work.members):  # the first refused by index refuses all
+            try:
+                packet, block = packets[index], blocks[index]
+                if isinstance(packet, PjgwError):
+                    raise packet
+                if isinstance(block, PjgwError):
+                    raise block
+                if block is not None:
+                    self._never_received(route.destination, packet, block)
             except PjgwError as err:
                 raise BatchMemberRefused(
                     f"packet {index} ({work.route_id}/{item.sequence}) refused: {err.code}: {err}",
@@ -507,21 +524,8 @@ class Notary:
                         work.batch_id,
                         item.transfer_id,
                     )
-            return packet, block
-
-        if work.kind is BatchKind.DELIVERY:  # nothing left to wait for: no task per member
-            proven = []
-            for i, item in enumerate(work.members):
-                proven.append(await verify(i, item))  # the first refused by index refuses all
-        else:
-            proven = await asyncio.gather(
-                *(verify(i, item) for i, item in enumerate(work.members)),
-                return_exceptions=True,
-            )
-            for outcome in proven:  # the first refused packet by index names the refusal
-                if isinstance(outcome, BaseException):
-                    raise outcome
-        packets = [p for p, _b in proven]  # type: ignore[misc]
+            proven.append((packet, block))
+        packets = [p for p, _b in proven]
         acting_chain = route.destination if work.kind.acts_on_destination else route.source
         acting = self.adapters[acting_chain].bridge()
         hash_fn = get_hash_function(acting.batch_hash_name())
@@ -613,42 +617,59 @@ class Notary:
             )
         return packet
 
-    async def _recorded_failed(self, dest_chain: str, work: WorkItem, packet: Any) -> None:
-        """Prove that ``dest_chain`` received ``packet`` and recorded it FAILED (its receiver
-        or token refused it): the ``packet_failed`` event the work item names, proven by this
-        notary's own light client of the destination and decoded from the proven bytes, is
-        of exactly this packet. ``PacketNotFailed`` otherwise.
+    async def _recorded_failed(
+        self, dest_chain: str, members: list[tuple[WorkItem, Any]]
+    ) -> list[PjgwError | None]:
+        """For each ``(work item, packet)``: prove that ``dest_chain`` received the packet
+        and recorded it FAILED (its receiver or token refused it): the ``packet_failed``
+        event the work item names, proven by this notary's own light client of the
+        destination and decoded from the proven bytes (``ChainVerifier.proven_events``,
+        per block), is of exactly this packet. ``None``, or the refusal
+        (``PacketNotFailed``, or the event's own).
 
         SECURITY: the destination marks such a packet received (it can never be delivered
         later), so its refund on the source (``ERROR_ACK``) pays it back once: the source
         deletes its commitment on the first refund of either kind.
         """
-        failed = work.failed_at
-        if failed is None:
-            raise PacketNotFailed(
-                f"packet {packet.source_chain}/{packet.sequence}: the work item names no "
-                "failure event on its destination"
-            )
-        event = await self.verifiers[dest_chain].proven_event(
-            failed.height, failed.position, failed.tx_hash
+        out: list[PjgwError | None] = [None] * len(members)
+        named: list[tuple[int, FailedAt]] = []
+        for k, (work, packet) in enumerate(members):
+            if work.failed_at is None:
+                out[k] = PacketNotFailed(
+                    f"packet {packet.source_chain}/{packet.sequence}: the work item names no "
+                    "failure event on its destination"
+                )
+            else:
+                named.append((k, work.failed_at))
+        events = await self.verifiers[dest_chain].proven_events(
+            [EventAt(f.height, tuple(f.position), f.tx_hash) for _k, f in named]
         )
         bridge = self.adapters[dest_chain].bridge()
-        if event.kind is not EventKind.PACKET_FAILED or not bridge.is_failed_event(event, packet):
-            raise PacketNotFailed(
-                f"the proven {event.kind} event at {dest_chain} height {failed.height} is not "
-                f"the failure of packet {packet.source_chain}/{packet.sequence}",
-                height=failed.height,
-            )
+        for (k, failed), event in zip(named, events, strict=True):
+            packet = members[k][1]
+            if isinstance(event, PjgwError):
+                out[k] = event
+            elif event.kind is not EventKind.PACKET_FAILED or not bridge.is_failed_event(
+                event, packet
+            ):
+                out[k] = PacketNotFailed(
+                    f"the proven {event.kind} event at {dest_chain} height {failed.height} is "
+                    f"not the failure of packet {packet.source_chain}/{packet.sequence}",
+                    height=failed.height,
+                )
+        return out
 
-    async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
-        """The verified final destination block proving ``packet`` can never be received.
+    def _never_received(
+        self, dest_chain: str, packet: Any, block: DestinationBlock
+    ) -> DestinationBlock:
+        """``block``, the verified final destination block, proving ``packet`` can never be
+        received; ``PacketReceived`` or ``TimeoutNotReached`` otherwise.
 
         SECURITY: the block's height and time are from a header this notary's
         light client verified, ``received`` from a state proof against its state
-        root (``ChainVerifier.final_block``); the decision is
+        root (``ChainVerifier.final_block``/``final_blocks``); the decision is
         ``proofs.notary.nondelivery.nondelivery_verdict``.
         """
-        block = await self.verifiers[dest_chain].final_block(packet)
         timeout = Timeout(int(packet.timeout_height), int(packet.timeout_time_ms))
         verdict = nondelivery_verdict(timeout, block)
         if verdict is Verdict.RECEIVED:

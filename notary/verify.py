@@ -48,6 +48,8 @@ from proofs.notary.nondelivery import DestinationBlock
 log = logging.getLogger("pjgw.notary")
 
 CACHED_HEIGHTS = 64  # event listings kept per chain (final blocks: they never change)
+STATE_PROOFS_AT_ONCE = 32
+"""Non-receipt state proofs of a refund batch asked of the node at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +177,61 @@ class ChainVerifier:
         ``received`` from a proof against that header's state root; nothing the
         node says is taken without one. A proof that does not verify raises.
         """
-        if packet.dest_chain != self.chain_id:
-            raise InvalidInput(f"packet is for {packet.dest_chain}, not {self.chain_id}")
-        verified = await self.latest_verified()
-        key = self.adapter.bridge().receipt_key(packet)
-        proof = await self.adapter.prove_state(key, verified.height)
-        await asyncio.to_thread(
-            verified.light_client.verify_membership, verified.consensus_state, proof
-        )
+        (outcome,) = await self.final_blocks([packet])
+        if isinstance(outcome, PjgwError):
+            raise outcome
+        return outcome
+
+    async def final_blocks(self, packets: Sequence[Packet]) -> list[DestinationBlock | PjgwError]:
+        """``final_block`` for each of ``packets`` (a refund batch's members), or what refused
+        it: all at ONE verified finalized block (its header verified once), each packet's
+        receipt entry proven by its own state proof against that block's state root, the
+        proofs checked in one thread hop."""
+        outcomes: list[DestinationBlock | PjgwError | None] = [None] * len(packets)
+        for i, packet in enumerate(packets):
+            if packet.dest_chain != self.chain_id:
+                outcomes[i] = InvalidInput(
+                    f"packet is for {packet.dest_chain}, not {self.chain_id}"
+                )
+        asked = [i for i, o in enumerate(outcomes) if o is None]
+        if not asked:
+            return [o for o in outcomes if o is not None]
+        try:
+            verified = await self.latest_verified()
+        except PjgwError as err:
+            return [err if o is None else o for o in outcomes]
+        bridge = self.adapter.bridge()
+        gate = asyncio.Semaphore(STATE_PROOFS_AT_ONCE)
+
+        async def proof(packet: Packet) -> InclusionProof | PjgwError:
+            async with gate:
+                try:
+                    return await self.adapter.prove_state(
+                        bridge.receipt_key(packet), verified.height
+                    )
+                except PjgwError as err:
+                    return err
+
+        proofs = await asyncio.gather(*(proof(packets[i]) for i in asked))
         time_ms = verified.codec.state_time_ms(verified.consensus_state)
-        return DestinationBlock(int(verified.height), time_ms, bool(proof.value))
+
+        def check() -> None:
+            for i, found in zip(asked, proofs, strict=True):
+                if isinstance(found, PjgwError):
+                    outcomes[i] = found
+                    continue
+                try:
+                    verified.light_client.verify_membership(verified.consensus_state, found)
+                except PjgwError as err:
+                    outcomes[i] = err
+                    continue
+                outcomes[i] = DestinationBlock(int(verified.height), time_ms, bool(found.value))
+
+        await asyncio.to_thread(check)  # one thread hop for the batch, not one per packet
+        answered = [o for o in outcomes if o is not None]
+        if len(answered) != len(packets):  # every path above answers each packet: a bug
+            raise RuntimeError("final_blocks left a packet unanswered")
+        return answered
 
 
 def _proven(
@@ -208,4 +255,4 @@ def _proven(
         return err
 
 
-__all__ = ["CACHED_HEIGHTS", "ChainVerifier", "EventAt"]
+__all__ = ["CACHED_HEIGHTS", "STATE_PROOFS_AT_ONCE", "ChainVerifier", "EventAt"]
