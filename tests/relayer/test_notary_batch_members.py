@@ -22,7 +22,7 @@ from core.types import ChainEvent, EventKind
 from notary.batches import BatchMemberRefused
 from notary.verify import EventAt
 from proofs.pujiang.light_client import PujiangLightClient
-from tests.fixtures.anvil import Env
+from tests.fixtures.anvil import LOCAL_CHAIN, Env
 from tests.fixtures.devnet import CHAIN_ID as DEVNET
 from tests.fixtures.devnet import DEVNET_SEED, InProcessDevnet
 from tests.relayer.test_notary import OUT, Settings, close, make_notary
@@ -263,3 +263,58 @@ def test_event_from_proof_answers_as_decoding_the_proven_bytes_for_every_pair(
     first = source.event_from_proof(events[0], proofs[0], b"")
     first.attributes["sequence"] = 10**9
     assert source.event_from_proof(events[0], proofs[0], b"").attributes != first.attributes
+
+
+# --- a refund batch's non-receipt: one verified final block, each member's own proof -----
+
+
+def test_final_blocks_answer_each_packet_as_final_block_does_alone(
+    devnet: InProcessDevnet,
+    env: Env,
+    evm_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.types import Packet
+
+    def packet(sequence: int, dest: str = DEVNET) -> Packet:
+        return Packet(ChainId(LOCAL_CHAIN), ChainId(dest), sequence, b"\x01" * 20,
+                      b"\x02" * 20, "upj", 1)  # fmt: skip
+
+    packets = [packet(900_001), packet(900_002, dest="elsewhere"), packet(900_003)]
+    verified: list[bytes] = []
+    honest = PujiangLightClient.verify_membership
+
+    def recording(self: Any, state: Any, proof: Any, **kw: Any) -> None:
+        verified.append(proof.key)
+        honest(self, state, proof, **kw)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    notary = make_notary(devnet, evm_settings, tmp_path)
+    verifier = notary.verifiers[DEVNET]
+    try:
+        alone = []
+        for p in packets:
+            try:
+                alone.append(loop.run_until_complete(verifier.final_block(p)))
+            except PjgwError as err:
+                alone.append(err)
+        monkeypatch.setattr(PujiangLightClient, "verify_membership", recording)
+        together = loop.run_until_complete(verifier.final_blocks(packets))
+    finally:
+        monkeypatch.undo()
+        loop.run_until_complete(close(notary))
+        loop.close()
+
+    def same(outcome: object) -> object:
+        if isinstance(outcome, PjgwError):
+            return (type(outcome), outcome.code, outcome.message)
+        return outcome
+
+    assert [same(o) for o in together] == [same(o) for o in alone]  # no block was made
+    assert isinstance(together[1], InvalidInput)
+    assert together[1].message == f"packet is for elsewhere, not {DEVNET}"
+    assert [o.received for o in (together[0], together[2])] == [False, False]  # type: ignore[union-attr]
+    bridge = notary.adapters[DEVNET].bridge()
+    assert sorted(verified) == sorted(bridge.receipt_key(packets[i]) for i in (0, 2))
