@@ -71,9 +71,9 @@ VALSET_CACHE = 8
 """Validator sets kept by hash: a set signs many consecutive headers."""
 EVENT_PROOFS_SPAN = 1000
 """Most leaf indices one ``GET /v1/proofs/events/{height}`` request covers (the node's bound)."""
-DECODED_LEAVES = 8192
+DECODED_LEAVES = 4096
 """Event leaves whose decoding is kept for ``event_from_proof`` (a block of a few thousand
-packets, proven batch by batch after its listing)."""
+packets, proven batch by batch after its listing; about 1.7 kB each)."""
 
 PROOF_KIND = EVENT_PROOF_KIND
 """``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
@@ -744,22 +744,26 @@ class _DecodedLeaves:
     """What the event leaves this adapter listed decode to, by the leaf's bytes: a bounded
     memo of a pure function (the same bytes always decode to the same kind and
     attributes), kept as immutable tuples so no caller's dict can change it. Only leaves
-    that decoded to a known kind are kept; the oldest go first."""
+    that decoded to a known kind are kept; the oldest go first. Nothing is kept until
+    ``event_from_proof`` is first asked (``wanted``): only a notary re-decodes proven
+    events, and the hub's and the relayer's adapters then hold no copy of what they list."""
 
-    __slots__ = ("_by_leaf", "size")
+    __slots__ = ("_by_leaf", "size", "wanted")
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.wanted = False
         self._by_leaf: dict[bytes, tuple[EventKind, tuple[tuple[str, object], ...]]] = {}
 
     def put(self, leaf: bytes, kind: EventKind, attributes: Mapping[str, object]) -> None:
-        if leaf in self._by_leaf:
+        if not self.wanted or leaf in self._by_leaf:
             return
         self._by_leaf[leaf] = (kind, tuple(attributes.items()))
         if len(self._by_leaf) > self.size:
             del self._by_leaf[next(iter(self._by_leaf))]
 
     def get(self, leaf: bytes) -> tuple[EventKind, tuple[tuple[str, object], ...]] | None:
+        self.wanted = True
         return self._by_leaf.get(leaf)
 
 

@@ -239,6 +239,10 @@ def test_event_from_proof_answers_as_decoding_the_proven_bytes_for_every_pair(
         height = Height(items[0].height)
         events = list(loop.run_until_complete(source.events(height, height)))
         proofs = loop.run_until_complete(source.prove_many(events))
+        # Nothing is kept before the adapter is first asked to re-decode a proven event.
+        kept_before = [source._leaves.get(p.value) for p in proofs]
+        source.event_from_proof(events[0], proofs[0], b"")
+        events = list(loop.run_until_complete(source.events(height, height)))
     finally:
         loop.run_until_complete(close(notary))
         loop.close()
@@ -246,6 +250,7 @@ def test_event_from_proof_answers_as_decoding_the_proven_bytes_for_every_pair(
     unlisted = dataclasses.replace(proofs[0], value=flipped)  # bytes the listing never saw
     pairs = [(e, p) for e in events for p in [*proofs, unlisted]]
     assert len(events) >= 3
+    assert kept_before == [None] * len(proofs)
     assert all(source._leaves.get(p.value) is not None for p in proofs)  # the memo answers
     assert source._leaves.get(flipped) is None
 
