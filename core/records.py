@@ -145,6 +145,20 @@ class TransferRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OwedMember:
+    """A member of a batch a notary has still to sign, as ``BatchStore.batches_owed`` reads
+    it: the transfer and where its packet event is (named as in ``TransferRecord``). The
+    notary proves everything else from the chains itself, so nothing more is read."""
+
+    id: str
+    route_id: str
+    packet: PacketId | None
+    source_tx: bytes | None
+    source_height: Height | None
+    source_position: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class HoldRecord:
     """A held transfer's hold (``core.holds.Hold`` as stored).
 
@@ -333,6 +347,7 @@ __all__ = [
     "ClientRecord",
     "EquivocationRecord",
     "NewTransfer",
+    "OwedMember",
     "RouteProtocol",
     "RouteRecord",
     "RouteStatusRecord",

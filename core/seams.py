@@ -30,6 +30,7 @@ from core.records import (
     ClientRecord,
     EquivocationRecord,
     NewTransfer,
+    OwedMember,
     RiskLimitRecord,
     RiskView,
     RouteRecord,
@@ -751,7 +752,7 @@ class BatchStore(Protocol):
     def batch_signatures(self, batch_id: str) -> list[SignatureRecord]: ...
     def batches_owed(
         self, notary: str, limit: int
-    ) -> list[tuple[BatchRecord, list[TransferRecord]]]: ...
+    ) -> list[tuple[BatchRecord, list[OwedMember]]]: ...
 
 
 @runtime_checkable

@@ -3,8 +3,10 @@
 A ``BatchWork`` is a statement the hub proposes (route, kind, committee epoch,
 size, root) with the work item of every packet in leaf order. The notary
 trusts none of it: it verifies every packet exactly as a single work item
-(``Notary._proven_packet``: its own light client, the inclusion proof, the
-route; for ``NONDELIVERY`` each packet's non-receipt state proof), recomputes
+(its own light client, the inclusion proof, the route; for ``NONDELIVERY`` each
+packet's non-receipt state proof), per block rather than per packet
+(``ChainVerifier.proven_events``/``final_blocks``: one header check, one proof
+request and one thread hop, each packet's own proof still verified), recomputes
 the root itself from the packets it proved (the acting chain's
 ``batch_leaf``/``batch_hash_name``, ``proofs.notary.batch``) and signs only a
 root it computed (``Notary.attest_batch``). One forged packet refuses the WHOLE

@@ -30,7 +30,6 @@ SECURITY: the key is held by ``_Key``: no repr, log line or error carries it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -45,7 +44,7 @@ from core.errors import InvalidInput, PjgwError
 from core.ids import ChainId
 from core.logs import log_context
 from core.seams import SECP256K1, Signer
-from core.types import EventKind, InclusionProof
+from core.types import ChainEvent, EventKind
 from notary.checkpoints import CheckpointFile
 from notary.errors import (
     PacketMismatch,
@@ -63,7 +62,7 @@ from notary.rotations import (
     expected_rotation,
 )
 from notary.signed_log import SignedLog
-from notary.verify import ChainVerifier
+from notary.verify import ChainVerifier, EventAt
 from proofs.hashing import keccak256
 from proofs.notary.nondelivery import (
     DELIVERY,
@@ -83,8 +82,13 @@ log = logging.getLogger("pjgw.notary")
 _Signed = TypeVar("_Signed")
 """A signed statement: a single attestation or a batch one."""
 
-BATCH_VERIFY_CONCURRENCY = 32
-"""Packets of one batch verified at once (mostly waiting on the chains' RPC)."""
+_UNPROVEN = PjgwError("not proven yet")
+"""A batch member's place before its event is proven (never an outcome)."""
+
+
+def _place(item: WorkItem) -> EventAt:
+    return EventAt(item.height, tuple(item.position), item.tx_hash)
+
 
 Kind = Literal["delivery", "nondelivery"]
 KINDS = ("delivery", "nondelivery")
@@ -395,7 +399,8 @@ class Notary:
         if work.kind == "delivery":
             digest = dest.bridge().delivery_digest(packet)
         else:
-            nonreceipt = await self._never_received(route.destination, packet)
+            block = await self.verifiers[route.destination].final_block(packet)
+            nonreceipt = self._never_received(route.destination, packet, block)
             digest = source.bridge().nondelivery_digest(packet)
         log_key = (work.route_id, work.sequence, work.kind, digest)
         signature = self.signed_log.check(*log_key, nonreceipt=nonreceipt)
@@ -449,51 +454,78 @@ class Notary:
                     index=work.members.index(item),
                     reason="batch-mixed-routes",
                 )
-        gate = asyncio.Semaphore(BATCH_VERIFY_CONCURRENCY)
-        # The members' inclusion proofs in one request per source block (each still
-        # verified alone below); a member left out is fetched on its own.
-        fetched = {}
-        if route.source in self.verifiers and work.source_chain == route.source:
-            fetched = await self.verifiers[route.source].proofs_of(
-                [(item.height, item.position) for item in work.members]
+        # Every member's event proven per source block (``ChainVerifier.proven_events``: one
+        # lookup by position, one header check, one proof request and one thread hop per
+        # block), each member still checked on its own; a member whose route is wrong is
+        # refused for that, as alone.
+        events: list[ChainEvent | PjgwError] = []
+        for item in work.members:
+            try:
+                self._route_of(item)
+            except PjgwError as err:
+                events.append(err)
+            else:
+                events.append(_UNPROVEN)
+        asked = [i for i, e in enumerate(events) if e is _UNPROVEN]
+        if asked:
+            proven_events = await self.verifiers[route.source].proven_events(
+                [_place(work.members[i]) for i in asked]
             )
-
-        async def verify(index: int, item: WorkItem) -> tuple[Any, DestinationBlock | None]:
-            async with gate:
-                try:
-                    _route, packet = await self._proven_packet(
-                        item, fetched=fetched.get((item.height, tuple(item.position)))
-                    )
-                    block = None
-                    if work.kind is BatchKind.NONDELIVERY:
-                        block = await self._never_received(route.destination, packet)
-                    elif work.kind is BatchKind.ERROR_ACK:
-                        await self._recorded_failed(route.destination, item, packet)
-                except PjgwError as err:
-                    raise BatchMemberRefused(
-                        f"packet {index} ({work.route_id}/{item.sequence}) refused: "
-                        f"{err.code}: {err}",
-                        index=index,
-                        sequence=item.sequence,
-                        reason=err.code,
-                    ) from err
+            for i, outcome in zip(asked, proven_events, strict=True):
+                events[i] = outcome
+        # Step 3 for each member, then the destination's checks for the whole batch at
+        # once (refunds: one verified final block, each member's own state proof; error
+        # acknowledgements: the failure events proven per block), each member's outcome its own.
+        packets: list[Any] = []
+        for item, event in zip(work.members, events, strict=True):
+            try:
+                if isinstance(event, PjgwError):
+                    raise event
+                packets.append(self._packet_from(route.source, item, event))
+            except PjgwError as err:
+                packets.append(err)
+        checked = [i for i, p in enumerate(packets) if not isinstance(p, PjgwError)]
+        blocks: list[DestinationBlock | PjgwError | None] = [None] * len(packets)
+        if work.kind is BatchKind.NONDELIVERY and checked:
+            found = await self.verifiers[route.destination].final_blocks(
+                [packets[i] for i in checked]
+            )
+            for i, block in zip(checked, found, strict=True):
+                blocks[i] = block
+        elif work.kind is BatchKind.ERROR_ACK and checked:
+            refusals = await self._recorded_failed(
+                route.destination, [(work.members[i], packets[i]) for i in checked]
+            )
+            for i, refusal in zip(checked, refusals, strict=True):
+                blocks[i] = refusal
+        proven: list[tuple[Any, DestinationBlock | None]] = []
+        for index, item in enumerate(work.members):  # the first refused by index refuses all
+            try:
+                packet, block = packets[index], blocks[index]
+                if isinstance(packet, PjgwError):
+                    raise packet
+                if isinstance(block, PjgwError):
+                    raise block
+                if block is not None:
+                    self._never_received(route.destination, packet, block)
+            except PjgwError as err:
+                raise BatchMemberRefused(
+                    f"packet {index} ({work.route_id}/{item.sequence}) refused: {err.code}: {err}",
+                    index=index,
+                    sequence=item.sequence,
+                    reason=err.code,
+                ) from err
+            if log.isEnabledFor(logging.DEBUG):
                 with log_context(transfer_id=item.transfer_id, route=work.route_id):
-                    log.info(
+                    log.debug(
                         "verified %s/%s for batch %s (transfer %s)",
                         work.route_id,
                         item.sequence,
                         work.batch_id,
                         item.transfer_id,
                     )
-                return packet, block
-
-        proven = await asyncio.gather(
-            *(verify(i, item) for i, item in enumerate(work.members)), return_exceptions=True
-        )
-        for outcome in proven:  # the first refused packet by index names the refusal
-            if isinstance(outcome, BaseException):
-                raise outcome
-        packets = [p for p, _b in proven]  # type: ignore[misc]
+            proven.append((packet, block))
+        packets = [p for p, _b in proven]
         acting_chain = route.destination if work.kind.acts_on_destination else route.source
         acting = self.adapters[acting_chain].bridge()
         hash_fn = get_hash_function(acting.batch_hash_name())
@@ -544,12 +576,17 @@ class Notary:
         )
         return BatchAttestation(work.batch_id, self.address, digest, signature)
 
-    async def _proven_packet(
-        self, work: WorkItem, *, fetched: InclusionProof | None = None
-    ) -> tuple[Route, Any]:
+    async def _proven_packet(self, work: WorkItem) -> tuple[Route, Any]:
         """Steps 1-3 of the module docstring: the route, and the packet proven from the
-        notary's own light client at the work item's place (``fetched``: its inclusion
-        proof fetched with its block's others, verified here all the same)."""
+        notary's own light client at the work item's place."""
+        route = self._route_of(work)
+        event = await self.verifiers[route.source].proven_event(
+            work.height, work.position, work.tx_hash
+        )
+        return route, self._packet_from(route.source, work, event)
+
+    def _route_of(self, work: WorkItem) -> Route:
+        """Step 1: the configured route joining the item's chains, both followed here."""
         route = self.routes.get(work.route_id)
         if route is None:
             raise UnknownRoute(f"route {work.route_id!r} is not configured")
@@ -561,14 +598,15 @@ class Notary:
         for chain in (route.source, route.destination):
             if chain not in self.adapters:
                 raise UnknownRoute(f"no adapter for chain {chain}")
-        source = self.adapters[route.source]
-        event = await self.verifiers[route.source].proven_event(
-            work.height, work.position, work.tx_hash, fetched=fetched
-        )
+        return route
+
+    def _packet_from(self, source_chain: str, work: WorkItem, event: ChainEvent) -> Any:
+        """Step 3: the proven ``event`` is a ``send_packet`` of the source's bridge whose
+        packet is the one the work item names."""
         if event.kind is not EventKind.SEND_PACKET:
             raise PacketMismatch(f"the proven event is a {event.kind}, not a send_packet")
         try:
-            packet = source.bridge().packet_of(event)
+            packet = self.adapters[source_chain].bridge().packet_of(event)
         except InvalidInput as err:
             raise PacketMismatch(f"the proven event is not a packet: {err.message}") from err
         identity = (str(packet.source_chain), str(packet.dest_chain), packet.sequence)
@@ -577,44 +615,61 @@ class Notary:
                 f"the proven packet is {identity[0]} -> {identity[1]} #{identity[2]}, the work "
                 f"item names {work.source_chain} -> {work.dest_chain} #{work.sequence}"
             )
-        return route, packet
+        return packet
 
-    async def _recorded_failed(self, dest_chain: str, work: WorkItem, packet: Any) -> None:
-        """Prove that ``dest_chain`` received ``packet`` and recorded it FAILED (its receiver
-        or token refused it): the ``packet_failed`` event the work item names, proven by this
-        notary's own light client of the destination and decoded from the proven bytes, is
-        of exactly this packet. ``PacketNotFailed`` otherwise.
+    async def _recorded_failed(
+        self, dest_chain: str, members: list[tuple[WorkItem, Any]]
+    ) -> list[PjgwError | None]:
+        """For each ``(work item, packet)``: prove that ``dest_chain`` received the packet
+        and recorded it FAILED (its receiver or token refused it): the ``packet_failed``
+        event the work item names, proven by this notary's own light client of the
+        destination and decoded from the proven bytes (``ChainVerifier.proven_events``,
+        per block), is of exactly this packet. ``None``, or the refusal
+        (``PacketNotFailed``, or the event's own).
 
         SECURITY: the destination marks such a packet received (it can never be delivered
         later), so its refund on the source (``ERROR_ACK``) pays it back once: the source
         deletes its commitment on the first refund of either kind.
         """
-        failed = work.failed_at
-        if failed is None:
-            raise PacketNotFailed(
-                f"packet {packet.source_chain}/{packet.sequence}: the work item names no "
-                "failure event on its destination"
-            )
-        event = await self.verifiers[dest_chain].proven_event(
-            failed.height, failed.position, failed.tx_hash
+        out: list[PjgwError | None] = [None] * len(members)
+        named: list[tuple[int, FailedAt]] = []
+        for k, (work, packet) in enumerate(members):
+            if work.failed_at is None:
+                out[k] = PacketNotFailed(
+                    f"packet {packet.source_chain}/{packet.sequence}: the work item names no "
+                    "failure event on its destination"
+                )
+            else:
+                named.append((k, work.failed_at))
+        events = await self.verifiers[dest_chain].proven_events(
+            [EventAt(f.height, tuple(f.position), f.tx_hash) for _k, f in named]
         )
         bridge = self.adapters[dest_chain].bridge()
-        if event.kind is not EventKind.PACKET_FAILED or not bridge.is_failed_event(event, packet):
-            raise PacketNotFailed(
-                f"the proven {event.kind} event at {dest_chain} height {failed.height} is not "
-                f"the failure of packet {packet.source_chain}/{packet.sequence}",
-                height=failed.height,
-            )
+        for (k, failed), event in zip(named, events, strict=True):
+            packet = members[k][1]
+            if isinstance(event, PjgwError):
+                out[k] = event
+            elif event.kind is not EventKind.PACKET_FAILED or not bridge.is_failed_event(
+                event, packet
+            ):
+                out[k] = PacketNotFailed(
+                    f"the proven {event.kind} event at {dest_chain} height {failed.height} is "
+                    f"not the failure of packet {packet.source_chain}/{packet.sequence}",
+                    height=failed.height,
+                )
+        return out
 
-    async def _never_received(self, dest_chain: str, packet: Any) -> DestinationBlock:
-        """The verified final destination block proving ``packet`` can never be received.
+    def _never_received(
+        self, dest_chain: str, packet: Any, block: DestinationBlock
+    ) -> DestinationBlock:
+        """``block``, the verified final destination block, proving ``packet`` can never be
+        received; ``PacketReceived`` or ``TimeoutNotReached`` otherwise.
 
         SECURITY: the block's height and time are from a header this notary's
         light client verified, ``received`` from a state proof against its state
-        root (``ChainVerifier.final_block``); the decision is
+        root (``ChainVerifier.final_block``/``final_blocks``); the decision is
         ``proofs.notary.nondelivery.nondelivery_verdict``.
         """
-        block = await self.verifiers[dest_chain].final_block(packet)
         timeout = Timeout(int(packet.timeout_height), int(packet.timeout_time_ms))
         verdict = nondelivery_verdict(timeout, block)
         if verdict is Verdict.RECEIVED:

@@ -46,7 +46,14 @@ from core.errors import (
 )
 from core.ids import ChainId, Height
 from core.seams import LightClient, OnChainUpdate
-from core.types import ChainAction, ChainEvent, HeaderUpdate, InclusionProof, TxReceipt
+from core.types import (
+    ChainAction,
+    ChainEvent,
+    EventKind,
+    HeaderUpdate,
+    InclusionProof,
+    TxReceipt,
+)
 from proofs.htlc.timing import ChainTiming
 from proofs.pujiang import codec
 from proofs.pujiang.envelope import decode_header_evidence
@@ -61,9 +68,12 @@ if TYPE_CHECKING:
     from adapters.pujiang.htlc import PujiangHtlc
 
 VALSET_CACHE = 8
+"""Validator sets kept by hash: a set signs many consecutive headers."""
 EVENT_PROOFS_SPAN = 1000
 """Most leaf indices one ``GET /v1/proofs/events/{height}`` request covers (the node's bound)."""
-"""Validator sets kept by hash: a set signs many consecutive headers."""
+DECODED_LEAVES = 4096
+"""Event leaves whose decoding is kept for ``event_from_proof`` (a block of a few thousand
+packets, proven batch by batch after its listing; about 1.7 kB each)."""
 
 PROOF_KIND = EVENT_PROOF_KIND
 """``InclusionProof.kind`` of an event proof (``rfc6962-event``), as the light client reads it."""
@@ -139,6 +149,7 @@ class PujiangAdapter:
         self._signer = _relayer_signer(settings)
         self._next_nonce: int | None = None
         self._valsets: OrderedDict[bytes, bytes] = OrderedDict()
+        self._leaves = _DecodedLeaves(DECODED_LEAVES)
 
     @classmethod
     def from_options(cls, options: dict[str, object], **kwargs: object) -> Self:
@@ -301,6 +312,7 @@ class PujiangAdapter:
             attributes=wire.event_attributes(decoded),
             raw=leaf,
         )
+        self._leaves.put(leaf, kind, event.attributes)
         return height, index, event
 
     async def prove(self, event: ChainEvent) -> InclusionProof:
@@ -410,8 +422,26 @@ class PujiangAdapter:
     def event_from_proof(
         self, event: ChainEvent, proof: InclusionProof, header_hash: bytes
     ) -> ChainEvent:
-        """``event`` decoded again from its proven events-tree leaf."""
-        return state_proofs.event_from_proof(event, proof)
+        """``event`` decoded again from its proven events-tree leaf.
+
+        Decoding is a pure function of the leaf's bytes: when the PROVEN bytes are a leaf
+        this adapter's listing decoded (``_DecodedLeaves``, looked up by those bytes), that
+        decoding is the answer, not done twice (a notary proves every member of a batch,
+        issue #15); else ``state_proofs.event_from_proof`` decodes them, with its checks.
+        """
+        known = self._leaves.get(proof.value)
+        if known is None or int.from_bytes(proof.key, "big") != event.position[0]:
+            return state_proofs.event_from_proof(event, proof)
+        kind, attributes = known
+        return ChainEvent(
+            chain_id=event.chain_id,
+            height=event.height,
+            kind=kind,
+            tx_hash=event.tx_hash,
+            position=event.position,
+            attributes=dict(attributes),
+            raw=proof.value,
+        )
 
     async def account_nonce(self, address: bytes) -> int:
         """The committed nonce of ``address`` (0 for an unknown account)."""
@@ -708,6 +738,33 @@ class PujiangAdapter:
 
     def __repr__(self) -> str:
         return f"PujiangAdapter(chain_id={self.chain_id!r}, url={self.node.base_url!r})"
+
+
+class _DecodedLeaves:
+    """What the event leaves this adapter listed decode to, by the leaf's bytes: a bounded
+    memo of a pure function (the same bytes always decode to the same kind and
+    attributes), kept as immutable tuples so no caller's dict can change it. Only leaves
+    that decoded to a known kind are kept; the oldest go first. Nothing is kept until
+    ``event_from_proof`` is first asked (``wanted``): only a notary re-decodes proven
+    events, and the hub's and the relayer's adapters then hold no copy of what they list."""
+
+    __slots__ = ("_by_leaf", "size", "wanted")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.wanted = False
+        self._by_leaf: dict[bytes, tuple[EventKind, tuple[tuple[str, object], ...]]] = {}
+
+    def put(self, leaf: bytes, kind: EventKind, attributes: Mapping[str, object]) -> None:
+        if not self.wanted or leaf in self._by_leaf:
+            return
+        self._by_leaf[leaf] = (kind, tuple(attributes.items()))
+        if len(self._by_leaf) > self.size:
+            del self._by_leaf[next(iter(self._by_leaf))]
+
+    def get(self, leaf: bytes) -> tuple[EventKind, tuple[tuple[str, object], ...]] | None:
+        self.wanted = True
+        return self._by_leaf.get(leaf)
 
 
 def encode_leaf_index(index: int) -> bytes:

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from core.batches import BatchKind
 from core.committee import RotationState
 from core.errors import BadSignature, ConfigError, Conflict, InvalidInput
-from core.records import BatchRecord, SignatureRecord, TransferRecord
+from core.records import BatchRecord, OwedMember, SignatureRecord, TransferRecord
 from core.seams import BatchStore, BridgeChain, RotationStore, Store
 from core.states import TransferState
 from core.steps import Step
@@ -102,15 +102,22 @@ def _failure(store: Store, t: TransferRecord) -> FailureEvent | None:
     )
 
 
-def _member(t: TransferRecord, kind: WorkKind, failure: FailureEvent | None) -> BatchMemberItem:
-    return BatchMemberItem(**_item(t, kind).model_dump(), failure=failure)
+def _member(t: OwedMember, kind: WorkKind, failure: FailureEvent | None) -> BatchMemberItem:
+    return _item(t, kind, BatchMemberItem, failure=failure)  # type: ignore[return-value]
 
 
-def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
+def _item(
+    t: TransferRecord | OwedMember,
+    kind: WorkKind,
+    model: type[WorkItem] = WorkItem,
+    **more: object,
+) -> WorkItem:
+    """``t``'s work item as ``model`` (a batch member: built once, not copied from a
+    ``WorkItem``; the batch endpoint answers hundreds a poll)."""
     packet = t.packet
     if packet is None:  # filtered by the caller
         raise InvalidInput("transfer has no packet yet")
-    return WorkItem(
+    return model(
         transfer_id=t.id,
         route_id=t.route_id,
         source_chain=str(packet.source),
@@ -120,6 +127,7 @@ def _item(t: TransferRecord, kind: WorkKind) -> WorkItem:
         tx_hash=None if t.source_tx is None else "0x" + t.source_tx.hex(),
         position=list(t.source_position or ()),
         kind=kind,
+        **more,
     )
 
 

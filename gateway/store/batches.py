@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from core.batches import MAX_BATCH_SIZE, BatchTooLarge, MixedBatch
 from core.errors import InvalidInput, InvalidTransition, LeaseLost, NotFound
-from core.ids import ChainId, Height
+from core.ids import ChainId, Height, PacketId
 from core.records import (
     TERMINAL_BATCH_STATES,
     ActionRecord,
     ActionStatus,
     BatchRecord,
     BatchState,
+    OwedMember,
     SignatureRecord,
     TransferRecord,
 )
@@ -552,11 +553,12 @@ class BatchStoreMixin:
                 for r in rows
             ]
 
-    def batches_owed(
-        self, notary: str, limit: int
-    ) -> list[tuple[BatchRecord, list[TransferRecord]]]:
+    def batches_owed(self, notary: str, limit: int) -> list[tuple[BatchRecord, list[OwedMember]]]:
         """Up to ``limit`` (at most ``MAX_OWED_BATCHES``) assembled batches ``notary`` has not
-        signed, oldest first, each with its members in leaf order: two reads in all."""
+        signed, oldest first, each with its members in leaf order: two reads in all.
+
+        The members are read in ONE query, and only the columns a work item needs (Core
+        rows, no ORM transfer: the notaries poll this under load, issue #15)."""
         limit = max(1, min(int(limit), MAX_OWED_BATCHES))
         with self._read() as s:
             signed = (
@@ -575,16 +577,52 @@ class BatchStoreMixin:
                     .limit(limit)
                 )
             )
-            members = _members(s, [r.id for r in rows])
-            every = [t for ids in members.values() for t in ids]
-            transfers = {
-                r.id: transfer_record(r)
-                for r in s.scalars(select(Transfer).where(Transfer.id.in_(every)))
-            }
-            return [
-                (batch_record(r, members[r.id]), [transfers[t] for t in members[r.id]])
-                for r in rows
-            ]
+            members: dict[str, list[OwedMember]] = {r.id: [] for r in rows}
+            if rows:
+                found = s.execute(
+                    select(
+                        BatchMemberRow.batch_id,
+                        Transfer.id,
+                        Transfer.route_id,
+                        Transfer.packet_source,
+                        Transfer.packet_destination,
+                        Transfer.packet_sequence,
+                        Transfer.source_tx,
+                        Transfer.source_height,
+                        Transfer.source_position,
+                    )
+                    .join(Transfer, Transfer.id == BatchMemberRow.transfer_id)
+                    .where(BatchMemberRow.batch_id.in_(list(members)))
+                    .order_by(BatchMemberRow.batch_id, BatchMemberRow.idx)
+                )
+                for batch_id, *member in found:
+                    members[batch_id].append(_owed_member(*member))
+            return [(batch_record(r, [m.id for m in members[r.id]]), members[r.id]) for r in rows]
+
+
+def _owed_member(
+    transfer_id: str,
+    route_id: str,
+    packet_source: str | None,
+    packet_destination: str | None,
+    packet_sequence: int | None,
+    source_tx: bytes | None,
+    source_height: int | None,
+    source_position: Any,
+) -> OwedMember:
+    packet = None
+    if packet_source is not None and packet_destination is not None:  # as ``transfer_record``
+        packet = PacketId(
+            ChainId(packet_source), ChainId(packet_destination), int(packet_sequence or 0)
+        )
+    return OwedMember(
+        id=transfer_id,
+        route_id=route_id,
+        packet=packet,
+        source_tx=None if source_tx is None else bytes(source_tx),
+        source_height=None if source_height is None else Height(source_height),
+        source_position=None if source_position is None else tuple(source_position),
+    )
 
 
 __all__ = ["MAX_OWED_BATCHES", "BatchStoreMixin", "batch_record"]

@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from core.batches import BatchKind, BatchTooLarge, MixedBatch
 from core.errors import Conflict, InvalidTransition, LeaseLost
-from core.records import ActionStatus, BatchState, SignatureRecord
+from core.records import ActionStatus, BatchState, SeenPacket, SignatureRecord
 from core.seams import BatchStore
 from core.states import TransferState
 from core.types import ChainAction
@@ -170,6 +170,54 @@ def test_a_move_that_keeps_the_lease_leaves_the_transfers_to_the_pass_that_moves
         "pass-1",
         S.SOURCE_COMMITTED,
     )
+
+
+def test_batches_owed_read_each_members_place_in_one_query(store: SqlStore) -> None:
+    """The members of every batch owed come in ONE query (two reads in all), each with
+    exactly the fields of its transfer a work item needs."""
+    seen = [
+        SeenPacket(
+            new_transfer(sequence=n, state=S.PROVEN, source_tx=bytes([n]) * 32),
+            "seen",
+            40 + n,
+            (n, 1),
+            b"event",
+            {"sequence": n},
+            {"sequence": n},
+        )
+        for n in range(1, 6)
+    ]
+    store.record_packets(seen, 1.0)
+    ids = [store.transfer_by_packet(s.new.packet).id for s in seen]  # type: ignore[arg-type]
+    first, second = ids[:2], ids[2:]
+    batches = [_batch(store, first), _batch(store, list(reversed(second)), now=101.0)]
+    selects: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        owed = store.batches_owed("0xaa", 10)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(selects) == 2
+    assert [b.id for b, _members in owed] == [b.id for b in batches]
+    for (batch, members), expected in zip(owed, [first, list(reversed(second))], strict=True):
+        assert batch.transfer_ids == tuple(expected)
+        assert [m.id for m in members] == expected
+        for member in members:
+            t = store.transfer(member.id)
+            assert (member.route_id, member.packet, member.source_tx) == (
+                t.route_id,
+                t.packet,
+                t.source_tx,
+            )
+            assert (member.source_height, member.source_position) == (
+                t.source_height,
+                t.source_position,
+            )
 
 
 def test_note_many_says_why_members_wait_with_one_history_line_per_change(
