@@ -172,6 +172,9 @@ class Relayer:
         self._scanned: dict[ChainId, int] = {}  # source chain -> the height its watcher reached
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
         self._reported: dict[str, tuple[str, str, float]] = {}  # route -> (state, reason, at)
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._running_loop: asyncio.AbstractEventLoop | None = None
+        """Task name -> the event that ends its idle wait early (``wake``)."""
         # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
         self.swaps = (
             SwapWatchtower(store, self.adapters, worker_id=worker_id, clock=clock)
@@ -251,6 +254,7 @@ class Relayer:
         its own, until ``stop`` is set; every ``poll_interval`` the route list is read again
         and tasks are started for new chains and routes (and ended for those gone)."""
         tasks: dict[str, asyncio.Task[None]] = {}
+        self._running_loop = asyncio.get_running_loop()
         if self.rotations is not None:  # committees rotated before a restart, before any batch
             try:
                 await self.rotations.run_once()
@@ -321,15 +325,32 @@ class Relayer:
         """``work`` pass after pass until ``stop``; a failed pass is logged and retried; an
         idle pass waits ``interval`` (default ``poll_interval``)."""
         interval = self.settings.poll_interval if interval is None else interval
+        wake = self._wakeups.setdefault(name, asyncio.Event())
         while not stop.is_set():
+            wake.clear()  # a wake during the pass makes the next one start at once
             try:
                 done = await work()
             except Exception:  # one part's trouble must end neither it nor the others
                 log.exception("%s: pass failed", name)
                 done = 0
             if not done:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+                await _first_of(stop, wake, interval)
+
+    def wake_from_thread(self, task: str) -> None:
+        """``wake`` from another thread (the API's handlers run in a thread pool: a notary's
+        signature that completes a quorum wakes the route's batch task at once)."""
+        loop = self._running_loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.wake, task)
+
+    def wake(self, task: str) -> None:
+        """End the idle wait of ``task`` and of its numbered siblings (``route:<id>#2`` …):
+        a part that just made work for another says so, instead of that part finding it
+        one ``poll_interval`` later (the watcher wakes the route's workers, a worker that
+        assembled batches wakes the route's batch task)."""
+        for name, event in self._wakeups.items():
+            if name == task or name.startswith(task + "#"):
+                event.set()
 
     async def run_once(self) -> int:
         """One pass of everything: the watchers, then the route workers (each set running
@@ -523,6 +544,8 @@ class Relayer:
                     final=True,
                 )
             recorded += len(found)
+            for route_id in {route.route_id for route, _event, _packet in found}:
+                self.wake(f"route:{route_id}")
             await self.db.advance_cursor(key, Height(end))
             self._scanned[chain_id] = end
             self.metrics.cursor_height.labels(str(chain_id)).set(end)
@@ -608,6 +631,7 @@ class Relayer:
             await self._park(claimed, why)
             return len(claimed)
         await self._protocols[route.protocol].process(route, claimed)
+        self.wake(f"batches:{route_id}")  # what this pass assembled is stepped at once
         return len(claimed)
 
     async def _paused(self, route_id: str) -> str | None:
@@ -646,6 +670,16 @@ class Relayer:
                 await self.db.release(t.id, self.worker_id)
             except PjgwError as err:
                 log.warning("transfer %s: could not park: %s", t.id, err)
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    """Wait until ``stop`` or ``wake`` is set, or ``timeout`` seconds pass."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 __all__ = [

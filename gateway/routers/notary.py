@@ -278,6 +278,9 @@ def attest_batch(
     accepted = batches.add_batch_signature(
         SignatureRecord(batch.id, notary, digest, signature, clock(), "batch")
     )
+    relayer = getattr(request.app.state, "relayer", None)
+    if accepted and relayer is not None:  # a relayer in this process: it counts at once
+        relayer.wake_from_thread(f"batches:{batch.route_id}")
     return BatchAttestationOut(batch_id=batch.id, notary=notary, accepted=accepted)
 
 
