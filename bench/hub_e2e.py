@@ -438,6 +438,7 @@ def run_setup(
     light_client: bool = False,
     rate: float = 0.0,
     back: bool = False,
+    poll: float = 0.2,
 ) -> dict[str, float]:
     os.environ["PJGW_RELAYER_ATTESTATION"] = mode  # inherited by the stack's processes
     try:
@@ -454,7 +455,7 @@ def run_setup(
             api_port=free_port(),
             devnet_port=free_port(),
             anvil_port=free_port(),
-            relayer_poll=0.2,
+            relayer_poll=poll,
             database_url=database_url,
             hub_relays=relayers == 0,
             relayers=relayers,
@@ -531,6 +532,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="offered transfers/s (0: burst)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of offered load")
     parser.add_argument(
+        "--poll",
+        type=float,
+        default=0.2,
+        help="the stack's relayer poll, wait and backoff intervals and notary poll (s)",
+    )
+    parser.add_argument(
         "--directions",
         default="out",
         help="out (devnet -> anvil), back (anvil -> devnet), or out,back",
@@ -544,7 +551,10 @@ def main() -> None:
     for direction in args.directions.split(","):
         back = direction == "back"
         path = "anvil -> devnet" if back else "devnet -> anvil"
-        print(f"{count} transfers {path} as {load}, 1 s blocks, 3 notaries (2 of 3)")
+        print(
+            f"{count} transfers {path} as {load}, 1 s blocks, 3 notaries (2 of 3), "
+            f"poll {args.poll:g} s"
+        )
         report(args, count, back)
 
 
@@ -557,12 +567,29 @@ def report(args: argparse.Namespace, count: int, back: bool) -> None:
             if setup in ("sqlite", "sqlite-lc"):
                 light = setup == "sqlite-lc"
                 r = run_setup(
-                    setup, count, None, 0, mode=mode, rate=args.rate, light_client=light, back=back
+                    setup,
+                    count,
+                    None,
+                    0,
+                    mode=mode,
+                    rate=args.rate,
+                    light_client=light,
+                    back=back,
+                    poll=args.poll,
                 )
             else:
                 with postgres() as url:
                     relayers = int(setup.split("-")[1])
-                    r = run_setup(setup, count, url, relayers, mode=mode, rate=args.rate, back=back)
+                    r = run_setup(
+                        setup,
+                        count,
+                        url,
+                        relayers,
+                        mode=mode,
+                        rate=args.rate,
+                        back=back,
+                        poll=args.poll,
+                    )
             results[(mode, setup)] = r
             cpu = "  ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu"].items()))  # type: ignore[attr-defined]
             print(
