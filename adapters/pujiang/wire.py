@@ -8,14 +8,13 @@ signature or a root: that is the light client's job.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rlp
 
 from core.errors import BadEncoding, ChainError
 from core.types import EventKind
-from proofs.pujiang import codec
 from proofs.pujiang.codec import Event, decode_event
 
 EVENT_KINDS: Mapping[bytes, EventKind] = {
@@ -119,11 +118,27 @@ def packet_of(event: Event) -> bytes:
     raw = {key.decode("utf-8", errors="replace"): value for key, value in event.attributes}
     what = event.kind.decode("utf-8", errors="replace")
     try:
-        encoded = rlp.encode([raw[name] for name in PACKET_FIELDS])
+        fields = [raw[name] for name in PACKET_FIELDS]
     except KeyError as err:
         raise ChainError(f"{what} event lacks the packet field {err}") from err
-    try:
-        codec.decode_packet(encoded)
-    except BadEncoding as err:
-        raise ChainError(f"{what} event's packet fields do not form a packet") from err
-    return encoded
+    if not packet_fields_canonical(fields):
+        raise ChainError(f"{what} event's packet fields do not form a packet")
+    return rlp.encode(fields)
+
+
+PACKET_INT_FIELDS = tuple(i for i, name in enumerate(PACKET_FIELDS) if name in INT_ATTRIBUTES)
+"""Positions of ``codec.Packet``'s integer fields (``big_endian_int``) in ``PACKET_FIELDS``."""
+
+
+def packet_fields_canonical(fields: Sequence[object]) -> bool:
+    """Whether ``rlp.encode(fields)`` decodes as a ``codec.Packet`` (``codec.decode_packet``),
+    without encoding and decoding: the RLP of a list of byte strings is canonical by
+    construction, so the packet sedes can refuse only a field that is not bytes or an
+    integer field with a leading zero byte (not minimal). Checked here because every packet
+    event of every listed block (the relayer's watcher, each notary) paid a full sedes
+    decode for it; ``tests/adapters/test_pujiang_wire.py`` holds the two equal."""
+    if len(fields) != len(PACKET_FIELDS):
+        return False
+    if not all(isinstance(f, bytes) for f in fields):
+        return False
+    return all(fields[i][:1] != b"\x00" for i in PACKET_INT_FIELDS)  # type: ignore[index]
