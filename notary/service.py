@@ -515,9 +515,11 @@ class Notary:
                     sequence=item.sequence,
                     reason=err.code,
                 ) from err
-            if log.isEnabledFor(logging.DEBUG):
+            # One INFO line per member carrying its transfer id: an operator traces a
+            # transfer through each notary by it (tests/e2e/test_observability.py).
+            if log.isEnabledFor(logging.INFO):
                 with log_context(transfer_id=item.transfer_id, route=work.route_id):
-                    log.debug(
+                    log.info(
                         "verified %s/%s for batch %s (transfer %s)",
                         work.route_id,
                         item.sequence,
