@@ -173,8 +173,9 @@ class Relayer:
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
         self._reported: dict[str, tuple[str, str, float]] = {}  # route -> (state, reason, at)
         self._wakeups: dict[str, asyncio.Event] = {}
-        self._running_loop: asyncio.AbstractEventLoop | None = None
         """Task name -> the event that ends its idle wait early (``wake``)."""
+        self._running_loop: asyncio.AbstractEventLoop | None = None
+        """The loop ``run`` runs on (``wake_from_thread`` hands wakes to it)."""
         # HTLC swaps: a second pass of this process over the same adapters (relayer/swaps.py).
         self.swaps = (
             SwapWatchtower(store, self.adapters, worker_id=worker_id, clock=clock)
