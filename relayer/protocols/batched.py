@@ -79,6 +79,7 @@ from relayer.protocols.notary import (
     NotaryProtocol,
     _receipt,
     replay_action,
+    resend_failed,
 )
 from relayer.protocols.refund_batches import RefundBatches
 from relayer.quorum import collect_quorum
@@ -818,16 +819,9 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 )
                 settled += 1
                 continue
-            await ctx.store.mark_batch_action(
-                action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=receipt.reason
-            )
-            try:
-                resent = await dest.submit(replay_action(action))
-            except ChainRejected as err:
-                log.warning("batch %s chunk %d refused again: %s", batch.id, number, err)
+            what = f"batch {batch.id} chunk {number}"
+            if not await resend_failed(ctx.store, dest, action, receipt.reason, what):
                 ctx.delivery_outcome(route.route_id, False, len(chunk))
-                continue
-            await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
         if settled == chunks:
             # Every chunk landed: the members not delivered were refused by the destination
             # (its failed-packet events) and stay ``dest_submitted`` for their error ack.

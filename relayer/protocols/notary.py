@@ -48,6 +48,7 @@ from core.seams import ChainAdapter
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
 from core.steps import Step
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt, packet_from_data
+from relayer.async_store import AsyncStore
 from relayer.protocols.base import Context, log
 from relayer.quorum import Quorum, collect_quorum
 
@@ -88,6 +89,25 @@ def packet_id(packet: Packet) -> PacketId:
 def replay_action(action: ActionRecord) -> ChainAction:
     """The journaled action, exactly as recorded (what is sent again after a crash)."""
     return ChainAction(action.kind, dict(action.payload), action.idempotency_key)
+
+
+async def resend_failed(
+    store: AsyncStore, adapter: ChainAdapter, action: ActionRecord, reason: str | None, what: str
+) -> bool:
+    """A journaled batch chunk whose transaction failed on chain (and was not found done
+    another way): marked ``failed`` with the receipt's reason, sent again as recorded,
+    marked ``sent`` with the new hash. False when the chain refuses it again (logged as
+    ``what``; the next look retries). One path for delivery and refund chunks."""
+    await store.mark_batch_action(
+        action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=reason
+    )
+    try:
+        resent = await adapter.submit(replay_action(action))
+    except ChainRejected as err:
+        log.warning("%s refused again: %s", what, err)
+        return False
+    await store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

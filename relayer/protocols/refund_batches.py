@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.batches import BatchKind
-from core.errors import ChainRejected, ConfigError, InvalidInput
+from core.errors import ConfigError, InvalidInput
 from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus, BatchRecord, BatchState, RouteRecord
 from core.records import TransferRecord as Transfer
@@ -58,7 +58,12 @@ from core.steps import Step
 from core.types import ChainAction, ChainEvent, EventKind, Packet, TxReceipt
 from relayer.batching import chunks_of, members_of, plan_batches, statement_of
 from relayer.protocols.base import found_all_since, log
-from relayer.protocols.notary import REFUND, _receipt, is_refund_event, replay_action
+from relayer.protocols.notary import (
+    REFUND,
+    _receipt,
+    is_refund_event,
+    resend_failed,
+)
 from relayer.quorum import collect_quorum
 
 if TYPE_CHECKING:
@@ -418,15 +423,9 @@ class RefundBatches:
                 )
                 settled += 1
                 continue
-            await ctx.store.mark_batch_action(
-                action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=receipt.reason
+            await resend_failed(
+                ctx.store, source, action, receipt.reason, f"batch {batch.id} refund chunk {number}"
             )
-            try:
-                resent = await source.submit(replay_action(action))
-            except ChainRejected as err:
-                log.warning("batch %s refund chunk %d refused again: %s", batch.id, number, err)
-                continue
-            await ctx.store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
         if settled == chunks:
             await ctx.store.set_batch_state(
                 batch.id, BatchState.SUBMITTED, BatchState.DONE, ctx.now(), worker=ctx.worker_id
