@@ -1,28 +1,21 @@
 """A notary's chains file (TOML).
 
 ```toml
-[chains.pujiang-devnet]
-family = "pujiang"
-url = "http://127.0.0.1:26650"
+[chains.<chain id>]
+family = "<an installed adapter family>"   # docs/notary.md: the dev stack's file
+# ... that adapter's settings (URL, chain id, bridge address, confirmations, ...)
 # notary-only keys (not adapter settings):
 # checkpoint_height = 120
 # checkpoint_hash = "0x…"        # an operator checkpoint: the anchor of a chain the notary
 #                                 # has no client file for yet (instead of trust on first use)
-# trusting_period = 1209600      # seconds (Pujiang)
+# trusting_period = 1209600      # seconds (chains whose client has one)
 # next_committee = ["0x…", …]    # a committee rotation this notary may sign (with
 # next_committee_threshold = 2   # the threshold and the epoch it takes office at;
 # next_committee_epoch = 2       # notary/rotations.py)
 
-[chains.anvil-31337]
-family = "evm"
-rpc_url = "http://127.0.0.1:8545"
-evm_chain_id = 31337
-bridge_address = "0x…"
-confirmations = 0
-
-[routes.devnet-to-anvil]
-source = "pujiang-devnet"
-destination = "anvil-31337"
+[routes.<route id>]
+source = "<chain id>"
+destination = "<chain id>"
 ```
 
 Every other key of a chain is its adapter's settings, validated by the
