@@ -11,15 +11,20 @@ without a second transfer or delivery. Every step is in the audit log.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
+
+import pytest
 
 from adapters.evm.adapter import EvmAdapter
 from core.ids import ChainId, Height
 from core.states import TransferState
 from gateway.audit.context import acting_as
 from proofs.audit import validate_chain
+from relayer import retry
 from relayer.engine import Relayer
+from relayer.protocols import base as protocols_base
 from tests.fixtures.anvil import LOCAL_CHAIN
 from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
 from tests.fixtures.devnet import InProcessDevnet
@@ -98,8 +103,12 @@ def test_a_paused_route_leases_nothing_and_delivers_after_resume(
 
 
 def test_retry_now_delivers_a_transfer_stuck_in_backoff(
-    devnet: InProcessDevnet, evm: Anvil, store: Any
+    devnet: InProcessDevnet, evm: Anvil, store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The backoff is full jitter (uniform up to the cap): drawn at the cap here, so "backed
+    # off" is the hour it is meant to be (a draw under 600 s failed the check 1 run in 6).
+    at_cap = functools.partial(retry.backoff_delay, rand=lambda _low, high: high)
+    monkeypatch.setattr(protocols_base, "backoff_delay", at_cap)
     tx_hash = _send(devnet, evm, store)
 
     async def scenario() -> Any:
