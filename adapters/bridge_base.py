@@ -85,10 +85,21 @@ class BridgeBase(ABC):
         return packet
 
     def is_delivered_event(self, event: ChainEvent, packet: Packet) -> bool:
+        return self.delivered_packet(event) == packet
+
+    def delivered_packet(self, event: ChainEvent) -> Packet | None:
+        return self._packet_or_none(event, EventKind.RECEIVE_PACKET)
+
+    def failed_packet(self, event: ChainEvent) -> Packet | None:
+        return self._packet_or_none(event, EventKind.PACKET_FAILED)
+
+    def _packet_or_none(self, event: ChainEvent, kind: EventKind) -> Packet | None:
+        if event.kind is not kind:
+            return None
         try:
-            return self._event_packet(event, EventKind.RECEIVE_PACKET) == packet
+            return self._event_packet(event, kind)
         except InvalidInput:
-            return False
+            return None
 
     # --- digests ---------------------------------------------------------------------
 
@@ -105,10 +116,7 @@ class BridgeBase(ABC):
     def is_failed_event(self, event: ChainEvent, packet: Packet) -> bool:
         """True when ``event`` (read from this chain) reports ``packet`` received here but
         FAILED (its receiver or token refused it): an ``ERROR_ACK`` refunds it on its source."""
-        try:
-            return self._event_packet(event, EventKind.PACKET_FAILED) == packet
-        except InvalidInput:
-            return False
+        return self.failed_packet(event) == packet
 
     def committee(self) -> tuple[int, tuple[str, ...]]:
         return self._threshold, self._members

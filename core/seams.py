@@ -297,6 +297,17 @@ class BridgeEndpoint(Protocol):
         """True when ``event`` (read from this chain) reports ``packet`` delivered here."""
         ...
 
+    def delivered_packet(self, event: ChainEvent) -> Packet | None:
+        """The packet ``event`` (read from this chain) reports delivered here; ``None`` for
+        any other event. One decode per event: a batch's chunk is matched to its block's
+        receive events through this (a test per member against every event was quadratic)."""
+        ...
+
+    def failed_packet(self, event: ChainEvent) -> Packet | None:
+        """The packet a ``PACKET_FAILED`` ``event`` reports received here but refused (see
+        ``is_failed_event``); ``None`` for any other event."""
+        ...
+
     def is_failed_event(self, event: ChainEvent, packet: Packet) -> bool:
         """True when ``event`` (a ``PACKET_FAILED`` event read from this chain) reports
         ``packet`` received in a batch but refused by its receiver or token: it is marked

@@ -7,6 +7,10 @@ deep inside the relayer.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from core.ids import ChainId, Height, PacketId
 from core.records import (
     EquivocationRecord,
@@ -32,7 +36,8 @@ def route_record(r: Route) -> RouteRecord:
     )
 
 
-def transfer_record(r: Transfer) -> TransferRecord:
+def transfer_record(r: Transfer | Row[Any]) -> TransferRecord:
+    """From a mapped ``Transfer`` or a plain row of the ``transfers`` table (the same names)."""
     packet = None
     if r.packet_source is not None and r.packet_destination is not None:
         packet = PacketId(
@@ -71,7 +76,7 @@ def transfer_record(r: Transfer) -> TransferRecord:
     )
 
 
-def hold_record(r: Transfer) -> HoldRecord | None:
+def hold_record(r: Transfer | Row[Any]) -> HoldRecord | None:
     """The row's hold while it is ``held`` (``None`` otherwise)."""
     if r.state != TransferState.HELD.value or r.hold_origin is None:
         return None

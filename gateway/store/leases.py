@@ -76,11 +76,11 @@ def lease_due(
         .values(lease_owner=worker, lease_until=now + lease_seconds)
         .execution_options(synchronize_session=False)
     )
+    # Plain rows of the table (the mapped names), not mapped instances: claims run on every
+    # pass, and nothing here changes a row through the ORM.
+    table = model.__table__
     return list(
-        s.scalars(
-            select(model)
-            .where(model.id.in_(ids))
-            .order_by(model.created_at, model.id)
-            .execution_options(populate_existing=True)
+        s.execute(
+            select(table).where(table.c.id.in_(ids)).order_by(table.c.created_at, table.c.id)
         ).all()
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Row, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, LeaseLost, NotFound
@@ -420,7 +420,7 @@ def _leg_record(r: SwapLeg, hashlock: bytes) -> SwapLegRecord:
     )
 
 
-def _swap_record(s: Session, r: Swap) -> SwapRecord:
+def _swap_record(s: Session, r: Swap | Row[Any]) -> SwapRecord:
     legs = {
         leg.leg: leg
         for leg in s.scalars(

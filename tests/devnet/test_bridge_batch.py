@@ -147,6 +147,13 @@ def test_a_member_whose_delivery_fails_fails_alone(chain: Chain) -> None:
     assert endpoint.is_failed_event(events[1], from_wire_packet(packets[1]))
     assert not endpoint.is_failed_event(events[1], from_wire_packet(packets[0]))
     assert endpoint.is_delivered_event(events[0], from_wire_packet(packets[0]))
+    # each event decoded once names its packet (how a chunk's block is matched to members)
+    assert [endpoint.delivered_packet(e) for e in events] == [
+        from_wire_packet(packets[0]),
+        None,
+        from_wire_packet(packets[2]),
+    ]
+    assert [endpoint.failed_packet(e) for e in events] == [None, from_wire_packet(packets[1]), None]
 
 
 def test_a_root_is_stored_once(chain: Chain) -> None:

@@ -162,6 +162,9 @@ def test_the_adapter_reads_a_failed_member_for_its_error_ack(
     assert endpoint.is_failed_event(events[1], failed)
     assert not endpoint.is_failed_event(events[1], delivered)
     assert not endpoint.is_delivered_event(events[1], failed)
+    # each event decoded once names its packet (how a chunk's block is matched to members)
+    assert [endpoint.delivered_packet(e) for e in events] == [delivered, None]
+    assert [endpoint.failed_packet(e) for e in events] == [None, failed]
 
 
 def test_a_member_whose_receiver_exhausts_its_gas_fails_alone(env: Env) -> None:
