@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import rlp
+from rlp.codec import encode_raw
 
 from core.errors import BadEncoding, ChainError
 from core.types import EventKind
@@ -123,7 +123,7 @@ def packet_of(event: Event) -> bytes:
         raise ChainError(f"{what} event lacks the packet field {err}") from err
     if not packet_fields_canonical(fields):
         raise ChainError(f"{what} event's packet fields do not form a packet")
-    return rlp.encode(fields)
+    return encode_raw(fields)  # all bytes (checked): rlp.encode's sedes inference adds ~10 µs
 
 
 PACKET_INT_FIELDS = tuple(i for i, name in enumerate(PACKET_FIELDS) if name in INT_ATTRIBUTES)

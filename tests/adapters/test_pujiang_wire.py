@@ -11,7 +11,12 @@ import rlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pujiang.wire import PACKET_FIELDS, packet_fields_canonical
+from adapters.pujiang.wire import (
+    PACKET_FIELDS,
+    PACKET_INT_FIELDS,
+    packet_fields_canonical,
+    packet_of,
+)
 from core.errors import BadEncoding
 from proofs.pujiang import codec
 
@@ -62,3 +67,14 @@ def test_each_malformed_packet_is_refused(what: str, fields: list[object]) -> No
 def test_a_well_formed_packet_is_accepted() -> None:
     assert packet_fields_canonical(GOOD)
     assert sedes_accepts(GOOD)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=80), min_size=len(PACKET_FIELDS), max_size=len(PACKET_FIELDS)))
+def test_packet_of_is_the_rlp_of_the_packet_fields(fields: list[bytes]) -> None:
+    """``packet_of`` encodes the fields with ``rlp``'s raw encoder: the same bytes as
+    ``rlp.encode`` (which first infers a sedes for every field)."""
+    fields = [f.lstrip(b"\x00") if i in PACKET_INT_FIELDS else f for i, f in enumerate(fields)]
+    attributes = [[name.encode(), value] for name, value in zip(PACKET_FIELDS, fields, strict=True)]
+    event = codec.Event(b"send_packet", 0, 0, attributes)
+    assert packet_of(event) == rlp.encode(fields)
