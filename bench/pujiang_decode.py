@@ -71,16 +71,17 @@ def _watch(leaf: bytes) -> ChainEvent:
 @contextmanager
 def _before() -> Iterator[None]:
     """The code before this change: sedes decoders, ``rlp.encode`` of the packet's fields."""
-    fast_event, fast_packet, fast_encode = codec.decode_event, codec.decode_packet, wire.encode_raw
+    fast_event, fast_packet = codec.decode_event, codec.decode_packet
+    fast_encode = wire.rlp_of_strings
     codec.decode_event = wire.decode_event = codec.reference_decode_event  # type: ignore[assignment]
     codec.decode_packet = codec.reference_decode_packet  # type: ignore[assignment]
-    wire.encode_raw = rlp.encode  # type: ignore[assignment]
+    wire.rlp_of_strings = rlp.encode  # type: ignore[assignment]
     try:
         yield
     finally:
         codec.decode_event = wire.decode_event = fast_event  # type: ignore[assignment]
         codec.decode_packet = fast_packet  # type: ignore[assignment]
-        wire.encode_raw = fast_encode  # type: ignore[assignment]
+        wire.rlp_of_strings = fast_encode  # type: ignore[assignment]
 
 
 def _per_item(step: Callable[[Any], object], items: list[Any]) -> float:
