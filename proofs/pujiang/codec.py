@@ -361,8 +361,11 @@ def reference_decode_event(data: bytes) -> Event:
     return _decode(data, Event, "event")
 
 
-PACKET_INT_FIELDS = frozenset({2, 6, 8, 9})
-"""Positions of ``Packet``'s ``big_endian_int`` fields (sequence, amount, the timeouts)."""
+PACKET_INTS = frozenset(
+    i for i, (_, sedes) in enumerate(Packet._meta.fields) if sedes is big_endian_int
+)
+"""Positions of ``Packet``'s ``big_endian_int`` fields (sequence, amount, the timeouts); every
+other field is ``binary`` (``tests/proofs/pujiang/test_fast_decode.py`` checks both)."""
 
 
 def decode_packet(data: bytes) -> Packet:
@@ -373,7 +376,7 @@ def decode_packet(data: bytes) -> Packet:
         raise _misshapen("packet", f"{len(item)} fields, not 10")
     values: list[object] = []
     for index, value in enumerate(item):
-        if index in PACKET_INT_FIELDS:
+        if index in PACKET_INTS:
             values.append(_uint(value, "packet", Packet._meta.field_names[index]))
         elif type(value) is bytes:
             values.append(value)

@@ -17,6 +17,7 @@ import pytest
 import rlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rlp.sedes import CountableList
 
 from core.errors import BadEncoding
 from proofs.pujiang import codec
@@ -300,6 +301,25 @@ def test_each_malformed_packet_is_refused(data: bytes, reason: str) -> None:
     assert reason in refused.value.message
     with pytest.raises(BadEncoding):
         codec.reference_decode_packet(data)
+
+
+def test_the_hand_checks_cover_the_sedes_field_lists() -> None:
+    """The fast decoders know the field lists as they are; a changed one fails here first."""
+    assert [(name, type(sedes)) for name, sedes in codec.Event._meta.fields] == [
+        ("kind", type(codec.binary)),
+        ("tx_index", codec.StrictBigEndianInt),
+        ("event_index", codec.StrictBigEndianInt),
+        ("attributes", CountableList),
+    ]
+    attributes = codec.Event._meta.fields[3][1]
+    assert attributes.max_length is None
+    assert list(attributes.element_sedes) == [codec.binary, codec.binary]
+    sedes = [s for _, s in codec.Packet._meta.fields]
+    assert codec.PACKET_INTS == {2, 6, 8, 9}
+    assert all(
+        s is (codec.big_endian_int if i in codec.PACKET_INTS else codec.binary)
+        for i, s in enumerate(sedes)
+    )
 
 
 def test_the_good_rows_decode() -> None:
