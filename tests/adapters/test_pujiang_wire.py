@@ -2,6 +2,7 @@
 
 A packet event's fields are checked without the RLP encode-and-decode round trip every
 listed packet event paid (issue #15's profile); the sedes decode stays the reference.
+The packet's RLP is assembled by hand (``rlp_of_strings``), held equal to ``rlp.encode``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import rlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pujiang.wire import PACKET_FIELDS, packet_fields_canonical
+from adapters.pujiang.wire import (
+    PACKET_FIELDS,
+    PACKET_INT_FIELDS,
+    packet_fields_canonical,
+    packet_of,
+    rlp_of_strings,
+)
 from core.errors import BadEncoding
 from proofs.pujiang import codec
 
@@ -62,3 +69,21 @@ def test_each_malformed_packet_is_refused(what: str, fields: list[object]) -> No
 def test_a_well_formed_packet_is_accepted() -> None:
     assert packet_fields_canonical(GOOD)
     assert sedes_accepts(GOOD)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=80), min_size=len(PACKET_FIELDS), max_size=len(PACKET_FIELDS)))
+def test_packet_of_is_the_rlp_of_the_packet_fields(fields: list[bytes]) -> None:
+    """``packet_of`` assembles the fields' RLP by hand (``rlp_of_strings``): the same bytes
+    as ``rlp.encode``, for short, single-byte, empty and long (56+ byte) fields."""
+    fields = [f.lstrip(b"\x00") if i in PACKET_INT_FIELDS else f for i, f in enumerate(fields)]
+    attributes = [[name.encode(), value] for name, value in zip(PACKET_FIELDS, fields, strict=True)]
+    event = codec.Event(b"send_packet", 0, 0, attributes)
+    assert packet_of(event) == rlp.encode(fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=2), st.binary(max_size=300)), max_size=40))
+def test_rlp_of_strings_is_rlp_encode(fields: list[bytes]) -> None:
+    """Any list of byte strings, long lists (56+ bytes of payload) included."""
+    assert rlp_of_strings(fields) == rlp.encode(fields)
