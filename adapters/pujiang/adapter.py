@@ -12,6 +12,7 @@ only committed blocks, so ``finalized_height == latest_height``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -148,6 +149,11 @@ class PujiangAdapter:
         self.node = NodeClient(settings, transport=transport, **extra)
         self._signer = _relayer_signer(settings)
         self._next_nonce: int | None = None
+        # One send at a time: a nonce is taken and posted before the next is taken. The
+        # node admits an account's transactions in nonce order only (no queue of future
+        # nonces), so two sends racing (the relayer steps batches concurrently) posted
+        # n + 1 before n: refused as "nonce ahead", under load again and again.
+        self._sending = asyncio.Lock()
         self._valsets: OrderedDict[bytes, bytes] = OrderedDict()
         self._leaves = _DecodedLeaves(DECODED_LEAVES)
 
@@ -525,6 +531,10 @@ class PujiangAdapter:
 
         ``ChainRejected`` when the node refuses it (signature, nonce, replay).
         """
+        async with self._sending:
+            return await self._submit(action)
+
+    async def _submit(self, action: ChainAction) -> bytes:
         tx = await self.build_transaction(action)
         decoded = codec.decode_transaction(tx)
         tx_hash = codec.compute_tx_hash(decoded, self.hash_fn)

@@ -655,8 +655,8 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
         try:
             tx_hash = await dest.submit(replay_action(action))
         except ChainRejected as err:
-            if step != STORE_ROOT:
-                raise
+            if step != STORE_ROOT or err.retryable:
+                raise  # a refusal that passes by itself: the batch is looked at again
             # Most likely stored already (ours before a crash, or another relayer's): the
             # chunks decide; a chunk refused for want of the root is retried with the batch.
             await ctx.store.mark_batch_action(action.id, ActionStatus.FAILED, reason=err.message)
@@ -808,7 +808,11 @@ class BatchedNotaryProtocol(RefundBatches, NotaryProtocol):
                 settled += 1
                 continue
             what = f"batch {batch.id} chunk {number}"
-            if not await resend_failed(ctx.store, dest, action, receipt.reason, what):
+            refusal = await resend_failed(ctx.store, dest, action, receipt.reason, what)
+            if refusal is not None and not refusal.retryable:
+                # A refusal that passes by itself (a nonce ahead of the account's, another
+                # relayer's send) is no delivery failure: the failure-rate breaker counts
+                # the destination refusing the packets.
                 ctx.delivery_outcome(route.route_id, False, len(chunk))
         if settled == chunks:
             # Every chunk landed: the members not delivered were refused by the destination

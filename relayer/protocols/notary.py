@@ -93,11 +93,12 @@ def replay_action(action: ActionRecord) -> ChainAction:
 
 async def resend_failed(
     store: AsyncStore, adapter: ChainAdapter, action: ActionRecord, reason: str | None, what: str
-) -> bool:
+) -> ChainRejected | None:
     """A journaled batch chunk whose transaction failed on chain (and was not found done
     another way): marked ``failed`` with the receipt's reason, sent again as recorded,
-    marked ``sent`` with the new hash. False when the chain refuses it again (logged as
-    ``what``; the next look retries). One path for delivery and refund chunks."""
+    marked ``sent`` with the new hash. The refusal when the chain refuses it again (logged
+    as ``what``; the next look retries), else ``None``. One path for delivery and refund
+    chunks."""
     await store.mark_batch_action(
         action.id, ActionStatus.FAILED, tx_hash=action.tx_hash, reason=reason
     )
@@ -105,9 +106,9 @@ async def resend_failed(
         resent = await adapter.submit(replay_action(action))
     except ChainRejected as err:
         log.warning("%s refused again: %s", what, err)
-        return False
+        return err
     await store.mark_batch_action(action.id, ActionStatus.SENT, tx_hash=resent)
-    return True
+    return None
 
 
 @dataclass(frozen=True, slots=True)

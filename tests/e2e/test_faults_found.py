@@ -99,6 +99,47 @@ def test_a_transaction_whose_nonce_is_ahead_of_its_account_is_refused_as_retryab
     assert classify(behind) is Disposition.WAIT_OPERATOR
 
 
+def test_concurrent_sends_of_one_adapter_are_posted_in_nonce_order(
+    devnet_node: InProcessDevnet,
+) -> None:
+    """Found by the anvil -> devnet benchmark (issue #15): the relayer steps batches
+    concurrently, two sends of the relayer account raced, n + 1 reached the node before n
+    and was refused (``nonce ahead``) again and again, until the failure-rate breaker paused
+    the route. One adapter now takes a nonce and posts it before the next send."""
+    signer = TxSigner(account_seed(1))
+    sends = 12
+
+    async def scenario() -> tuple[int, list[bytes]]:
+        settings = PujiangSettings(
+            url=devnet_node.url,
+            chain_id=DEVNET_CHAIN,
+            retry_attempts=1,
+            insecure_plaintext_key=True,
+            relayer_key=account_seed(1).hex(),
+        )
+        adapter = PujiangAdapter(settings, transport=devnet_node.transport)
+        try:
+            first = await adapter.account_nonce(signer.address())
+            hashes = await asyncio.gather(
+                *(adapter.anchor_digest(bytes([n]) * 32) for n in range(sends))
+            )
+            return first, list(hashes)
+        finally:
+            await adapter.aclose()
+
+    async def committed_nonce() -> int:
+        adapter = _adapter(devnet_node, devnet_node.transport)
+        try:
+            return await adapter.account_nonce(signer.address())
+        finally:
+            await adapter.aclose()
+
+    first, hashes = asyncio.run(scenario())
+    assert len(set(hashes)) == sends  # every send admitted (none refused)
+    devnet_node.node.produce_block()
+    assert asyncio.run(committed_nonce()) == first + sends  # all committed, in one block
+
+
 def test_a_notary_verifying_older_heights_one_by_one_reads_each_header_a_few_times(
     tmp_path: Path,
     devnet_node: InProcessDevnet,
