@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from core.ids import ChainId, Height
-from core.records import ChainRecord, RouteProtocol, RouteRecord
+from core.records import ChainRecord, RouteProtocol, RouteRecord, WatchLease
 from core.types import ChainEvent
 from devnet import keys
 from gateway.store import SqlStore
@@ -292,3 +292,39 @@ def test_a_relayer_stopping_cleanly_hands_the_watch_over_at_once(
 async def _close(*processes: Process) -> None:
     for process in processes:
         await process.adapter.aclose()
+
+
+def test_run_releases_the_watch_when_it_stops(
+    shared_store: SqlStore, devnet: InProcessDevnet
+) -> None:
+    """``Relayer.run`` (what ``pjgw relay`` runs) watches the chain, and once ``stop`` is set
+    its lease is gone: another process takes it at once, from nobody."""
+    store = shared_store
+    route = _route(store, devnet)
+    clock = Clock(5_000.0)
+    one = Process("relayer-1", store, devnet, clock, poll_interval=0.01, breakers=())
+    # The route's destination needs an adapter for the route to run; the watcher never
+    # calls it, and no transfer is due (nothing was sent).
+    one.relayer.adapters[route.destination] = pujiang_adapter(devnet)
+
+    async def scenario() -> float | None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(one.relayer.run(stop))
+        for _ in range(2_000):  # until its watcher has passed once (a guard, not a timing)
+            if one.watching() == 1.0:
+                break
+            await asyncio.sleep(0.01)
+        watched = one.watching()
+        stop.set()
+        await running
+        return watched
+
+    try:
+        assert asyncio.run(scenario()) == 1.0
+        assert one.watching() == 0.0
+    finally:
+        asyncio.run(_close(one))
+        asyncio.run(one.relayer.adapters[route.destination].aclose())  # type: ignore[attr-defined]
+    key = Relayer.chain_cursor_key(CHAIN)
+    taken = store.take_watch_lease(key, "relayer-2", clock(), LEASE)
+    assert taken == WatchLease(key, "relayer-2", clock() + LEASE)  # from nobody: released
