@@ -103,15 +103,22 @@ class Process:
         self.listed: list[tuple[int, int]] = []
         self.during_listing: list[Any] = []
         """Coroutine factories, one run as each listing starts (a pass stalls, a lease lapses)."""
-        real = self.adapter.events
+        self.finality_reads = 0
+        """``finalized_height`` calls: a process standing by asks the chain nothing."""
+        real_events, real_final = self.adapter.events, self.adapter.finalized_height
 
         async def recording(start: Height, end: Height) -> list[ChainEvent]:
             self.listed.append((int(start), int(end)))
             if self.during_listing:  # one per listing
                 await self.during_listing.pop(0)()
-            return await real(start, end)
+            return await real_events(start, end)
+
+        async def finalized() -> Height:
+            self.finality_reads += 1
+            return await real_final()
 
         self.adapter.events = recording  # type: ignore[method-assign]
+        self.adapter.finalized_height = finalized  # type: ignore[method-assign]
         self.relayer = Relayer(
             store,
             {CHAIN: self.adapter},
@@ -160,20 +167,25 @@ def test_one_of_two_relayers_watches_the_other_takes_over_when_its_lease_lapses(
     clock = Clock(1_000.0)
     one, two = _pair(store, devnet, clock)
 
+    async def both(route: RouteRecord) -> list[int]:
+        """A pass of each at the same moment, as two processes' watcher tasks run."""
+        return list(await asyncio.gather(one.watch(route), two.watch(route)))
+
     async def scenario() -> list[bytes]:
         sent = _send(devnet, 2)
         assert await one.watch(route) == 2  # the first to pass takes the lease
-        assert await two.watch(route) == 0
-        assert two.listed == []  # it never asked the chain
+        sent += _send(devnet, 2)
+        assert await both(route) == [2, 0]
+        assert (two.listed, two.finality_reads) == ([], 0)  # it never asked the chain
         assert "watched by relayer relayer-1" in two.reason()
         assert (one.watching(), two.watching()) == (1.0, 0.0)
 
         clock.now += LEASE - 1  # renewed by each pass of its holder
         sent += _send(devnet, 1)
-        assert await one.watch(route) == 1
+        assert await both(route) == [1, 0]
         clock.now += LEASE - 1
         assert await two.watch(route) == 0
-        assert two.listed == []
+        assert (two.listed, two.finality_reads) == ([], 0)
 
         clock.now += 1  # relayer-1 has stopped renewing: its lease ends now
         sent += _send(devnet, 3)
@@ -181,13 +193,12 @@ def test_one_of_two_relayers_watches_the_other_takes_over_when_its_lease_lapses(
         assert (two.watching(), two.reason().startswith("scanned to")) == (1.0, True)
 
         clock.now += 1
-        listed = len(one.listed)
+        asked = (len(one.listed), one.finality_reads)
         sent += _send(devnet, 1)
-        assert await one.watch(route) == 0  # back, it stands by
-        assert len(one.listed) == listed
+        assert await both(route) == [0, 1]  # relayer-1, back, stands by
+        assert (len(one.listed), one.finality_reads) == asked
         assert "watched by relayer relayer-2" in one.reason()
         assert one.watching() == 0.0
-        assert await two.watch(route) == 1
         return sent
 
     try:
