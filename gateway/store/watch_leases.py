@@ -55,14 +55,13 @@ class WatchLeaseStoreMixin:
         if not lease_seconds > 0:
             raise InvalidInput("lease_seconds must be > 0", field="lease_seconds")
         row = WatchLeaseRow
+        held = select(row.lease_owner, row.lease_until).where(row.key == key)
         with self._write() as s:
-            before = s.execute(
-                select(row.lease_owner).where(row.key == key).with_for_update()
-            ).scalar_one_or_none()
+            before = s.execute(held.with_for_update()).first()
             stmt = self._insert(s)(row).values(
                 key=key, lease_owner=worker, lease_until=now + lease_seconds
             )
-            s.execute(
+            taken = s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[row.key],
                     set_={
@@ -70,13 +69,14 @@ class WatchLeaseStoreMixin:
                         "lease_until": stmt.excluded.lease_until,
                     },
                     where=or_(row.lease_owner == worker, row.lease_until <= now),
-                )
-            )
-            owner, until = s.execute(
-                select(row.lease_owner, row.lease_until).where(row.key == key)
-            ).one()
-        taken = before if owner == worker and before not in (None, worker) else None
-        return WatchLease(key, owner, float(until), taken)
+                ).returning(row.lease_owner, row.lease_until)
+            ).first()
+            # Refused: the row read first (locked) holds a live lease; none read means a
+            # concurrent insert won (PostgreSQL), whose row is read now.
+            owner, until = taken or before or s.execute(held).one()
+        previous = before[0] if before is not None else None
+        was = previous if taken is not None and previous != worker else None
+        return WatchLease(key, owner, float(until), was)
 
     def release_watch_lease(self, key: str, worker: str) -> None:
         """End ``worker``'s lease on ``key`` (``core.seams.Store``)."""
