@@ -46,18 +46,23 @@ def _per_call(work: Callable[[int], object], calls: int) -> float:
 def _round(store: SqlStore, calls: int, base: int) -> dict[str, float]:
     chunk = [_seen(i + 1) for i in range(CHUNK)]
     now = 1_000.0 + base
+    if store.take_watch_lease(KEY, "w1", now, LEASE).owner != "w1":  # w1 watches this round
+        raise SystemExit("w1 should hold the lease")
 
     def duplicate(_i: int) -> None:
         store.cursor(KEY)
         store.record_packets(chunk, now, final=True)
         store.advance_cursor(KEY, Height(1))
 
-    return {
+    figures = {
         "duplicate": _per_call(duplicate, max(1, calls // 20)),
         "standby": _per_call(lambda _i: store.take_watch_lease(KEY, "w2", now, LEASE), calls),
         "renew": _per_call(lambda _i: store.take_watch_lease(KEY, "w1", now, LEASE), calls),
         "advance": _per_call(lambda i: store.advance_cursor(KEY, Height(base + i + 10)), calls),
     }
+    if store.take_watch_lease(KEY, "w2", now, LEASE).owner != "w1":
+        raise SystemExit("the lease changed hands during the round")
+    return figures
 
 
 def main() -> None:
@@ -71,7 +76,6 @@ def main() -> None:
         store = _store(url)
         try:
             store.record_packets([_seen(i + 1) for i in range(CHUNK)], 1.0, final=True)
-            store.take_watch_lease(KEY, "w1", 1_000.0, 1e6)  # w1 watches for the whole run
             best: dict[str, float] = {}
             for r in range(args.rounds):
                 for case, us in _round(store, args.calls, (r + 1) * 100_000).items():

@@ -598,7 +598,8 @@ class Store(Protocol):
         """Take or renew the lease on cursor ``key`` (a source chain's watch) for ``worker``
         until ``now + lease_seconds``, when ``worker`` holds it already, nobody does, or the
         holder's lease ended at or before ``now``: a compare-and-set in ONE database
-        transaction, so of two processes asking at once exactly one holds it. Returns the
+        transaction (a caller that a plain read shows another's live lease is answered
+        from it), so of two processes asking at once exactly one holds it. Returns the
         lease as it stands: ``owner != worker`` means another process watches (its lease
         is live); ``taken_from`` names the process whose expired lease this call took.
 

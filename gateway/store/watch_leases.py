@@ -6,8 +6,11 @@ decoded twice (issue #15). The lease on the chain's cursor key makes one process
 the watcher: ``take_watch_lease`` is a compare-and-set in one write transaction
 (an ``INSERT … ON CONFLICT DO UPDATE … WHERE`` the holder is the caller or its
 lease ended; a missing row is nobody's lease), so of two processes asking at
-once one holds it. The row read before it only says from whom an expired lease
-was taken (the takeover's log line); the decision is the conditional upsert's.
+once one holds it. A plain read comes first: a process standing by, finding
+another's live lease, is answered without a write transaction (on SQLite every
+write is a ``BEGIN IMMEDIATE`` queueing behind the writers with work, as
+``leases.any_due`` says for claims); the same read says from whom an expired lease
+is taken (the takeover's log line), the decision being the upsert's alone.
 
 Not fenced: ``advance_cursor`` does not check the lease. The cursor is
 forward-only and a watcher advances it only past heights whose packets it has
@@ -44,6 +47,7 @@ class WatchLeaseStoreMixin:
 
     if TYPE_CHECKING:
 
+        def _read(self) -> AbstractContextManager[Session]: ...
         def _write(self) -> AbstractContextManager[Session]: ...
         def _insert(self, session: Session) -> Any: ...
 
@@ -56,8 +60,11 @@ class WatchLeaseStoreMixin:
             raise InvalidInput("lease_seconds must be > 0", field="lease_seconds")
         row = WatchLeaseRow
         held = select(row.lease_owner, row.lease_until).where(row.key == key)
+        with self._read() as s:  # a process standing by takes no write lock (every poll)
+            seen = s.execute(held).first()
+        if seen is not None and seen[0] != worker and seen[1] > now:
+            return WatchLease(key, seen[0], float(seen[1]))
         with self._write() as s:
-            before = s.execute(held.with_for_update()).first()
             stmt = self._insert(s)(row).values(
                 key=key, lease_owner=worker, lease_until=now + lease_seconds
             )
@@ -71,11 +78,9 @@ class WatchLeaseStoreMixin:
                     where=or_(row.lease_owner == worker, row.lease_until <= now),
                 ).returning(row.lease_owner, row.lease_until)
             ).first()
-            # Refused: the row read first (locked) holds a live lease; none read means a
-            # concurrent insert won (PostgreSQL), whose row is read now.
-            owner, until = taken or before or s.execute(held).one()
-        previous = before[0] if before is not None else None
-        was = previous if taken is not None and previous != worker else None
+            # Refused (another process took it since the read): the row as it is now.
+            owner, until = taken if taken is not None else s.execute(held).one()
+        was = seen[0] if taken is not None and seen is not None and seen[0] != worker else None
         return WatchLease(key, owner, float(until), was)
 
     def release_watch_lease(self, key: str, worker: str) -> None:
