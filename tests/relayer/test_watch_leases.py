@@ -23,6 +23,7 @@ import pytest
 
 from core.ids import ChainId, Height
 from core.records import ChainRecord, RouteProtocol, RouteRecord, WatchLease
+from core.states import TransferState as S
 from core.types import ChainEvent
 from devnet import keys
 from gateway.store import SqlStore
@@ -37,6 +38,8 @@ from tests.fixtures.relay import ROUTE, pujiang_adapter
 CHAIN = ChainId(DEVNET_CHAIN)
 LEASE = 10.0
 SETTINGS = RelayerSettings(watch_lease_seconds=LEASE)
+ONE_RECORDING = [S.REQUESTED, S.REQUESTED, S.SOURCE_COMMITTED, S.SOURCE_FINAL]
+"""A transfer's history once the watcher recorded its packet (created, seen, two moves)."""
 DEADLINE_MS = (int(time.time()) + 24 * 3600) * 1000  # the packets' timeout: far ahead
 
 
@@ -144,12 +147,17 @@ def _pair(store: SqlStore, devnet: InProcessDevnet, clock: Clock) -> tuple[Proce
 
 
 def _recorded_once(store: SqlStore, hashes: list[bytes]) -> None:
-    """Each sent packet has exactly one transfer, and the store holds no other."""
+    """Each sent packet has exactly one transfer, with the history of one recording (one
+    ``send_packet … seen in block`` line), and the store holds no other."""
     found = [store.transfer_by_source_tx(CHAIN, h) for h in hashes]
     assert all(t is not None for t in found)
     assert len({t.id for t in found if t is not None}) == len(hashes)
     page, _ = store.list_transfers(limit=100)
     assert len(page) == len(hashes)
+    for transfer in page:
+        lines = store.history(transfer.id)
+        assert [line.state for line in lines] == ONE_RECORDING, lines
+        assert sum(" seen in block " in line.reason for line in lines) == 1, lines
 
 
 def _listed_once(processes: list[Process], heights: list[int]) -> None:
