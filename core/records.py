@@ -334,6 +334,18 @@ class RouteStatusRecord:
     updated_at: float  # when this relayer last reported
 
 
+@dataclass(frozen=True, slots=True)
+class WatchLease:
+    """Who watches a source chain (``Store.take_watch_lease``): the holder of the lease on
+    the chain's cursor key, until when, and (when the call that returned it took the lease
+    over from another process whose lease had expired) that process, ``taken_from``."""
+
+    key: str  # the cursor key, ``chain:<id>``
+    owner: str
+    until: float
+    taken_from: str | None = None
+
+
 STATEMENT_KINDS = ("delivery", "nondelivery")
 """What a notary states about a packet: deliver it (to its destination), or refund it."""
 
@@ -356,6 +368,7 @@ __all__ = [
     "TransferEventRecord",
     "TransferKind",
     "TransferRecord",
+    "WatchLease",
 ]
 
 

@@ -39,6 +39,7 @@ from core.records import (
     SignatureRecord,
     TransferEventRecord,
     TransferRecord,
+    WatchLease,
 )
 from core.states import TransferState
 from core.swaps import HtlcEndpoint
@@ -601,6 +602,33 @@ class Store(Protocol):
         ...
 
     def rewind_cursor(self, key: str, height: Height) -> None: ...
+
+    def take_watch_lease(
+        self, key: str, worker: str, now: float, lease_seconds: float
+    ) -> WatchLease:
+        """Take or renew the lease on cursor ``key`` (a source chain's watch) for ``worker``
+        until ``now + lease_seconds``, when ``worker`` holds it already, nobody does, or the
+        holder's lease ended at or before ``now``: a compare-and-set in ONE database
+        transaction (a caller that a plain read shows another's live lease is answered
+        from it), so of two processes asking at once exactly one holds it. Returns the
+        lease as it stands: ``owner != worker`` means another process watches (its lease
+        is live); ``taken_from`` names the process whose expired lease this call took.
+
+        CONTRACT: the caller lists the chain only while ``owner == worker``, and takes the
+        lease again (a renewal) at least once per ``lease_seconds``; a process that failed
+        to renew finds another owner and stands by. ``advance_cursor`` is NOT fenced by
+        the lease: it is forward-only and a watcher advances only past heights whose
+        packets it recorded itself (``record_packets`` is idempotent), so a late advance
+        by a process whose lease was taken can only move the cursor to a height below
+        which every packet is recorded — it skips nothing and records nothing twice; it
+        merely saves the new holder from re-reading a range (``docs/relayer.md``)."""
+        ...
+
+    def release_watch_lease(self, key: str, worker: str) -> None:
+        """End ``worker``'s lease on ``key`` now (a process stopping cleanly), so another
+        process takes the watch at its next pass instead of after ``lease_seconds``; a
+        lease held by another worker is left alone."""
+        ...
 
     # light clients
     def save_client(self, record: ClientRecord) -> None: ...

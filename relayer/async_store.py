@@ -39,6 +39,7 @@ from core.records import (
     SignatureRecord,
     TransferEventRecord,
     TransferRecord,
+    WatchLease,
 )
 from core.seams import BatchStore, BreakerStore, RiskStore, RotationStore, Store
 from core.states import TransferState
@@ -212,6 +213,14 @@ class AsyncStore:
 
     async def advance_cursor(self, key: str, height: Height) -> None:
         await self._call(self.sync.advance_cursor, key, height)
+
+    async def take_watch_lease(
+        self, key: str, worker: str, now: float, lease_seconds: float
+    ) -> WatchLease:
+        return await self._call(self.sync.take_watch_lease, key, worker, now, lease_seconds)
+
+    async def release_watch_lease(self, key: str, worker: str) -> None:
+        await self._call(self.sync.release_watch_lease, key, worker)
 
     # light clients
     async def client(self, chain_id: ChainId) -> ClientRecord | None:

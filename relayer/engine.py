@@ -12,7 +12,12 @@ slow or dead chain delays only what depends on it:
   range, from the chain's cursor (``chain:<id>``) in chunks of
   ``chunk_size``, and hands each ``send_packet`` to the route it is for (by
   destination); the cursor advances only after every event of the chunk is
-  recorded, so a crash re-reads the chunk and finds the transfers there;
+  recorded, so a crash re-reads the chunk and finds the transfers there. Of
+  several relayer processes on one store, ONE watches a chain: the one holding
+  the lease on its cursor key (``Store.take_watch_lease``, renewed each pass,
+  ``watch_lease_seconds``); the others skip the pass and stand by, and one of
+  them takes over once the holder stops renewing (issue #15: only the route
+  workers and batch tasks scale with processes);
 * **a batch driver per route** (a protocol that is a ``BatchDriver``, issue #15):
   steps the route's batches (signatures, sends, receipts) next to its worker;
 * **a worker per route**: leases the route's due transfers
@@ -172,6 +177,8 @@ class Relayer:
         self._scanned: dict[ChainId, int] = {}  # source chain -> the height its watcher reached
         self._stopped: dict[str, str] = {}  # route id -> why (frozen client)
         self._reported: dict[str, tuple[str, str, float]] = {}  # route -> (state, reason, at)
+        self._watching: dict[ChainId, float] = {}
+        """Source chain -> until when this process holds its watch lease."""
         self._wakeups: dict[str, asyncio.Event] = {}
         """Task name -> the event that ends its idle wait early (``wake``)."""
         self._running_loop: asyncio.AbstractEventLoop | None = None
@@ -284,6 +291,7 @@ class Relayer:
                     await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
             for task in tasks.values():
                 task.cancel()
+        await self.release_watches()
 
     def _wanted_tasks(self, routes: list[RouteRecord]) -> dict[str, Callable[[], Awaitable[int]]]:
         wanted: dict[str, Callable[[], Awaitable[int]]] = {}
@@ -500,12 +508,69 @@ class Relayer:
                 log.info("%d packet(s) of %s recorded", recorded, chain_id)
             return recorded
 
+    async def _hold_watch(self, chain_id: ChainId) -> str | None:
+        """Take or renew this process's watch lease on ``chain_id``; None when it holds it,
+        else the worker id of the process that does (a live lease of its own)."""
+        label = str(chain_id)
+        lease = await self.db.take_watch_lease(
+            self.chain_cursor_key(chain_id),
+            self.worker_id,
+            self.clock(),
+            self.settings.watch_lease_seconds,
+        )
+        if lease.owner != self.worker_id:
+            if self._watching.pop(chain_id, None) is not None:
+                log.warning(
+                    "the watch of %s passed to relayer %s (this process's lease lapsed)",
+                    chain_id,
+                    lease.owner,
+                )
+            self.metrics.watching.labels(label).set(0)
+            return lease.owner
+        if lease.taken_from is not None:
+            log.info(
+                "took over the watch of %s from relayer %s (its lease expired)",
+                chain_id,
+                lease.taken_from,
+            )
+        elif chain_id not in self._watching:
+            log.info("watching %s (no other relayer held its lease)", chain_id)
+        self._watching[chain_id] = lease.until
+        self.metrics.watching.labels(label).set(1)
+        return None
+
+    def _renewal_due(self, chain_id: ChainId) -> bool:
+        """Whether a third of the watch lease has passed since it was last taken (a long
+        pass renews it between chunks, so it never lapses while the watcher works)."""
+        left = self._watching.get(chain_id, 0.0) - self.clock()
+        return left < self.settings.watch_lease_seconds * 2 / 3
+
+    async def release_watches(self) -> None:
+        """End every watch lease this process holds (a clean stop): another process takes
+        each chain at its next pass, not ``watch_lease_seconds`` later."""
+        for chain_id in list(self._watching):
+            try:
+                await self.db.release_watch_lease(self.chain_cursor_key(chain_id), self.worker_id)
+            except PjgwError as err:  # it expires on its own
+                log.warning("could not release the watch of %s: %s", chain_id, err)
+            self._watching.pop(chain_id, None)
+            self.metrics.watching.labels(str(chain_id)).set(0)
+
+    def _watched_elsewhere(self, chain_id: ChainId, routes: list[RouteRecord], owner: str) -> int:
+        for route in routes:
+            self._set_status(route, "running", f"{chain_id} is watched by relayer {owner}")
+        return 0
+
     async def _watch_chain(self, chain_id: ChainId, routes: list[RouteRecord] | None) -> int:
         if routes is None:
             routes = self._by_source(await self._routes()).get(chain_id, [])
         routes = [r for r in routes if r.route_id not in self._stopped]
         if not routes:
             return 0
+        # One process watches a chain; the others' route workers use what it records.
+        owner = await self._hold_watch(chain_id)
+        if owner is not None:
+            return self._watched_elsewhere(chain_id, routes, owner)
         source = self.ctx.adapter(chain_id)
         bridge = self.ctx.bridge(chain_id)
         by_destination = {r.destination: r for r in routes}
@@ -515,6 +580,10 @@ class Relayer:
         final = int(await source.finalized_height())
         self.metrics.finalized_height.labels(str(chain_id)).set(final)
         for _ in range(self.settings.max_chunks_per_pass):
+            if self._renewal_due(chain_id):
+                owner = await self._hold_watch(chain_id)
+                if owner is not None:  # lapsed mid-pass: the new holder goes on from the cursor
+                    return recorded + self._watched_elsewhere(chain_id, routes, owner)
             cursor = await self.db.cursor(key)
             start = (
                 int(cursor) + 1 if cursor is not None else await self._first_height(routes, starts)

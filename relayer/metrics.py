@@ -3,11 +3,12 @@
 Observed as the work happens: time per protocol step (by the state it starts
 from and its outcome), transitions by target state, RPC failures by chain and
 error code (``relayer.metered``), finalized height and watcher cursor per
-source chain, each light client's trusted height, seconds to expiry and
-refreshes, and the quorum wait (``proven`` -> ``attested``). Read at scrape
-time: transfers by state, the backoff queue and the leases this process holds
-(store queries through the declared capabilities below, skipped for a store
-without them), and each route's up/stopped state.
+source chain and whether this process watches it (its watch lease), each light
+client's trusted height, seconds to expiry and refreshes, and the quorum wait
+(``proven`` -> ``attested``). Read at scrape time: transfers by state, the
+backoff queue and the leases this process holds (store queries through the
+declared capabilities below, skipped for a store without them), and each
+route's up/stopped state.
 
 Label cardinality stays bounded: chain and route ids come from the operator's
 configuration, states and error codes from fixed sets, and a stopped route's
@@ -90,6 +91,12 @@ class RelayerMetrics:
         self.cursor_height = Gauge(
             "pjgw_relayer_cursor_height",
             "The last source height whose events are recorded (the watcher's cursor)",
+            ("chain",),
+            registry=r,
+        )
+        self.watching = Gauge(
+            "pjgw_relayer_watching",
+            "1 while this process watches the source chain (holds its watch lease), else 0",
             ("chain",),
             registry=r,
         )

@@ -66,6 +66,14 @@ class RelayerSettings(BaseSettings):
         "cursor and no 'start_height' route setting",
     )
 
+    watch_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="how long one process holds a source chain's watch (renewed each pass; "
+        "another process takes over this long after the holder stops renewing)",
+    )
+
     # work distribution
     lease_seconds: float = Field(60.0, gt=0, le=3600)
     claim_limit: int = Field(

@@ -223,6 +223,20 @@ class Cursor(Base):
     height: Mapped[int] = mapped_column(BigInteger)
 
 
+class WatchLeaseRow(Base):
+    """Which relayer process watches a source chain (migration 0014): the lease on the
+    chain's cursor key, one row per key, taken by compare-and-set
+    (``gateway/store/watch_leases.py``). A table of its own, not columns of ``cursors``:
+    the lease exists before the chain's first height is recorded (a cursor row needs
+    one), and the cursor stays a plain height for every reader and the operator's rewind."""
+
+    __tablename__ = "watch_leases"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    lease_owner: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[float] = mapped_column(Double)
+
+
 class LightClientRow(Base):
     __tablename__ = "light_clients"
 
@@ -421,6 +435,7 @@ __all__ = [
     "Swap",
     "SwapLeg",
     "Transfer",
+    "WatchLeaseRow",
 ]
 
 

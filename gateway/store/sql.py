@@ -95,6 +95,7 @@ from gateway.store.policies import PolicyStoreMixin
 from gateway.store.risk import RiskStoreMixin
 from gateway.store.rotations import RotationStoreMixin
 from gateway.store.swaps import SwapStoreMixin
+from gateway.store.watch_leases import WatchLeaseStoreMixin
 
 T = TypeVar("T")
 
@@ -134,6 +135,7 @@ class SqlStore(
     RiskStoreMixin,
     PolicyStoreMixin,
     BreakerStoreMixin,
+    WatchLeaseStoreMixin,
 ):
     """The hub's store on one database URL (``sqlite:///file`` or ``postgresql+psycopg://``).
 

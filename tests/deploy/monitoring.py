@@ -92,6 +92,7 @@ def process_registries() -> list[CollectorRegistry]:
     for gauge in (
         relayer.finalized_height,
         relayer.cursor_height,
+        relayer.watching,
         relayer.client_height,
         relayer.client_expiry,
         relayer.client_period,

@@ -39,7 +39,7 @@ from tests.fixtures.relay import Anvil
 
 TRANSFERS = 200
 KILLS = 20
-LEASE_SECONDS = "2"  # a killed relayer's leases lapse while its successor starts (~2 s)
+LEASE_SECONDS = "2"  # a killed relayer's leases (and watch) lapse while its successor starts
 
 
 def _transitions(log: Path) -> int:
@@ -60,6 +60,7 @@ def test_a_relayer_killed_20_times_during_200_transfers_delivers_each_exactly_on
     relayer_chains = hub.write("relayer.toml", chains_toml(devnet.url, env, hub=True))
     notary_chains = hub.write("notary.toml", chains_toml(devnet.url, env, hub=False))
     hub.relayer_env["PJGW_RELAYER_LEASE_SECONDS"] = LEASE_SECONDS
+    hub.relayer_env["PJGW_RELAYER_WATCH_LEASE_SECONDS"] = LEASE_SECONDS  # its watch, as well
     hub.start_api(relayer_chains)
     for i in range(3):
         hub.start_notary(i, notary_chains)

@@ -180,6 +180,9 @@ def anvil_settings(env: Anvil) -> EvmChainSettings:
 
 
 async def close(relayer: Relayer) -> None:
+    """The relayer's process ends: its watch leases released (as ``Relayer.run`` does at a
+    stop, so the test's next relayer watches at once), its adapters closed."""
+    await relayer.release_watches()
     for adapter in relayer.adapters.values():
         await adapter.aclose()  # type: ignore[attr-defined]
 

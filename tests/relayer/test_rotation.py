@@ -171,7 +171,8 @@ def relayer_for(
 
 async def run_passes(relayer: Relayer, store: Any, tx_hash: bytes, passes: int = 60) -> Any:
     """Passes (signing as the notaries between them) until the transfer completes or
-    ``passes`` ran; the transfer. The relayer's adapters are closed after."""
+    ``passes`` ran; the transfer. The relayer's watch leases are released and its adapters
+    closed after."""
     source = relayer.adapters[ChainId(DEVNET_CHAIN)]
     dest = relayer.adapters[ChainId(LOCAL_CHAIN)]
     try:
@@ -184,6 +185,7 @@ async def run_passes(relayer: Relayer, store: Any, tx_hash: bytes, passes: int =
             await asyncio.sleep(0.01)
         return store.transfer_by_source_tx(ChainId(DEVNET_CHAIN), tx_hash)
     finally:
+        await relayer.release_watches()  # its process ends: the next relayer watches at once
         for adapter in relayer.adapters.values():
             await adapter.aclose()  # type: ignore[attr-defined]
 
