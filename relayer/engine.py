@@ -567,10 +567,13 @@ class Relayer:
         routes = [r for r in routes if r.route_id not in self._stopped]
         if not routes:
             return 0
-        # One process watches a chain; the others' route workers use what it records.
-        owner = await self._hold_watch(chain_id)
-        if owner is not None:
-            return self._watched_elsewhere(chain_id, routes, owner)
+        # One process watches a chain; the others' route workers use what it records. The
+        # holder renews once a third of its lease passed, not on every pass (a store write
+        # per chain per poll, on SQLite behind the one write lock).
+        if chain_id not in self._watching or self._renewal_due(chain_id):
+            owner = await self._hold_watch(chain_id)
+            if owner is not None:
+                return self._watched_elsewhere(chain_id, routes, owner)
         source = self.ctx.adapter(chain_id)
         bridge = self.ctx.bridge(chain_id)
         by_destination = {r.destination: r for r in routes}
