@@ -19,6 +19,8 @@ the embedded notary uses.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated
 
@@ -215,8 +217,73 @@ MAX_BATCHES = 16
 """Most batches one answer holds (each up to 256 packets): bounds the answer's size."""
 
 
+BATCH_WORK_KEPT = 64
+"""Batches whose answer one hub keeps built (``BatchWorkCache``)."""
+
+
+class BatchWorkCache:
+    """The last ``BATCH_WORK_KEPT`` batches' work answers, by batch id.
+
+    A batch's answer never changes once it is assembled (its members, their source
+    positions, root and digest are fixed; an ERROR_ACK member's failure event is recorded
+    before the batch is), while each notary asks for every batch it owes on each poll
+    until it signs it: under load, building the same hundreds of member items again and
+    again was a twentieth of the hub's CPU (issue #15). Thread-safe (the endpoint runs in
+    the thread pool)."""
+
+    def __init__(self, kept: int = BATCH_WORK_KEPT) -> None:
+        self._kept = kept
+        self._built: OrderedDict[str, BatchWorkOut] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, batch_id: str) -> BatchWorkOut | None:
+        with self._lock:
+            found = self._built.get(batch_id)
+            if found is not None:
+                self._built.move_to_end(batch_id)
+            return found
+
+    def put(self, work: BatchWorkOut) -> None:
+        with self._lock:
+            self._built[work.batch_id] = work
+            self._built.move_to_end(work.batch_id)
+            while len(self._built) > self._kept:
+                self._built.popitem(last=False)
+
+
+def _batch_work_cache(request: Request) -> BatchWorkCache:
+    cache = getattr(request.app.state, "batch_work", None)
+    if cache is None:
+        cache = request.app.state.batch_work = BatchWorkCache()
+    return cache  # type: ignore[no-any-return]
+
+
+def _batch_work_out(store: Store, b: BatchRecord, members: list[OwedMember]) -> BatchWorkOut:
+    packet = members[0].packet
+    return BatchWorkOut(
+        batch_id=b.id,
+        route_id=b.route_id,
+        source_chain=str(packet.source) if packet else "",
+        dest_chain=str(packet.destination) if packet else "",
+        kind=BatchKind(b.kind).name.lower(),  # type: ignore[arg-type]
+        epoch=b.epoch,
+        size=b.size,
+        root="0x" + b.root.hex(),
+        digest="0x" + b.digest.hex(),
+        members=[
+            _member(
+                t,
+                "nondelivery" if b.kind == BatchKind.NONDELIVERY else "delivery",
+                _failure(store, t) if b.kind == BatchKind.ERROR_ACK else None,
+            )
+            for t in members
+        ],
+    )
+
+
 @router.get("/batches", response_model=list[BatchWorkOut])
 def batch_work(
+    request: Request,
     store: Annotated[Store, Depends(get_store)],
     _: Annotated[Principal, Depends(notary_access)],
     notary: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
@@ -225,30 +292,17 @@ def batch_work(
     """The assembled batches ``notary`` has not signed, oldest first, with every packet's
     work item in leaf order: the notary verifies each and recomputes the root itself."""
     batches = _batch_store(store)
-    owed = batches.batches_owed(notary.lower(), limit)
-    return [
-        BatchWorkOut(
-            batch_id=b.id,
-            route_id=b.route_id,
-            source_chain=str(members[0].packet.source) if members[0].packet else "",
-            dest_chain=str(members[0].packet.destination) if members[0].packet else "",
-            kind=BatchKind(b.kind).name.lower(),  # type: ignore[arg-type]
-            epoch=b.epoch,
-            size=b.size,
-            root="0x" + b.root.hex(),
-            digest="0x" + b.digest.hex(),
-            members=[
-                _member(
-                    t,
-                    "nondelivery" if b.kind == BatchKind.NONDELIVERY else "delivery",
-                    _failure(store, t) if b.kind == BatchKind.ERROR_ACK else None,
-                )
-                for t in members
-            ],
-        )
-        for b, members in owed
-        if members and all(t.packet is not None for t in members)
-    ]
+    cache = _batch_work_cache(request)
+    answer = []
+    for b, members in batches.batches_owed(notary.lower(), limit):
+        if not members or any(t.packet is None for t in members):
+            continue
+        work = cache.get(b.id)
+        if work is None or work.digest != "0x" + b.digest.hex():
+            work = _batch_work_out(store, b, members)
+            cache.put(work)
+        answer.append(work)
+    return answer
 
 
 @router.post("/batch-attestations", response_model=BatchAttestationOut)

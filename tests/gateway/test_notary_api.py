@@ -8,11 +8,14 @@ import httpx
 import pytest
 from eth_account import Account
 
+import gateway.routers.notary as notary_router
 from core.ids import ChainId, Height, PacketId
 from core.records import NewTransfer, TransferKind
 from core.states import TransferState
 from core.steps import Step
 from core.types import ChainAction
+from gateway.routers.notary import BatchWorkCache
+from gateway.schemas.notary import BatchWorkOut
 from gateway.store import SqlStore
 from relayer.settings import RelayerSettings
 from tests.gateway.helpers import EVM, PJ, ROUTE, Keys
@@ -255,6 +258,55 @@ async def test_batches_owed_list_every_member_in_leaf_order_until_signed(
     )
     assert again.json()["accepted"] is False  # counted once
     assert (await api.get("/v1/notary/batches", params=params, headers=headers)).json() == []
+
+
+async def test_a_batch_answer_is_built_once_and_served_to_each_poll(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, clock: Any, monkeypatch: Any
+) -> None:
+    """A batch's work never changes once assembled: notaries polling until they sign get
+    the answer built the first time (issue #15: rebuilt per poll it cost the hub)."""
+    built: list[str] = []
+    real = notary_router._batch_work_out
+
+    def counting(*args: Any) -> Any:
+        work = real(*args)
+        built.append(work.batch_id)
+        return work
+
+    monkeypatch.setattr(notary_router, "_batch_work_out", counting)
+    first, second = batch_of(store, clock, [21, 22]), batch_of(store, clock, [23])
+    headers = {"X-API-Key": keys.notary}
+    params = {"notary": NOTARY.address, "limit": 4}
+    answers = [
+        (await api.get("/v1/notary/batches", params=params, headers=headers)).json()
+        for _ in range(3)
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert [b["batch_id"] for b in answers[0]] == [first.id, second.id]
+    assert sorted(built) == sorted([first.id, second.id])  # each built once for 3 polls
+
+
+def test_the_batch_work_cache_keeps_the_most_recently_used() -> None:
+    def work(batch_id: str) -> BatchWorkOut:
+        return BatchWorkOut(
+            batch_id=batch_id,
+            route_id=ROUTE,
+            source_chain="a",
+            dest_chain="b",
+            kind="delivery",
+            epoch=1,
+            size=0,
+            root="0x",
+            digest="0x",
+            members=[],
+        )
+
+    cache = BatchWorkCache(kept=2)
+    for batch_id in ("b1", "b2"):
+        cache.put(work(batch_id))
+    assert cache.get("b1") is not None  # b1 used: b2 is now the oldest
+    cache.put(work("b3"))
+    assert [cache.get(b) is not None for b in ("b1", "b2", "b3")] == [True, False, True]
 
 
 @pytest.mark.parametrize("limit", [0, 17])
