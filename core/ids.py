@@ -28,12 +28,26 @@ class ChainId(str):
     __slots__ = ()
 
     def __new__(cls, value: str) -> Self:
+        if cls is ChainId and type(value) is str:
+            # A hub knows a handful of chains and rebuilds their ids from every row it
+            # reads: a name checked once is not matched against the pattern again.
+            known = _KNOWN_CHAIN_IDS.get(value)
+            if known is not None:
+                return known  # type: ignore[return-value]
         if not isinstance(value, str) or not _CHAIN_ID.fullmatch(value):
             raise InvalidInput(
                 f"chain id {value!r} must be 1-63 characters of a-z, 0-9, '.', '_' or '-'",
                 field="chain_id",
             )
-        return super().__new__(cls, value)
+        made = super().__new__(cls, value)
+        if cls is ChainId and len(_KNOWN_CHAIN_IDS) < KNOWN_CHAIN_IDS_KEPT:
+            _KNOWN_CHAIN_IDS[str(value)] = made  # type: ignore[assignment]
+        return made
+
+
+KNOWN_CHAIN_IDS_KEPT = 4096
+"""Valid chain ids remembered (bounded: ids a client names that no chain has stop adding)."""
+_KNOWN_CHAIN_IDS: dict[str, ChainId] = {}
 
 
 class Height(int):

@@ -102,9 +102,26 @@ def dumps(value: object) -> str:
     return json.dumps(_tag(value), separators=(",", ":"), sort_keys=True, allow_nan=False)
 
 
+def _untag_object(value: dict[str, Any]) -> object:
+    """``json.loads``'s ``object_hook``: called for each object, innermost first, so a
+    tag's contents are already untagged (a ``$tuple``'s items included)."""
+    if len(value) == 1:
+        if _BYTES in value:
+            return bytes.fromhex(str(value[_BYTES]))
+        if _TUPLE in value:
+            return tuple(value[_TUPLE])
+    return value
+
+
 def loads(text: str) -> Any:
-    """Inverse of :func:`dumps`."""
-    return _untag(json.loads(text))
+    """Inverse of :func:`dumps`. The tags are undone inside the JSON decoder
+    (``object_hook``), not by a second walk over the decoded value (``_untag``, kept as
+    the reference): rows are decoded on every read of a transfer, and the walk was half of
+    reading a batch's members (issue #15)."""
+    return _DECODER.decode(text)
+
+
+_DECODER = json.JSONDecoder(object_hook=_untag_object)
 
 
 class TaggedJson(TypeDecorator[Any]):

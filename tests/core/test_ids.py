@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import core.ids as ids
 from core.errors import InvalidInput
 from core.ids import MAX_HEIGHT, ChainId, Height, PacketId
 
@@ -17,6 +18,26 @@ def test_chain_id_accepts_lowercase_names(name: str) -> None:
 def test_chain_id_rejects_bad_names(name: str) -> None:
     with pytest.raises(InvalidInput):
         ChainId(name)
+
+
+@pytest.mark.parametrize("name", ["", "Pujiang", "-lead", "x" * 64, "a/b", "a b", "é"])
+def test_a_bad_name_is_refused_every_time_never_remembered(name: str) -> None:
+    for _ in range(2):
+        with pytest.raises(InvalidInput):
+            ChainId(name)
+
+
+def test_a_valid_name_is_remembered_and_the_memory_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ids, "_KNOWN_CHAIN_IDS", {})
+    monkeypatch.setattr(ids, "KNOWN_CHAIN_IDS_KEPT", 2)
+    first = ChainId("chain-a")
+    assert ChainId("chain-a") is first  # checked once
+    assert type(first) is ChainId
+    assert isinstance(ChainId("chain-b"), ChainId)
+    ChainId("chain-c")  # past the bound: valid, made, not remembered
+    assert set(ids._KNOWN_CHAIN_IDS) == {"chain-a", "chain-b"}
 
 
 def test_height_bounds() -> None:
