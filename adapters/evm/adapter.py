@@ -154,7 +154,8 @@ class _DecodedLog:
     address: str
     name: str
     kind: EventKind
-    arguments: Mapping[str, object]
+    arguments: tuple[tuple[str, object], ...]
+    """The event's arguments (the packet as a ``Packet``), immutable: no event's dict is it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +311,11 @@ class EvmAdapter:
         # Decoded logs by their receipt bytes (rlp([address, topics, data]), all the ABI
         # decoding reads), so that a log is decoded once: listed, then proven and decoded
         # again from the proven bytes (event_from_proof). eth-abi's decoding was a third
-        # of a notary's CPU on the anvil -> devnet path (issue #15). Bounded, oldest out.
+        # of a notary's CPU on the anvil -> devnet path (issue #15). Bounded, oldest out;
+        # nothing is kept until event_from_proof is first asked (only a notary decodes
+        # proven events again: the hub's and the relayer's adapters keep no copy).
         self._decoded: OrderedDict[bytes, _DecodedLog] = OrderedDict()
+        self._decoded_wanted = False
         self._artifacts: dict[str, Artifact] = {}
         self._topics: list[str] | None = None
         self._waiters: dict[bytes, list[asyncio.Future[TxReceipt]]] = {}
@@ -642,6 +646,7 @@ class EvmAdapter:
             "transactionIndex": hex(tx_index),
             "logIndex": hex(event.position[1]),
         }
+        self._decoded_wanted = True
         known = self._decoded.get(proof.value)
         if known is not None:
             # These very bytes were decoded by this adapter (its listing): decoding them
@@ -678,9 +683,10 @@ class EvmAdapter:
             known = self._decode_log(artifact, address, topics, data)
             if known is None:
                 return None
-            self._decoded[raw] = known
-            while len(self._decoded) > _DECODED_LOGS:
-                self._decoded.popitem(last=False)
+            if self._decoded_wanted:
+                self._decoded[raw] = known
+                while len(self._decoded) > _DECODED_LOGS:
+                    self._decoded.popitem(last=False)
         else:
             self._decoded.move_to_end(raw)
         return self._event_of(known, raw, log)
@@ -696,7 +702,7 @@ class EvmAdapter:
         kind = EVENT_KINDS.get((artifact.name, name))
         if kind is None:
             return None
-        arguments = {k: Packet.from_abi(v) if k == "packet" else v for k, v in args.items()}
+        arguments = tuple((k, Packet.from_abi(v) if k == "packet" else v) for k, v in args.items())
         return _DecodedLog(address, name, kind, arguments)
 
     def _event_of(self, known: _DecodedLog, raw: bytes, log: RpcLog) -> ChainEvent:
@@ -706,7 +712,7 @@ class EvmAdapter:
             "event": known.name,
             "contract": known.address,
             "block_hash": block_hash,
-            **known.arguments,
+            **dict(known.arguments),
         }
         return ChainEvent(
             chain_id=self.chain_id,

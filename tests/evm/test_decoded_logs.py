@@ -77,12 +77,32 @@ def _proof_of(event: ChainEvent, value: bytes, log_in_receipt: int = 0) -> Inclu
     return InclusionProof(event.chain_id, event.height, PROOF_KIND, key, value, ())
 
 
-def test_a_log_is_decoded_once_and_serves_the_proof_check() -> None:
+def _asked(adapter: EvmAdapter) -> EvmAdapter:
+    """``adapter`` once ``event_from_proof`` was asked (a notary's): it keeps decodings."""
+    event = adapter.decode_event(send_packet_log(1))
+    assert event is not None
+    adapter.event_from_proof(event, _proof_of(event, event.raw), b"\xaa" * 32)
+    return adapter
+
+
+def test_nothing_is_kept_until_a_proven_event_is_decoded() -> None:
+    """The hub's and the relayer's adapters list but never decode proven events again."""
     adapter = _adapter()
+    for sequence in range(1, 4):
+        assert adapter.decode_event(send_packet_log(sequence)) is not None
+    assert not adapter._decoded
+    _asked(adapter)
+    event = adapter.decode_event(send_packet_log(9))
+    assert event is not None
+    assert event.raw in adapter._decoded
+
+
+def test_a_log_is_decoded_once_and_serves_the_proof_check() -> None:
+    adapter = _asked(_adapter())
     event = adapter.decode_event(send_packet_log(7))
     assert event is not None
     assert event.kind is EventKind.SEND_PACKET
-    assert list(adapter._decoded) == [event.raw]
+    assert event.raw in adapter._decoded
     calls = []
     decode_log = adapter._artifact_at(BRIDGE).decode_log
 
@@ -101,7 +121,7 @@ def test_a_log_is_decoded_once_and_serves_the_proof_check() -> None:
 def test_the_same_log_bytes_elsewhere_are_that_place_s_event() -> None:
     """Identical address, topics and data in another block / transaction / index: the
     kept decoding is the arguments only; the place comes from the log each time."""
-    adapter = _adapter()
+    adapter = _asked(_adapter())
     first = adapter.decode_event(send_packet_log(7))
     elsewhere = send_packet_log(7, at=("0x" + "bb" * 32, 3, 9))
     second = adapter.decode_event(elsewhere)
@@ -112,7 +132,7 @@ def test_the_same_log_bytes_elsewhere_are_that_place_s_event() -> None:
     assert second.attributes["block_hash"] == b"\xbb" * 32
     assert second.raw == first.raw
     assert second != first
-    assert len(adapter._decoded) == 1
+    assert list(adapter._decoded).count(second.raw) == 1
     second.attributes["packet"] = None  # a caller's change stays in its own event
     assert adapter.decode_event(elsewhere) == _adapter().decode_event(elsewhere)
 
@@ -193,7 +213,7 @@ REFUSALS = {
 def test_refusals_are_those_of_a_cold_adapter(name: str, change: Any) -> None:
     """One broken thing per row; a warm adapter (the log decoded and kept) and a cold one
     answer alike, refusal class, message and details included."""
-    warm = _adapter()
+    warm = _asked(_adapter())
     event = warm.decode_event(send_packet_log(7, at=(BLOCK, 2, 4)))
     assert event is not None
     broken_event, proof = change(event, _proof_of(event, event.raw, 1))
@@ -205,7 +225,7 @@ def test_refusals_are_those_of_a_cold_adapter(name: str, change: Any) -> None:
 
 
 def test_a_kept_log_with_a_malformed_place_is_refused_as_before() -> None:
-    adapter = _adapter()
+    adapter = _asked(_adapter())
     adapter.decode_event(send_packet_log(7))
     broken = send_packet_log(7) | {"blockNumber": "42"}
     with pytest.raises(ChainUnavailable, match="blockNumber"):
@@ -214,7 +234,7 @@ def test_a_kept_log_with_a_malformed_place_is_refused_as_before() -> None:
 
 def test_the_kept_decodings_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(evm_adapter, "_DECODED_LOGS", 3)
-    adapter = _adapter()
+    adapter = _asked(_adapter())
     events = [adapter.decode_event(send_packet_log(i)) for i in range(1, 6)]
     assert [e.raw for e in events[2:] if e is not None] == list(adapter._decoded)
     adapter._forget_decoded()
