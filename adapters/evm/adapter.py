@@ -311,7 +311,7 @@ class EvmAdapter:
         # Decoded logs by their receipt bytes (rlp([address, topics, data]), all the ABI
         # decoding reads), so that a log is decoded once: listed, then proven and decoded
         # again from the proven bytes (event_from_proof). eth-abi's decoding was a third
-        # of a notary's CPU on the anvil -> devnet path (issue #15). Bounded, oldest out;
+        # of a notary's CPU on the anvil -> devnet path (issue #15). Bounded, first out;
         # nothing is kept until event_from_proof is first asked (only a notary decodes
         # proven events again: the hub's and the relayer's adapters keep no copy).
         self._decoded: OrderedDict[bytes, _DecodedLog] = OrderedDict()
@@ -684,11 +684,12 @@ class EvmAdapter:
             if known is None:
                 return None
             if self._decoded_wanted:
+                # First in, first out, one C call per change: a notary checks proofs in a
+                # worker thread (event_from_proof) while its loop lists the next block.
                 self._decoded[raw] = known
-                while len(self._decoded) > _DECODED_LOGS:
-                    self._decoded.popitem(last=False)
-        else:
-            self._decoded.move_to_end(raw)
+                if len(self._decoded) > _DECODED_LOGS:
+                    with contextlib.suppress(KeyError):
+                        self._decoded.popitem(last=False)
         return self._event_of(known, raw, log)
 
     @staticmethod
