@@ -47,7 +47,9 @@ What the ``trie`` package does and what is written here by hand:
   bytes or an inline node under 32 bytes, non-empty leaf values) are by hand:
   the package's helpers assume well-formed nodes.
 * Receipt (EIP-2718 envelope) and account encodings, and the JSON-RPC
-  conversions, are by hand; RLP itself is the ``rlp`` package.
+  conversions, are by hand; RLP decoding is the ``rlp`` package, encoding of the
+  receipts and nodes ``proofs.rlp_lists`` (pyrlp's prefixes without its sedes
+  inference, held byte-equal to ``rlp.encode``; issue #15).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import rlp
@@ -66,6 +69,7 @@ from trie.utils.nibbles import bytes_to_nibbles
 
 from core.errors import BadEncoding, BadProof, InvalidInput, RootMismatch, ValueMismatch
 from proofs.hashing import keccak256
+from proofs.rlp_lists import rlp_of, uint_bytes
 
 RlpItem: TypeAlias = bytes | list["RlpItem"]
 Nibbles: TypeAlias = tuple[int, ...]
@@ -85,6 +89,10 @@ MAX_TX_TYPE = 0x7F
 """EIP-2718: a typed envelope starts with a byte in 0x00..0x7f (0 is never used)."""
 
 _BRANCH_WIDTH = 17
+_DECODED_NODES = 1024
+"""Proof nodes kept decoded (``_decode_node``): a block's shared upper nodes, many blocks."""
+_SHARED_NODE_SIZE = 1024
+"""Nodes up to this size are kept decoded: a branch of 16 hashes is 532 bytes."""
 _HEX_RE = re.compile(r"0x[0-9a-fA-F]*")
 
 
@@ -163,6 +171,26 @@ def _require_proof(proof: object) -> list[bytes]:
 # --- the proof walk (by hand, see the module docstring) ----------------------
 
 
+def _decode_node(encoded: bytes) -> RlpItem:
+    """:func:`decode_rlp` of a proof node; a small one (a branch, an extension) remembered
+    by its bytes.
+
+    The proofs of one block's receipts share their upper nodes (the root in every one)
+    and a notary verifies hundreds per block (issue #15): each is decoded once. Leaves
+    (a whole receipt, unique to its proof, possibly large) are not kept. A pure function
+    memoized (no I/O, no clock); the walk only reads the nodes it gets, never changes
+    them, so sharing the decoded lists is safe. A node that does not decode raises each
+    time (exceptions are not remembered)."""
+    if len(encoded) > _SHARED_NODE_SIZE:
+        return decode_rlp(encoded)
+    return _decode_shared_node(encoded)
+
+
+@lru_cache(maxsize=_DECODED_NODES)
+def _decode_shared_node(encoded: bytes) -> RlpItem:
+    return decode_rlp(encoded)
+
+
 @dataclass
 class _Walk:
     """The state of one proof walk: the nodes, the next unread one, the key left."""
@@ -186,11 +214,11 @@ class _Walk:
                 f"node hash mismatch at depth {depth}", depth=depth, expected=expected_hash.hex()
             )
         self.next_index += 1
-        return decode_rlp(encoded)
+        return _decode_node(encoded)
 
     def skip_inline_copy(self, node: list[RlpItem]) -> None:
         """Skip a proof entry that only repeats an inline node (py-trie, ethereumjs)."""
-        if self.next_index < len(self.proof) and self.proof[self.next_index] == rlp.encode(node):
+        if self.next_index < len(self.proof) and self.proof[self.next_index] == rlp_of(node):
             self.next_index += 1
 
 
@@ -224,7 +252,7 @@ def verify_proof(
             actual=keccak256(nodes[0]).hex(),
         )
     walk = _Walk(nodes, path, next_index=1)
-    value = _walk_from(walk, decode_rlp(nodes[0]))
+    value = _walk_from(walk, _decode_node(nodes[0]))
     if walk.next_index != len(nodes):
         unused = len(nodes) - walk.next_index
         raise BadProof(
@@ -321,7 +349,7 @@ def _check_child_ref(child: RlpItem, depth: int, what: str) -> None:
     if isinstance(child, bytes):
         if len(child) not in (0, HASH_SIZE):
             raise BadProof(f"{what} at depth {depth} is {len(child)} bytes", depth=depth)
-    elif len(rlp.encode(child)) >= HASH_SIZE:
+    elif len(rlp_of(child)) >= HASH_SIZE:
         raise BadProof(f"{what} at depth {depth} is inline but 32 bytes or more", depth=depth)
 
 
@@ -592,9 +620,10 @@ class Receipt:
 
 def encode_receipt(receipt: Receipt) -> bytes:
     """The receipts-trie value: ``rlp([...])``, prefixed by the type byte when typed."""
-    status_or_root = receipt.post_state if receipt.status is None else receipt.status
-    logs = [[log.address, list(log.topics), log.data] for log in receipt.logs]
-    payload = rlp.encode([status_or_root, receipt.cumulative_gas_used, receipt.logs_bloom, logs])
+    status_or_root = receipt.post_state if receipt.status is None else uint_bytes(receipt.status)
+    logs = [[log.address, log.topics, log.data] for log in receipt.logs]
+    gas = uint_bytes(receipt.cumulative_gas_used)
+    payload = rlp_of([status_or_root, gas, receipt.logs_bloom, logs])
     return payload if receipt.tx_type == 0 else bytes([receipt.tx_type]) + payload
 
 

@@ -6,9 +6,11 @@ What it adds to the JSON-RPC client (``rpc.py``):
 * headers with the evidence the light client (``proofs.evm.client``) needs:
   ``rlp([ancestors, descendants])`` of header RLPs;
 * Bridge and HashedTimelock events decoded with eth-abi into ``ChainEvent``,
-  read in chunks of ``log_range`` blocks;
+  read in chunks of ``log_range`` blocks; a log is ABI-decoded once (kept by its
+  receipt bytes), when listed, not again when its proof is checked;
 * receipt-log proofs (kind ``"mpt-receipt"``) built from ``eth_getBlockReceipts``:
-  the receipts trie of a block is built once and serves every event of it;
+  the receipts trie of a block is built once (``proofs.evm.ordered_trie``) and serves
+  every event of it;
 * transactions signed through the signer seam (``core.seams.Signer``: keystore,
   PKCS#11, or ``signer_key`` for development) by a pool of accounts (``pool.py``),
   fees capped (``fees.py``), nonces from one ``NonceManager`` per account so that
@@ -41,7 +43,6 @@ import httpx
 import rlp
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from pydantic import SecretStr
-from trie import HexaryTrie
 
 from adapters.evm import source_tx
 from adapters.evm.artifacts import Artifact, load_artifact
@@ -90,9 +91,11 @@ from proofs.evm.client import (
     encode_log_key,
 )
 from proofs.evm.header import EvmHeader, encode_header, header_from_rpc
+from proofs.evm.ordered_trie import OrderedTrie, build_ordered_trie
 from proofs.hashing import keccak256
 from proofs.htlc.timing import ChainTiming
-from proofs.mpt import Log, Receipt, encode_receipt, receipt_from_rpc
+from proofs.mpt import Receipt, encode_receipt, receipt_from_rpc
+from proofs.rlp_lists import rlp_of, uint_bytes
 
 if TYPE_CHECKING:
     from adapters.evm.htlc import EvmHtlc
@@ -117,6 +120,9 @@ _NONCE_ATTEMPTS = 3
 _log = logging.getLogger(__name__)
 """A transaction signed elsewhere (the API's ``signed_tx``): ``{"tx": "0x…"}``, sent as is."""
 _PROOF_CACHE_BLOCKS = 16
+_DECODED_LOGS = 4096
+"""Logs kept decoded (``EvmAdapter._decoded``): a listed block's logs until their proofs
+are checked (``event_from_proof``), for blocks of thousands of bridge events."""
 _SUBMITTED_KEYS = 10_000
 _METHOD_MISSING = -32601
 
@@ -141,30 +147,41 @@ class _Sent:
 
 
 @dataclass(frozen=True, slots=True)
+class _DecodedLog:
+    """A bridge or HTLC log's ABI decoding: what ``decode_event`` makes of its address,
+    topics and data (whatever block or transaction it is in)."""
+
+    address: str
+    name: str
+    kind: EventKind
+    arguments: tuple[tuple[str, object], ...]
+    """The event's arguments (the packet as a ``Packet``), immutable: no event's dict is it."""
+
+
+@dataclass(frozen=True, slots=True)
 class _BlockReceipts:
     """A block's receipts and their trie: built once, proves every log of the block."""
 
     block_hash: bytes
     rpc: tuple[Mapping[str, Any], ...]
     receipts: tuple[Receipt, ...]
-    trie: HexaryTrie
-    root: bytes
+    trie: OrderedTrie
 
     @classmethod
     def build(cls, block_hash: bytes, rpc_receipts: Sequence[Mapping[str, Any]]) -> _BlockReceipts:
+        # Every node built, encoded and hashed once (proofs.evm.ordered_trie: ~15 µs a
+        # receipt where HexaryTrie.set took ~110 µs; issue #15).
         receipts = tuple(receipt_from_rpc(r) for r in rpc_receipts)
-        trie = HexaryTrie({})
-        for index, receipt in enumerate(receipts):
-            trie.set(rlp.encode(index), encode_receipt(receipt))
-        return cls(block_hash, tuple(rpc_receipts), receipts, trie, trie.root_hash)
+        trie = build_ordered_trie([encode_receipt(r) for r in receipts])
+        return cls(block_hash, tuple(rpc_receipts), receipts, trie)
 
     def prove(self, tx_index: int) -> list[bytes]:
-        # The shape of proofs.mpt's proofs (and of eth_getProof): the root node, then every
-        # node referenced by hash; nodes under 32 bytes are inline in their parent.
-        # Built here rather than with proofs.mpt.prove_receipt, which rebuilds the whole
-        # trie for each proof (25 ms for 200 receipts instead of 0.1 ms per proof).
-        encoded = [rlp.encode(node) for node in self.trie.get_proof(rlp.encode(tx_index))]
-        return [node for i, node in enumerate(encoded) if i == 0 or len(node) >= 32]
+        """The shape of proofs.mpt's proofs (and of eth_getProof): the root node, then every
+        node referenced by hash; nodes under 32 bytes are inline in their parent. Cut from
+        the block's trie rather than with proofs.mpt.prove_receipt, which rebuilds the whole
+        trie for each proof (25 ms for 200 receipts instead of 0.1 ms per proof), and with
+        each node's RLP as the build made it, not re-encoded per proof (issue #15)."""
+        return self.trie.prove(rlp_of(uint_bytes(tx_index)))
 
 
 class _Signer:
@@ -291,6 +308,14 @@ class EvmAdapter:
         self._maintainer: asyncio.Task[None] | None = None
         self._submitted: OrderedDict[str, _Sent] = OrderedDict()
         self._proof_cache: OrderedDict[bytes, asyncio.Task[_BlockReceipts]] = OrderedDict()
+        # Decoded logs by their receipt bytes (rlp([address, topics, data]), all the ABI
+        # decoding reads), so that a log is decoded once: listed, then proven and decoded
+        # again from the proven bytes (event_from_proof). eth-abi's decoding was a third
+        # of a notary's CPU on the anvil -> devnet path (issue #15). Bounded, first out;
+        # nothing is kept until event_from_proof is first asked (only a notary decodes
+        # proven events again: the hub's and the relayer's adapters keep no copy).
+        self._decoded: OrderedDict[bytes, _DecodedLog] = OrderedDict()
+        self._decoded_wanted = False
         self._artifacts: dict[str, Artifact] = {}
         self._topics: list[str] | None = None
         self._waiters: dict[bytes, list[asyncio.Future[TxReceipt]]] = {}
@@ -614,22 +639,32 @@ class EvmAdapter:
             or (event.raw and proof.value != event.raw)
         ):
             raise InvalidInput("the proof is for another log than the event", check="position")
-        try:
-            address, topics, data = rlp.decode(proof.value)
-        except Exception as err:  # rlp raises several classes
-            raise InvalidInput("the proven log does not decode", check="encoding") from err
-        fresh = self.decode_event(
-            {
-                "address": "0x" + bytes(address).hex(),
-                "topics": ["0x" + bytes(t).hex() for t in topics],
-                "data": "0x" + bytes(data).hex(),
-                "blockHash": "0x" + header_hash.hex(),
-                "blockNumber": hex(event.height),
-                "transactionHash": "0x" + event.tx_hash.hex(),
-                "transactionIndex": hex(tx_index),
-                "logIndex": hex(event.position[1]),
-            }
-        )
+        log: RpcLog = {
+            "blockHash": "0x" + header_hash.hex(),
+            "blockNumber": hex(event.height),
+            "transactionHash": "0x" + event.tx_hash.hex(),
+            "transactionIndex": hex(tx_index),
+            "logIndex": hex(event.position[1]),
+        }
+        self._decoded_wanted = True
+        known = self._decoded.get(proof.value)
+        if known is not None:
+            # These very bytes were decoded by this adapter (its listing): decoding them
+            # again gives the same address, topics, data and arguments (issue #15).
+            fresh = self._event_of(known, proof.value, log)
+        else:
+            try:
+                address, topics, data = rlp.decode(proof.value)
+            except Exception as err:  # rlp raises several classes
+                raise InvalidInput("the proven log does not decode", check="encoding") from err
+            fresh = self.decode_event(
+                log
+                | {
+                    "address": "0x" + bytes(address).hex(),
+                    "topics": ["0x" + bytes(t).hex() for t in topics],
+                    "data": "0x" + bytes(data).hex(),
+                }
+            )
         if fresh is None:
             raise InvalidInput("the proven log is not a bridge event", check="kind")
         return fresh
@@ -640,6 +675,27 @@ class EvmAdapter:
         artifact = self._artifact_at(address)
         topics = [_hash(t, "topic") for t in log["topics"]]
         data = _bytes(log["data"], "log data")
+        # The log as its receipt stores it (encode_log's bytes; the address is the bridge's
+        # or the HTLC's, checked above): what the proof will carry, and the decode's key.
+        raw = rlp_of([bytes.fromhex(address[2:]), topics, data])
+        known = self._decoded.get(raw)
+        if known is None:
+            known = self._decode_log(artifact, address, topics, data)
+            if known is None:
+                return None
+            if self._decoded_wanted:
+                # First in, first out, one C call per change: a notary checks proofs in a
+                # worker thread (event_from_proof) while its loop lists the next block.
+                self._decoded[raw] = known
+                if len(self._decoded) > _DECODED_LOGS:
+                    with contextlib.suppress(KeyError):
+                        self._decoded.popitem(last=False)
+        return self._event_of(known, raw, log)
+
+    @staticmethod
+    def _decode_log(
+        artifact: Artifact, address: str, topics: list[bytes], data: bytes
+    ) -> _DecodedLog | None:
         decoded = artifact.decode_log(topics, data)
         if decoded is None:
             return None
@@ -647,18 +703,22 @@ class EvmAdapter:
         kind = EVENT_KINDS.get((artifact.name, name))
         if kind is None:
             return None
+        arguments = tuple((k, Packet.from_abi(v) if k == "packet" else v) for k, v in args.items())
+        return _DecodedLog(address, name, kind, arguments)
+
+    def _event_of(self, known: _DecodedLog, raw: bytes, log: RpcLog) -> ChainEvent:
+        """The event of a decoded log at the place ``log`` gives (block, transaction, index)."""
         block_hash = _hash(log["blockHash"], "blockHash")
         attributes: dict[str, object] = {
-            "event": name,
-            "contract": address,
+            "event": known.name,
+            "contract": known.address,
             "block_hash": block_hash,
-            **{k: Packet.from_abi(v) if k == "packet" else v for k, v in args.items()},
+            **dict(known.arguments),
         }
-        raw = encode_log(Log(bytes.fromhex(address[2:]), tuple(topics), data))
         return ChainEvent(
             chain_id=self.chain_id,
             height=Height(_int(log["blockNumber"], "blockNumber")),
-            kind=kind,
+            kind=known.kind,
             tx_hash=_hash(log["transactionHash"], "transactionHash"),
             position=(
                 _int(log["transactionIndex"], "transactionIndex"),
@@ -667,6 +727,10 @@ class EvmAdapter:
             attributes=attributes,
             raw=raw,
         )
+
+    def _forget_decoded(self) -> None:
+        """Forget the decoded logs (benchmarks and tests: a cold adapter)."""
+        self._decoded.clear()
 
     async def prove(self, event: ChainEvent) -> InclusionProof:
         """The receipt-log proof of ``event`` (``position`` = transaction index, block log index).

@@ -2,7 +2,9 @@
 
 ``make contracts`` writes the artifacts with solc-js (``contracts/build.mjs``);
 they are build outputs, never committed. Encoding and decoding go through
-eth-abi directly: it is fast on hot paths (event decoding) and small.
+eth-abi directly, except the canonical encodings of event arguments, which every listed
+bridge log pays: ``abi_fast`` reads those (held equal to eth-abi, which decodes or refuses
+everything else), each event's argument lists worked out once (issue #15).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 from eth_utils.abi import collapse_if_tuple
 
+from adapters.evm import abi_fast
 from core.errors import BadEncoding, ConfigError, InvalidInput
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +52,7 @@ class Artifact:
     deployed_bytecode: bytes
     _functions: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
     _events: dict[bytes, dict[str, Any]] = field(init=False, repr=False, compare=False)
+    _codecs: dict[bytes, _EventCodec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         functions: dict[str, dict[str, Any]] = {}
@@ -64,6 +68,8 @@ class Artifact:
         }
         object.__setattr__(self, "_functions", functions)
         object.__setattr__(self, "_events", events)
+        codecs = {topic: _EventCodec.of(event) for topic, event in events.items()}
+        object.__setattr__(self, "_codecs", codecs)
 
     def function(self, name: str) -> dict[str, Any]:
         try:
@@ -98,23 +104,61 @@ class Artifact:
         """
         if not topics:
             return None
-        event = self._events.get(topics[0])
-        if event is None:
+        codec = self._codecs.get(topics[0])
+        if codec is None:
             return None
-        indexed = [i for i in event["inputs"] if i["indexed"]]
-        plain = [i for i in event["inputs"] if not i["indexed"]]
-        if len(indexed) != len(topics) - 1:
+        if len(codec.indexed) != len(topics) - 1:
             return None
         try:
-            decoded = abi_decode(_types(plain), data)
-            values = dict(zip((p["name"] for p in plain), decoded, strict=True))
-            for param, topic in zip(indexed, topics[1:], strict=True):
-                kind = param["type"]
-                value = abi_decode([kind], topic)[0] if _is_value_type(kind) else topic
-                values[param["name"]] = value
+            decoded = codec.data(data)
+            if decoded is None:
+                decoded = abi_decode(codec.plain_types, data)
+            values = dict(zip(codec.plain_names, decoded, strict=True))
+            for (name, kind, fast), topic in zip(codec.indexed, topics[1:], strict=True):
+                if kind is None:  # an indexed string, bytes or struct: its hash
+                    values[name] = topic
+                    continue
+                value = fast(topic)
+                values[name] = value[0] if value is not None else abi_decode([kind], topic)[0]
         except Exception as err:
-            raise BadEncoding(f"{self.name}.{event['name']}: log does not decode") from err
-        return event["name"], values
+            raise BadEncoding(f"{self.name}.{codec.name}: log does not decode") from err
+        return codec.name, values
+
+
+@dataclass(frozen=True)
+class _EventCodec:
+    """One event's decoding, worked out once: its indexed and plain arguments, and the
+    canonical-encoding decoders of ``abi_fast`` (eth-abi's ``decode`` when they answer
+    None); the lists were rebuilt and the types collapsed on every log before."""
+
+    name: str
+    indexed: tuple[tuple[str, str | None, abi_fast.Decoder], ...]
+    """Name, type (None: kept as the topic, a hash) and fast decoder of each indexed one."""
+    plain_names: tuple[str, ...]
+    plain_types: tuple[str, ...]
+    data: abi_fast.Decoder
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> _EventCodec:
+        indexed: list[tuple[str, str | None, abi_fast.Decoder]] = []
+        for param in (i for i in event["inputs"] if i["indexed"]):
+            kind = param["type"] if _is_value_type(param["type"]) else None
+            fast = abi_fast.decoder([kind]) if kind is not None else None
+            indexed.append((param["name"], kind, fast or _defer))
+        plain = [i for i in event["inputs"] if not i["indexed"]]
+        types = _types(plain)
+        return cls(
+            event["name"],
+            tuple(indexed),
+            tuple(p["name"] for p in plain),
+            tuple(types),
+            abi_fast.decoder(types) or _defer,
+        )
+
+
+def _defer(_data: bytes) -> None:
+    """The fast decoder of types ``abi_fast`` does not handle: always eth-abi's decode."""
+    return None
 
 
 def load_artifact(name: str, directory: Path | None = None) -> Artifact:

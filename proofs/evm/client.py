@@ -51,6 +51,7 @@ from proofs.evm.events import verify_log_inclusion
 from proofs.evm.finality import FinalityPolicy, verify_final_header
 from proofs.evm.header import EvmHeader, decode_header, encode_header
 from proofs.mpt import EMPTY_CODE_HASH, Log, verify_eip1186_response
+from proofs.rlp_lists import rlp_of, rlp_of_strings, uint_bytes
 
 PROOF_KIND = "mpt-receipt"
 STORAGE_PROOF_KIND = "eip1186-storage"
@@ -162,7 +163,7 @@ def encode_log_key(tx_index: int, log_index: int) -> bytes:
     for name, value in (("tx_index", tx_index), ("log_index", log_index)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidInput(f"{name} must be a non-negative integer", field=name)
-    return rlp.encode([tx_index, log_index])
+    return rlp_of_strings([uint_bytes(tx_index), uint_bytes(log_index)])
 
 
 def decode_log_key(key: bytes) -> tuple[int, int]:
@@ -179,8 +180,9 @@ def decode_log_key(key: bytes) -> tuple[int, int]:
 
 
 def encode_log(log: Log) -> bytes:
-    """``rlp([address, [topics], data])``: a log exactly as its receipt stores it."""
-    return rlp.encode([log.address, list(log.topics), log.data])
+    """``rlp([address, [topics], data])``: a log exactly as its receipt stores it
+    (assembled by ``proofs.rlp_lists``: encoded for every log listed, proven and verified)."""
+    return rlp_of([log.address, log.topics, log.data])
 
 
 # --- the light client -----------------------------------------------------------------
