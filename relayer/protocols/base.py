@@ -208,9 +208,10 @@ class Context:
         disposition = classify(err)
         reason = describe(err)
         now = self.now()
-        if t.state in DELIVERING and isinstance(err, ChainRejected):
+        if t.state in DELIVERING and isinstance(err, ChainRejected) and not err.retryable:
             # The destination refused or reverted the delivery (a node that is down is not
-            # the destination's verdict: its errors are retried and counted as RPC errors).
+            # the destination's verdict: its errors are retried and counted as RPC errors;
+            # nor is a refusal that passes by itself, a nonce ahead or taken).
             self.delivery_outcome(route.route_id, False)
         try:
             if disposition is Disposition.YIELD:

@@ -3,13 +3,26 @@ window, the names a pause carries, and the settings refused when written."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from adapters.evm.nonces import NonceTaken
+from adapters.pujiang.adapter import NonceAhead
 from core.conservation import IN_FLIGHT_STATES, AssetLedger, home_denoms
+from core.errors import ChainRejected, ChainUnavailable
+from core.ids import ChainId
+from core.records import RouteProtocol, RouteRecord, TransferRecord
 from core.states import TERMINAL_TRANSFER_STATES, TransferState
+from gateway.store.sql import SqlStore
+from relayer.async_store import AsyncStore
 from relayer.breakers import DeliveryWindow, breaker_of
+from relayer.protocols.base import Context
 from relayer.settings import RelayerSettings
+from tests.relayer.test_batching import proven
 
 BALANCED = AssetLedger("home", "away", "upj", escrowed=100, vouchers=60, out=30, back=10)
 
@@ -101,3 +114,42 @@ def test_a_bad_breaker_setting_is_refused_naming_it(
         RelayerSettings(**{field: value})
     located = {str(loc) for e in refused.value.errors() for loc in e["loc"]}
     assert field in located or field == "breaker_failure_min"
+
+
+def _attested(route_id: str) -> TransferRecord:
+    return dataclasses.replace(proven(1, route=route_id), state=TransferState.ATTESTED)
+
+
+@pytest.mark.parametrize(
+    ("err", "counted"),
+    [
+        (ChainRejected("execution reverted: Bridge: paused"), True),
+        (NonceAhead("wrong-nonce: nonce 77, the account expects 76"), False),
+        (NonceTaken("nonce too low"), False),
+        (ChainUnavailable("node timed out"), False),
+    ],
+)
+def test_a_delivery_counts_as_failed_only_when_the_destination_refused_it(
+    tmp_path: Path, err: Exception, counted: bool
+) -> None:
+    """The failure-rate breaker's window hears of a refusal of the delivery itself; a
+    refusal that passes by itself (a nonce ahead or taken) or a node that is down does
+    not (issue #15: nonce-ahead refusals alone paused anvil-to-devnet under load)."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.migrate()
+    heard: list[tuple[str, bool, int]] = []
+    ctx = Context(
+        store=AsyncStore(store),
+        adapters={},
+        keeper=None,  # type: ignore[arg-type]
+        settings=RelayerSettings(),
+        clock=lambda: 1_000.0,
+        worker_id="w",
+        on_freeze=lambda route, reason: None,
+        on_delivery=lambda *outcome: heard.append(outcome),
+    )
+    route = RouteRecord("a-to-b", ChainId("a"), ChainId("b"), RouteProtocol.NOTARY)
+    # The transfer is not in this store: recording the note fails and is logged, as a
+    # transfer moved elsewhere would be; the outcome is told before that.
+    asyncio.run(ctx.handle_error(route, _attested(route.route_id), err))
+    assert heard == ([("a-to-b", False, 1)] if counted else [])
