@@ -29,18 +29,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import rlp
-from eth_abi import decode as abi_decode
-from eth_utils.abi import collapse_if_tuple
 from trie import HexaryTrie
 
 from adapters.evm import adapter as evm_adapter
 from adapters.evm.adapter import EvmAdapter
-from adapters.evm.artifacts import Artifact, _is_value_type
+from adapters.evm.artifacts import Artifact
 from adapters.evm.certificate import Packet
 from adapters.evm.node import AnvilConfig, AnvilNode
 from adapters.evm.rpc import JsonRpcClient
 from adapters.evm.settings import EvmChainSettings
-from core.errors import BadEncoding, InvalidInput
+from core.errors import InvalidInput
 from core.ids import Height
 from core.types import ChainAction, ChainEvent, InclusionProof
 from proofs import mpt
@@ -319,30 +317,6 @@ def _old_decode_event(self: EvmAdapter, log: dict[str, Any]) -> ChainEvent | Non
     )
 
 
-def _old_decode_log(
-    self: Artifact, topics: list[bytes], data: bytes
-) -> tuple[str, dict[str, Any]] | None:
-    if not topics:
-        return None
-    event = self._events.get(topics[0])
-    if event is None:
-        return None
-    indexed = [i for i in event["inputs"] if i["indexed"]]
-    plain = [i for i in event["inputs"] if not i["indexed"]]
-    if len(indexed) != len(topics) - 1:
-        return None
-    try:
-        decoded = abi_decode([collapse_if_tuple(p) for p in plain], data)
-        values = dict(zip((p["name"] for p in plain), decoded, strict=True))
-        for param, topic in zip(indexed, topics[1:], strict=True):
-            kind = param["type"]
-            value = abi_decode([kind], topic)[0] if _is_value_type(kind) else topic
-            values[param["name"]] = value
-    except Exception as err:
-        raise BadEncoding(f"{self.name}.{event['name']}: log does not decode") from err
-    return event["name"], values
-
-
 @contextmanager
 def _before() -> Iterator[None]:
     """The code before this change: ``rlp.encode`` everywhere, the receipts trie filled
@@ -361,7 +335,7 @@ def _before() -> Iterator[None]:
         (evm_adapter, "_BlockReceipts", _OldBlockReceipts),
         (EvmAdapter, "decode_event", _old_decode_event),
         (EvmAdapter, "event_from_proof", _old_event_from_proof),
-        (Artifact, "decode_log", _old_decode_log),
+        (Artifact, "decode_log", Artifact.reference_decode_log),
     ]
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
     for owner, name, value in patches:

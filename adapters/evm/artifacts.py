@@ -124,6 +124,29 @@ class Artifact:
             raise BadEncoding(f"{self.name}.{codec.name}: log does not decode") from err
         return codec.name, values
 
+    def reference_decode_log(
+        self, topics: list[bytes], data: bytes
+    ) -> tuple[str, dict[str, Any]] | None:
+        """``decode_log`` by eth-abi alone for every argument (the code before ``abi_fast``):
+        the reference the tests hold ``decode_log`` equal to, and the benchmark's baseline."""
+        event = self._events.get(topics[0]) if topics else None
+        if event is None:
+            return None
+        indexed = [i for i in event["inputs"] if i["indexed"]]
+        plain = [i for i in event["inputs"] if not i["indexed"]]
+        if len(indexed) != len(topics) - 1:
+            return None
+        try:
+            decoded = abi_decode([collapse_if_tuple(p) for p in plain], data)
+            values = dict(zip((p["name"] for p in plain), decoded, strict=True))
+            for param, topic in zip(indexed, topics[1:], strict=True):
+                kind = param["type"]
+                value = abi_decode([kind], topic)[0] if _is_value_type(kind) else topic
+                values[param["name"]] = value
+        except Exception as err:
+            raise BadEncoding(f"{self.name}.{event['name']}: log does not decode") from err
+        return event["name"], values
+
 
 @dataclass(frozen=True)
 class _EventCodec:

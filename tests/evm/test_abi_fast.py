@@ -161,24 +161,11 @@ def test_types_it_does_not_handle_are_eth_abi_s(types: list[str]) -> None:
 def _reference_decode_log(
     artifact: Artifact, topics: list[bytes], data: bytes
 ) -> tuple[str, dict[str, Any]] | type | None:
-    """``Artifact.decode_log`` before ``abi_fast``: eth-abi for every argument."""
-    event = artifact._events.get(topics[0]) if topics else None
-    if event is None:
-        return None
-    indexed = [i for i in event["inputs"] if i["indexed"]]
-    plain = [i for i in event["inputs"] if not i["indexed"]]
-    if len(indexed) != len(topics) - 1:
-        return None
+    """``Artifact.reference_decode_log`` (eth-abi for every argument), a refusal as its class."""
     try:
-        decoded = abi_decode([collapse_if_tuple(p) for p in plain], data)
-        values = dict(zip((p["name"] for p in plain), decoded, strict=True))
-        for param, topic in zip(indexed, topics[1:], strict=True):
-            kind = param["type"]
-            value = abi_decode([kind], topic)[0] if _is_value_type(kind) else topic
-            values[param["name"]] = value
-    except Exception:
+        return artifact.reference_decode_log(topics, data)
+    except BadEncoding:
         return BadEncoding
-    return event["name"], values
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
