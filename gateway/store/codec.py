@@ -107,9 +107,15 @@ def _untag_object(value: dict[str, Any]) -> object:
     tag's contents are already untagged (a ``$tuple``'s items included)."""
     if len(value) == 1:
         if _BYTES in value:
-            return bytes.fromhex(str(value[_BYTES]))
+            hexed = value[_BYTES]
+            if not isinstance(hexed, str):
+                raise ValueError("a $bytes tag holds hex text")
+            return bytes.fromhex(hexed)
         if _TUPLE in value:
-            return tuple(value[_TUPLE])
+            items = value[_TUPLE]
+            if not isinstance(items, list):  # what dumps writes; a tag inside is undone
+                raise ValueError("a $tuple tag holds a list")
+            return tuple(items)
     return value
 
 
