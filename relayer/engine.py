@@ -14,8 +14,8 @@ slow or dead chain delays only what depends on it:
   destination); the cursor advances only after every event of the chunk is
   recorded, so a crash re-reads the chunk and finds the transfers there. Of
   several relayer processes on one store, ONE watches a chain: the one holding
-  the lease on its cursor key (``Store.take_watch_lease``, renewed each pass,
-  ``watch_lease_seconds``); the others skip the pass and stand by, and one of
+  the lease on its cursor key (``Store.take_watch_lease``, renewed once a third
+  of ``watch_lease_seconds`` has passed); the others skip the pass and stand by, and one of
   them takes over once the holder stops renewing (issue #15: only the route
   workers and batch tasks scale with processes);
 * **a batch driver per route** (a protocol that is a ``BatchDriver``, issue #15):
@@ -540,8 +540,9 @@ class Relayer:
         return None
 
     def _renewal_due(self, chain_id: ChainId) -> bool:
-        """Whether a third of the watch lease has passed since it was last taken (a long
-        pass renews it between chunks, so it never lapses while the watcher works)."""
+        """Whether a third of the watch lease has passed since it was last taken, or this
+        process holds none (a long pass renews it between chunks, so it never lapses while
+        the watcher works)."""
         left = self._watching.get(chain_id, 0.0) - self.clock()
         return left < self.settings.watch_lease_seconds * 2 / 3
 
@@ -570,7 +571,7 @@ class Relayer:
         # One process watches a chain; the others' route workers use what it records. The
         # holder renews once a third of its lease passed, not on every pass (a store write
         # per chain per poll, on SQLite behind the one write lock).
-        if chain_id not in self._watching or self._renewal_due(chain_id):
+        if self._renewal_due(chain_id):  # also true when this process does not hold it
             owner = await self._hold_watch(chain_id)
             if owner is not None:
                 return self._watched_elsewhere(chain_id, routes, owner)
