@@ -34,6 +34,16 @@ def up(
     anvil_port: Annotated[int, typer.Option(envvar="PJGW_DEV_ANVIL_PORT", help="anvil RPC")] = 8545,
     devnet_block_time: Annotated[str, typer.Option(help="Devnet block interval")] = "1s",
     anvil_block_time: Annotated[float, typer.Option(help="anvil block interval, s")] = 1.0,
+    relayers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=8,
+            envvar="PJGW_DEV_RELAYERS",
+            help="0: the hub relays; N: the hub serves the API only, N `pjgw relay` "
+            "processes relay (the production shape, docs/relayer.md)",
+        ),
+    ] = 0,
 ) -> None:
     """Start the dev stack, print its addresses and key, and stop it all on Ctrl-C."""
     from devtools.devstack import DevStackOptions, run
@@ -46,6 +56,8 @@ def up(
         anvil_port=anvil_port,
         devnet_block_time=devnet_block_time,
         anvil_block_time=anvil_block_time,
+        hub_relays=relayers == 0,
+        relayers=relayers,
     )
     raise typer.Exit(run(options))
 

@@ -43,7 +43,7 @@ def _ports(count: int) -> list[int]:
 class Stack:
     """``pjgw dev up`` as a subprocess; its output is drained by a thread into ``lines``."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, *extra: str) -> None:
         api, devnet, anvil = _ports(3)
         self.data = data
         self.process = subprocess.Popen(
@@ -59,6 +59,7 @@ class Stack:
                 str(devnet),
                 "--anvil-port",
                 str(anvil),
+                *extra,
             ],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -237,6 +238,48 @@ def test_dev_up_runs_the_tour_both_ways_and_ctrl_c_stops_every_process(tmp_path:
         assert all(_running(pid, data) for pid in pids.values())  # so the check below can fail
         assert stack.interrupt() == 0, stack.output()
         assert "pjgw dev: stopped" in stack.output()
+        assert [name for name, pid in pids.items() if _running(pid, data)] == []
+    finally:
+        stack.kill_leftovers()
+
+
+def test_dev_up_with_a_relay_process_serves_the_api_apart_and_relays_a_transfer(
+    tmp_path: Path,
+) -> None:
+    """``--relayers 1``: the hub serves the API only (``--no-relay``) and one ``pjgw relay``
+    process on the same SQLite store moves the transfer; Ctrl-C stops both."""
+    data = tmp_path / "dev"
+    stack = Stack(data, "--relayers", "1")
+    try:
+        stack.wait_for(READY, timeout=180)
+        info = stack.info()
+        pids = info["pids"]
+        assert set(pids) == {
+            "devnet",
+            "anvil",
+            "hub",
+            "relayer-0",
+            "notary-0",
+            "notary-1",
+            "notary-2",
+        }
+        hub_command = Path(f"/proc/{pids['hub']}/cmdline").read_bytes().split(b"\0")
+        assert b"--no-relay" in hub_command
+        anvil = info["chains"]["anvil-31337"]
+        alice_evm = info["accounts"]["alice"]["anvil-31337"]["address"]
+        created = _cli(
+            "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", alice_evm,
+            "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=data,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        followed = _cli(
+            "status", created.stdout.strip().splitlines()[-1], "--timeout", "150", data=data
+        )
+        assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
+        assert "completed" in followed.stdout
+        assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == AMOUNT
+        assert "relayer on the store" in (data / "logs" / "relayer-0.log").read_text()
+        assert stack.interrupt() == 0, stack.output()
         assert [name for name, pid in pids.items() if _running(pid, data)] == []
     finally:
         stack.kill_leftovers()
