@@ -73,6 +73,22 @@ BATCH_MEMBER_GAS = 110_000
 whose proofs are 8 nodes long), so a chunk's estimate stays under the cap."""
 
 
+MEMBER_GAS = 1_500_000
+"""``Bridge.MEMBER_GAS``: the gas each delivery of ``receiveBatch`` runs with."""
+MEMBER_GAS_RESERVE = MEMBER_GAS * 64 // 63 + 10_000
+"""``Bridge.sol``'s reserve: the gas left that each delivery requires before it starts."""
+
+
+def receive_batch_gas_bound(members: int) -> int:
+    """Gas a ``receiveBatch`` of ``members`` asset packets fits: the measured base and
+    per-member bounds, and the reserve the last delivery requires. The adapter checks it
+    with one execution instead of estimating (``EvmAdapter._gas_of``: the estimate
+    searched through about ten executions, held back by the reserve); a batch that needs
+    more (a message's callback, a denomination's first delivery deploying its voucher) is
+    estimated after that execution fails."""
+    return BATCH_BASE_GAS + members * BATCH_MEMBER_GAS + MEMBER_GAS_RESERVE
+
+
 def batch_capacity_for(max_gas_per_tx: int, gas_limit_multiplier: float) -> int:
     """Members per ``receiveBatch`` that fit the relayer's own gas cap (its estimate times
     the margin must stay under ``max_gas_per_tx``, or the send is refused before it is
@@ -232,9 +248,10 @@ class EvmBridge(BridgeBase):
             [[bytes(p) for p in m.proof] for m in members],
         ]
         slice_key = hashlib.sha256(b"".join(i.to_bytes(2, "big") for i in indices)).hexdigest()
-        return ChainAction(
-            entry, {"args": args}, f"{entry}:{_statement_key(statement)}:{slice_key[:16]}"
-        )
+        payload: dict[str, object] = {"args": args}
+        if statement.kind is BatchKind.DELIVERY:
+            payload["gas_bound"] = receive_batch_gas_bound(len(members))
+        return ChainAction(entry, payload, f"{entry}:{_statement_key(statement)}:{slice_key[:16]}")
 
     # --- committee rotation ----------------------------------------------------------
 

@@ -136,6 +136,16 @@ class FeeOracle:
         estimate = _quantity(await self._reader.call("eth_estimateGas", _rpc_tx(tx)), "gas")
         return self.margin(estimate)
 
+    async def runs_within(self, tx: Mapping[str, Any], gas: int) -> bool:
+        """Whether ``tx`` runs without reverting when given ``gas``: one ``eth_call`` on the
+        pending state (so a root sent just before counts, as it does for the estimate).
+        A node that cannot be reached raises; a revert is ``False``."""
+        try:
+            await self._reader.call("eth_call", _rpc_tx({**tx, "gas": gas}), "pending")
+        except ChainRejected:
+            return False
+        return True
+
     async def estimate_many(self, txs: list[Mapping[str, Any]]) -> list[int | ChainRejected]:
         """Gas for several transactions in one batch; a reverting one gives its error."""
         answers = await self._reader.batch(

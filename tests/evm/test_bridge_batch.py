@@ -17,7 +17,13 @@ import pytest
 from eth_hash.auto import keccak
 
 from adapters.evm.adapter import EvmAdapter
-from adapters.evm.bridge import EvmBridge, from_evm_packet, statement_abi
+from adapters.evm.bridge import (
+    MEMBER_GAS,
+    EvmBridge,
+    from_evm_packet,
+    receive_batch_gas_bound,
+    statement_abi,
+)
 from adapters.evm.certificate import (
     Packet,
     compute_packet_digest,
@@ -599,3 +605,99 @@ def test_the_endpoints_actions_store_and_deliver_through_the_adapter(
     endpoint = EvmBridge(ChainId(LOCAL_CHAIN), env.domain)
     assert endpoint.is_root_stored_refusal(str(again.details["reason"]))
     assert voucher_balance(env, env.alice) == sum(5 + i for i in range(6))
+
+
+# --- the gas a delivery is sent with ----------------------------------------------------------
+
+
+def test_the_python_member_gas_is_the_contracts(env: Env) -> None:
+    """``receive_batch_gas_bound`` keeps the contract's reserve: the two must not drift."""
+    assert env.bridge.view("MEMBER_GAS") == MEMBER_GAS
+
+
+def _deliver_through_adapter(
+    env: Env, settings: EvmChainSettings, packets: list[Packet], *, store_root: bool = True
+) -> tuple[int, TxReceipt]:
+    """Store the packets' root (unless told not to) and send one ``batch_action`` of all of
+    them through the adapter: the sent transaction's gas limit and its receipt."""
+
+    async def scenario() -> tuple[bytes, TxReceipt]:
+        async with EvmAdapter(settings) as adapter:
+            bridge = adapter.bridge()
+            hash_fn = get_hash_function(bridge.batch_hash_name())
+            neutral = [from_evm_packet(p) for p in packets]
+            leaves = [bridge.batch_leaf(p) for p in neutral]
+            proofs = compute_batch_proofs(leaves, hash_fn=hash_fn)
+            statement = BatchStatement(
+                REMOTE_CHAIN,
+                LOCAL_CHAIN,
+                bridge.committee_epoch(),
+                BatchKind.DELIVERY,
+                len(neutral),
+                compute_batch_root(leaves, hash_fn=hash_fn),
+            )
+            if store_root:
+                certificate = env.certify(bridge.batch_digest(statement))
+                await adapter.submit(bridge.store_root_action(statement, certificate))
+            members = [BatchMember(p, i, proofs[i]) for i, p in enumerate(neutral)]
+            tx_hash = await adapter.submit(bridge.batch_action(statement, members))
+            return tx_hash, await adapter.wait_receipt(tx_hash)
+
+    tx_hash, receipt = asyncio.run(scenario())
+    sent = env.chain.call("eth_getTransactionByHash", "0x" + tx_hash.hex())
+    return int(sent["gas"], 16), receipt
+
+
+def _settings(env: Env, evm_settings: Callable[..., EvmChainSettings]) -> EvmChainSettings:
+    members = tuple(n.address for n in env.committee)
+    return evm_settings(committee_threshold=THRESHOLD, committee=members)
+
+
+def test_a_delivery_is_sent_with_its_gas_bound_checked_by_one_execution(
+    env: Env, evm_settings: Callable[..., EvmChainSettings]
+) -> None:
+    """No estimate: the bound ran (an ``eth_call`` on the pending state, where the root sent
+    just before is stored), so it is the transaction's gas limit; every member lands. (The
+    denomination's first delivery deploys its voucher, above the asset bound: made first.)"""
+    first = inbound_batch(env, 1)
+    store(env, first)
+    env.bridge.transact("receiveBatch", first.statement, *first.members(), sender=env.relayer)
+    packets = [env.inbound(sequence=i + 2, amount=10 + i) for i in range(4)]
+    gas, receipt = _deliver_through_adapter(env, _settings(env, evm_settings), packets)
+    assert gas == receive_batch_gas_bound(4)
+    assert receipt.success is True
+    assert voucher_balance(env, env.alice) == 100 + sum(10 + i for i in range(4))
+
+
+def test_a_delivery_that_needs_more_than_its_bound_is_estimated(
+    env: Env, evm_settings: Callable[..., EvmChainSettings]
+) -> None:
+    """A receiver that burns its whole ``MEMBER_GAS`` puts the batch above the asset bound:
+    the check fails, the estimate gives the gas, and the batch lands with that member
+    failed alone (as when sent with any gas enough)."""
+    greedy = env.chain.deploy("GreedyReceiver", sender=env.admin)
+    packets = [
+        env.inbound(sequence=1, amount=10),
+        env.inbound(
+            sequence=2, denom="", amount=0, payload=b"x", receiver=bytes.fromhex(greedy.address[2:])
+        ),
+        env.inbound(sequence=3, amount=30),
+    ]
+    gas, receipt = _deliver_through_adapter(env, _settings(env, evm_settings), packets)
+    assert gas > receive_batch_gas_bound(3)
+    assert receipt.success is True
+    assert env.bridge.view("failed", SOURCE, 2)
+    assert voucher_balance(env, env.alice) == 40
+
+
+def test_a_delivery_of_a_root_not_stored_is_refused_before_sending(
+    env: Env, evm_settings: Callable[..., EvmChainSettings]
+) -> None:
+    """The bound's execution reverts, and so does the estimate after it: the contract's
+    reason reaches the relayer and nothing is sent."""
+    packets = [env.inbound(sequence=1, amount=10)]
+    nonce_before = env.chain.call("eth_getTransactionCount", env.relayer, "pending")
+    with pytest.raises(ChainRejected) as refused:
+        _deliver_through_adapter(env, _settings(env, evm_settings), packets, store_root=False)
+    assert refused.value.details["reason"] == "Bridge: root not stored"
+    assert env.chain.call("eth_getTransactionCount", env.relayer, "pending") == nonce_before
