@@ -232,6 +232,11 @@ async def post_evm_lanes(rpc_url: str, lanes: list[list[bytes]], rate: float = 0
 POST_BATCH = 100
 """Transactions one ``POST /v1/txs`` carries (``{"txs": [...]}``; the node takes 1,000)."""
 
+STALLED = 120.0
+"""Seconds without a new delivery after which a run is given up (and the hub's view of the
+unfinished transfers printed): rejected transfers never arrive, and the overall timeout
+grows with the run's size (a run at 300/s would have waited 2.5 hours for 6,327 rejected ones)."""
+
 TICK = 0.05
 """Seconds between two posts of a lane under offered load, each carrying what fell due since
 the last. A post per transaction cost the client ~1.5 ms of CPU per transfer and the devnet
@@ -292,9 +297,16 @@ async def watch(
         next_d = int(await devnet.latest_height()) + 1
         next_a = int(await anvil.latest_height()) + 1
         deadline = time.monotonic() + timeout
+        progress, progressed_at = 0, time.monotonic()
         while len(seen.received) < count:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(seen.received)} of {count} delivered in {timeout} s")
+            if len(seen.received) > progress:
+                progress, progressed_at = len(seen.received), time.monotonic()
+            elif time.monotonic() - progressed_at > STALLED:
+                raise TimeoutError(
+                    f"no delivery for {STALLED:g} s: {progress} of {count} delivered"
+                )
             tip_d, tip_a = int(await devnet.latest_height()), int(await anvil.latest_height())
             now = time.perf_counter()
             # out: devnet sends, anvil receives; back: anvil sends, the devnet receives.

@@ -302,6 +302,23 @@ def notary_spec(
 # --- anvil: contracts ----------------------------------------------------------------------------
 
 
+async def keep_timestamps_increasing(url: str, block_time: float) -> None:
+    """Stamp each anvil block ``block_time`` (whole seconds, at least one) after its parent.
+
+    Ethereum requires a block's timestamp to be after its parent's, and the hub's EVM
+    light client refuses a header that is not (``proofs/evm/chain.py``). anvil's interval
+    miner stamps blocks with the wall clock's second, so when it falls behind under load
+    it mined two blocks in one second, and every transfer of the second block was refused
+    (a benchmark at 300 transfers/s: 6,327 of 9,000). The cost: when anvil mines late, its
+    clock runs behind the wall clock by the delay (docs/devstack.md); the tests' anvil
+    has run this way from the start.
+    """
+    from adapters.evm.rpc import JsonRpcClient
+
+    async with JsonRpcClient(url, timeout=10.0) as rpc:
+        await rpc.call("anvil_setBlockTimestampInterval", max(1, round(block_time)))
+
+
 async def deploy_contracts(url: str, accounts: DevAccounts) -> Contracts:
     """Bridge, TestToken, ExampleMessageReceiver from anvil's unlocked admin account."""
     from adapters.evm.artifacts import load_artifact
@@ -491,6 +508,7 @@ class DevStack:
         sup.start(anvil_spec(options, data))
         sup.wait_healthy("devnet")
         sup.wait_healthy("anvil")
+        asyncio.run(keep_timestamps_increasing(options.anvil_url, options.anvil_block_time))
         self._say("deploying Bridge, TestToken, ExampleMessageReceiver, HashedTimelock on anvil")
         contracts = asyncio.run(deploy_contracts(options.anvil_url, accounts))
         self._say("deploying the devnet's light client on anvil (for light_client routes)")
