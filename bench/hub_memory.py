@@ -35,19 +35,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.net import free_port  # noqa: E402 - importable once the root is on the path
+from core.states import DELIVERY_PATH  # noqa: E402 - importable once the root is on the path
+from tests.net import free_port  # noqa: E402
 
 PJ, EVM, ROUTE = "pj-bench", "evm-bench", "pj-to-evm"
 PJGW = str(Path(sys.executable).parent / "pjgw")
-STATES = (
-    "requested",
-    "source_committed",
-    "source_final",
-    "proven",
-    "attested",
-    "dest_submitted",
-    "completed",
-)
+STATES = tuple(str(state) for state in DELIVERY_PATH)
 
 
 def seed(db_url: str, transfers: int) -> str:

@@ -17,15 +17,9 @@ import itertools
 import sqlite3
 from collections import defaultdict
 
-PATH = (
-    "requested",
-    "source_committed",
-    "source_final",
-    "proven",
-    "attested",
-    "dest_submitted",
-    "completed",
-)
+from core.states import DELIVERY_PATH
+
+PATH = tuple(str(state) for state in DELIVERY_PATH)
 
 
 def quantile(values: list[float], q: float) -> float:

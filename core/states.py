@@ -74,6 +74,18 @@ TRANSFER_TRANSITIONS: dict[TransferState, frozenset[TransferState]] = {
     TransferState.REJECTED: frozenset(),
 }
 
+DELIVERY_PATH: tuple[TransferState, ...] = (
+    TransferState.REQUESTED,
+    TransferState.SOURCE_COMMITTED,
+    TransferState.SOURCE_FINAL,
+    TransferState.PROVEN,
+    TransferState.ATTESTED,
+    TransferState.DEST_SUBMITTED,
+    TransferState.COMPLETED,
+)
+"""The states a delivered transfer passes, in order (the tour's progress, the benchmarks'
+per-stage times): what the transitions above allow when nothing holds, times out or fails."""
+
 
 class SwapState(StrEnum):
     """An HTLC swap, from proposal to a terminal state, derived from its two legs.

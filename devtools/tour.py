@@ -36,17 +36,10 @@ from rich.spinner import Spinner
 from rich.table import Table
 
 from core.errors import ConfigError, InvalidInput, NotFound, PjgwError
+from core.states import DELIVERY_PATH
 
 console = Console(highlight=False)
-PATH_STATES = (
-    "requested",
-    "source_committed",
-    "source_final",
-    "proven",
-    "attested",
-    "dest_submitted",
-    "completed",
-)
+PATH_STATES = tuple(str(state) for state in DELIVERY_PATH)
 FAILED_STATES = ("rejected", "refunded")
 TERMINAL = ("completed", *FAILED_STATES)
 DEFAULT_HUB = "http://127.0.0.1:8080"

@@ -8,6 +8,7 @@ import pytest
 
 from core.errors import InvalidTransition
 from core.states import (
+    DELIVERY_PATH,
     SWAP_TRANSITIONS,
     TERMINAL_TRANSFER_STATES,
     TRANSFER_TRANSITIONS,
@@ -26,6 +27,10 @@ HAPPY_PATH = [
     TransferState.DEST_SUBMITTED,
     TransferState.COMPLETED,
 ]
+
+
+def test_the_delivery_path_the_tour_and_benchmarks_show_is_the_happy_path() -> None:
+    assert DELIVERY_PATH == tuple(HAPPY_PATH)
 
 
 def test_tables_cover_every_state() -> None:

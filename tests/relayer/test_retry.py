@@ -12,6 +12,7 @@ from core.errors import (
     ClientFrozen,
     ConfigError,
     HeaderExpired,
+    InvalidHeader,
     InvalidTransition,
     LeaseLost,
     Misbehaviour,
@@ -35,6 +36,8 @@ from relayer.retry import Disposition, backoff_delay, classify, describe, is_ret
         (ClientFrozen("frozen"), Disposition.FREEZE),
         (Misbehaviour("fork"), Disposition.FREEZE),
         (HeaderExpired("anchor too old"), Disposition.WAIT_OPERATOR),
+        # the header is the chain's or its node's, not the transfer's: parked, not rejected
+        (InvalidHeader("timestamp is not after its parent's"), Disposition.WAIT_OPERATOR),
         (ConfigError("no committee"), Disposition.WAIT_OPERATOR),
         (ChainRejected("nonce too low"), Disposition.WAIT_OPERATOR),
         (ValueError("a bug"), Disposition.WAIT_OPERATOR),
