@@ -307,9 +307,9 @@ async def keep_timestamps_increasing(url: str, block_time: float) -> None:
 
     Ethereum requires a block's timestamp to be after its parent's, and the hub's EVM
     light client refuses a header that is not (``proofs/evm/chain.py``). anvil's interval
-    miner stamps blocks with the wall clock's second, so when it falls behind under load
-    it mined two blocks in one second, and every transfer of the second block was refused
-    (a benchmark at 300 transfers/s: 6,327 of 9,000). The cost: when anvil mines late, its
+    miner, behind under load, mined two blocks with the same timestamp, and every transfer
+    from the second on was refused (a benchmark at 300 transfers/s: 6,327 of 9,000; since
+    then such a transfer waits for an operator, ``relayer/retry.py``). When anvil mines late, its
     clock runs behind the wall clock by the delay (docs/devstack.md); the tests' anvil
     has run this way from the start.
     """
