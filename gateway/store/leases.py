@@ -5,6 +5,13 @@ come and its lease is free or expired. Due rows go longest-waiting first
 (``next_attempt_at``): ordering by creation let the oldest rows, each due again
 a moment after its step, take every claim while newer ones starved
 (``bench/hub_e2e.py`` measured it on transfers).
+
+The terminal states are written into the query as constants (``literal_execute``), not
+bound: each claimed table has a partial index of its live rows
+(``live_due_where``; migration 0015), and SQLite uses a partial index only when the
+query names its condition's constants. With bound values the planner took the route's
+index and read every transfer the route ever had: 9 ms a claim at 12,000 transfers,
+growing with the store (0.008 ms with the partial index).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
@@ -25,9 +32,21 @@ def check_claim(worker: str, lease_seconds: float, limit: int) -> None:
         raise InvalidInput("lease_seconds must be > 0 and limit >= 1")
 
 
+def live_due_where(terminal: Sequence[str]) -> str:
+    """The condition of a table's partial index of live rows, as the claim query writes it:
+    ``state NOT IN (...)`` over the sorted terminal states."""
+    return "state NOT IN (" + ", ".join(f"'{state}'" for state in sorted(terminal)) + ")"
+
+
 def _due(model: Any, terminal: Sequence[str], now: float, where: Sequence[Any]) -> Select[Any]:
+    constants = bindparam(
+        f"terminal_{model.__tablename__}",
+        sorted(terminal),
+        expanding=True,
+        literal_execute=True,  # written out: see the module's docstring
+    )
     return select(model.id).where(
-        model.state.not_in(terminal),
+        model.state.not_in(constants),
         model.next_attempt_at <= now,
         or_(model.lease_until.is_(None), model.lease_until <= now),
         *where,

@@ -31,7 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.records import TERMINAL_BATCH_STATES
+from core.states import TERMINAL_SWAP_STATES, TERMINAL_TRANSFER_STATES
 from gateway.store.codec import BigUint, TaggedJson
+from gateway.store.leases import live_due_where
 
 # Stable constraint names, so migrations can refer to them on both databases.
 NAMING = {
@@ -85,6 +88,10 @@ class RouteStatusRow(Base):
 
 
 _PENDING_SOURCE_TX = "packet_sequence IS NULL AND source_tx IS NOT NULL"
+# Live rows only (migration 0015): what a claim reads (``gateway.store.leases``).
+_LIVE_TRANSFER = live_due_where([s.value for s in TERMINAL_TRANSFER_STATES])
+_LIVE_SWAP = live_due_where([s.value for s in TERMINAL_SWAP_STATES])
+_LIVE_BATCH = live_due_where([s.value for s in TERMINAL_BATCH_STATES])
 
 
 class Transfer(Base):
@@ -98,6 +105,13 @@ class Transfer(Base):
         Index("ix_transfers_state", "state"),
         Index("ix_transfers_source_tx", "source_chain", "source_tx"),
         Index("ix_transfers_admitted", "route_id", "admitted_at"),
+        Index(
+            "ix_transfers_live_due",
+            "route_id",
+            "next_attempt_at",
+            sqlite_where=text(_LIVE_TRANSFER),
+            postgresql_where=text(_LIVE_TRANSFER),
+        ),
         # One request-made transfer per source transaction (migration 0004): the packet-less
         # rows only, since one transaction may emit several packets, each its own transfer.
         Index(
@@ -325,6 +339,12 @@ class Swap(Base):
         Index("ix_swaps_created", "created_at", "id"),
         Index("ix_swaps_due", "next_attempt_at"),
         Index("ix_swaps_state", "state"),
+        Index(
+            "ix_swaps_live_due",
+            "next_attempt_at",
+            sqlite_where=text(_LIVE_SWAP),
+            postgresql_where=text(_LIVE_SWAP),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -452,6 +472,13 @@ class Batch(Base):
     __table_args__ = (
         Index("ix_batches_due", "next_attempt_at"),
         Index("ix_batches_state", "state", "route_id"),
+        Index(
+            "ix_batches_live_due",
+            "route_id",
+            "next_attempt_at",
+            sqlite_where=text(_LIVE_BATCH),
+            postgresql_where=text(_LIVE_BATCH),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

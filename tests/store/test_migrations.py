@@ -57,10 +57,10 @@ def test_upgrade_from_an_empty_database_creates_every_table(store_url: str) -> N
         assert current_revision(store.engine) is None
         assert inspect(store.engine).get_table_names() == []
         store.migrate()
-        assert current_revision(store.engine) == head_revision() == "0014"
+        assert current_revision(store.engine) == head_revision() == "0015"
         assert set(inspect(store.engine).get_table_names()) == TABLES
         store.migrate()  # again: a no-op
-        assert current_revision(store.engine) == "0014"
+        assert current_revision(store.engine) == "0015"
     finally:
         store.close()
 
@@ -92,7 +92,7 @@ def test_sqlite_store_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
 def test_cli_db_upgrade_migrates_the_url_given(store_url: str) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", store_url])
     assert result.exit_code == 0, result.output
-    assert "revision 0014" in " ".join(result.output.split())
+    assert "revision 0015" in " ".join(result.output.split())
     engine = create_engine(parse_url(store_url))
     try:
         assert set(inspect(engine).get_table_names()) == TABLES
