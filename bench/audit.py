@@ -18,20 +18,12 @@ from pathlib import Path
 
 from core.ids import ChainId
 from core.records import ChainRecord, NewTransfer, RouteProtocol, RouteRecord, TransferKind
-from core.states import TransferState
+from core.states import DELIVERY_PATH
 from gateway.audit import log as audit_log
 from gateway.store import SqlStore
 from proofs.audit import validate_chain
 
-PATH = [
-    TransferState.REQUESTED,
-    TransferState.SOURCE_COMMITTED,
-    TransferState.SOURCE_FINAL,
-    TransferState.PROVEN,
-    TransferState.ATTESTED,
-    TransferState.DEST_SUBMITTED,
-    TransferState.COMPLETED,
-]
+PATH = list(DELIVERY_PATH)
 
 
 def _store(url: str) -> SqlStore:

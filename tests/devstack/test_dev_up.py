@@ -138,6 +138,20 @@ def _running(pid: int, data: Path) -> bool:
     return ours and state != "Z"
 
 
+def _send_there_and_follow(stack: Stack, to: str) -> str:
+    """The tour's ``pjgw transfer`` of ``AMOUNT`` upj from alice to ``to`` on anvil, then
+    ``pjgw status`` of it until it ends: what status printed (both commands exit 0)."""
+    created = _cli(
+        "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", to,
+        "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=stack.data,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+    transfer_id = created.stdout.strip().splitlines()[-1]
+    followed = _cli("status", transfer_id, "--timeout", "150", data=stack.data)
+    assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
+    return followed.stdout
+
+
 def _cli(*args: str, data: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PJGW, *args],
@@ -179,16 +193,9 @@ def test_dev_up_runs_the_tour_both_ways_and_ctrl_c_stops_every_process(tmp_path:
         devnet_before = _devnet_balance(devnet["url"], alice_pj)
 
         # There: a devnet token to anvil, signed by the hub's managed account.
-        created = _cli(
-            "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", alice_evm,
-            "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=data,
-        )  # fmt: skip
-        assert created.returncode == 0, created.stdout + created.stderr
-        transfer_id = created.stdout.strip().splitlines()[-1]
-        followed = _cli("status", transfer_id, "--timeout", "150", data=data)
-        assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
-        assert "completed" in followed.stdout
-        assert "attested" in followed.stdout
+        followed = _send_there_and_follow(stack, alice_evm)
+        assert "completed" in followed
+        assert "attested" in followed
         assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == AMOUNT
         assert _devnet_balance(devnet["url"], alice_pj) == devnet_before - AMOUNT
 
@@ -216,17 +223,9 @@ def test_dev_up_runs_the_tour_both_ways_and_ctrl_c_stops_every_process(tmp_path:
         )
         assert switched.status_code == 200, switched.text
         assert anvil["light_client"]
-        created = _cli(
-            "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", alice_evm,
-            "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=data,
-        )  # fmt: skip
-        assert created.returncode == 0, created.stdout + created.stderr
-        followed = _cli(
-            "status", created.stdout.strip().splitlines()[-1], "--timeout", "150", data=data
-        )
-        assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
-        assert "completed" in followed.stdout
-        assert "holds height" in followed.stdout  # attested by the on-chain client, not notaries
+        followed = _send_there_and_follow(stack, alice_evm)
+        assert "completed" in followed
+        assert "holds height" in followed  # attested by the on-chain client, not notaries
         assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == 2 * AMOUNT - BACK
 
         shown = _cli("balances", "alice", data=data)
@@ -267,16 +266,8 @@ def test_dev_up_with_a_relay_process_serves_the_api_apart_and_relays_a_transfer(
         assert b"--no-relay" in hub_command
         anvil = info["chains"]["anvil-31337"]
         alice_evm = info["accounts"]["alice"]["anvil-31337"]["address"]
-        created = _cli(
-            "transfer", "--route", "devnet-to-anvil", "--from", "alice", "--to", alice_evm,
-            "--amount", str(AMOUNT), "--denom", "upj", "--quiet", data=data,
-        )  # fmt: skip
-        assert created.returncode == 0, created.stdout + created.stderr
-        followed = _cli(
-            "status", created.stdout.strip().splitlines()[-1], "--timeout", "150", data=data
-        )
-        assert followed.returncode == 0, followed.stdout + followed.stderr + stack.logs()
-        assert "completed" in followed.stdout
+        followed = _send_there_and_follow(stack, alice_evm)
+        assert "completed" in followed
         assert _voucher_balance(anvil["rpc_url"], anvil["bridge"], alice_evm) == AMOUNT
         assert "relayer on the store" in (data / "logs" / "relayer-0.log").read_text()
         assert stack.interrupt() == 0, stack.output()

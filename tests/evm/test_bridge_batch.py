@@ -35,6 +35,7 @@ from core.batches import BatchKind, BatchMember, BatchStatement
 from core.errors import ChainRejected
 from core.ids import ChainId, Height
 from core.types import ChainEvent, EventKind, TxReceipt
+from core.types import Packet as CorePacket
 from proofs.hashing import get_hash_function
 from proofs.notary.batch import compute_batch_proofs, compute_batch_root
 from tests.evm.batches import Batch, make_batch
@@ -558,27 +559,38 @@ def test_a_refund_of_a_packet_that_differs_from_its_commitment_is_refused(env: E
 # --- through the adapter: the endpoint's actions are the transactions the contract takes ----
 
 
+def _settings(env: Env, evm_settings: Callable[..., EvmChainSettings]) -> EvmChainSettings:
+    members = tuple(n.address for n in env.committee)
+    return evm_settings(committee_threshold=THRESHOLD, committee=members)
+
+
+def _delivery_statement(
+    bridge: EvmBridge, packets: list[CorePacket]
+) -> tuple[BatchStatement, list[tuple[bytes, ...]]]:
+    """The DELIVERY statement of ``packets`` (a batch from the remote chain, this bridge's
+    committee epoch) and each packet's inclusion proof."""
+    hash_fn = get_hash_function(bridge.batch_hash_name())
+    leaves = [bridge.batch_leaf(p) for p in packets]
+    statement = BatchStatement(
+        REMOTE_CHAIN,
+        LOCAL_CHAIN,
+        bridge.committee_epoch(),
+        BatchKind.DELIVERY,
+        len(packets),
+        compute_batch_root(leaves, hash_fn=hash_fn),
+    )
+    return statement, compute_batch_proofs(leaves, hash_fn=hash_fn)
+
+
 def test_the_endpoints_actions_store_and_deliver_through_the_adapter(
     env: Env, evm_settings: Callable[..., EvmChainSettings]
 ) -> None:
     packets = [from_evm_packet(env.inbound(sequence=i + 1, amount=5 + i)) for i in range(6)]
 
     async def scenario() -> tuple[TxReceipt, list[TxReceipt], ChainRejected]:
-        members = tuple(n.address for n in env.committee)
-        settings = evm_settings(committee_threshold=THRESHOLD, committee=members)
-        async with EvmAdapter(settings) as adapter:
+        async with EvmAdapter(_settings(env, evm_settings)) as adapter:
             bridge = adapter.bridge()
-            hash_fn = get_hash_function(bridge.batch_hash_name())
-            leaves = [bridge.batch_leaf(p) for p in packets]
-            proofs = compute_batch_proofs(leaves, hash_fn=hash_fn)
-            statement = BatchStatement(
-                REMOTE_CHAIN,
-                LOCAL_CHAIN,
-                bridge.committee_epoch(),
-                BatchKind.DELIVERY,
-                len(packets),
-                compute_batch_root(leaves, hash_fn=hash_fn),
-            )
+            statement, proofs = _delivery_statement(bridge, packets)
             certificate = env.certify(bridge.batch_digest(statement))[::-1]  # any order
             stored = await adapter.wait_receipt(
                 await adapter.submit(bridge.store_root_action(statement, certificate))
@@ -624,18 +636,8 @@ def _deliver_through_adapter(
     async def scenario() -> tuple[bytes, TxReceipt]:
         async with EvmAdapter(settings) as adapter:
             bridge = adapter.bridge()
-            hash_fn = get_hash_function(bridge.batch_hash_name())
             neutral = [from_evm_packet(p) for p in packets]
-            leaves = [bridge.batch_leaf(p) for p in neutral]
-            proofs = compute_batch_proofs(leaves, hash_fn=hash_fn)
-            statement = BatchStatement(
-                REMOTE_CHAIN,
-                LOCAL_CHAIN,
-                bridge.committee_epoch(),
-                BatchKind.DELIVERY,
-                len(neutral),
-                compute_batch_root(leaves, hash_fn=hash_fn),
-            )
+            statement, proofs = _delivery_statement(bridge, neutral)
             if store_root:
                 certificate = env.certify(bridge.batch_digest(statement))
                 await adapter.submit(bridge.store_root_action(statement, certificate))
@@ -646,11 +648,6 @@ def _deliver_through_adapter(
     tx_hash, receipt = asyncio.run(scenario())
     sent = env.chain.call("eth_getTransactionByHash", "0x" + tx_hash.hex())
     return int(sent["gas"], 16), receipt
-
-
-def _settings(env: Env, evm_settings: Callable[..., EvmChainSettings]) -> EvmChainSettings:
-    members = tuple(n.address for n in env.committee)
-    return evm_settings(committee_threshold=THRESHOLD, committee=members)
 
 
 def test_a_delivery_is_sent_with_its_gas_bound_checked_by_one_execution(

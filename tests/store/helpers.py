@@ -6,7 +6,7 @@ from typing import Any
 
 from core.ids import ChainId, PacketId
 from core.records import NewTransfer, TransferKind
-from core.states import TransferState
+from core.states import DELIVERY_PATH, TransferState
 
 A = ChainId("chain-a")
 B = ChainId("chain-b")
@@ -32,15 +32,7 @@ def new_transfer(
 
 
 # The happy path, state by state (each move is in the transition table).
-HAPPY_PATH = [
-    TransferState.REQUESTED,
-    TransferState.SOURCE_COMMITTED,
-    TransferState.SOURCE_FINAL,
-    TransferState.PROVEN,
-    TransferState.ATTESTED,
-    TransferState.DEST_SUBMITTED,
-    TransferState.COMPLETED,
-]
+HAPPY_PATH = list(DELIVERY_PATH)
 
 
 def transfer_row(i: int, state: TransferState) -> dict[str, Any]:
