@@ -42,19 +42,22 @@ from proofs.pujiang.codec import (
     BatchMembers,
     BatchStatement,
     Packet,
-    Transaction,
     TxBody,
     compute_address,
     compute_tx_hash,
-    compute_tx_signing_message,
     decode_batch_members,
     decode_batch_statement,
     decode_certificate,
     decode_packet,
     decode_transaction,
     encode,
+    encode_signed_tx,
+    encode_tx_body,
+    rlp_list_of_encoded,
     to_raw,
+    tx_signing_message_of,
 )
+from proofs.rlp_lists import rlp_of
 
 RAW_TX = "raw_tx"
 BRIDGE_RECV = "bridge_recv"
@@ -111,8 +114,12 @@ class TxSigner:
     def sign(self, body: TxBody) -> bytes:
         """The encoded transaction ``rlp([body, pubkey, signature])`` (Ed25519 and SM2 sign
         the message itself: the seam's ``sign_digest`` takes it whole)."""
-        signature = self._signer.sign_digest(compute_tx_signing_message(body))
-        return encode(Transaction(body=body, pubkey=self.pubkey, signature=signature))
+        return self.sign_body_rlp(rlp.encode(body))
+
+    def sign_body_rlp(self, body_rlp: bytes) -> bytes:
+        """:meth:`sign` of the body whose RLP is ``body_rlp`` (``codec.encode_tx_body``)."""
+        signature = self._signer.sign_digest(tx_signing_message_of(body_rlp))
+        return encode_signed_tx(body_rlp, self.pubkey, signature)
 
     def __repr__(self) -> str:
         return f"TxSigner({self.scheme}, pubkey=0x{self.pubkey.hex()})"
@@ -120,15 +127,15 @@ class TxSigner:
 
 def build_signed_tx(signer: TxSigner, chain_id: str, nonce: int, kind: str, args: object) -> bytes:
     """Sign ``rlp([chain_id, nonce, kind, args])``; ``args`` as ``codec.to_raw`` takes them."""
-    if nonce < 0:
-        raise InvalidInput("a nonce is a non-negative integer")
-    body = TxBody(
-        chain_id=chain_id.encode(),
-        nonce=nonce,
-        kind=kind.encode(),
-        args=to_raw(args),  # type: ignore[arg-type]
-    )
-    return signer.sign(body)
+    return build_signed_tx_rlp(signer, chain_id, nonce, kind, rlp_of(to_raw(args)))  # type: ignore[arg-type]
+
+
+def build_signed_tx_rlp(
+    signer: TxSigner, chain_id: str, nonce: int, kind: str, args_rlp: bytes
+) -> bytes:
+    """:func:`build_signed_tx` with ``args`` already encoded (canonical RLP of a list)."""
+    body = encode_tx_body(chain_id.encode(), nonce, kind.encode(), args_rlp)
+    return signer.sign_body_rlp(body)
 
 
 def tx_hash_of(tx: bytes, hash_fn: HashFunction = SHA256) -> bytes:
@@ -307,6 +314,25 @@ def rotate_tx_args(payload: Mapping[str, object]) -> list[object]:
     except (ValueError, BadEncoding) as err:
         raise InvalidInput("notary_rotate payload does not decode") from err
     return [epoch, threshold, addresses, certificate]
+
+
+def tx_args_rlp(kind: str, payload: Mapping[str, object]) -> bytes:
+    """The RLP of :func:`tx_args` ``(kind, payload)``, the bytes ``build_signed_tx`` signs.
+
+    A batch action's statement and members are checked by decoding them, then spliced in
+    as they came (a strict decode accepts only canonical RLP, which is what encoding the
+    decoded objects again would give): the members of a batch of 256 are not re-encoded
+    (issue #15; ``tests/adapters/test_pujiang_tx_assembly.py`` holds both paths equal)."""
+    if kind in BATCH_KINDS:
+        statement = payload_bytes(payload, "statement")
+        members = payload_bytes(payload, "members")
+        try:
+            decode_batch_statement(statement)
+            decode_batch_members(members)
+        except BadEncoding as err:
+            raise InvalidInput(f"action payload does not decode: {err.message}") from err
+        return rlp_list_of_encoded([statement, members])
+    return rlp_of(to_raw(tx_args(kind, payload)))  # type: ignore[arg-type]
 
 
 def batch_tx_args(kind: str, payload: Mapping[str, object]) -> list[object]:

@@ -480,12 +480,12 @@ class PujiangAdapter:
             known = ", ".join(actions.ACTION_KINDS)
             raise InvalidInput(f"unknown Pujiang action {action.kind!r} (known: {known})")
         signer = self._require_signer()
-        args = actions.tx_args(action.kind, action.payload)
+        args_rlp = actions.tx_args_rlp(action.kind, action.payload)
         nonce = actions.payload_nonce(action.payload)
         if nonce is None:
             committed = await self.account_nonce(signer.address(self.hash_fn))
             nonce = max(committed, self._next_nonce or 0)
-        tx = actions.build_signed_tx(signer, self.chain_id, nonce, action.kind, args)
+        tx = actions.build_signed_tx_rlp(signer, self.chain_id, nonce, action.kind, args_rlp)
         self._next_nonce = nonce + 1
         return tx
 
@@ -536,13 +536,15 @@ class PujiangAdapter:
 
     async def _submit(self, action: ChainAction) -> bytes:
         tx = await self.build_transaction(action)
-        decoded = codec.decode_transaction(tx)
-        tx_hash = codec.compute_tx_hash(decoded, self.hash_fn)
+        # ``compute_tx_hash`` of the decoded bytes is ``H(tx)`` itself (a strict decode keeps
+        # the canonical bytes it read as the encoding), so the batch is not decoded again.
+        tx_hash = self.hash_fn(tx)
         try:
             answer = await self.node.post_tx(tx, tx_hash)
         except ChainRejected as err:
             self._next_nonce = None  # re-read the committed nonce next time
             if err.details.get("reason_code") == "wrong-nonce":
+                decoded = codec.decode_transaction(tx)
                 sender = codec.compute_address(decoded.pubkey, self.hash_fn)
                 if decoded.body.nonce >= await self.account_nonce(sender):
                     raise NonceAhead(

@@ -8,8 +8,9 @@ signature or a root: that is the light client's job.
 Two things are done by hand because every event of every listed block pays them (the
 relayer's watcher, each notary; issue #15, ``bench/pujiang_decode.py``): a packet event's
 fields are checked as the packet sedes would check them (``packet_fields_canonical``) and
-their RLP is assembled with pyrlp's ``length_prefix`` (``rlp_of_strings``), ~2 µs where
-``rlp.encode`` took ~20 µs; the tests hold both to pyrlp's own decoder and encoder.
+their RLP is assembled with pyrlp's ``length_prefix`` (``proofs.rlp_lists.rlp_of_strings``),
+~2 µs where ``rlp.encode`` took ~20 µs; the tests hold both to pyrlp's own decoder and
+encoder.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rlp.codec import length_prefix
-
 from core.errors import BadEncoding, ChainError
 from core.types import EventKind
 from proofs.pujiang.codec import Event, decode_event
+from proofs.rlp_lists import rlp_of_strings
 
 EVENT_KINDS: Mapping[bytes, EventKind] = {
     b"send_packet": EventKind.SEND_PACKET,
@@ -130,21 +130,6 @@ def packet_of(event: Event) -> bytes:
     if not packet_fields_canonical(fields):
         raise ChainError(f"{what} event's packet fields do not form a packet")
     return rlp_of_strings(fields)  # type: ignore[arg-type]
-
-
-def rlp_of_strings(fields: Sequence[bytes]) -> bytes:
-    """``rlp.encode`` of a list of byte strings, assembled with pyrlp's ``length_prefix``.
-
-    Hand-assembled because every packet event of every listed block pays it (issue #15):
-    ``rlp.encode`` infers a sedes per field first (~20 µs a packet), pyrlp's
-    ``encode_raw`` checks each item against an ABC (~9 µs); this is ~2 µs
-    (``bench/pujiang_decode.py``). A string is itself when it is one byte below 0x80,
-    else its length prefix and itself; ``tests/adapters/test_pujiang_wire.py`` holds it
-    equal to ``rlp.encode``."""
-    body = b"".join(
-        f if len(f) == 1 and f[0] < 0x80 else length_prefix(len(f), 0x80) + f for f in fields
-    )
-    return length_prefix(len(body), 0xC0) + body
 
 
 PACKET_INT_FIELDS = tuple(i for i, name in enumerate(PACKET_FIELDS) if name in INT_ATTRIBUTES)

@@ -2,7 +2,8 @@
 
 A packet event's fields are checked without the RLP encode-and-decode round trip every
 listed packet event paid (issue #15's profile); the sedes decode stays the reference.
-The packet's RLP is assembled by hand (``rlp_of_strings``), held equal to ``rlp.encode``.
+The packet's RLP is assembled by hand (``proofs.rlp_lists.rlp_of_strings``, tested in
+``tests/proofs/test_rlp_lists.py``), held equal to ``rlp.encode`` here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from adapters.pujiang.wire import (
     PACKET_INT_FIELDS,
     packet_fields_canonical,
     packet_of,
-    rlp_of_strings,
 )
 from core.errors import BadEncoding
 from proofs.pujiang import codec
@@ -80,10 +80,3 @@ def test_packet_of_is_the_rlp_of_the_packet_fields(fields: list[bytes]) -> None:
     attributes = [[name.encode(), value] for name, value in zip(PACKET_FIELDS, fields, strict=True)]
     event = codec.Event(b"send_packet", 0, 0, attributes)
     assert packet_of(event) == rlp.encode(fields)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.binary(max_size=2), st.binary(max_size=300)), max_size=40))
-def test_rlp_of_strings_is_rlp_encode(fields: list[bytes]) -> None:
-    """Any list of byte strings, long lists (56+ bytes of payload) included."""
-    assert rlp_of_strings(fields) == rlp.encode(fields)
