@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import context
 from gateway.audit.context import Caller
+from gateway.store.bulk import insert_rows
 from gateway.store.models import AuditEntry, AuditHead
 from proofs.audit import ENTRY_VERSION, GENESIS, canonical_bytes
 
@@ -149,7 +150,7 @@ def append(s: Session, staged: Sequence[Staged]) -> int:
             }
         )
         prev = digest
-    s.execute(insert(_ENTRIES), rows)
+    insert_rows(s, _ENTRIES, rows)
     s.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
     return seq
 

@@ -36,6 +36,7 @@ from core.states import TransferState, validate_transition
 from core.types import ChainAction
 from gateway.audit import log as audit
 from gateway.store import journal
+from gateway.store.bulk import insert_rows
 from gateway.store.convert import transfer_record
 from gateway.store.journal import BATCH
 from gateway.store.leases import any_due, check_claim, lease_due
@@ -330,8 +331,9 @@ class BatchStoreMixin:
                 chain = s.scalar(select(Transfer.dest_chain).where(Transfer.id == moved[0]))
             state = TransferState(new).value
             tx_hash = None if dest_tx is None else bytes(dest_tx)  # type: ignore[arg-type]
-            s.execute(
-                insert(_HISTORY),
+            insert_rows(
+                s,
+                _HISTORY,
                 [
                     {
                         "subject": "transfer",

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -29,6 +29,7 @@ from core.ids import ChainId, Height
 from core.records import ActionRecord, ActionStatus
 from core.types import ChainAction
 from gateway.audit import log as audit
+from gateway.store.bulk import insert_rows
 from gateway.store.models import Action, Batch, HistoryEntry, Swap, Transfer
 
 _HISTORY = HistoryEntry.__table__
@@ -207,8 +208,9 @@ def add_history_many(
     if not lines:
         return
     s.flush()
-    s.execute(
-        insert(_HISTORY),
+    insert_rows(
+        s,
+        _HISTORY,
         [
             {
                 "subject": subject,
