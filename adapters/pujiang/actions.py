@@ -27,7 +27,7 @@ the signed bytes are then journaled, and re-sending them is idempotent by hash.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import rlp
 
@@ -38,8 +38,7 @@ from core.types import ChainAction
 from proofs.hashing import SHA256, HashFunction
 from proofs.pujiang import accounts
 from proofs.pujiang.codec import (
-    BatchMember,
-    BatchMembers,
+    MAX_BATCH_MEMBERS,
     BatchStatement,
     Packet,
     TxBody,
@@ -242,14 +241,17 @@ def notary_rotate_action(
 
 
 def batch_members_action(
-    kind: str, statement: BatchStatement, members: list[BatchMember], *, idempotency_key: str
+    kind: str, statement: BatchStatement, members: Sequence[bytes], *, idempotency_key: str
 ) -> ChainAction:
-    """Act on members of a stored root: one of ``BATCH_KINDS``."""
+    """Act on members of a stored root: one of ``BATCH_KINDS``; ``members`` are each the
+    RLP of a ``BatchMember`` (``codec.batch_member_rlp``, or ``codec.encode`` of one)."""
     if kind not in BATCH_KINDS:
         raise InvalidInput(f"{kind!r} is not a batch action ({', '.join(BATCH_KINDS)})")
+    if len(members) > MAX_BATCH_MEMBERS:
+        raise InvalidInput(f"a batch action holds at most {MAX_BATCH_MEMBERS} members")
     payload = {
         "statement": "0x" + encode(statement).hex(),
-        "members": "0x" + rlp.encode(members, sedes=BatchMembers).hex(),
+        "members": "0x" + rlp_list_of_encoded(members).hex(),
     }
     return ChainAction(kind, payload, idempotency_key)
 

@@ -35,24 +35,36 @@ from proofs.notary.nondelivery import compute_pujiang_recv_key
 from proofs.pujiang import codec
 
 
-def to_wire_packet(packet: Packet) -> codec.Packet:
-    """The chain's packet; ``InvalidInput`` for a negative or oversized number."""
+def _wire_fields(packet: Packet) -> list[bytes | int]:
+    """The chain's packet fields in ``codec.Packet``'s order; ``InvalidInput`` for a number
+    that is not a non-negative integer."""
     for name in ("sequence", "amount", "timeout_height", "timeout_time_ms"):
         value = getattr(packet, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidInput(f"{name} must be a non-negative integer", field=name)
-    return codec.Packet(
-        source_chain=str(packet.source_chain).encode(),
-        dest_chain=str(packet.dest_chain).encode(),
-        sequence=packet.sequence,
-        sender=bytes(packet.sender),
-        receiver=bytes(packet.receiver),
-        denom=packet.denom.encode(),
-        amount=packet.amount,
-        payload=bytes(packet.payload),
-        timeout_height=packet.timeout_height,
-        timeout_time_ms=packet.timeout_time_ms,
-    )
+    return [
+        str(packet.source_chain).encode(),
+        str(packet.dest_chain).encode(),
+        packet.sequence,
+        bytes(packet.sender),
+        bytes(packet.receiver),
+        packet.denom.encode(),
+        packet.amount,
+        bytes(packet.payload),
+        packet.timeout_height,
+        packet.timeout_time_ms,
+    ]
+
+
+def to_wire_packet(packet: Packet) -> codec.Packet:
+    """The chain's packet; ``InvalidInput`` for a negative number."""
+    return codec.Packet(*_wire_fields(packet))
+
+
+def wire_packet_rlp(packet: Packet) -> bytes:
+    """``codec.encode(to_wire_packet(packet))`` without building the sedes object: a batch's
+    leaves and members need only the bytes (issue #15; held equal in the tests)."""
+    return codec.packet_rlp_of(_wire_fields(packet))
 
 
 def from_wire_packet(packet: codec.Packet) -> Packet:
@@ -142,7 +154,7 @@ class PujiangBridge(BridgeBase):
             raise InvalidInput(f"{kind} event's packet does not decode: {err.message}") from err
 
     def _delivery_digest(self, packet: Packet) -> bytes:
-        return codec.compute_packet_digest(to_wire_packet(packet), self.hash_fn)
+        return codec.compute_packet_digest_of_rlp(wire_packet_rlp(packet), self.hash_fn)
 
     def _nondelivery_digest(self, packet: Packet) -> bytes:
         return codec.compute_nondelivery_digest(to_wire_packet(packet), self.hash_fn)
@@ -168,7 +180,7 @@ class PujiangBridge(BridgeBase):
 
     def batch_leaf(self, packet: Packet) -> bytes:
         """The packet's tagged digest ``H(rlp([b"pujiang/packet/v1", packet]))``."""
-        return codec.compute_packet_digest(to_wire_packet(packet), self.hash_fn)
+        return codec.compute_packet_digest_of_rlp(wire_packet_rlp(packet), self.hash_fn)
 
     def _batch_digest(self, statement: BatchStatement) -> bytes:
         return codec.compute_batch_digest(to_wire_statement(statement), self.hash_fn)
@@ -195,9 +207,7 @@ class PujiangBridge(BridgeBase):
         self.check_members(statement, members)
         kind = BATCH_ACTION[statement.kind]
         wire = [
-            codec.BatchMember(
-                packet=to_wire_packet(m.packet), index=m.index, proof=[bytes(p) for p in m.proof]
-            )
+            codec.batch_member_rlp(wire_packet_rlp(m.packet), m.index, [bytes(p) for p in m.proof])
             for m in members
         ]
         indices = b"".join(m.index.to_bytes(2, "big") for m in members)
@@ -250,4 +260,10 @@ class PujiangBridge(BridgeBase):
         return actions.bridge_timeout_action(to_wire_packet(packet), self._certificate(certificate))
 
 
-__all__ = ["PujiangBridge", "from_wire_packet", "to_wire_packet", "to_wire_statement"]
+__all__ = [
+    "PujiangBridge",
+    "from_wire_packet",
+    "to_wire_packet",
+    "to_wire_statement",
+    "wire_packet_rlp",
+]

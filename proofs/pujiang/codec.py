@@ -485,6 +485,24 @@ def encode_signed_tx(body_rlp: bytes, pubkey: bytes, signature: bytes) -> bytes:
     return length_prefix(len(inner), 0xC0) + inner
 
 
+def packet_rlp_of(fields: Sequence[bytes | int]) -> bytes:
+    """``rlp.encode(Packet(*fields))`` of the ten fields in ``Packet``'s order, integers
+    (non-negative) where ``Packet`` has them and bytes elsewhere (the caller's types: a
+    batch's leaves and members are built from checked core packets, issue #15)."""
+    if len(fields) != len(Packet._meta.fields):
+        raise InvalidInput(f"a packet has {len(Packet._meta.fields)} fields")
+    return rlp_of([uint_bytes(f) if isinstance(f, int) else f for f in fields])  # type: ignore[misc]
+
+
+def batch_member_rlp(packet_rlp: bytes, index: int, proof: Sequence[bytes]) -> bytes:
+    """``rlp.encode(BatchMember(packet, index, proof))`` of a packet given as its RLP; the
+    bounds the sedes would refuse (a proof hash of another length, a proof too long) are
+    refused here as ``InvalidInput``."""
+    if len(proof) > MAX_BATCH_PROOF or any(len(h) != HASH_LENGTH for h in proof):
+        raise InvalidInput(f"a batch proof is at most {MAX_BATCH_PROOF} hashes of 32 bytes")
+    return rlp_list_of_encoded([packet_rlp, rlp_of(uint_bytes(index)), rlp_of(list(proof))])
+
+
 def rlp_list_of_encoded(items: Sequence[bytes]) -> bytes:
     """The RLP list whose items' encodings are ``items``, concatenated under one prefix."""
     body = b"".join(items)
@@ -503,7 +521,12 @@ def compute_address(pubkey: bytes, hash_fn: HashFunction = SHA256) -> bytes:
 
 def compute_packet_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> bytes:
     """What notaries sign to attest a packet for delivery."""
-    return hash_fn(rlp.encode([PACKET_TAG, rlp.encode(packet)]))
+    return compute_packet_digest_of_rlp(rlp.encode(packet), hash_fn)
+
+
+def compute_packet_digest_of_rlp(packet_rlp: bytes, hash_fn: HashFunction = SHA256) -> bytes:
+    """``compute_packet_digest`` of the packet whose RLP is ``packet_rlp`` (``packet_rlp_of``)."""
+    return hash_fn(rlp_of([PACKET_TAG, packet_rlp]))
 
 
 def compute_nondelivery_digest(packet: Packet, hash_fn: HashFunction = SHA256) -> bytes:

@@ -18,8 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.pujiang import actions
+from adapters.pujiang.bridge import PujiangBridge, to_wire_packet, wire_packet_rlp
+from core.batches import BatchKind, BatchMember, BatchStatement
 from core.errors import InvalidInput
+from core.ids import ChainId
+from core.types import Packet
 from proofs.pujiang import codec
+from proofs.pujiang.codec import BatchMembers
 from tests.proofs.pujiang.test_fast_decode import PACKETS, UINT
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -112,7 +117,9 @@ def test_the_parts_of_a_gm_transaction_are_the_sedes_parts(
 def test_a_batch_transaction_splices_its_members_as_the_sedes_path_encodes_them(
     nonce: int, kind: str, statement: codec.BatchStatement, members: list[codec.BatchMember]
 ) -> None:
-    action = actions.batch_members_action(kind, statement, members, idempotency_key="k")
+    action = actions.batch_members_action(
+        kind, statement, [codec.encode(m) for m in members], idempotency_key="k"
+    )
     args_rlp = actions.tx_args_rlp(kind, action.payload)
     tx = actions.build_signed_tx_rlp(SIGNER, CHAIN, nonce, kind, args_rlp)
     assert tx == reference_batch_tx(nonce, kind, dict(action.payload))
@@ -160,7 +167,9 @@ def test_a_damaged_batch_payload_is_refused_by_both_paths_or_signed_the_same(
 ) -> None:
     kind = actions.BRIDGE_RECV_BATCH
     payload = dict(
-        actions.batch_members_action(kind, statement, members, idempotency_key="k").payload
+        actions.batch_members_action(
+            kind, statement, [codec.encode(m) for m in members], idempotency_key="k"
+        ).payload
     )
     damaged = mutate(actions.payload_bytes(payload, field), how, at)
     payload[field] = "0x" + damaged.hex()
@@ -181,3 +190,63 @@ def test_args_that_are_not_an_rlp_list_are_refused_before_signing(args_rlp: byte
 def test_a_negative_nonce_is_refused() -> None:
     with pytest.raises(InvalidInput, match=r"a nonce is a non-negative integer$"):
         actions.build_signed_tx(SIGNER, CHAIN, -1, "anchor", [bytes(32)])
+
+
+# --- the bridge's leaves and members, assembled from a core packet's fields -------------
+
+SOURCE, DEST = ChainId("evm-a"), ChainId("pj-devnet")
+BRIDGE = PujiangBridge(DEST)
+CORE_PACKETS = st.builds(
+    Packet,
+    source_chain=st.just(SOURCE),
+    dest_chain=st.just(DEST),
+    sequence=UINT,
+    sender=st.binary(max_size=40),
+    receiver=st.binary(max_size=40),
+    denom=st.text(max_size=12),
+    amount=UINT,
+    payload=st.binary(max_size=120),
+    timeout_height=UINT,
+    timeout_time_ms=UINT,
+)
+
+
+@SETTINGS
+@given(packet=CORE_PACKETS)
+def test_a_packets_leaf_and_rlp_are_the_sedes_objects(packet: Packet) -> None:
+    wire = to_wire_packet(packet)
+    assert wire_packet_rlp(packet) == rlp.encode(wire)
+    assert BRIDGE.batch_leaf(packet) == codec.compute_packet_digest(wire)
+    assert BRIDGE.delivery_digest(packet) == codec.compute_packet_digest(wire)
+
+
+@SETTINGS
+@given(
+    packets=st.lists(CORE_PACKETS, min_size=1, max_size=5),
+    proof=st.lists(st.binary(min_size=32, max_size=32), max_size=8),
+    kind=st.sampled_from(list(BatchKind)),
+)
+def test_a_batch_actions_members_are_the_sedes_encoding(
+    packets: list[Packet], proof: list[bytes], kind: BatchKind
+) -> None:
+    statement = BatchStatement(str(SOURCE), str(DEST), 1, kind, len(packets), bytes(32))
+    members = [BatchMember(p, i, tuple(proof)) for i, p in enumerate(packets)]
+    acting = BRIDGE if kind is BatchKind.DELIVERY else PujiangBridge(SOURCE)  # refunds, acks
+    action = acting.batch_action(statement, members)
+    reference = [codec.BatchMember(to_wire_packet(p), i, proof) for i, p in enumerate(packets)]
+    expected = rlp.encode(reference, sedes=BatchMembers)
+    assert actions.payload_bytes(action.payload, "members") == expected
+
+
+@pytest.mark.parametrize(
+    ("proof", "message"),
+    [
+        ([bytes(31)], "a batch proof is at most 8 hashes of 32 bytes"),
+        ([bytes(32)] * 9, "a batch proof is at most 8 hashes of 32 bytes"),
+    ],
+    ids=["short-hash", "long-proof"],
+)
+def test_a_member_the_sedes_would_refuse_is_refused(proof: list[bytes], message: str) -> None:
+    packet_rlp = rlp.encode(codec.Packet(b"a", b"b", 1, b"", b"", b"d", 1, b"", 0, 0))
+    with pytest.raises(InvalidInput, match=message):
+        codec.batch_member_rlp(packet_rlp, 0, proof)
