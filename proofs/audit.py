@@ -98,6 +98,68 @@ _FAST = json.JSONEncoder(
 _PLAIN_SCALARS = (str, int, bool, type(None))
 
 
+_STRING = json.encoder.encode_basestring
+"""How ``_FAST`` writes a string (the C encoder when present, as ``ensure_ascii=False``)."""
+
+
+def side_text(value: Any) -> str | None:
+    """An entry's ``before`` or ``after`` as :func:`canonical_bytes` writes it inside the
+    entry, for :func:`entry_bytes`; ``None`` when only the reference can render it (a
+    non-ASCII key, a subclass): then :func:`entry_bytes` is not the way."""
+    if value is None:
+        return "null"
+    if type(value) is dict and _check_values(value, "entry.side"):
+        return _FAST(value)
+    return None
+
+
+def entry_bytes(
+    *,
+    seq: int,
+    at_ms: int,
+    actor: str,
+    role: str,
+    request_id: str | None,
+    action: str,
+    subject: str,
+    subject_id: str,
+    before: str | None,
+    after: str | None,
+    reason: str,
+) -> bytes | None:
+    """:func:`canonical_bytes` of the entry with these fields, written without building it:
+    its fields are fixed, so their order is (RFC 8785 sorts the keys), and each value is
+    written as ``_FAST`` writes it. ``before`` / ``after`` are their :func:`side_text`.
+    ``None`` when a value is not plainly a ``str`` / ``int`` within ±(2**53 − 1) / ``None``
+    (or a side text is missing): the caller then asks :func:`canonical_bytes`, which decides
+    or refuses. The audit log writes about ten entries per transfer (issue #15);
+    ``tests/proofs/test_audit_canonical.py`` holds this equal to :func:`canonical_bytes`."""
+    if before is None or after is None:
+        return None
+    for number in (seq, at_ms):
+        if type(number) is not int or not -MAX_SAFE_INT <= number <= MAX_SAFE_INT:
+            return None
+    for text in (actor, role, action, subject, subject_id, reason):
+        if type(text) is not str:
+            return None
+    if request_id is None:
+        request = "null"
+    elif type(request_id) is str:
+        request = _STRING(request_id)
+    else:
+        return None
+    body = (
+        f'{{"action":{_STRING(action)},"actor":{_STRING(actor)},"after":{after},'
+        f'"at_ms":{at_ms},"before":{before},"reason":{_STRING(reason)},'
+        f'"request_id":{request},"role":{_STRING(role)},"seq":{seq},'
+        f'"subject":{_STRING(subject)},"subject_id":{_STRING(subject_id)},"v":{ENTRY_VERSION}}}'
+    )
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the reference refuses it
+        return None
+
+
 def compute_entry_hash(entry: Mapping[str, Any], prev: bytes) -> bytes:
     """``sha256(canonical_bytes(entry) ‖ prev)``."""
     if len(prev) != 32:
@@ -256,7 +318,9 @@ __all__ = [
     "canonical_bytes",
     "compute_checkpoint_digest",
     "compute_entry_hash",
+    "entry_bytes",
     "is_checkpoint_signed_by",
+    "side_text",
     "sign_checkpoint",
     "signer_address",
     "validate_chain",

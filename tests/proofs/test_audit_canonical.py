@@ -127,3 +127,75 @@ def test_the_edges_of_the_safe_range_take_the_fast_path() -> None:
     expected = _reference(entry)
     with mock.patch.object(audit.rfc8785, "dumps", _no_reference):
         assert canonical_bytes(entry) == expected
+
+
+# --- entry_bytes: an entry written field by field (the audit log's commit) -------------
+
+TEXT = st.text() | st.text(alphabet=st.characters(categories=("Cs", "Lu", "Cc")), max_size=4)
+NUMBER = st.integers(-MAX_SAFE_INT, MAX_SAFE_INT) | st.integers(-(2**60), 2**60)
+SIDES = (
+    st.none()
+    | st.dictionaries(ASCII_KEYS, PLAIN, max_size=4)
+    | st.dictionaries(st.text(max_size=3), PLAIN, max_size=3)
+)
+
+
+def _outcome(render: Any) -> bytes | str:
+    try:
+        return render()  # type: ignore[no-any-return]
+    except InvalidInput:
+        return "refused"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    seq=NUMBER,
+    at_ms=NUMBER,
+    texts=st.lists(TEXT | st.just(_State.PROVEN), min_size=6, max_size=6),
+    request_id=st.none() | TEXT,
+    before=SIDES,
+    after=SIDES,
+)
+def test_entry_bytes_are_canonical_bytes_or_hand_over(
+    seq: int,
+    at_ms: int,
+    texts: list[str],
+    request_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Whenever ``entry_bytes`` answers, it is ``canonical_bytes`` of the same entry; when it
+    does not (``None``), the reference decides (bytes or a refusal)."""
+    actor, role, action, subject, subject_id, reason = texts
+    fields = dict(
+        seq=seq, at_ms=at_ms, actor=actor, role=role, request_id=request_id, action=action,
+        subject=subject, subject_id=subject_id, reason=reason,
+    )  # fmt: skip
+    fast = audit.entry_bytes(**fields, before=audit.side_text(before), after=audit.side_text(after))
+    entry = {"v": audit.ENTRY_VERSION, **fields, "before": before, "after": after}
+    if fast is not None:
+        assert fast == canonical_bytes(entry)
+    else:
+        _outcome(lambda: canonical_bytes(entry))  # decides without any other exception
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=st.integers(1, MAX_SAFE_INT),
+    texts=st.lists(st.text(alphabet=string.printable + "签名✓ü\u2028"), min_size=6, max_size=6),
+    before=st.none() | st.dictionaries(ASCII_KEYS, PLAIN, max_size=4),
+    after=st.none() | st.dictionaries(ASCII_KEYS, PLAIN, max_size=4),
+)
+def test_entry_bytes_answer_every_plain_entry(
+    seq: int, texts: list[str], before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    """Plain entries (exact ``str``, ASCII keys) are the audit log's own: the fast path
+    writes them all, RFC 8785's bytes (``rfc8785.dumps`` itself, the reference)."""
+    actor, role, action, subject, subject_id, reason = texts
+    fields = dict(
+        seq=seq, at_ms=1_765_000_000_000, actor=actor, role=role, request_id=None,
+        action=action, subject=subject, subject_id=subject_id, reason=reason,
+    )  # fmt: skip
+    fast = audit.entry_bytes(**fields, before=audit.side_text(before), after=audit.side_text(after))
+    entry = {"v": audit.ENTRY_VERSION, **fields, "before": before, "after": after}
+    assert fast == _reference(entry)
