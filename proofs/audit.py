@@ -24,6 +24,13 @@ characters the same way; UTF-8 for the rest), about ten times faster than the pu
 string that is not valid UTF-8) goes to ``rfc8785``, which stays the reference: a
 property test asserts byte equality with it (``tests/proofs/test_audit_canonical.py``).
 
+:func:`entry_bytes` writes the same bytes for an entry given field by field, without
+building its dict (the audit log's commit, about eight entries per transfer): the fields
+are fixed, so their sorted order is, and each value is written as the fast path writes
+it; it answers ``None`` for anything not plainly ``str`` / ``int`` / ``None`` (and for a
+side that :func:`side_text` leaves to the reference), and the caller asks
+:func:`canonical_bytes`. The tests hold the two equal.
+
 A checkpoint is the hub's secp256k1 signature over
 ``sha256("pjgw-audit-checkpoint-v1" ‖ seq (8 bytes BE) ‖ head hash ‖ at_ms (8 bytes BE))``
 (``r ‖ s ‖ v``, low ``s``, v 27/28: the notaries' rule, ``proofs.notary.ecdsa``), so
