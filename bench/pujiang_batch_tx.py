@@ -7,8 +7,9 @@ root: ``PujiangAdapter._submit`` builds it from the action's payload and names i
 hash. Before: the members were decoded into ``codec.BatchMember`` objects, turned into raw
 lists (``to_raw``), put in a ``TxBody``, encoded for the signing message and again inside
 the ``Transaction``, and the signed bytes decoded once more to hash them. After: the
-statement and members are checked by a strict decode and spliced into the body as they
-came (``actions.tx_args_rlp``, ``codec.encode_tx_body``), and the hash is ``H(tx)``. Both
+statement is checked by a strict decode and the members by ``codec.check_batch_members``
+(the same decision, without objects), both spliced into the body as they came
+(``actions.tx_args_rlp``, ``codec.encode_tx_body``), and the hash is ``H(tx)``. Both
 paths are timed in the same process on the same payloads, rounds alternating, best round
 of each by the process's CPU clock. ``tests/adapters/test_pujiang_tx_assembly.py`` holds
 the two byte-equal. Then each packet's batch leaf and member as ``PujiangBridge`` builds

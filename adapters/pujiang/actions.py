@@ -42,6 +42,7 @@ from proofs.pujiang.codec import (
     BatchStatement,
     Packet,
     TxBody,
+    check_batch_members,
     compute_address,
     compute_tx_hash,
     decode_batch_members,
@@ -321,16 +322,17 @@ def rotate_tx_args(payload: Mapping[str, object]) -> list[object]:
 def tx_args_rlp(kind: str, payload: Mapping[str, object]) -> bytes:
     """The RLP of :func:`tx_args` ``(kind, payload)``, the bytes ``build_signed_tx`` signs.
 
-    A batch action's statement and members are checked by decoding them, then spliced in
-    as they came (a strict decode accepts only canonical RLP, which is what encoding the
-    decoded objects again would give): the members of a batch of 256 are not re-encoded
+    A batch action's statement and members are checked by a strict decode (the members by
+    ``codec.check_batch_members``, which decides as their sedes), then spliced in as they
+    came (a strict decode accepts only canonical RLP, which is what encoding the decoded
+    objects again would give): the members of a batch of 256 are not re-encoded
     (issue #15; ``tests/adapters/test_pujiang_tx_assembly.py`` holds both paths equal)."""
     if kind in BATCH_KINDS:
         statement = payload_bytes(payload, "statement")
         members = payload_bytes(payload, "members")
         try:
             decode_batch_statement(statement)
-            decode_batch_members(members)
+            check_batch_members(members)
         except BadEncoding as err:
             raise InvalidInput(f"action payload does not decode: {err.message}") from err
         return rlp_list_of_encoded([statement, members])

@@ -406,6 +406,36 @@ def decode_batch_members(data: bytes) -> list[BatchMember]:
     return list(_decode(data, BatchMembers, "batch members"))
 
 
+def check_batch_members(data: bytes) -> int:
+    """How many members ``data`` holds, checked by hand on ``rlp.decode``'s lists: accepts
+    and refuses (``BadEncoding``) exactly as :func:`decode_batch_members`, without building
+    the objects. The relayer checks the members of every batch transaction it signs this
+    way (issue #15, ``bench/pujiang_batch_tx.py``); ``tests/proofs/pujiang/test_fast_decode.py``
+    holds the two equal on valid, damaged and reshaped bytes."""
+    what = "batch members"
+    _data, items = _decode_items(data, what)
+    if len(items) > MAX_BATCH_MEMBERS:
+        raise _misshapen(what, f"{len(items)} members, more than {MAX_BATCH_MEMBERS}")
+    for member in items:
+        if type(member) is not list or len(member) != 3:
+            raise _misshapen(what, "a member is not [packet, index, proof]")
+        packet, index, proof = member
+        if type(packet) is not list or len(packet) != 10:
+            raise _misshapen(what, "a member's packet is not a list of 10 fields")
+        for position, value in enumerate(packet):
+            if position in PACKET_INTS:
+                _uint(value, what, Packet._meta.field_names[position])
+            elif type(value) is not bytes:
+                raise _misshapen(what, f"{Packet._meta.field_names[position]} is a list")
+        _uint(index, what, "index")
+        if type(proof) is not list or len(proof) > MAX_BATCH_PROOF:
+            raise _misshapen(what, f"a proof is a list of at most {MAX_BATCH_PROOF} hashes")
+        for node in proof:
+            if type(node) is not bytes or len(node) != HASH_LENGTH:
+                raise _misshapen(what, f"a proof hash is {HASH_LENGTH} bytes")
+    return len(items)
+
+
 def decode_transaction(data: bytes) -> Transaction:
     return _decode(data, Transaction, "transaction")
 

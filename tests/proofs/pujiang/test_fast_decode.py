@@ -330,3 +330,72 @@ def test_the_good_rows_decode() -> None:
     packet = codec.decode_packet(rlp.encode(GOOD_PACKET))
     assert (packet.sequence, packet.amount, packet.timeout_height) == (1, 5, 0)
     assert packet == codec.reference_decode_packet(rlp.encode(GOOD_PACKET))
+
+
+# --- batch members: ``check_batch_members`` decides as ``decode_batch_members`` ---------
+
+MEMBERS = st.lists(
+    st.builds(
+        codec.BatchMember,
+        packet=PACKETS,
+        index=UINT,
+        proof=st.lists(st.binary(min_size=32, max_size=32), max_size=codec.MAX_BATCH_PROOF),
+    ),
+    max_size=4,
+)
+
+
+def members_outcome(check: Decoder, data: object) -> tuple[object, ...]:
+    """A count of members, or that it refused (only ``BadEncoding`` counts as a refusal)."""
+    try:
+        found = check(data)
+    except BadEncoding:
+        return ("refused",)
+    return ("accepted", found if isinstance(found, int) else len(found))
+
+
+def agree_members(data: object) -> tuple[object, ...]:
+    got = members_outcome(codec.check_batch_members, data)
+    assert got == members_outcome(codec.decode_batch_members, data)
+    return got
+
+
+def encode_members(members: list[codec.BatchMember]) -> bytes:
+    return rlp.encode(members, sedes=codec.BatchMembers)
+
+
+@SETTINGS
+@given(MEMBERS)
+def test_encoded_members_are_accepted_both_ways(members: list[codec.BatchMember]) -> None:
+    assert agree_members(encode_members(members)) == ("accepted", len(members))
+
+
+@SETTINGS
+@given(st.data(), MEMBERS.filter(bool))
+def test_damaged_members_are_refused_or_accepted_alike(
+    data: st.DataObject, members: list[codec.BatchMember]
+) -> None:
+    agree_members(data.draw(mutations(encode_members(members))))
+
+
+@SETTINGS
+@given(st.data(), MEMBERS.filter(bool), CHANGES, RAW)
+def test_members_with_one_item_changed_are_refused_or_accepted_alike(
+    data: st.DataObject, members: list[codec.BatchMember], change: str, junk: Any
+) -> None:
+    raw = rlp.decode(encode_members(members))
+    path = data.draw(st.sampled_from(paths(raw)))
+    agree_members(rewritten(raw, path, change, junk))
+
+
+@pytest.mark.parametrize(
+    ("members", "proof_len", "hash_len"),
+    [(codec.MAX_BATCH_MEMBERS + 1, 0, 32), (1, codec.MAX_BATCH_PROOF + 1, 32), (1, 1, 31)],
+    ids=["too-many-members", "proof-too-long", "short-proof-hash"],
+)
+def test_the_bounds_of_members_are_refused_alike(
+    members: int, proof_len: int, hash_len: int
+) -> None:
+    packet = rlp.decode(rlp.encode(GOOD_PACKET))
+    raw = [[packet, b"\x01", [bytes(hash_len)] * proof_len]] * members
+    assert agree_members(rlp.encode(raw)) == ("refused",)
