@@ -23,7 +23,7 @@ from rich.table import Table
 
 from core.errors import PjgwError
 from core.logs import configure_logging
-from core.runtime import bound_recursion
+from core.runtime import bound_recursion, tune_gc
 from gateway.cli.adapters import adapter_app, adapters_app
 from gateway.cli.audit import audit_app, evidence_app, ops_app
 from gateway.cli.committee import committee_app
@@ -135,6 +135,7 @@ def doctor() -> None:
 def main() -> None:
     bound_recursion()
     try:
+        tune_gc()
         app()
     except PjgwError as err:
         # escape(): the message starts with "[code]", which rich would take for markup.
