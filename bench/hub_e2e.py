@@ -447,9 +447,9 @@ def anvil_height(info: dict[str, object]) -> int:
 def steady_rate(delivered_at: list[float]) -> float:
     """Deliveries per second between the 10th and the 90th percentile delivery (sorted
     times); 0 when they fall in one instant (a run too small to tell)."""
-    n = len(delivered_at)
-    first, last = delivered_at[int(0.1 * (n - 1))], delivered_at[int(0.9 * (n - 1))]
-    return 0.0 if last <= first else (int(0.9 * (n - 1)) - int(0.1 * (n - 1))) / (last - first)
+    low, high = int(0.1 * (len(delivered_at) - 1)), int(0.9 * (len(delivered_at) - 1))
+    elapsed = delivered_at[high] - delivered_at[low]
+    return (high - low) / elapsed if elapsed > 0 else 0.0
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -47,6 +47,14 @@ def rlp_of_strings(items: Sequence[bytes]) -> bytes:
     return length_prefix(len(body), 0xC0) + body
 
 
+def rlp_list_of_encoded(items: Sequence[bytes]) -> bytes:
+    """The RLP list whose items' encodings are ``items`` (each already RLP), joined under
+    one prefix: splicing encoded parts (a transaction's body, a batch's members) without
+    decoding them."""
+    body = b"".join(items)
+    return length_prefix(len(body), 0xC0) + body
+
+
 def uint_bytes(value: int) -> bytes:
     """A non-negative integer as RLP's scalar: minimal big-endian bytes, ``b""`` for 0."""
     if value < 0:

@@ -53,11 +53,10 @@ from proofs.pujiang.codec import (
     encode,
     encode_signed_tx,
     encode_tx_body,
-    rlp_list_of_encoded,
     to_raw,
     tx_signing_message_of,
 )
-from proofs.rlp_lists import rlp_of
+from proofs.rlp_lists import rlp_list_of_encoded, rlp_of
 
 RAW_TX = "raw_tx"
 BRIDGE_RECV = "bridge_recv"

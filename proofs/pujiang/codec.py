@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import rlp
-from rlp.codec import length_prefix
 from rlp.exceptions import DeserializationError
 from rlp.sedes import BigEndianInt, Binary, CountableList, List, Serializable, binary, raw
 
@@ -37,7 +36,7 @@ from core.errors import BadEncoding, InvalidInput
 from proofs.hashing import SHA256, HashFunction, get_hash_function
 from proofs.merkle import merkle_root
 from proofs.rlp_bounds import MAX_WIRE_DEPTH, list_depth
-from proofs.rlp_lists import rlp_of, uint_bytes
+from proofs.rlp_lists import rlp_list_of_encoded, rlp_of, uint_bytes
 
 FORMAT_VERSION = 1
 HASH_LENGTH = 32
@@ -374,19 +373,28 @@ def decode_packet(data: bytes) -> Packet:
     """A packet, checked by hand on ``rlp.decode``'s list (see the module's docstring);
     accepts and refuses exactly as ``reference_decode_packet``."""
     data, item = _decode_items(data, "packet")
+    packet = Packet(*_packet_values(item, "packet"))
+    packet._cached_rlp = data
+    return packet
+
+
+def _packet_values(item: object, what: str) -> list[object]:
+    """A packet's field values from ``rlp.decode``'s item, checked as the ``Packet`` sedes
+    checks them (ten fields, integers minimal, bytes elsewhere); ``BadEncoding`` naming
+    ``what`` otherwise."""
+    if type(item) is not list:
+        raise _misshapen(what, "a packet is a string, not a list")
     if len(item) != 10:
-        raise _misshapen("packet", f"{len(item)} fields, not 10")
+        raise _misshapen(what, f"{len(item)} fields, not 10")
     values: list[object] = []
     for index, value in enumerate(item):
         if index in PACKET_INTS:
-            values.append(_uint(value, "packet", Packet._meta.field_names[index]))
+            values.append(_uint(value, what, Packet._meta.field_names[index]))
         elif type(value) is bytes:
             values.append(value)
         else:
-            raise _misshapen("packet", f"{Packet._meta.field_names[index]} is a list, not bytes")
-    packet = Packet(*values)
-    packet._cached_rlp = data
-    return packet
+            raise _misshapen(what, f"{Packet._meta.field_names[index]} is a list, not bytes")
+    return values
 
 
 def reference_decode_packet(data: bytes) -> Packet:
@@ -420,13 +428,7 @@ def check_batch_members(data: bytes) -> int:
         if type(member) is not list or len(member) != 3:
             raise _misshapen(what, "a member is not [packet, index, proof]")
         packet, index, proof = member
-        if type(packet) is not list or len(packet) != 10:
-            raise _misshapen(what, "a member's packet is not a list of 10 fields")
-        for position, value in enumerate(packet):
-            if position in PACKET_INTS:
-                _uint(value, what, Packet._meta.field_names[position])
-            elif type(value) is not bytes:
-                raise _misshapen(what, f"{Packet._meta.field_names[position]} is a list")
+        _packet_values(packet, what)
         _uint(index, what, "index")
         if type(proof) is not list or len(proof) > MAX_BATCH_PROOF:
             raise _misshapen(what, f"a proof is a list of at most {MAX_BATCH_PROOF} hashes")
@@ -499,8 +501,9 @@ def encode_tx_body(chain_id: bytes, nonce: int, kind: bytes, args_rlp: bytes) ->
         raise InvalidInput("a nonce is a non-negative integer")
     if not args_rlp or args_rlp[0] < 0xC0:
         raise InvalidInput("a transaction's args are an RLP list")
-    body = rlp_of(chain_id) + rlp_of(uint_bytes(nonce)) + rlp_of(kind) + args_rlp
-    return length_prefix(len(body), 0xC0) + body
+    return rlp_list_of_encoded(
+        [rlp_of(chain_id), rlp_of(uint_bytes(nonce)), rlp_of(kind), args_rlp]
+    )
 
 
 def tx_signing_message_of(body_rlp: bytes) -> bytes:
@@ -511,8 +514,7 @@ def tx_signing_message_of(body_rlp: bytes) -> bytes:
 def encode_signed_tx(body_rlp: bytes, pubkey: bytes, signature: bytes) -> bytes:
     """``rlp.encode(Transaction(body, pubkey, signature))`` of the body whose RLP is
     ``body_rlp`` (the body nests as a list, the key and signature as strings)."""
-    inner = body_rlp + rlp_of(pubkey) + rlp_of(signature)
-    return length_prefix(len(inner), 0xC0) + inner
+    return rlp_list_of_encoded([body_rlp, rlp_of(pubkey), rlp_of(signature)])
 
 
 def packet_rlp_of(fields: Sequence[bytes | int]) -> bytes:
@@ -531,12 +533,6 @@ def batch_member_rlp(packet_rlp: bytes, index: int, proof: Sequence[bytes]) -> b
     if len(proof) > MAX_BATCH_PROOF or any(len(h) != HASH_LENGTH for h in proof):
         raise InvalidInput(f"a batch proof is at most {MAX_BATCH_PROOF} hashes of 32 bytes")
     return rlp_list_of_encoded([packet_rlp, rlp_of(uint_bytes(index)), rlp_of(list(proof))])
-
-
-def rlp_list_of_encoded(items: Sequence[bytes]) -> bytes:
-    """The RLP list whose items' encodings are ``items``, concatenated under one prefix."""
-    body = b"".join(items)
-    return length_prefix(len(body), 0xC0) + body
 
 
 def compute_tx_hash(tx: Transaction, hash_fn: HashFunction = SHA256) -> bytes:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from proofs.evm.client import encode_log, encode_log_key
 from proofs.mpt import Log, Receipt, encode_receipt
-from proofs.rlp_lists import rlp_of, rlp_of_strings, uint_bytes
+from proofs.rlp_lists import rlp_list_of_encoded, rlp_of, rlp_of_strings, uint_bytes
 
 STRINGS = st.one_of(
     st.just(b""),
@@ -49,6 +49,13 @@ def test_tuples_encode_as_lists() -> None:
 @given(st.lists(STRINGS, max_size=40))
 def test_rlp_of_strings_is_rlp_encode(items: list[bytes]) -> None:
     assert rlp_of_strings(items) == rlp.encode(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TREES, max_size=20))
+def test_a_list_of_encoded_items_is_rlp_encode_of_the_items(items: list[Any]) -> None:
+    """Items spliced in as their encodings make the list ``rlp.encode`` makes of them."""
+    assert rlp_list_of_encoded([rlp.encode(item) for item in items]) == rlp.encode(items)
 
 
 @settings(max_examples=300, deadline=None)
