@@ -955,16 +955,19 @@ class OperatorTools(Protocol):
 class BreakerStore(Protocol):
     """What the relayer's circuit breakers (``relayer/breakers.py``) ask of the store.
 
-    CONTRACT: ``trip_breaker`` is compare-and-set: it pauses the route only when it is not
-    paused already (one audit entry however many relayers trip it at once) and returns the
-    paused route, or None when it was paused before (by an operator or another breaker).
+    CONTRACT: ``trip_breakers`` is compare-and-set and atomic: it pauses each route given
+    only when it is not paused already (one audit entry however many relayers trip it at
+    once), all in one transaction (a route and its reverse are paused together or not at
+    all), and returns per route the paused route, or None when it was paused before (by
+    an operator or another breaker).
     """
 
-    def trip_breaker(
-        self, route_id: str, breaker: str, reason: str, now: float
-    ) -> RouteRecord | None:
-        """Pause ``route_id`` with the reason ``breaker <breaker>: <reason>``, audited as
-        ``route.pause`` by the actor ``breaker:<breaker>``; None when already paused."""
+    def trip_breakers(
+        self, breaker: str, reasons: Sequence[tuple[str, str]], now: float
+    ) -> list[RouteRecord | None]:
+        """Pause each ``(route_id, reason)`` with the reason ``breaker <breaker>: <reason>``,
+        audited as ``route.pause`` by the actor ``breaker:<breaker>``; None for a route
+        already paused."""
         ...
 
     def value_in_flight(self, route_id: str, up_to: Height) -> dict[str, int]:

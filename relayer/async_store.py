@@ -244,10 +244,10 @@ class AsyncStore:
             raise ConfigError("the store has no circuit breakers (core.seams.BreakerStore)")
         return self.sync
 
-    async def trip_breaker(
-        self, route_id: str, breaker: str, reason: str, now: float
-    ) -> RouteRecord | None:
-        return await self._call(self.breakers.trip_breaker, route_id, breaker, reason, now)
+    async def trip_breakers(
+        self, breaker: str, reasons: Sequence[tuple[str, str]], now: float
+    ) -> list[RouteRecord | None]:
+        return await self._call(self.breakers.trip_breakers, breaker, reasons, now)
 
     async def value_in_flight(self, route_id: str, up_to: Height) -> dict[str, int]:
         return await self._call(self.breakers.value_in_flight, route_id, up_to)

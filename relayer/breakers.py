@@ -19,9 +19,10 @@ the breakers named in ``RelayerSettings.breakers`` (``docs/supervision.md``
   process (``DeliveryWindow``, fed by the protocols' one hook,
   ``Context.delivery_outcome``).
 
-A trip is ``BreakerStore.trip_breaker``: the route is paused with a reason naming
-the breaker, audited as ``breaker:<name>``, only when it is not paused already (so
-two relayers checking the same route write one pause); the relayer logs it and
+A trip is ``BreakerStore.trip_breakers``: the route (and, for ``conservation``, its
+reverse, in the same commit) is paused with a reason naming the breaker, audited as
+``breaker:<name>``, only when it is not paused already (so two relayers checking the
+same route write one pause); the relayer logs it and
 counts it (``pjgw_relayer_breaker_trips_total``). Only an operator resumes the route
 (``resume`` with a reason); a breaker whose cause remains trips it again on its next
 check. Nothing a paused route holds is lost: its watcher still records packets and
@@ -152,23 +153,28 @@ class Breakers:
                     continue
                 if reason is None:
                     continue
-                trips.append(await self._trip(route, name, reason))
+                reasons = [(route.route_id, reason)]
                 reverse = reverse_of(route, routes)
                 if name == "conservation" and reverse is not None:
-                    # Unbacked vouchers are cashed out through the reverse route: it stops too.
+                    # Unbacked vouchers are cashed out through the reverse route: it stops too,
+                    # in the same commit (the reverse's own check reads other assets).
                     why = f"the reverse route {route.route_id} is unbalanced: {reason}"
-                    trips.append(await self._trip(reverse, name, why))
+                    reasons.append((reverse.route_id, why))
+                trips += await self._trip(name, reasons)
                 break  # paused: the other breakers wait for the operator's resume
         return trips
 
-    async def _trip(self, route: RouteRecord, breaker: str, reason: str) -> Trip:
-        paused = await self.db.trip_breaker(route.route_id, breaker, reason, self.clock())
-        if paused is not None:
-            self.metrics.breaker_trips.labels(route.route_id, breaker).inc()
-            self.metrics.breaker_tripped.labels(route.route_id, breaker).set(1.0)
-            self.deliveries.clear(route.route_id)
-            log.error("route %s paused by breaker %s: %s", route.route_id, breaker, reason)
-        return Trip(route.route_id, breaker, reason, paused is not None)
+    async def _trip(self, breaker: str, reasons: list[tuple[str, str]]) -> list[Trip]:
+        paused = await self.db.trip_breakers(breaker, reasons, self.clock())
+        trips = []
+        for (route_id, reason), route in zip(reasons, paused, strict=True):
+            if route is not None:
+                self.metrics.breaker_trips.labels(route_id, breaker).inc()
+                self.metrics.breaker_tripped.labels(route_id, breaker).set(1.0)
+                self.deliveries.clear(route_id)
+                log.error("route %s paused by breaker %s: %s", route_id, breaker, reason)
+            trips.append(Trip(route_id, breaker, reason, route is not None))
+        return trips
 
     def _publish(self, route: RouteRecord) -> None:
         """``pjgw_relayer_breaker_tripped``: 1 for the breaker whose pause the route holds."""

@@ -1,17 +1,18 @@
 """The circuit breakers' side of ``SqlStore`` (``core.seams.BreakerStore``; a mixin).
 
-``trip_breaker`` pauses a route the way an operator does (``routes.paused_reason``,
-``route.pause`` in the audit log) but only when it is not paused yet, under the
-route's row lock: two relayers tripping the same breaker at once write one pause and
-one audit entry. The actor is ``breaker:<name>``, so the audit log tells a machine's
-pause from a person's. ``value_in_flight`` is the store's term of the conservation
-law (``core.conservation``).
+``trip_breakers`` pauses routes the way an operator does (``routes.paused_reason``,
+``route.pause`` in the audit log) but only those not paused yet, under the routes'
+row locks and in one transaction: two relayers tripping the same breaker at once write
+one pause and one audit entry, and a route's reverse is paused with it or not at
+all. The actor is ``breaker:<name>``, so the audit log tells a machine's pause from a
+person's. ``value_in_flight`` is the store's term of the conservation law
+(``core.conservation``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -47,31 +48,61 @@ class BreakerStoreMixin:
     ) -> RouteRecord | None:
         """Pause ``route_id`` as ``breaker:<breaker>`` unless it is paused already; the paused
         route, or None when a pause (an operator's or a breaker's) was there first."""
+        (paused,) = self.trip_breakers(breaker, [(route_id, reason)], now)
+        return paused
+
+    def trip_breakers(
+        self, breaker: str, reasons: Sequence[tuple[str, str]], now: float
+    ) -> list[RouteRecord | None]:
+        """Pause each ``(route_id, reason)`` as ``breaker:<breaker>`` in one transaction, so
+        a route and its reverse are paused together or not at all (a relayer stopped
+        between two commits left the reverse route open, and no later check of the paused
+        route would close it). Per route, in the order given: the paused route, or None
+        when a pause was there first. Rows are locked in route id order, so two relayers
+        tripping the same pair in opposite orders cannot deadlock."""
         if not breaker.isidentifier() or len(breaker) > MAX_BREAKER_NAME:
             raise InvalidInput(f"breaker name {breaker!r} is not an identifier", field="breaker")
-        if not reason.strip():
-            raise InvalidInput("a breaker says why it tripped", field="reason")
-        paused = f"breaker {breaker}: {reason.strip()[:MAX_TRIP_REASON]}"
+        ids = [route_id for route_id, _ in reasons]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("a route is tripped once per call", field="route_id")
+        for _, reason in reasons:
+            if not reason.strip():
+                raise InvalidInput("a breaker says why it tripped", field="reason")
         with self._write() as s:
-            row = s.get(Route, route_id, with_for_update=True)
-            if row is None:
-                raise NotFound(f"route {route_id!r} not found", route_id=route_id)
-            if row.paused_reason is not None:
-                return None
-            with context.acting_as(f"breaker:{breaker}", BREAKER_ROLE):
-                audit.stage(
-                    s,
-                    "route.pause",
-                    "route",
-                    route_id,
-                    now,
-                    before={"paused_reason": None},
-                    after={"paused_reason": paused},
-                    reason=paused,
+            rows = {
+                row.route_id: row
+                for row in s.scalars(
+                    select(Route)
+                    .where(Route.route_id.in_(ids))
+                    .order_by(Route.route_id)
+                    .with_for_update()
                 )
-            row.paused_reason = paused
-            s.flush()
-            return route_record(row)
+            }
+            missing = [route_id for route_id in ids if route_id not in rows]
+            if missing:
+                raise NotFound(f"route {missing[0]!r} not found", route_id=missing[0])
+            out: list[RouteRecord | None] = []
+            for route_id, reason in reasons:
+                row = rows[route_id]
+                if row.paused_reason is not None:
+                    out.append(None)
+                    continue
+                paused = f"breaker {breaker}: {reason.strip()[:MAX_TRIP_REASON]}"
+                with context.acting_as(f"breaker:{breaker}", BREAKER_ROLE):
+                    audit.stage(
+                        s,
+                        "route.pause",
+                        "route",
+                        route_id,
+                        now,
+                        before={"paused_reason": None},
+                        after={"paused_reason": paused},
+                        reason=paused,
+                    )
+                row.paused_reason = paused
+                s.flush()
+                out.append(route_record(row))
+            return out
 
     def value_in_flight(self, route_id: str, up_to: Height) -> dict[str, int]:
         """Per denomination the route's asset transfers carried: the amount certainly in

@@ -279,7 +279,8 @@ def test_the_running_relayer_stops_a_forged_route_by_itself_at_its_next_check(
     flows: Flows,
 ) -> None:
     """``Relayer.run``: the ``breakers`` task (interval injected) pauses the route with no
-    call from the test; the test only waits for the pause, a bounded number of looks."""
+    call from the test; the test only waits for the pauses, a bounded number of looks.
+    The pair's two pauses are two commits, so the test waits for both, not the first."""
     flows.run(DEVNET_CHAIN, flows.devnet_send(flows.alice_anvil, "upj", 100))
     forge_vouchers(flows, 9)
 
@@ -290,7 +291,8 @@ def test_the_running_relayer_stops_a_forged_route_by_itself_at_its_next_check(
         try:
             for _ in range(400):
                 paused = flows.store.route(DEVNET_TO_ANVIL).paused_reason
-                if paused is not None:
+                reverse = flows.store.route(ANVIL_TO_DEVNET).paused_reason
+                if paused is not None and reverse is not None:
                     return paused
                 await asyncio.sleep(0.05)
             return None

@@ -93,6 +93,72 @@ def test_a_trip_with_one_bad_field_is_refused(
     assert store.route(ROUTE_AB).paused_reason is None
 
 
+def test_a_pair_is_paused_in_one_commit_each_route_with_its_own_reason(store: SqlStore) -> None:
+    paused = store.trip_breakers(
+        "conservation", [(ROUTE_AB, "deficit 9"), (ROUTE_BC, "the reverse is short")], 4.0
+    )
+    assert [p.paused_reason if p else None for p in paused] == [
+        "breaker conservation: deficit 9",
+        "breaker conservation: the reverse is short",
+    ]
+    entries, _ = store.audit_entries(action="route.pause")
+    assert sorted((e["subject_id"], e["actor"]) for e in entries) == [
+        (ROUTE_AB, "breaker:conservation"),
+        (ROUTE_BC, "breaker:conservation"),
+    ]
+
+
+def test_a_pair_with_one_route_paused_already_pauses_only_the_other(store: SqlStore) -> None:
+    with acting_as("sup", "supervisor"):
+        store.pause_route(ROUTE_BC, "maintenance", 1.0)
+    paused = store.trip_breakers("conservation", [(ROUTE_AB, "x"), (ROUTE_BC, "y")], 2.0)
+    assert [p is not None for p in paused] == [True, False]
+    assert store.route(ROUTE_BC).paused_reason == "maintenance"
+
+
+@pytest.mark.parametrize(
+    ("reasons", "error"),
+    [
+        ([(ROUTE_AB, "why"), ("no-such-route", "why")], NotFound),
+        ([(ROUTE_AB, "why"), (ROUTE_BC, "  ")], InvalidInput),
+        ([(ROUTE_AB, "why"), (ROUTE_AB, "again")], InvalidInput),
+    ],
+    ids=["second route unknown", "second reason empty", "a route twice"],
+)
+def test_a_pair_with_one_bad_member_pauses_neither(
+    store: SqlStore, reasons: list[tuple[str, str]], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        store.trip_breakers("conservation", reasons, 1.0)
+    assert store.route(ROUTE_AB).paused_reason is None
+    assert store.route(ROUTE_BC).paused_reason is None
+    entries, _ = store.audit_entries(action="route.pause")
+    assert entries == []
+
+
+def test_two_relayers_tripping_a_pair_from_opposite_ends_write_each_pause_once(
+    store: SqlStore,
+) -> None:
+    """The rows are locked in route id order: opposite orders neither deadlock nor pause
+    a route twice."""
+    results: list[list[object]] = []
+    orders = [[(ROUTE_AB, "a"), (ROUTE_BC, "b")], [(ROUTE_BC, "b"), (ROUTE_AB, "a")]] * 3
+
+    def trip(reasons: list[tuple[str, str]]) -> None:
+        results.append(list(store.trip_breakers("conservation", reasons, 1.0)))
+
+    threads = [threading.Thread(target=trip, args=(order,)) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(results) == len(orders)
+    assert sum(r is not None for pair in results for r in pair) == 2
+    entries, _ = store.audit_entries(action="route.pause")
+    assert sorted(e["subject_id"] for e in entries) == [ROUTE_AB, ROUTE_BC]
+
+
 def _at(store: SqlStore, state: TransferState, sequence: int, height: int, amount: int) -> None:
     """A transfer of ROUTE_AB whose packet sits at ``height``, moved along to ``state``."""
     t, _ = store.create_transfer(new_transfer(sequence=sequence, amount=amount), 1.0)
