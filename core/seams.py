@@ -567,11 +567,15 @@ class Store(Protocol):
         now: float,
         *,
         search_floor: Height | None = None,
+        source_tx: bytes | None = None,
     ) -> ActionRecord:
         """Journal an action before it is sent. Idempotent on
         ``(transfer_id, step)``: a second call returns the first record.
         ``search_floor``: the height of the action's chain just before it is journaled,
-        where a search for its effect (after a crash) starts."""
+        where a search for its effect (after a crash) starts. ``source_tx``: the hash of
+        the hub-signed source transaction the action sends, given to the transfer (when
+        it has none) in the same commit, so the watcher finds the transfer by it whenever
+        the transaction lands (``set_source_tx`` after the send left a window)."""
         ...
 
     def action(self, transfer_id: str, step: str) -> ActionRecord | None: ...

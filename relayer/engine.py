@@ -98,6 +98,10 @@ PROTOCOLS: dict[RouteProtocol, Callable[[Context], TransferProtocol]] = {
 }
 """Protocol implementations by ``RouteRecord.protocol`` (``htlc``: later)."""
 
+STOP_GRACE = 5.0
+"""Seconds a stopping relayer lets its tasks finish their current pass before it cancels
+them: under ``docker stop``'s 10 s before its SIGKILL, so a stop is a clean one."""
+
 STATUS_HEARTBEAT_SECONDS = 10.0
 """A route's status is written to the store when its state (or, off ``running``, its
 reason) changes, and otherwise at most this often: a running route's reason names the
@@ -270,28 +274,52 @@ class Relayer:
                 log.exception("reading the committee rotations failed")
         async with asyncio.TaskGroup() as group:
             while not stop.is_set():
+                wanted: dict[str, Callable[[], Awaitable[int]]] | None
                 try:
                     wanted = self._wanted_tasks(await self._routes())
                 except Exception:  # the store may be briefly away: keep what runs
                     log.exception("reading the routes failed")
-                    wanted = {}
+                    wanted = None
                 await self.report_statuses()
-                for name, work in wanted.items():
-                    if name not in tasks or tasks[name].done():
-                        interval = {
-                            CLIENTS_TASK: self.settings.client_refresh_interval,
-                            BREAKERS_TASK: self.settings.breaker_interval,
-                        }.get(name, self.settings.poll_interval)
-                        tasks[name] = group.create_task(
-                            self._loop(name, work, stop, interval), name=name
-                        )
-                for name in [n for n in tasks if n not in wanted]:
-                    tasks.pop(name).cancel()
+                if wanted is not None:
+                    self._reconcile(group, tasks, wanted, stop)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_interval)
-            for task in tasks.values():
-                task.cancel()
+            await self._wind_down(tasks)
         await self.release_watches()
+
+    def _reconcile(
+        self,
+        group: asyncio.TaskGroup,
+        tasks: dict[str, asyncio.Task[None]],
+        wanted: Mapping[str, Callable[[], Awaitable[int]]],
+        stop: asyncio.Event,
+    ) -> None:
+        """Start the wanted tasks not running, end those no longer wanted (a route gone)."""
+        for name, work in wanted.items():
+            if name not in tasks or tasks[name].done():
+                interval = {
+                    CLIENTS_TASK: self.settings.client_refresh_interval,
+                    BREAKERS_TASK: self.settings.breaker_interval,
+                }.get(name, self.settings.poll_interval)
+                tasks[name] = group.create_task(self._loop(name, work, stop, interval), name=name)
+        for name in [n for n in tasks if n not in wanted]:
+            tasks.pop(name).cancel()
+
+    @staticmethod
+    async def _wind_down(tasks: Mapping[str, asyncio.Task[None]]) -> None:
+        """On stop, each task ends after its current pass (``_loop`` looks at ``stop``
+        between passes), for at most ``STOP_GRACE`` seconds; then what still runs is
+        cancelled. A pass cut short is safe (every step is journaled and resumes), but one
+        that finishes leaves nothing to resume."""
+        running = [t for t in tasks.values() if not t.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE)
+            for task in late:
+                log.warning(
+                    "%s: still running %g s after the stop; cancelled", task.get_name(), STOP_GRACE
+                )
+                task.cancel()
 
     def _wanted_tasks(self, routes: list[RouteRecord]) -> dict[str, Callable[[], Awaitable[int]]]:
         wanted: dict[str, Callable[[], Awaitable[int]]] = {}

@@ -135,9 +135,16 @@ async def create_transfer(
         managed = await from_managed_account(
             body, source, dest, state.accounts, live, state.nonces, families
         )
+        # The transfer gets its transaction's hash in the journal's commit: the watcher
+        # finds it by the hash, however early the transaction lands or the relayer stops.
         action = await to_thread.run_sync(
             lambda: store.record_action(
-                record.id, SOURCE_STEP, source.chain_id, managed.action, clock()
+                record.id,
+                SOURCE_STEP,
+                source.chain_id,
+                managed.action,
+                clock(),
+                source_tx=managed.tx_hash,
             )
         )
     if not created:
@@ -173,9 +180,17 @@ def _create(
     record, created = store.create_transfer(
         new, now, idempotency_key=key, request_hash=request_hash
     )
-    if created and isinstance(store, RiskStore):
+    if (
+        record.state is TransferState.REQUESTED
+        and record.admitted_at is None
+        and record.packet is None  # a packet on chain: the relayer's source screening
+        and isinstance(store, RiskStore)
+    ):
         # Screened before anything is journaled: a held transfer's send waits for its
         # release (the relayer steps ``held`` transfers apart), a rejected one has none.
+        # A replay screens a transfer its first request created but did not screen (the
+        # API stopped between the two commits): nothing is journaled unscreened. One the
+        # watcher found on chain first is screened by the relayer at ``proven`` as before.
         (record,) = screen(store, [record], TransferState.REQUESTED, "api", now, recheck=recheck)
     if record.state is TransferState.REJECTED:
         return record, created, store.action(record.id, SOURCE_STEP)

@@ -651,8 +651,11 @@ class SqlStore(
         now: float,
         *,
         search_floor: Height | None = None,
+        source_tx: bytes | None = None,
     ) -> ActionRecord:
         def work(s: Session) -> ActionRecord:
+            if source_tx is not None:
+                self._give_source_tx(s, transfer_id, source_tx)
             return journal.record_action(
                 s, TRANSFER, transfer_id, step, chain_id, action, now, search_floor=search_floor
             )
@@ -679,12 +682,17 @@ class SqlStore(
 
     def set_source_tx(self, transfer_id: str, tx_hash: bytes) -> None:
         with self._write() as s:
-            s.execute(
-                update(Transfer)
-                .where(Transfer.id == transfer_id, Transfer.source_tx.is_(None))
-                .values(source_tx=bytes(tx_hash))
-                .execution_options(synchronize_session=False)
-            )
+            self._give_source_tx(s, transfer_id, tx_hash)
+
+    @staticmethod
+    def _give_source_tx(s: Session, transfer_id: str, tx_hash: bytes) -> None:
+        """The transfer's source transaction hash, only when it has none."""
+        s.execute(
+            update(Transfer)
+            .where(Transfer.id == transfer_id, Transfer.source_tx.is_(None))
+            .values(source_tx=bytes(tx_hash))
+            .execution_options(synchronize_session=False)
+        )
 
     # -- source scanning --------------------------------------------------------
 

@@ -215,8 +215,9 @@ class NotaryProtocol:
             else:
                 tx_hash = await source.submit(replay_action(action))
             await ctx.store.mark_action(action.id, ActionStatus.SENT, tx_hash=tx_hash)
-            # The watcher finds this transfer by the hash (a hub-signed transaction has none
-            # until it is sent) instead of creating a second one for its packet.
+            # The watcher finds this transfer by the hash instead of creating a second one
+            # for its packet. The API gives it in the journal's commit (``record_action``'s
+            # ``source_tx``); this is for a transfer an older hub journaled without it.
             await ctx.store.set_source_tx(t.id, tx_hash)
             await ctx.wait(t, f"source transaction 0x{tx_hash.hex()} sent; waiting for its packet")
             return None

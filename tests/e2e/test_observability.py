@@ -133,15 +133,18 @@ def test_every_process_exports_metrics_that_move_and_logs_json_lines_without_sec
     transfer_id = created.json()["id"]
     states = hub.wait_terminal(1, 120)
     assert states == {"completed": 1}, hub.processes.tails()
-    # The keeper publishes the client after its next pass (every 0.5 s here).
-    wait_until(
-        lambda: (
-            value(scrape(relayer_port)[1], "pjgw_relayer_client_trusted_height", chain=DEVNET_CHAIN)
-            > 0
-        ),
-        30,
-        "the relayer publishes its light client",
-    )
+
+    # The keeper publishes the client after its next pass (every 0.5 s here); the relayer
+    # counts the completion after the store's commit the API just read, so a scrape can
+    # fall between the two: wait for the count too, never assert on a race.
+    def published() -> bool:
+        metrics = scrape(relayer_port)[1]
+        return (
+            value(metrics, "pjgw_relayer_client_trusted_height", chain=DEVNET_CHAIN) > 0
+            and value(metrics, "pjgw_relayer_transitions_total", state="completed") >= 1
+        )
+
+    wait_until(published, 30, "the relayer publishes its light client and the completion")
     texts, after = {}, {}
     for name, port in ports.items():
         texts[name], after[name] = scrape(port)

@@ -126,6 +126,10 @@ async def test_from_account_journals_a_transaction_the_chain_executes(
     for tx_hash in sent:  # distinct nonces 0 and 1: both execute
         receipt = await adapter.receipt(tx_hash)
         assert receipt.success is True, receipt.reason
+    # Each transfer holds its transaction's hash from the journal's commit on, before any
+    # relayer sends it: the watcher finds the transfer by it, never creating a second.
+    made = [store.transfer(m["id"]) for m in (first.json(), second.json())]
+    assert [t.source_tx for t in made] == sent
 
 
 async def test_from_account_must_be_the_sender(

@@ -93,6 +93,39 @@ async def test_over_a_rejecting_maximum_the_transfer_is_rejected_and_journals_no
     assert store.action(created["id"], "source_submit") is None
 
 
+class StoppedHere(Exception):
+    """The API process stopping between creating a transfer and screening it."""
+
+
+async def test_a_replay_screens_a_transfer_whose_first_request_stopped_before_screening(
+    api: httpx.AsyncClient, keys: Keys, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating and screening are two commits: a request cut between them leaves the
+    transfer created, unscreened, nothing journaled. The client's replay (same key, same
+    body) screens it before anything is journaled, as the first request would have."""
+    from gateway.routers import transfers as router
+
+    await _limit(api, keys, {"route_id": ROUTE, "denom": "upj", "max_amount": "10",
+                             "over_max": "reject"})  # fmt: skip
+
+    def stop_before_screening(*args: Any, **kwargs: Any) -> Any:
+        raise StoppedHere
+
+    monkeypatch.setattr(router, "screen", stop_before_screening)
+    try:
+        cut = await post(api, keys, body(), "k-cut")
+        assert cut.status_code == 500, cut.text
+    except StoppedHere:
+        pass  # the transport re-raised it: the request never answered
+    monkeypatch.undo()
+    replay = await post(api, keys, body(), "k-cut")
+    assert replay.status_code == 200, replay.text  # the first request created it
+    again = replay.json()
+    assert again["state"] == TransferState.REJECTED
+    assert "above the per-transfer maximum 10" in again["reason"]
+    assert store.action(again["id"], "source_submit") is None  # nothing to send
+
+
 async def test_a_supervisor_reads_limits_usage_and_the_held_queue(
     api: httpx.AsyncClient, keys: Keys, supervisor: str
 ) -> None:

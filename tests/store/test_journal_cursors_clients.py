@@ -150,6 +150,25 @@ def test_a_hub_signed_source_tx_is_set_once_and_marking_an_action_changes_only_t
     assert store.transfer(record.id).source_tx == b"\x07" * 32  # set once, never replaced
 
 
+def test_journaling_a_hub_signed_send_gives_the_transfer_its_hash_in_the_same_commit(
+    store: SqlStore,
+) -> None:
+    """The API journals a ``from_account`` send with its hash (``source_tx``): from that
+    commit on the watcher finds the transfer by it, whenever the transaction lands."""
+    record, _ = store.create_transfer(new_transfer(), 1.0)
+    act = store.record_action(
+        record.id, "source_submit", A, ChainAction("k", {}, "i"), 1.0, source_tx=b"\x09" * 32
+    )
+    assert act.tx_hash is None  # the journal row is not sent yet
+    assert store.transfer(record.id).source_tx == b"\x09" * 32
+    assert store.transfer_by_source_tx(A, b"\x09" * 32).id == record.id  # type: ignore[union-attr]
+    again = store.record_action(
+        record.id, "source_submit", A, ChainAction("k", {}, "i"), 2.0, source_tx=b"\x0a" * 32
+    )
+    assert again.id == act.id
+    assert store.transfer(record.id).source_tx == b"\x09" * 32  # set once, never replaced
+
+
 def test_the_search_floor_is_kept_on_the_journal_row(store: SqlStore) -> None:
     record, _ = store.create_transfer(new_transfer(), 1.0)
     deliver = store.record_action(
