@@ -535,7 +535,10 @@ class Store(Protocol):
 
     def note(self, transfer_id: str, reason: str, now: float, *, retry_at: float) -> None:
         """Keep the state, record why it waits (``reason``), count an attempt, and
-        make the transfer due again at ``retry_at`` (backoff is the caller's)."""
+        make the transfer due again at ``retry_at`` (backoff is the caller's). A history
+        line (and its audit entry) only when the reason differs from the transfer's last:
+        a wait is noted every pass, and a day's identical lines tell an operator nothing
+        ``attempts`` does not (``note_many`` and ``note_swap`` do the same)."""
         ...
 
     def history(self, transfer_id: str, after_id: int = 0) -> list[TransferEventRecord]: ...

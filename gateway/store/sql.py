@@ -577,11 +577,13 @@ class SqlStore(
             row = s.get(Transfer, transfer_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"transfer {transfer_id!r} not found", transfer_id=transfer_id)
+            changed = row.reason != reason
             row.reason = reason
             row.attempts += 1
             row.next_attempt_at = retry_at
             row.updated_at = now
-            journal.add_history(s, TRANSFER, transfer_id, now, row.state, reason)
+            if changed:  # a wait is noted every pass: one line per distinct reason
+                journal.add_history(s, TRANSFER, transfer_id, now, row.state, reason)
 
     def history(self, transfer_id: str, after_id: int = 0) -> list[TransferEventRecord]:
         with self._read() as s:

@@ -421,6 +421,32 @@ def test_note_keeps_the_state_counts_an_attempt_and_defers(store: SqlStore) -> N
     assert (moved.attempts, moved.next_attempt_at) == (0, 94.0)
 
 
+def test_a_repeated_wait_is_counted_but_written_to_history_and_audit_once(
+    store: SqlStore,
+) -> None:
+    """A wait is noted every pass: the same reason again counts an attempt and defers, with
+    no new history line or audit entry; another reason, or the first one back, is a line."""
+    record, _ = store.create_transfer(new_transfer(), 1.0)
+    reasons = ["waiting for the packet"] * 3 + ["node down"] * 2 + ["waiting for the packet"]
+    for i, reason in enumerate(reasons):
+        store.note(record.id, reason, 2.0 + i, retry_at=10.0 + i)
+    got = store.transfer(record.id)
+    assert (got.attempts, got.next_attempt_at, got.updated_at) == (6, 15.0, 7.0)
+    assert [h.reason for h in store.history(record.id)][1:] == [
+        "waiting for the packet",
+        "node down",
+        "waiting for the packet",
+    ]
+    entries, _ = store.audit_entries(
+        subject="transfer", subject_id=record.id, action="transfer.note"
+    )
+    assert [e["reason"] for e in entries] == [
+        "waiting for the packet",
+        "node down",
+        "waiting for the packet",
+    ]
+
+
 def test_note_on_unknown_transfer_is_not_found(store: SqlStore) -> None:
     with pytest.raises(NotFound):
         store.note("tr_missing", "x", 1.0, retry_at=2.0)
