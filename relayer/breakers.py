@@ -22,11 +22,11 @@ the breakers named in ``RelayerSettings.breakers`` (``docs/supervision.md``
 A trip is ``BreakerStore.trip_breakers``: the route (and, for ``conservation``, its
 reverse, in the same commit) is paused with a reason naming the breaker, audited as
 ``breaker:<name>``, only when it is not paused already (so two relayers checking the
-same route write one pause); the relayer logs it and
-counts it (``pjgw_relayer_breaker_trips_total``). Only an operator resumes the route
-(``resume`` with a reason); a breaker whose cause remains trips it again on its next
-check. Nothing a paused route holds is lost: its watcher still records packets and
-its transfers wait in their states until it resumes.
+same route write one pause); the relayer logs it and counts it
+(``pjgw_relayer_breaker_trips_total``). Only an operator resumes the route (``resume``
+with a reason); a breaker whose cause remains trips it again on its next check. Nothing
+a paused route holds is lost: its watcher still records packets and its transfers wait
+in their states until it resumes.
 """
 
 from __future__ import annotations
