@@ -46,6 +46,7 @@ from tests.fixtures.devnet import InProcessDevnet, account_seed
 from tests.fixtures.relay import Anvil
 
 HEIGHTS = 40
+GUARD_LOOKS = 1500  # 30 s of looks at 20 ms: a bound on a wait, never a timing
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -197,11 +198,23 @@ def test_a_send_whose_nonce_another_sender_used_goes_through_after_one_nonce_rer
     def pay(key: str) -> ChainAction:
         return ChainAction("raw", {"to": "0x" + "de" * 20, "value": 1, "gas": 21_000}, key)
 
+    async def mined(adapter: EvmAdapter, tx_hash: str) -> None:
+        """Until anvil has mined ``tx_hash``: it answers a send before it mines it, and the
+        other sender's node must count the first transaction (else it takes its nonce and
+        replaces it in the pool, and the test measured anvil's race, not the adapter)."""
+        for _ in range(GUARD_LOOKS):
+            if await adapter.reader.call("eth_getTransactionReceipt", tx_hash) is not None:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"anvil did not mine {tx_hash}")
+
     async def scenario() -> tuple[int, int, int]:
         async with EvmAdapter(settings) as adapter:
             first = await adapter.submit(pay("first"))  # the adapter counts its nonce itself
+            await mined(adapter, "0x" + first.hex())
             tx = {"from": bob.address, "to": "0x" + "de" * 20, "value": "0x1"}
-            await adapter.reader.call("eth_sendTransaction", tx)  # the same account, elsewhere
+            other = await adapter.reader.call("eth_sendTransaction", tx)  # the same account
+            await mined(adapter, other)
             second = await adapter.submit(pay("second"))  # its counted nonce is taken
             nonces = []
             for tx_hash in (first, second):
