@@ -1,10 +1,12 @@
 """The breakers' pure parts: the ledger arithmetic (``core.conservation``), the delivery
-window, the names a pause carries, and the settings refused when written."""
+window, the names a pause carries, and the settings refused when written; and a trip of a
+route with its reverse being one store call (on a SQLite store)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,54 @@ def test_a_delivery_counts_as_failed_only_when_the_destination_refused_it(
     # transfer moved elsewhere would be; the outcome is told before that.
     asyncio.run(ctx.handle_error(route, _attested(route.route_id), err))
     assert heard == ([("a-to-b", False, 1)] if counted else [])
+
+
+class OneCallStore(AsyncStore):
+    """The relayer's store, each ``trip_breakers`` call kept (the routes it named)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__(store)
+        self.trip_calls: list[list[str]] = []
+
+    async def trip_breakers(
+        self, breaker: str, reasons: Sequence[tuple[str, str]], now: float
+    ) -> list[RouteRecord | None]:
+        self.trip_calls.append([route_id for route_id, _ in reasons])
+        return await super().trip_breakers(breaker, reasons, now)
+
+
+def test_a_conservation_trip_pauses_the_route_and_its_reverse_in_one_store_call(
+    store: SqlStore,
+) -> None:
+    """One call is one transaction (``tests/store/test_breaker_store.py``): a relayer stopped
+    mid-check can no longer leave the reverse route open (CI caught it between two calls)."""
+    from relayer.breakers import Breakers
+    from relayer.metrics import RelayerMetrics
+    from tests.fixtures.anvil import LOCAL_CHAIN
+    from tests.fixtures.devnet import CHAIN_ID as DEVNET_CHAIN
+
+    back = RouteRecord(
+        "anvil-to-devnet", ChainId(LOCAL_CHAIN), ChainId(DEVNET_CHAIN), RouteProtocol.NOTARY
+    )
+    store.upsert_route(back)
+    db = OneCallStore(store)
+    settings = RelayerSettings(breakers=("conservation",))
+    breakers = Breakers(db, {}, {}, None, settings, lambda: 5.0, RelayerMetrics())  # type: ignore[arg-type]
+
+    async def deficit(route: RouteRecord, routes: Sequence[RouteRecord]) -> str | None:
+        return "conservation broken: deficit 9" if route.source == DEVNET_CHAIN else None
+
+    breakers._checks["conservation"] = deficit
+    try:
+        trips = asyncio.run(breakers.check(store.routes()))
+    finally:
+        db.close()
+    assert db.trip_calls == [["devnet-to-anvil", "anvil-to-devnet"]]
+    assert [(t.route_id, t.paused) for t in trips] == [
+        ("devnet-to-anvil", True),
+        ("anvil-to-devnet", True),
+    ]
+    assert store.route("anvil-to-devnet").paused_reason == (
+        "breaker conservation: the reverse route devnet-to-anvil is unbalanced: "
+        "conservation broken: deficit 9"
+    )
