@@ -9,18 +9,11 @@ being decoded, so a stable validator set is compared by bytes and decoded once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import rlp
-from rlp.codec import consume_length_prefix, length_prefix
+from rlp.codec import consume_length_prefix
 
 from core.errors import BadEncoding
-
-
-def encode_rlp_list(items: Iterable[bytes]) -> bytes:
-    """An RLP list of items given as their own encodings."""
-    payload = b"".join(items)
-    return length_prefix(len(payload), 0xC0) + payload
+from proofs.rlp_lists import rlp_list_of_encoded
 
 
 def split_rlp_list(data: bytes, count: int, what: str) -> list[bytes]:
@@ -49,7 +42,7 @@ def split_rlp_list(data: bytes, count: int, what: str) -> list[bytes]:
 
 def encode_header_evidence(commit: bytes, validators: bytes) -> bytes:
     """``HeaderUpdate.evidence``: ``rlp([commit, validators])`` (nested, not wrapped)."""
-    return encode_rlp_list((commit, validators))
+    return rlp_list_of_encoded((commit, validators))
 
 
 def decode_header_evidence(evidence: bytes) -> tuple[bytes, bytes]:
@@ -62,4 +55,4 @@ def decode_header_evidence(evidence: bytes) -> tuple[bytes, bytes]:
 
 def encode_signed_header(header: bytes, commit: bytes, validators: bytes) -> bytes:
     """``rlp([header, commit, validators])`` from the three canonical encodings."""
-    return encode_rlp_list((header, commit, validators))
+    return rlp_list_of_encoded((header, commit, validators))
